@@ -1,0 +1,70 @@
+# nodeprint - see README.md. `make run` and `make check` install what they need.
+CC      ?= gcc
+PKGS    := libcurl jansson libnvme libudev yaml-0.1 libcrypto devmapper
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+           -D_FILE_OFFSET_BITS=64 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+# SAN=1 builds into build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer.
+ifeq ($(SAN),1)
+B       := build-asan
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+B       := build
+endif
+
+PKG_SRC  := $(sort $(shell find pkg -name '*.c'))
+CMD_SRC  := $(sort $(wildcard cmd/nodeprint/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+PKG_OBJ  := $(PKG_SRC:%.c=$(B)/obj/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(B)/obj/%.o)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all run check check-unit check-asan check-e2e check-vm check-kube bench fuzz deps deps-test clean
+
+all: $(B)/nodeprint $(TESTS)
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/nodeprint: $(PKG_OBJ) $(CMD_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(PKG_OBJ) tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DNP_SRCDIR='"$(CURDIR)"' -o $@ $< $(PKG_OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+# The main job: build and run `nodeprint inspect` on this machine (built-in default policy).
+run: deps
+	@$(MAKE) --no-print-directory $(B)/nodeprint
+	./$(B)/nodeprint inspect $(ARGS)
+
+# Every test: unit (plain and ASan/UBSan), end-to-end on this machine, node-in-a-box, Kubernetes API.
+check: deps-test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 all
+	tests/run.sh
+
+check-unit: all
+	tests/run.sh unit
+
+bench: deps
+	@$(MAKE) --no-print-directory $(B)/nodeprint
+	tests/bench/bench.sh $(B)/nodeprint
+
+fuzz: deps-test
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

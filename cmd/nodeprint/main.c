@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * nodeprint - the node's driver bundle and storage health, from its kernel
+ * interfaces. `nodeprint inspect` works on any Linux machine, no cluster.
+ */
+#define _GNU_SOURCE
+#include "../../pkg/collect/collector.h"
+#include "../../pkg/shared/macro.h"
+#include "../../pkg/shared/strutil.h"
+#include "../../pkg/shared/version.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nodeprint COMMAND [OPTIONS]\n"
+		"\n"
+		"Commands:\n"
+		"  inspect            print this node's bundle, fingerprint and health\n"
+		"  collectors         list the collectors (report sections)\n"
+		"  version            print the version\n"
+		"\n"
+		"Options for inspect:\n"
+		"  -o, --output FMT       text (default) or json\n"
+		"      --host-root DIR    read the host under DIR (env NODEPRINT_HOST_ROOT, default /)\n"
+		"      --interval SEC     sample twice SEC seconds apart for rates (iostat -x style)\n"
+		"      --only LIST        comma-separated sections to collect (see `collectors`)\n"
+		"      --kubelet-dir DIR  kubelet root on the host (default /var/lib/kubelet)\n"
+		"      --color WHEN       auto (default), always or never\n"
+		"  -h, --help             this help\n"
+		"  -V, --version          print the version\n");
+}
+
+struct opts {
+	const char *output;
+	const char *host_root;
+	const char *only;
+	const char *kubelet_dir;
+	const char *color;
+	double interval;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "host-root", required_argument, NULL, 'R' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "kubelet-dir", required_argument, NULL, 'K' },
+		{ "color", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "o:hV", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'R':
+			o->host_root = optarg;
+			break;
+		case 'i':
+			if (np_parse_double(optarg, &o->interval) < 0 || o->interval < 0 || o->interval > 3600) {
+				fprintf(stderr, "nodeprint: --interval: expected seconds between 0 and 3600, got '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'O':
+			o->only = optarg;
+			break;
+		case 'K':
+			o->kubelet_dir = optarg;
+			break;
+		case 'C':
+			o->color = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("nodeprint %s\n", NODEPRINT_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (!streq(o->output, "text") && !streq(o->output, "json")) {
+		fprintf(stderr, "nodeprint: --output: expected text or json, got '%s'\n", o->output);
+		return -EINVAL;
+	}
+	if (!streq(o->color, "auto") && !streq(o->color, "always") && !streq(o->color, "never")) {
+		fprintf(stderr, "nodeprint: --color: expected auto, always or never, got '%s'\n", o->color);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_only(char **only)
+{
+	size_t n;
+	const struct np_collector *const *cs = np_collectors(&n);
+	for (char **p = only; p && *p; p++) {
+		bool ok = false;
+		for (size_t i = 0; i < n; i++)
+			ok = ok || streq(cs[i]->name, *p);
+		if (!ok) {
+			fprintf(stderr, "nodeprint: --only: unknown section '%s' (see `nodeprint collectors`)\n", *p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	struct opts o = { .output = "text", .color = "auto", .kubelet_dir = "/var/lib/kubelet" };
+	if (parse_opts(argc, argv, &o) < 0)
+		return 2;
+	if (optind < argc) {
+		fprintf(stderr, "nodeprint: inspect: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	char **only = NULL;
+	if (o.only && np_split(o.only, ",", &only, NULL) < 0)
+		return 1;
+	if (check_only(only) < 0) {
+		np_strv_free(only);
+		return 2;
+	}
+	struct np_host host;
+	int r = np_host_open(&host, o.host_root);
+	if (r < 0) {
+		fprintf(stderr, "nodeprint: host root '%s': %s\n", o.host_root ? o.host_root : "/", strerror(-r));
+		np_strv_free(only);
+		return 1;
+	}
+	struct np_collect_ctx ctx = { .host = &host, .interval_s = o.interval, .kubelet_dir = o.kubelet_dir,
+				      .kmsg_max = 256, .stall_seconds = 10 };
+	struct np_report rep = { 0 };
+	r = np_collect_all(&ctx, only, &rep);
+	np_strv_free(only);
+	if (r < 0) {
+		fprintf(stderr, "nodeprint: collecting: %s\n", strerror(-r));
+	} else if (streq(o.output, "json")) {
+		json_t *j = np_report_to_json(&rep);
+		r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		struct np_out out = { .f = stdout,
+				      .color = streq(o.color, "always") ||
+					       (streq(o.color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR")) };
+		np_report_print(&rep, &out);
+	}
+	np_report_free(&rep);
+	np_host_close(&host);
+	if (fflush(stdout) != 0)
+		return 1;
+	return r < 0 ? 1 : 0;
+}
+
+static int cmd_collectors(void)
+{
+	size_t n;
+	const struct np_collector *const *cs = np_collectors(&n);
+	for (size_t i = 0; i < n; i++)
+		printf("%s\n", cs[i]->name);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (streq(cmd, "inspect"))
+		return cmd_inspect(argc - 1, argv + 1);
+	if (streq(cmd, "collectors"))
+		return cmd_collectors();
+	if (streq(cmd, "version") || streq(cmd, "--version") || streq(cmd, "-V")) {
+		printf("nodeprint %s\n", NODEPRINT_VERSION);
+		return 0;
+	}
+	if (streq(cmd, "help") || streq(cmd, "--help") || streq(cmd, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "nodeprint: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+#define _GNU_SOURCE
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <string.h>
+#include <time.h>
+
+extern const struct np_collector *const __start_np_collectors[];
+extern const struct np_collector *const __stop_np_collectors[];
+
+static int cmp_collector(const void *a, const void *b)
+{
+	const struct np_collector *x = *(const struct np_collector *const *)a;
+	const struct np_collector *y = *(const struct np_collector *const *)b;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+const struct np_collector *const *np_collectors(size_t *n)
+{
+	static const struct np_collector *sorted[64];
+	static size_t count;
+	if (!count) {
+		for (const struct np_collector *const *p = __start_np_collectors;
+		     p < __stop_np_collectors && count < ARRAY_SIZE(sorted) - 1; p++)
+			sorted[count++] = *p;
+		qsort(sorted, count, sizeof(sorted[0]), cmp_collector);
+	}
+	if (n)
+		*n = count;
+	return sorted;
+}
+
+static int64_t now_us(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void run_one(const struct np_collector *c, int (*fn)(const struct np_collect_ctx *, struct np_report *),
+		    const struct np_collect_ctx *ctx, struct np_report *r)
+{
+	int rc = fn(ctx, r);
+	if (rc < 0) {
+		struct np_status *st = (struct np_status *)((char *)r + c->status_offset);
+		np_status_set(st, rc, "%s: %s", c->name, np_errno_reason(rc));
+	}
+}
+
+int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct np_report *r)
+{
+	size_t n;
+	const struct np_collector *const *cs = np_collectors(&n);
+	int64_t t0 = now_us(CLOCK_MONOTONIC);
+	r->collected_at_ms = now_us(CLOCK_REALTIME) / 1000;
+	free(r->host_root);
+	r->host_root = strdup(ctx->host->root);
+	if (!r->host_root)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!only || np_strv_contains(only, cs[i]->name))
+			run_one(cs[i], cs[i]->collect, ctx, r);
+	if (ctx->interval_s > 0) {
+		struct timespec ts = { .tv_sec = (time_t)ctx->interval_s,
+				       .tv_nsec = (long)((ctx->interval_s - (time_t)ctx->interval_s) * 1e9) };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		for (size_t i = 0; i < n; i++)
+			if (cs[i]->resample && (!only || np_strv_contains(only, cs[i]->name)))
+				run_one(cs[i], cs[i]->resample, ctx, r);
+	}
+	r->duration_us = now_us(CLOCK_MONOTONIC) - t0;
+	return np_report_fingerprint(r);
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kernel.c - kernel and system identity: /proc/sys/kernel/{osrelease,version,
+ * tainted,random/boot_id}, os-release(5), DMI (/sys/class/dmi/id, see
+ * Documentation/ABI/testing/sysfs-class-dmi-id) and /proc/cpuinfo.
+ */
+#define _GNU_SOURCE
+#include "kernel.h"
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <string.h>
+#include <sys/utsname.h>
+
+/* Documentation/admin-guide/tainted-kernels.rst, "Table for decoding tainted state" */
+static const char taint_chars[] = "PFSRMBUDAWCIOELKXTNJ";
+
+char *np_taint_letters(uint64_t mask)
+{
+	char buf[80];
+	size_t w = 0;
+	for (unsigned bit = 0; bit < 64 && w < sizeof(buf) - 1; bit++) {
+		if (!(mask & (1ULL << bit)))
+			continue;
+		buf[w++] = bit < sizeof(taint_chars) - 1 ? taint_chars[bit] : '?';
+	}
+	buf[w] = '\0';
+	return strdup(buf);
+}
+
+/* Remove os-release shell quoting from a value in place. */
+static char *unquote(char *v)
+{
+	size_t n = strlen(v);
+	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+		char q = v[0];
+		v[n - 1] = '\0';
+		memmove(v, v + 1, n - 1);
+		if (q == '"') {
+			char *w = v;
+			for (char *p = v; *p; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				*w++ = *p;
+			}
+			*w = '\0';
+		}
+	}
+	return v;
+}
+
+static int set_dup(char **dst, const char *v)
+{
+	char *c = strdup(v);
+	if (!c)
+		return -ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+int np_parse_os_release(const char *buf, size_t len, struct np_kernel *k)
+{
+	_cleanup_free_ char *copy = strndup(buf, len);
+	if (!copy)
+		return -ENOMEM;
+	int found = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		np_strip(line);
+		char *eq = strchr(line, '=');
+		if (!eq || line[0] == '#')
+			continue;
+		*eq = '\0';
+		char *v = unquote(eq + 1);
+		char **dst = streq(line, "ID") ? &k->os_id :
+			     streq(line, "VERSION_ID") ? &k->os_version_id :
+			     streq(line, "PRETTY_NAME") ? &k->os_pretty_name : NULL;
+		if (!dst)
+			continue;
+		if (set_dup(dst, v) < 0)
+			return -ENOMEM;
+		found++;
+	}
+	return found ? 0 : -EINVAL;
+}
+
+/* "key\t\t: value" -> value, or NULL when the line's key is not @key. */
+static const char *cpuinfo_value(const char *line, const char *key)
+{
+	size_t kl = strlen(key);
+	if (strncmp(line, key, kl) != 0)
+		return NULL;
+	const char *p = line + kl;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != ':')
+		return NULL;
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+int np_parse_cpuinfo(const char *buf, size_t len, struct np_kernel *k)
+{
+	_cleanup_free_ char *copy = strndup(buf, len);
+	_cleanup_free_ char *impl = NULL, *part = NULL;
+	if (!copy)
+		return -ENOMEM;
+	unsigned cpus = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *v;
+		if (cpuinfo_value(line, "processor"))
+			cpus++;
+		else if ((v = cpuinfo_value(line, "model name")) && !k->cpu_model)
+			k->cpu_model = strdup(v);
+		else if ((v = cpuinfo_value(line, "microcode")) && !k->microcode)
+			k->microcode = strdup(v);
+		else if ((v = cpuinfo_value(line, "CPU implementer")) && !impl)
+			impl = strdup(v);
+		else if ((v = cpuinfo_value(line, "CPU part")) && !part)
+			part = strdup(v);
+	}
+	if (!k->cpu_model && impl)
+		k->cpu_model = np_asprintf("implementer %s part %s", impl, part ? part : "?");
+	if (k->cpu_model)
+		np_strip(k->cpu_model);
+	k->cpus = cpus;
+	return cpus ? 0 : -EINVAL;
+}
+
+/* Read one attribute; a missing or unreadable one leaves the field NULL. */
+static void read_attr(const struct np_host *h, const char *path, char **dst)
+{
+	if (np_host_read_line(h, path, dst) < 0)
+		*dst = NULL;
+}
+
+static int collect_os(const struct np_host *h, struct np_kernel *k)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = np_host_read(h, "/etc/os-release", 1 << 16, &buf, &len);
+	if (r == -ENOENT)
+		r = np_host_read(h, "/usr/lib/os-release", 1 << 16, &buf, &len);
+	if (r < 0)
+		return r;
+	return np_parse_os_release(buf, len, k);
+}
+
+static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	const struct np_host *h = ctx->host;
+	struct np_kernel *k = &rep->kernel;
+	int r;
+
+	r = np_host_read_line(h, "/proc/sys/kernel/osrelease", &k->release);
+	if (r < 0)
+		return r; /* no /proc: nothing else here is worth reading */
+	read_attr(h, "/proc/sys/kernel/version", &k->version);
+	read_attr(h, "/proc/sys/kernel/arch", &k->machine);
+	struct utsname u;
+	if (!k->machine && h->live && uname(&u) == 0)
+		k->machine = strdup(u.machine);
+	r = np_host_read_u64(h, "/proc/sys/kernel/tainted", &k->tainted);
+	if (r < 0)
+		np_status_set(&k->status, r, "/proc/sys/kernel/tainted: %s", np_errno_reason(r));
+	k->taint_letters = np_taint_letters(k->tainted);
+	read_attr(h, "/proc/sys/kernel/random/boot_id", &k->boot_id);
+	r = collect_os(h, k);
+	if (r < 0)
+		np_status_set(&k->status, r, "os-release: %s", np_errno_reason(r));
+
+	static const struct {
+		const char *attr;
+		size_t off;
+	} dmi[] = {
+		{ "sys_vendor", offsetof(struct np_kernel, dmi_sys_vendor) },
+		{ "product_name", offsetof(struct np_kernel, dmi_product_name) },
+		{ "product_version", offsetof(struct np_kernel, dmi_product_version) },
+		{ "bios_vendor", offsetof(struct np_kernel, dmi_bios_vendor) },
+		{ "bios_version", offsetof(struct np_kernel, dmi_bios_version) },
+		{ "bios_date", offsetof(struct np_kernel, dmi_bios_date) },
+		{ "board_name", offsetof(struct np_kernel, dmi_board_name) },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(dmi); i++) {
+		_cleanup_free_ char *path = np_asprintf("/sys/class/dmi/id/%s", dmi[i].attr);
+		if (path)
+			read_attr(h, path, (char **)((char *)k + dmi[i].off));
+	}
+
+	_cleanup_free_ char *cpu = NULL;
+	size_t len;
+	r = np_host_read(h, "/proc/cpuinfo", 0, &cpu, &len);
+	if (r >= 0)
+		r = np_parse_cpuinfo(cpu, len, k);
+	if (r < 0)
+		np_status_set(&k->status, r, "/proc/cpuinfo: %s", np_errno_reason(r));
+	return 0;
+}
+
+NP_COLLECTOR(kernel, 10, collect_kernel, NULL);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * out.h - human output: section headings and aligned tables, colour only on a TTY.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct np_out {
+	FILE *f;
+	bool color;
+};
+
+enum np_tone { NP_TONE_PLAIN, NP_TONE_GOOD, NP_TONE_WARN, NP_TONE_BAD, NP_TONE_DIM };
+
+/* Print a section heading ("== Kernel =="), bold when coloured. */
+void np_out_heading(struct np_out *o, const char *title);
+/* Print "  key: value" lines aligned on a 22-column key. NULL value prints "-". */
+void np_out_kv(struct np_out *o, const char *key, const char *value);
+void np_out_kvf(struct np_out *o, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Print a section-level error line in red ("  ! unavailable: permission"). */
+void np_out_error(struct np_out *o, const char *msg);
+
+struct np_table;
+
+/* A table of @ncols columns with headers; returns NULL on ENOMEM. */
+struct np_table *np_table_new(unsigned ncols, const char *const *headers);
+/* Add one row; @cells has ncols entries (NULL prints "-"); copied. @tone colours the row. Returns 0 or -ENOMEM. */
+int np_table_add(struct np_table *t, enum np_tone tone, const char *const *cells);
+/* Print with columns padded to their widest cell, indented by two spaces, then free. */
+void np_table_print_free(struct np_table *t, struct np_out *o);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * report.h - the node report: the typed model that collectors fill and that
+ * policy, kube and agent read; and its JSON form (schemaVersion below), the
+ * contract between the stages. docs/report.md documents every field.
+ */
+#pragma once
+
+#include "block.h"
+#include "bundle.h"
+#include "kernel.h"
+#include "kmsg.h"
+#include "modules.h"
+#include "mounts.h"
+#include "multipath.h"
+#include "net.h"
+#include "nvme.h"
+#include "out.h"
+#include "pci.h"
+#include "volumes.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+#define NP_SCHEMA_VERSION 1
+
+struct np_report {
+	char *host_root;          /* the host root the report was read from */
+	int64_t collected_at_ms;  /* wall clock, Unix epoch milliseconds */
+	int64_t duration_us;      /* time spent collecting, microseconds */
+	struct np_kernel kernel;
+	struct np_modules modules;
+	struct np_pci pci;
+	struct np_net net;
+	struct np_block block;
+	struct np_mounts mounts;
+	struct np_nvme nvme;
+	struct np_multipath multipath;
+	struct np_kmsg kmsg;
+	struct np_volumes volumes;
+	struct np_bundle bundle;  /* filled by np_report_fingerprint() */
+};
+
+/* Release everything the report owns (the struct itself is the caller's). */
+void np_report_free(struct np_report *r);
+
+/*
+ * np_report_fingerprint() - gather every section's bundle items, sort them and
+ * hash them into r->bundle. Returns 0 or -ENOMEM.
+ */
+int np_report_fingerprint(struct np_report *r);
+
+/* The whole report as one JSON object with "schemaVersion". Caller owns the reference. */
+json_t *np_report_to_json(const struct np_report *r);
+
+/* The human report, sections in the on-call playbook's order. */
+void np_report_print(const struct np_report *r, struct np_out *o);

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hostfs.h - every read of the node goes through one host root.
+ *
+ * The root is "/" on a plain host, a folder such as /host in a container that
+ * mounts the host's /sys, /proc, /dev and /run/udev, or a fixture tree in tests.
+ * Paths passed to these functions are absolute paths *on the host*
+ * ("/proc/modules"); they are resolved inside the root, absolute symlinks
+ * included (openat2 RESOLVE_IN_ROOT where the kernel has it).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Largest file np_host_read() accepts unless told otherwise: 16 MiB. */
+#define NP_READ_MAX_DEFAULT (16u << 20)
+
+struct np_host {
+	int rootfd;     /* O_PATH descriptor of the root folder */
+	char *root;     /* the root as given, e.g. "/" or "/host" */
+	bool live;      /* root is "/": ioctls and netlink see the same kernel */
+};
+
+/*
+ * np_host_open() - open a host root.
+ * @root: folder path; NULL means $NODEPRINT_HOST_ROOT, else "/".
+ * Returns 0 and fills @h (release with np_host_close()), or -errno
+ * (-ENOENT, -ENOTDIR, -EACCES) when the folder cannot be opened.
+ */
+int np_host_open(struct np_host *h, const char *root);
+void np_host_close(struct np_host *h);
+
+/* Open @path under the root with @flags (O_RDONLY and friends). Returns fd or -errno. */
+int np_host_openat(const struct np_host *h, const char *path, int flags);
+
+/*
+ * np_host_read() - read a whole file.
+ * Returns 0 and a NUL-terminated malloc'd buffer in *@out (caller frees) with
+ * its length in *@len (may be NULL), or -errno: -ENOENT, -EACCES, -EPERM,
+ * -EFBIG when the file is larger than @max bytes (0 = NP_READ_MAX_DEFAULT).
+ * Embedded NULs are kept; *@len counts them.
+ */
+int np_host_read(const struct np_host *h, const char *path, size_t max, char **out, size_t *len);
+
+/*
+ * np_host_read_line() - read a small sysfs attribute, trimmed of trailing
+ * whitespace and NULs (first line only). Returns 0 and a malloc'd string, or -errno.
+ */
+int np_host_read_line(const struct np_host *h, const char *path, char **out);
+
+/* Read a sysfs attribute holding one unsigned decimal (or 0x-hex) number. Returns 0 or -errno (-EINVAL if not a number). */
+int np_host_read_u64(const struct np_host *h, const char *path, uint64_t *out);
+int np_host_read_s64(const struct np_host *h, const char *path, int64_t *out);
+
+/*
+ * np_host_readlink() - target of a symlink under the root. Returns 0 and a
+ * malloc'd string, or -errno (-EINVAL when @path is not a symlink).
+ */
+int np_host_readlink(const struct np_host *h, const char *path, char **out);
+
+/* Last path component of a symlink's target ("../../bus/pci/drivers/nvme" -> "nvme"). */
+int np_host_link_basename(const struct np_host *h, const char *path, char **out);
+
+/* true when @path exists under the root. */
+bool np_host_exists(const struct np_host *h, const char *path);
+
+/*
+ * np_host_list() - names in a folder, sorted by strverscmp, without "." and "..".
+ * Returns 0 with a malloc'd NULL-terminated vector in *@out (free with
+ * np_strv_free()) and its count in *@n, or -errno.
+ */
+int np_host_list(const struct np_host *h, const char *dir, char ***out, size_t *n);

@@ -1,0 +1,2 @@
+#pragma once
+#define NODEPRINT_VERSION "0.1.0"

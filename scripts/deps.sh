@@ -1,0 +1,34 @@
+#!/bin/sh
+# deps.sh - install the Debian packages nodeprint needs, only those missing.
+# Idempotent; safe to run on every build. Usage: scripts/deps.sh [build|test|all]
+#   build: compiler and libraries for `make`        test: build + everything `make check` uses
+set -eu
+what=${1:-build}
+
+BUILD="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libnvme-dev libudev-dev libyaml-dev
+libssl-dev libdevmapper-dev libmicrohttpd-dev"
+TEST="libcmocka-dev clang libclang-rt-14-dev python3 iproute2 util-linux kmod pciutils ethtool
+qemu-system-x86 qemu-utils busybox-static cpio socat nvme-cli dmsetup xz-utils
+ca-certificates openssl"
+
+case $what in
+build) want=$BUILD ;;
+test | all) want="$BUILD $TEST" ;;
+*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null

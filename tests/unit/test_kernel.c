@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Kernel/system collector: taint decoding, os-release, cpuinfo, and the whole collector on a capture. */
+#include "testutil.h"
+#include "../../pkg/collect/collector.h"
+#include "../../pkg/collect/kernel.h"
+
+static void test_taint_letters(void **state)
+{
+	(void)state;
+	char *s = np_taint_letters(0);
+	assert_string_equal(s, "");
+	free(s);
+	/* O (bit 12) + E (bit 13): an out-of-tree unsigned module, as in case 25 */
+	s = np_taint_letters(0x3000);
+	assert_string_equal(s, "OE");
+	free(s);
+	/* P (0) + W (9) + bit 40 unknown */
+	s = np_taint_letters(1ULL | (1ULL << 9) | (1ULL << 40));
+	assert_string_equal(s, "PW?");
+	free(s);
+}
+
+static void test_os_release_quoting(void **state)
+{
+	(void)state;
+	static const char in[] = "# comment\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n"
+				 "ID=debian\nVERSION_ID='12'\nNAME=\"a \\\"q\\\"\"\ngarbage line\n";
+	struct np_kernel k = { 0 };
+	assert_int_equal(np_parse_os_release(in, sizeof(in) - 1, &k), 0);
+	assert_string_equal(k.os_pretty_name, "Debian GNU/Linux 12 (bookworm)");
+	assert_string_equal(k.os_id, "debian");
+	assert_string_equal(k.os_version_id, "12");
+	np_kernel_free(&k);
+	assert_int_equal(np_parse_os_release("\x01\x02\xff", 3, &k), -EINVAL);
+	np_kernel_free(&k);
+}
+
+static void test_cpuinfo(void **state)
+{
+	(void)state;
+	size_t len;
+	char *buf = np_slurp("tests/fixtures/host-vm/proc/cpuinfo", &len);
+	struct np_kernel k = { 0 };
+	assert_int_equal(np_parse_cpuinfo(buf, len, &k), 0);
+	/* independent count: the number of "processor" lines in the capture */
+	unsigned expect = 0;
+	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		expect += strncmp(line, "processor", 9) == 0;
+	assert_true(expect > 0);
+	assert_int_equal(k.cpus, expect);
+	assert_non_null(k.cpu_model);
+	assert_non_null(strstr(buf, k.cpu_model));
+	np_kernel_free(&k);
+	free(buf);
+	assert_int_equal(np_parse_cpuinfo("", 0, &k), -EINVAL);
+	np_kernel_free(&k);
+}
+
+static void test_collect_fixture(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/host-vm")), 0);
+	assert_false(h.live);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "kernel", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	char *rel = np_slurp("tests/fixtures/host-vm/proc/sys/kernel/osrelease", NULL);
+	rel[strcspn(rel, "\n")] = '\0';
+	assert_string_equal(r.kernel.release, rel);
+	assert_string_equal(r.kernel.os_id, "debian");
+	/* this VM has no DMI: the fields stay null rather than invented */
+	assert_null(r.kernel.dmi_bios_version);
+	/* sorted bundle: "cpu" sorts before "kernel" */
+	assert_int_equal(r.bundle.n, 2);
+	assert_string_equal(r.bundle.items[1].component, "kernel");
+	assert_string_equal(r.bundle.items[1].value, rel);
+	assert_int_equal(strlen(r.bundle.hash), 12);
+	free(rel);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+static void test_missing_proc_is_recorded(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "kernel", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.kernel.status.err, ENOENT);
+	assert_non_null(strstr(r.kernel.status.error, "unavailable: not present"));
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_taint_letters),
+		cmocka_unit_test(test_os_release_quoting),
+		cmocka_unit_test(test_cpuinfo),
+		cmocka_unit_test(test_collect_fixture),
+		cmocka_unit_test(test_missing_proc_is_recorded),
+	};
+	return cmocka_run_group_tests_name("kernel", tests, NULL, NULL);
+}
