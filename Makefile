@@ -8,11 +8,11 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # SAN=1 builds into build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer.
 ifeq ($(SAN),1)
-B       := build-asan
+B       ?= build-asan
 CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 else
-B       := build
+B       ?= build
 endif
 
 PKG_SRC  := $(sort $(shell find pkg -name '*.c'))
@@ -22,7 +22,7 @@ PKG_OBJ  := $(PKG_SRC:%.c=$(B)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run check check-unit check-asan check-e2e check-vm check-kube bench fuzz deps deps-test clean
+.PHONY: fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube bench fuzz deps deps-test clean
 
 all: $(B)/nodeprint $(TESTS)
 
@@ -48,11 +48,25 @@ run: deps
 	@$(MAKE) --no-print-directory $(B)/nodeprint
 	./$(B)/nodeprint inspect $(ARGS)
 
-# Every test: unit (plain and ASan/UBSan), end-to-end on this machine, node-in-a-box, Kubernetes API.
+# Every test: unit (plain and ASan/UBSan), fuzz corpora replayed, end-to-end on this machine,
+# node-in-a-box (QEMU), Kubernetes API server.
 check: deps-test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 all
+	@$(MAKE) --no-print-directory fuzz-build
 	tests/run.sh
+
+# libFuzzer targets: tests/fuzz/fuzz_<parser>.c, built with clang into build-fuzz/.
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_OBJ  := $(PKG_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=fuzzer-no-link,address,undefined
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -Wno-unused-command-line-argument -c $< -o $@
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+fuzz-build: $(FUZZ_BIN)
 
 check-unit: all
 	tests/run.sh unit
@@ -61,10 +75,15 @@ bench: deps
 	@$(MAKE) --no-print-directory $(B)/nodeprint
 	tests/bench/bench.sh $(B)/nodeprint
 
+# Fuzz every parser for FUZZ_SECONDS each (default 30); new crashes land in tests/fuzz/regress/<target>/.
 fuzz: deps-test
+	@$(MAKE) --no-print-directory fuzz-build
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# keep intermediate objects of pattern chains (fuzz objects)
+.SECONDARY:

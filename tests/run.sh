@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit asan e2e vm kube)
+[ ${#suites[@]} -eq 0 ] && suites=(unit asan fuzz-regress e2e vm kube)
 export CMOCKA_MESSAGE_OUTPUT=tap
 LOG=${NP_TEST_LOG:-build/test-logs}
 mkdir -p "$LOG"
