@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * modules.c - kernel modules: /proc/modules (proc(5), kernel/module/procfs.c)
+ * joined with /sys/module/<name>/{version,srcversion,taint,initstate}
+ * (Documentation/ABI/testing/sysfs-module). Modules present in /sys/module but
+ * not in /proc/modules are built into the kernel image.
+ */
+#define _GNU_SOURCE
+#include "modules.h"
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <ctype.h>
+#include <string.h>
+
+/* include/linux/module.h: MODULE_NAME_LEN = 64 - sizeof(unsigned long) */
+#define MODULE_NAME_MAX 64
+
+static int cmp_module(const void *a, const void *b)
+{
+	return strcmp(((const struct np_module *)a)->name, ((const struct np_module *)b)->name);
+}
+
+/* Append a zeroed module named @name; returns it, or NULL on ENOMEM. */
+static struct np_module *module_add(struct np_modules *s, const char *name)
+{
+	char *copy = strdup(name);
+	if (!copy)
+		return NULL;
+	struct np_module *v = realloc(s->modules, (s->n + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return NULL;
+	}
+	s->modules = v;
+	struct np_module *m = &v[s->n++];
+	memset(m, 0, sizeof(*m));
+	m->name = copy;
+	return m;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= MODULE_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s) || *s == ',' || *s == '(')
+			return false;
+	return true;
+}
+
+/* "0x" + hex digits; all zeros -> hidden (NULL). Returns 0 or -EINVAL. */
+static int parse_address(const char *tok, char **out)
+{
+	if (!np_startswith(tok, "0x") || !tok[2] || strlen(tok) > 18)
+		return -EINVAL;
+	bool zero = true;
+	for (const char *p = tok + 2; *p; p++) {
+		if (!isxdigit((unsigned char)*p))
+			return -EINVAL;
+		zero &= *p == '0';
+	}
+	*out = NULL;
+	if (zero)
+		return 0;
+	*out = strdup(tok);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* "(OE)", "(O+)", "(-)": module_flags(); the letters only. Returns 0 or -EINVAL. */
+static int parse_taint(const char *tok, char **out)
+{
+	size_t n = strlen(tok);
+	if (n < 2 || tok[0] != '(' || tok[n - 1] != ')')
+		return -EINVAL;
+	char buf[MODULE_NAME_MAX];
+	size_t w = 0;
+	for (size_t i = 1; i < n - 1; i++) {
+		char c = tok[i];
+		if (c == '+' || c == '-')
+			continue;
+		if (!isupper((unsigned char)c) || w >= sizeof(buf) - 1)
+			return -EINVAL;
+		buf[w++] = c;
+	}
+	buf[w] = '\0';
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* "-" or "a,b," -> used_by vector and permanent flag. Returns 0, -EINVAL or -ENOMEM. */
+static int parse_used_by(const char *tok, struct np_module *m)
+{
+	if (streq(tok, "-"))
+		return 0;
+	_cleanup_free_ char *copy = strdup(tok);
+	if (!copy)
+		return -ENOMEM;
+	size_t n = 0;
+	char *save = NULL;
+	for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+		if (streq(e, "[permanent]")) {
+			m->permanent = true;
+			continue;
+		}
+		if (!valid_name(e))
+			return -EINVAL;
+		if (np_strv_push(&m->used_by, &n, e) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Fill @m from the tokens of one line. Returns 0, -EINVAL or -ENOMEM. */
+static int parse_fields(char **tok, size_t ntok, struct np_module *m)
+{
+	int r;
+	if (np_parse_u64(tok[1], &m->size_bytes) < 0 || !isdigit((unsigned char)tok[1][0]))
+		return -EINVAL;
+	m->has_size = true;
+	if (!streq(tok[2], "-")) {
+		if (np_parse_s64(tok[2], &m->refcount) < 0)
+			return -EINVAL;
+		m->has_refcount = true;
+	}
+	r = parse_used_by(tok[3], m);
+	if (r < 0)
+		return r;
+	if (!isalpha((unsigned char)tok[4][0]))
+		return -EINVAL;
+	m->state = strdup(tok[4]);
+	if (!m->state)
+		return -ENOMEM;
+	r = parse_address(tok[5], &m->address);
+	if (r < 0)
+		return r;
+	if (ntok == 7)
+		return parse_taint(tok[6], &m->taint);
+	m->taint = strdup(""); /* no 7th column: module_flags() printed nothing */
+	return m->taint ? 0 : -ENOMEM;
+}
+
+static void line_invalid(struct np_modules *s, unsigned lineno, const char *why)
+{
+	s->lines_invalid++;
+	np_status_set(&s->status, -EINVAL, "/proc/modules line %u: %s", lineno, why);
+}
+
+/* One line (no newline, may hold NULs). Returns 0, -EINVAL (recorded) or -ENOMEM. */
+static int parse_line(const char *line, size_t len, unsigned lineno, struct np_modules *s)
+{
+	if (memchr(line, '\0', len)) {
+		line_invalid(s, lineno, "NUL byte");
+		return -EINVAL;
+	}
+	_cleanup_free_ char *copy = strndup(line, len);
+	if (!copy)
+		return -ENOMEM;
+	char **tok = NULL;
+	size_t ntok = 0;
+	if (np_split(copy, " \t", &tok, &ntok) < 0)
+		return -ENOMEM;
+	int r = -EINVAL;
+	if (ntok != 6 && ntok != 7) {
+		line_invalid(s, lineno, "expected 6 or 7 columns");
+	} else if (!valid_name(tok[0])) {
+		line_invalid(s, lineno, "bad module name");
+	} else if (np_modules_find(s, tok[0])) {
+		line_invalid(s, lineno, "duplicate module name");
+	} else {
+		struct np_module *m = module_add(s, tok[0]);
+		r = m ? parse_fields(tok, ntok, m) : -ENOMEM;
+		if (r == -EINVAL) {
+			line_invalid(s, lineno, "bad field");
+			np_module_free(m);
+			s->n--;
+		}
+	}
+	np_strv_free(tok);
+	return r;
+}
+
+int np_parse_proc_modules(const char *buf, size_t len, struct np_modules *s)
+{
+	int ret = 0;
+	unsigned lineno = 0;
+	for (size_t off = 0; off < len;) {
+		const char *p = buf + off;
+		const char *nl = memchr(p, '\n', len - off);
+		size_t l = nl ? (size_t)(nl - p) : len - off;
+		off += l + 1;
+		lineno++;
+		if (l == 0)
+			continue;
+		int r = parse_line(p, l, lineno, s);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			ret = r;
+	}
+	return ret;
+}
+
+/* Read /sys/module/<name>/<attr> into *@dst; a missing file leaves it NULL. */
+static void read_module_attr(const struct np_host *h, struct np_modules *s, const char *name,
+			     const char *attr, char **dst)
+{
+	_cleanup_free_ char *path = np_asprintf("/sys/module/%s/%s", name, attr);
+	if (!path)
+		return;
+	char *v = NULL;
+	int r = np_host_read_line(h, path, &v);
+	if (r == -ENOENT || r == -ENODEV)
+		return;
+	if (r < 0) {
+		np_status_set(&s->status, r, "%s: %s", path, np_errno_reason(r));
+		return;
+	}
+	free(*dst);
+	*dst = v;
+}
+
+static void join_sysfs(const struct np_host *h, struct np_modules *s, struct np_module *m)
+{
+	read_module_attr(h, s, m->name, "version", &m->version);
+	read_module_attr(h, s, m->name, "srcversion", &m->srcversion);
+	read_module_attr(h, s, m->name, "initstate", &m->initstate);
+	if (!m->builtin && (!m->taint || !*m->taint)) {
+		char *t = NULL;
+		read_module_attr(h, s, m->name, "taint", &t);
+		if (t && *t) {
+			free(m->taint);
+			m->taint = t;
+		} else {
+			free(t);
+		}
+	}
+}
+
+/* /sys/module entries not in /proc/modules are built-in. Returns 0 or -errno. */
+static int add_builtins(const struct np_host *h, struct np_modules *s)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r = np_host_list(h, "/sys/module", &names, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (np_modules_find(s, names[i]))
+			continue;
+		struct np_module *m = module_add(s, names[i]);
+		if (!m)
+			r = -ENOMEM;
+		else
+			m->builtin = true;
+	}
+	np_strv_free(names);
+	return r;
+}
+
+static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	const struct np_host *h = ctx->host;
+	struct np_modules *s = &rep->modules;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	int r = np_host_read(h, "/proc/modules", NP_PROC_MODULES_MAX, &buf, &len);
+	if (r >= 0) {
+		s->loadable = true;
+		r = np_parse_proc_modules(buf, len, s);
+		if (r == -ENOMEM)
+			return r;
+	} else if (r != -ENOENT || !np_host_exists(h, "/proc/sys/kernel")) {
+		/* ENOENT with a mounted /proc = kernel built without CONFIG_MODULES */
+		np_status_set(&s->status, r, "/proc/modules: %s", np_errno_reason(r));
+	}
+
+	size_t loaded = s->n;
+	r = add_builtins(h, s);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		np_status_set(&s->status, r, "/sys/module: %s", np_errno_reason(r));
+	for (size_t i = 0; i < s->n; i++)
+		join_sysfs(h, s, &s->modules[i]);
+	if (s->n)
+		qsort(s->modules, s->n, sizeof(s->modules[0]), cmp_module);
+	/* nothing at all to report: the section failed as a whole */
+	if (s->n == 0 && loaded == 0 && s->status.err)
+		return -s->status.err;
+	return 0;
+}
+
+NP_COLLECTOR(modules, 20, collect_modules, NULL);
