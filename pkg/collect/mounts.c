@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * mounts.c - the host's mount table from /proc/1/mountinfo (proc(5)), and
+ * block device (major:minor) -> mount points and options.
+ */
+#define _GNU_SOURCE
+#include "mounts.h"
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <string.h>
+
+/* Mount tables of Kubernetes nodes reach tens of thousands of lines: 16 MiB is far above. */
+#define MOUNTINFO_MAX NP_READ_MAX_DEFAULT
+
+static bool is_odigit(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
+char *np_mountinfo_unescape(char *s)
+{
+	char *w = s;
+	for (char *p = s; *p; p++) {
+		if (p[0] == '\\' && is_odigit(p[1]) && is_odigit(p[2]) && is_odigit(p[3])) {
+			unsigned v = (unsigned)(p[1] - '0') * 64 + (unsigned)(p[2] - '0') * 8 + (unsigned)(p[3] - '0');
+			if (v > 0 && v <= 0377) {
+				*w++ = (char)v;
+				p += 3;
+				continue;
+			}
+		}
+		*w++ = *p;
+	}
+	*w = '\0';
+	return s;
+}
+
+/* Strict unsigned decimal, no sign, no spaces, fits in @max. */
+static int parse_dec(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_devnum(char *s, unsigned *major, unsigned *minor)
+{
+	char *colon = strchr(s, ':');
+	uint64_t ma, mi;
+	if (!colon)
+		return -EINVAL;
+	*colon = '\0';
+	if (parse_dec(s, UINT32_MAX, &ma) < 0 || parse_dec(colon + 1, UINT32_MAX, &mi) < 0)
+		return -EINVAL;
+	*major = (unsigned)ma;
+	*minor = (unsigned)mi;
+	return 0;
+}
+
+static int dup_field(char **dst, char *src)
+{
+	*dst = strdup(np_mountinfo_unescape(src));
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* Split @line on single spaces (empty fields kept). Returns the count, at most @max. */
+static size_t split_spaces(char *line, char **tok, size_t max)
+{
+	size_t n = 0;
+	tok[n++] = line;
+	for (char *p = line; *p && n < max; p++) {
+		if (*p == ' ') {
+			*p = '\0';
+			tok[n++] = p + 1;
+		}
+	}
+	return n;
+}
+
+#define MAX_FIELDS 512
+
+/* Parse one NUL-terminated line into @m. Returns 0, -EINVAL or -ENOMEM (m half-filled: caller frees). */
+static int parse_line(char *line, struct np_mount *m)
+{
+	_cleanup_free_ char **tok = calloc(MAX_FIELDS, sizeof(char *));
+	if (!tok)
+		return -ENOMEM;
+	size_t n = split_spaces(line, tok, MAX_FIELDS);
+	size_t sep = 0;
+	for (size_t i = 6; i < n; i++)
+		if (streq(tok[i], "-")) {
+			sep = i;
+			break;
+		}
+	if (n < 10 || !sep || n - sep < 4 || n >= MAX_FIELDS)
+		return -EINVAL;
+	if (parse_dec(tok[0], UINT64_MAX, &m->mount_id) < 0 || parse_dec(tok[1], UINT64_MAX, &m->parent_id) < 0 ||
+	    parse_devnum(tok[2], &m->major, &m->minor) < 0)
+		return -EINVAL;
+	if (!*tok[3] || !*tok[4] || !*tok[5] || !*tok[sep + 1])
+		return -EINVAL;
+	size_t nopt = 0;
+	for (size_t i = 6; i < sep; i++)
+		if (np_strv_push(&m->optional, &nopt, np_mountinfo_unescape(tok[i])) < 0)
+			return -ENOMEM;
+	/* super options may hold unescaped spaces on some filesystems: re-join the tail */
+	for (size_t i = sep + 4; i < n; i++)
+		tok[i][-1] = ' ';
+	if (dup_field(&m->root, tok[3]) < 0 || dup_field(&m->mount_point, tok[4]) < 0 ||
+	    dup_field(&m->options, tok[5]) < 0 || dup_field(&m->fstype, tok[sep + 1]) < 0 ||
+	    dup_field(&m->source, tok[sep + 2]) < 0 || dup_field(&m->super_options, tok[sep + 3]) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int append_mount(struct np_mounts *out, const struct np_mount *m)
+{
+	struct np_mount *nm = reallocarray(out->mounts, out->n + 1, sizeof(*nm));
+	if (!nm)
+		return -ENOMEM;
+	out->mounts = nm;
+	out->mounts[out->n++] = *m;
+	return 0;
+}
+
+/* One line of @len bytes (no newline). Returns 0, -EINVAL (bad line) or -ENOMEM. */
+static int parse_one(const char *p, size_t len, struct np_mounts *out)
+{
+	if (memchr(p, '\0', len))
+		return -EINVAL;
+	_cleanup_free_ char *line = strndup(p, len);
+	if (!line)
+		return -ENOMEM;
+	struct np_mount m = { 0 };
+	int r = parse_line(line, &m);
+	if (r >= 0)
+		r = append_mount(out, &m);
+	if (r < 0)
+		np_mount_free(&m);
+	return r;
+}
+
+int np_parse_mountinfo(const char *buf, size_t len, struct np_mounts *out)
+{
+	unsigned lineno = 0;
+	size_t off = 0;
+	while (off < len) {
+		const char *p = buf + off;
+		const char *nl = memchr(p, '\n', len - off);
+		size_t l = nl ? (size_t)(nl - p) : len - off;
+		off += l + (nl ? 1 : 0);
+		lineno++;
+		if (l == 0)
+			continue;
+		int r = parse_one(p, l, out);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			if (!out->bad_lines)
+				np_status_set(&out->status, -EINVAL, "mountinfo line %u: malformed (%s)", lineno,
+					      nl ? "bad fields" : "truncated or bad fields");
+			out->bad_lines++;
+		}
+	}
+	if (out->bad_lines)
+		return -EINVAL;
+	return 0;
+}
+
+int np_read_host_mountinfo(const struct np_host *h, struct np_mounts *out)
+{
+	static const char *const paths[] = { "/proc/1/mountinfo", "/proc/self/mountinfo" };
+	int r = -ENOENT;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+		r = np_host_read(h, paths[i], MOUNTINFO_MAX, &buf, &len);
+		if (r == -EFBIG) {
+			np_status_set(&out->status, r, "%s: larger than %u bytes", paths[i], MOUNTINFO_MAX);
+			return r;
+		}
+		if (r < 0)
+			continue;
+		free(out->source_path);
+		out->source_path = strdup(paths[i]);
+		if (!out->source_path)
+			return -ENOMEM;
+		return np_parse_mountinfo(buf, len, out);
+	}
+	return r;
+}
+
+static struct np_mount_dev *find_dev(struct np_mounts *s, unsigned major, unsigned minor)
+{
+	for (size_t i = 0; i < s->n_devices; i++)
+		if (s->devices[i].major == major && s->devices[i].minor == minor)
+			return &s->devices[i];
+	return NULL;
+}
+
+static int add_dev_mount(struct np_mount_dev *d, size_t idx)
+{
+	size_t *nm = reallocarray(d->mounts, d->n_mounts + 1, sizeof(*nm));
+	if (!nm)
+		return -ENOMEM;
+	d->mounts = nm;
+	d->mounts[d->n_mounts++] = idx;
+	return 0;
+}
+
+static int new_dev(const struct np_host *h, struct np_mounts *s, unsigned major, unsigned minor,
+		   struct np_mount_dev **out)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major, minor);
+	*out = NULL;
+	if (!np_host_exists(h, path))
+		return 0;
+	struct np_mount_dev *nd = reallocarray(s->devices, s->n_devices + 1, sizeof(*nd));
+	if (!nd)
+		return -ENOMEM;
+	s->devices = nd;
+	struct np_mount_dev *d = &s->devices[s->n_devices++];
+	*d = (struct np_mount_dev){ .major = major, .minor = minor };
+	if (np_host_link_basename(h, path, &d->name) < 0)
+		d->name = NULL;
+	*out = d;
+	return 0;
+}
+
+int np_mounts_index_devices(const struct np_host *h, struct np_mounts *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct np_mount *m = &s->mounts[i];
+		if (m->major == 0)
+			continue; /* anonymous devices: tmpfs, proc, overlay, btrfs subvolumes */
+		struct np_mount_dev *d = find_dev(s, m->major, m->minor);
+		if (!d) {
+			int r = new_dev(h, s, m->major, m->minor, &d);
+			if (r < 0)
+				return r;
+			if (!d)
+				continue;
+		}
+		if (add_dev_mount(d, i) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const struct np_mount *np_mounts_find_point(const struct np_mounts *s, const char *path)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (streq(s->mounts[i].mount_point, path))
+			return &s->mounts[i];
+	return NULL;
+}
+
+static int collect_mounts(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	struct np_mounts *s = &rep->mounts;
+	int r = np_read_host_mountinfo(ctx->host, s);
+	if (r < 0 && r != -EINVAL)
+		return r;
+	return np_mounts_index_devices(ctx->host, s);
+}
+
+NP_COLLECTOR(mounts, 60, collect_mounts, NULL);

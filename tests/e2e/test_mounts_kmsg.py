@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""test_mounts_kmsg.py - `nodeprint inspect -o json --only mounts,kmsg` on this real machine.
+
+mounts: every mount of the host's table as util-linux `findmnt -J --list -N 1` reads it
+(ids, parents, major:minor, targets with escapes decoded, types, options), including a
+tmpfs the test mounts itself at a path with a space and a tab.
+kmsg: a line the test writes to /dev/kmsg in the exact format of the block layer's
+request error (block/blk-mq.c blk_print_req_error) is reported with kind io_error
+and device sdz, with its sequence number, and is not reported twice by one run.
+Prints TAP. Needs root (mount, /dev/kmsg).
+"""
+import json, os, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NP = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
+n = 0
+failed = 0
+
+
+def tap(ok, name, diag=None):
+    global n, failed
+    n += 1
+    print(f"{'ok' if ok else 'not ok'} {n} - {name}")
+    if not ok:
+        failed += 1
+        if diag:
+            for line in str(diag).splitlines()[:20]:
+                print(f"# {line}")
+
+
+def findmnt():
+    out = subprocess.run(["findmnt", "-J", "--list", "-N", "1", "-o",
+                          "ID,PARENT,MAJ:MIN,TARGET,FSTYPE,FSROOT,VFS-OPTIONS,FS-OPTIONS"],
+                         capture_output=True, text=True, check=True).stdout
+    return {f["id"]: f for f in json.loads(out)["filesystems"]}
+
+
+def inspect(only):
+    out = subprocess.run([NP, "inspect", "-o", "json", "--only", only], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"nodeprint exited {out.returncode}: {out.stderr}")
+    return json.loads(out.stdout)
+
+
+def test_mounts():
+    tmp = tempfile.mkdtemp(prefix="np-e2e-mounts-")
+    point = os.path.join(tmp, "sp ace\ttab")
+    os.mkdir(point)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "np-e2e src", point]).returncode == 0
+    tap(mounted, "mount a tmpfs at a path with a space and a tab")
+    try:
+        fm1 = findmnt()
+        rep = inspect("mounts")["mounts"]
+        fm2 = findmnt()
+    finally:
+        if mounted:
+            subprocess.run(["umount", point])
+        os.rmdir(point)
+        os.rmdir(tmp)
+    tap("error" not in rep, "mounts section has no error", rep.get("error"))
+    tap(rep.get("source_path") == "/proc/1/mountinfo", "read the host's /proc/1/mountinfo", rep.get("source_path"))
+    ours = {m["mount_id"]: m for m in rep["mounts"]}
+    # others may mount/unmount meanwhile: judge the mounts findmnt saw unchanged before and after
+    stable = {i: f for i, f in fm1.items() if fm2.get(i) == f}
+    tap(len(stable) > 5 and set(stable) <= set(ours), f"every mount findmnt saw ({len(stable)}) is reported",
+        sorted(set(stable) - set(ours)))
+    tap(set(ours) <= set(fm1) | set(fm2), "no mount findmnt never saw", sorted(set(ours) - set(fm1) - set(fm2)))
+    bad = []
+    for i, f in stable.items():
+        m = ours.get(i)
+        want = (f["parent"], f["maj:min"], f["target"], f["fstype"], f["fsroot"], f["vfs-options"], f["fs-options"])
+        got = m and (m["parent_id"], m["major_minor"], m["mount_point"], m["fstype"], m["root"], m["options"],
+                     m["super_options"])
+        if got != want:
+            bad.append(f"{i}: findmnt {want} nodeprint {got}")
+    tap(not bad, "every mount equals findmnt's (parent, maj:min, target, fstype, root, options)", "\n".join(bad))
+    mine = [m for m in rep["mounts"] if m["mount_point"] == point]
+    tap(len(mine) == 1 and mine[0]["source"] == "np-e2e src" and mine[0]["fstype"] == "tmpfs",
+        "the test's tmpfs is there with its escaped path and source decoded", mine)
+    root = [m for m in rep["mounts"] if m["mount_point"] == "/"]
+    devs = {d["major_minor"]: d for d in rep["devices"]}
+    st = os.stat("/")
+    rootdev = f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
+    tap(bool(root) and rootdev in devs and any(x["mount_point"] == "/" for x in devs[rootdev]["mounts"]),
+        f"block device {rootdev} (stat /) lists the root mount", devs.get(rootdev))
+    name = os.path.basename(os.path.realpath(f"/sys/dev/block/{rootdev}"))
+    tap(devs.get(rootdev, {}).get("name") == name, f"block device {rootdev} is named {name}", devs.get(rootdev))
+
+
+def main():
+    if os.geteuid() != 0:
+        print("not ok 1 - needs root (mount, /dev/kmsg)")
+        return 1
+    if not os.access(NP, os.X_OK):
+        print(f"not ok 1 - {NP} not built (make all)")
+        return 1
+    test_mounts()
+    print(f"1..{n}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
