@@ -1,0 +1,854 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * policy.c - YAML policy parsing (libyaml document API) and validation.
+ * Errors name file:line:column (1-based, from libyaml's marks) and the field path.
+ */
+#define _GNU_SOURCE
+#include "policy.h"
+#include "label.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include <yaml.h>
+
+#define MAX_POLICY_BYTES (1u << 20)
+#define MAX_VISITS 100000 /* aliases share nodes: bound the walk, not just the text */
+#define MAX_DEPTH 32
+
+struct pctx {
+	yaml_document_t *doc;
+	const char *source;
+	char *err;
+	unsigned visits;
+	struct np_policy *p;
+};
+
+static int fail(struct pctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(struct pctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+{
+	if (c->err)
+		return -EINVAL;
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	c->err = np_asprintf("%s:%zu:%zu: %s: %s", c->source, n ? n->start_mark.line + 1 : 1,
+			     n ? n->start_mark.column + 1 : 1, path, msg ? msg : "invalid");
+	return -EINVAL;
+}
+
+static yaml_node_t *node(struct pctx *c, int idx)
+{
+	c->visits++;
+	return yaml_document_get_node(c->doc, idx);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int want_type(struct pctx *c, const yaml_node_t *n, const char *path, yaml_node_type_t t)
+{
+	static const char *const names[] = { "nothing", "a scalar", "a list", "a mapping" };
+	if (c->visits > MAX_VISITS)
+		return fail(c, n, path, "document too large (aliases?)");
+	if (!n || n->type != t)
+		return fail(c, n, path, "expected %s", names[t]);
+	return 0;
+}
+
+static int get_str(struct pctx *c, const yaml_node_t *n, const char *path, char **dst)
+{
+	int r = want_type(c, n, path, YAML_SCALAR_NODE);
+	if (r < 0)
+		return r;
+	if (strlen(scalar(n)) != n->data.scalar.length)
+		return fail(c, n, path, "embedded NUL");
+	char *s = strdup(scalar(n));
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int get_num(struct pctx *c, const yaml_node_t *n, const char *path, double *dst, double min, double max)
+{
+	int r = want_type(c, n, path, YAML_SCALAR_NODE);
+	if (r < 0)
+		return r;
+	double v;
+	if (np_parse_double(scalar(n), &v) < 0 || v < min || v > max)
+		return fail(c, n, path, "expected a number from %g to %g, got '%s'", min, max, scalar(n));
+	*dst = v;
+	return 0;
+}
+
+static int get_bool(struct pctx *c, const yaml_node_t *n, const char *path, bool *dst)
+{
+	int r = want_type(c, n, path, YAML_SCALAR_NODE);
+	if (r < 0)
+		return r;
+	const char *s = scalar(n);
+	if (streq(s, "true") || streq(s, "True") || streq(s, "yes"))
+		*dst = true;
+	else if (streq(s, "false") || streq(s, "False") || streq(s, "no"))
+		*dst = false;
+	else
+		return fail(c, n, path, "expected true or false, got '%s'", s);
+	return 0;
+}
+
+/* A list of strings; a single scalar counts as a list of one. */
+static int get_strv(struct pctx *c, const yaml_node_t *n, const char *path, char ***v, size_t *cnt)
+{
+	if (n && n->type == YAML_SCALAR_NODE)
+		return np_strv_push(v, cnt, scalar(n));
+	int r = want_type(c, n, path, YAML_SEQUENCE_NODE);
+	if (r < 0)
+		return r;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(c, *it);
+		_cleanup_free_ char *sub = np_asprintf("%s[%td]", path, it - n->data.sequence.items.start);
+		r = want_type(c, e, sub ? sub : path, YAML_SCALAR_NODE);
+		if (r < 0)
+			return r;
+		r = np_strv_push(v, cnt, scalar(e));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+typedef int (*field_fn)(struct pctx *c, yaml_node_t *val, const char *path, void *obj);
+
+struct field {
+	const char *name;
+	field_fn fn;
+};
+
+/* Walk a mapping; every key must be one of @fields (typos are errors). */
+static int walk_map(struct pctx *c, yaml_node_t *n, const char *path, const struct field *fields, void *obj)
+{
+	int r = want_type(c, n, path, YAML_MAPPING_NODE);
+	if (r < 0)
+		return r;
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
+		const char *key = scalar(k);
+		if (!key)
+			return fail(c, k, path, "keys must be scalars");
+		_cleanup_free_ char *sub = np_asprintf("%s%s%s", path, *path ? "." : "", key);
+		if (!sub)
+			return -ENOMEM;
+		const struct field *f = fields;
+		while (f->name && !streq(f->name, key))
+			f++;
+		if (!f->name)
+			return fail(c, k, sub, "unknown field");
+		r = f->fn(c, v, sub, obj);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- health ---- */
+
+int np_nvme_warning_bit(const char *name)
+{
+	static const char *const bits[] = { "available_spare", "temperature", "reliability", "read_only",
+					     "volatile_memory_backup", "persistent_memory_region" };
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+		if (streq(bits[i], name))
+			return (int)i;
+	return -1;
+}
+
+#define H(obj) (&((struct np_policy *)(obj))->health)
+
+static int f_nvme_bits(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r = get_strv(c, v, path, &names, &n);
+	uint32_t mask = 0;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		int b = np_nvme_warning_bit(names[i]);
+		if (b < 0)
+			r = fail(c, v, path, "unknown critical warning bit '%s'", names[i]);
+		else
+			mask |= 1u << b;
+	}
+	np_strv_free(names);
+	if (r >= 0)
+		H(o)->nvme_critical_warning_mask = mask;
+	return r;
+}
+
+static int f_nvme_spare(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->nvme_spare_below_threshold);
+}
+
+static int f_nvme_used(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	double d;
+	int r = get_num(c, v, p, &d, -1, 255);
+	if (r >= 0)
+		H(o)->nvme_percentage_used_max = (int)d;
+	return r;
+}
+
+static int f_nvme_media(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->nvme_media_errors_growth);
+}
+
+static int f_nvme_errlog(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->nvme_error_log_growth);
+}
+
+static int f_health_nvme(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "criticalWarningBits", f_nvme_bits },
+					  { "spareBelowThreshold", f_nvme_spare },
+					  { "percentageUsedMax", f_nvme_used },
+					  { "mediaErrorsGrowth", f_nvme_media },
+					  { "errorLogGrowth", f_nvme_errlog },
+					  {} };
+	return walk_map(c, v, p, f, o);
+}
+
+static int f_aer_cor(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &H(o)->pcie_aer_correctable_per_hour, -1, 1e9);
+}
+
+static int f_aer_uncor(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->pcie_aer_uncorrectable);
+}
+
+static int f_link(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->pcie_link_downgrade);
+}
+
+static int f_health_pcie(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "aerCorrectablePerHour", f_aer_cor },
+					  { "aerUncorrectable", f_aer_uncor },
+					  { "linkDowngrade", f_link },
+					  {} };
+	return walk_map(c, v, p, f, o);
+}
+
+static int f_drops(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &H(o)->net_drops_per_second, -1, 1e12);
+}
+
+static int f_skew(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &H(o)->net_irq_skew_percent, -1, 100);
+}
+
+static int f_health_net(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "dropsPerSecond", f_drops }, { "irqSkewPercent", f_skew }, {} };
+	return walk_map(c, v, p, f, o);
+}
+
+static int f_stall(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &H(o)->block_stall_seconds, 1, 86400);
+}
+
+static int f_await(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &H(o)->block_await_ms, -1, 1e9);
+}
+
+static int f_health_block(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "stallSeconds", f_stall }, { "awaitMs", f_await }, {} };
+	return walk_map(c, v, p, f, o);
+}
+
+static int f_flaps(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	double d;
+	int r = get_num(c, v, p, &d, 1, 1e6);
+	if (r >= 0)
+		H(o)->multipath_flaps = (unsigned)d;
+	return r;
+}
+
+static int f_window(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &H(o)->multipath_window_seconds, 1, 86400 * 7);
+}
+
+static int f_failed(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->multipath_failed_paths);
+}
+
+static int f_health_mpath(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "flapsPerWindow", f_flaps },
+					  { "windowSeconds", f_window },
+					  { "failedPaths", f_failed },
+					  {} };
+	return walk_map(c, v, p, f, o);
+}
+
+static int f_health(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "nvme", f_health_nvme }, { "pcie", f_health_pcie },
+					  { "net", f_health_net },   { "block", f_health_block },
+					  { "multipath", f_health_mpath }, {} };
+	return walk_map(c, v, p, f, o);
+}
+
+/* ---- classes ---- */
+
+static const char *const pin_components[] = { "kernel", "module", "nic", "nvme", "bios", "cpu" };
+
+static int add_matches(struct pctx *c, yaml_node_t *v, const char *path, struct np_match **m, size_t *n)
+{
+	int r = want_type(c, v, path, YAML_MAPPING_NODE);
+	if (r < 0)
+		return r;
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(c, pr->key), *val = node(c, pr->value);
+		if (!scalar(k) || !scalar(val))
+			return fail(c, k, path, "expected 'name: pattern' pairs");
+		struct np_match *nm = realloc(*m, (*n + 1) * sizeof(**m));
+		if (!nm)
+			return -ENOMEM;
+		*m = nm;
+		nm[*n] = (struct np_match){ strdup(scalar(k)), strdup(scalar(val)) };
+		(*n)++;
+		if (!nm[*n - 1].field || !nm[*n - 1].pattern)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int f_match_labels(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_class *k = o;
+	return add_matches(c, v, p, &k->labels, &k->n_labels);
+}
+
+static int f_match_dmi(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const char *const dmi[] = { "sys_vendor", "product_name", "product_version", "bios_vendor",
+					   "bios_version", "bios_date", "board_name" };
+	struct np_class *k = o;
+	size_t before = k->n_dmi;
+	int r = add_matches(c, v, p, &k->dmi, &k->n_dmi);
+	for (size_t i = before; r >= 0 && i < k->n_dmi; i++) {
+		bool ok = false;
+		for (size_t j = 0; j < ARRAY_SIZE(dmi); j++)
+			ok = ok || streq(dmi[j], k->dmi[i].field);
+		if (!ok)
+			r = fail(c, v, p, "unknown DMI field '%s'", k->dmi[i].field);
+	}
+	return r;
+}
+
+static int f_class_match(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "nodeLabels", f_match_labels }, { "dmi", f_match_dmi }, {} };
+	return walk_map(c, v, p, f, o);
+}
+
+static int f_class_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_class *k = o;
+	int r = get_str(c, v, p, &k->name);
+	if (r >= 0 && (!*k->name || !np_label_value_valid(k->name)))
+		return fail(c, v, p, "'%s' is not a valid label value (it becomes the class label)", k->name);
+	return r;
+}
+
+/* pins: {component: {keyGlob: [allowed...]}} */
+static int f_class_pins(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+{
+	struct np_class *k = o;
+	int r = want_type(c, v, path, YAML_MAPPING_NODE);
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; r >= 0 && pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *ck = node(c, pr->key), *cv = node(c, pr->value);
+		const char *comp = scalar(ck);
+		bool known = false;
+		for (size_t i = 0; comp && i < ARRAY_SIZE(pin_components); i++)
+			known = known || streq(comp, pin_components[i]);
+		if (!known)
+			return fail(c, ck, path, "unknown bundle component '%s' (kernel, module, nic, nvme, bios, cpu)",
+				    comp ? comp : "?");
+		_cleanup_free_ char *sub = np_asprintf("%s.%s", path, comp);
+		r = want_type(c, cv, sub, YAML_MAPPING_NODE);
+		for (yaml_node_pair_t *q = cv->data.mapping.pairs.start; r >= 0 && q < cv->data.mapping.pairs.top; q++) {
+			yaml_node_t *kk = node(c, q->key), *kv = node(c, q->value);
+			if (!scalar(kk))
+				return fail(c, kk, sub, "keys must be scalars");
+			struct np_pin *np = realloc(k->pins, (k->n_pins + 1) * sizeof(*np));
+			if (!np)
+				return -ENOMEM;
+			k->pins = np;
+			struct np_pin *pin = &k->pins[k->n_pins++];
+			*pin = (struct np_pin){ strdup(comp), strdup(scalar(kk)), NULL, 0 };
+			if (!pin->component || !pin->key)
+				return -ENOMEM;
+			_cleanup_free_ char *sub2 = np_asprintf("%s.%s", sub, scalar(kk));
+			r = get_strv(c, kv, sub2, &pin->allowed, &pin->n_allowed);
+			if (r >= 0 && pin->n_allowed == 0)
+				r = fail(c, kv, sub2, "at least one allowed value");
+		}
+	}
+	return r;
+}
+
+static int f_off(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_offload_rule *f = o;
+	return get_strv(c, v, p, &f->must_off, &f->n_off);
+}
+
+static int f_on(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_offload_rule *f = o;
+	return get_strv(c, v, p, &f->must_on, &f->n_on);
+}
+
+static int f_driver(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_offload_rule *f = o;
+	return get_str(c, v, p, &f->driver);
+}
+
+static int f_class_offloads(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+{
+	static const struct field f[] = { { "driver", f_driver }, { "off", f_off }, { "on", f_on }, {} };
+	struct np_class *k = o;
+	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
+	for (yaml_node_item_t *it = v->data.sequence.items.start; r >= 0 && it < v->data.sequence.items.top; it++) {
+		struct np_offload_rule *nr = realloc(k->offloads, (k->n_offloads + 1) * sizeof(*nr));
+		if (!nr)
+			return -ENOMEM;
+		k->offloads = nr;
+		struct np_offload_rule *rule = &k->offloads[k->n_offloads++];
+		*rule = (struct np_offload_rule){ 0 };
+		_cleanup_free_ char *sub = np_asprintf("%s[%td]", path, it - v->data.sequence.items.start);
+		yaml_node_t *e = node(c, *it);
+		r = walk_map(c, e, sub, f, rule);
+		if (r >= 0 && !rule->driver)
+			r = fail(c, e, sub, "driver is required");
+	}
+	return r;
+}
+
+static int f_classes(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+{
+	static const struct field f[] = { { "name", f_class_name },   { "match", f_class_match },
+					  { "pins", f_class_pins },   { "offloads", f_class_offloads },
+					  {} };
+	struct np_policy *p = o;
+	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
+	for (yaml_node_item_t *it = v->data.sequence.items.start; r >= 0 && it < v->data.sequence.items.top; it++) {
+		struct np_class *nc = realloc(p->classes, (p->n_classes + 1) * sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		p->classes = nc;
+		struct np_class *k = &p->classes[p->n_classes++];
+		*k = (struct np_class){ 0 };
+		_cleanup_free_ char *sub = np_asprintf("%s[%td]", path, it - v->data.sequence.items.start);
+		yaml_node_t *e = node(c, *it);
+		r = walk_map(c, e, sub, f, k);
+		if (r >= 0 && !k->name)
+			r = fail(c, e, sub, "name is required");
+		for (size_t i = 0; r >= 0 && i + 1 < p->n_classes; i++)
+			if (streq(p->classes[i].name, k->name))
+				r = fail(c, e, sub, "duplicate class name '%s'", k->name);
+	}
+	return r;
+}
+
+/* ---- actions ---- */
+
+static struct np_action *action_slot(struct np_policy *p, const char *finding)
+{
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (streq(p->actions[i].finding, finding))
+			return &p->actions[i];
+	struct np_action *na = realloc(p->actions, (p->n_actions + 1) * sizeof(*na));
+	if (!na)
+		return NULL;
+	p->actions = na;
+	struct np_action *a = &na[p->n_actions];
+	*a = (struct np_action){ strdup(finding), NULL, NULL, NULL };
+	if (!a->finding)
+		return NULL;
+	p->n_actions++;
+	return a;
+}
+
+static int f_act_condition(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_action *a = o;
+	int r = get_str(c, v, p, &a->condition);
+	if (r >= 0 && *a->condition && !(a->condition[0] >= 'A' && a->condition[0] <= 'Z'))
+		return fail(c, v, p, "condition types are CamelCase, got '%s'", a->condition);
+	if (r >= 0 && !np_label_key_valid(a->condition))
+		return fail(c, v, p, "'%s' is not a valid condition type", a->condition);
+	return r;
+}
+
+static int f_act_taint(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_action *a = o;
+	int r = get_str(c, v, p, &a->taint_effect);
+	if (r < 0)
+		return r;
+	const char *e = a->taint_effect;
+	if (!streq(e, "NoSchedule") && !streq(e, "PreferNoSchedule") && !streq(e, "NoExecute") && !streq(e, "none"))
+		return fail(c, v, p, "taint effect must be NoSchedule, PreferNoSchedule, NoExecute or none, got '%s'", e);
+	return 0;
+}
+
+static int f_act_event(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_action *a = o;
+	int r = get_str(c, v, p, &a->event_reason);
+	if (r >= 0 && *a->event_reason && !(a->event_reason[0] >= 'A' && a->event_reason[0] <= 'Z'))
+		return fail(c, v, p, "event reasons are CamelCase, got '%s'", a->event_reason);
+	return r;
+}
+
+static const char *const finding_ids[] = { "firmware-unpinned", "nvme-critical", "multipath-degraded",
+					   "path-flapping", "pcie-errors", "link-downgraded", "volume-stall",
+					   "offload-mismatch", "nic-drops", "irq-skew" };
+
+static int f_actions(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+{
+	static const struct field f[] = { { "condition", f_act_condition }, { "taint", f_act_taint },
+					  { "event", f_act_event }, {} };
+	struct np_policy *p = o;
+	int r = want_type(c, v, path, YAML_MAPPING_NODE);
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; r >= 0 && pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(c, pr->key);
+		const char *id = scalar(k);
+		bool known = false;
+		for (size_t i = 0; id && i < ARRAY_SIZE(finding_ids); i++)
+			known = known || streq(id, finding_ids[i]);
+		if (!known)
+			return fail(c, k, path, "unknown finding '%s'", id ? id : "?");
+		struct np_action *a = action_slot(p, id);
+		if (!a)
+			return -ENOMEM;
+		_cleanup_free_ char *sub = np_asprintf("%s.%s", path, id);
+		r = walk_map(c, node(c, pr->value), sub, f, a);
+	}
+	return r;
+}
+
+/* ---- top level ---- */
+
+static int f_api_version(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	(void)o;
+	const char *s = scalar(v);
+	if (!s || !streq(s, "nodeprint.io/v1"))
+		return fail(c, v, p, "expected nodeprint.io/v1");
+	return 0;
+}
+
+static int f_kind(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	(void)o;
+	const char *s = scalar(v);
+	if (!s || !streq(s, "Policy"))
+		return fail(c, v, p, "expected Policy");
+	return 0;
+}
+
+static int f_prefix(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_policy *pol = o;
+	int r = get_str(c, v, p, &pol->label_prefix);
+	if (r >= 0 && !np_dns_subdomain_valid(pol->label_prefix))
+		return fail(c, v, p, "'%s' is not a DNS subdomain (like nodeprint.io)", pol->label_prefix);
+	return r;
+}
+
+static int f_heartbeat(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &((struct np_policy *)o)->heartbeat_seconds, 10, 86400);
+}
+
+static int f_holddown(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &((struct np_policy *)o)->taint_hold_down_seconds, 0, 86400);
+}
+
+static int f_valve_pct(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &((struct np_policy *)o)->valve_max_tainted_percent, 0, 100);
+}
+
+static int f_valve(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "maxTaintedPercent", f_valve_pct }, {} };
+	return walk_map(c, v, p, f, o);
+}
+
+static const struct field top_fields[] = {
+	{ "apiVersion", f_api_version },
+	{ "kind", f_kind },
+	{ "labelPrefix", f_prefix },
+	{ "heartbeatSeconds", f_heartbeat },
+	{ "taintHoldDownSeconds", f_holddown },
+	{ "safetyValve", f_valve },
+	{ "classes", f_classes },
+	{ "health", f_health },
+	{ "actions", f_actions },
+	{},
+};
+
+/* ---- defaults, entry points ---- */
+
+static const char default_yaml[] =
+	"# nodeprint built-in default policy: no pins, conservative health rules.\n"
+	"apiVersion: nodeprint.io/v1\n"
+	"kind: Policy\n"
+	"labelPrefix: nodeprint.io\n"
+	"heartbeatSeconds: 600\n"
+	"taintHoldDownSeconds: 300\n"
+	"safetyValve:\n"
+	"  maxTaintedPercent: 30\n"
+	"classes: []\n"
+	"health:\n"
+	"  nvme:\n"
+	"    criticalWarningBits: [available_spare, temperature, reliability, read_only,\n"
+	"                          volatile_memory_backup, persistent_memory_region]\n"
+	"    spareBelowThreshold: true\n"
+	"    percentageUsedMax: 100\n"
+	"    mediaErrorsGrowth: true\n"
+	"    errorLogGrowth: false\n"
+	"  pcie:\n"
+	"    aerCorrectablePerHour: 60\n"
+	"    aerUncorrectable: true\n"
+	"    linkDowngrade: true\n"
+	"  net:\n"
+	"    dropsPerSecond: -1\n"
+	"    irqSkewPercent: -1\n"
+	"  block:\n"
+	"    stallSeconds: 10\n"
+	"    awaitMs: -1\n"
+	"  multipath:\n"
+	"    flapsPerWindow: 3\n"
+	"    windowSeconds: 600\n"
+	"    failedPaths: true\n"
+	"actions:\n"
+	"  firmware-unpinned:  {condition: BundlePinned, taint: NoSchedule, event: FirmwareDrift}\n"
+	"  nvme-critical:      {condition: NVMeHealthy, taint: NoSchedule, event: NVMeCriticalWarning}\n"
+	"  multipath-degraded: {condition: MultipathHealthy, taint: PreferNoSchedule, event: PathFailed}\n"
+	"  path-flapping:      {condition: MultipathHealthy, taint: PreferNoSchedule, event: PathFlapping}\n"
+	"  pcie-errors:        {condition: PCIeHealthy, taint: none, event: PCIeErrors}\n"
+	"  link-downgraded:    {condition: PCIeHealthy, taint: none, event: LinkDowngraded}\n"
+	"  volume-stall:       {condition: VolumePathsHealthy, taint: none, event: VolumePathStall}\n"
+	"  offload-mismatch:   {condition: OffloadsCompliant, taint: none, event: OffloadDrift}\n"
+	"  nic-drops:          {condition: NICHealthy, taint: none, event: NICDrops}\n"
+	"  irq-skew:           {condition: NICHealthy, taint: none, event: IRQSkew}\n";
+
+const char *np_policy_default_yaml(void)
+{
+	return default_yaml;
+}
+
+static int parse_doc(struct pctx *c, const char *buf, size_t len, const char *source)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		c->err = np_asprintf("%s:%zu:%zu: not YAML: %s%s%s", source, parser.problem_mark.line + 1,
+				     parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error",
+				     parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	yaml_parser_delete(&parser);
+	c->doc = &doc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	int r = root ? walk_map(c, root, "", top_fields, c->p) : 0; /* an empty document = all defaults */
+	yaml_document_delete(&doc);
+	c->doc = NULL;
+	return r;
+}
+
+int np_policy_parse(const char *buf, size_t len, const char *source, struct np_policy *p, char **err)
+{
+	*err = NULL;
+	*p = (struct np_policy){ 0 };
+	if (len > MAX_POLICY_BYTES) {
+		*err = np_asprintf("%s: larger than %u bytes", source, MAX_POLICY_BYTES);
+		return -EFBIG;
+	}
+	if (memchr(buf, '\0', len)) {
+		*err = np_asprintf("%s: binary data (NUL byte) in a YAML policy", source);
+		return -EINVAL;
+	}
+	struct pctx c = { .source = source, .p = p };
+	int r = buf == default_yaml ? 0 : parse_doc(&c, default_yaml, sizeof(default_yaml) - 1, "built-in default");
+	if (r >= 0)
+		r = parse_doc(&c, buf, len, source);
+	if (r >= 0 && !(p->source = strdup(source)))
+		r = -ENOMEM;
+	if (r < 0) {
+		np_policy_free(p);
+		*err = c.err ? c.err : np_asprintf("%s: %s", source, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int np_policy_default(struct np_policy *p)
+{
+	_cleanup_free_ char *err = NULL;
+	return np_policy_parse(default_yaml, sizeof(default_yaml) - 1, "built-in default", p, &err);
+}
+
+int np_policy_load(const char *path, struct np_policy *p, char **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	*err = NULL;
+	if (fd < 0) {
+		int r = negative_errno();
+		*err = np_asprintf("%s: %s", path, strerror(-r));
+		return r;
+	}
+	_cleanup_free_ char *buf = malloc(MAX_POLICY_BYTES + 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t n = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf + n, MAX_POLICY_BYTES + 1 - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int r = negative_errno();
+			*err = np_asprintf("%s: %s", path, strerror(-r));
+			return r;
+		}
+		if (k == 0 || (n += (size_t)k) > MAX_POLICY_BYTES)
+			break;
+	}
+	return np_policy_parse(buf, n, path, p, err);
+}
+
+static void class_free(struct np_class *k)
+{
+	free(k->name);
+	for (size_t i = 0; i < k->n_labels; i++) {
+		free(k->labels[i].field);
+		free(k->labels[i].pattern);
+	}
+	for (size_t i = 0; i < k->n_dmi; i++) {
+		free(k->dmi[i].field);
+		free(k->dmi[i].pattern);
+	}
+	free(k->labels);
+	free(k->dmi);
+	for (size_t i = 0; i < k->n_pins; i++) {
+		free(k->pins[i].component);
+		free(k->pins[i].key);
+		np_strv_free(k->pins[i].allowed);
+	}
+	free(k->pins);
+	for (size_t i = 0; i < k->n_offloads; i++) {
+		free(k->offloads[i].driver);
+		np_strv_free(k->offloads[i].must_off);
+		np_strv_free(k->offloads[i].must_on);
+	}
+	free(k->offloads);
+}
+
+void np_policy_free(struct np_policy *p)
+{
+	free(p->source);
+	free(p->label_prefix);
+	for (size_t i = 0; i < p->n_classes; i++)
+		class_free(&p->classes[i]);
+	free(p->classes);
+	for (size_t i = 0; i < p->n_actions; i++) {
+		free(p->actions[i].finding);
+		free(p->actions[i].condition);
+		free(p->actions[i].taint_effect);
+		free(p->actions[i].event_reason);
+	}
+	free(p->actions);
+	*p = (struct np_policy){ 0 };
+}
+
+const struct np_action *np_policy_action(const struct np_policy *p, const char *finding)
+{
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (streq(p->actions[i].finding, finding))
+			return &p->actions[i];
+	return NULL;
+}
+
+/* One comparison "<op><version>"; false when the op is not recognised. */
+static bool compare_one(const char *tok, const char *value)
+{
+	const char *ops[] = { ">=", "<=", "==", "!=", ">", "<", "=" };
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		size_t l = strlen(ops[i]);
+		if (strncmp(tok, ops[i], l) != 0)
+			continue;
+		int c = strverscmp(value, tok + l);
+		switch (i) {
+		case 0: return c >= 0;
+		case 1: return c <= 0;
+		case 2: case 6: return c == 0;
+		case 3: return c != 0;
+		case 4: return c > 0;
+		default: return c < 0;
+		}
+	}
+	return false;
+}
+
+bool np_version_match(const char *pattern, const char *value)
+{
+	if (!pattern || !value)
+		return false;
+	if (!strchr("<>=!", pattern[0]))
+		return fnmatch(pattern, value, 0) == 0;
+	char **toks = NULL;
+	size_t n = 0;
+	if (np_split(pattern, " ,", &toks, &n) < 0)
+		return false;
+	bool ok = n > 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = compare_one(toks[i], value);
+	np_strv_free(toks);
+	return ok;
+}

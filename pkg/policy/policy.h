@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * policy.h - the YAML policy: pinned known-good bundles per node class, health
+ * thresholds, and what each finding does (label, condition, taint, event).
+ * docs/policy.md is the reference; docs/policy-example.yaml an annotated example.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One pin: bundle items of @component whose key matches the glob @key must
+ * have a value matching one of @allowed (globs, or version ranges ">=a <b"). */
+struct np_pin {
+	char *component;
+	char *key;
+	char **allowed;
+	size_t n_allowed;
+};
+
+struct np_match {
+	char *field;    /* "nodeLabels" key or DMI field name */
+	char *pattern;  /* glob */
+};
+
+struct np_offload_rule {
+	char *driver;       /* glob on the NIC driver */
+	char **must_off, **must_on;
+	size_t n_off, n_on;
+};
+
+struct np_class {
+	char *name;
+	struct np_match *labels, *dmi;
+	size_t n_labels, n_dmi;
+	struct np_pin *pins;
+	size_t n_pins;
+	struct np_offload_rule *offloads;
+	size_t n_offloads;
+};
+
+/* What one finding id does; NULL/empty members mean "not this action". */
+struct np_action {
+	char *finding;       /* e.g. "firmware-unpinned" */
+	char *condition;     /* CamelCase condition type, e.g. "BundlePinned" */
+	char *taint_effect;  /* NoSchedule, PreferNoSchedule, NoExecute, or NULL */
+	char *event_reason;  /* e.g. "FirmwareDrift" */
+};
+
+struct np_health {
+	uint32_t nvme_critical_warning_mask; /* SMART critical warning bits that count */
+	bool nvme_spare_below_threshold;
+	int nvme_percentage_used_max;        /* -1 = off */
+	bool nvme_media_errors_growth;
+	bool nvme_error_log_growth;
+	double pcie_aer_correctable_per_hour; /* < 0 = off */
+	bool pcie_aer_uncorrectable;
+	bool pcie_link_downgrade;
+	double net_drops_per_second;          /* < 0 = off */
+	double net_irq_skew_percent;          /* < 0 = off */
+	double block_stall_seconds;
+	double block_await_ms;                /* < 0 = off */
+	unsigned multipath_flaps;             /* flaps in the window that make a map "flapping" */
+	double multipath_window_seconds;
+	bool multipath_failed_paths;
+};
+
+struct np_policy {
+	char *source;          /* file name, or "built-in default" */
+	char *label_prefix;    /* default "nodeprint.io" */
+	double heartbeat_seconds;
+	double taint_hold_down_seconds;
+	double valve_max_tainted_percent;
+	struct np_class *classes;
+	size_t n_classes;
+	struct np_health health;
+	struct np_action *actions;
+	size_t n_actions;
+};
+
+/*
+ * np_policy_parse() - parse and validate a policy document.
+ * @buf/@len: YAML text; @source: its name for messages ("policy.yaml").
+ * Returns 0 and fills @p (free with np_policy_free()), or -EINVAL with
+ * *@err set to a malloc'd "source:line:column: field: message" (caller
+ * frees), or -ENOMEM. Unknown fields are errors (a typo must not silently
+ * switch a rule off). Defaults fill whatever the document leaves out.
+ */
+int np_policy_parse(const char *buf, size_t len, const char *source, struct np_policy *p, char **err);
+
+/* np_policy_load() - read @path (at most 1 MiB) and parse it. Same returns, plus -errno of the read. */
+int np_policy_load(const char *path, struct np_policy *p, char **err);
+
+/* The built-in default policy: no pins, conservative health rules. Returns 0 or -ENOMEM. */
+int np_policy_default(struct np_policy *p);
+
+/* Its YAML text (static; `nodeprint policy --default` prints it). */
+const char *np_policy_default_yaml(void);
+
+void np_policy_free(struct np_policy *p);
+
+/* The action for a finding id (NULL when the policy does nothing for it). */
+const struct np_action *np_policy_action(const struct np_policy *p, const char *finding);
+
+/*
+ * np_version_match() - does @value satisfy @pattern? A pattern is a glob
+ * (fnmatch(3), e.g. "6.1.0-*") or a version range of space-separated
+ * comparisons ">=6.1.0-25 <6.1.0-30" compared with strverscmp(3).
+ */
+bool np_version_match(const char *pattern, const char *value);
+
+/* Named SMART critical warning bits (NVMe Base Spec 2.0, Figure 207): bit index or -1. */
+int np_nvme_warning_bit(const char *name);

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Policy parsing and validation: defaults, overrides, errors naming file:line:column and field. */
+#include "testutil.h"
+#include "../../pkg/policy/policy.h"
+
+static int parse(const char *yaml, struct np_policy *p, char **err)
+{
+	return np_policy_parse(yaml, strlen(yaml), "p.yaml", p, err);
+}
+
+static void expect_error(const char *yaml, const char *want)
+{
+	struct np_policy p;
+	char *err = NULL;
+	assert_int_equal(parse(yaml, &p, &err), -EINVAL);
+	assert_non_null(err);
+	if (!strstr(err, want))
+		fail_msg("error '%s' does not contain '%s'", err, want);
+	free(err);
+}
+
+static void test_default(void **state)
+{
+	(void)state;
+	struct np_policy p;
+	assert_int_equal(np_policy_default(&p), 0);
+	assert_string_equal(p.label_prefix, "nodeprint.io");
+	assert_int_equal(p.n_classes, 0);
+	assert_int_equal(p.health.nvme_critical_warning_mask, 0x3f);
+	assert_true(p.health.block_stall_seconds == 10);
+	const struct np_action *a = np_policy_action(&p, "nvme-critical");
+	assert_non_null(a);
+	assert_string_equal(a->condition, "NVMeHealthy");
+	assert_string_equal(a->taint_effect, "NoSchedule");
+	assert_string_equal(a->event_reason, "NVMeCriticalWarning");
+	assert_string_equal(np_policy_action(&p, "multipath-degraded")->taint_effect, "PreferNoSchedule");
+	np_policy_free(&p);
+}
+
+static void test_example_file(void **state)
+{
+	(void)state;
+	struct np_policy p;
+	char *err = NULL;
+	int r = np_policy_load(np_src("docs/policy-example.yaml"), &p, &err);
+	if (r < 0)
+		fail_msg("%s", err);
+	assert_string_equal(p.label_prefix, "nodeprint.io");
+	assert_int_equal(p.n_classes, 2);
+	assert_string_equal(p.classes[0].name, "r740-nvme");
+	assert_true(p.classes[0].n_pins >= 4);
+	assert_string_equal(p.classes[0].pins[0].component, "kernel");
+	/* a partial override keeps the defaults it does not mention */
+	assert_int_equal(p.health.nvme_percentage_used_max, 90);
+	assert_true(p.health.nvme_media_errors_growth);
+	assert_string_equal(np_policy_action(&p, "multipath-degraded")->taint_effect, "NoSchedule");
+	assert_string_equal(np_policy_action(&p, "nvme-critical")->condition, "NVMeHealthy");
+	np_policy_free(&p);
+}
+
+static void test_errors_name_place_and_field(void **state)
+{
+	(void)state;
+	expect_error("labelPrefix: nodeprint.io\nhealth:\n  nvme:\n    percentageUsedMx: 3\n",
+		     "p.yaml:4:5: health.nvme.percentageUsedMx: unknown field");
+	expect_error("actions:\n  nvme-critical: {taint: NoSchedul}\n",
+		     "p.yaml:2:26: actions.nvme-critical.taint: taint effect must be NoSchedule");
+	expect_error("labelPrefix: Bad_Prefix\n", "p.yaml:1:14: labelPrefix: 'Bad_Prefix' is not a DNS subdomain");
+	expect_error("classes:\n  - name: a\n  - name: a\n", "duplicate class name 'a'");
+	expect_error("classes:\n  - pins: {kernel: {release: [x]}}\n", "classes[0]: name is required");
+	expect_error("classes:\n  - name: a\n    pins: {firmware: {x: [y]}}\n", "unknown bundle component 'firmware'");
+	expect_error("heartbeatSeconds: soon\n", "heartbeatSeconds: expected a number from 10 to 86400, got 'soon'");
+	expect_error("health: {nvme: {criticalWarningBits: [hot]}}\n", "unknown critical warning bit 'hot'");
+	expect_error("labelPrefix: [a\n", "p.yaml:2:1: not YAML");
+	expect_error("- a\n- b\n", "p.yaml:1:1: : expected a mapping");
+}
+
+static void test_hostile_documents(void **state)
+{
+	(void)state;
+	/* alias amplification: one anchored list of 1000 values referenced by 200 pins is 200,000
+	 * node visits from a few kilobytes of text; bounded by the visit limit, not by memory */
+	char *doc = malloc(64 * 1024);
+	size_t w = (size_t)sprintf(doc, "classes: [{name: z, pins: {kernel: {k0: &e [");
+	for (int i = 0; i < 1000; i++)
+		w += (size_t)sprintf(doc + w, "%sv%d", i ? "," : "", i);
+	w += (size_t)sprintf(doc + w, "]");
+	for (int i = 1; i < 200; i++)
+		w += (size_t)sprintf(doc + w, ", k%d: *e", i);
+	sprintf(doc + w, "}}}]\n");
+	struct np_policy p;
+	char *err = NULL;
+	assert_int_equal(parse(doc, &p, &err), -EINVAL);
+	assert_non_null(strstr(err, "document too large"));
+	free(err);
+	free(doc);
+	assert_int_equal(np_policy_parse("a\0b", 3, "bin", &p, &err), -EINVAL);
+	assert_non_null(strstr(err, "NUL"));
+	free(err);
+	/* an empty document is the default policy */
+	assert_int_equal(parse("", &p, &err), 0);
+	assert_string_equal(p.label_prefix, "nodeprint.io");
+	np_policy_free(&p);
+}
+
+static void test_version_match(void **state)
+{
+	(void)state;
+	assert_true(np_version_match("6.1.0-*", "6.1.0-41-amd64"));
+	assert_false(np_version_match("6.1.0-*", "6.12.0-1-amd64"));
+	assert_true(np_version_match(">=6.1.0-25 <6.1.0-30", "6.1.0-28"));
+	assert_false(np_version_match(">=6.1.0-25 <6.1.0-30", "6.1.0-9"));   /* strverscmp: 9 < 25 */
+	assert_false(np_version_match(">=6.1.0-25 <6.1.0-30", "6.1.0-30"));
+	assert_true(np_version_match(">=0xd0003a5", "0xd0003b0"));
+	assert_false(np_version_match(">>1", "2"));
+	assert_false(np_version_match("x", NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_errors_name_place_and_field),
+		cmocka_unit_test(test_hostile_documents),
+		cmocka_unit_test(test_version_match),
+	};
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
