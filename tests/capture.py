@@ -23,9 +23,16 @@ PRESETS = {
         "/proc/sys/kernel/random/boot_id", "/proc/sys/kernel/arch", "/etc/os-release", "/usr/lib/os-release",
         "/sys/class/dmi/id", "/proc/cpuinfo", "/proc/modules", "/sys/module/*/version",
         "/sys/module/*/srcversion", "/sys/module/*/taint", "/sys/module/*/initstate",
-        "/sys/bus/pci/devices/*", "/sys/class/net/*", "/proc/interrupts", "/proc/stat",
+        "/sys/bus/pci/devices/*", "/sys/bus/pci/devices/*/msi_irqs", "/sys/class/net/*",
+        "/proc/interrupts", "/proc/stat",
         "/sys/class/block/*", "/sys/block/*", "/proc/diskstats", "/proc/self/mountinfo",
         "/proc/1/mountinfo", "/sys/class/nvme/*", "/sys/class/nvme-subsystem/*", "/run/udev/data",
+    ],
+    # the net collector alone: interfaces, their devices' MSI vectors, IRQ and CPU counters
+    "net": [
+        "/sys/class/net/*", "/sys/class/net/*/device", "/sys/bus/pci/devices/*",
+        "/sys/bus/pci/devices/*/msi_irqs", "/proc/interrupts", "/proc/stat",
+        "/proc/sys/kernel/osrelease", "/proc/sys/kernel/random/boot_id",
     ],
 }
 

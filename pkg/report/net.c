@@ -1,27 +1,305 @@
 // SPDX-License-Identifier: Apache-2.0
+#define _GNU_SOURCE
 #include "net.h"
+#include "json.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void np_net_if_free(struct np_net_if *nic)
+{
+	char **strs[] = { &nic->name, &nic->driver, &nic->driver_version, &nic->firmware_version,
+			  &nic->bus_info, &nic->ethtool_error, &nic->pci_address, &nic->vendor_id,
+			  &nic->device_id, &nic->duplex, &nic->operstate };
+	for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+	for (size_t i = 0; i < nic->nfeatures; i++) {
+		free(nic->features[i].name);
+		free(nic->features[i].state);
+	}
+	free(nic->features);
+	nic->features = NULL;
+	nic->nfeatures = 0;
+	for (size_t i = 0; i < nic->nstats; i++)
+		free(nic->stats[i].name);
+	free(nic->stats);
+	nic->stats = NULL;
+	nic->nstats = 0;
+	for (size_t i = 0; i < nic->nirqs; i++) {
+		free(nic->irqs[i].irq);
+		free(nic->irqs[i].name);
+		free(nic->irqs[i].per_cpu);
+	}
+	free(nic->irqs);
+	nic->irqs = NULL;
+	nic->nirqs = 0;
+	np_status_clear(&nic->status);
+}
 
 void np_net_free(struct np_net *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		np_net_if_free(&s->ifs[i]);
+	free(s->ifs);
+	s->ifs = NULL;
+	s->n = 0;
+	free(s->softirq_percent);
+	s->softirq_percent = NULL;
+	s->ncpu = 0;
 	np_status_clear(&s->status);
+}
+
+int64_t np_net_stat_get(const struct np_net_if *nic, const char *name)
+{
+	for (size_t i = 0; i < nic->nstats; i++)
+		if (streq(nic->stats[i].name, name))
+			return nic->stats[i].value > (uint64_t)INT64_MAX ? INT64_MAX
+									 : (int64_t)nic->stats[i].value;
+	return -1;
+}
+
+static void json_s64_or_null(json_t *o, const char *key, int64_t v)
+{
+	json_object_set_new(o, key, v < 0 ? json_null() : json_integer(v));
+}
+
+/* Percent rounded to two decimals, or null when negative (no figure). */
+static json_t *json_percent(double v)
+{
+	if (v < 0)
+		return json_null();
+	return json_real((double)(long long)(v * 100.0 + 0.5) / 100.0);
+}
+
+static json_t *irq_to_json(const struct np_net_irq *q)
+{
+	json_t *o = json_object();
+	np_json_str(o, "irq", q->irq);
+	np_json_str(o, "name", q->name);
+	json_t *a = json_array();
+	for (size_t i = 0; i < q->ncpu; i++)
+		json_array_append_new(a, json_integer(q->per_cpu[i] > (uint64_t)INT64_MAX
+							      ? INT64_MAX : (json_int_t)q->per_cpu[i]));
+	json_object_set_new(o, "per_cpu", a);
+	np_json_u64(o, "total", q->total);
+	return o;
+}
+
+static json_t *if_to_json(const struct np_net_if *n)
+{
+	json_t *o = json_object();
+	np_json_str(o, "name", n->name);
+	json_s64_or_null(o, "ifindex", n->ifindex);
+	np_json_str(o, "driver", n->driver);
+	np_json_str(o, "driver_version", n->driver_version);
+	np_json_bool(o, "driver_version_is_kernel_release", n->driver_version_is_kernel_release);
+	np_json_str(o, "firmware_version", n->firmware_version);
+	np_json_str(o, "bus_info", n->bus_info);
+	np_json_str(o, "ethtool_error", n->ethtool_error);
+	np_json_str(o, "pci_address", n->pci_address);
+	np_json_str(o, "vendor_id", n->vendor_id);
+	np_json_str(o, "device_id", n->device_id);
+	json_s64_or_null(o, "speed_mbps", n->speed_mbps);
+	np_json_str(o, "duplex", n->duplex);
+	json_s64_or_null(o, "mtu", n->mtu);
+	np_json_str(o, "operstate", n->operstate);
+	json_s64_or_null(o, "rx_queues", n->rx_queues);
+	json_s64_or_null(o, "tx_queues", n->tx_queues);
+	json_t *f = json_object();
+	for (size_t i = 0; i < n->nfeatures; i++)
+		np_json_str(f, n->features[i].name, n->features[i].state);
+	json_object_set_new(o, "features", n->ethtool_error && !n->nfeatures ? json_null() : f);
+	if (n->ethtool_error && !n->nfeatures)
+		json_decref(f);
+	json_t *st = json_object();
+	for (size_t i = 0; i < n->nstats; i++)
+		np_json_u64(st, n->stats[i].name, n->stats[i].value);
+	json_object_set_new(o, "stats", st);
+	json_t *irqs = json_array();
+	for (size_t i = 0; i < n->nirqs; i++)
+		json_array_append_new(irqs, irq_to_json(&n->irqs[i]));
+	json_object_set_new(o, "irqs", irqs);
+	json_object_set_new(o, "irq_skew_percent", json_percent(n->irq_skew_percent));
+	json_s64_or_null(o, "irq_busiest_cpu", n->irq_busiest_cpu);
+	np_status_to_json(&n->status, o);
+	return o;
 }
 
 json_t *np_net_to_json(const struct np_net *s)
 {
 	json_t *o = json_object();
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(a, if_to_json(&s->ifs[i]));
+	json_object_set_new(o, "interfaces", a);
+	json_t *sq = json_array();
+	for (size_t i = 0; i < s->ncpu; i++)
+		json_array_append_new(sq, json_percent(s->softirq_percent[i]));
+	json_object_set_new(o, "softirq_percent_per_cpu", sq);
 	np_status_to_json(&s->status, o);
 	return o;
 }
 
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* A counter for display: absent counts as 0. */
+static int64_t stat0(const struct np_net_if *n, const char *name)
+{
+	int64_t v = np_net_stat_get(n, name);
+	return v < 0 ? 0 : v;
+}
+
+static void print_nics(const struct np_net *s, struct np_out *o)
+{
+	static const char *const hdr[] = { "NAME", "DRIVER", "VERSION", "FIRMWARE", "BUS-INFO",
+					   "SPEED", "MTU", "STATE", "RXQ/TXQ", "DROPS/ERRORS" };
+	struct np_table *t = np_table_new(ARRAY_SIZE(hdr), hdr);
+	if (!t)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct np_net_if *n = &s->ifs[i];
+		char speed[32], mtu[24], q[48], de[64];
+		if (n->speed_mbps >= 0)
+			snprintf(speed, sizeof(speed), "%lldMb/s%s%s", (long long)n->speed_mbps,
+				 n->duplex ? " " : "", n->duplex ? n->duplex : "");
+		else
+			snprintf(speed, sizeof(speed), "-");
+		snprintf(mtu, sizeof(mtu), "%lld", (long long)n->mtu);
+		snprintf(q, sizeof(q), "%lld/%lld", (long long)n->rx_queues, (long long)n->tx_queues);
+		int64_t drops = stat0(n, "rx_dropped") + stat0(n, "tx_dropped");
+		int64_t errs = stat0(n, "rx_errors") + stat0(n, "tx_errors");
+		snprintf(de, sizeof(de), "%lld/%lld", (long long)drops, (long long)errs);
+		const char *eth = n->ethtool_error ? "n/a" : NULL;
+		const char *cells[] = { n->name, n->driver,
+					eth ? eth : or_dash(n->driver_version),
+					eth ? eth : or_dash(n->firmware_version),
+					eth ? eth : or_dash(n->bus_info),
+					speed, mtu, n->operstate, q, de };
+		np_table_add(t, drops > 0 || errs > 0 || n->status.err ? NP_TONE_WARN : NP_TONE_PLAIN,
+			     cells);
+	}
+	np_table_print_free(t, o);
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->ifs[i].ethtool_error) {
+			char *m = np_asprintf("%s: ethtool %s", s->ifs[i].name, s->ifs[i].ethtool_error);
+			np_out_error(o, m ? m : s->ifs[i].ethtool_error);
+			free(m);
+		}
+		if (s->ifs[i].status.err)
+			np_out_error(o, s->ifs[i].status.error);
+	}
+}
+
+/* Append " name" (with "*" when fixed) to a growing string. */
+static int append_feature(char **acc, const char *name, bool fixed)
+{
+	char *n = np_asprintf("%s%s%s%s", *acc ? *acc : "", *acc ? " " : "", name, fixed ? "*" : "");
+	if (!n)
+		return -ENOMEM;
+	free(*acc);
+	*acc = n;
+	return 0;
+}
+
+static void print_offloads(const struct np_net *s, struct np_out *o)
+{
+	np_out_heading(o, "Offloads");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct np_net_if *n = &s->ifs[i];
+		_cleanup_free_ char *on = NULL, *off = NULL, *key_on = NULL, *key_off = NULL;
+		unsigned fixed_off = 0;
+		if (!n->nfeatures) {
+			np_out_kv(o, n->name, n->ethtool_error ? n->ethtool_error : "-");
+			continue;
+		}
+		for (size_t j = 0; j < n->nfeatures; j++) {
+			const char *st = n->features[j].state;
+			bool fixed = strstr(st, "[fixed]") != NULL;
+			if (np_startswith(st, "on"))
+				append_feature(&on, n->features[j].name, fixed);
+			else if (fixed)
+				fixed_off++;
+			else
+				append_feature(&off, n->features[j].name, false);
+		}
+		key_on = np_asprintf("%s on", n->name);
+		key_off = np_asprintf("%s off", n->name);
+		np_out_kv(o, key_on, on);
+		np_out_kvf(o, key_off, "%s%s(+%u off [fixed])", off ? off : "", off ? " " : "",
+			   fixed_off);
+	}
+	np_out_kv(o, "legend", "* = fixed (the driver does not let it change)");
+}
+
+static void print_irqs(const struct np_net *s, struct np_out *o)
+{
+	np_out_heading(o, "IRQs");
+	static const char *const hdr[] = { "NIC", "IRQS", "INTERRUPTS", "BUSIEST CPU", "SKEW %" };
+	struct np_table *t = np_table_new(ARRAY_SIZE(hdr), hdr);
+	if (!t)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct np_net_if *n = &s->ifs[i];
+		char cnt[24], tot[24], cpu[24], skew[24];
+		uint64_t sum = 0;
+		for (size_t j = 0; j < n->nirqs; j++)
+			sum += n->irqs[j].total;
+		snprintf(cnt, sizeof(cnt), "%zu", n->nirqs);
+		snprintf(tot, sizeof(tot), "%llu", (unsigned long long)sum);
+		snprintf(cpu, sizeof(cpu), n->irq_busiest_cpu >= 0 ? "CPU%lld" : "-",
+			 (long long)n->irq_busiest_cpu);
+		snprintf(skew, sizeof(skew), n->irq_skew_percent >= 0 ? "%.1f" : "-", n->irq_skew_percent);
+		const char *cells[] = { n->name, cnt, tot, cpu, skew };
+		np_table_add(t, NP_TONE_PLAIN, cells);
+	}
+	np_table_print_free(t, o);
+	_cleanup_free_ char *line = NULL;
+	for (size_t c = 0; c < s->ncpu; c++) {
+		if (s->softirq_percent[c] < 0)
+			continue;
+		char *n = np_asprintf("%s%sCPU%zu %.1f%%", line ? line : "", line ? "  " : "", c,
+				      s->softirq_percent[c]);
+		if (!n)
+			break;
+		free(line);
+		line = n;
+	}
+	np_out_kv(o, "softirq per CPU", line);
+}
+
 void np_net_print(const struct np_net *s, struct np_out *o)
 {
-	(void)s;
-	(void)o;
+	np_out_heading(o, "NICs");
+	if (s->status.err)
+		np_out_error(o, s->status.error);
+	print_nics(s, o);
+	print_offloads(s, o);
+	print_irqs(s, o);
 }
 
 int np_net_bundle(const struct np_net *s, struct np_bundle *b)
 {
-	(void)s;
-	(void)b;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct np_net_if *n = &s->ifs[i];
+		_cleanup_free_ char *key = np_asprintf("%s %s:%s", or_dash(n->driver),
+						       n->vendor_id ? n->vendor_id : "unknown",
+						       n->device_id ? n->device_id : "unknown");
+		_cleanup_free_ char *val = np_asprintf(
+			"driver %s firmware %s",
+			n->driver_version ? n->driver_version : n->ethtool_error ? "unknown" : "none",
+			n->firmware_version ? n->firmware_version : n->ethtool_error ? "unknown" : "none");
+		if (!key || !val)
+			return -ENOMEM;
+		int r = np_bundle_add(b, "nic", key, val);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * interrupts.h - parsers for /proc/interrupts and the cpuN lines of /proc/stat,
+ * used by the net collector (NIC IRQ lines, softirq share per CPU). Exposed
+ * for tests and fuzzing.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most CPU columns accepted in /proc/interrupts (kernel NR_CPUS max is 8192). */
+#define NP_IRQ_MAX_CPUS 8192u
+
+struct np_irq_line {
+	char *irq;          /* first column without ':', e.g. "38", "NMI", "ERR" */
+	uint64_t *per_cpu;  /* ncounts counts, one per CPU column of the header */
+	size_t ncounts;     /* numbers on the line: ncpus, or fewer (ERR/MIS have one) */
+	uint64_t total;     /* sum of per_cpu */
+	char *desc;         /* the rest of the line, trimmed: chip, hwirq-type, actions */
+	char *action;       /* last word of desc (the action/handler name), or NULL */
+};
+
+struct np_irq_table {
+	unsigned *cpu_ids;  /* CPU number of each column, from the "CPUn" header */
+	size_t ncpus;
+	struct np_irq_line *lines;
+	size_t nlines;
+};
+
+/*
+ * np_parse_interrupts() - parse /proc/interrupts (proc(5), kernel
+ * fs/proc/interrupts.c + kernel/irq/proc.c show_interrupts()): a header of
+ * "CPUn" names (only online CPUs, so numbers may have gaps), then one line per
+ * IRQ: "<irq>:" followed by up to ncpus decimal counts and a free-text
+ * description. Lines such as "ERR:" and "MIS:" carry a single count.
+ * Returns 0 and fills @t (release with np_irq_table_free()), or -EINVAL
+ * (no CPU header, a line without "<label>:", more counts than CPUs, a count
+ * that is not a number), -ERANGE (count overflow), -EFBIG (more than
+ * NP_IRQ_MAX_CPUS columns), -ENOMEM. On error @t is left empty.
+ */
+int np_parse_interrupts(const char *buf, size_t len, struct np_irq_table *t);
+void np_irq_table_free(struct np_irq_table *t);
+
+struct np_cpu_time {
+	unsigned cpu;       /* N of the "cpuN" line */
+	uint64_t softirq;   /* 7th column, USER_HZ ticks */
+	uint64_t total;     /* user+nice+system+idle+iowait+irq+softirq+steal, USER_HZ ticks
+	                     * (guest and guest_nice are already counted in user and nice) */
+};
+
+/*
+ * np_parse_stat_cpus() - the per-CPU "cpuN" lines of /proc/stat (proc(5):
+ * user nice system idle iowait irq softirq steal guest guest_nice, in USER_HZ).
+ * The aggregate "cpu" line and other lines are ignored. Returns 0 with a
+ * malloc'd array in *@out (caller frees) and its length in *@n, or -EINVAL
+ * (no cpuN line, fewer than 7 columns, a column that is not a number, a
+ * duplicate or implausible CPU number), -ERANGE, -ENOMEM.
+ */
+int np_parse_stat_cpus(const char *buf, size_t len, struct np_cpu_time **out, size_t *n);
+
+/*
+ * np_softirq_percent() - softirq ticks over total ticks of one CPU, in
+ * percent (0..100). Returns -1 when @total is 0 (no figure).
+ */
+double np_softirq_percent(uint64_t softirq, uint64_t total);

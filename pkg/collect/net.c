@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * net.c - network interfaces backed by a device: sysfs (Documentation/ABI/
+ * testing/sysfs-class-net, sysfs-class-net-statistics, sysfs-class-net-queues),
+ * the ethtool ioctl (include/uapi/linux/ethtool.h: ETHTOOL_GDRVINFO,
+ * ETHTOOL_GLINKSETTINGS, ETHTOOL_GSSET_INFO/GSTRINGS/GFEATURES) when the host
+ * root is this kernel, /proc/interrupts and /proc/stat (proc(5)).
+ */
+#define _GNU_SOURCE
+#include "net.h"
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <net/if.h>
+#include <linux/sockios.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+/* Most feature strings we accept from ETHTOOL_GSSET_INFO (Linux has ~70). */
+#define NP_MAX_FEATURES 4096u
+
+int np_ethtool_string(const char *field, size_t width, char **out)
+{
+	char *s = np_strndup_field(field, width);
+	if (!s)
+		return -ENOMEM;
+	if (!*s || streq(s, "N/A")) {
+		free(s);
+		s = NULL;
+	}
+	*out = s;
+	return 0;
+}
+
+static int set_field(char **dst, const char *field, size_t width)
+{
+	char *v;
+	int r = np_ethtool_string(field, width, &v);
+	if (r < 0)
+		return r;
+	free(*dst);
+	*dst = v;
+	return 0;
+}
+
+int np_ethtool_drvinfo_fill(const struct ethtool_drvinfo *di, const char *kernel_release,
+			    struct np_net_if *nic)
+{
+	_cleanup_free_ char *drv = NULL;
+	int r = np_ethtool_string(di->driver, sizeof(di->driver), &drv);
+	if (r < 0)
+		return r;
+	if (drv) {
+		free(nic->driver);
+		nic->driver = TAKE_PTR(drv);
+	}
+	if ((r = set_field(&nic->driver_version, di->version, sizeof(di->version))) < 0 ||
+	    (r = set_field(&nic->firmware_version, di->fw_version, sizeof(di->fw_version))) < 0 ||
+	    (r = set_field(&nic->bus_info, di->bus_info, sizeof(di->bus_info))) < 0)
+		return r;
+	nic->driver_version_is_kernel_release = nic->driver_version && kernel_release &&
+						streq(nic->driver_version, kernel_release);
+	return 0;
+}
+
+const char *np_ethtool_feature_state(const struct ethtool_get_features_block *blocks,
+				     size_t nblocks, size_t idx)
+{
+	if (idx / 32 >= nblocks)
+		return NULL;
+	const struct ethtool_get_features_block *b = &blocks[idx / 32];
+	uint32_t bit = 1u << (idx % 32);
+	bool active = b->active & bit, requested = b->requested & bit;
+	if (!(b->available & bit) || (b->never_changed & bit))
+		return active ? "on [fixed]" : "off [fixed]";
+	if (requested != active)
+		return active ? "on [requested off]" : "off [requested on]";
+	return active ? "on" : "off";
+}
+
+int np_ethtool_features_fill(const char *strings, size_t n,
+			     const struct ethtool_get_features_block *blocks, size_t nblocks,
+			     struct np_net_if *nic)
+{
+	if (n > NP_MAX_FEATURES || (n + 31) / 32 > nblocks)
+		return -EINVAL;
+	struct np_net_feature *f = calloc(n ? n : 1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	size_t k = 0;
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		char *name;
+		r = np_ethtool_string(strings + i * ETH_GSTRING_LEN, ETH_GSTRING_LEN, &name);
+		if (r < 0 || !name)
+			continue;
+		f[k].name = name;
+		f[k].state = strdup(np_ethtool_feature_state(blocks, nblocks, i));
+		if (!f[k++].state)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < k; i++) {
+			free(f[i].name);
+			free(f[i].state);
+		}
+		free(f);
+		return r;
+	}
+	nic->features = f;
+	nic->nfeatures = k;
+	return 0;
+}
+
+/* @name occurs in @s as a whole word: not preceded nor followed by [A-Za-z0-9_.]. */
+static bool has_word(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+	if (!n)
+		return false;
+	for (const char *p = s; (p = strstr(p, name)); p++) {
+		bool left = p == s || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+		char c = p[n];
+		bool right = !(isalnum((unsigned char)c) || c == '_' || c == '.' || c == ':');
+		if (left && right)
+			return true;
+	}
+	return false;
+}
+
+bool np_net_irq_matches(const struct np_irq_line *l, const char *ifname, const char *pci,
+			const unsigned *msi, size_t nmsi)
+{
+	uint64_t num;
+	if (np_parse_u64(l->irq, &num) < 0)
+		return false; /* NMI, LOC, ERR...: not a device line */
+	for (size_t i = 0; i < nmsi; i++)
+		if (msi[i] == num)
+			return true;
+	if (!l->desc)
+		return false;
+	return has_word(l->desc, ifname) || (pci && has_word(l->desc, pci));
+}
+
+static int copy_irq(struct np_net_irq *q, const struct np_irq_line *l, size_t ncpus)
+{
+	q->irq = strdup(l->irq);
+	q->name = l->action ? strdup(l->action) : NULL;
+	q->per_cpu = calloc(ncpus ? ncpus : 1, sizeof(*q->per_cpu));
+	if (!q->irq || (l->action && !q->name) || !q->per_cpu)
+		return -ENOMEM;
+	memcpy(q->per_cpu, l->per_cpu, l->ncounts * sizeof(*q->per_cpu));
+	q->ncpu = ncpus;
+	q->total = l->total;
+	return 0;
+}
+
+int np_net_attach_irqs(struct np_net_if *nic, const struct np_irq_table *t, const unsigned *msi,
+		       size_t nmsi)
+{
+	nic->irq_skew_percent = -1;
+	nic->irq_busiest_cpu = -1;
+	_cleanup_free_ uint64_t *sum = calloc(t->ncpus ? t->ncpus : 1, sizeof(*sum));
+	if (!sum)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nlines; i++) {
+		const struct np_irq_line *l = &t->lines[i];
+		if (!np_net_irq_matches(l, nic->name, nic->pci_address, msi, nmsi))
+			continue;
+		struct np_net_irq *nq = realloc(nic->irqs, (nic->nirqs + 1) * sizeof(*nq));
+		if (!nq)
+			return -ENOMEM;
+		nic->irqs = nq;
+		nq = &nic->irqs[nic->nirqs++];
+		*nq = (struct np_net_irq){ 0 };
+		int r = copy_irq(nq, l, t->ncpus);
+		if (r < 0)
+			return r;
+		for (size_t c = 0; c < l->ncounts; c++)
+			sum[c] += l->per_cpu[c];
+	}
+	long double total = 0;
+	size_t best = 0;
+	for (size_t c = 0; c < t->ncpus; c++) {
+		total += sum[c];
+		if (sum[c] > sum[best])
+			best = c;
+	}
+	if (total > 0) {
+		nic->irq_skew_percent = (double)(sum[best] * 100.0L / total);
+		nic->irq_busiest_cpu = t->cpu_ids[best];
+	}
+	return 0;
+}
+
+int np_net_softirq_fill(struct np_net *s, const struct np_cpu_time *c, size_t n)
+{
+	size_t ncpu = 0;
+	for (size_t i = 0; i < n; i++)
+		if (c[i].cpu + 1 > ncpu)
+			ncpu = c[i].cpu + 1;
+	double *v = malloc((ncpu ? ncpu : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ncpu; i++)
+		v[i] = -1;
+	for (size_t i = 0; i < n; i++)
+		v[c[i].cpu] = np_softirq_percent(c[i].softirq, c[i].total);
+	free(s->softirq_percent);
+	s->softirq_percent = v;
+	s->ncpu = ncpu;
+	return 0;
+}
+
+/* ---- sysfs ---- */
+
+/* Join @base (absolute folder) and a symlink @target, resolving "." and "..". Malloc'd or NULL. */
+static char *path_resolve(const char *base, const char *target)
+{
+	_cleanup_free_ char *cat = target[0] == '/' ? strdup(target) : np_asprintf("%s/%s", base, target);
+	if (!cat)
+		return NULL;
+	char *out = malloc(strlen(cat) + 2);
+	if (!out)
+		return NULL;
+	size_t w = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(cat, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (streq(c, "."))
+			continue;
+		if (streq(c, "..")) {
+			while (w > 0 && out[w - 1] != '/')
+				w--;
+			if (w > 0)
+				w--;
+			continue;
+		}
+		out[w++] = '/';
+		size_t n = strlen(c);
+		memcpy(out + w, c, n);
+		w += n;
+	}
+	if (w == 0)
+		out[w++] = '/';
+	out[w] = '\0';
+	return out;
+}
+
+/* Host path @path with its last component's symlink followed once (path itself when not a link). */
+static char *follow(const struct np_host *h, const char *path)
+{
+	_cleanup_free_ char *t = NULL;
+	if (np_host_readlink(h, path, &t) < 0)
+		return strdup(path);
+	_cleanup_free_ char *dir = strdup(path);
+	if (!dir)
+		return NULL;
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	return path_resolve(dir, t);
+}
+
+/* "0x1af4\n" -> "1af4" (lower case), NULL when absent or malformed. */
+static char *read_id(const struct np_host *h, const char *dir, const char *attr)
+{
+	_cleanup_free_ char *p = np_asprintf("%s/%s", dir, attr), *v = NULL;
+	if (!p || np_host_read_line(h, p, &v) < 0)
+		return NULL;
+	const char *s = np_startswith(v, "0x") ? v + 2 : v;
+	if (!*s || strspn(s, "0123456789abcdefABCDEF") != strlen(s))
+		return NULL;
+	char *r = strdup(s);
+	for (char *c = r; c && *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return r;
+}
+
+/* Walk up from the device folder to the PCI device (subsystem "pci"); malloc'd path or NULL. */
+static char *find_pci_dir(const struct np_host *h, const char *devdir)
+{
+	_cleanup_free_ char *p = strdup(devdir);
+	while (p && np_startswith(p, "/sys/devices/") && strlen(p) > strlen("/sys/devices/")) {
+		_cleanup_free_ char *sub = np_asprintf("%s/subsystem", p), *bn = NULL;
+		if (sub && np_host_link_basename(h, sub, &bn) >= 0 && streq(bn, "pci"))
+			return TAKE_PTR(p);
+		*strrchr(p, '/') = '\0';
+	}
+	return NULL;
+}
+
+static int64_t read_s64_or(const struct np_host *h, const char *dir, const char *attr, int64_t dflt)
+{
+	_cleanup_free_ char *p = np_asprintf("%s/%s", dir, attr);
+	int64_t v;
+	if (!p || np_host_read_s64(h, p, &v) < 0)
+		return dflt;
+	return v;
+}
+
+static char *read_str(const struct np_host *h, const char *dir, const char *attr)
+{
+	_cleanup_free_ char *p = np_asprintf("%s/%s", dir, attr);
+	char *v = NULL;
+	if (!p || np_host_read_line(h, p, &v) < 0)
+		return NULL;
+	return v;
+}
+
+static int read_stats(const struct np_host *h, const char *ifdir, struct np_net_if *nic)
+{
+	_cleanup_free_ char *dir = np_asprintf("%s/statistics", ifdir);
+	char **names = NULL;
+	size_t n = 0;
+	if (!dir)
+		return -ENOMEM;
+	int r = np_host_list(h, dir, &names, &n);
+	if (r < 0) {
+		np_status_set(&nic->status, r, "%s/statistics: %s", nic->name, np_errno_reason(r));
+		return 0;
+	}
+	nic->stats = calloc(n ? n : 1, sizeof(*nic->stats));
+	for (size_t i = 0; nic->stats && i < n; i++) {
+		_cleanup_free_ char *p = np_asprintf("%s/%s", dir, names[i]);
+		uint64_t v;
+		int k = p ? np_host_read_u64(h, p, &v) : -ENOMEM;
+		if (k < 0) {
+			np_status_set(&nic->status, k, "%s/statistics/%s: %s", nic->name, names[i],
+				      np_errno_reason(k));
+			continue;
+		}
+		char *nm = strdup(names[i]);
+		if (!nm)
+			break;
+		nic->stats[nic->nstats].name = nm;
+		nic->stats[nic->nstats++].value = v;
+	}
+	np_strv_free(names);
+	return nic->stats ? 0 : -ENOMEM;
+}
+
+static void count_queues(const struct np_host *h, const char *ifdir, struct np_net_if *nic)
+{
+	_cleanup_free_ char *dir = np_asprintf("%s/queues", ifdir);
+	char **names = NULL;
+	size_t n = 0;
+	nic->rx_queues = nic->tx_queues = -1;
+	if (!dir || np_host_list(h, dir, &names, &n) < 0)
+		return;
+	nic->rx_queues = nic->tx_queues = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (np_startswith(names[i], "rx-"))
+			nic->rx_queues++;
+		else if (np_startswith(names[i], "tx-"))
+			nic->tx_queues++;
+	}
+	np_strv_free(names);
+}
+
+/* IRQ numbers in <dir>/msi_irqs appended to *v. */
+static int add_msi(const struct np_host *h, const char *dir, unsigned **v, size_t *n)
+{
+	_cleanup_free_ char *p = np_asprintf("%s/msi_irqs", dir);
+	char **names = NULL;
+	size_t k = 0;
+	if (!p)
+		return -ENOMEM;
+	if (np_host_list(h, p, &names, &k) < 0)
+		return 0;
+	unsigned *nv = realloc(*v, (*n + k + 1) * sizeof(**v));
+	if (!nv) {
+		np_strv_free(names);
+		return -ENOMEM;
+	}
+	*v = nv;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t x;
+		if (np_parse_u64(names[i], &x) >= 0 && x <= UINT_MAX)
+			nv[(*n)++] = (unsigned)x;
+	}
+	np_strv_free(names);
+	return 0;
+}
+
+static void read_link_sysfs(const struct np_host *h, const char *ifdir, struct np_net_if *nic)
+{
+	if (nic->speed_mbps < 0) {
+		int64_t sp = read_s64_or(h, ifdir, "speed", -1);
+		nic->speed_mbps = sp >= 0 && sp != (int64_t)UINT32_MAX ? sp : -1;
+	}
+	if (!nic->duplex) {
+		char *d = read_str(h, ifdir, "duplex");
+		if (d && (streq(d, "full") || streq(d, "half")))
+			nic->duplex = d;
+		else
+			free(d);
+	}
+}
+
+/* ---- ethtool ioctls ---- */
+
+static int ethtool_ioctl(int fd, const char *ifname, void *cmd)
+{
+	struct ifreq ifr = { 0 };
+	if (strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	ifr.ifr_data = cmd;
+	return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? negative_errno() : 0;
+}
+
+static int ethtool_link(int fd, struct np_net_if *nic)
+{
+	/* the header, then up to 3 link-mode bitmaps of at most 127 words each */
+	size_t size = sizeof(struct ethtool_link_settings) + 3 * 127 * sizeof(uint32_t);
+	_cleanup_free_ struct ethtool_link_settings *e = calloc(1, size);
+	if (!e)
+		return -ENOMEM;
+	e->cmd = ETHTOOL_GLINKSETTINGS;
+	int r = ethtool_ioctl(fd, nic->name, e);
+	if (r < 0)
+		return r;
+	int8_t nw = e->link_mode_masks_nwords;
+	if (nw >= 0 || nw < -127)
+		return -EPROTO; /* handshake: the kernel answers with -nwords */
+	memset(e, 0, size);
+	e->cmd = ETHTOOL_GLINKSETTINGS;
+	e->link_mode_masks_nwords = (int8_t)-nw;
+	r = ethtool_ioctl(fd, nic->name, e);
+	if (r < 0)
+		return r;
+	if (e->speed != (uint32_t)SPEED_UNKNOWN && e->speed != 0)
+		nic->speed_mbps = e->speed;
+	if (e->duplex == DUPLEX_FULL || e->duplex == DUPLEX_HALF)
+		nic->duplex = strdup(e->duplex == DUPLEX_FULL ? "full" : "half");
+	return 0;
+}
+
+static int ethtool_features(int fd, struct np_net_if *nic)
+{
+	_cleanup_free_ struct ethtool_sset_info *ss = calloc(1, sizeof(*ss) + sizeof(uint32_t));
+	if (!ss)
+		return -ENOMEM;
+	ss->cmd = ETHTOOL_GSSET_INFO;
+	ss->sset_mask = 1ULL << ETH_SS_FEATURES;
+	int r = ethtool_ioctl(fd, nic->name, ss);
+	if (r < 0)
+		return r;
+	if (!(ss->sset_mask & (1ULL << ETH_SS_FEATURES)))
+		return -EOPNOTSUPP;
+	size_t n = ss->data[0];
+	if (n == 0 || n > NP_MAX_FEATURES)
+		return -EPROTO;
+	size_t nblocks = (n + 31) / 32;
+	_cleanup_free_ struct ethtool_gstrings *gs = calloc(1, sizeof(*gs) + n * ETH_GSTRING_LEN);
+	_cleanup_free_ struct ethtool_gfeatures *gf =
+		calloc(1, sizeof(*gf) + nblocks * sizeof(struct ethtool_get_features_block));
+	if (!gs || !gf)
+		return -ENOMEM;
+	gs->cmd = ETHTOOL_GSTRINGS;
+	gs->string_set = ETH_SS_FEATURES;
+	gs->len = (uint32_t)n;
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = (uint32_t)nblocks;
+	if ((r = ethtool_ioctl(fd, nic->name, gs)) < 0 || (r = ethtool_ioctl(fd, nic->name, gf)) < 0)
+		return r;
+	if (gs->len < n)
+		n = gs->len;
+	return np_ethtool_features_fill((const char *)gs->data, n, gf->features, nblocks, nic);
+}
+
+static void collect_ethtool(const char *release, struct np_net_if *nic)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int r = negative_errno();
+		nic->ethtool_error = np_asprintf("socket: %s", np_errno_reason(r));
+		return;
+	}
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	int r = ethtool_ioctl(fd, nic->name, &di);
+	if (r >= 0)
+		r = np_ethtool_drvinfo_fill(&di, release, nic);
+	if (r < 0) {
+		nic->ethtool_error = np_asprintf("ETHTOOL_GDRVINFO: %s", np_errno_reason(r));
+		return;
+	}
+	r = ethtool_link(fd, nic);
+	if (r < 0 && r != -EOPNOTSUPP)
+		np_status_set(&nic->status, r, "%s: ETHTOOL_GLINKSETTINGS: %s", nic->name,
+			      np_errno_reason(r));
+	r = ethtool_features(fd, nic);
+	if (r < 0)
+		np_status_set(&nic->status, r, "%s: ethtool features: %s", nic->name,
+			      np_errno_reason(r));
+}
+
+/* Our own kernel's boot id (not the node's: the process's /proc, read live). */
+static bool same_kernel(const struct np_host *h)
+{
+	struct np_host self;
+	_cleanup_free_ char *a = NULL, *b = NULL;
+	if (np_host_open(&self, "/") < 0)
+		return false;
+	int r = np_host_read_line(&self, "/proc/sys/kernel/random/boot_id", &a);
+	np_host_close(&self);
+	return r >= 0 && np_host_read_line(h, "/proc/sys/kernel/random/boot_id", &b) >= 0 &&
+	       streq(a, b);
+}
+
+static bool ioctl_allowed(const struct np_host *h, enum np_net_ioctl mode, const struct np_net_if *nic,
+			  int *same)
+{
+	if (mode != NP_NET_IOCTL_AUTO)
+		return false;
+	if (h->live)
+		return true;
+	if (*same < 0)
+		*same = same_kernel(h);
+	return *same && nic->ifindex > 0 && if_nametoindex(nic->name) == (unsigned)nic->ifindex;
+}
+
+/* ---- one interface ---- */
+
+static int collect_if(const struct np_host *h, const char *name, enum np_net_ioctl mode,
+		      const char *release, int *same, struct np_net_if *nic, unsigned **msi, size_t *nmsi)
+{
+	_cleanup_free_ char *cls = np_asprintf("/sys/class/net/%s", name);
+	if (!cls || !(nic->name = strdup(name)))
+		return -ENOMEM;
+	_cleanup_free_ char *ifdir = follow(h, cls);
+	_cleanup_free_ char *devlink = ifdir ? np_asprintf("%s/device", ifdir) : NULL;
+	_cleanup_free_ char *devdir = devlink ? follow(h, devlink) : NULL;
+	if (!devdir)
+		return -ENOMEM;
+	nic->ifindex = read_s64_or(h, ifdir, "ifindex", -1);
+	nic->speed_mbps = -1;
+	nic->irq_skew_percent = -1;
+	nic->irq_busiest_cpu = -1;
+	_cleanup_free_ char *drvlink = np_asprintf("%s/driver", devdir);
+	if (drvlink)
+		np_host_link_basename(h, drvlink, &nic->driver);
+	_cleanup_free_ char *pci = find_pci_dir(h, devdir);
+	const char *iddir = pci ? pci : devdir;
+	if (pci)
+		nic->pci_address = strdup(strrchr(pci, '/') + 1);
+	nic->vendor_id = read_id(h, iddir, "vendor");
+	nic->device_id = read_id(h, iddir, "device");
+	nic->mtu = read_s64_or(h, ifdir, "mtu", -1);
+	nic->operstate = read_str(h, ifdir, "operstate");
+	count_queues(h, ifdir, nic);
+	int r = read_stats(h, ifdir, nic);
+	if (r < 0)
+		return r;
+	if (ioctl_allowed(h, mode, nic, same))
+		collect_ethtool(release, nic);
+	else
+		nic->ethtool_error = strdup(NP_NET_NOT_LIVE);
+	read_link_sysfs(h, ifdir, nic);
+	r = add_msi(h, devdir, msi, nmsi);
+	if (r >= 0 && pci && !streq(pci, devdir))
+		r = add_msi(h, pci, msi, nmsi);
+	return r;
+}
+
+static int read_irqs(const struct np_host *h, struct np_net *s, struct np_irq_table *t)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = np_host_read(h, "/proc/interrupts", 0, &buf, &len);
+	if (r >= 0)
+		r = np_parse_interrupts(buf, len, t);
+	if (r < 0)
+		np_status_set(&s->status, r, "/proc/interrupts: %s", np_errno_reason(r));
+	return r;
+}
+
+static void read_softirq(const struct np_host *h, struct np_net *s)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ struct np_cpu_time *c = NULL;
+	size_t len, n = 0;
+	int r = np_host_read(h, "/proc/stat", 0, &buf, &len);
+	if (r >= 0)
+		r = np_parse_stat_cpus(buf, len, &c, &n);
+	if (r >= 0)
+		r = np_net_softirq_fill(s, c, n);
+	if (r < 0)
+		np_status_set(&s->status, r, "/proc/stat: %s", np_errno_reason(r));
+}
+
+static int add_if(const struct np_host *h, const char *name, enum np_net_ioctl mode,
+		  const char *release, int *same, const struct np_irq_table *t, bool have_irqs,
+		  struct np_net *s)
+{
+	struct np_net_if *v = realloc(s->ifs, (s->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->ifs = v;
+	struct np_net_if *nic = &s->ifs[s->n++];
+	*nic = (struct np_net_if){ 0 };
+	_cleanup_free_ unsigned *msi = NULL;
+	size_t nmsi = 0;
+	int r = collect_if(h, name, mode, release, same, nic, &msi, &nmsi);
+	if (r >= 0 && have_irqs)
+		r = np_net_attach_irqs(nic, t, msi, nmsi);
+	return r;
+}
+
+int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_net *s)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r = np_host_list(h, "/sys/class/net", &names, &n);
+	if (r < 0) {
+		np_status_set(&s->status, r, "/sys/class/net: %s", np_errno_reason(r));
+		return r;
+	}
+	struct np_irq_table t = { 0 };
+	bool have_irqs = read_irqs(h, s, &t) >= 0;
+	_cleanup_free_ char *release = NULL;
+	np_host_read_line(h, "/proc/sys/kernel/osrelease", &release);
+	int same = -1;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		_cleanup_free_ char *dev = np_asprintf("/sys/class/net/%s/device", names[i]);
+		if (!dev)
+			r = -ENOMEM;
+		else if (np_host_exists(h, dev))
+			r = add_if(h, names[i], mode, release, &same, &t, have_irqs, s);
+	}
+	np_irq_table_free(&t);
+	np_strv_free(names);
+	if (r < 0)
+		np_status_set(&s->status, r, "net: %s", np_errno_reason(r));
+	read_softirq(h, s);
+	return r;
+}
+
+static int collect_net(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	return np_net_collect(ctx->host, NP_NET_IOCTL_AUTO, &rep->net);
+}
+
+NP_COLLECTOR(net, 40, collect_net, NULL);

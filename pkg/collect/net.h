@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * net.h - the net collector's parsers and building blocks, exposed for tests
+ * and fuzzing. Sources: include/uapi/linux/ethtool.h (SIOCETHTOOL commands),
+ * Documentation/ABI/testing/sysfs-class-net, sysfs-class-net-statistics,
+ * sysfs-class-net-queues, proc(5) for /proc/interrupts and /proc/stat.
+ */
+#pragma once
+
+#include "../report/net.h"
+#include "../shared/hostfs.h"
+#include "interrupts.h"
+
+#include <linux/ethtool.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * np_ethtool_string() - one fixed-width ethtool string field (struct
+ * ethtool_drvinfo's driver[32], version[32], fw_version[32], bus_info[32];
+ * ETH_GSTRING_LEN names): stops at the first NUL (bytes after it are stale
+ * garbage, case 26), trims spaces at both ends, replaces non-printable bytes
+ * with '?'. Empty and "N/A" give NULL (absent). Returns 0 with a malloc'd
+ * string or NULL in *@out, or -ENOMEM.
+ */
+int np_ethtool_string(const char *field, size_t width, char **out);
+
+/*
+ * np_ethtool_drvinfo_fill() - copy ETHTOOL_GDRVINFO's driver, version,
+ * fw_version and bus_info into @nic (replacing driver; others set when
+ * present) and set driver_version_is_kernel_release when the version equals
+ * @kernel_release (in-tree drivers since Linux 5.6 report uname -r).
+ * Returns 0 or -ENOMEM.
+ */
+int np_ethtool_drvinfo_fill(const struct ethtool_drvinfo *di, const char *kernel_release,
+			    struct np_net_if *nic);
+
+/*
+ * np_ethtool_feature_state() - state of feature @idx as `ethtool -k` prints it
+ * (ethtool.c dump_one_feature()): "on"/"off" from the active bit; " [fixed]"
+ * when the feature is not in available or is never_changed; else
+ * " [requested on|off]" when requested differs from active. @blocks are
+ * ETHTOOL_GFEATURES' ethtool_get_features_block words, @nblocks of them.
+ * Returns a static string, or NULL when @idx is beyond the blocks.
+ */
+const char *np_ethtool_feature_state(const struct ethtool_get_features_block *blocks,
+				     size_t nblocks, size_t idx);
+
+/*
+ * np_ethtool_features_fill() - pair @n ETH_SS_FEATURES names (ETHTOOL_GSTRINGS:
+ * @n fields of ETH_GSTRING_LEN bytes) with their states into nic->features,
+ * skipping empty names. Returns 0, -EINVAL (fewer blocks than names need), -ENOMEM.
+ */
+int np_ethtool_features_fill(const char *strings, size_t n,
+			     const struct ethtool_get_features_block *blocks, size_t nblocks,
+			     struct np_net_if *nic);
+
+/*
+ * np_net_irq_matches() - whether /proc/interrupts line @l belongs to the NIC:
+ * its number is in @msi (@nmsi numbers from the device's msi_irqs folder), or
+ * its description names the interface (@ifname as a whole word, such as
+ * "eth0-TxRx-0") or the PCI address @pci (such as "mlx5_comp0@pci:0000:3b:00.0"
+ * or the chip "PCI-MSIX-0000:00:03.0"). @pci may be NULL.
+ */
+bool np_net_irq_matches(const struct np_irq_line *l, const char *ifname, const char *pci,
+			const unsigned *msi, size_t nmsi);
+
+/*
+ * np_net_attach_irqs() - copy the lines of @t that match @nic (see
+ * np_net_irq_matches) into nic->irqs and compute irq_skew_percent (the share
+ * of the busiest CPU, summed over those lines) and irq_busiest_cpu.
+ * Returns 0 or -ENOMEM.
+ */
+int np_net_attach_irqs(struct np_net_if *nic, const struct np_irq_table *t, const unsigned *msi,
+		       size_t nmsi);
+
+/*
+ * np_net_softirq_fill() - softirq percent per CPU into s->softirq_percent,
+ * indexed by CPU number (absent CPUs < 0), from np_parse_stat_cpus() output.
+ * Returns 0 or -ENOMEM.
+ */
+int np_net_softirq_fill(struct np_net *s, const struct np_cpu_time *c, size_t n);
+
+enum np_net_ioctl {
+	NP_NET_IOCTL_NEVER, /* fixtures, foreign roots: ethtool fields "unavailable: not the live host" */
+	NP_NET_IOCTL_AUTO,  /* when the root is live, or the interface is in this netns with the
+	                     * same ifindex and the root's boot_id is this kernel's */
+};
+
+/*
+ * np_net_collect() - the whole net section from host root @h into @s.
+ * Returns 0 (partial failures are recorded in s->status and per interface),
+ * or -errno when /sys/class/net cannot be listed.
+ */
+int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_net *s);

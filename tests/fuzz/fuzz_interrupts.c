@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * libFuzzer target: /proc/interrupts and /proc/stat parsers, IRQ matching and
+ * skew on whatever parsed, and the ethtool fixed-width string trimming.
+ */
+#include "../../pkg/collect/interrupts.h"
+#include "../../pkg/collect/net.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fuzz_irqs(const char *buf, size_t size)
+{
+	struct np_irq_table t;
+	if (np_parse_interrupts(buf, size, &t) < 0)
+		return;
+	unsigned msi[] = { 24, 38 };
+	struct np_net_if nic = { .name = (char *)"eth0", .pci_address = (char *)"0000:00:03.0" };
+	np_net_attach_irqs(&nic, &t, msi, 2);
+	nic.name = NULL;
+	nic.pci_address = NULL;
+	np_net_if_free(&nic);
+	np_irq_table_free(&t);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *buf = (const char *)data;
+	fuzz_irqs(buf, size);
+
+	struct np_cpu_time *c = NULL;
+	size_t n = 0;
+	if (np_parse_stat_cpus(buf, size, &c, &n) == 0) {
+		struct np_net s = { 0 };
+		np_net_softirq_fill(&s, c, n);
+		np_net_free(&s);
+	}
+	free(c);
+
+	if (size >= sizeof(struct ethtool_drvinfo)) {
+		struct ethtool_drvinfo di;
+		memcpy(&di, data, sizeof(di));
+		struct np_net_if nic = { 0 };
+		np_ethtool_drvinfo_fill(&di, "6.1.0", &nic);
+		np_net_if_free(&nic);
+	}
+	return 0;
+}

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Net collector: ethtool fixed-width strings (case 26), feature states as
+ * `ethtool -k` prints them, /proc/interrupts and /proc/stat parsing, IRQ
+ * matching and skew, and the whole collector on a capture of this VM
+ * (tests/fixtures/host-vm-net, recorded with tests/capture.py --preset net).
+ */
+#include "testutil.h"
+#include "../../pkg/collect/collector.h"
+#include "../../pkg/collect/interrupts.h"
+#include "../../pkg/collect/net.h"
+
+#include <dirent.h>
+#include <math.h>
+
+#define FIX "tests/fixtures/host-vm-net"
+#define ETH0 FIX "/sys/class/net/eth0"
+
+/* Fill a 32-byte ethtool field with exactly @n bytes of @s (no terminator added). */
+static void field(char *dst, const char *s, size_t n)
+{
+	memset(dst, 0, 32);
+	memcpy(dst, s, n);
+}
+
+static void test_case26_strings(void **state)
+{
+	(void)state;
+	struct ethtool_drvinfo di = { 0 };
+	struct np_net_if nic = { 0 };
+	/* bridge via a naive wrapper: "2.3" NUL then the kernel release's stale tail */
+	static const char ver[] = "2.3\0.0-22-generic";
+	field(di.driver, "bridge", 6);
+	field(di.version, ver, sizeof(ver) - 1);
+	field(di.fw_version, "N/A", 3);
+	field(di.bus_info, "N/A", 3);
+	assert_int_equal(np_ethtool_drvinfo_fill(&di, "5.13.0-22-generic", &nic), 0);
+	assert_string_equal(nic.driver, "bridge");
+	assert_string_equal(nic.driver_version, "2.3");
+	assert_null(nic.firmware_version);
+	assert_null(nic.bus_info);
+	assert_false(nic.driver_version_is_kernel_release);
+	np_net_if_free(&nic);
+
+	/* firmware with spaces kept whole; mlx4_en version padded with spaces, no NUL in 32 bytes */
+	char pad[32];
+	memset(pad, ' ', sizeof(pad));
+	memcpy(pad, "4.0-0", 5);
+	field(di.driver, "mlx4_en", 7);
+	memcpy(di.version, pad, 32);
+	field(di.fw_version, "bc 1.9.6", 8);
+	field(di.bus_info, "0000:06:00.0", 12);
+	assert_int_equal(np_ethtool_drvinfo_fill(&di, "6.1.0-41-amd64", &nic), 0);
+	assert_string_equal(nic.driver_version, "4.0-0");
+	assert_string_equal(nic.firmware_version, "bc 1.9.6");
+	assert_string_equal(nic.bus_info, "0000:06:00.0");
+	np_net_if_free(&nic);
+
+	/* in-tree driver: version = kernel release; i40e's three-part firmware; tun's empty one */
+	field(di.driver, "bnxt_en", 7);
+	field(di.version, "6.6.43", 6);
+	field(di.fw_version, "220.0.59.0/pkg 220.0.83.0", 25);
+	assert_int_equal(np_ethtool_drvinfo_fill(&di, "6.6.43", &nic), 0);
+	assert_true(nic.driver_version_is_kernel_release);
+	assert_string_equal(nic.firmware_version, "220.0.59.0/pkg 220.0.83.0");
+	np_net_if_free(&nic);
+	field(di.driver, "tun", 3);
+	field(di.version, "1.6", 3);
+	field(di.fw_version, "", 0);
+	field(di.bus_info, "tun", 3);
+	assert_int_equal(np_ethtool_drvinfo_fill(&di, "6.6.43", &nic), 0);
+	assert_null(nic.firmware_version);
+	assert_string_equal(nic.bus_info, "tun");
+	np_net_if_free(&nic);
+
+	char *s;
+	static const char i40e[] = "6.00 0x800036cb 1.1747.0";
+	assert_int_equal(np_ethtool_string(i40e, 32, &s), 0);
+	assert_string_equal(s, i40e);
+	free(s);
+	/* a full field without NUL stops at the width; control bytes become '?' */
+	char full[32];
+	memset(full, 'a', sizeof(full));
+	full[3] = '\x01';
+	assert_int_equal(np_ethtool_string(full, 32, &s), 0);
+	assert_int_equal(strlen(s), 32);
+	assert_int_equal(s[3], '?');
+	free(s);
+}
+
+static void test_feature_states(void **state)
+{
+	(void)state;
+	/* bit0 on, changeable; bit1 off, not available; bit2 on, never_changed;
+	 * bit3 requested on but off; bit4 requested off but on; bit5 off; bit33 in block 1 */
+	struct ethtool_get_features_block b[2] = {
+		{ .available = 0x39, .requested = 0x0d, .active = 0x15, .never_changed = 0x04 },
+		{ .available = 0x2, .requested = 0x2, .active = 0x2 },
+	};
+	assert_string_equal(np_ethtool_feature_state(b, 2, 0), "on");
+	assert_string_equal(np_ethtool_feature_state(b, 2, 1), "off [fixed]");
+	assert_string_equal(np_ethtool_feature_state(b, 2, 2), "on [fixed]");
+	assert_string_equal(np_ethtool_feature_state(b, 2, 3), "off [requested on]");
+	assert_string_equal(np_ethtool_feature_state(b, 2, 4), "on [requested off]");
+	assert_string_equal(np_ethtool_feature_state(b, 2, 5), "off");
+	assert_string_equal(np_ethtool_feature_state(b, 2, 33), "on");
+	assert_null(np_ethtool_feature_state(b, 2, 64));
+
+	/* names as ETHTOOL_GSTRINGS returns them: 32-byte fields; an empty one is skipped */
+	char names[3 * ETH_GSTRING_LEN] = { 0 };
+	strcpy(names, "rx-checksum");
+	strcpy(names + 2 * ETH_GSTRING_LEN, "highdma");
+	struct np_net_if nic = { 0 };
+	assert_int_equal(np_ethtool_features_fill(names, 3, b, 1, &nic), 0);
+	assert_int_equal(nic.nfeatures, 2);
+	assert_string_equal(nic.features[0].name, "rx-checksum");
+	assert_string_equal(nic.features[0].state, "on");
+	assert_string_equal(nic.features[1].name, "highdma");
+	assert_string_equal(nic.features[1].state, "on [fixed]");
+	np_net_if_free(&nic);
+	/* 33 names need two blocks */
+	char many[33 * ETH_GSTRING_LEN] = { 0 };
+	assert_int_equal(np_ethtool_features_fill(many, 33, b, 1, &nic), -EINVAL);
+}
+
+/* Independent reading of one /proc/interrupts line: the counts after "<irq>:". */
+static size_t line_counts(const char *buf, const char *irq, uint64_t *out, size_t max)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%s:", irq);
+	const char *p = NULL;
+	for (const char *l = buf; l && !p; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		while (*l == ' ')
+			l++;
+		if (strncmp(l, key, strlen(key)) == 0)
+			p = l + strlen(key);
+	}
+	assert_non_null(p);
+	size_t n = 0;
+	int used;
+	unsigned long long v;
+	while (n < max && sscanf(p, " %llu%n", &v, &used) == 1 && (p[used] == ' ' || p[used] == '\n')) {
+		out[n++] = v;
+		p += used;
+	}
+	return n;
+}
+
+static void test_interrupts_capture(void **state)
+{
+	(void)state;
+	size_t len;
+	char *buf = np_slurp(FIX "/proc/interrupts", &len);
+	struct np_irq_table t;
+	assert_int_equal(np_parse_interrupts(buf, len, &t), 0);
+	/* CPU columns: count "CPU" words in the header line */
+	size_t cpus = 0;
+	for (const char *p = buf; p < strchr(buf, '\n'); p++)
+		cpus += strncmp(p, "CPU", 3) == 0;
+	assert_int_equal(t.ncpus, cpus);
+	size_t lines = 0;
+	for (const char *p = strchr(buf, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		lines++;
+	assert_int_equal(t.nlines, lines);
+	bool saw_err = false, saw_38 = false;
+	for (size_t i = 0; i < t.nlines; i++) {
+		if (strcmp(t.lines[i].irq, "ERR") == 0) {
+			saw_err = true;
+			assert_int_equal(t.lines[i].ncounts, 1);
+		}
+		if (strcmp(t.lines[i].irq, "38") == 0) {
+			saw_38 = true;
+			uint64_t want[64];
+			size_t n = line_counts(buf, "38", want, 64);
+			assert_int_equal(t.lines[i].ncounts, n);
+			uint64_t sum = 0;
+			for (size_t c = 0; c < n; c++) {
+				assert_int_equal(t.lines[i].per_cpu[c], want[c]);
+				sum += want[c];
+			}
+			assert_int_equal(t.lines[i].total, sum);
+			assert_string_equal(t.lines[i].action, "virtio2-input.0");
+		}
+	}
+	assert_true(saw_err);
+	assert_true(saw_38);
+	np_irq_table_free(&t);
+	free(buf);
+}
+
+/* A generated /proc/interrupts with @ncpu columns (CPU numbers doubled: gaps as with offline CPUs). */
+static char *gen_interrupts(size_t ncpu)
+{
+	size_t cap = 64 + ncpu * 64, w = 0;
+	char *b = malloc(cap);
+	assert_non_null(b);
+	for (size_t c = 0; c < ncpu; c++)
+		w += snprintf(b + w, cap - w, " CPU%zu", c * 2);
+	w += snprintf(b + w, cap - w, "\n 120:");
+	for (size_t c = 0; c < ncpu; c++)
+		w += snprintf(b + w, cap - w, " %zu", c == ncpu - 1 ? 1000 + c : c % 3);
+	w += snprintf(b + w, cap - w, "  IR-PCI-MSIX-0000:3b:00.0 5-edge mlx5_comp5@pci:0000:3b:00.0\n");
+	w += snprintf(b + w, cap - w, "ERR: 7\n");
+	return b;
+}
+
+static void test_interrupts_many_cpus(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = { 1, 2, 256, 300 };
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+		char *b = gen_interrupts(n);
+		struct np_irq_table t;
+		assert_int_equal(np_parse_interrupts(b, strlen(b), &t), 0);
+		assert_int_equal(t.ncpus, n);
+		assert_int_equal(t.cpu_ids[n - 1], 2 * (n - 1));
+		assert_int_equal(t.nlines, 2);
+		assert_int_equal(t.lines[0].ncounts, n);
+		assert_int_equal(t.lines[0].per_cpu[n - 1], 1000 + n - 1);
+		assert_string_equal(t.lines[0].action, "mlx5_comp5@pci:0000:3b:00.0");
+		assert_int_equal(t.lines[1].ncounts, 1);
+		assert_int_equal(t.lines[1].total, 7);
+		/* the IRQ belongs to the NIC at 0000:3b:00.0; the busiest CPU is the last column */
+		struct np_net_if nic = { .name = "ens1f0", .pci_address = "0000:3b:00.0" };
+		assert_int_equal(np_net_attach_irqs(&nic, &t, NULL, 0), 0);
+		assert_int_equal(nic.nirqs, 1);
+		assert_int_equal(nic.irq_busiest_cpu, 2 * (n - 1));
+		uint64_t total = t.lines[0].total;
+		assert_true(fabs(nic.irq_skew_percent - (1000.0 + n - 1) * 100.0 / total) < 1e-9);
+		nic.name = NULL;
+		nic.pci_address = NULL;
+		np_net_if_free(&nic);
+		np_irq_table_free(&t);
+		free(b);
+	}
+}
+
+static void test_interrupts_garbage(void **state)
+{
+	(void)state;
+	struct np_irq_table t;
+	static const char *const bad[] = {
+		"",                                         /* empty */
+		"  24: 1 0 IO-APIC\n",                      /* no header */
+		"  CPU0 CPU1\n  24 1 0 IO-APIC\n",          /* no colon */
+		"  CPU0 CPU1\n  24: 1 0 5 IO-APIC\n",       /* more counts than CPUs */
+		"  CPU0\n  24: 99999999999999999999 x\n",   /* overflow */
+		"  CPU0\n  24: IO-APIC 5-edge\n",           /* no count */
+		"  CPUx\n",                                 /* bad header */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = np_parse_interrupts(bad[i], strlen(bad[i]), &t);
+		assert_true(r == -EINVAL || r == -ERANGE);
+		assert_null(t.lines);
+	}
+	static const char bin[] = "  CPU0\n  24: 1\0 x\n";
+	assert_int_equal(np_parse_interrupts(bin, sizeof(bin) - 1, &t), -EINVAL);
+	/* a truncated last line still parses what is there */
+	static const char trunc[] = "  CPU0 CPU1\n  24: 5 6 IO-APIC 5-edge ACPI:Ged\n  25: 3";
+	assert_int_equal(np_parse_interrupts(trunc, sizeof(trunc) - 1, &t), 0);
+	assert_int_equal(t.nlines, 2);
+	assert_int_equal(t.lines[1].ncounts, 1);
+	np_irq_table_free(&t);
+}
+
+static void test_stat_cpus(void **state)
+{
+	(void)state;
+	size_t len;
+	char *buf = np_slurp(FIX "/proc/stat", &len);
+	struct np_cpu_time *c;
+	size_t n;
+	assert_int_equal(np_parse_stat_cpus(buf, len, &c, &n), 0);
+	size_t want = 0;
+	for (const char *p = buf; (p = strstr(p, "\ncpu")); p++)
+		want += p[4] >= '0' && p[4] <= '9';
+	assert_int_equal(n, want);
+	unsigned long long v[8];
+	const char *l0 = strstr(buf, "\ncpu0 ");
+	assert_int_equal(sscanf(l0, "\ncpu0 %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+				&v[2], &v[3], &v[4], &v[5], &v[6], &v[7]),
+			 8);
+	assert_int_equal(c[0].cpu, 0);
+	assert_int_equal(c[0].softirq, v[6]);
+	assert_int_equal(c[0].total, v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7]);
+	free(c);
+	free(buf);
+
+	static const char *const bad[] = { "", "cpu 1 2 3 4 5 6 7 8\n", "cpu0 1 2 3\n",
+					   "cpu0 1 2 3 4 5 6 x 8\n", "cpu0 1 2 3 4 5 6 7\ncpu0 1 2 3 4 5 6 7\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(np_parse_stat_cpus(bad[i], strlen(bad[i]), &c, &n), -EINVAL);
+	assert_true(np_softirq_percent(0, 0) < 0);
+	assert_true(fabs(np_softirq_percent(5, 200) - 2.5) < 1e-12);
+}
+
+static void test_irq_match_words(void **state)
+{
+	(void)state;
+	struct np_irq_line l = { .irq = "90", .desc = "IR-PCI-MSIX-0000:5e:00.1 3-edge eth10-TxRx-2" };
+	assert_false(np_net_irq_matches(&l, "eth1", NULL, NULL, 0));
+	assert_true(np_net_irq_matches(&l, "eth10", NULL, NULL, 0));
+	assert_true(np_net_irq_matches(&l, "ens9", "0000:5e:00.1", NULL, 0));
+	assert_false(np_net_irq_matches(&l, "ens9", "0000:5e:00.0", NULL, 0));
+	unsigned msi[] = { 89, 90 };
+	assert_true(np_net_irq_matches(&l, "ens9", NULL, msi, 2));
+	struct np_irq_line nmi = { .irq = "NMI", .desc = "eth10 Non-maskable interrupts" };
+	assert_false(np_net_irq_matches(&nmi, "eth10", NULL, NULL, 0));
+}
+
+/* Independent count of the files in a fixture folder. */
+static size_t count_files(const char *rel)
+{
+	DIR *d = opendir(np_src(rel));
+	assert_non_null(d);
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static uint64_t fixture_u64(const char *rel)
+{
+	char *s = np_slurp(rel, NULL);
+	uint64_t v = strtoull(s, NULL, 0);
+	free(s);
+	return v;
+}
+
+static void test_collect_capture(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src(FIX)), 0);
+	struct np_net s = { 0 };
+	assert_int_equal(np_net_collect(&h, NP_NET_IOCTL_NEVER, &s), 0);
+	assert_int_equal(s.status.err, 0);
+	/* lo, ifb0, ifb1 have no device: only eth0 */
+	assert_int_equal(s.n, 1);
+	struct np_net_if *e = &s.ifs[0];
+	assert_string_equal(e->name, "eth0");
+	assert_string_equal(e->driver, "virtio_net");   /* sysfs driver link */
+	assert_string_equal(e->ethtool_error, NP_NET_NOT_LIVE);
+	assert_null(e->driver_version);
+	assert_null(e->bus_info);
+	assert_int_equal(e->nfeatures, 0);
+	assert_string_equal(e->pci_address, "0000:00:03.0");
+	assert_string_equal(e->vendor_id, "1af4");
+	assert_string_equal(e->device_id, "1041");
+	assert_int_equal(e->mtu, fixture_u64(ETH0 "/mtu"));
+	assert_int_equal(e->ifindex, fixture_u64(ETH0 "/ifindex"));
+	char *op = np_slurp(ETH0 "/operstate", NULL);
+	op[strcspn(op, "\n")] = '\0';
+	assert_string_equal(e->operstate, op);
+	free(op);
+	assert_int_equal(e->speed_mbps, -1); /* sysfs says -1: unknown, not 4294967295 */
+	assert_null(e->duplex);              /* "unknown" */
+	assert_int_equal(e->rx_queues, 1);
+	assert_int_equal(e->tx_queues, 1);
+	/* every statistics file, each with the file's value (case 27: names from sysfs) */
+	assert_int_equal(e->nstats, count_files(ETH0 "/statistics"));
+	for (size_t i = 0; i < e->nstats; i++) {
+		char rel[256];
+		snprintf(rel, sizeof(rel), ETH0 "/statistics/%s", e->stats[i].name);
+		assert_int_equal(e->stats[i].value, fixture_u64(rel));
+	}
+	assert_true(np_net_stat_get(e, "rx_missed_errors") >= 0);
+	assert_true(np_net_stat_get(e, "rx_over_errors") >= 0);
+	assert_int_equal(np_net_stat_get(e, "missed"), -1);
+	assert_int_equal(np_net_stat_get(e, "overrun"), -1);
+	/* IRQs: the three MSI-X vectors of 0000:00:03.0 (its msi_irqs folder) */
+	assert_int_equal(e->nirqs, count_files(FIX "/sys/bus/pci/devices/0000:00:03.0/msi_irqs"));
+	assert_int_equal(e->nirqs, 3);
+	assert_string_equal(e->irqs[0].name, "virtio2-config");
+	assert_string_equal(e->irqs[1].name, "virtio2-input.0");
+	assert_string_equal(e->irqs[2].name, "virtio2-output.0");
+	uint64_t per[2] = { 0 }, all = 0;
+	for (size_t i = 0; i < e->nirqs; i++)
+		for (size_t c = 0; c < e->irqs[i].ncpu && c < 2; c++)
+			per[c] += e->irqs[i].per_cpu[c], all += e->irqs[i].per_cpu[c];
+	size_t best = per[1] > per[0];
+	assert_int_equal(e->irq_busiest_cpu, best);
+	assert_true(fabs(e->irq_skew_percent - per[best] * 100.0 / all) < 1e-9);
+	/* softirq: one figure per cpuN line, within 0..100 */
+	char *st = np_slurp(FIX "/proc/stat", NULL);
+	size_t cpus = 0;
+	for (const char *p = st; (p = strstr(p, "\ncpu")); p++)
+		cpus += p[4] >= '0' && p[4] <= '9';
+	free(st);
+	assert_int_equal(s.ncpu, cpus);
+	for (size_t c = 0; c < s.ncpu; c++)
+		assert_true(s.softirq_percent[c] >= 0 && s.softirq_percent[c] <= 100);
+	/* bundle: key from the PCI ids, unknown versions off the live host */
+	struct np_bundle b = { 0 };
+	assert_int_equal(np_net_bundle(&s, &b), 0);
+	assert_int_equal(b.n, 1);
+	assert_string_equal(b.items[0].key, "virtio_net 1af4:1041");
+	assert_string_equal(b.items[0].value, "driver unknown firmware unknown");
+	np_bundle_free(&b);
+	/* JSON: speed null, features null off the live host, stats keyed by sysfs names */
+	json_t *j = np_net_to_json(&s);
+	json_t *i0 = json_array_get(json_object_get(j, "interfaces"), 0);
+	assert_true(json_is_null(json_object_get(i0, "speed_mbps")));
+	assert_true(json_is_null(json_object_get(i0, "features")));
+	assert_non_null(json_object_get(json_object_get(i0, "stats"), "rx_missed_errors"));
+	assert_int_equal(json_array_size(json_object_get(j, "softirq_percent_per_cpu")), s.ncpu);
+	json_decref(j);
+	np_net_free(&s);
+	np_host_close(&h);
+}
+
+static void test_missing_sysfs_is_recorded(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "net", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.net.status.err, ENOENT);
+	assert_non_null(strstr(r.net.status.error, "/sys/class/net"));
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_case26_strings),
+		cmocka_unit_test(test_feature_states),
+		cmocka_unit_test(test_interrupts_capture),
+		cmocka_unit_test(test_interrupts_many_cpus),
+		cmocka_unit_test(test_interrupts_garbage),
+		cmocka_unit_test(test_stat_cpus),
+		cmocka_unit_test(test_irq_match_words),
+		cmocka_unit_test(test_collect_capture),
+		cmocka_unit_test(test_missing_sysfs_is_recorded),
+	};
+	return cmocka_run_group_tests_name("net", tests, NULL, NULL);
+}
