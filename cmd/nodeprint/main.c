@@ -5,6 +5,8 @@
  */
 #define _GNU_SOURCE
 #include "../../pkg/collect/collector.h"
+#include "../../pkg/policy/desired.h"
+#include "../../pkg/policy/policy.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 #include "../../pkg/shared/version.h"
@@ -19,17 +21,22 @@ static void usage(FILE *f)
 		"Usage: nodeprint COMMAND [OPTIONS]\n"
 		"\n"
 		"Commands:\n"
-		"  inspect            print this node's bundle, fingerprint and health\n"
+		"  inspect            print this node's bundle, fingerprint, health and the plan\n"
+		"  plan               print only the labels, taints, conditions and events it would set\n"
+		"  policy --default   print the built-in default policy\n"
+		"  policy --check F   validate a policy file\n"
 		"  collectors         list the collectors (report sections)\n"
 		"  version            print the version\n"
 		"\n"
-		"Options for inspect:\n"
+		"Options for inspect and plan:\n"
 		"  -o, --output FMT       text (default) or json\n"
 		"      --host-root DIR    read the host under DIR (env NODEPRINT_HOST_ROOT, default /)\n"
 		"      --interval SEC     sample twice SEC seconds apart for rates (iostat -x style)\n"
 		"      --only LIST        comma-separated sections to collect (see `collectors`)\n"
 		"      --kubelet-dir DIR  kubelet root on the host (default /var/lib/kubelet)\n"
 		"      --color WHEN       auto (default), always or never\n"
+		"      --policy FILE      YAML policy (default: the built-in policy)\n"
+		"      --node-name NAME   the Node the plan is for (env NODE_NAME, default the hostname)\n"
 		"  -h, --help             this help\n"
 		"  -V, --version          print the version\n");
 }
@@ -40,6 +47,8 @@ struct opts {
 	const char *only;
 	const char *kubelet_dir;
 	const char *color;
+	const char *policy;
+	const char *node_name;
 	double interval;
 };
 
@@ -52,6 +61,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "only", required_argument, NULL, 'O' },
 		{ "kubelet-dir", required_argument, NULL, 'K' },
 		{ "color", required_argument, NULL, 'C' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "node-name", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -79,6 +90,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'C':
 			o->color = optarg;
+			break;
+		case 'P':
+			o->policy = optarg;
+			break;
+		case 'N':
+			o->node_name = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -118,13 +135,39 @@ static int check_only(char **only)
 	return 0;
 }
 
-static int cmd_inspect(int argc, char **argv)
+static int load_policy(const struct opts *o, struct np_policy *p)
+{
+	if (!o->policy)
+		return np_policy_default(p);
+	char *err = NULL;
+	int r = np_policy_load(o->policy, p, &err);
+	if (r < 0)
+		fprintf(stderr, "nodeprint: policy: %s\n", err ? err : strerror(-r));
+	free(err);
+	return r;
+}
+
+static const char *node_name(const struct opts *o, char *buf, size_t len)
+{
+	if (o->node_name)
+		return o->node_name;
+	const char *env = getenv("NODE_NAME");
+	if (env && *env)
+		return env;
+	if (gethostname(buf, len) < 0)
+		return "unknown";
+	buf[len - 1] = '\0';
+	return buf;
+}
+
+/* inspect (with_report) or plan: collect, judge, print. */
+static int run_report(int argc, char **argv, bool with_report)
 {
 	struct opts o = { .output = "text", .color = "auto", .kubelet_dir = "/var/lib/kubelet" };
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	if (optind < argc) {
-		fprintf(stderr, "nodeprint: inspect: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "nodeprint: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
 	char **only = NULL;
@@ -134,22 +177,34 @@ static int cmd_inspect(int argc, char **argv)
 		np_strv_free(only);
 		return 2;
 	}
+	struct np_policy pol;
+	if (load_policy(&o, &pol) < 0) {
+		np_strv_free(only);
+		return 2;
+	}
 	struct np_host host;
 	int r = np_host_open(&host, o.host_root);
 	if (r < 0) {
 		fprintf(stderr, "nodeprint: host root '%s': %s\n", o.host_root ? o.host_root : "/", strerror(-r));
 		np_strv_free(only);
+		np_policy_free(&pol);
 		return 1;
 	}
 	struct np_collect_ctx ctx = { .host = &host, .interval_s = o.interval, .kubelet_dir = o.kubelet_dir,
-				      .kmsg_max = 256, .stall_seconds = 10 };
+				      .kmsg_max = 256, .stall_seconds = pol.health.block_stall_seconds };
 	struct np_report rep = { 0 };
+	struct np_desired plan = { 0 };
+	char host_buf[256];
+	struct np_node_facts node = { .name = node_name(&o, host_buf, sizeof(host_buf)) };
 	r = np_collect_all(&ctx, only, &rep);
 	np_strv_free(only);
+	if (r >= 0)
+		r = np_policy_evaluate(&pol, &rep, &node, &plan);
 	if (r < 0) {
-		fprintf(stderr, "nodeprint: collecting: %s\n", strerror(-r));
+		fprintf(stderr, "nodeprint: %s\n", strerror(-r));
 	} else if (streq(o.output, "json")) {
-		json_t *j = np_report_to_json(&rep);
+		json_t *j = with_report ? np_report_to_json(&rep) : json_object();
+		json_object_set_new(j, "plan", np_desired_to_json(&plan));
 		r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
 		fputc('\n', stdout);
 		json_decref(j);
@@ -157,13 +212,40 @@ static int cmd_inspect(int argc, char **argv)
 		struct np_out out = { .f = stdout,
 				      .color = streq(o.color, "always") ||
 					       (streq(o.color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR")) };
-		np_report_print(&rep, &out);
+		if (with_report)
+			np_report_print(&rep, &out);
+		np_desired_print(&plan, &out);
 	}
+	np_desired_free(&plan);
 	np_report_free(&rep);
+	np_policy_free(&pol);
 	np_host_close(&host);
 	if (fflush(stdout) != 0)
 		return 1;
 	return r < 0 ? 1 : 0;
+}
+
+static int cmd_policy(int argc, char **argv)
+{
+	if (argc == 2 && streq(argv[1], "--default")) {
+		fputs(np_policy_default_yaml(), stdout);
+		return 0;
+	}
+	if (argc == 3 && streq(argv[1], "--check")) {
+		struct np_policy p;
+		char *err = NULL;
+		int r = np_policy_load(argv[2], &p, &err);
+		if (r < 0) {
+			fprintf(stderr, "%s\n", err ? err : strerror(-r));
+			free(err);
+			return 1;
+		}
+		printf("%s: ok (%zu classes)\n", argv[2], p.n_classes);
+		np_policy_free(&p);
+		return 0;
+	}
+	fprintf(stderr, "usage: nodeprint policy --default | --check FILE\n");
+	return 2;
 }
 
 static int cmd_collectors(void)
@@ -183,7 +265,11 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[1];
 	if (streq(cmd, "inspect"))
-		return cmd_inspect(argc - 1, argv + 1);
+		return run_report(argc - 1, argv + 1, true);
+	if (streq(cmd, "plan"))
+		return run_report(argc - 1, argv + 1, false);
+	if (streq(cmd, "policy"))
+		return cmd_policy(argc - 1, argv + 1);
 	if (streq(cmd, "collectors"))
 		return cmd_collectors();
 	if (streq(cmd, "version") || streq(cmd, "--version") || streq(cmd, "-V")) {

@@ -73,6 +73,19 @@ def main():
         tap(c["fingerprint"]["hash"] != a, "a changed kernel release changes the hash", f"{a} == {c['fingerprint']['hash']}")
         tap(c["kernel"]["release"] == os.uname().release + "+1", "the host root, not the live kernel, is read")
 
+    # the plan with the built-in policy: labels valid, the bundle label equals the fingerprint
+    import re
+    plan = rep.get("plan", {})
+    labels = plan.get("labels", {})
+    tap(labels.get("nodeprint.io/bundle") == fp["hash"], "plan labels the node with its bundle hash", labels)
+    tap(labels.get("nodeprint.io/bundle-state") == "unknown", "no pins in the default policy: bundle-state unknown")
+    valid = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+    tap(all(valid.match(v) and len(v) <= 63 for v in labels.values()), "every planned label value is valid", labels)
+    ann = plan.get("annotations", {}).get("nodeprint.io/fingerprint", "")
+    tap(0 < len(ann) <= 8192 and json.loads(ann)["hash"] == fp["hash"], "fingerprint annotation is compact JSON within 8 KiB")
+    bad = subprocess.run([BIN, "plan", "--policy", "/nonexistent.yaml"], capture_output=True, text=True)
+    tap(bad.returncode == 2 and "/nonexistent.yaml" in bad.stderr, "a missing policy file is a clear error", bad.stderr)
+
     # text output: the sections of the playbook, no colour when not a TTY
     p = subprocess.run([BIN, "inspect"], capture_output=True, text=True, timeout=120)
     tap(p.returncode == 0 and "== Kernel ==" in p.stdout and "\033[" not in p.stdout,

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: Apache-2.0
+/* desired.c - report + policy -> findings -> labels, annotations, taints, conditions, events. */
+#define _GNU_SOURCE
+#include "desired.h"
+#include "findings.h"
+#include "label.h"
+#include "../report/json.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <string.h>
+
+#define GROW(arr, n)                                                           \
+	({                                                                     \
+		__typeof__(arr) _g = realloc((arr), ((n) + 1) * sizeof(*(arr))); \
+		if (_g) {                                                      \
+			(arr) = _g;                                            \
+			memset(&(arr)[(n)], 0, sizeof(*(arr)));                \
+		}                                                              \
+		_g ? &(arr)[(n)++] : NULL;                                     \
+	})
+
+int np_desired_add_finding(struct np_desired *d, const char *id, const char *subject, const char *reason,
+			   const char *fmt, ...)
+{
+	struct np_finding *f = GROW(d->findings, d->n_findings);
+	if (!f)
+		return -ENOMEM;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&f->message, fmt, ap) < 0)
+		f->message = NULL;
+	va_end(ap);
+	f->id = strdup(id);
+	f->subject = strdup(subject ? subject : "");
+	f->reason = strdup(reason);
+	return f->id && f->subject && f->reason && f->message ? 0 : -ENOMEM;
+}
+
+static int add_kv(struct np_kv **arr, size_t *n, const char *key, const char *value)
+{
+	struct np_kv *kv = GROW(*arr, *n);
+	if (!kv)
+		return -ENOMEM;
+	kv->key = strdup(key);
+	kv->value = strdup(value ? value : "");
+	return kv->key && kv->value ? 0 : -ENOMEM;
+}
+
+/* ---- class and bundle ---- */
+
+static const char *dmi_field(const struct np_kernel *k, const char *f)
+{
+	if (streq(f, "sys_vendor"))
+		return k->dmi_sys_vendor;
+	if (streq(f, "product_name"))
+		return k->dmi_product_name;
+	if (streq(f, "product_version"))
+		return k->dmi_product_version;
+	if (streq(f, "bios_vendor"))
+		return k->dmi_bios_vendor;
+	if (streq(f, "bios_version"))
+		return k->dmi_bios_version;
+	if (streq(f, "bios_date"))
+		return k->dmi_bios_date;
+	if (streq(f, "board_name"))
+		return k->dmi_board_name;
+	return NULL;
+}
+
+static const char *node_label(const struct np_node_facts *node, const char *key)
+{
+	for (size_t i = 0; node && i < node->n_labels; i++)
+		if (streq(node->labels[i].key, key))
+			return node->labels[i].value;
+	return NULL;
+}
+
+static bool class_matches(const struct np_class *c, const struct np_report *r, const struct np_node_facts *node)
+{
+	for (size_t i = 0; i < c->n_labels; i++) {
+		const char *v = node_label(node, c->labels[i].field);
+		if (!v || fnmatch(c->labels[i].pattern, v, 0) != 0)
+			return false;
+	}
+	for (size_t i = 0; i < c->n_dmi; i++) {
+		const char *v = dmi_field(&r->kernel, c->dmi[i].field);
+		if (!v || fnmatch(c->dmi[i].pattern, v, 0) != 0)
+			return false;
+	}
+	return true;
+}
+
+static bool pins_component(const struct np_class *c, const char *component)
+{
+	for (size_t i = 0; i < c->n_pins; i++)
+		if (streq(c->pins[i].component, component))
+			return true;
+	return false;
+}
+
+/* The pin covering a bundle item, or NULL. */
+static const struct np_pin *pin_for(const struct np_class *c, const struct np_bundle_item *it)
+{
+	for (size_t i = 0; i < c->n_pins; i++)
+		if (streq(c->pins[i].component, it->component) && fnmatch(c->pins[i].key, it->key, 0) == 0)
+			return &c->pins[i];
+	return NULL;
+}
+
+static bool value_allowed(const struct np_pin *pin, const char *value)
+{
+	for (size_t i = 0; i < pin->n_allowed; i++)
+		if (np_version_match(pin->allowed[i], value))
+			return true;
+	return false;
+}
+
+static int judge_bundle(const struct np_class *c, const struct np_bundle *b, struct np_desired *d)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < b->n; i++) {
+		const struct np_bundle_item *it = &b->items[i];
+		const struct np_pin *pin = pin_for(c, it);
+		_cleanup_free_ char *subject = np_asprintf("%s %s", it->component, it->key);
+		if (!subject)
+			return -ENOMEM;
+		if (pin && !value_allowed(pin, it->value))
+			r = np_desired_add_finding(d, "firmware-unpinned", subject, "Drift",
+						   "%s %s runs %s, not a pinned version", it->component, it->key,
+						   it->value);
+		else if (!pin && pins_component(c, it->component) && !streq(it->component, "module"))
+			r = np_desired_add_finding(d, "firmware-unpinned", subject, "Unpinned",
+						   "%s %s (%s) has no pin in class %s", it->component, it->key,
+						   it->value, c->name);
+	}
+	return r;
+}
+
+/* ---- labels and the annotation ---- */
+
+static int add_label(struct np_desired *d, const char *prefix, const char *name, const char *raw, size_t tail)
+{
+	_cleanup_free_ char *key = np_asprintf("%s/%s", prefix, name);
+	_cleanup_free_ char *val = np_label_value(raw ? raw : "", tail);
+	if (!key || !val)
+		return -ENOMEM;
+	if (!np_label_key_valid(key) || !np_label_value_valid(val))
+		return 0; /* cannot happen for our names; never send an invalid label */
+	return add_kv(&d->labels, &d->n_labels, key, val);
+}
+
+/* model/firmware pairs of one bundle component, as <comp>.<i>.model / <comp>.<i>.firmware labels */
+static int add_firmware_labels(struct np_desired *d, const char *prefix, const struct np_bundle *b, const char *comp)
+{
+	unsigned idx = 0;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < b->n && idx < 8; i++) {
+		if (!streq(b->items[i].component, comp))
+			continue;
+		char name[64];
+		snprintf(name, sizeof(name), "%s.%u.model", comp, idx);
+		r = add_label(d, prefix, name, b->items[i].key, 12);
+		snprintf(name, sizeof(name), "%s.%u.firmware", comp, idx++);
+		if (r >= 0)
+			r = add_label(d, prefix, name, b->items[i].value, 12);
+	}
+	return r;
+}
+
+static char *annotation_dump(const struct np_report *r, const char *state, size_t keep)
+{
+	json_t *o = json_object();
+	json_t *a = json_array();
+	np_json_str(o, "hash", r->bundle.hash);
+	np_json_str(o, "state", state);
+	for (size_t i = 0; i < keep && i < r->bundle.n; i++)
+		json_array_append_new(a, json_pack("[s,s,s]", r->bundle.items[i].component, r->bundle.items[i].key,
+						   r->bundle.items[i].value));
+	json_object_set_new(o, "components", a);
+	if (keep < r->bundle.n)
+		json_object_set_new(o, "truncated", json_integer((json_int_t)(r->bundle.n - keep)));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+/* The compact fingerprint within NP_ANNOTATION_MAX bytes: whole components dropped from the end. */
+static char *fingerprint_annotation(const struct np_report *r, const char *state)
+{
+	size_t keep = r->bundle.n;
+	char *s = annotation_dump(r, state, keep);
+	if (s && strlen(s) > NP_ANNOTATION_MAX && keep) /* jump close to the budget, then step */
+		keep = keep * (NP_ANNOTATION_MAX - 100) / strlen(s);
+	while (s && strlen(s) > NP_ANNOTATION_MAX && keep > 0) {
+		free(s);
+		s = annotation_dump(r, state, keep);
+		if (s && strlen(s) > NP_ANNOTATION_MAX)
+			keep--;
+	}
+	return s;
+}
+
+static int build_metadata(const struct np_policy *p, const struct np_report *r, struct np_desired *d)
+{
+	const char *pre = p->label_prefix;
+	int rc = add_label(d, pre, "bundle", r->bundle.hash, 0);
+	if (rc >= 0)
+		rc = add_label(d, pre, "bundle-state", d->bundle_state, 0);
+	if (rc >= 0 && r->kernel.release)
+		rc = add_label(d, pre, "kernel", r->kernel.release, 0);
+	if (rc >= 0 && d->klass)
+		rc = add_label(d, pre, "class", d->klass, 0);
+	if (rc >= 0)
+		rc = add_firmware_labels(d, pre, &r->bundle, "nvme");
+	if (rc >= 0)
+		rc = add_firmware_labels(d, pre, &r->bundle, "nic");
+	if (rc < 0)
+		return rc;
+	_cleanup_free_ char *key = np_asprintf("%s/fingerprint", pre);
+	_cleanup_free_ char *val = fingerprint_annotation(r, d->bundle_state);
+	if (!key || !val)
+		return -ENOMEM;
+	return add_kv(&d->annotations, &d->n_annotations, key, val);
+}
+
+/* ---- taints, conditions, events ---- */
+
+static bool has_taint(const struct np_desired *d, const char *key, const char *effect)
+{
+	for (size_t i = 0; i < d->n_taints; i++)
+		if (streq(d->taints[i].key, key) && streq(d->taints[i].effect, effect))
+			return true;
+	return false;
+}
+
+static int add_taint(struct np_desired *d, const char *prefix, const struct np_finding *f, const char *effect)
+{
+	_cleanup_free_ char *key = np_asprintf("%s/%s", prefix, f->id);
+	if (!key)
+		return -ENOMEM;
+	if (has_taint(d, key, effect))
+		return 0;
+	struct np_taint *t = GROW(d->taints, d->n_taints);
+	if (!t)
+		return -ENOMEM;
+	t->key = TAKE_PTR(key);
+	t->value = strdup("");
+	t->effect = strdup(effect);
+	return t->value && t->effect ? 0 : -ENOMEM;
+}
+
+static struct np_condition *condition(struct np_desired *d, const char *type)
+{
+	for (size_t i = 0; i < d->n_conditions; i++)
+		if (streq(d->conditions[i].type, type))
+			return &d->conditions[i];
+	struct np_condition *c = GROW(d->conditions, d->n_conditions);
+	if (!c)
+		return NULL;
+	c->type = strdup(type);
+	c->status = strdup("True");
+	c->reason = strdup("AllChecksPassed");
+	c->message = strdup("no finding");
+	return c->type && c->status && c->reason && c->message ? c : NULL;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	char *c = strdup(v);
+	if (!c)
+		return -ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+static int condition_false(struct np_condition *c, const struct np_finding *f)
+{
+	if (streq(c->status, "False")) { /* already false: append, bounded */
+		if (strlen(c->message) > 900)
+			return 0;
+		_cleanup_free_ char *m = np_asprintf("%s; %s", c->message, f->message);
+		return m ? set_str(&c->message, m) : -ENOMEM;
+	}
+	int r = set_str(&c->status, "False");
+	if (r >= 0)
+		r = set_str(&c->reason, f->reason);
+	if (r >= 0)
+		r = set_str(&c->message, f->message);
+	return r;
+}
+
+static int add_event(struct np_desired *d, const char *node, const struct np_finding *f, const char *reason)
+{
+	struct np_event *e = GROW(d->events, d->n_events);
+	if (!e)
+		return -ENOMEM;
+	e->reason = strdup(reason);
+	e->type = strdup("Warning");
+	e->message = strdup(f->message);
+	e->kind = strdup("Node");
+	e->name = strdup(node ? node : "");
+	e->subject = strdup(f->subject);
+	return e->reason && e->type && e->message && e->kind && e->name && e->subject ? 0 : -ENOMEM;
+}
+
+static int apply_actions(const struct np_policy *p, const struct np_node_facts *node, struct np_desired *d)
+{
+	int r = 0;
+	/* every condition the policy can set is reported, True until a finding says otherwise */
+	for (size_t i = 0; r >= 0 && i < p->n_actions; i++)
+		if (p->actions[i].condition && *p->actions[i].condition && !condition(d, p->actions[i].condition))
+			r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < d->n_findings; i++) {
+		const struct np_finding *f = &d->findings[i];
+		const struct np_action *a = np_policy_action(p, f->id);
+		if (!a)
+			continue;
+		if (a->condition && *a->condition) {
+			struct np_condition *c = condition(d, a->condition);
+			r = c ? condition_false(c, f) : -ENOMEM;
+		}
+		if (r >= 0 && a->taint_effect && !streq(a->taint_effect, "none"))
+			r = add_taint(d, p->label_prefix, f, a->taint_effect);
+		if (r >= 0 && a->event_reason && *a->event_reason)
+			r = add_event(d, node ? node->name : NULL, f, a->event_reason);
+	}
+	return r;
+}
+
+/* BundlePinned says Unknown, not True, when the class pins nothing. */
+static int bundle_condition(const struct np_policy *p, struct np_desired *d)
+{
+	const struct np_action *a = np_policy_action(p, "firmware-unpinned");
+	if (!a || !a->condition || !*a->condition || !streq(d->bundle_state, "unknown"))
+		return 0;
+	struct np_condition *c = condition(d, a->condition);
+	if (!c)
+		return -ENOMEM;
+	int r = set_str(&c->status, "Unknown");
+	if (r >= 0)
+		r = set_str(&c->reason, d->klass ? "NoPins" : "NoClass");
+	if (r >= 0)
+		r = set_str(&c->message, d->klass ? "the node's class pins no bundle component"
+						  : "no policy class matches this node");
+	return r;
+}
+
+int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, const struct np_node_facts *node,
+		       struct np_desired *d)
+{
+	*d = (struct np_desired){ 0 };
+	const struct np_class *cls = NULL;
+	for (size_t i = 0; i < p->n_classes && !cls; i++)
+		if (class_matches(&p->classes[i], r, node))
+			cls = &p->classes[i];
+	int rc = 0;
+	if (cls && !(d->klass = strdup(cls->name)))
+		rc = -ENOMEM;
+	if (rc >= 0 && cls && cls->n_pins)
+		rc = judge_bundle(cls, &r->bundle, d);
+	size_t bundle_findings = d->n_findings;
+	if (rc >= 0)
+		rc = set_str(&d->bundle_state,
+			     !cls || !cls->n_pins ? "unknown" : bundle_findings ? "drift" : "pinned");
+	if (rc >= 0)
+		rc = np_findings_health(p, cls, r, d);
+	if (rc >= 0)
+		rc = build_metadata(p, r, d);
+	if (rc >= 0)
+		rc = apply_actions(p, node, d);
+	if (rc >= 0)
+		rc = bundle_condition(p, d);
+	if (rc < 0)
+		np_desired_free(d);
+	return rc;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * desired.h - what the node should look like in the API, computed by pure
+ * functions from a report and a policy: findings, then labels, annotations,
+ * taints, conditions and events. The kube/agent stages diff it with the Node.
+ */
+#pragma once
+
+#include "policy.h"
+#include "../report/report.h"
+
+#include <jansson.h>
+
+/* Largest fingerprint annotation, bytes (metadata.annotations total is 256 KiB). */
+#define NP_ANNOTATION_MAX 8192
+
+struct np_finding {
+	char *id;       /* finding id as in the policy's actions, e.g. "nvme-critical" */
+	char *subject;  /* what it is about: "nvme0", "mpatha", "0000:03:00.0", "bundle" */
+	char *reason;   /* CamelCase reason for the condition, e.g. "CriticalWarning" */
+	char *message;  /* one sentence for people */
+};
+
+struct np_kv {
+	char *key;
+	char *value;
+};
+
+struct np_taint {
+	char *key;    /* <prefix>/<finding id> */
+	char *value;  /* "" or a short subject */
+	char *effect; /* NoSchedule | PreferNoSchedule | NoExecute */
+};
+
+struct np_condition {
+	char *type;    /* CamelCase, e.g. NVMeHealthy */
+	char *status;  /* True | False | Unknown */
+	char *reason;  /* CamelCase */
+	char *message;
+};
+
+struct np_event {
+	char *reason;  /* CamelCase, e.g. NVMeCriticalWarning */
+	char *type;    /* Normal | Warning */
+	char *message;
+	char *kind;    /* involvedObject: Node, PersistentVolume, Pod, PersistentVolumeClaim */
+	char *name;
+	char *namespace_; /* NULL for cluster-scoped objects */
+	char *subject; /* the finding's subject, for aggregation */
+};
+
+/* Facts about the Node object that policy needs (from the API; empty without a cluster). */
+struct np_node_facts {
+	const char *name;
+	const struct np_kv *labels;
+	size_t n_labels;
+};
+
+struct np_desired {
+	char *klass;        /* the matched class name, or NULL */
+	char *bundle_state; /* pinned | drift | unknown */
+	struct np_finding *findings;
+	size_t n_findings;
+	struct np_kv *labels;
+	size_t n_labels;
+	struct np_kv *annotations;
+	size_t n_annotations;
+	struct np_taint *taints;
+	size_t n_taints;
+	struct np_condition *conditions;
+	size_t n_conditions;
+	struct np_event *events;
+	size_t n_events;
+};
+
+/*
+ * np_policy_evaluate() - findings and desired state for one node.
+ * Pure: reads @r, @p and @node only. Every label value is validated (the raw
+ * value stays in the fingerprint annotation). Returns 0 and fills @d (free
+ * with np_desired_free()), or -ENOMEM.
+ */
+int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, const struct np_node_facts *node,
+		       struct np_desired *d);
+
+void np_desired_free(struct np_desired *d);
+
+/* The desired state as JSON (`nodeprint plan -o json`). Caller owns the reference. */
+json_t *np_desired_to_json(const struct np_desired *d);
+/* The human plan. */
+void np_desired_print(const struct np_desired *d, struct np_out *o);
+
+/* Internal to pkg/policy: add a finding (strings copied). Returns 0 or -ENOMEM. */
+int np_desired_add_finding(struct np_desired *d, const char *id, const char *subject, const char *reason,
+			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));

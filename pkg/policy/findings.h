@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * findings.h - health findings from the report's sections under the policy's
+ * thresholds (pure functions; one per area, in findings.c).
+ */
+#pragma once
+
+#include "desired.h"
+
+/* Add every health finding of @r to @d. @cls may be NULL. Returns 0 or -ENOMEM. */
+int np_findings_health(const struct np_policy *p, const struct np_class *cls, const struct np_report *r,
+		       struct np_desired *d);

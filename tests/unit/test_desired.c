@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Desired state: class matching, bundle pins, labels, annotation budget, taints, conditions, events. */
+#include "testutil.h"
+#include "../../pkg/collect/collector.h"
+#include "../../pkg/policy/desired.h"
+#include "../../pkg/policy/label.h"
+#include "../../pkg/shared/macro.h"
+
+static struct np_report rep;
+static char release[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	struct np_host h;
+	if (np_host_open(&h, np_src("tests/fixtures/host-vm")) < 0)
+		return -1;
+	struct np_collect_ctx ctx = { .host = &h };
+	char *only[] = { "kernel", NULL };
+	int r = np_collect_all(&ctx, only, &rep);
+	np_host_close(&h);
+	snprintf(release, sizeof(release), "%s", rep.kernel.release ? rep.kernel.release : "");
+	return r;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	np_report_free(&rep);
+	return 0;
+}
+
+static const struct np_kv node_labels[] = { { "node.kubernetes.io/instance-type", "lab-vm" } };
+static const struct np_node_facts node = { .name = "node-a", .labels = node_labels, .n_labels = 1 };
+
+static void evaluate(const char *yaml, struct np_desired *d)
+{
+	struct np_policy p;
+	char *err = NULL;
+	if (np_policy_parse(yaml, strlen(yaml), "t.yaml", &p, &err) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(np_policy_evaluate(&p, &rep, &node, d), 0);
+	np_policy_free(&p);
+}
+
+static const char *label(const struct np_desired *d, const char *key)
+{
+	for (size_t i = 0; i < d->n_labels; i++)
+		if (streq(d->labels[i].key, key))
+			return d->labels[i].value;
+	return NULL;
+}
+
+static const struct np_condition *cond(const struct np_desired *d, const char *type)
+{
+	for (size_t i = 0; i < d->n_conditions; i++)
+		if (streq(d->conditions[i].type, type))
+			return &d->conditions[i];
+	return NULL;
+}
+
+static void test_default_policy_no_class(void **state)
+{
+	(void)state;
+	struct np_desired d;
+	evaluate("", &d);
+	assert_null(d.klass);
+	assert_string_equal(d.bundle_state, "unknown");
+	assert_string_equal(label(&d, "nodeprint.io/bundle"), rep.bundle.hash);
+	assert_string_equal(label(&d, "nodeprint.io/bundle-state"), "unknown");
+	assert_int_equal(d.n_taints, 0);
+	assert_string_equal(cond(&d, "BundlePinned")->status, "Unknown");
+	assert_string_equal(cond(&d, "BundlePinned")->reason, "NoClass");
+	for (size_t i = 0; i < d.n_labels; i++) {
+		assert_true(np_label_key_valid(d.labels[i].key));
+		assert_true(np_label_value_valid(d.labels[i].value));
+	}
+	np_desired_free(&d);
+}
+
+static void test_pinned_and_drift(void **state)
+{
+	(void)state;
+	char yaml[1024];
+	struct np_desired d;
+	/* the capture's own kernel pinned: pinned, no taint */
+	snprintf(yaml, sizeof(yaml),
+		 "classes:\n  - name: lab\n    match: {nodeLabels: {node.kubernetes.io/instance-type: 'lab-*'}}\n"
+		 "    pins: {kernel: {release: ['%s']}}\n", release);
+	evaluate(yaml, &d);
+	assert_string_equal(d.klass, "lab");
+	assert_string_equal(d.bundle_state, "pinned");
+	assert_string_equal(label(&d, "nodeprint.io/class"), "lab");
+	assert_string_equal(cond(&d, "BundlePinned")->status, "True");
+	assert_int_equal(d.n_taints, 0);
+	assert_int_equal(d.n_events, 0);
+	np_desired_free(&d);
+
+	/* another kernel pinned: drift -> finding, taint, condition False, event on the Node */
+	evaluate("classes:\n  - name: lab\n    pins: {kernel: {release: ['>=9.0 <9.1']}}\n", &d);
+	assert_string_equal(d.bundle_state, "drift");
+	assert_int_equal(d.n_findings, 1);
+	assert_string_equal(d.findings[0].id, "firmware-unpinned");
+	assert_non_null(strstr(d.findings[0].message, release));
+	assert_int_equal(d.n_taints, 1);
+	assert_string_equal(d.taints[0].key, "nodeprint.io/firmware-unpinned");
+	assert_string_equal(d.taints[0].effect, "NoSchedule");
+	assert_string_equal(cond(&d, "BundlePinned")->status, "False");
+	assert_string_equal(cond(&d, "BundlePinned")->reason, "Drift");
+	assert_int_equal(d.n_events, 1);
+	assert_string_equal(d.events[0].reason, "FirmwareDrift");
+	assert_string_equal(d.events[0].kind, "Node");
+	assert_string_equal(d.events[0].name, "node-a");
+	np_desired_free(&d);
+
+	/* a class that does not match falls through to none */
+	evaluate("classes:\n  - name: other\n    match: {nodeLabels: {node.kubernetes.io/instance-type: 'big-*'}}\n"
+		 "    pins: {kernel: {release: ['x']}}\n", &d);
+	assert_null(d.klass);
+	assert_string_equal(d.bundle_state, "unknown");
+	np_desired_free(&d);
+}
+
+static void test_prefix_and_taint_effect_from_policy(void **state)
+{
+	(void)state;
+	struct np_desired d;
+	evaluate("labelPrefix: fleet.example.com\nactions: {firmware-unpinned: {taint: NoExecute}}\n"
+		 "classes: [{name: lab, pins: {kernel: {release: [nope]}}}]\n", &d);
+	assert_non_null(label(&d, "fleet.example.com/bundle"));
+	assert_null(label(&d, "nodeprint.io/bundle"));
+	assert_string_equal(d.taints[0].key, "fleet.example.com/firmware-unpinned");
+	assert_string_equal(d.taints[0].effect, "NoExecute");
+	np_desired_free(&d);
+}
+
+static void test_annotation_budget(void **state)
+{
+	(void)state;
+	/* a bundle far over the budget: the annotation stays within 8 KiB, says what it dropped */
+	struct np_bundle saved = rep.bundle;
+	struct np_bundle big = { 0 };
+	char key[64], val[128];
+	for (int i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), "module_%03d", i);
+		snprintf(val, sizeof(val), "version %d with a long tail to fill the annotation budget", i);
+		assert_int_equal(np_bundle_add(&big, "module", key, val), 0);
+	}
+	assert_int_equal(np_bundle_finish(&big), 0);
+	rep.bundle = big;
+	struct np_desired d;
+	evaluate("", &d);
+	rep.bundle = saved;
+	assert_int_equal(d.n_annotations, 1);
+	const char *a = d.annotations[0].value;
+	assert_true(strlen(a) <= NP_ANNOTATION_MAX);
+	json_error_t e;
+	json_t *j = json_loads(a, 0, &e);
+	assert_non_null(j);
+	size_t kept = json_array_size(json_object_get(j, "components"));
+	assert_int_equal(kept + (size_t)json_integer_value(json_object_get(j, "truncated")), 400);
+	assert_true(kept > 50);
+	json_decref(j);
+	np_desired_free(&d);
+	np_bundle_free(&big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_policy_no_class),
+		cmocka_unit_test(test_pinned_and_drift),
+		cmocka_unit_test(test_prefix_and_taint_effect_from_policy),
+		cmocka_unit_test(test_annotation_budget),
+	};
+	return cmocka_run_group_tests_name("desired", tests, setup, teardown);
+}
