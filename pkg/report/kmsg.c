@@ -1,22 +1,158 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kmsg.h"
+#include "json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[NP_KMSG_KIND_MAX] = {
+	[NP_KMSG_NONE] = "none",
+	[NP_KMSG_NVME_TIMEOUT] = "nvme_timeout",
+	[NP_KMSG_NVME_ABORT] = "nvme_abort",
+	[NP_KMSG_NVME_RESET] = "nvme_reset",
+	[NP_KMSG_IO_ERROR] = "io_error",
+	[NP_KMSG_SCSI_TIMEOUT] = "scsi_timeout",
+	[NP_KMSG_SCSI_OFFLINE] = "scsi_offline",
+	[NP_KMSG_PATH_FAILED] = "path_failed",
+	[NP_KMSG_PATH_REINSTATED] = "path_reinstated",
+	[NP_KMSG_AER_CORRECTABLE] = "aer_correctable",
+	[NP_KMSG_AER_UNCORRECTABLE] = "aer_uncorrectable",
+	[NP_KMSG_LINK_DOWN] = "link_down",
+	[NP_KMSG_LINK_UP] = "link_up",
+	[NP_KMSG_FIRMWARE_LOAD_FAILED] = "firmware_load_failed",
+};
+
+const char *np_kmsg_kind_name(enum np_kmsg_kind k)
+{
+	if ((unsigned)k >= NP_KMSG_KIND_MAX)
+		return "unknown";
+	return kind_names[k];
+}
+
+void np_kmsg_event_free(struct np_kmsg_event *e)
+{
+	free(e->device);
+	free(e->map);
+	free(e->detail);
+	free(e->op);
+	free(e->message);
+	free(e->subsystem);
+	free(e->kdevice);
+	*e = (struct np_kmsg_event){ 0 };
+}
 
 void np_kmsg_free(struct np_kmsg *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		np_kmsg_event_free(&s->events[i]);
+	free(s->events);
+	free(s->source_path);
 	np_status_clear(&s->status);
+	*s = (struct np_kmsg){ 0 };
+}
+
+json_t *np_kmsg_event_to_json(const struct np_kmsg_event *e)
+{
+	json_t *o = json_object();
+	np_json_str(o, "kind", np_kmsg_kind_name(e->kind));
+	np_json_str(o, "device", e->device);
+	if (e->kind == NP_KMSG_PATH_FAILED || e->kind == NP_KMSG_PATH_REINSTATED)
+		np_json_str(o, "map", e->map);
+	np_json_str(o, "detail", e->detail);
+	if (e->kind == NP_KMSG_IO_ERROR) {
+		if (e->has_sector)
+			np_json_u64(o, "sector", e->sector);
+		else
+			json_object_set_new(o, "sector", json_null());
+		np_json_str(o, "op", e->op);
+	}
+	np_json_u64(o, "seq", e->seq);
+	np_json_u64(o, "priority", e->priority);
+	np_json_u64(o, "facility", e->facility);
+	np_json_u64(o, "monotonic_us", e->monotonic_us);
+	if (e->wall_estimate_ms)
+		np_json_s64(o, "wall_estimate_ms", e->wall_estimate_ms);
+	else
+		json_object_set_new(o, "wall_estimate_ms", json_null());
+	np_json_str(o, "message", e->message);
+	np_json_str(o, "subsystem", e->subsystem);
+	np_json_str(o, "kdevice", e->kdevice);
+	return o;
 }
 
 json_t *np_kmsg_to_json(const struct np_kmsg *s)
 {
 	json_t *o = json_object();
+	np_json_str(o, "source_path", s->source_path);
+	np_json_u64(o, "records_read", s->records_read);
+	np_json_u64(o, "lost", s->lost);
+	np_json_u64(o, "bad_records", s->bad_records);
+	if (s->have_seq) {
+		np_json_u64(o, "first_seq", s->first_seq);
+		np_json_u64(o, "last_seq", s->last_seq);
+	} else {
+		json_object_set_new(o, "first_seq", json_null());
+		json_object_set_new(o, "last_seq", json_null());
+	}
+	np_json_u64(o, "matched", s->matched);
+	np_json_u64(o, "max_events", s->max_events);
+	np_json_str(o, "clock", "monotonic");
+	np_json_bool(o, "wall_clock_estimated", s->wall_clock_estimated);
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(a, np_kmsg_event_to_json(&s->events[i]));
+	json_object_set_new(o, "events", a);
 	np_status_to_json(&s->status, o);
 	return o;
 }
 
+/* Most recent events shown in text; JSON has all that were kept. */
+#define PRINT_MAX 30
+
+static enum np_tone kind_tone(enum np_kmsg_kind k)
+{
+	switch (k) {
+	case NP_KMSG_LINK_UP:
+	case NP_KMSG_PATH_REINSTATED:
+		return NP_TONE_GOOD;
+	case NP_KMSG_AER_CORRECTABLE:
+	case NP_KMSG_LINK_DOWN:
+	case NP_KMSG_NVME_ABORT:
+		return NP_TONE_WARN;
+	default:
+		return NP_TONE_BAD;
+	}
+}
+
 void np_kmsg_print(const struct np_kmsg *s, struct np_out *o)
 {
-	(void)s;
-	(void)o;
+	static const char *const hdr[] = { "SEQ", "UPTIME_S", "KIND", "DEVICE", "MESSAGE" };
+	np_out_heading(o, "Kernel log events");
+	if (s->status.err)
+		np_out_error(o, s->status.error);
+	np_out_kvf(o, "records", "%llu read, %llu lost, %llu matched (%zu kept)",
+		   (unsigned long long)s->records_read, (unsigned long long)s->lost,
+		   (unsigned long long)s->matched, s->n);
+	struct np_table *t = np_table_new(5, hdr);
+	if (!t)
+		return;
+	for (size_t i = s->n > PRINT_MAX ? s->n - PRINT_MAX : 0; i < s->n; i++) {
+		const struct np_kmsg_event *e = &s->events[i];
+		char seq[24], up[32], msg[101];
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)e->seq);
+		snprintf(up, sizeof(up), "%llu.%06llu", (unsigned long long)(e->monotonic_us / 1000000),
+			 (unsigned long long)(e->monotonic_us % 1000000));
+		snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "");
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p < ' ')
+				*p = ' ';
+		const char *cells[] = { seq, up, np_kmsg_kind_name(e->kind), e->device, msg };
+		np_table_add(t, kind_tone(e->kind), cells);
+	}
+	np_table_print_free(t, o);
+	if (s->n > PRINT_MAX)
+		np_out_kvf(o, "older", "%zu more in -o json", s->n - PRINT_MAX);
 }
 
 int np_kmsg_bundle(const struct np_kmsg *s, struct np_bundle *b)

@@ -1,17 +1,76 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* kmsg.h - the "kmsg" section of the node report. (stub: to be filled by its collector's owner) */
+/*
+ * kmsg.h - the "kmsg" section: what the kernel's log ring buffer
+ * (/dev/kmsg, Documentation/ABI/testing/dev-kmsg) says about storage, PCIe,
+ * NICs and firmware, as typed events. docs/report/kmsg.md.
+ */
 #pragma once
 
 #include "bundle.h"
 #include "out.h"
 #include "status.h"
 
-struct np_kmsg {
-	struct np_status status;
-	int placeholder;
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum np_kmsg_kind {
+	NP_KMSG_NONE = 0,
+	NP_KMSG_NVME_TIMEOUT,        /* "I/O … QID n timeout, aborting" / "…, completion polled" */
+	NP_KMSG_NVME_ABORT,          /* "Abort status: 0x…" */
+	NP_KMSG_NVME_RESET,          /* "timeout, reset|disable controller", "controller is down; will reset", … */
+	NP_KMSG_IO_ERROR,            /* block layer "<status> error, dev X, sector N" in every prefix variant */
+	NP_KMSG_SCSI_TIMEOUT,        /* "timing out command, waited Ns", "FAILED Result: hostbyte=DID_TIME_OUT" */
+	NP_KMSG_SCSI_OFFLINE,        /* "Device offlined - …", "Offlining disk!", "rejecting I/O to offline device" */
+	NP_KMSG_PATH_FAILED,         /* dm-mpath "[M:m: ]Failing path M:m." */
+	NP_KMSG_PATH_REINSTATED,     /* dm-mpath "[M:m: ]Reinstating path M:m." */
+	NP_KMSG_AER_CORRECTABLE,     /* "PCIe Bus Error: severity=Correct(ed|able)" */
+	NP_KMSG_AER_UNCORRECTABLE,   /* "PCIe Bus Error: severity=Uncorrect(ed|able) (Non-Fatal|Fatal)" */
+	NP_KMSG_LINK_DOWN,           /* "NIC Link is Down", "Link is Down", "Link down" */
+	NP_KMSG_LINK_UP,             /* "NIC Link is Up", "Link is Up", "Link up" */
+	NP_KMSG_FIRMWARE_LOAD_FAILED,/* "Direct firmware load for F failed with error E", "firmware: failed to load F (E)" */
+	NP_KMSG_KIND_MAX,
 };
 
+/* The JSON name of a kind ("nvme_timeout", …); "none" for NP_KMSG_NONE, "unknown" out of range. Static. */
+const char *np_kmsg_kind_name(enum np_kmsg_kind k);
+
+struct np_kmsg_event {
+	enum np_kmsg_kind kind;
+	char *device;          /* "sda", "nvme0", "0000:00:1c.0", "eth0", path "8:16" */
+	char *map;             /* path events: the multipath map's "M:m" when the kernel printed it, else NULL */
+	char *detail;          /* kind-specific (see docs/report/kmsg.md), or NULL */
+	char *op;              /* io_error: "READ", "WRITE", … when printed, else NULL */
+	uint64_t sector;       /* io_error: 512-byte sector */
+	bool has_sector;
+	uint64_t seq;          /* kernel record sequence number */
+	unsigned priority;     /* syslog level 0 (emerg) … 7 (debug) */
+	unsigned facility;     /* syslog facility: 0 kernel, 1 user (lines written to /dev/kmsg), … */
+	uint64_t monotonic_us; /* kernel timestamp: microseconds since boot, suspend not counted */
+	int64_t wall_estimate_ms; /* estimated Unix time in ms, 0 when not estimated (see docs) */
+	char *message;         /* the record's text, \xNN escapes decoded */
+	char *subsystem;       /* dictionary SUBSYSTEM= ("pci", "block", "net"), or NULL */
+	char *kdevice;         /* dictionary DEVICE= ("b8:0", "+pci:0000:00:1c.0", "n2"), or NULL */
+};
+
+struct np_kmsg {
+	struct np_status status;
+	char *source_path;        /* "/dev/kmsg", or a capture file's path under the host root */
+	uint64_t records_read;    /* records read and parsed in this run */
+	uint64_t lost;            /* records overwritten before they were read (EPIPE / sequence gaps) */
+	uint64_t bad_records;     /* records that did not parse */
+	uint64_t first_seq, last_seq;
+	bool have_seq;
+	uint64_t matched;         /* events classified (can exceed n: only the newest max_events are kept) */
+	unsigned max_events;      /* ctx->kmsg_max */
+	struct np_kmsg_event *events; /* oldest first */
+	size_t n;
+	bool wall_clock_estimated;
+};
+
+void np_kmsg_event_free(struct np_kmsg_event *e);
 void np_kmsg_free(struct np_kmsg *s);
+json_t *np_kmsg_event_to_json(const struct np_kmsg_event *e);
 json_t *np_kmsg_to_json(const struct np_kmsg *s);
 void np_kmsg_print(const struct np_kmsg *s, struct np_out *o);
 int np_kmsg_bundle(const struct np_kmsg *s, struct np_bundle *b);

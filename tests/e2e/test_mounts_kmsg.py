@@ -87,6 +87,32 @@ def test_mounts():
     tap(devs.get(rootdev, {}).get("name") == name, f"block device {rootdev} is named {name}", devs.get(rootdev))
 
 
+def test_kmsg():
+    tag = f"{os.getpid()}{int(time.time()) % 100000}"
+    sector = int(tag) % 1000000 + 1
+    # block/blk-mq.c blk_print_req_error(): "%s error, dev %s, sector %llu op 0x%x:(%s) flags 0x%x phys_seg %u prio class %u"
+    line = f"I/O error, dev sdz, sector {sector} op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 2"
+    with open("/dev/kmsg", "w") as f:
+        f.write(f"<3>{line}\n")
+    rep = inspect("kmsg")["kmsg"]
+    tap("error" not in rep, "kmsg section has no error", rep.get("error"))
+    tap(rep["records_read"] > 0 and rep["last_seq"] >= rep["first_seq"], "records were read from /dev/kmsg",
+        {k: rep.get(k) for k in ("records_read", "first_seq", "last_seq")})
+    mine = [e for e in rep["events"] if e["message"] == line]
+    tap(len(mine) == 1, "the line written to /dev/kmsg is reported once", mine)
+    if mine:
+        e = mine[0]
+        tap(e["kind"] == "io_error" and e["device"] == "sdz", "kind io_error, device sdz", e)
+        tap(e["sector"] == sector and e["op"] == "WRITE" and e["detail"] == "I/O", f"sector {sector}, op WRITE", e)
+        tap(e["priority"] == 3 and e["facility"] == 1, "priority 3, facility 1 (user: written by a process)", e)
+        tap(rep["first_seq"] <= e["seq"] <= rep["last_seq"], "its sequence number is within the records read", e)
+        now_ms = time.time() * 1000
+        tap(rep["wall_clock_estimated"] and abs(e["wall_estimate_ms"] - now_ms) < 600000,
+            "wall-clock estimate within 10 minutes of now (an estimate, not a timing assertion)", e)
+    seqs = [e["seq"] for e in rep["events"]]
+    tap(len(seqs) == len(set(seqs)), "no record reported twice", seqs)
+
+
 def main():
     if os.geteuid() != 0:
         print("not ok 1 - needs root (mount, /dev/kmsg)")
@@ -95,6 +121,7 @@ def main():
         print(f"not ok 1 - {NP} not built (make all)")
         return 1
     test_mounts()
+    test_kmsg()
     print(f"1..{n}")
     return 1 if failed else 0
 

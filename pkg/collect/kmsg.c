@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kmsg.c - kernel log follower and classifier: /dev/kmsg records
+ * (Documentation/ABI/testing/dev-kmsg) read non-blocking from the start of
+ * the ring buffer, classified into typed storage/PCIe/NIC/firmware events.
+ */
+#define _GNU_SOURCE
+#include "kmsg.h"
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* A capture file (fixture root) is read whole; 64 MiB is far above any ring buffer. */
+#define STREAM_MAX (64u << 20)
+#define DEFAULT_MAX_EVENTS 256
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *np_kmsg_unescape(char *s)
+{
+	char *w = s;
+	for (char *p = s; *p; p++) {
+		if (p[0] == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
+			int v = hexval(p[2]) * 16 + hexval(p[3]);
+			if (v) {
+				*w++ = (char)v;
+				p += 3;
+				continue;
+			}
+		}
+		*w++ = *p;
+	}
+	*w = '\0';
+	return s;
+}
+
+void np_kmsg_record_free(struct np_kmsg_record *rec)
+{
+	free(rec->message);
+	np_strv_free(rec->dict);
+	*rec = (struct np_kmsg_record){ 0 };
+}
+
+static int parse_dec_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "prio,seq,ts_usec,flags[,more]" (NUL-terminated, no ';'). */
+static int parse_header(char *h, struct np_kmsg_record *rec)
+{
+	char *f[4];
+	size_t n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(h, ",", &save); t && n < 4; t = strtok_r(NULL, ",", &save))
+		f[n++] = t;
+	uint64_t prio;
+	if (n < 4 || parse_dec_u64(f[0], &prio) < 0 || prio > UINT32_MAX || parse_dec_u64(f[1], &rec->seq) < 0 ||
+	    parse_dec_u64(f[2], &rec->ts_us) < 0 || strlen(f[3]) != 1)
+		return -EINVAL;
+	rec->facility = (unsigned)(prio >> 3);
+	rec->level = (unsigned)(prio & 7);
+	rec->flags = strchr("-c+", f[3][0]) ? f[3][0] : '?';
+	return 0;
+}
+
+static int parse_dict(char *lines, struct np_kmsg_record *rec)
+{
+	size_t n = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (l[0] != ' ' || !strchr(l, '='))
+			return -EINVAL;
+		if (np_strv_push(&rec->dict, &n, np_kmsg_unescape(l + 1)) < 0)
+			return -ENOMEM;
+	}
+	for (char **d = rec->dict; d && *d; d++) {
+		if (np_startswith(*d, "SUBSYSTEM=") && !rec->subsystem)
+			rec->subsystem = *d + strlen("SUBSYSTEM=");
+		else if (np_startswith(*d, "DEVICE=") && !rec->device)
+			rec->device = *d + strlen("DEVICE=");
+	}
+	return 0;
+}
+
+static int parse_record(char *buf, struct np_kmsg_record *rec)
+{
+	char *semi = strchr(buf, ';');
+	char *nl = strchr(buf, '\n');
+	if (!semi || (nl && nl < semi))
+		return -EINVAL;
+	*semi = '\0';
+	int r = parse_header(buf, rec);
+	if (r < 0)
+		return r;
+	char *msg = semi + 1;
+	nl = strchr(msg, '\n');
+	if (nl)
+		*nl = '\0';
+	rec->message = strdup(np_kmsg_unescape(msg));
+	if (!rec->message)
+		return -ENOMEM;
+	return nl ? parse_dict(nl + 1, rec) : 0;
+}
+
+int np_kmsg_parse_record(const char *buf, size_t len, struct np_kmsg_record *rec)
+{
+	*rec = (struct np_kmsg_record){ 0 };
+	if (len > NP_KMSG_RECORD_MAX)
+		return -EFBIG;
+	if (len == 0 || memchr(buf, '\0', len))
+		return -EINVAL;
+	_cleanup_free_ char *copy = strndup(buf, len);
+	if (!copy)
+		return -ENOMEM;
+	int r = parse_record(copy, rec);
+	if (r < 0)
+		np_kmsg_record_free(rec);
+	return r;
+}
+
+/* ---- classifier ---- */
+
+void np_kmsg_match_free(struct np_kmsg_match *m)
+{
+	free(m->device);
+	free(m->map);
+	free(m->detail);
+	free(m->op);
+	*m = (struct np_kmsg_match){ 0 };
+}
+
+/* malloc'd copy of [s, s+n) with trailing ':' ',' '.' removed; NULL if empty. */
+static char *dup_token(const char *s, size_t n)
+{
+	while (n > 0 && (s[n - 1] == ':' || s[n - 1] == ',' || s[n - 1] == '.'))
+		n--;
+	if (n == 0 || n > 64)
+		return NULL;
+	return strndup(s, n);
+}
+
+/*
+ * dev_printk prefix "<driver> <device>: " (drivers/base/core.c dev_printk_emit):
+ * returns the device name (malloc'd) and sets *@rest past the prefix, or NULL.
+ */
+static char *dev_prefix(const char *msg, const char **rest)
+{
+	const char *sp = strchr(msg, ' ');
+	if (!sp || sp == msg)
+		return NULL;
+	const char *dev = sp + 1;
+	const char *end = strchr(dev, ' ');
+	if (!end || end - dev < 2 || end[-1] != ':')
+		return NULL;
+	for (const char *p = msg; p < sp; p++)
+		if (*p == ':')
+			return NULL;
+	if (rest)
+		*rest = end + 1;
+	return dup_token(dev, (size_t)(end - dev));
+}
+
+/* The whitespace-separated word that ends just before @pos (trailing ':' stripped). */
+static char *word_before(const char *msg, const char *pos)
+{
+	const char *e = pos;
+	while (e > msg && e[-1] == ' ')
+		e--;
+	const char *b = e;
+	while (b > msg && b[-1] != ' ')
+		b--;
+	return dup_token(b, (size_t)(e - b));
+}
+
+static int set_str(char **dst, const char *s, size_t n)
+{
+	*dst = strndup(s, n);
+	return *dst ? 0 : -ENOMEM;
+}
+
+char *np_nvme_controller_of(const char *name)
+{
+	unsigned a, b, c;
+	int end = 0;
+	if (sscanf(name, "nvme%uc%un%u%n", &a, &b, &c, &end) == 3 && name[end] == '\0')
+		return np_asprintf("nvme%u", b);
+	if (sscanf(name, "nvme%un%u%n", &a, &b, &end) == 2 && name[end] == '\0')
+		return np_asprintf("nvme%u", a);
+	if (sscanf(name, "nvme%u%n", &a, &end) == 1 && name[end] == '\0')
+		return np_asprintf("nvme%u", a);
+	return NULL;
+}
+
+static int found(struct np_kmsg_match *m, enum np_kmsg_kind k, char *device, const char *detail)
+{
+	m->kind = k;
+	m->device = device;
+	if (detail && !m->detail && !(m->detail = strdup(detail)))
+		return -ENOMEM;
+	return k;
+}
+
+/* drivers/md/dm-mpath.c: DMWARN("%s: Failing path %s.", dm_table_device_name(), dev->name), older without "%s: " */
+static int match_mpath(const char *msg, struct np_kmsg_match *m)
+{
+	static const char pfx[] = "device-mapper: multipath: ";
+	if (!np_startswith(msg, pfx))
+		return 0;
+	const char *p = msg + strlen(pfx);
+	unsigned ma, mi;
+	int n = 0;
+	if (sscanf(p, "%u:%u: %n", &ma, &mi, &n) == 2 && n > 0 && isdigit((unsigned char)p[0])) {
+		if (set_str(&m->map, p, strcspn(p, " ") - 1) < 0)
+			return -ENOMEM;
+		p += n;
+	}
+	enum np_kmsg_kind k;
+	if (np_startswith(p, "Failing path "))
+		k = NP_KMSG_PATH_FAILED, p += strlen("Failing path ");
+	else if (np_startswith(p, "Reinstating path "))
+		k = NP_KMSG_PATH_REINSTATED, p += strlen("Reinstating path ");
+	else
+		return 0;
+	char *dev = dup_token(p, strcspn(p, " "));
+	if (!dev)
+		return 0;
+	return found(m, k, dev, NULL);
+}
+
+/* drivers/nvme/host/pci.c nvme_timeout(), nvme_abort_endio(), nvme_reset_work(), nvme-tcp timeouts */
+static int match_nvme_ctrl(const char *msg, struct np_kmsg_match *m)
+{
+	const char *rest;
+	if (!np_startswith(msg, "nvme "))
+		return 0;
+	_cleanup_free_ char *dev = dev_prefix(msg, &rest);
+	if (!dev || !np_startswith(dev, "nvme"))
+		return 0;
+	const char *q = strstr(rest, "QID "), *t = strstr(rest, " timeout, ");
+	if (np_startswith(rest, "I/O ") && q && t && q < t) {
+		const char *a = t + strlen(" timeout, ");
+		if (np_startswith(a, "reset controller"))
+			return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "reset controller");
+		if (np_startswith(a, "disable controller"))
+			return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "disable controller");
+		if (np_startswith(a, "completion polled"))
+			return found(m, NP_KMSG_NVME_TIMEOUT, TAKE_PTR(dev), "completion polled");
+		return found(m, NP_KMSG_NVME_TIMEOUT, TAKE_PTR(dev), "aborting");
+	}
+	if (strstr(rest, ": timeout cid ")) /* nvme-tcp: "queue %d: timeout cid %#x type %d opcode %#x (%s)" */
+		return found(m, NP_KMSG_NVME_TIMEOUT, TAKE_PTR(dev), "timeout");
+	if (np_startswith(rest, "Abort status: "))
+		return found(m, NP_KMSG_NVME_ABORT, TAKE_PTR(dev), rest + strlen("Abort "));
+	if (np_startswith(rest, "controller is down; will reset"))
+		return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "controller is down");
+	if (np_startswith(rest, "Device not ready; aborting reset"))
+		return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "reset failed");
+	if (np_startswith(rest, "Removing after probe failure"))
+		return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "removed after probe failure");
+	return 0;
+}
+
+/* block/genhd.c set_capacity_and_notify(): "nvme2n1: detected capacity change from N to 0" = namespace gone */
+static int match_nvme_ns(const char *msg, struct np_kmsg_match *m)
+{
+	size_t tl = strcspn(msg, " ");
+	if (!np_startswith(msg, "nvme") || tl < 2 || msg[tl - 1] != ':')
+		return 0;
+	const char *c = strstr(msg, ": detected capacity change from ");
+	size_t ml = strlen(msg);
+	if (!c || ml < 5 || !streq(msg + ml - 5, " to 0"))
+		return 0;
+	_cleanup_free_ char *ns = strndup(msg, tl - 1);
+	if (!ns)
+		return -ENOMEM;
+	char *ctrl = np_nvme_controller_of(ns);
+	if (!ctrl)
+		return 0;
+	return found(m, NP_KMSG_NVME_RESET, ctrl, "namespace capacity 0");
+}
+
+static bool valid_status(const char *p, size_t n)
+{
+	if (n == 0 || n > 40)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalpha((unsigned char)p[i]) && p[i] != '/' && p[i] != ' ')
+			return false;
+	return true;
+}
+
+/*
+ * block/blk-mq.c blk_print_req_error() (5.x+: "%s error, dev %s, sector %llu op 0x%x:(%s) flags …",
+ * 5.0-5.x: "blk_update_request: " prefix, 4.19: "print_req_error: ", <4.x: "end_request: ").
+ */
+static int match_io_error(const char *msg, struct np_kmsg_match *m)
+{
+	static const char *const prefixes[] = { "blk_update_request: ", "print_req_error: ", "end_request: " };
+	const char *p = msg;
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (np_startswith(p, prefixes[i])) {
+			p += strlen(prefixes[i]);
+			break;
+		}
+	const char *e = strstr(p, " error, dev ");
+	if (!e || !valid_status(p, (size_t)(e - p)))
+		return 0;
+	const char *d = e + strlen(" error, dev ");
+	size_t dl = strcspn(d, ", ");
+	if (dl == 0 || dl > 32 || !np_startswith(d + dl, ", sector "))
+		return 0;
+	const char *s = d + dl + strlen(", sector ");
+	char *end;
+	errno = 0;
+	unsigned long long sec = strtoull(s, &end, 10);
+	if (end == s || errno || !isdigit((unsigned char)*s))
+		return 0;
+	char *dev = strndup(d, dl);
+	if (!dev || set_str(&m->detail, p, (size_t)(e - p)) < 0) {
+		free(dev);
+		return -ENOMEM;
+	}
+	m->sector = sec;
+	m->has_sector = true;
+	const char *op = strstr(end, " op 0x");
+	const char *lp = op ? strstr(op, ":(") : NULL;
+	const char *rp = lp ? strchr(lp, ')') : NULL;
+	if (rp && rp - lp > 2 && set_str(&m->op, lp + 2, (size_t)(rp - lp - 2)) < 0) {
+		free(dev);
+		return -ENOMEM;
+	}
+	return found(m, NP_KMSG_IO_ERROR, dev, NULL);
+}
+
+static bool is_hctl(const char *s, size_t n)
+{
+	unsigned colons = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ':')
+			colons++;
+		else if (!isdigit((unsigned char)s[i]))
+			return false;
+	}
+	return colons == 3;
+}
+
+/* sdev_printk/scmd_printk prefix "sd 2:0:0:1: [sda] …": the disk name when printed, else H:C:T:L. */
+static char *scsi_device(const char *msg)
+{
+	const char *rest;
+	_cleanup_free_ char *hctl = dev_prefix(msg, &rest);
+	if (!hctl || !is_hctl(hctl, strlen(hctl)))
+		return NULL;
+	if (rest[0] == '[') {
+		size_t n = strcspn(rest + 1, "] ");
+		if (rest[1 + n] == ']' && n > 0 && n <= 32)
+			return strndup(rest + 1, n);
+	}
+	return TAKE_PTR(hctl);
+}
+
+/* drivers/scsi/scsi_lib.c, scsi_error.c, sd.c */
+static int match_scsi(const char *msg, struct np_kmsg_match *m)
+{
+	static const struct {
+		const char *text;
+		enum np_kmsg_kind kind;
+		const char *detail;
+	} pats[] = {
+		{ "timing out command, waited ", NP_KMSG_SCSI_TIMEOUT, "timing out command" },
+		{ "FAILED Result: hostbyte=DID_TIME_OUT", NP_KMSG_SCSI_TIMEOUT, "DID_TIME_OUT" },
+		{ "Device offlined - not ready after error recovery", NP_KMSG_SCSI_OFFLINE, "not ready after error recovery" },
+		{ "Medium access timeout failure. Offlining disk!", NP_KMSG_SCSI_OFFLINE, "medium access timeout" },
+		{ "rejecting I/O to offline device", NP_KMSG_SCSI_OFFLINE, "rejecting I/O to offline device" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
+		if (!strstr(msg, pats[i].text))
+			continue;
+		char *dev = scsi_device(msg);
+		if (!dev)
+			return 0;
+		return found(m, pats[i].kind, dev, pats[i].detail);
+	}
+	return 0;
+}
+
+/* drivers/pci/pcie/aer.c aer_print_error(): "PCIe Bus Error: severity=%s, type=%s, (%s)" ("CXL" on CXL ports) */
+static int match_aer(const char *msg, struct np_kmsg_match *m)
+{
+	const char *b = strstr(msg, "Bus Error: severity=");
+	if (!b || !(b - msg >= 5 && (strneq(b - 5, "PCIe ", 5) || strneq(b - 4, "CXL ", 4))))
+		return 0;
+	const char *sev = b + strlen("Bus Error: severity=");
+	enum np_kmsg_kind k;
+	if (np_startswith(sev, "Correct"))
+		k = NP_KMSG_AER_CORRECTABLE;
+	else if (np_startswith(sev, "Uncorrect"))
+		k = NP_KMSG_AER_UNCORRECTABLE;
+	else
+		return 0;
+	if (set_str(&m->detail, sev, strcspn(sev, ",")) < 0)
+		return -ENOMEM;
+	char *dev = dev_prefix(msg, NULL);
+	return found(m, k, dev, NULL);
+}
+
+/* drivers/base/firmware_loader/main.c (upstream and Debian's "firmware: failed to load") */
+static int match_firmware(const char *msg, struct np_kmsg_match *m)
+{
+	static const char *const pats[] = { "Direct firmware load for ", "firmware: failed to load " };
+	for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
+		const char *p = strstr(msg, pats[i]);
+		if (!p)
+			continue;
+		p += strlen(pats[i]);
+		size_t n = strcspn(p, " ");
+		if (i == 0 && !strstr(p + n, " failed with error "))
+			return 0;
+		if (n == 0 || set_str(&m->detail, p, n) < 0)
+			return n ? -ENOMEM : 0;
+		return found(m, NP_KMSG_FIRMWARE_LOAD_FAILED, dev_prefix(msg, NULL), NULL);
+	}
+	return 0;
+}
+
+static bool word_is(const char *p, const char *w)
+{
+	size_t n = strlen(w);
+	return strncasecmp(p, w, n) == 0 && !isalnum((unsigned char)p[n]);
+}
+
+/*
+ * NIC drivers: "NIC Link is Up|Down" (e1000e, igb, ixgbe, i40e, ice, bnxt), "Link is Up|Down" (phylib,
+ * r8169, tg3 "Link is up at"), mlx5e "Link up|down" (whole message after the prefix).
+ */
+static int match_link(const char *msg, struct np_kmsg_match *m)
+{
+	const char *l = strstr(msg, "Link is ");
+	const char *state = NULL, *at = NULL;
+	if (l) {
+		state = l + strlen("Link is ");
+		at = (l - msg >= 4 && strneq(l - 4, "NIC ", 4)) ? l - 4 : l;
+	} else {
+		size_t n = strlen(msg);
+		if (n > 11 && streq(msg + n - 11, ": Link down"))
+			state = msg + n - 4, at = msg + n - 9;
+		else if (n > 9 && streq(msg + n - 9, ": Link up"))
+			state = msg + n - 2, at = msg + n - 7;
+		else
+			return 0;
+	}
+	enum np_kmsg_kind k;
+	if (word_is(state, "up"))
+		k = NP_KMSG_LINK_UP;
+	else if (word_is(state, "down"))
+		k = NP_KMSG_LINK_DOWN;
+	else
+		return 0;
+	char *dev = word_before(msg, at);
+	if (!dev)
+		return 0;
+	const char *d = state + (k == NP_KMSG_LINK_UP ? 2 : 4);
+	d += strspn(d, " ,-");
+	if (*d && set_str(&m->detail, d, strnlen(d, 96)) < 0) {
+		free(dev);
+		return -ENOMEM;
+	}
+	return found(m, k, dev, NULL);
+}
+
+int np_kmsg_classify(const char *message, struct np_kmsg_match *m)
+{
+	static int (*const matchers[])(const char *, struct np_kmsg_match *) = {
+		match_mpath, match_nvme_ctrl, match_nvme_ns, match_io_error, match_scsi,
+		match_aer,   match_firmware,  match_link,
+	};
+	*m = (struct np_kmsg_match){ 0 };
+	for (size_t i = 0; i < ARRAY_SIZE(matchers); i++) {
+		int r = matchers[i](message, m);
+		if (r < 0) {
+			np_kmsg_match_free(m);
+			return r;
+		}
+		if (r > 0)
+			return r;
+		np_kmsg_match_free(m); /* a partial match may have set detail/map */
+	}
+	return NP_KMSG_NONE;
+}
+
+/* ---- stream (captures) ---- */
+
+int np_kmsg_parse_stream(const char *buf, size_t len, int (*cb)(const struct np_kmsg_record *rec, void *ud),
+			 void *ud)
+{
+	int bad = 0;
+	size_t off = 0;
+	while (off < len) {
+		size_t start = off;
+		/* the record's first line, then every following line that starts with a space */
+		const char *nl = memchr(buf + off, '\n', len - off);
+		off = nl ? (size_t)(nl - buf) + 1 : len;
+		while (off < len && buf[off] == ' ') {
+			nl = memchr(buf + off, '\n', len - off);
+			off = nl ? (size_t)(nl - buf) + 1 : len;
+		}
+		if (off - start == 1 && buf[start] == '\n')
+			continue;
+		struct np_kmsg_record rec;
+		int r = np_kmsg_parse_record(buf + start, off - start, &rec);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			bad++;
+			continue;
+		}
+		r = cb(&rec, ud);
+		np_kmsg_record_free(&rec);
+		if (r < 0)
+			return r;
+	}
+	return bad;
+}
+
+/* ---- follower ---- */
+
+int np_kmsg_follower_open(struct np_kmsg_follower *f, const struct np_host *h, const char *path)
+{
+	*f = (struct np_kmsg_follower){ .fd = -1 };
+	int fd = np_host_openat(h, path ? path : "/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int r = negative_errno();
+		close(fd);
+		return r;
+	}
+	f->stream = S_ISREG(st.st_mode);
+	if (!f->stream && !S_ISCHR(st.st_mode)) {
+		close(fd);
+		return -ENODEV;
+	}
+	/* dev-kmsg: SEEK_SET 0 = first record still in the buffer (open starts there too) */
+	if (!f->stream && lseek(fd, 0, SEEK_SET) < 0) {
+		int r = negative_errno();
+		close(fd);
+		return r;
+	}
+	f->fd = fd;
+	return 0;
+}
+
+void np_kmsg_follower_close(struct np_kmsg_follower *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+struct deliver {
+	struct np_kmsg_follower *f;
+	int (*cb)(const struct np_kmsg_record *, void *);
+	void *ud;
+	int delivered;
+};
+
+static int deliver(const struct np_kmsg_record *rec, void *ud)
+{
+	struct deliver *d = ud;
+	struct np_kmsg_follower *f = d->f;
+	if (f->have_seq && rec->seq <= f->last_seq) {
+		f->duplicates++;
+		return 0;
+	}
+	if (!f->have_seq)
+		f->first_seq = rec->seq;
+	else if (rec->seq > f->last_seq + 1)
+		f->lost += rec->seq - f->last_seq - 1;
+	f->overrun = false;
+	f->have_seq = true;
+	f->last_seq = rec->seq;
+	f->records_read++;
+	d->delivered++;
+	return d->cb(rec, d->ud);
+}
+
+static int read_stream(struct np_kmsg_follower *f, struct deliver *d)
+{
+	if (lseek(f->fd, 0, SEEK_SET) < 0)
+		return negative_errno();
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len + 65536 > cap) {
+			if (cap >= STREAM_MAX)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 65536;
+			char *nb = realloc(buf, cap);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		ssize_t k = read(f->fd, buf + len, cap - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return negative_errno();
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	int r = np_kmsg_parse_stream(buf, len, deliver, d);
+	if (r < 0)
+		return r;
+	f->bad_records += (uint64_t)r;
+	return d->delivered;
+}
+
+int np_kmsg_follower_read(struct np_kmsg_follower *f, int (*cb)(const struct np_kmsg_record *rec, void *ud),
+			  void *ud)
+{
+	struct deliver d = { .f = f, .cb = cb, .ud = ud };
+	if (f->fd < 0)
+		return -EBADF;
+	if (f->stream)
+		return read_stream(f, &d);
+	_cleanup_free_ char *buf = malloc(NP_KMSG_RECORD_MAX);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t k = read(f->fd, buf, NP_KMSG_RECORD_MAX);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return d.delivered;
+			if (errno == EPIPE) {
+				f->overrun = true; /* overwritten: the next record's sequence gap counts them */
+				continue;
+			}
+			return negative_errno();
+		}
+		if (k == 0)
+			return d.delivered;
+		struct np_kmsg_record rec;
+		int r = np_kmsg_parse_record(buf, (size_t)k, &rec);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			f->bad_records++;
+			continue;
+		}
+		r = deliver(&rec, &d);
+		np_kmsg_record_free(&rec);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* ---- section ---- */
+
+int64_t np_kmsg_wall_offset_ms(int64_t now_real_ms, uint64_t now_mono_us)
+{
+	return now_real_ms - (int64_t)(now_mono_us / 1000);
+}
+
+static int take_match(struct np_kmsg_event *e, struct np_kmsg_match *m, const struct np_kmsg_record *rec)
+{
+	*e = (struct np_kmsg_event){
+		.kind = m->kind,
+		.device = TAKE_PTR(m->device),
+		.map = TAKE_PTR(m->map),
+		.detail = TAKE_PTR(m->detail),
+		.op = TAKE_PTR(m->op),
+		.sector = m->sector,
+		.has_sector = m->has_sector,
+		.seq = rec->seq,
+		.priority = rec->level,
+		.facility = rec->facility,
+		.monotonic_us = rec->ts_us,
+	};
+	e->message = strdup(rec->message);
+	e->subsystem = rec->subsystem ? strdup(rec->subsystem) : NULL;
+	e->kdevice = rec->device ? strdup(rec->device) : NULL;
+	if (!e->device && rec->device)
+		e->device = strdup(rec->device);
+	if (!e->message || (rec->subsystem && !e->subsystem) || (rec->device && !e->kdevice))
+		return -ENOMEM;
+	return 0;
+}
+
+int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int64_t wall_offset_ms)
+{
+	struct np_kmsg_match m;
+	int k = np_kmsg_classify(rec->message, &m);
+	if (k <= 0)
+		return k;
+	unsigned max = s->max_events ? s->max_events : DEFAULT_MAX_EVENTS;
+	s->matched++;
+	if (s->n >= max) {
+		/* keep the newest: drop the oldest */
+		np_kmsg_event_free(&s->events[0]);
+		memmove(&s->events[0], &s->events[1], (s->n - 1) * sizeof(s->events[0]));
+		s->n--;
+	} else {
+		struct np_kmsg_event *ne = reallocarray(s->events, s->n + 1, sizeof(*ne));
+		if (!ne) {
+			np_kmsg_match_free(&m);
+			return -ENOMEM;
+		}
+		s->events = ne;
+	}
+	struct np_kmsg_event *e = &s->events[s->n++];
+	int r = take_match(e, &m, rec);
+	np_kmsg_match_free(&m);
+	if (r < 0)
+		return r;
+	if (wall_offset_ms)
+		e->wall_estimate_ms = wall_offset_ms + (int64_t)(rec->ts_us / 1000);
+	return 1;
+}
+
+struct collect_state {
+	struct np_kmsg *s;
+	int64_t offset_ms;
+};
+
+static int on_record(const struct np_kmsg_record *rec, void *ud)
+{
+	struct collect_state *c = ud;
+	int r = np_kmsg_add_record(c->s, rec, c->offset_ms);
+	return r < 0 ? r : 0;
+}
+
+static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	struct np_kmsg *s = &rep->kmsg;
+	struct np_kmsg_follower f;
+	struct collect_state c = { .s = s };
+	s->max_events = ctx->kmsg_max ? ctx->kmsg_max : DEFAULT_MAX_EVENTS;
+	s->source_path = strdup("/dev/kmsg");
+	if (!s->source_path)
+		return -ENOMEM;
+	int r = np_kmsg_follower_open(&f, ctx->host, NULL);
+	if (r < 0) {
+		np_status_set(&s->status, r, "/dev/kmsg: %s", np_errno_reason(r));
+		return r;
+	}
+	if (ctx->host->live && !f.stream) {
+		struct timespec rt, mono;
+		clock_gettime(CLOCK_REALTIME, &rt);
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		c.offset_ms = np_kmsg_wall_offset_ms((int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000,
+						     (uint64_t)mono.tv_sec * 1000000 + (uint64_t)mono.tv_nsec / 1000);
+		s->wall_clock_estimated = true;
+	}
+	r = np_kmsg_follower_read(&f, on_record, &c);
+	s->records_read = f.records_read;
+	s->lost = f.lost;
+	s->bad_records = f.bad_records;
+	s->have_seq = f.have_seq;
+	s->first_seq = f.first_seq;
+	s->last_seq = f.last_seq;
+	np_kmsg_follower_close(&f);
+	if (r < 0)
+		np_status_set(&s->status, r, "/dev/kmsg: read: %s", np_errno_reason(r));
+	else if (s->bad_records)
+		np_status_set(&s->status, -EINVAL, "/dev/kmsg: %llu records did not parse",
+			      (unsigned long long)s->bad_records);
+	return 0;
+}
+
+NP_COLLECTOR(kmsg, 80, collect_kmsg, NULL);
