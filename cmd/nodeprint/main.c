@@ -199,7 +199,7 @@ static int run_report(int argc, char **argv, bool with_report)
 	r = np_collect_all(&ctx, only, &rep);
 	np_strv_free(only);
 	if (r >= 0)
-		r = np_policy_evaluate(&pol, &rep, &node, &plan);
+		r = np_policy_evaluate(&pol, &rep, NULL, &node, &plan);
 	if (r < 0) {
 		fprintf(stderr, "nodeprint: %s\n", strerror(-r));
 	} else if (streq(o.output, "json")) {

@@ -349,8 +349,8 @@ static int bundle_condition(const struct np_policy *p, struct np_desired *d)
 	return r;
 }
 
-int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, const struct np_node_facts *node,
-		       struct np_desired *d)
+int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, const struct np_eval_history *hist,
+		       const struct np_node_facts *node, struct np_desired *d)
 {
 	*d = (struct np_desired){ 0 };
 	const struct np_class *cls = NULL;
@@ -367,7 +367,7 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 		rc = set_str(&d->bundle_state,
 			     !cls || !cls->n_pins ? "unknown" : bundle_findings ? "drift" : "pinned");
 	if (rc >= 0)
-		rc = np_findings_health(p, cls, r, d);
+		rc = np_findings_health(p, cls, r, hist, d);
 	if (rc >= 0)
 		rc = build_metadata(p, r, d);
 	if (rc >= 0)

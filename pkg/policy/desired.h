@@ -56,6 +56,12 @@ struct np_node_facts {
 	size_t n_labels;
 };
 
+/* The previous report of the same node, for rates and growth (the agent keeps it). */
+struct np_eval_history {
+	const struct np_report *prev;
+	double dt_seconds; /* time between prev and the current report */
+};
+
 struct np_desired {
 	char *klass;        /* the matched class name, or NULL */
 	char *bundle_state; /* pinned | drift | unknown */
@@ -75,12 +81,13 @@ struct np_desired {
 
 /*
  * np_policy_evaluate() - findings and desired state for one node.
- * Pure: reads @r, @p and @node only. Every label value is validated (the raw
- * value stays in the fingerprint annotation). Returns 0 and fills @d (free
- * with np_desired_free()), or -ENOMEM.
+ * Pure: reads @p, @r, @hist (may be NULL: no rates, no growth) and @node
+ * only. Every label value is validated (the raw value stays in the
+ * fingerprint annotation). Returns 0 and fills @d (free with
+ * np_desired_free()), or -ENOMEM.
  */
-int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, const struct np_node_facts *node,
-		       struct np_desired *d);
+int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, const struct np_eval_history *hist,
+		       const struct np_node_facts *node, struct np_desired *d);
 
 void np_desired_free(struct np_desired *d);
 

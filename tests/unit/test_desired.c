@@ -39,7 +39,7 @@ static void evaluate(const char *yaml, struct np_desired *d)
 	char *err = NULL;
 	if (np_policy_parse(yaml, strlen(yaml), "t.yaml", &p, &err) < 0)
 		fail_msg("%s", err);
-	assert_int_equal(np_policy_evaluate(&p, &rep, &node, d), 0);
+	assert_int_equal(np_policy_evaluate(&p, &rep, NULL, &node, d), 0);
 	np_policy_free(&p);
 }
 

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * events.h - Kubernetes Events from findings: aggregation of repeats (one
+ * Event object whose count grows, as kubelet's recorder does for core/v1)
+ * and rate limits per involved object and reason, so one noisy reason never
+ * starves another. Pure: the caller sends what np_events_decide() says.
+ */
+#pragma once
+
+#include "../policy/desired.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <time.h>
+
+enum np_event_verdict {
+	NP_EVENT_CREATE,   /* POST a new Event */
+	NP_EVENT_UPDATE,   /* PATCH the existing Event: count and lastTimestamp */
+	NP_EVENT_SUPPRESS, /* rate limited: counted, not sent */
+};
+
+struct np_event_series {
+	char *key;         /* kind/namespace/name/reason/subject */
+	char *object_name; /* metadata.name of the Event object we created */
+	unsigned count;
+	time_t first, last;
+};
+
+/* Token bucket of one involved object + reason. */
+struct np_event_bucket {
+	char *key;         /* kind/namespace/name/reason */
+	double tokens;
+	time_t refilled;
+};
+
+struct np_event_book {
+	struct np_event_series *s;
+	size_t n;
+	struct np_event_bucket *buckets;
+	size_t n_buckets;
+	double burst;            /* bucket size, default 5 */
+	double per_second;       /* refill rate, default 1/60 */
+	double aggregate_seconds;/* repeats within this window update the same Event, default 600 */
+	unsigned long suppressed;/* events held back by the rate limit (a metric) */
+};
+
+/* Defaults: burst 5, one token a minute, aggregation window 10 minutes. */
+void np_event_book_init(struct np_event_book *b);
+void np_event_book_free(struct np_event_book *b);
+
+/*
+ * np_events_decide() - what to do with @e at @now. On CREATE the caller
+ * sends np_event_object() and then records the server-assigned name with
+ * np_events_created(); on UPDATE it sends np_event_count_patch() to
+ * *@series->object_name. *@series points into @b (valid until the next call).
+ * Returns the verdict; on ENOMEM it returns NP_EVENT_SUPPRESS.
+ */
+enum np_event_verdict np_events_decide(struct np_event_book *b, const struct np_event *e, time_t now,
+				       struct np_event_series **series);
+int np_events_created(struct np_event_series *s, const char *object_name);
+
+/*
+ * np_event_object() - a core/v1 Event for POST /api/v1/namespaces/{ns}/events:
+ * involvedObject {apiVersion v1, kind, name, namespace}, reason, message,
+ * type, source.component "nodeprint", source.host @node, reportingComponent
+ * "nodeprint.io/agent", reportingInstance @node, count and first/lastTimestamp.
+ * Cluster-scoped objects (Node, PersistentVolume) get their Events in "default".
+ * Returns a new reference or NULL (ENOMEM).
+ */
+json_t *np_event_object(const struct np_event *e, const char *node, const struct np_event_series *s);
+/* The namespace the Event object of @e lives in. */
+const char *np_event_namespace(const struct np_event *e);
+/* Merge patch {"count":N,"lastTimestamp":...,"message":...} for a repeat. */
+json_t *np_event_count_patch(const struct np_event *e, const struct np_event_series *s);

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Events: aggregation of repeats, per object+reason rate limits, the core/v1 Event object. */
+#include "testutil.h"
+#include "../../pkg/agent/events.h"
+#include "../../pkg/shared/macro.h"
+
+static struct np_event ev(char *reason, char *subject, char *kind, char *name, char *ns)
+{
+	return (struct np_event){ .reason = reason, .type = "Warning", .message = "path sdb failed", .kind = kind,
+				  .name = name, .namespace_ = ns, .subject = subject };
+}
+
+static void test_aggregate_then_limit(void **state)
+{
+	(void)state;
+	struct np_event_book b;
+	np_event_book_init(&b);
+	struct np_event e = ev("PathFailed", "mpatha", "Node", "node-a", NULL);
+	struct np_event_series *s;
+	time_t t = 1790000000;
+	assert_int_equal(np_events_decide(&b, &e, t, &s), NP_EVENT_CREATE);
+	assert_int_equal(np_events_created(s, "node-a.187a"), 0);
+	/* repeats within the window update the same Event; burst 5 allows 4 more */
+	for (int i = 1; i < 5; i++) {
+		assert_int_equal(np_events_decide(&b, &e, t + i, &s), NP_EVENT_UPDATE);
+		assert_int_equal(s->count, (unsigned)i + 1);
+	}
+	assert_int_equal(np_events_decide(&b, &e, t + 5, &s), NP_EVENT_SUPPRESS);
+	assert_int_equal(b.suppressed, 1);
+	/* another reason on the same Node is not starved by the noisy one */
+	struct np_event other = ev("VolumePathStall", "sdc", "Node", "node-a", NULL);
+	assert_int_equal(np_events_decide(&b, &other, t + 5, &s), NP_EVENT_CREATE);
+	/* a token comes back after a minute */
+	assert_int_equal(np_events_decide(&b, &e, t + 66, &s), NP_EVENT_UPDATE);
+	assert_int_equal(s->count, 6);
+	/* after the aggregation window a new Event object is created */
+	assert_int_equal(np_events_decide(&b, &e, t + 66 + 601, &s), NP_EVENT_CREATE);
+	assert_int_equal(s->count, 1);
+	assert_null(s->object_name);
+	np_event_book_free(&b);
+}
+
+static void test_event_object(void **state)
+{
+	(void)state;
+	struct np_event_book b;
+	np_event_book_init(&b);
+	struct np_event e = ev("VolumePathStall", "sdb", "Pod", "web-0", "shop");
+	struct np_event_series *s;
+	assert_int_equal(np_events_decide(&b, &e, 1790000000, &s), NP_EVENT_CREATE);
+	json_t *o = np_event_object(&e, "node-a", s);
+	assert_non_null(o);
+	json_t *io = json_object_get(o, "involvedObject");
+	assert_string_equal(json_string_value(json_object_get(io, "apiVersion")), "v1");
+	assert_string_equal(json_string_value(json_object_get(io, "kind")), "Pod");
+	assert_string_equal(json_string_value(json_object_get(io, "namespace")), "shop");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "metadata"), "namespace")), "shop");
+	assert_string_equal(json_string_value(json_object_get(o, "firstTimestamp")), "2026-09-21T14:13:20Z");
+	assert_int_equal(json_integer_value(json_object_get(o, "count")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "source"), "host")), "node-a");
+	json_decref(o);
+	/* cluster-scoped objects keep their Events in "default", without involvedObject.namespace */
+	struct np_event pv = ev("VolumePathStall", "sdb", "PersistentVolume", "pvc-1", NULL);
+	assert_int_equal(np_events_decide(&b, &pv, 1790000000, &s), NP_EVENT_CREATE);
+	o = np_event_object(&pv, "node-a", s);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "metadata"), "namespace")), "default");
+	assert_null(json_object_get(json_object_get(o, "involvedObject"), "namespace"));
+	json_decref(o);
+	np_event_book_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_aggregate_then_limit),
+		cmocka_unit_test(test_event_object),
+	};
+	return cmocka_run_group_tests_name("events", tests, NULL, NULL);
+}
