@@ -10,6 +10,7 @@
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 #include "../../pkg/shared/version.h"
+#include "kube.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -26,6 +27,7 @@ static void usage(FILE *f)
 		"  policy --default   print the built-in default policy\n"
 		"  policy --check F   validate a policy file\n"
 		"  collectors         list the collectors (report sections)\n"
+		"  kube VERB ARGS     talk to the API server (get-node, patch-node, list, taint, ...; kube --help)\n"
 		"  version            print the version\n"
 		"\n"
 		"Options for inspect and plan:\n"
@@ -272,6 +274,8 @@ int main(int argc, char **argv)
 		return cmd_policy(argc - 1, argv + 1);
 	if (streq(cmd, "collectors"))
 		return cmd_collectors();
+	if (streq(cmd, "kube"))
+		return np_cmd_kube(argc - 1, argv + 1);
 	if (streq(cmd, "version") || streq(cmd, "--version") || streq(cmd, "-V")) {
 		printf("nodeprint %s\n", NODEPRINT_VERSION);
 		return 0;
