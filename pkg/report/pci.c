@@ -1,22 +1,217 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pci.h"
+#include "json.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void np_aer_counters_free(struct np_aer_counters *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->c[i].name);
+	free(a->c);
+	memset(a, 0, sizeof(*a));
+}
+
+void np_pci_device_free(struct np_pci_device *d)
+{
+	np_status_clear(&d->status);
+	free(d->address);
+	free(d->class_name);
+	free(d->vendor_name);
+	free(d->device_name);
+	free(d->driver);
+	free(d->cur_speed.text);
+	free(d->max_speed.text);
+	np_aer_counters_free(&d->aer_cor);
+	np_aer_counters_free(&d->aer_nonfatal);
+	np_aer_counters_free(&d->aer_fatal);
+	memset(d, 0, sizeof(*d));
+}
 
 void np_pci_free(struct np_pci *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		np_pci_device_free(&s->devices[i]);
+	free(s->devices);
+	s->devices = NULL;
+	s->n = 0;
+	s->hwdb = false;
 	np_status_clear(&s->status);
+}
+
+int np_pci_link_downgraded(const struct np_pci_device *d)
+{
+	bool speeds = d->cur_speed.gts > 0 && d->max_speed.gts > 0;
+	bool widths = d->has_cur_width && d->has_max_width && d->max_width > 0;
+	if ((!speeds && !widths) || (d->has_cur_width && d->cur_width == 0))
+		return -1;
+	if (speeds && d->cur_speed.gts < d->max_speed.gts)
+		return 1;
+	if (widths && d->cur_width < d->max_width)
+		return 1;
+	return 0;
+}
+
+static void json_hex(json_t *o, const char *key, unsigned v, int digits, bool known)
+{
+	char buf[16];
+	if (!known) {
+		json_object_set_new(o, key, json_null());
+		return;
+	}
+	snprintf(buf, sizeof(buf), "0x%0*x", digits, v);
+	json_object_set_new(o, key, json_string(buf));
+}
+
+static json_t *speed_json(json_t *o, const char *key, const char *key_gts, const struct np_pci_speed *s)
+{
+	np_json_str(o, key, s->text);
+	json_object_set_new(o, key_gts, s->gts > 0 ? json_real(s->gts) : json_null());
+	return o;
+}
+
+static json_t *link_to_json(const struct np_pci_device *d)
+{
+	if (!d->cur_speed.text && !d->max_speed.text && !d->has_cur_width && !d->has_max_width)
+		return json_null();
+	json_t *l = json_object();
+	speed_json(l, "current_speed", "current_speed_gts", &d->cur_speed);
+	json_object_set_new(l, "current_width", d->has_cur_width ? json_integer((json_int_t)d->cur_width) : json_null());
+	speed_json(l, "max_speed", "max_speed_gts", &d->max_speed);
+	json_object_set_new(l, "max_width", d->has_max_width ? json_integer((json_int_t)d->max_width) : json_null());
+	int dg = np_pci_link_downgraded(d);
+	json_object_set_new(l, "downgraded", dg < 0 ? json_null() : json_boolean(dg));
+	return l;
+}
+
+json_t *np_aer_counters_to_json(const struct np_aer_counters *a)
+{
+	if (!a->present)
+		return json_null();
+	json_t *o = json_object();
+	for (size_t i = 0; i < a->n; i++) {
+		if (json_object_get(o, a->c[i].name))
+			continue; /* duplicate name: the first is kept, the device's error says so */
+		np_json_u64(o, a->c[i].name, a->c[i].count);
+	}
+	return o;
+}
+
+static json_t *aer_to_json(const struct np_pci_device *d)
+{
+	if (!d->aer_cor.present && !d->aer_nonfatal.present && !d->aer_fatal.present)
+		return json_null();
+	json_t *o = json_object();
+	json_object_set_new(o, "correctable", np_aer_counters_to_json(&d->aer_cor));
+	json_object_set_new(o, "nonfatal", np_aer_counters_to_json(&d->aer_nonfatal));
+	json_object_set_new(o, "fatal", np_aer_counters_to_json(&d->aer_fatal));
+	np_json_u64(o, "lines_invalid", d->aer_cor.lines_invalid + d->aer_nonfatal.lines_invalid +
+						d->aer_fatal.lines_invalid);
+	return o;
+}
+
+static json_t *device_to_json(const struct np_pci_device *d)
+{
+	json_t *o = json_object();
+	np_json_str(o, "address", d->address);
+	json_hex(o, "class", d->class_code, 6, d->has_ids);
+	np_json_str(o, "class_name", d->class_name);
+	json_hex(o, "vendor_id", d->vendor_id, 4, d->has_ids);
+	json_hex(o, "device_id", d->device_id, 4, d->has_ids);
+	json_hex(o, "subsystem_vendor_id", d->subsystem_vendor_id, 4, d->has_ids);
+	json_hex(o, "subsystem_device_id", d->subsystem_device_id, 4, d->has_ids);
+	np_json_str(o, "vendor_name", d->vendor_name);
+	np_json_str(o, "device_name", d->device_name);
+	np_json_str(o, "driver", d->driver);
+	json_object_set_new(o, "numa_node", d->has_numa ? json_integer(d->numa_node) : json_null());
+	json_object_set_new(o, "link", link_to_json(d));
+	json_object_set_new(o, "aer", aer_to_json(d));
+	np_status_to_json(&d->status, o);
+	return o;
 }
 
 json_t *np_pci_to_json(const struct np_pci *s)
 {
 	json_t *o = json_object();
+	np_json_bool(o, "hwdb", s->hwdb);
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(a, device_to_json(&s->devices[i]));
+	json_object_set_new(o, "devices", a);
 	np_status_to_json(&s->status, o);
 	return o;
 }
 
+/* "8.0GT/s x4" / "?" pieces of the link column. */
+static void link_text(char *buf, size_t len, const struct np_pci_speed *sp, bool has_w, uint64_t w)
+{
+	char s[24] = "?", x[24] = "?";
+	if (sp->gts > 0)
+		snprintf(s, sizeof(s), "%gGT/s", sp->gts);
+	if (has_w)
+		snprintf(x, sizeof(x), "x%llu", (unsigned long long)w);
+	snprintf(buf, len, "%s %s", s, x);
+}
+
+/* "cor 3 nonfatal 0 fatal 0" from the TOTAL_* lines; "-" without AER. */
+static bool aer_text(char *buf, size_t len, const struct np_pci_device *d)
+{
+	const struct np_aer_counters *a[] = { &d->aer_cor, &d->aer_nonfatal, &d->aer_fatal };
+	static const char *const tag[] = { "cor", "nonfatal", "fatal" };
+	size_t w = 0;
+	bool nonzero = false;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(a) && w < len; i++) {
+		if (!a[i]->present)
+			continue;
+		char v[24] = "?";
+		if (a[i]->has_total)
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)a[i]->total);
+		nonzero |= a[i]->has_total && a[i]->total > 0;
+		w += snprintf(buf + w, len - w, "%s%s %s", w ? " " : "", tag[i], v);
+	}
+	return nonzero;
+}
+
 void np_pci_print(const struct np_pci *s, struct np_out *o)
 {
-	(void)s;
-	(void)o;
+	static const char *const hdr[] = { "address", "class", "vendor", "device", "driver",
+					   "link cur", "link max", "AER totals" };
+	np_out_heading(o, "PCIe link/AER");
+	if (s->status.err)
+		np_out_error(o, s->status.error);
+	struct np_table *t = np_table_new(ARRAY_SIZE(hdr), hdr);
+	size_t downgraded = 0, aer = 0;
+	for (size_t i = 0; t && i < s->n; i++) {
+		const struct np_pci_device *d = &s->devices[i];
+		char cls[16], ven[16], dev[16], cur[48], max[48], aert[96];
+		snprintf(cls, sizeof(cls), "0x%06x", d->class_code);
+		snprintf(ven, sizeof(ven), "%04x", d->vendor_id);
+		snprintf(dev, sizeof(dev), "%04x", d->device_id);
+		link_text(cur, sizeof(cur), &d->cur_speed, d->has_cur_width, d->cur_width);
+		link_text(max, sizeof(max), &d->max_speed, d->has_max_width, d->max_width);
+		bool has_link = d->cur_speed.text || d->has_cur_width;
+		bool aer_bad = aer_text(aert, sizeof(aert), d);
+		int dg = np_pci_link_downgraded(d);
+		downgraded += dg == 1;
+		aer += aer_bad;
+		const char *cells[] = { d->address, d->class_name ? d->class_name : cls,
+					d->vendor_name ? d->vendor_name : ven,
+					d->device_name ? d->device_name : dev, d->driver,
+					has_link ? cur : NULL, has_link ? max : NULL,
+					*aert ? aert : NULL };
+		enum np_tone tone = d->aer_fatal.total || d->aer_nonfatal.total ? NP_TONE_BAD :
+				    aer_bad || dg == 1			       ? NP_TONE_WARN :
+									 NP_TONE_PLAIN;
+		np_table_add(t, tone, cells);
+	}
+	if (t)
+		np_table_print_free(t, o);
+	fprintf(o->f, "  %zu devices; %zu downgraded links; %zu with AER errors%s\n", s->n, downgraded,
+		aer, s->hwdb ? "" : "; names unavailable (no udev hwdb)");
 }
 
 int np_pci_bundle(const struct np_pci *s, struct np_bundle *b)

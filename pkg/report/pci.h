@@ -1,17 +1,82 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* pci.h - the "pci" section of the node report. (stub: to be filled by its collector's owner) */
+/*
+ * pci.h - the "pci" section: every device of /sys/bus/pci/devices with IDs,
+ * hwdb names, driver, NUMA node, PCIe link (current vs max) and AER counters.
+ * Sources: Documentation/ABI/testing/sysfs-bus-pci,
+ * Documentation/ABI/testing/sysfs-bus-pci-devices-aer_stats.
+ * docs/report/pci.md documents the JSON.
+ */
 #pragma once
 
 #include "bundle.h"
 #include "out.h"
 #include "status.h"
 
-struct np_pci {
-	struct np_status status;
-	int placeholder;
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One "Name count" line of an aer_dev_* file, name kept verbatim. */
+struct np_aer_counter {
+	char *name;     /* "RxErr", "Receiver Error", "dev_cor_errs_bit[9]", "TOTAL_ERR_COR", ... */
+	uint64_t count;
 };
 
+/* One aer_dev_{correctable,nonfatal,fatal} file. */
+struct np_aer_counters {
+	bool present;                 /* the file exists (AER-capable device) */
+	struct np_aer_counter *c;     /* in file order, TOTAL_* line included */
+	size_t n;
+	bool has_total;               /* a TOTAL_ERR_* line was seen */
+	uint64_t total;               /* its value: the kernel's authoritative total */
+	unsigned lines_invalid;       /* junk lines (recorded in the device's status) */
+};
+
+/* A link speed as sysfs prints it, and its value. */
+struct np_pci_speed {
+	char *text;     /* "8.0 GT/s PCIe", "Unknown", ...; NULL when the file is absent */
+	double gts;     /* gigatransfers per second; 0 when unknown */
+};
+
+struct np_pci_device {
+	struct np_status status;      /* per-device failures (unreadable attribute, AER junk) */
+	char *address;                /* "0000:00:03.0" (domain:bus:device.function) */
+	bool has_ids;                 /* vendor/device/class read */
+	uint32_t class_code;          /* 24-bit class: base, sub-class, prog-if */
+	uint16_t vendor_id, device_id, subsystem_vendor_id, subsystem_device_id;
+	char *class_name;             /* hwdb sub-class name, else class name; NULL without hwdb */
+	char *vendor_name, *device_name; /* hwdb ID_VENDOR/ID_MODEL_FROM_DATABASE */
+	char *driver;                 /* basename of the driver symlink; NULL when unbound */
+	bool has_numa;                /* numa_node >= 0 */
+	int64_t numa_node;
+	struct np_pci_speed cur_speed, max_speed;
+	bool has_cur_width, has_max_width;
+	uint64_t cur_width, max_width; /* lanes */
+	struct np_aer_counters aer_cor, aer_nonfatal, aer_fatal;
+};
+
+struct np_pci {
+	struct np_status status;
+	struct np_pci_device *devices; /* in /sys/bus/pci/devices order (strverscmp) */
+	size_t n;
+	bool hwdb;                     /* the udev hwdb was available for names */
+};
+
+/*
+ * np_pci_link_downgraded() - 1 when the link runs below its maximum speed or
+ * width, 0 when it runs at both, -1 when it cannot be told (no link files,
+ * an "Unknown" speed, or current width 0 = link down / nothing attached).
+ */
+int np_pci_link_downgraded(const struct np_pci_device *d);
+
+/* Release what one device owns and zero it. */
+void np_pci_device_free(struct np_pci_device *d);
+void np_aer_counters_free(struct np_aer_counters *a);
 void np_pci_free(struct np_pci *s);
+/* {"hwdb","devices":[...]} + status. Caller owns the reference. */
 json_t *np_pci_to_json(const struct np_pci *s);
+/* AER counters as {name: count, ...} in file order (null when the file is absent). */
+json_t *np_aer_counters_to_json(const struct np_aer_counters *a);
+/* The "PCIe link/AER" table; downgraded links and nonzero AER totals highlighted. */
 void np_pci_print(const struct np_pci *s, struct np_out *o);
+/* Adds nothing: NIC and NVMe firmware are bundled by their own sections. Returns 0. */
 int np_pci_bundle(const struct np_pci *s, struct np_bundle *b);

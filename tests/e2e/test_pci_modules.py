@@ -4,11 +4,11 @@
 TAP output. Independent sources: `ls /sys/bus/pci/devices`, `lspci -n -mm` (pciutils), the sysfs
 driver links read by this test, `lsmod` (kmod) and `/sys/module`.
 """
-import json, os, subprocess, sys
+import json, os, shlex, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-SECTIONS = os.environ.get("NP_E2E_SECTIONS", "modules").split(",")
+SECTIONS = os.environ.get("NP_E2E_SECTIONS", "pci,modules").split(",")
 n = 0
 failed = 0
 
@@ -72,8 +72,89 @@ def check_modules(sec):
     return vers
 
 
+def sysfs(dev, attr):
+    try:
+        with open(f"/sys/bus/pci/devices/{dev}/{attr}") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def check_pci(sec):
+    tap("error" not in sec, "pci section has no error", sec.get("error"))
+    devs = {d["address"]: d for d in sec["devices"]}
+    ls = set(os.listdir("/sys/bus/pci/devices"))
+    tap(set(devs) == ls and len(devs) == len(sec["devices"]), "PCI addresses equal ls /sys/bus/pci/devices",
+        sorted(set(devs) ^ ls))
+    tap(all("error" not in d for d in devs.values()), "no device has an error",
+        [(a, d.get("error")) for a, d in devs.items() if "error" in d])
+    p = run("lspci", "-n", "-mm", "-D")
+    tap(p.returncode == 0, "lspci -n -mm -D runs (pciutils)", p.stderr)
+    lspci = {}
+    for line in p.stdout.splitlines():
+        f = [x for x in shlex.split(line) if not (x.startswith("-") and len(x) > 1)]
+        lspci[f[0]] = f  # slot class vendor device [svendor sdevice]
+    tap(set(lspci) == set(devs), "lspci lists the same devices", sorted(set(lspci) ^ set(devs)))
+    bad = []
+    for a, f in lspci.items():
+        d = devs.get(a)
+        if not d:
+            continue
+        if d["vendor_id"] != "0x" + f[2] or d["device_id"] != "0x" + f[3] or d["class"][2:6] != f[1]:
+            bad.append((a, d["vendor_id"], d["device_id"], d["class"], f[1:4]))
+        if len(f) > 5 and f[4] and (d["subsystem_vendor_id"] != "0x" + f[4] or d["subsystem_device_id"] != "0x" + f[5]):
+            bad.append((a, "subsystem", d["subsystem_vendor_id"], d["subsystem_device_id"], f[4:6]))
+    tap(not bad, "vendor/device/class/subsystem ids equal lspci -n -mm", bad)
+    bad = []
+    for a, d in devs.items():
+        link = f"/sys/bus/pci/devices/{a}/driver"
+        want = os.path.basename(os.readlink(link)) if os.path.islink(link) else None
+        if d["driver"] != want:
+            bad.append((a, d["driver"], want))
+    tap(not bad, "drivers equal the sysfs driver links", bad)
+    bad = []
+    for a, d in devs.items():
+        n = sysfs(a, "numa_node")
+        want = None if n is None or int(n) < 0 else int(n)
+        if d["numa_node"] != want:
+            bad.append((a, d["numa_node"], want))
+    tap(not bad, "numa_node equals sysfs (-1 -> null)", bad)
+    bad = []
+    for a, d in devs.items():
+        cur, mx = sysfs(a, "current_link_speed"), sysfs(a, "max_link_speed")
+        link = d["link"]
+        if cur is None and mx is None and sysfs(a, "current_link_width") is None:
+            if link is not None:
+                bad.append((a, "link without link files"))
+        elif link is None or link["current_speed"] != cur or link["max_speed"] != mx:
+            bad.append((a, link, cur, mx))
+    tap(not bad, "link speeds equal sysfs (null without PCIe link files)", bad)
+    bad = []
+    for a, d in devs.items():
+        for kind in ("correctable", "nonfatal", "fatal"):
+            txt = sysfs(a, f"aer_dev_{kind}")
+            got = d["aer"][kind] if d["aer"] else None
+            if txt is None:
+                if got is not None:
+                    bad.append((a, kind, "counters without a file"))
+                continue
+            want = {}
+            for line in txt.splitlines():
+                name, _, val = line.rpartition(" ")
+                if name.strip() and val.isdigit():
+                    want.setdefault(name.strip(), int(val))
+            if got != want:
+                bad.append((a, kind, got, want))
+    tap(not bad, "AER counters equal aer_dev_* files (absent -> null)", bad)
+    p = run(BIN, "inspect", "--only", "pci")
+    tap(p.returncode == 0 and "== PCIe link/AER ==" in p.stdout and all(a in p.stdout for a in devs),
+        "text report has the PCIe link/AER table with every address", p.stderr)
+
+
 def main():
     rep = inspect()
+    if "pci" in SECTIONS:
+        check_pci(rep["pci"])
     if "modules" in SECTIONS:
         vers = check_modules(rep["modules"])
         items = {(c["key"], c["value"]) for c in rep["fingerprint"]["components"] if c["component"] == "module"}

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * pci.c - PCI devices: /sys/bus/pci/devices/<address>/{class,vendor,device,
+ * subsystem_vendor,subsystem_device,driver,numa_node,current_link_speed,
+ * current_link_width,max_link_speed,max_link_width}
+ * (Documentation/ABI/testing/sysfs-bus-pci) and aer_dev_{correctable,nonfatal,
+ * fatal} (Documentation/ABI/testing/sysfs-bus-pci-devices-aer_stats). Names
+ * come from the udev hwdb (libudev), keyed by the device's modalias.
+ */
+#define _GNU_SOURCE
+#include "pci.h"
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <ctype.h>
+#include <libudev.h>
+#include <string.h>
+
+/* Append a counter; returns 0 or -ENOMEM. */
+static int aer_push(struct np_aer_counters *a, const char *name, uint64_t count)
+{
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	struct np_aer_counter *v = realloc(a->c, (a->n + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return -ENOMEM;
+	}
+	a->c = v;
+	a->c[a->n].name = copy;
+	a->c[a->n].count = count;
+	a->n++;
+	return 0;
+}
+
+static bool aer_has(const struct np_aer_counters *a, const char *name)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (streq(a->c[i].name, name))
+			return true;
+	return false;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (!isprint((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* One line (NUL-terminated copy). Returns NULL when valid, else why it is junk. */
+static const char *aer_line(char *line, struct np_aer_counters *a, int *err)
+{
+	np_strip(line);
+	char *sp = strrchr(line, ' ');
+	char *tab = strrchr(line, '\t');
+	if (tab && (!sp || tab > sp))
+		sp = tab;
+	if (!sp)
+		return "no \"name count\" pair";
+	char *val = sp + 1;
+	*sp = '\0';
+	np_strip(line);
+	uint64_t count;
+	if (!all_digits(val) || np_parse_u64(val, &count) < 0)
+		return "count is not a decimal number";
+	if (!*line || !printable(line))
+		return "bad counter name";
+	if (aer_has(a, line))
+		return "duplicate counter name";
+	*err = aer_push(a, line, count);
+	if (np_startswith(line, "TOTAL_ERR_")) {
+		a->has_total = true;
+		a->total = count;
+	}
+	return NULL;
+}
+
+int np_parse_aer_counters(const char *buf, size_t len, struct np_aer_counters *a,
+			  struct np_status *st, const char *file)
+{
+	int ret = 0;
+	unsigned lineno = 0;
+	a->present = true;
+	for (size_t off = 0; off < len;) {
+		const char *p = buf + off;
+		const char *nl = memchr(p, '\n', len - off);
+		size_t l = nl ? (size_t)(nl - p) : len - off;
+		off += l + 1;
+		lineno++;
+		const char *why = NULL;
+		int err = 0;
+		if (memchr(p, '\0', l)) {
+			why = "NUL byte";
+		} else {
+			_cleanup_free_ char *line = strndup(p, l);
+			if (!line)
+				return -ENOMEM;
+			if (!*np_strip(line))
+				continue; /* blank line */
+			why = aer_line(line, a, &err);
+		}
+		if (err < 0)
+			return err;
+		if (why) {
+			a->lines_invalid++;
+			np_status_set(st, -EINVAL, "%s line %u: %s", file, lineno, why);
+			ret = -EINVAL;
+		}
+	}
+	return ret;
+}
+
+int np_parse_link_speed(const char *s, double *gts)
+{
+	*gts = 0;
+	while (*s == ' ')
+		s++;
+	if (np_startswith(s, "Unknown"))
+		return 0;
+	const char *p = s;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == s)
+		return -EINVAL;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (!np_startswith(p, " GT/s") || (p[5] != '\0' && p[5] != ' '))
+		return -EINVAL;
+	char num[32];
+	size_t n = (size_t)(p - s);
+	if (n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	double v;
+	if (np_parse_double(num, &v) < 0 || v <= 0)
+		return -EINVAL;
+	*gts = v;
+	return 0;
+}
+
+int np_pci_modalias(char *buf, size_t len, const struct np_pci_device *d)
+{
+	return snprintf(buf, len, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", d->vendor_id,
+			d->device_id, d->subsystem_vendor_id, d->subsystem_device_id,
+			(d->class_code >> 16) & 0xff, (d->class_code >> 8) & 0xff, d->class_code & 0xff);
+}
+
+/* Path of attribute @attr of device @addr; NULL on ENOMEM. */
+static char *attr_path(const char *addr, const char *attr)
+{
+	return np_asprintf("/sys/bus/pci/devices/%s/%s", addr, attr);
+}
+
+/* Record a failed read on the device unless the attribute is simply absent. */
+static int note(struct np_pci_device *d, const char *attr, int r)
+{
+	if (r < 0 && r != -ENOENT)
+		np_status_set(&d->status, r, "%s: %s", attr, np_errno_reason(r));
+	return r;
+}
+
+static int read_hex(const struct np_host *h, struct np_pci_device *d, const char *attr,
+		    uint64_t max, uint64_t *out)
+{
+	_cleanup_free_ char *p = attr_path(d->address, attr);
+	if (!p)
+		return -ENOMEM;
+	int r = np_host_read_u64(h, p, out);
+	if (r >= 0 && *out > max)
+		r = -ERANGE;
+	if (r < 0)
+		np_status_set(&d->status, r, "%s: %s", attr, np_errno_reason(r));
+	return r;
+}
+
+static void read_ids(const struct np_host *h, struct np_pci_device *d)
+{
+	uint64_t cls, ven, dev, sven = 0, sdev = 0;
+	if (read_hex(h, d, "class", 0xffffff, &cls) < 0 || read_hex(h, d, "vendor", 0xffff, &ven) < 0 ||
+	    read_hex(h, d, "device", 0xffff, &dev) < 0)
+		return;
+	/* subsystem IDs exist for every function since 2.6; keep 0 when absent */
+	read_hex(h, d, "subsystem_vendor", 0xffff, &sven);
+	read_hex(h, d, "subsystem_device", 0xffff, &sdev);
+	d->class_code = (uint32_t)cls;
+	d->vendor_id = (uint16_t)ven;
+	d->device_id = (uint16_t)dev;
+	d->subsystem_vendor_id = (uint16_t)sven;
+	d->subsystem_device_id = (uint16_t)sdev;
+	d->has_ids = true;
+}
+
+static void read_speed(const struct np_host *h, struct np_pci_device *d, const char *attr,
+		       struct np_pci_speed *sp)
+{
+	_cleanup_free_ char *p = attr_path(d->address, attr);
+	if (!p || note(d, attr, np_host_read_line(h, p, &sp->text)) < 0)
+		return;
+	if (np_parse_link_speed(sp->text, &sp->gts) < 0)
+		np_status_set(&d->status, -EINVAL, "%s: unrecognised speed \"%s\"", attr, sp->text);
+}
+
+static void read_width(const struct np_host *h, struct np_pci_device *d, const char *attr,
+		       bool *has, uint64_t *w)
+{
+	_cleanup_free_ char *p = attr_path(d->address, attr);
+	if (p && note(d, attr, np_host_read_u64(h, p, w)) >= 0)
+		*has = true;
+}
+
+static void read_aer(const struct np_host *h, struct np_pci_device *d, const char *attr,
+		     struct np_aer_counters *a)
+{
+	_cleanup_free_ char *p = attr_path(d->address, attr);
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (!p || note(d, attr, np_host_read(h, p, NP_AER_FILE_MAX, &buf, &len)) < 0)
+		return;
+	np_parse_aer_counters(buf, len, a, &d->status, attr);
+}
+
+static void read_driver_numa(const struct np_host *h, struct np_pci_device *d)
+{
+	_cleanup_free_ char *drv = attr_path(d->address, "driver");
+	_cleanup_free_ char *numa = attr_path(d->address, "numa_node");
+	if (!drv || !numa)
+		return;
+	note(d, "driver", np_host_link_basename(h, drv, &d->driver));
+	int64_t n;
+	if (note(d, "numa_node", np_host_read_s64(h, numa, &n)) >= 0 && n >= 0) {
+		d->has_numa = true;
+		d->numa_node = n;
+	}
+}
+
+/* hwdb names of @d; leaves them NULL when the database has none. */
+static void hwdb_names(struct udev_hwdb *hw, struct np_pci_device *d)
+{
+	char key[96];
+	const char *sub = NULL, *cls = NULL;
+	np_pci_modalias(key, sizeof(key), d);
+	struct udev_list_entry *e;
+	udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(hw, key, 0)) {
+		const char *n = udev_list_entry_get_name(e), *v = udev_list_entry_get_value(e);
+		if (streq(n, "ID_VENDOR_FROM_DATABASE") && !d->vendor_name)
+			d->vendor_name = strdup(v);
+		else if (streq(n, "ID_MODEL_FROM_DATABASE") && !d->device_name)
+			d->device_name = strdup(v);
+		else if (streq(n, "ID_PCI_SUBCLASS_FROM_DATABASE"))
+			sub = v;
+		else if (streq(n, "ID_PCI_CLASS_FROM_DATABASE"))
+			cls = v;
+	}
+	if (sub || cls)
+		d->class_name = strdup(sub ? sub : cls);
+}
+
+static void collect_device(const struct np_host *h, struct udev_hwdb *hw, struct np_pci_device *d)
+{
+	read_ids(h, d);
+	read_driver_numa(h, d);
+	read_speed(h, d, "current_link_speed", &d->cur_speed);
+	read_speed(h, d, "max_link_speed", &d->max_speed);
+	read_width(h, d, "current_link_width", &d->has_cur_width, &d->cur_width);
+	read_width(h, d, "max_link_width", &d->has_max_width, &d->max_width);
+	read_aer(h, d, "aer_dev_correctable", &d->aer_cor);
+	read_aer(h, d, "aer_dev_nonfatal", &d->aer_nonfatal);
+	read_aer(h, d, "aer_dev_fatal", &d->aer_fatal);
+	if (hw && d->has_ids)
+		hwdb_names(hw, d);
+}
+
+static int collect_pci(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	struct np_pci *s = &rep->pci;
+	char **names = NULL;
+	size_t n = 0;
+	int r = np_host_list(ctx->host, "/sys/bus/pci/devices", &names, &n);
+	if (r < 0) {
+		np_status_set(&s->status, r, "/sys/bus/pci/devices: %s", np_errno_reason(r));
+		return r;
+	}
+	s->devices = calloc(n ? n : 1, sizeof(*s->devices));
+	if (!s->devices) {
+		np_strv_free(names);
+		return -ENOMEM;
+	}
+	/* the hwdb is a vendor database, not node state: the one of this image serves */
+	struct udev *u = udev_new();
+	struct udev_hwdb *hw = u ? udev_hwdb_new(u) : NULL;
+	s->hwdb = hw != NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct np_pci_device *d = &s->devices[s->n++];
+		d->address = TAKE_PTR(names[i]);
+		collect_device(ctx->host, hw, d);
+	}
+	udev_hwdb_unref(hw);
+	udev_unref(u);
+	np_strv_free(names);
+	return 0;
+}
+
+NP_COLLECTOR(pci, 30, collect_pci, NULL);

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pci.h - parsers of the pci collector, exposed for tests and fuzzing. */
+#pragma once
+
+#include "../report/pci.h"
+
+#include <stddef.h>
+
+/* Largest aer_dev_* file accepted (the kernel prints well under 1 KiB). */
+#define NP_AER_FILE_MAX (64u << 10)
+
+/*
+ * np_parse_aer_counters() - parse one aer_dev_correctable / aer_dev_nonfatal /
+ * aer_dev_fatal file into @a (which must be zeroed) and set a->present.
+ *
+ * Format (Documentation/ABI/testing/sysfs-bus-pci-devices-aer_stats;
+ * drivers/pci/pcie/aer.c aer_stats_dev_attr()): one "Name count" line per
+ * error bit, the name possibly several words ("Receiver Error" in the ABI
+ * document, "RxErr" in current kernels), "<array>_bit[N] count" for unnamed
+ * bits, then "TOTAL_ERR_COR|FATAL|NONFATAL count". The count is the last
+ * whitespace-separated token (decimal u64); the name is everything before it,
+ * trimmed, kept verbatim - unknown names included. TOTAL_ERR_* is kept as a
+ * counter too and also stored in a->total (it need not equal the sum).
+ *
+ * A junk line (no count, empty or non-printable name, NUL bytes, duplicate
+ * name) is counted in a->lines_invalid and the first one described in @st
+ * (prefixed with @file); the other counters are kept.
+ * Returns 0, -EINVAL when at least one line was junk, or -ENOMEM.
+ */
+int np_parse_aer_counters(const char *buf, size_t len, struct np_aer_counters *a,
+			  struct np_status *st, const char *file);
+
+/*
+ * np_parse_link_speed() - a current_link_speed / max_link_speed value
+ * (Documentation/ABI/testing/sysfs-bus-pci; drivers/pci/probe.c
+ * pci_speed_string()): "2.5 GT/s PCIe", "8.0 GT/s PCIe", "16.0 GT/s PCIe",
+ * older kernels "2.5 GT/s", "5 GT/s", "8 GT/s", or "Unknown" / "Unknown speed".
+ * Returns 0 with *@gts in GT/s (0 for Unknown), or -EINVAL for anything else.
+ */
+int np_parse_link_speed(const char *s, double *gts);
+
+/*
+ * np_pci_modalias() - the udev hwdb key of a device:
+ * "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X" (as the kernel's modalias
+ * attribute, drivers/pci/pci-sysfs.c). Returns snprintf's length.
+ */
+int np_pci_modalias(char *buf, size_t len, const struct np_pci_device *d);

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * PCI collector: AER counter files of case 28 (ABI-doc names, kernel short
+ * names, _bit[N] lines, TOTAL lines, junk), link speeds as the kernel prints
+ * them, the downgrade rule, the hwdb modalias, and the whole collector on a
+ * capture of this VM checked against the capture's own files.
+ */
+#include "testutil.h"
+#include "../../pkg/collect/collector.h"
+#include "../../pkg/collect/pci.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#define FIXTURE "tests/fixtures/host-vm-pci"
+
+/* /work/shared/cases/28-pcie-aer-sysfs-counter-format.md, first block (kernel ABI doc) */
+static const char aer_doc[] = "Receiver Error 2\n"
+			      "Bad TLP 0\n"
+			      "Bad DLLP 0\n"
+			      "RELAY_NUM Rollover 0\n"
+			      "Replay Timer Timeout 0\n"
+			      "Advisory Non-Fatal 0\n"
+			      "Corrected Internal Error 0\n"
+			      "Header Log Overflow 0\n"
+			      "TOTAL_ERR_COR 2\n";
+
+/* same case, second block (current kernels' aer_correctable_error_string[]) */
+static const char aer_kernel[] = "RxErr 2\n"
+				 "BadTLP 0\n"
+				 "BadDLLP 0\n"
+				 "Rollover 0\n"
+				 "Timeout 0\n"
+				 "NonFatalErr 0\n"
+				 "CorrIntErr 0\n"
+				 "HeaderOF 0\n"
+				 "dev_cor_errs_bit[9] 1\n"
+				 "TOTAL_ERR_COR 3\n";
+
+static uint64_t counter(const struct np_aer_counters *a, const char *name)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->c[i].name, name) == 0)
+			return a->c[i].count;
+	fail_msg("no counter \"%s\"", name);
+	return 0;
+}
+
+static void test_aer_abi_doc_names(void **state)
+{
+	(void)state;
+	struct np_aer_counters a = { 0 };
+	struct np_status st = { 0 };
+	assert_int_equal(np_parse_aer_counters(aer_doc, sizeof(aer_doc) - 1, &a, &st, "aer_dev_correctable"), 0);
+	assert_true(a.present);
+	assert_int_equal(a.n, 9);
+	assert_int_equal(counter(&a, "Receiver Error"), 2); /* multi-word name kept whole */
+	assert_int_equal(counter(&a, "RELAY_NUM Rollover"), 0);
+	assert_int_equal(counter(&a, "Corrected Internal Error"), 0);
+	assert_int_equal(counter(&a, "TOTAL_ERR_COR"), 2);
+	assert_true(a.has_total);
+	assert_int_equal(a.total, 2); /* the TOTAL line, not a sum that counts it twice */
+	assert_int_equal(a.lines_invalid, 0);
+	assert_int_equal(st.err, 0);
+	/* file order is kept */
+	assert_string_equal(a.c[0].name, "Receiver Error");
+	assert_string_equal(a.c[8].name, "TOTAL_ERR_COR");
+	json_t *j = np_aer_counters_to_json(&a);
+	assert_int_equal(json_integer_value(json_object_get(j, "Receiver Error")), 2);
+	assert_int_equal(json_object_size(j), 9);
+	json_decref(j);
+	np_aer_counters_free(&a);
+}
+
+static void test_aer_kernel_names_and_bits(void **state)
+{
+	(void)state;
+	struct np_aer_counters a = { 0 };
+	struct np_status st = { 0 };
+	assert_int_equal(np_parse_aer_counters(aer_kernel, sizeof(aer_kernel) - 1, &a, &st, "aer_dev_correctable"), 0);
+	assert_int_equal(a.n, 10);
+	assert_int_equal(counter(&a, "RxErr"), 2);
+	assert_int_equal(counter(&a, "dev_cor_errs_bit[9]"), 1);
+	assert_int_equal(a.total, 3);
+	np_aer_counters_free(&a);
+
+	/* uncorrectable files: other names and TOTAL_ERR_FATAL / TOTAL_ERR_NONFATAL */
+	static const char fatal[] = "Undefined 0\nDLP 1\nSDES 0\nTLP 0\nFCP 0\nCmpltTO 0\nCmpltAbrt 0\n"
+				    "UnxCmplt 0\nRxOF 0\nMalfTLP 4\nECRC 0\nUnsupReq 0\nACSViol 0\n"
+				    "UncorrIntErr 0\nBlockedTLP 0\nAtomicOpBlocked 0\nTLPBlockedErr 0\n"
+				    "PoisonTLPBlocked 0\ndev_fatal_errs_bit[26] 2\nTOTAL_ERR_FATAL 7\n";
+	assert_int_equal(np_parse_aer_counters(fatal, sizeof(fatal) - 1, &a, &st, "aer_dev_fatal"), 0);
+	assert_int_equal(a.n, 20);
+	assert_int_equal(counter(&a, "MalfTLP"), 4);
+	assert_int_equal(counter(&a, "dev_fatal_errs_bit[26]"), 2);
+	assert_int_equal(a.total, 7);
+	np_aer_counters_free(&a);
+
+	static const char nonfatal[] = "Undefined 0\nDLP 0\nTOTAL_ERR_NONFATAL 0"; /* no final newline */
+	assert_int_equal(np_parse_aer_counters(nonfatal, sizeof(nonfatal) - 1, &a, &st, "aer_dev_nonfatal"), 0);
+	assert_int_equal(a.n, 3);
+	assert_true(a.has_total);
+	assert_int_equal(a.total, 0);
+	assert_int_equal(st.err, 0);
+	np_aer_counters_free(&a);
+}
+
+static void test_aer_junk_keeps_the_rest(void **state)
+{
+	(void)state;
+	/* case 28: "a line `garbage` -> skipped", the device is not dropped */
+	static const char in[] = "RxErr 2\n"
+				 "garbage\n"
+				 "Receiver Error\n"
+				 "BadTLP 12abc\n"
+				 " 5\n"
+				 "RxErr 9\n"
+				 "Huge 99999999999999999999999\n"
+				 "Bin\x01ary 1\n"
+				 "N\0L 3\n"
+				 "\n"
+				 "Unknown Future Name 7\n"
+				 "TOTAL_ERR_COR 9\n";
+	struct np_aer_counters a = { 0 };
+	struct np_status st = { 0 };
+	assert_int_equal(np_parse_aer_counters(in, sizeof(in) - 1, &a, &st, "aer_dev_correctable"), -EINVAL);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(counter(&a, "RxErr"), 2); /* the duplicate did not overwrite it */
+	assert_int_equal(counter(&a, "Unknown Future Name"), 7);
+	assert_int_equal(a.total, 9);
+	assert_int_equal(a.lines_invalid, 8);
+	assert_int_equal(st.err, EINVAL);
+	assert_string_equal(st.error, "aer_dev_correctable line 2: no \"name count\" pair");
+	np_status_clear(&st);
+	np_aer_counters_free(&a);
+
+	/* empty file: present, no counters, no error */
+	assert_int_equal(np_parse_aer_counters("", 0, &a, &st, "aer_dev_fatal"), 0);
+	assert_true(a.present);
+	assert_int_equal(a.n, 0);
+	assert_false(a.has_total);
+	np_aer_counters_free(&a);
+}
+
+static void test_link_speed(void **state)
+{
+	(void)state;
+	/* drivers/pci/probe.c pci_speed_string() and older kernels' strings */
+	static const struct {
+		const char *in;
+		double gts;
+	} ok[] = {
+		{ "2.5 GT/s PCIe", 2.5 }, { "5.0 GT/s PCIe", 5.0 },   { "8.0 GT/s PCIe", 8.0 },
+		{ "16.0 GT/s PCIe", 16.0 }, { "32.0 GT/s PCIe", 32.0 }, { "64.0 GT/s PCIe", 64.0 },
+		{ "2.5 GT/s", 2.5 },       { "5 GT/s", 5.0 },          { "8 GT/s", 8.0 },
+		{ "Unknown", 0 },          { "Unknown speed", 0 },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		double g = -1;
+		assert_int_equal(np_parse_link_speed(ok[i].in, &g), 0);
+		assert_true(g == ok[i].gts);
+	}
+	static const char *const bad[] = { "", "GT/s", "8.0GT/s", "8. GT/s", "x GT/s", "8.0 GT/sec",
+					   "33 MHz PCI", "0 GT/s", "-8 GT/s" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		double g = -1;
+		assert_int_equal(np_parse_link_speed(bad[i], &g), -EINVAL);
+		assert_true(g == 0);
+	}
+}
+
+static void test_downgraded(void **state)
+{
+	(void)state;
+	struct np_pci_device d = { 0 };
+	assert_int_equal(np_pci_link_downgraded(&d), -1); /* no link files: conventional PCI */
+	d.cur_speed.gts = 8.0, d.max_speed.gts = 8.0;
+	d.has_cur_width = d.has_max_width = true;
+	d.cur_width = d.max_width = 16;
+	assert_int_equal(np_pci_link_downgraded(&d), 0);
+	d.cur_speed.gts = 2.5; /* trained down to Gen1 */
+	assert_int_equal(np_pci_link_downgraded(&d), 1);
+	d.cur_speed.gts = 8.0, d.cur_width = 8; /* x8 in an x16 */
+	assert_int_equal(np_pci_link_downgraded(&d), 1);
+	d.cur_width = 0; /* link down / empty slot: cannot tell */
+	assert_int_equal(np_pci_link_downgraded(&d), -1);
+	d.cur_width = 16, d.cur_speed.gts = 0; /* "Unknown" speed: widths decide */
+	assert_int_equal(np_pci_link_downgraded(&d), 0);
+}
+
+/* First line of a capture file. */
+static char *fixture_line(const char *addr, const char *attr)
+{
+	char rel[512];
+	snprintf(rel, sizeof(rel), FIXTURE "/sys/bus/pci/devices/%s/%s", addr, attr);
+	char *s = np_slurp(rel, NULL);
+	s[strcspn(s, "\n")] = '\0';
+	return s;
+}
+
+static bool hwdb_installed(void)
+{
+	static const char *const paths[] = { "/etc/systemd/hwdb/hwdb.bin", "/etc/udev/hwdb.bin",
+					     "/usr/lib/systemd/hwdb/hwdb.bin", "/lib/systemd/hwdb/hwdb.bin",
+					     "/usr/lib/udev/hwdb.bin", "/lib/udev/hwdb.bin" };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], R_OK) == 0)
+			return true;
+	return false;
+}
+
+static void test_collect_capture(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src(FIXTURE)), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "pci", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.pci.status.err, 0);
+
+	/* the device list equals the capture's own folder listing */
+	struct dirent **ents;
+	int n = scandir(np_src(FIXTURE "/sys/bus/pci/devices"), &ents, NULL, alphasort);
+	assert_true(n > 0);
+	size_t k = 0;
+	for (int i = 0; i < n; i++) {
+		if (ents[i]->d_name[0] != '.') {
+			assert_true(k < r.pci.n);
+			assert_string_equal(r.pci.devices[k++].address, ents[i]->d_name);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	assert_int_equal(k, r.pci.n);
+	assert_int_equal(r.pci.n, 6);
+
+	for (size_t i = 0; i < r.pci.n; i++) {
+		const struct np_pci_device *d = &r.pci.devices[i];
+		assert_int_equal(d->status.err, 0);
+		assert_true(d->has_ids);
+		/* the kernel's own modalias attribute is the hwdb key we build */
+		char alias[96], *want = fixture_line(d->address, "modalias");
+		np_pci_modalias(alias, sizeof(alias), d);
+		assert_string_equal(alias, want);
+		free(want);
+		char buf[16], *v = fixture_line(d->address, "vendor");
+		snprintf(buf, sizeof(buf), "0x%04x", d->vendor_id);
+		assert_string_equal(buf, v);
+		free(v);
+		v = fixture_line(d->address, "class");
+		snprintf(buf, sizeof(buf), "0x%06x", d->class_code);
+		assert_string_equal(buf, v);
+		free(v);
+		assert_false(d->has_numa); /* numa_node -1 in the capture */
+		assert_int_equal(np_pci_link_downgraded(d), -1); /* no PCIe link files in this VM */
+		assert_false(d->aer_cor.present);                /* no AER-capable device here */
+		if (!r.pci.hwdb)
+			assert_null(d->vendor_name);
+	}
+	assert_int_equal(r.pci.hwdb, hwdb_installed());
+	/* 00:00.0 is the host bridge without a driver; 00:03.0 the virtio NIC */
+	assert_null(r.pci.devices[0].driver);
+	assert_int_equal(r.pci.devices[0].class_code, 0x060000);
+	const struct np_pci_device *nic = &r.pci.devices[3];
+	assert_string_equal(nic->address, "0000:00:03.0");
+	assert_string_equal(nic->driver, "virtio-pci");
+	assert_int_equal(nic->vendor_id, 0x1af4);
+	assert_int_equal(nic->device_id, 0x1041);
+	assert_int_equal(nic->class_code, 0x020000);
+
+	json_t *j = np_pci_to_json(&r.pci);
+	json_t *jn = json_array_get(json_object_get(j, "devices"), 3);
+	assert_string_equal(json_string_value(json_object_get(jn, "vendor_id")), "0x1af4");
+	assert_string_equal(json_string_value(json_object_get(jn, "class")), "0x020000");
+	assert_string_equal(json_string_value(json_object_get(jn, "driver")), "virtio-pci");
+	assert_true(json_is_null(json_object_get(jn, "numa_node")));
+	assert_true(json_is_null(json_object_get(jn, "link")));
+	assert_true(json_is_null(json_object_get(jn, "aer")));
+	json_decref(j);
+	/* pci adds nothing to the bundle; only the kernel release (absent here) */
+	assert_int_equal(r.bundle.n, 1);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+static void test_no_pci_bus_is_recorded(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/unit")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "pci", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.pci.status.err, ENOENT);
+	assert_string_equal(r.pci.status.error, "/sys/bus/pci/devices: unavailable: not present");
+	assert_int_equal(r.pci.n, 0);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_aer_abi_doc_names),
+		cmocka_unit_test(test_aer_kernel_names_and_bits),
+		cmocka_unit_test(test_aer_junk_keeps_the_rest),
+		cmocka_unit_test(test_link_speed),
+		cmocka_unit_test(test_downgraded),
+		cmocka_unit_test(test_collect_capture),
+		cmocka_unit_test(test_no_pci_bus_is_recorded),
+	};
+	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
+}
