@@ -132,18 +132,29 @@ static bool has_word(const char *s, const char *name)
 	return false;
 }
 
-bool np_net_irq_matches(const struct np_irq_line *l, const char *ifname, const char *pci,
-			const unsigned *msi, size_t nmsi)
+bool np_net_irq_names(const struct np_irq_line *l, const char *ifname)
+{
+	return l->desc && ifname && has_word(l->desc, ifname);
+}
+
+static int cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	return x < y ? -1 : x > y;
+}
+
+bool np_net_irq_of_device(const struct np_irq_line *l, const char *pci, const unsigned *msi,
+			  size_t nmsi)
 {
 	uint64_t num;
 	if (np_parse_u64(l->irq, &num) < 0)
 		return false; /* NMI, LOC, ERR...: not a device line */
-	for (size_t i = 0; i < nmsi; i++)
-		if (msi[i] == num)
+	if (nmsi && num <= UINT_MAX) {
+		unsigned key = (unsigned)num;
+		if (bsearch(&key, msi, nmsi, sizeof(*msi), cmp_unsigned))
 			return true;
-	if (!l->desc)
-		return false;
-	return has_word(l->desc, ifname) || (pci && has_word(l->desc, pci));
+	}
+	return pci && l->desc && has_word(l->desc, pci);
 }
 
 static int copy_irq(struct np_net_irq *q, const struct np_irq_line *l, size_t ncpus)
@@ -159,30 +170,34 @@ static int copy_irq(struct np_net_irq *q, const struct np_irq_line *l, size_t nc
 	return 0;
 }
 
-int np_net_attach_irqs(struct np_net_if *nic, const struct np_irq_table *t, const unsigned *msi,
-		       size_t nmsi)
+static int add_irq(struct np_net_if *nic, size_t *cap, const struct np_irq_line *l, size_t ncpus)
+{
+	if (nic->nirqs == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct np_net_irq *v = realloc(nic->irqs, nc * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		nic->irqs = v;
+		*cap = nc;
+	}
+	struct np_net_irq *q = &nic->irqs[nic->nirqs++];
+	*q = (struct np_net_irq){ 0 };
+	return copy_irq(q, l, ncpus);
+}
+
+/* Busiest CPU and its share over the interface's lines. */
+static int irq_skew(struct np_net_if *nic, const struct np_irq_table *t)
 {
 	nic->irq_skew_percent = -1;
 	nic->irq_busiest_cpu = -1;
-	_cleanup_free_ uint64_t *sum = calloc(t->ncpus ? t->ncpus : 1, sizeof(*sum));
+	if (!t->ncpus)
+		return 0;
+	_cleanup_free_ uint64_t *sum = calloc(t->ncpus, sizeof(*sum));
 	if (!sum)
 		return -ENOMEM;
-	for (size_t i = 0; i < t->nlines; i++) {
-		const struct np_irq_line *l = &t->lines[i];
-		if (!np_net_irq_matches(l, nic->name, nic->pci_address, msi, nmsi))
-			continue;
-		struct np_net_irq *nq = realloc(nic->irqs, (nic->nirqs + 1) * sizeof(*nq));
-		if (!nq)
-			return -ENOMEM;
-		nic->irqs = nq;
-		nq = &nic->irqs[nic->nirqs++];
-		*nq = (struct np_net_irq){ 0 };
-		int r = copy_irq(nq, l, t->ncpus);
-		if (r < 0)
-			return r;
-		for (size_t c = 0; c < l->ncounts; c++)
-			sum[c] += l->per_cpu[c];
-	}
+	for (size_t i = 0; i < nic->nirqs; i++)
+		for (size_t c = 0; c < t->ncpus; c++)
+			sum[c] += nic->irqs[i].per_cpu[c];
 	long double total = 0;
 	size_t best = 0;
 	for (size_t c = 0; c < t->ncpus; c++) {
@@ -193,6 +208,34 @@ int np_net_attach_irqs(struct np_net_if *nic, const struct np_irq_table *t, cons
 	if (total > 0) {
 		nic->irq_skew_percent = (double)(sum[best] * 100.0L / total);
 		nic->irq_busiest_cpu = t->cpu_ids[best];
+	}
+	return 0;
+}
+
+int np_net_attach_irqs(struct np_net *s, const struct np_irq_table *t, const struct np_net_msi *msi)
+{
+	_cleanup_free_ size_t *cap = calloc(s->n ? s->n : 1, sizeof(*cap));
+	_cleanup_free_ bool *named = calloc(s->n ? s->n : 1, sizeof(*named));
+	if (!cap || !named)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nlines; i++) {
+		const struct np_irq_line *l = &t->lines[i];
+		bool any = false;
+		for (size_t k = 0; k < s->n; k++)
+			any |= named[k] = np_net_irq_names(l, s->ifs[k].name);
+		for (size_t k = 0; k < s->n; k++) {
+			bool mine = any ? named[k]
+					: np_net_irq_of_device(l, s->ifs[k].pci_address,
+							       msi ? msi[k].irq : NULL, msi ? msi[k].n : 0);
+			int r = mine ? add_irq(&s->ifs[k], &cap[k], l, t->ncpus) : 0;
+			if (r < 0)
+				return r;
+		}
+	}
+	for (size_t k = 0; k < s->n; k++) {
+		int r = irq_skew(&s->ifs[k], t);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -514,16 +557,25 @@ static bool same_kernel(const struct np_host *h)
 	       streq(a, b);
 }
 
-static bool ioctl_allowed(const struct np_host *h, enum np_net_ioctl mode, const struct np_net_if *nic,
-			  int *same)
+/*
+ * NULL when the ethtool ioctls may run for @nic (they reach the same kernel and
+ * the same interface), else why not. A live root still needs the interface in
+ * this network namespace under the same ifindex (sysfs may belong to another netns).
+ */
+static const char *ioctl_refused(const struct np_host *h, enum np_net_ioctl mode,
+				 const struct np_net_if *nic, int *same)
 {
 	if (mode != NP_NET_IOCTL_AUTO)
-		return false;
-	if (h->live)
-		return true;
-	if (*same < 0)
-		*same = same_kernel(h);
-	return *same && nic->ifindex > 0 && if_nametoindex(nic->name) == (unsigned)nic->ifindex;
+		return NP_NET_NOT_LIVE;
+	if (!h->live) {
+		if (*same < 0)
+			*same = same_kernel(h);
+		if (!*same)
+			return NP_NET_NOT_LIVE;
+	}
+	if (nic->ifindex > 0 && if_nametoindex(nic->name) != (unsigned)nic->ifindex)
+		return h->live ? NP_NET_OTHER_NETNS : NP_NET_NOT_LIVE;
+	return NULL;
 }
 
 /* ---- one interface ---- */
@@ -558,10 +610,11 @@ static int collect_if(const struct np_host *h, const char *name, enum np_net_ioc
 	int r = read_stats(h, ifdir, nic);
 	if (r < 0)
 		return r;
-	if (ioctl_allowed(h, mode, nic, same))
+	const char *why = ioctl_refused(h, mode, nic, same);
+	if (!why)
 		collect_ethtool(release, nic);
 	else
-		nic->ethtool_error = strdup(NP_NET_NOT_LIVE);
+		nic->ethtool_error = strdup(why);
 	read_link_sysfs(h, ifdir, nic);
 	r = add_msi(h, devdir, msi, nmsi);
 	if (r >= 0 && pci && !streq(pci, devdir))
@@ -595,22 +648,51 @@ static void read_softirq(const struct np_host *h, struct np_net *s)
 		np_status_set(&s->status, r, "/proc/stat: %s", np_errno_reason(r));
 }
 
+static void msi_free(struct np_net_msi *m, size_t n)
+{
+	for (size_t i = 0; m && i < n; i++)
+		free(m[i].irq);
+	free(m);
+}
+
 static int add_if(const struct np_host *h, const char *name, enum np_net_ioctl mode,
-		  const char *release, int *same, const struct np_irq_table *t, bool have_irqs,
-		  struct np_net *s)
+		  const char *release, int *same, struct np_net *s, struct np_net_msi **msi)
 {
 	struct np_net_if *v = realloc(s->ifs, (s->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	s->ifs = v;
-	struct np_net_if *nic = &s->ifs[s->n++];
+	struct np_net_msi *m = realloc(*msi, (s->n + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	*msi = m;
+	m[s->n] = (struct np_net_msi){ 0 };
+	struct np_net_if *nic = &s->ifs[s->n];
 	*nic = (struct np_net_if){ 0 };
-	_cleanup_free_ unsigned *msi = NULL;
-	size_t nmsi = 0;
-	int r = collect_if(h, name, mode, release, same, nic, &msi, &nmsi);
-	if (r >= 0 && have_irqs)
-		r = np_net_attach_irqs(nic, t, msi, nmsi);
+	int r = collect_if(h, name, mode, release, same, nic, &m[s->n].irq, &m[s->n].n);
+	if (m[s->n].n)
+		qsort(m[s->n].irq, m[s->n].n, sizeof(unsigned), cmp_unsigned);
+	s->n++;
 	return r;
+}
+
+static int collect_ifs(const struct np_host *h, enum np_net_ioctl mode, char **names, size_t n,
+		       struct np_net *s, struct np_net_msi **msi)
+{
+	_cleanup_free_ char *release = NULL;
+	np_host_read_line(h, "/proc/sys/kernel/osrelease", &release);
+	int same = -1;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *dev = np_asprintf("/sys/class/net/%s/device", names[i]);
+		if (!dev)
+			return -ENOMEM;
+		if (!np_host_exists(h, dev))
+			continue;
+		int r = add_if(h, names[i], mode, release, &same, s, msi);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_net *s)
@@ -622,20 +704,14 @@ int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_ne
 		np_status_set(&s->status, r, "/sys/class/net: %s", np_errno_reason(r));
 		return r;
 	}
-	struct np_irq_table t = { 0 };
-	bool have_irqs = read_irqs(h, s, &t) >= 0;
-	_cleanup_free_ char *release = NULL;
-	np_host_read_line(h, "/proc/sys/kernel/osrelease", &release);
-	int same = -1;
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		_cleanup_free_ char *dev = np_asprintf("/sys/class/net/%s/device", names[i]);
-		if (!dev)
-			r = -ENOMEM;
-		else if (np_host_exists(h, dev))
-			r = add_if(h, names[i], mode, release, &same, &t, have_irqs, s);
-	}
-	np_irq_table_free(&t);
+	struct np_net_msi *msi = NULL;
+	r = collect_ifs(h, mode, names, n, s, &msi);
 	np_strv_free(names);
+	struct np_irq_table t = { 0 };
+	if (r >= 0 && read_irqs(h, s, &t) >= 0)
+		r = np_net_attach_irqs(s, &t, msi);
+	np_irq_table_free(&t);
+	msi_free(msi, s->n);
 	if (r < 0)
 		np_status_set(&s->status, r, "net: %s", np_errno_reason(r));
 	read_softirq(h, s);

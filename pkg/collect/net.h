@@ -56,23 +56,38 @@ int np_ethtool_features_fill(const char *strings, size_t n,
 			     struct np_net_if *nic);
 
 /*
- * np_net_irq_matches() - whether /proc/interrupts line @l belongs to the NIC:
- * its number is in @msi (@nmsi numbers from the device's msi_irqs folder), or
- * its description names the interface (@ifname as a whole word, such as
- * "eth0-TxRx-0") or the PCI address @pci (such as "mlx5_comp0@pci:0000:3b:00.0"
- * or the chip "PCI-MSIX-0000:00:03.0"). @pci may be NULL.
+ * np_net_irq_names() - whether /proc/interrupts line @l names the interface
+ * @ifname as a whole word in its description ("eth0-TxRx-0", "i40e-eth0-TxRx-0",
+ * "eth0, eth1" for a shared line); "eth1" never matches "eth10-TxRx-0".
  */
-bool np_net_irq_matches(const struct np_irq_line *l, const char *ifname, const char *pci,
-			const unsigned *msi, size_t nmsi);
+bool np_net_irq_names(const struct np_irq_line *l, const char *ifname);
 
 /*
- * np_net_attach_irqs() - copy the lines of @t that match @nic (see
- * np_net_irq_matches) into nic->irqs and compute irq_skew_percent (the share
- * of the busiest CPU, summed over those lines) and irq_busiest_cpu.
+ * np_net_irq_of_device() - whether line @l belongs to the device: its number
+ * is one of @msi (@nmsi numbers, sorted ascending, from the device's msi_irqs
+ * folder), or its description names the PCI address @pci as a whole word
+ * (chip "PCI-MSIX-0000:00:03.0", action "mlx5_comp0@pci:0000:3b:00.0"). @pci may be NULL.
+ */
+bool np_net_irq_of_device(const struct np_irq_line *l, const char *pci, const unsigned *msi,
+			  size_t nmsi);
+
+/* MSI IRQ numbers of one interface's device (sorted ascending), for np_net_attach_irqs(). */
+struct np_net_msi {
+	unsigned *irq;
+	size_t n;
+};
+
+/*
+ * np_net_attach_irqs() - give each interface of @s its lines of @t: a line
+ * goes to every interface it names (np_net_irq_names); a line that names no
+ * interface of @s goes to every interface whose device owns it
+ * (np_net_irq_of_device with @msi[i] and ifs[i].pci_address). Several netdevs
+ * on one PCI function share its unnamed lines. Then computes each
+ * interface's irq_skew_percent (share of the busiest CPU in the sum over its
+ * lines) and irq_busiest_cpu. @msi has s->n entries (or is NULL).
  * Returns 0 or -ENOMEM.
  */
-int np_net_attach_irqs(struct np_net_if *nic, const struct np_irq_table *t, const unsigned *msi,
-		       size_t nmsi);
+int np_net_attach_irqs(struct np_net *s, const struct np_irq_table *t, const struct np_net_msi *msi);
 
 /*
  * np_net_softirq_fill() - softirq percent per CPU into s->softirq_percent,

@@ -16,6 +16,8 @@
 
 /* Message recorded when ethtool ioctls are not allowed (host root is not this kernel). */
 #define NP_NET_NOT_LIVE "unavailable: not the live host"
+/* ... or when the root is live but the interface is not in this process's network namespace. */
+#define NP_NET_OTHER_NETNS "unavailable: not in this network namespace"
 
 struct np_net_stat {
 	char *name;      /* file name in /sys/class/net/<if>/statistics, e.g. "rx_missed_errors" */

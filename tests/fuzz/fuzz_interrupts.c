@@ -15,12 +15,14 @@ static void fuzz_irqs(const char *buf, size_t size)
 	struct np_irq_table t;
 	if (np_parse_interrupts(buf, size, &t) < 0)
 		return;
-	unsigned msi[] = { 24, 38 };
-	struct np_net_if nic = { .name = (char *)"eth0", .pci_address = (char *)"0000:00:03.0" };
-	np_net_attach_irqs(&nic, &t, msi, 2);
-	nic.name = NULL;
-	nic.pci_address = NULL;
-	np_net_if_free(&nic);
+	unsigned msi0[] = { 24, 38 };
+	struct np_net_if ifs[2] = { { .name = strdup("eth0"), .pci_address = strdup("0000:00:03.0") },
+				    { .name = strdup("eth1") } };
+	struct np_net_msi msi[2] = { { msi0, 2 }, { 0 } };
+	struct np_net s = { .ifs = ifs, .n = 2 };
+	np_net_attach_irqs(&s, &t, msi);
+	np_net_if_free(&ifs[0]);
+	np_net_if_free(&ifs[1]);
 	np_irq_table_free(&t);
 }
 

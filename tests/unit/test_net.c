@@ -222,14 +222,13 @@ static void test_interrupts_many_cpus(void **state)
 		assert_int_equal(t.lines[1].ncounts, 1);
 		assert_int_equal(t.lines[1].total, 7);
 		/* the IRQ belongs to the NIC at 0000:3b:00.0; the busiest CPU is the last column */
-		struct np_net_if nic = { .name = "ens1f0", .pci_address = "0000:3b:00.0" };
-		assert_int_equal(np_net_attach_irqs(&nic, &t, NULL, 0), 0);
+		struct np_net_if nic = { .name = strdup("ens1f0"), .pci_address = strdup("0000:3b:00.0") };
+		struct np_net s = { .ifs = &nic, .n = 1 };
+		assert_int_equal(np_net_attach_irqs(&s, &t, NULL), 0);
 		assert_int_equal(nic.nirqs, 1);
 		assert_int_equal(nic.irq_busiest_cpu, 2 * (n - 1));
 		uint64_t total = t.lines[0].total;
 		assert_true(fabs(nic.irq_skew_percent - (1000.0 + n - 1) * 100.0 / total) < 1e-9);
-		nic.name = NULL;
-		nic.pci_address = NULL;
 		np_net_if_free(&nic);
 		np_irq_table_free(&t);
 		free(b);
@@ -299,14 +298,53 @@ static void test_irq_match_words(void **state)
 {
 	(void)state;
 	struct np_irq_line l = { .irq = "90", .desc = "IR-PCI-MSIX-0000:5e:00.1 3-edge eth10-TxRx-2" };
-	assert_false(np_net_irq_matches(&l, "eth1", NULL, NULL, 0));
-	assert_true(np_net_irq_matches(&l, "eth10", NULL, NULL, 0));
-	assert_true(np_net_irq_matches(&l, "ens9", "0000:5e:00.1", NULL, 0));
-	assert_false(np_net_irq_matches(&l, "ens9", "0000:5e:00.0", NULL, 0));
+	assert_false(np_net_irq_names(&l, "eth1"));
+	assert_true(np_net_irq_names(&l, "eth10"));
+	assert_true(np_net_irq_of_device(&l, "0000:5e:00.1", NULL, 0));
+	assert_false(np_net_irq_of_device(&l, "0000:5e:00.0", NULL, 0));
 	unsigned msi[] = { 89, 90 };
-	assert_true(np_net_irq_matches(&l, "ens9", NULL, msi, 2));
+	assert_true(np_net_irq_of_device(&l, NULL, msi, 2));
+	assert_false(np_net_irq_of_device(&l, NULL, msi, 1));
 	struct np_irq_line nmi = { .irq = "NMI", .desc = "eth10 Non-maskable interrupts" };
-	assert_false(np_net_irq_matches(&nmi, "eth10", NULL, NULL, 0));
+	assert_false(np_net_irq_of_device(&nmi, "eth10", NULL, 0));
+}
+
+/* Two ports of one PCI function: named lines go to their port, unnamed ones to both. */
+static void test_irq_attribution(void **state)
+{
+	(void)state;
+	static const char in[] = "      CPU0 CPU1\n"
+				 " 40: 5 0 PCI-MSIX-0000:3b:00.0 0-edge mlx4-async@pci:0000:3b:00.0\n"
+				 " 41: 0 7 PCI-MSIX-0000:3b:00.0 1-edge eth1-0\n"
+				 " 42: 3 1 PCI-MSIX-0000:3b:00.0 2-edge eth10-0\n"
+				 " 43: 9 9 PCI-MSIX-0000:3c:00.0 0-edge virtio9-input.0\n"
+				 "ERR: 0\n";
+	struct np_irq_table t;
+	assert_int_equal(np_parse_interrupts(in, sizeof(in) - 1, &t), 0);
+	struct np_net_if ifs[3] = {
+		{ .name = strdup("eth1"), .pci_address = strdup("0000:3b:00.0") },
+		{ .name = strdup("eth10"), .pci_address = strdup("0000:3b:00.0") },
+		{ .name = strdup("eth2") },
+	};
+	unsigned m2[] = { 43 };
+	struct np_net_msi msi[3] = { { 0 }, { 0 }, { m2, 1 } };
+	struct np_net s = { .ifs = ifs, .n = 3 };
+	assert_int_equal(np_net_attach_irqs(&s, &t, msi), 0);
+	assert_int_equal(ifs[0].nirqs, 2);
+	assert_string_equal(ifs[0].irqs[0].irq, "40");
+	assert_string_equal(ifs[0].irqs[1].irq, "41");
+	assert_int_equal(ifs[1].nirqs, 2);
+	assert_string_equal(ifs[1].irqs[1].irq, "42");
+	assert_int_equal(ifs[2].nirqs, 1);
+	assert_string_equal(ifs[2].irqs[0].name, "virtio9-input.0");
+	/* eth1: CPU0 5, CPU1 7 -> CPU1 has 7/12; eth2: 9/18 on CPU0 (ties keep the first) */
+	assert_int_equal(ifs[0].irq_busiest_cpu, 1);
+	assert_true(fabs(ifs[0].irq_skew_percent - 700.0 / 12) < 1e-9);
+	assert_int_equal(ifs[2].irq_busiest_cpu, 0);
+	assert_true(fabs(ifs[2].irq_skew_percent - 50.0) < 1e-9);
+	for (size_t i = 0; i < 3; i++)
+		np_net_if_free(&ifs[i]);
+	np_irq_table_free(&t);
 }
 
 /* Independent count of the files in a fixture folder. */
@@ -437,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_interrupts_garbage),
 		cmocka_unit_test(test_stat_cpus),
 		cmocka_unit_test(test_irq_match_words),
+		cmocka_unit_test(test_irq_attribution),
 		cmocka_unit_test(test_collect_capture),
 		cmocka_unit_test(test_missing_sysfs_is_recorded),
 	};
