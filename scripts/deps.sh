@@ -9,11 +9,15 @@ BUILD="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libnvme-dev libud
 libssl-dev libdevmapper-dev libmicrohttpd-dev"
 TEST="libcmocka-dev clang libclang-rt-14-dev python3 iproute2 util-linux kmod pciutils ethtool
 qemu-system-x86 qemu-utils busybox-static cpio socat nvme-cli dmsetup xz-utils
-ca-certificates openssl sysstat"
+ca-certificates openssl sysstat curl"
 
 case $what in
 build) want=$BUILD ;;
-test | all) want="$BUILD $TEST" ;;
+test | all)
+	want="$BUILD $TEST"
+	# kubectl, the tests' independent Kubernetes client: Debian 12 has kubernetes-client (1.20);
+	# a kubectl already installed some other way is kept (the packages would conflict)
+	command -v kubectl >/dev/null 2>&1 || want="$want kubernetes-client" ;;
 *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
 esac
 

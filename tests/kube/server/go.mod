@@ -1,0 +1,3 @@
+module npkubeserver
+
+go 1.26
