@@ -381,6 +381,20 @@ def run_tests(tmp):
     got = [(e["user"], e["status"]) for e in log_since(seq)]
     eq(got, [(ENV["NP_KUBE_AGENT_USER"], 200), (ENV["NP_KUBE_AGENT_USER"], 200), ("np-admin", 200)],
        "agent token, agent and admin client certificates: users in the request log")
+    ssr = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    st, data, _, _ = curl("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", ssr, "application/json", token="agent")
+    ui = (data or {}).get("status", {}).get("userInfo", {})
+    eq((st, ui.get("username"), ui.get("extra", {}).get("authentication.kubernetes.io/node-name"),
+        "system:serviceaccounts:nodeprint" in ui.get("groups", []), "system:authenticated" in ui.get("groups", [])),
+       (201, ENV["NP_KUBE_AGENT_USER"], [ENV["NP_KUBE_AGENT_NODE"]], True, True),
+       "SelfSubjectReview: the agent token carries the pod-bound node-name extra and its groups")
+    if KUBECTL:
+        rc, out, err = kubectl("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}",
+                               kubeconfig=ENV["NP_KUBE_AGENT_CERT_KUBECONFIG"])
+        if "unknown command" in err or "unknown flag" in err:
+            print("# kubectl %s has no `auth whoami`" % KUBECTL)
+        else:
+            eq(out, ENV["NP_KUBE_AGENT_USER"], "kubectl auth whoami with the agent's client certificate")
     other = os.path.join(tmp, "other")
     os.makedirs(other)
     subprocess.run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out crt.pem "

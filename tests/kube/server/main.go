@@ -24,6 +24,7 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -55,6 +56,7 @@ func init() {
 	must(corev1.AddToScheme(scheme))
 	must(eventsv1.AddToScheme(scheme))
 	must(coordinationv1.AddToScheme(scheme))
+	must(authenticationv1.AddToScheme(scheme))
 	// The versioned Go types double as the "internal" (hub) types, so no
 	// conversion is needed except events.k8s.io/v1 <-> core/v1 Event.
 	for _, g := range apiGroups {
@@ -66,11 +68,14 @@ func init() {
 	// events.k8s.io/v1 events are stored as core/v1 events, as in Kubernetes.
 	scheme.AddKnownTypes(schema.GroupVersion{Group: eventsv1.GroupName, Version: runtime.APIVersionInternal},
 		&corev1.Event{}, &corev1.EventList{})
+	scheme.AddKnownTypes(schema.GroupVersion{Group: authenticationv1.GroupName, Version: runtime.APIVersionInternal},
+		&authenticationv1.SelfSubjectReview{})
 	must(registerEventConversions(scheme))
 	must(registerFieldLabelConversions(scheme))
 	must(scheme.SetVersionPriority(corev1.SchemeGroupVersion))
 	must(scheme.SetVersionPriority(eventsv1.SchemeGroupVersion))
 	must(scheme.SetVersionPriority(coordinationv1.SchemeGroupVersion))
+	must(scheme.SetVersionPriority(authenticationv1.SchemeGroupVersion))
 	// as in k8s.io/sample-apiserver
 	metav1.AddToGroupVersion(scheme, schema.GroupVersion{Version: "v1"})
 	scheme.AddUnversionedTypes(schema.GroupVersion{Group: "", Version: "v1"},

@@ -8,6 +8,7 @@ package main
 import (
 	"strconv"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -92,6 +93,10 @@ func installAPIGroups(s *genericapiserver.GenericAPIServer, getter generic.RESTO
 	ev := genericapiserver.NewDefaultAPIGroupInfo(eventsv1.GroupName, scheme, parameterCodec, codecs)
 	ev.VersionedResourcesStorageMap["v1"] = map[string]rest.Storage{"events": storages["events"]}
 	infos = append(infos, &ev)
+	// authentication.k8s.io/v1 selfsubjectreviews (kubectl auth whoami)
+	authn := genericapiserver.NewDefaultAPIGroupInfo(authenticationv1.GroupName, scheme, parameterCodec, codecs)
+	authn.VersionedResourcesStorageMap["v1"] = map[string]rest.Storage{"selfsubjectreviews": selfSubjectReviewREST{}}
+	infos = append(infos, &authn)
 	return s.InstallAPIGroups(infos...)
 }
 
