@@ -4,6 +4,7 @@
  * interfaces. `nodeprint inspect` works on any Linux machine, no cluster.
  */
 #define _GNU_SOURCE
+#include "../../pkg/agent/agent.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/policy/policy.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  inspect            print this node's bundle, fingerprint, health and the plan\n"
 		"  plan               print only the labels, taints, conditions and events it would set\n"
+		"  run                the agent: publish to the Kubernetes API until SIGTERM (see run --help)\n"
 		"  policy --default   print the built-in default policy\n"
 		"  policy --check F   validate a policy file\n"
 		"  collectors         list the collectors (report sections)\n"
@@ -250,6 +252,68 @@ static int cmd_policy(int argc, char **argv)
 	return 2;
 }
 
+static void run_usage(FILE *f)
+{
+	fprintf(f, "Usage: nodeprint run [OPTIONS]\n"
+		   "  --node-name NAME     this Node (env NODE_NAME; required)\n"
+		   "  --policy FILE        YAML policy, reloaded on change and SIGHUP (default: built-in)\n"
+		   "  --kubeconfig FILE    (else $KUBECONFIG, in-cluster, ~/.kube/config)\n"
+		   "  --context NAME       kubeconfig context\n"
+		   "  --host-root DIR      read the host under DIR (env NODEPRINT_HOST_ROOT)\n"
+		   "  --kubelet-dir DIR    kubelet root on the host (default /var/lib/kubelet)\n"
+		   "  --poll SEC           collect and reconcile every SEC seconds (default 10)\n"
+		   "  --settle SEC         never remove own labels or taints in the first SEC seconds (default 60)\n"
+		   "  --cycles N           stop after N cycles (tests)\n"
+		   "  --dry-run            collect and judge, write nothing\n");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "node-name", required_argument, NULL, 'N' }, { "policy", required_argument, NULL, 'P' },
+		{ "kubeconfig", required_argument, NULL, 'k' }, { "context", required_argument, NULL, 'c' },
+		{ "host-root", required_argument, NULL, 'R' }, { "kubelet-dir", required_argument, NULL, 'K' },
+		{ "poll", required_argument, NULL, 'p' },      { "settle", required_argument, NULL, 's' },
+		{ "cycles", required_argument, NULL, 'n' },    { "dry-run", no_argument, NULL, 'd' },
+		{ "sa-root", required_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct np_agent_opts o = { .node_name = getenv("NODE_NAME"), .kubelet_dir = "/var/lib/kubelet",
+				   .poll_seconds = 10, .resync_seconds = 300, .settle_seconds = 60 };
+	int c;
+	double v;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'N': o.node_name = optarg; break;
+		case 'P': o.policy_path = optarg; break;
+		case 'k': o.kube.kubeconfig = optarg; break;
+		case 'c': o.kube.context = optarg; break;
+		case 'S': o.kube.sa_prefix = optarg; break;
+		case 'R': o.host_root = optarg; break;
+		case 'K': o.kubelet_dir = optarg; break;
+		case 'd': o.dry_run = true; break;
+		case 'p':
+		case 's':
+		case 'n':
+			if (np_parse_double(optarg, &v) < 0 || v < 0 || v > 86400) {
+				fprintf(stderr, "nodeprint: run: '%s' is not a number of seconds/cycles\n", optarg);
+				return 2;
+			}
+			if (c == 'p')
+				o.poll_seconds = v < 0.1 ? 0.1 : v;
+			else if (c == 's')
+				o.settle_seconds = v;
+			else
+				o.max_cycles = (unsigned)v;
+			break;
+		case 'h': run_usage(stdout); return 0;
+		default: run_usage(stderr); return 2;
+		}
+	}
+	int r = np_agent_run(&o);
+	return r < 0 ? 1 : 0;
+}
+
 static int cmd_collectors(void)
 {
 	size_t n;
@@ -272,6 +336,8 @@ int main(int argc, char **argv)
 		return run_report(argc - 1, argv + 1, false);
 	if (streq(cmd, "policy"))
 		return cmd_policy(argc - 1, argv + 1);
+	if (streq(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
 	if (streq(cmd, "collectors"))
 		return cmd_collectors();
 	if (streq(cmd, "kube"))

@@ -130,13 +130,13 @@ static bool json_has_taint(const json_t *list, const char *key, const char *effe
 	return false;
 }
 
-static json_t *taints_patch(const json_t *node, const struct np_desired *d, const struct np_reconcile_opts *o,
-			    struct np_taint_memory *mem, struct np_node_writes *w)
+json_t *np_reconcile_taints(const json_t *cur, const struct np_desired *d, const struct np_reconcile_opts *o,
+			    struct np_taint_memory *mem, unsigned *added, unsigned *removed)
 {
-	const json_t *cur = json_object_get(json_object_get(node, "spec"), "taints");
 	json_t *list = json_array();
 	size_t i;
 	json_t *t;
+	*added = *removed = 0;
 	json_array_foreach((json_t *)cur, i, t) {
 		const char *k = json_string_value(json_object_get(t, "key"));
 		const char *e = json_string_value(json_object_get(t, "effect"));
@@ -148,7 +148,7 @@ static json_t *taints_patch(const json_t *node, const struct np_desired *d, cons
 			json_array_append(list, t);
 		} else {
 			mem_forget(mem, k, e);
-			w->taints_removed++;
+			(*removed)++;
 		}
 	}
 	for (size_t j = 0; j < d->n_taints; j++) {
@@ -157,12 +157,22 @@ static json_t *taints_patch(const json_t *node, const struct np_desired *d, cons
 			continue;
 		json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "key", dt->key, "value", dt->value,
 						      "effect", dt->effect));
-		w->taints_added++;
+		(*added)++;
 	}
-	if (!w->taints_added && !w->taints_removed) {
+	if (!*added && !*removed) {
 		json_decref(list);
 		return NULL;
 	}
+	return list;
+}
+
+static json_t *taints_patch(const json_t *node, const struct np_desired *d, const struct np_reconcile_opts *o,
+			    struct np_taint_memory *mem, struct np_node_writes *w)
+{
+	const json_t *cur = json_object_get(json_object_get(node, "spec"), "taints");
+	json_t *list = np_reconcile_taints(cur, d, o, mem, &w->taints_added, &w->taints_removed);
+	if (!list)
+		return NULL;
 	const char *rv = json_string_value(json_object_get(json_object_get(node, "metadata"), "resourceVersion"));
 	return json_pack("{s:{s:s?},s:{s:o}}", "metadata", "resourceVersion", rv, "spec", "taints", list);
 }
@@ -248,6 +258,27 @@ void np_node_writes_free(struct np_node_writes *w)
 	json_decref(w->taints_patch);
 	json_decref(w->status_patch);
 	*w = (struct np_node_writes){ 0 };
+}
+
+int np_taint_memory_dup(const struct np_taint_memory *m, struct np_taint_memory *out)
+{
+	*out = (struct np_taint_memory){ 0 };
+	if (!m->n)
+		return 0;
+	out->items = calloc(m->n, sizeof(*out->items));
+	if (!out->items)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++, out->n++) {
+		out->items[i].key = strdup(m->items[i].key);
+		out->items[i].effect = strdup(m->items[i].effect);
+		out->items[i].clear_since = m->items[i].clear_since;
+		if (!out->items[i].key || !out->items[i].effect) {
+			out->n++;
+			np_taint_memory_free(out);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 void np_taint_memory_free(struct np_taint_memory *m)

@@ -56,8 +56,20 @@ struct np_node_writes {
 int np_reconcile_node(const json_t *node, const struct np_desired *d, const struct np_reconcile_opts *o,
 		      struct np_taint_memory *mem, struct np_node_writes *w);
 
+/*
+ * np_reconcile_taints() - the new taint list from the current one @cur (a
+ * JSON array, may be NULL): foreign taints copied verbatim in their order,
+ * own taints kept while desired or held down, new desired taints appended
+ * unless refused. Returns a new array, or NULL when nothing changes; the
+ * counts of added and removed taints in *@added, *@removed.
+ */
+json_t *np_reconcile_taints(const json_t *cur, const struct np_desired *d, const struct np_reconcile_opts *o,
+			    struct np_taint_memory *mem, unsigned *added, unsigned *removed);
+
 void np_node_writes_free(struct np_node_writes *w);
 void np_taint_memory_free(struct np_taint_memory *m);
+/* A deep copy of @m into @out. Returns 0 or -ENOMEM. */
+int np_taint_memory_dup(const struct np_taint_memory *m, struct np_taint_memory *out);
 
 /* RFC 3339 UTC ("2026-11-29T18:30:52Z") of @t into @buf (at least 21 bytes). */
 void np_rfc3339(time_t t, char *buf, size_t len);

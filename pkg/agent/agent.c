@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+/* agent.c - the event loop: signals, poll timer, kernel log, policy reload, publish. */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "publish.h"
+#include "../collect/collector.h"
+#include "../collect/flaps.h"
+#include "../collect/kmsg.h"
+#include "../policy/desired.h"
+#include "../policy/policy.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+
+#define LOG(level, fmt, ...) fprintf(stderr, "level=" level " " fmt "\n", ##__VA_ARGS__)
+
+struct agent {
+	const struct np_agent_opts *o;
+	struct np_host host;
+	struct np_policy pol;
+	struct timespec policy_mtime;
+	struct np_kube_config cfg;
+	struct np_kube_client *kc;
+	struct np_publisher pub;
+	struct np_kmsg_follower kmsg;
+	bool have_kmsg;
+	struct np_flaps flaps;
+	struct np_report prev;
+	bool have_prev;
+	time_t started, prev_at;
+	unsigned cycles;
+	int epfd, sigfd, timerfd;
+};
+
+static time_t now_s(void)
+{
+	return time(NULL);
+}
+
+static int load_policy(struct agent *a, bool first)
+{
+	struct np_policy p;
+	if (!a->o->policy_path)
+		return first ? np_policy_default(&a->pol) : 0;
+	struct stat st;
+	if (stat(a->o->policy_path, &st) == 0 && !first && st.st_mtim.tv_sec == a->policy_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == a->policy_mtime.tv_nsec)
+		return 0;
+	char *err = NULL;
+	int r = np_policy_load(a->o->policy_path, &p, &err);
+	if (r < 0) {
+		/* a bad new policy keeps the last good one running */
+		LOG("error", "msg=\"policy rejected%s\" error=\"%s\"", first ? "" : ", keeping the last good one",
+		    err ? err : strerror(-r));
+		free(err);
+		if (!first)
+			a->policy_mtime = st.st_mtim;
+		return first ? r : 0;
+	}
+	if (!first)
+		np_policy_free(&a->pol);
+	a->pol = p;
+	a->policy_mtime = st.st_mtim;
+	LOG("info", "msg=\"policy loaded\" source=%s classes=%zu", a->o->policy_path, p.n_classes);
+	return 0;
+}
+
+/* Kernel-log path events become Events at once and feed the flap tracker. */
+static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
+{
+	struct agent *a = ud;
+	struct np_kmsg tmp = { .max_events = 4 };
+	if (np_kmsg_add_record(&tmp, rec, 0) <= 0)
+		return 0;
+	const struct np_kmsg_event *e = &tmp.events[tmp.n - 1];
+	if (e->kind == NP_KMSG_PATH_FAILED || e->kind == NP_KMSG_PATH_REINSTATED) {
+		np_flaps_feed_kmsg(&a->flaps, e);
+		struct np_event ev = { .reason = e->kind == NP_KMSG_PATH_FAILED ? "PathFailed" : "PathReinstated",
+				       .type = e->kind == NP_KMSG_PATH_FAILED ? "Warning" : "Normal",
+				       .message = e->message, .kind = "Node", .name = (char *)a->o->node_name,
+				       .subject = e->device };
+		char *err = NULL;
+		if (a->kc && !a->o->dry_run && np_publish_event(&a->pub, &ev, now_s(), &err) < 0)
+			LOG("warn", "msg=\"event not sent\" reason=%s error=\"%s\"", ev.reason, err ? err : "");
+		free(err);
+		LOG("info", "msg=\"kernel log\" event=%s device=%s", ev.reason, e->device ? e->device : "-");
+	}
+	np_kmsg_free(&tmp);
+	return 0;
+}
+
+static int skip_record(const struct np_kmsg_record *rec, void *ud)
+{
+	(void)rec;
+	(void)ud;
+	return 0;
+}
+
+static int cycle(struct agent *a)
+{
+	int r = load_policy(a, false);
+	struct np_collect_ctx ctx = { .host = &a->host, .kubelet_dir = a->o->kubelet_dir, .kmsg_max = 256,
+				      .stall_seconds = a->pol.health.block_stall_seconds };
+	struct np_report rep = { 0 };
+	struct np_desired d = { 0 };
+	time_t now = now_s();
+	struct np_eval_history hist = { .prev = a->have_prev ? &a->prev : NULL, .dt_seconds = (double)(now - a->prev_at) };
+	struct np_node_facts node = { .name = a->o->node_name };
+	if (r >= 0)
+		r = np_collect_all(&ctx, NULL, &rep);
+	if (r >= 0)
+		r = np_policy_evaluate(&a->pol, &rep, &hist, &node, &d);
+	if (r < 0) {
+		np_report_free(&rep);
+		return r;
+	}
+	bool settled = (double)(now - a->started) >= a->o->settle_seconds;
+	char *err = NULL;
+	if (a->kc && !a->o->dry_run && np_publish(&a->pub, &a->pol, &d, now, settled, &err) < 0)
+		LOG("warn", "msg=\"publish failed, retrying next cycle\" node=%s error=\"%s\"", a->o->node_name,
+		    err ? err : "");
+	free(err);
+	LOG("info", "msg=cycle n=%u bundle=%s state=%s findings=%zu taints=%zu patches=%lu events=%lu", a->cycles + 1,
+	    rep.bundle.hash, d.bundle_state, d.n_findings, d.n_taints, a->pub.patches, a->pub.events_sent);
+	np_desired_free(&d);
+	if (a->have_prev)
+		np_report_free(&a->prev);
+	a->prev = rep;
+	a->have_prev = true;
+	a->prev_at = now;
+	a->cycles++;
+	return 0;
+}
+
+static int setup_fds(struct agent *a)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return negative_errno();
+	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->sigfd < 0 || a->timerfd < 0 || a->epfd < 0)
+		return negative_errno();
+	double p = a->o->poll_seconds > 0 ? a->o->poll_seconds : 10;
+	struct itimerspec its = { .it_interval = { (time_t)p, (long)((p - (time_t)p) * 1e9) },
+				  .it_value = { 0, 1000000 } };
+	if (timerfd_settime(a->timerfd, 0, &its, NULL) < 0)
+		return negative_errno();
+	int fds[] = { a->sigfd, a->timerfd, a->have_kmsg ? a->kmsg.fd : -1 };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
+		if (fds[i] >= 0 && epoll_ctl(a->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			return negative_errno();
+	}
+	return 0;
+}
+
+static int setup_kube(struct agent *a)
+{
+	char *err = NULL;
+	int r = np_kube_config_auto(&a->o->kube, &a->cfg, &err);
+	if (r >= 0)
+		r = np_kube_client_new(&a->cfg, NULL, &a->kc, &err);
+	if (r < 0) {
+		LOG("error", "msg=\"no Kubernetes API\" error=\"%s\"", err ? err : strerror(-r));
+		free(err);
+		return r;
+	}
+	return np_publisher_init(&a->pub, a->kc, a->o->node_name);
+}
+
+/* Returns 1 to stop, 0 to go on. */
+static int on_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			LOG("info", "msg=\"SIGHUP: reloading the policy\"");
+			a->policy_mtime = (struct timespec){ 0 };
+			load_policy(a, false);
+			continue;
+		}
+		LOG("info", "msg=\"stopping\" signal=%s", strsignal((int)si.ssi_signo));
+		return 1;
+	}
+	return 0;
+}
+
+static int loop(struct agent *a)
+{
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(a->epfd, evs, ARRAY_SIZE(evs), -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return negative_errno();
+		bool run_cycle = false;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == a->sigfd && on_signal(a))
+				return 0;
+			if (fd == a->timerfd) {
+				uint64_t ticks;
+				run_cycle = read(a->timerfd, &ticks, sizeof(ticks)) > 0 || run_cycle;
+			}
+			if (a->have_kmsg && fd == a->kmsg.fd)
+				np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
+		}
+		if (run_cycle) {
+			int r = cycle(a);
+			if (r < 0)
+				LOG("error", "msg=\"cycle failed\" error=\"%s\"", strerror(-r));
+			if (a->o->max_cycles && a->cycles >= a->o->max_cycles)
+				return 0;
+		}
+	}
+}
+
+static void agent_free(struct agent *a)
+{
+	if (a->kc)
+		np_publisher_free(&a->pub);
+	np_kube_client_free(a->kc);
+	if (a->have_kmsg)
+		np_kmsg_follower_close(&a->kmsg);
+	np_flaps_free(&a->flaps);
+	if (a->have_prev)
+		np_report_free(&a->prev);
+	np_policy_free(&a->pol);
+	np_host_close(&a->host);
+	int fds[] = { a->epfd, a->sigfd, a->timerfd };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+int np_agent_run(const struct np_agent_opts *o)
+{
+	struct agent a = { .o = o, .epfd = -1, .sigfd = -1, .timerfd = -1, .started = now_s() };
+	if (!o->node_name || !*o->node_name) {
+		LOG("error", "msg=\"no node name: set --node-name or NODE_NAME (downward API spec.nodeName)\"");
+		return -EINVAL;
+	}
+	int r = np_host_open(&a.host, o->host_root);
+	if (r < 0) {
+		LOG("error", "msg=\"host root\" error=\"%s\"", strerror(-r));
+		return r;
+	}
+	np_flaps_init(&a.flaps, 600000, 15000);
+	r = load_policy(&a, true);
+	if (r >= 0 && !o->dry_run)
+		r = setup_kube(&a);
+	if (r >= 0) {
+		a.have_kmsg = np_kmsg_follower_open(&a.kmsg, &a.host, NULL) >= 0;
+		if (a.have_kmsg) /* skip the backlog: the first cycle's report has it */
+			np_kmsg_follower_read(&a.kmsg, skip_record, NULL);
+		r = setup_fds(&a);
+	}
+	if (r >= 0) {
+		LOG("info", "msg=started node=%s poll=%gs policy=%s kmsg=%s", o->node_name, o->poll_seconds,
+		    o->policy_path ? o->policy_path : "built-in", a.have_kmsg ? "yes" : "no");
+		r = loop(&a);
+	}
+	agent_free(&a);
+	return r;
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: Apache-2.0
+/* publish.c - the API side of a reconcile: patches, guarded taints, safety valve, events. */
+#define _GNU_SOURCE
+#include "publish.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <string.h>
+
+int np_publisher_init(struct np_publisher *p, struct np_kube_client *kc, const char *node)
+{
+	*p = (struct np_publisher){ .kc = kc, .resync = true };
+	np_event_book_init(&p->book);
+	p->node = strdup(node);
+	return p->node ? 0 : -ENOMEM;
+}
+
+void np_publisher_free(struct np_publisher *p)
+{
+	free(p->node);
+	json_decref(p->node_obj);
+	np_taint_memory_free(&p->mem);
+	np_event_book_free(&p->book);
+	for (size_t i = 0; i < p->n_seen; i++)
+		free(p->seen_findings[i]);
+	free(p->seen_findings);
+	*p = (struct np_publisher){ 0 };
+}
+
+static void keep_node(struct np_publisher *p, json_t *node)
+{
+	if (!node)
+		return;
+	json_decref(p->node_obj);
+	p->node_obj = node;
+}
+
+static int patch(struct np_publisher *p, bool status, enum np_patch_type t, json_t *body, char **err)
+{
+	_cleanup_free_ char *text = json_dumps(body, JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	json_t *out = NULL;
+	int r = np_kube_patch_node(p->kc, p->node, status, t, text, &out, err);
+	if (r < 0) {
+		p->api_errors++;
+		p->resync = true;
+		return r;
+	}
+	p->patches++;
+	keep_node(p, out);
+	return 0;
+}
+
+/* ---- safety valve ---- */
+
+struct valve_count {
+	const char *key;
+	unsigned total, tainted;
+};
+
+static int count_page(json_t *page, void *ud)
+{
+	struct valve_count *vc = ud;
+	size_t i, j;
+	json_t *node, *t;
+	json_array_foreach(json_object_get(page, "items"), i, node) {
+		vc->total++;
+		json_array_foreach(json_object_get(json_object_get(node, "spec"), "taints"), j, t) {
+			const char *k = json_string_value(json_object_get(t, "key"));
+			if (k && streq(k, vc->key)) {
+				vc->tainted++;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+int np_safety_valve(struct np_kube_client *kc, const char *prefix, const char *klass, const char *key,
+		    double max_percent, char **msg, char **err)
+{
+	_cleanup_free_ char *sel = klass ? np_asprintf("%s/class=%s", prefix, klass) : NULL;
+	if (klass && !sel)
+		return -ENOMEM;
+	struct valve_count vc = { .key = key };
+	int r = np_kube_list(kc, "/api/v1/nodes", sel, NULL, 500, count_page, &vc, err);
+	if (r < 0)
+		return r;
+	unsigned total = vc.total ? vc.total : 1;
+	double share = 100.0 * (vc.tainted + 1) / total;
+	if (share <= max_percent || total == 1)
+		return 1; /* a single-node class can always protect itself */
+	*msg = np_asprintf("refusing to add %s: %u of %u nodes%s%s already carry it; one more would be %.0f%% "
+			   "(safety valve %.0f%%)", key, vc.tainted, vc.total, klass ? " of class " : "",
+			   klass ? klass : "", share, max_percent);
+	return *msg ? 0 : -ENOMEM;
+}
+
+/* Keys of NoSchedule/NoExecute taints the valve refuses; Events say why. */
+static int valve(struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d, time_t now,
+		 char ***refused, size_t *n_refused, char **err)
+{
+	const json_t *cur = json_object_get(json_object_get(p->node_obj, "spec"), "taints");
+	for (size_t i = 0; i < d->n_taints; i++) {
+		const struct np_taint *t = &d->taints[i];
+		bool hard = streq(t->effect, "NoSchedule") || streq(t->effect, "NoExecute");
+		bool present = false;
+		size_t j;
+		json_t *ct;
+		json_array_foreach((json_t *)cur, j, ct)
+			present = present || streq(json_string_value(json_object_get(ct, "key")) ?: "", t->key);
+		if (!hard || present)
+			continue;
+		_cleanup_free_ char *msg = NULL;
+		int r = np_safety_valve(p->kc, pol->label_prefix, d->klass, t->key, pol->valve_max_tainted_percent,
+					&msg, err);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		p->valve_refusals++;
+		fprintf(stderr, "level=warn msg=\"safety valve\" node=%s detail=\"%s\"\n", p->node, msg);
+		struct np_event e = { .reason = "TaintRefused", .type = "Warning", .message = msg, .kind = "Node",
+				      .name = p->node, .subject = t->key };
+		np_publish_event(p, &e, now, NULL);
+		r = np_strv_push(refused, n_refused, t->key);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- taints ---- */
+
+struct taint_edit {
+	struct np_publisher *p;
+	const struct np_desired *d;
+	const struct np_reconcile_opts *o;
+};
+
+static int edit_taints(json_t *taints, void *ud)
+{
+	struct taint_edit *te = ud;
+	unsigned added, removed;
+	json_t *next = np_reconcile_taints(taints, te->d, te->o, &te->p->mem, &added, &removed);
+	if (!next)
+		return 0;
+	json_array_clear(taints);
+	json_array_extend(taints, next);
+	json_decref(next);
+	return 1;
+}
+
+/* ---- events for findings that appear ---- */
+
+static bool seen(char **v, size_t n, const char *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(v[i], k))
+			return true;
+	return false;
+}
+
+/*
+ * After a restart the Node already says what we reported: a finding whose
+ * condition is already False on the Node was announced by our previous life.
+ */
+static bool announced_before(const struct np_publisher *p, const struct np_policy *pol, const char *finding)
+{
+	const struct np_action *a = np_policy_action(pol, finding);
+	size_t i;
+	json_t *c;
+	if (!a || !a->condition)
+		return false;
+	json_array_foreach(json_object_get(json_object_get(p->node_obj, "status"), "conditions"), i, c) {
+		const char *t = json_string_value(json_object_get(c, "type"));
+		const char *st = json_string_value(json_object_get(c, "status"));
+		if (t && st && streq(t, a->condition) && streq(st, "False"))
+			return true;
+	}
+	return false;
+}
+
+static int finding_events(struct np_publisher *p, const struct np_desired *d, time_t now, char **err)
+{
+	char **now_keys = NULL;
+	size_t n_now = 0;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < d->n_findings; i++)
+		r = np_strv_push_take(&now_keys, &n_now, np_asprintf("%s\t%s", d->findings[i].id, d->findings[i].subject));
+	for (size_t i = 0; r >= 0 && i < d->n_events; i++) {
+		const struct np_event *e = &d->events[i];
+		/* an event of a finding goes out when its finding (id, subject) is new */
+		bool is_new = true;
+		for (size_t f = 0; f < d->n_findings; f++)
+			if (streq(d->findings[f].subject, e->subject ? e->subject : "")) {
+				_cleanup_free_ char *k = np_asprintf("%s\t%s", d->findings[f].id, d->findings[f].subject);
+				is_new = is_new && k && !seen(p->seen_findings, p->n_seen, k);
+			}
+		if (is_new)
+			r = np_publish_event(p, e, now, err);
+	}
+	np_strv_free(p->seen_findings);
+	p->seen_findings = now_keys;
+	p->n_seen = n_now;
+	return r;
+}
+
+int np_publish_event(struct np_publisher *p, const struct np_event *e, time_t now, char **err)
+{
+	struct np_event_series *s;
+	enum np_event_verdict v = np_events_decide(&p->book, e, now, &s);
+	if (v == NP_EVENT_SUPPRESS) {
+		p->events_suppressed++;
+		return 0;
+	}
+	json_t *out = NULL;
+	int r;
+	if (v == NP_EVENT_CREATE) {
+		json_t *obj = np_event_object(e, p->node, s);
+		if (!obj)
+			return -ENOMEM;
+		r = np_kube_create_event(p->kc, NP_EVENTS_CORE_V1, np_event_namespace(e), obj, &out, err);
+		json_decref(obj);
+		const char *name = json_string_value(json_object_get(json_object_get(out, "metadata"), "name"));
+		if (r >= 0 && name)
+			r = np_events_created(s, name);
+	} else {
+		json_t *pt = np_event_count_patch(e, s);
+		_cleanup_free_ char *text = pt ? json_dumps(pt, JSON_COMPACT) : NULL;
+		json_decref(pt);
+		if (!text)
+			return -ENOMEM;
+		r = np_kube_patch_event(p->kc, NP_EVENTS_CORE_V1, np_event_namespace(e), s->object_name,
+					NP_PATCH_MERGE, text, &out, err);
+	}
+	json_decref(out);
+	if (r < 0) {
+		p->api_errors++;
+		return r;
+	}
+	p->events_sent++;
+	return 0;
+}
+
+int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d, time_t now,
+	       bool allow_removals, char **err)
+{
+	int r;
+	if (p->resync || !p->node_obj) {
+		json_t *n = NULL;
+		r = np_kube_get_node(p->kc, p->node, &n, err);
+		if (r < 0) {
+			p->api_errors++;
+			return r;
+		}
+		keep_node(p, n);
+		p->resync = false;
+	}
+	if (!p->primed) { /* seed from the Node as it was before we write anything */
+		for (size_t i = 0; i < d->n_findings; i++)
+			if (announced_before(p, pol, d->findings[i].id) &&
+			    np_strv_push_take(&p->seen_findings, &p->n_seen,
+					      np_asprintf("%s\t%s", d->findings[i].id, d->findings[i].subject)) < 0)
+				return -ENOMEM;
+		p->primed = true;
+	}
+	char **refused = NULL;
+	size_t n_refused = 0;
+	r = valve(p, pol, d, now, &refused, &n_refused, err);
+	struct np_reconcile_opts o = { .prefix = pol->label_prefix, .now = now,
+				       .hold_down_seconds = pol->taint_hold_down_seconds,
+				       .heartbeat_seconds = pol->heartbeat_seconds, .allow_removals = allow_removals,
+				       .refused_taints = refused };
+	struct np_node_writes w = { 0 };
+	struct np_taint_memory before = { 0 };
+	if (r >= 0)
+		r = np_taint_memory_dup(&p->mem, &before);
+	if (r >= 0)
+		r = np_reconcile_node(p->node_obj, d, &o, &p->mem, &w);
+	if (r >= 0 && w.metadata_patch)
+		r = patch(p, false, NP_PATCH_MERGE, w.metadata_patch, err);
+	if (r >= 0 && w.taints_patch) {
+		/* the guarded write decides again on the Node it re-reads, from the memory as it was */
+		np_taint_memory_free(&p->mem);
+		p->mem = before;
+		before = (struct np_taint_memory){ 0 };
+		struct taint_edit te = { p, d, &o };
+		r = np_kube_node_taints_update(p->kc, p->node, edit_taints, &te, 0, err);
+		if (r > 0)
+			p->patches++;
+		p->resync = true; /* the helper re-read the Node: refresh our copy next time */
+	}
+	if (r >= 0 && w.status_patch)
+		r = patch(p, true, NP_PATCH_STRATEGIC, w.status_patch, err);
+	if (r >= 0)
+		r = finding_events(p, d, now, err);
+	np_taint_memory_free(&before);
+	np_node_writes_free(&w);
+	np_strv_free(refused);
+	return r < 0 ? r : 0;
+}

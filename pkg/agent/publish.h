@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * publish.h - one reconcile of the Node with the API: metadata merge patch,
+ * taints by guarded read-modify-write (after the safety valve), conditions by
+ * strategic merge patch on nodes/status, and Events for findings that appear.
+ */
+#pragma once
+
+#include "events.h"
+#include "reconcile.h"
+#include "../kube/api.h"
+#include "../policy/desired.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <time.h>
+
+struct np_publisher {
+	struct np_kube_client *kc;  /* borrowed */
+	char *node;                 /* Node name */
+	json_t *node_obj;           /* last Node the API returned (GET at start and resync, PATCH answers) */
+	struct np_taint_memory mem;
+	struct np_event_book book;
+	char **seen_findings;       /* "id\tsubject" of the last cycle: Events go out when a finding appears */
+	size_t n_seen;
+	bool primed;                /* seen_findings seeded from the Node after a (re)start */
+	unsigned long patches, events_sent, events_suppressed, valve_refusals, api_errors;
+	bool resync;                /* GET the Node before the next reconcile */
+};
+
+/* Returns 0 or -ENOMEM. @kc stays the caller's. */
+int np_publisher_init(struct np_publisher *p, struct np_kube_client *kc, const char *node);
+void np_publisher_free(struct np_publisher *p);
+
+/*
+ * np_publish() - bring the Node to @d under policy @pol at @now. Removals of
+ * own keys and taints happen only when @allow_removals (the agent has
+ * settled). Returns 0 when the Node matches @d (or every write that could be
+ * made was made), or the first API error as a negative errno with a message
+ * in *@err; nothing of other owners is ever written (see reconcile.h).
+ */
+int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d, time_t now,
+	       bool allow_removals, char **err);
+
+/*
+ * np_publish_event() - send one Event (aggregated and rate limited by the
+ * publisher's book). Returns 0 (sent or suppressed) or a negative errno.
+ */
+int np_publish_event(struct np_publisher *p, const struct np_event *e, time_t now, char **err);
+
+/*
+ * np_safety_valve() - may a NoSchedule/NoExecute taint @key be added to this
+ * node? LISTs the nodes of @klass (label <prefix>/class, all nodes when NULL)
+ * and counts those carrying @key. Returns 1 (allowed), 0 (refused: more than
+ * @max_percent of the class would carry it; *@msg says why), or -errno.
+ */
+int np_safety_valve(struct np_kube_client *kc, const char *prefix, const char *klass, const char *key,
+		    double max_percent, char **msg, char **err);
