@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""The agent against the real test API server (tests/kube/server.sh), kubectl as a second client.
+
+Checks what issue 6 promises: own labels/annotation/taints/conditions/events appear; nothing of
+other writers is lost, even when kubectl changes the Node while the agent runs; a steady state
+writes nothing (from the server's request log); a restart flaps nothing; the safety valve refuses a
+NoSchedule taint when too much of the class carries it. TAP output.
+"""
+import json, os, ssl, subprocess, sys, tempfile, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
+SERVER = os.path.join(ROOT, "tests", "kube", "server.sh")
+n = failed = 0
+ENV = {}
+
+
+def tap(ok, name, detail=""):
+    global n, failed
+    n += 1
+    failed += 0 if ok else 1
+    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
+    if not ok and detail:
+        for line in str(detail).splitlines()[:25]:
+            print(f"# {line}")
+
+
+def kubectl(*args, check=True):
+    p = subprocess.run(["kubectl", "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], *args], capture_output=True, text=True, timeout=60)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"kubectl {' '.join(args)}: {p.stderr}")
+    return p.stdout
+
+
+def node(name):
+    return json.loads(kubectl("get", "node", name, "-o", "json"))
+
+
+def control(method, path, body=None):
+    ctx = ssl.create_default_context(cafile=ENV["NP_KUBE_CA"])
+    req = urllib.request.Request(ENV["NP_KUBE_CONTROL_URL"] + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + ENV["NP_KUBE_ADMIN_TOKEN"]})
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+        data = r.read()
+        return json.loads(data) if data else None
+
+
+def agent(policy, *extra, cycles=3, settle=0):
+    args = [BIN, "run", "--node-name", "node-a", "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"],
+            "--policy", policy, "--cycles", str(cycles), "--poll", "0.3", "--settle", str(settle), *extra]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    return p
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def create_node(name, labels, taints=()):
+    doc = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
+           "spec": {"taints": [dict(t) for t in taints]}}
+    p = subprocess.run(["kubectl", "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "create", "-f", "-"],
+                       input=json.dumps(doc), capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr)
+
+
+def main(tmp):
+    release = os.uname().release
+    create_node("node-a", {"kubernetes.io/hostname": "node-a", "team": "storage"},
+                [{"key": "dedicated", "value": "storage", "effect": "NoSchedule"}])
+    kubectl("patch", "node", "node-a", "--subresource=status", "--type=merge", "-p", json.dumps(
+        {"status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                    "message": "kubelet is posting ready status",
+                                    "lastHeartbeatTime": "2026-11-29T18:00:00Z", "lastTransitionTime": "2026-11-29T17:00:00Z"}]}}))
+    drift = write(f"{tmp}/drift.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: ['1.0.*']}}\n")
+    pinned = write(f"{tmp}/pinned.yaml", f"classes:\n  - name: lab\n    pins: {{kernel: {{release: ['{release}']}}}}\n")
+
+    p = agent(drift)
+    tap(p.returncode == 0, "agent runs three cycles against the API server and exits 0", p.stderr[-2000:])
+    nd = node("node-a")
+    labels = nd["metadata"]["labels"]
+    want_hash = json.loads(subprocess.run([BIN, "inspect", "-o", "json"], capture_output=True, text=True).stdout)["fingerprint"]["hash"]
+    tap(labels.get("nodeprint.io/bundle") == want_hash, "bundle label equals inspect's fingerprint", labels)
+    tap(labels.get("nodeprint.io/bundle-state") == "drift" and labels.get("nodeprint.io/class") == "lab", "bundle-state drift, class lab", labels)
+    tap(labels.get("team") == "storage" and labels.get("kubernetes.io/hostname") == "node-a", "foreign labels untouched", labels)
+    taints = {(t["key"], t["effect"]) for t in nd["spec"].get("taints", [])}
+    tap(("nodeprint.io/firmware-unpinned", "NoSchedule") in taints, "drift taint added", taints)
+    tap(("dedicated", "NoSchedule") in taints, "foreign taint kept", taints)
+    conds = {c["type"]: c for c in nd["status"].get("conditions", [])}
+    tap(conds.get("BundlePinned", {}).get("status") == "False" and conds["BundlePinned"]["reason"] == "Drift", "BundlePinned=False reason Drift", conds.get("BundlePinned"))
+    tap(conds.get("Ready", {}).get("reason") == "KubeletReady", "kubelet's Ready condition untouched", conds.get("Ready"))
+    ann = nd["metadata"].get("annotations", {}).get("nodeprint.io/fingerprint", "")
+    tap(ann and json.loads(ann)["hash"] == want_hash, "fingerprint annotation on the Node")
+    ev = json.loads(kubectl("get", "events", "-A", "--field-selector", "involvedObject.name=node-a,reason=FirmwareDrift", "-o", "json"))["items"]
+    tap(len(ev) == 1 and release in ev[0]["message"] and ev[0]["involvedObject"]["kind"] == "Node", "one FirmwareDrift event on the Node (not one per cycle)", ev)
+    desc = kubectl("describe", "node", "node-a")
+    tap("nodeprint.io/firmware-unpinned:NoSchedule" in desc and "BundlePinned" in desc and "nodeprint.io/fingerprint" in desc,
+        "kubectl describe node shows the taint, the condition and the fingerprint", desc[-1500:])
+
+    # steady state: a second agent run writes nothing (GETs only), counted in the server's request log
+    last = control("GET", "/requests")["last_seq"]
+    p = agent(drift)
+    reqs = [r for r in control("GET", f"/requests?since={last}")["requests"] if r["user"].startswith("system:serviceaccount")]
+    writes = [f"{r['method']} {r['path']}" for r in reqs if r["method"] in ("PATCH", "POST", "PUT", "DELETE")]
+    tap(p.returncode == 0 and writes == [], "steady state: zero writes after a restart", writes)
+    tap(len(reqs) <= 2, f"steady state: {len(reqs)} requests in three cycles (the start-up GET)", [r["path"] for r in reqs])
+
+    # another writer changes the node while the agent works: nothing of theirs is lost
+    kubectl("taint", "node", "node-a", "maintenance=soon:PreferNoSchedule")
+    kubectl("label", "node", "node-a", "rack=r7")
+    control("POST", "/faults", {"type": "409", "count": 1, "method": "PATCH", "path": "/api/v1/nodes/node-a"})
+    p = agent(pinned, settle=0)
+    nd = node("node-a")
+    taints = {(t["key"], t["effect"]) for t in nd["spec"].get("taints", [])}
+    tap(("maintenance", "PreferNoSchedule") in taints and ("dedicated", "NoSchedule") in taints, "kubectl's taints survive our writes", taints)
+    tap(nd["metadata"]["labels"].get("rack") == "r7", "kubectl's label survives our writes")
+    tap(nd["metadata"]["labels"].get("nodeprint.io/bundle-state") == "pinned", "pinned policy: bundle-state pinned")
+    # the finding cleared: the taint is held down (default 300 s), not removed at once
+    tap(("nodeprint.io/firmware-unpinned", "NoSchedule") in taints, "a cleared finding's taint stays during the hold-down", taints)
+    conds = {c["type"]: c for c in nd["status"]["conditions"]}
+    tap(conds["BundlePinned"]["status"] == "True", "BundlePinned=True once pinned", conds["BundlePinned"])
+
+    # hold-down 0 and settled: the taint goes, foreign ones stay
+    fast = write(f"{tmp}/fast.yaml", f"taintHoldDownSeconds: 0\nclasses:\n  - name: lab\n    pins: {{kernel: {{release: ['{release}']}}}}\n")
+    p = agent(fast)
+    taints = {(t["key"], t["effect"]) for t in node("node-a")["spec"].get("taints", [])}
+    tap(("nodeprint.io/firmware-unpinned", "NoSchedule") not in taints and ("maintenance", "PreferNoSchedule") in taints,
+        "hold-down over: our taint removed, foreign kept", taints)
+
+    # safety valve: 2 of 3 other lab nodes already carry the taint; ours would make 75% > 30%
+    for i, tainted in ((1, True), (2, True), (3, False)):
+        create_node(f"node-v{i}", {"nodeprint.io/class": "lab"},
+                    [{"key": "nodeprint.io/firmware-unpinned", "effect": "NoSchedule"}] if tainted else [])
+    p = agent(drift)
+    taints = {(t["key"], t["effect"]) for t in node("node-a")["spec"].get("taints", [])}
+    tap(("nodeprint.io/firmware-unpinned", "NoSchedule") not in taints, "safety valve refused the NoSchedule taint", taints)
+    ev = json.loads(kubectl("get", "events", "-A", "--field-selector", "involvedObject.name=node-a,reason=TaintRefused", "-o", "json"))["items"]
+    tap(len(ev) >= 1 and "safety valve" in ev[0]["message"], "a TaintRefused event says why", ev[:1])
+    tap("safety valve" in p.stderr, "and the log says why", p.stderr[-800:])
+
+    # a bad policy: clear error naming the place, exit non-zero at start
+    bad = write(f"{tmp}/bad.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: []}}\n")
+    p = agent(bad, cycles=1)
+    tap(p.returncode != 0 and "bad.yaml:3:" in p.stderr, "a bad policy at start is a clear error", p.stderr[-500:])
+
+
+if __name__ == "__main__":
+    if not os.path.exists(SERVER):
+        tap(False, "tests/kube/server.sh is missing")
+        sys.exit(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        sdir = os.path.join(tmp, "server")
+        start = subprocess.run([SERVER, "start", sdir], capture_output=True, text=True, timeout=1800)
+        if start.returncode != 0:
+            tap(False, "test API server starts", start.stderr[-3000:])
+            print(f"1..{n}")
+            sys.exit(1)
+        for line in open(os.path.join(sdir, "env")):
+            k, _, v = line.strip().partition("=")
+            ENV[k] = v
+        try:
+            main(tmp)
+        except Exception as e:
+            tap(False, "test_agent crashed", repr(e))
+        finally:
+            subprocess.run([SERVER, "stop", sdir], capture_output=True)
+    print(f"1..{n}")
+    sys.exit(1 if failed else 0)
