@@ -134,6 +134,66 @@ static int findings_drops(const struct np_health *h, const struct np_net *net, c
 	return r;
 }
 
+/* ---- PCIe ---- */
+
+static uint64_t aer_total(const struct np_aer_counters *a)
+{
+	if (a->has_total)
+		return a->total;
+	uint64_t t = 0; /* no TOTAL_ line: the sum of the named counters */
+	for (size_t i = 0; i < a->n; i++)
+		t += a->c[i].count;
+	return t;
+}
+
+static const struct np_pci_device *find_pci(const struct np_pci *pci, const char *addr)
+{
+	for (size_t i = 0; pci && i < pci->n; i++)
+		if (streq(pci->devices[i].address, addr))
+			return &pci->devices[i];
+	return NULL;
+}
+
+static int findings_pcie_dev(const struct np_health *h, const struct np_pci_device *dev,
+			     const struct np_eval_history *hist, struct np_desired *d)
+{
+	int r = 0;
+	uint64_t unc = aer_total(&dev->aer_nonfatal) + aer_total(&dev->aer_fatal);
+	if (h->pcie_aer_uncorrectable && unc > 0)
+		r = np_desired_add_finding(d, "pcie-errors", dev->address, "AERUncorrectable",
+					   "%s (%s): %llu uncorrectable AER errors (non-fatal %llu, fatal %llu)",
+					   dev->address, dev->driver ? dev->driver : "no driver", (unsigned long long)unc,
+					   (unsigned long long)aer_total(&dev->aer_nonfatal),
+					   (unsigned long long)aer_total(&dev->aer_fatal));
+	const struct np_pci_device *old = hist && hist->prev ? find_pci(&hist->prev->pci, dev->address) : NULL;
+	if (r >= 0 && old && h->pcie_aer_correctable_per_hour >= 0 && hist->dt_seconds > 0) {
+		uint64_t a = aer_total(&old->aer_cor), b = aer_total(&dev->aer_cor);
+		double per_hour = b > a ? (double)(b - a) * 3600.0 / hist->dt_seconds : 0;
+		if (per_hour > h->pcie_aer_correctable_per_hour)
+			r = np_desired_add_finding(d, "pcie-errors", dev->address, "AERCorrectableRate",
+						   "%s: %.0f correctable AER errors per hour (threshold %.0f)",
+						   dev->address, per_hour, h->pcie_aer_correctable_per_hour);
+	}
+	if (r >= 0 && h->pcie_link_downgrade && np_pci_link_downgraded(dev) > 0)
+		r = np_desired_add_finding(d, "link-downgraded", dev->address, "LinkDowngraded",
+					   "%s (%s): link runs at %s x%llu, capable of %s x%llu", dev->address,
+					   dev->driver ? dev->driver : "no driver",
+					   dev->cur_speed.text ? dev->cur_speed.text : "?",
+					   (unsigned long long)dev->cur_width,
+					   dev->max_speed.text ? dev->max_speed.text : "?",
+					   (unsigned long long)dev->max_width);
+	return r;
+}
+
+static int findings_pcie(const struct np_health *h, const struct np_pci *pci, const struct np_eval_history *hist,
+			 struct np_desired *d)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < pci->n; i++)
+		r = findings_pcie_dev(h, &pci->devices[i], hist, d);
+	return r;
+}
+
 int np_findings_health(const struct np_policy *p, const struct np_class *cls, const struct np_report *r,
 		       const struct np_eval_history *hist, struct np_desired *d)
 {
@@ -142,5 +202,7 @@ int np_findings_health(const struct np_policy *p, const struct np_class *cls, co
 		rc = findings_irq_skew(&p->health, &r->net, d);
 	if (rc >= 0)
 		rc = findings_drops(&p->health, &r->net, hist, d);
+	if (rc >= 0)
+		rc = findings_pcie(&p->health, &r->pci, hist, d);
 	return rc;
 }
