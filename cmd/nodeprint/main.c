@@ -8,6 +8,7 @@
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/policy/policy.h"
+#include "../../pkg/shared/log.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 #include "../../pkg/shared/version.h"
@@ -264,7 +265,9 @@ static void run_usage(FILE *f)
 		   "  --poll SEC           collect and reconcile every SEC seconds (default 10)\n"
 		   "  --settle SEC         never remove own labels or taints in the first SEC seconds (default 60)\n"
 		   "  --cycles N           stop after N cycles (tests)\n"
-		   "  --dry-run            collect and judge, write nothing\n");
+		   "  --dry-run            collect and judge, write nothing\n"
+		   "  --log-level LEVEL    debug, info (default), warn, error\n"
+		   "  --log-format FMT     logfmt (default) or json\n");
 }
 
 static int cmd_run(int argc, char **argv)
@@ -276,6 +279,7 @@ static int cmd_run(int argc, char **argv)
 		{ "poll", required_argument, NULL, 'p' },      { "settle", required_argument, NULL, 's' },
 		{ "cycles", required_argument, NULL, 'n' },    { "dry-run", no_argument, NULL, 'd' },
 		{ "sa-root", required_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
+		{ "log-level", required_argument, NULL, 'L' }, { "log-format", required_argument, NULL, 'F' },
 		{}
 	};
 	struct np_agent_opts o = { .node_name = getenv("NODE_NAME"), .kubelet_dir = "/var/lib/kubelet",
@@ -292,6 +296,13 @@ static int cmd_run(int argc, char **argv)
 		case 'R': o.host_root = optarg; break;
 		case 'K': o.kubelet_dir = optarg; break;
 		case 'd': o.dry_run = true; break;
+		case 'L':
+		case 'F':
+			if (np_log_setup(c == 'L' ? optarg : NULL, c == 'F' ? optarg : NULL) < 0) {
+				fprintf(stderr, "nodeprint: run: --log-level debug|info|warn|error, --log-format logfmt|json; got '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'p':
 		case 's':
 		case 'n':

@@ -8,6 +8,7 @@
 #include "../collect/kmsg.h"
 #include "../policy/desired.h"
 #include "../policy/policy.h"
+#include "../shared/log.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -19,7 +20,6 @@
 #include <sys/timerfd.h>
 #include <time.h>
 
-#define LOG(level, fmt, ...) fprintf(stderr, "level=" level " " fmt "\n", ##__VA_ARGS__)
 
 struct agent {
 	const struct np_agent_opts *o;
@@ -57,8 +57,8 @@ static int load_policy(struct agent *a, bool first)
 	int r = np_policy_load(a->o->policy_path, &p, &err);
 	if (r < 0) {
 		/* a bad new policy keeps the last good one running */
-		LOG("error", "msg=\"policy rejected%s\" error=\"%s\"", first ? "" : ", keeping the last good one",
-		    err ? err : strerror(-r));
+		np_log(NP_LOG_ERROR, first ? "policy rejected" : "policy rejected, keeping the last good one",
+		       "error=\"%s\"", err ? err : strerror(-r));
 		free(err);
 		if (!first)
 			a->policy_mtime = st.st_mtim;
@@ -68,7 +68,7 @@ static int load_policy(struct agent *a, bool first)
 		np_policy_free(&a->pol);
 	a->pol = p;
 	a->policy_mtime = st.st_mtim;
-	LOG("info", "msg=\"policy loaded\" source=%s classes=%zu", a->o->policy_path, p.n_classes);
+	np_log(NP_LOG_INFO, "policy loaded", "source=%s classes=%zu", a->o->policy_path, p.n_classes);
 	return 0;
 }
 
@@ -88,9 +88,9 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 				       .subject = e->device };
 		char *err = NULL;
 		if (a->kc && !a->o->dry_run && np_publish_event(&a->pub, &ev, now_s(), &err) < 0)
-			LOG("warn", "msg=\"event not sent\" reason=%s error=\"%s\"", ev.reason, err ? err : "");
+			np_log(NP_LOG_WARN, "event not sent", "reason=%s error=\"%s\"", ev.reason, err ? err : "");
 		free(err);
-		LOG("info", "msg=\"kernel log\" event=%s device=%s", ev.reason, e->device ? e->device : "-");
+		np_log(NP_LOG_INFO, "kernel log", "event=%s device=%s", ev.reason, e->device ? e->device : "-");
 	}
 	np_kmsg_free(&tmp);
 	return 0;
@@ -124,10 +124,10 @@ static int cycle(struct agent *a)
 	bool settled = (double)(now - a->started) >= a->o->settle_seconds;
 	char *err = NULL;
 	if (a->kc && !a->o->dry_run && np_publish(&a->pub, &a->pol, &d, now, settled, &err) < 0)
-		LOG("warn", "msg=\"publish failed, retrying next cycle\" node=%s error=\"%s\"", a->o->node_name,
+		np_log(NP_LOG_WARN, "publish failed, retrying next cycle", "node=%s error=\"%s\"", a->o->node_name,
 		    err ? err : "");
 	free(err);
-	LOG("info", "msg=cycle n=%u bundle=%s state=%s findings=%zu taints=%zu patches=%lu events=%lu", a->cycles + 1,
+	np_log(NP_LOG_INFO, "cycle", "n=%u bundle=%s state=%s findings=%zu taints=%zu patches=%lu events=%lu", a->cycles + 1,
 	    rep.bundle.hash, d.bundle_state, d.n_findings, d.n_taints, a->pub.patches, a->pub.events_sent);
 	np_desired_free(&d);
 	if (a->have_prev)
@@ -174,7 +174,7 @@ static int setup_kube(struct agent *a)
 	if (r >= 0)
 		r = np_kube_client_new(&a->cfg, NULL, &a->kc, &err);
 	if (r < 0) {
-		LOG("error", "msg=\"no Kubernetes API\" error=\"%s\"", err ? err : strerror(-r));
+		np_log(NP_LOG_ERROR, "no Kubernetes API", "error=\"%s\"", err ? err : strerror(-r));
 		free(err);
 		return r;
 	}
@@ -187,12 +187,12 @@ static int on_signal(struct agent *a)
 	struct signalfd_siginfo si;
 	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			LOG("info", "msg=\"SIGHUP: reloading the policy\"");
+			np_log(NP_LOG_INFO, "SIGHUP: reloading the policy", NULL);
 			a->policy_mtime = (struct timespec){ 0 };
 			load_policy(a, false);
 			continue;
 		}
-		LOG("info", "msg=\"stopping\" signal=%s", strsignal((int)si.ssi_signo));
+		np_log(NP_LOG_INFO, "stopping", "signal=%s", strsignal((int)si.ssi_signo));
 		return 1;
 	}
 	return 0;
@@ -222,7 +222,7 @@ static int loop(struct agent *a)
 		if (run_cycle) {
 			int r = cycle(a);
 			if (r < 0)
-				LOG("error", "msg=\"cycle failed\" error=\"%s\"", strerror(-r));
+				np_log(NP_LOG_ERROR, "cycle failed", "error=\"%s\"", strerror(-r));
 			if (a->o->max_cycles && a->cycles >= a->o->max_cycles)
 				return 0;
 		}
@@ -251,12 +251,12 @@ int np_agent_run(const struct np_agent_opts *o)
 {
 	struct agent a = { .o = o, .epfd = -1, .sigfd = -1, .timerfd = -1, .started = now_s() };
 	if (!o->node_name || !*o->node_name) {
-		LOG("error", "msg=\"no node name: set --node-name or NODE_NAME (downward API spec.nodeName)\"");
+		np_log(NP_LOG_ERROR, "no node name: set --node-name or NODE_NAME (downward API spec.nodeName)", NULL);
 		return -EINVAL;
 	}
 	int r = np_host_open(&a.host, o->host_root);
 	if (r < 0) {
-		LOG("error", "msg=\"host root\" error=\"%s\"", strerror(-r));
+		np_log(NP_LOG_ERROR, "host root", "error=\"%s\"", strerror(-r));
 		return r;
 	}
 	np_flaps_init(&a.flaps, 600000, 15000);
@@ -270,7 +270,7 @@ int np_agent_run(const struct np_agent_opts *o)
 		r = setup_fds(&a);
 	}
 	if (r >= 0) {
-		LOG("info", "msg=started node=%s poll=%gs policy=%s kmsg=%s", o->node_name, o->poll_seconds,
+		np_log(NP_LOG_INFO, "started", "node=%s poll=%gs policy=%s kmsg=%s", o->node_name, o->poll_seconds,
 		    o->policy_path ? o->policy_path : "built-in", a.have_kmsg ? "yes" : "no");
 		r = loop(&a);
 	}

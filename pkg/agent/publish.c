@@ -2,6 +2,7 @@
 /* publish.c - the API side of a reconcile: patches, guarded taints, safety valve, events. */
 #define _GNU_SOURCE
 #include "publish.h"
+#include "../shared/log.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -120,7 +121,7 @@ static int valve(struct np_publisher *p, const struct np_policy *pol, const stru
 		if (r > 0)
 			continue;
 		p->valve_refusals++;
-		fprintf(stderr, "level=warn msg=\"safety valve\" node=%s detail=\"%s\"\n", p->node, msg);
+		np_log(NP_LOG_WARN, "safety valve", "node=%s detail=\"%s\"", p->node, msg);
 		struct np_event e = { .reason = "TaintRefused", .type = "Warning", .message = msg, .kind = "Node",
 				      .name = p->node, .subject = t->key };
 		np_publish_event(p, &e, now, NULL);
