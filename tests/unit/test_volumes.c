@@ -365,6 +365,29 @@ static void test_backing_partition(void **state)
 	np_host_close(&h);
 }
 
+/* the same walk through a fixture root: a capture of loop0 with a BLKPG partition (tests/capture.py) */
+static void test_backing_fixture(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/storagelog-blkpart")), 0);
+	assert_false(h.live);
+	char **b = NULL;
+	size_t n = 0;
+	assert_int_equal(np_block_backing(&h, "loop0p1", &b, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(b[0], "loop0");
+	np_strv_free(b);
+	b = NULL;
+	n = 0;
+	assert_int_equal(np_block_backing(&h, "loop0", &b, &n), 0);
+	assert_int_equal(n, 0);
+	/* a device absent from the capture has nothing below it */
+	assert_int_equal(np_block_backing(&h, "sda", &b, &n), 0);
+	assert_int_equal(n, 0);
+	np_host_close(&h);
+}
+
 static void test_vol_data(void **state)
 {
 	(void)state;
@@ -403,6 +426,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tree),
 		cmocka_unit_test(test_backing_partition),
+		cmocka_unit_test(test_backing_fixture),
 		cmocka_unit_test(test_vol_data),
 		cmocka_unit_test(test_no_kubelet),
 	};
