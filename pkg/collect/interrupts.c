@@ -200,7 +200,7 @@ int np_parse_interrupts(const char *buf, size_t len, struct np_irq_table *t)
 }
 
 /* One "cpuN ..." line; returns 1 when parsed, 0 when not a cpuN line, -errno on garbage. */
-static int parse_cpu_line(const char *line, struct np_cpu_time *c)
+static int parse_cpu_line(const char *line, struct np_cpu_sample *c)
 {
 	if (!np_startswith(line, "cpu") || !isdigit((unsigned char)line[3]))
 		return 0;
@@ -230,11 +230,11 @@ static int parse_cpu_line(const char *line, struct np_cpu_time *c)
 	return 1;
 }
 
-int np_parse_stat_cpus(const char *buf, size_t len, struct np_cpu_time **out, size_t *n)
+int np_parse_stat_cpus(const char *buf, size_t len, struct np_cpu_sample **out, size_t *n)
 {
 	const char *p = buf, *end = buf + len;
 	bool oom = false;
-	_cleanup_free_ struct np_cpu_time *v = NULL;
+	_cleanup_free_ struct np_cpu_sample *v = NULL;
 	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
@@ -244,7 +244,7 @@ int np_parse_stat_cpus(const char *buf, size_t len, struct np_cpu_time **out, si
 		_cleanup_free_ char *line = next_line(&p, end, &oom);
 		if (!line)
 			break;
-		struct np_cpu_time c;
+		struct np_cpu_sample c;
 		int r = parse_cpu_line(line, &c);
 		if (r < 0)
 			return r;
@@ -255,7 +255,7 @@ int np_parse_stat_cpus(const char *buf, size_t len, struct np_cpu_time **out, si
 				return -EINVAL;
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 16;
-			struct np_cpu_time *nv = realloc(v, nc * sizeof(*nv));
+			struct np_cpu_sample *nv = realloc(v, nc * sizeof(*nv));
 			if (!nv)
 				return -ENOMEM;
 			v = nv;

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "../report/net.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,13 +44,6 @@ struct np_irq_table {
 int np_parse_interrupts(const char *buf, size_t len, struct np_irq_table *t);
 void np_irq_table_free(struct np_irq_table *t);
 
-struct np_cpu_time {
-	unsigned cpu;       /* N of the "cpuN" line */
-	uint64_t softirq;   /* 7th column, USER_HZ ticks */
-	uint64_t total;     /* user+nice+system+idle+iowait+irq+softirq+steal, USER_HZ ticks
-	                     * (guest and guest_nice are already counted in user and nice) */
-};
-
 /*
  * np_parse_stat_cpus() - the per-CPU "cpuN" lines of /proc/stat (proc(5):
  * user nice system idle iowait irq softirq steal guest guest_nice, in USER_HZ).
@@ -57,7 +52,7 @@ struct np_cpu_time {
  * (no cpuN line, fewer than 7 columns, a column that is not a number, a
  * duplicate or implausible CPU number), -ERANGE, -ENOMEM.
  */
-int np_parse_stat_cpus(const char *buf, size_t len, struct np_cpu_time **out, size_t *n);
+int np_parse_stat_cpus(const char *buf, size_t len, struct np_cpu_sample **out, size_t *n);
 
 /*
  * np_softirq_percent() - softirq ticks over total ticks of one CPU, in

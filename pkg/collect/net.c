@@ -240,7 +240,7 @@ int np_net_attach_irqs(struct np_net *s, const struct np_irq_table *t, const str
 	return 0;
 }
 
-int np_net_softirq_fill(struct np_net *s, const struct np_cpu_time *c, size_t n)
+int np_net_softirq_fill(struct np_net *s, const struct np_cpu_sample *c, size_t n)
 {
 	size_t ncpu = 0;
 	for (size_t i = 0; i < n; i++)
@@ -256,6 +256,98 @@ int np_net_softirq_fill(struct np_net *s, const struct np_cpu_time *c, size_t n)
 	free(s->softirq_percent);
 	s->softirq_percent = v;
 	s->ncpu = ncpu;
+	return 0;
+}
+
+static const struct np_cpu_sample *find_cpu(const struct np_cpu_sample *c, size_t n, unsigned cpu)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i].cpu == cpu)
+			return &c[i];
+	return NULL;
+}
+
+static int softirq_rates(struct np_net *s, const struct np_cpu_sample *c, size_t n)
+{
+	double *v = malloc((s->ncpu ? s->ncpu : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->ncpu; i++) {
+		const struct np_cpu_sample *a = find_cpu(s->cpu_raw, s->ncpu_raw, (unsigned)i);
+		const struct np_cpu_sample *b = find_cpu(c, n, (unsigned)i);
+		v[i] = -1;
+		if (a && b && b->softirq >= a->softirq && b->total > a->total)
+			v[i] = np_softirq_percent(b->softirq - a->softirq, b->total - a->total);
+	}
+	free(s->softirq_interval_percent);
+	s->softirq_interval_percent = v;
+	return 0;
+}
+
+struct irq_ref {
+	uint64_t num;
+	const struct np_irq_line *line;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+	uint64_t x = ((const struct irq_ref *)a)->num, y = ((const struct irq_ref *)b)->num;
+	return x < y ? -1 : x > y;
+}
+
+/* Interval figures of one interface; @sum has t->ncpus zeroed slots. */
+static void nic_rates(struct np_net_if *nic, const struct np_irq_table *t, const struct irq_ref *idx,
+		      size_t nidx, uint64_t *sum, double interval_s)
+{
+	nic->rate_irqs_per_s = nic->rate_irq_skew_percent = -1;
+	nic->rate_irq_busiest_cpu = -1;
+	for (size_t i = 0; i < nic->nirqs; i++) {
+		const struct np_net_irq *q = &nic->irqs[i];
+		struct irq_ref key = { 0 }, *hit;
+		if (q->ncpu != t->ncpus || np_parse_u64(q->irq, &key.num) < 0 ||
+		    !(hit = bsearch(&key, idx, nidx, sizeof(*idx), cmp_ref)) ||
+		    hit->line->ncounts > q->ncpu)
+			return;
+		for (size_t c = 0; c < hit->line->ncounts; c++) {
+			if (hit->line->per_cpu[c] < q->per_cpu[c])
+				return; /* went backwards: no honest figure */
+			sum[c] += hit->line->per_cpu[c] - q->per_cpu[c];
+		}
+	}
+	uint64_t total = 0;
+	size_t best = 0;
+	for (size_t c = 0; c < t->ncpus; c++) {
+		total += sum[c];
+		if (sum[c] > sum[best])
+			best = c;
+	}
+	nic->rate_irqs_per_s = (double)total / interval_s;
+	if (total > 0) {
+		nic->rate_irq_skew_percent = (double)sum[best] * 100.0 / (double)total;
+		nic->rate_irq_busiest_cpu = t->cpu_ids[best];
+	}
+}
+
+int np_net_rates(struct np_net *s, const struct np_irq_table *t, const struct np_cpu_sample *c,
+		 size_t n, double interval_s)
+{
+	s->interval_s = interval_s;
+	int r = softirq_rates(s, c, n);
+	if (r < 0)
+		return r;
+	_cleanup_free_ struct irq_ref *idx = calloc(t->nlines ? t->nlines : 1, sizeof(*idx));
+	_cleanup_free_ uint64_t *sum = calloc(t->ncpus ? t->ncpus : 1, sizeof(*sum));
+	if (!idx || !sum)
+		return -ENOMEM;
+	size_t nidx = 0;
+	for (size_t i = 0; i < t->nlines; i++)
+		if (np_parse_u64(t->lines[i].irq, &idx[nidx].num) >= 0)
+			idx[nidx++].line = &t->lines[i];
+	qsort(idx, nidx, sizeof(*idx), cmp_ref);
+	for (size_t k = 0; k < s->n; k++) {
+		memset(sum, 0, (t->ncpus ? t->ncpus : 1) * sizeof(*sum));
+		nic_rates(&s->ifs[k], t, idx, nidx, sum, interval_s);
+	}
 	return 0;
 }
 
@@ -593,8 +685,8 @@ static int collect_if(const struct np_host *h, const char *name, enum np_net_ioc
 		return -ENOMEM;
 	nic->ifindex = read_s64_or(h, ifdir, "ifindex", -1);
 	nic->speed_mbps = -1;
-	nic->irq_skew_percent = -1;
-	nic->irq_busiest_cpu = -1;
+	nic->irq_skew_percent = nic->rate_irqs_per_s = nic->rate_irq_skew_percent = -1;
+	nic->irq_busiest_cpu = nic->rate_irq_busiest_cpu = -1;
 	_cleanup_free_ char *drvlink = np_asprintf("%s/driver", devdir);
 	if (drvlink)
 		np_host_link_basename(h, drvlink, &nic->driver);
@@ -637,15 +729,20 @@ static int read_irqs(const struct np_host *h, struct np_net *s, struct np_irq_ta
 static void read_softirq(const struct np_host *h, struct np_net *s)
 {
 	_cleanup_free_ char *buf = NULL;
-	_cleanup_free_ struct np_cpu_time *c = NULL;
+	_cleanup_free_ struct np_cpu_sample *c = NULL;
 	size_t len, n = 0;
 	int r = np_host_read(h, "/proc/stat", 0, &buf, &len);
 	if (r >= 0)
 		r = np_parse_stat_cpus(buf, len, &c, &n);
 	if (r >= 0)
 		r = np_net_softirq_fill(s, c, n);
-	if (r < 0)
+	if (r < 0) {
 		np_status_set(&s->status, r, "/proc/stat: %s", np_errno_reason(r));
+		return;
+	}
+	free(s->cpu_raw);
+	s->cpu_raw = TAKE_PTR(c);
+	s->ncpu_raw = n;
 }
 
 static void msi_free(struct np_net_msi *m, size_t n)
@@ -723,4 +820,29 @@ static int collect_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return np_net_collect(ctx->host, NP_NET_IOCTL_AUTO, &rep->net);
 }
 
-NP_COLLECTOR(net, 40, collect_net, NULL);
+/* Second sample for --interval: /proc/interrupts and /proc/stat again. */
+static int resample_net(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	struct np_net *s = &rep->net;
+	_cleanup_free_ char *ibuf = NULL, *sbuf = NULL;
+	_cleanup_free_ struct np_cpu_sample *c = NULL;
+	size_t ilen, slen, n = 0;
+	struct np_irq_table t = { 0 };
+	if (!s->cpu_raw || ctx->interval_s <= 0)
+		return 0; /* the first sample failed and said so */
+	int r = np_host_read(ctx->host, "/proc/interrupts", 0, &ibuf, &ilen);
+	if (r >= 0)
+		r = np_parse_interrupts(ibuf, ilen, &t);
+	if (r >= 0)
+		r = np_host_read(ctx->host, "/proc/stat", 0, &sbuf, &slen);
+	if (r >= 0)
+		r = np_parse_stat_cpus(sbuf, slen, &c, &n);
+	if (r >= 0)
+		r = np_net_rates(s, &t, c, n, ctx->interval_s);
+	np_irq_table_free(&t);
+	if (r < 0)
+		np_status_set(&s->status, r, "second sample: %s", np_errno_reason(r));
+	return 0;
+}
+
+NP_COLLECTOR(net, 40, collect_net, resample_net);

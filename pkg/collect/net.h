@@ -94,7 +94,19 @@ int np_net_attach_irqs(struct np_net *s, const struct np_irq_table *t, const str
  * indexed by CPU number (absent CPUs < 0), from np_parse_stat_cpus() output.
  * Returns 0 or -ENOMEM.
  */
-int np_net_softirq_fill(struct np_net *s, const struct np_cpu_time *c, size_t n);
+int np_net_softirq_fill(struct np_net *s, const struct np_cpu_sample *c, size_t n);
+
+/*
+ * np_net_rates() - the --interval figures from a second sample taken
+ * @interval_s seconds (> 0) after the first: per CPU, the softirq share of the
+ * ticks spent in the interval (s->cpu_raw against @c, @n CPUs); per interface,
+ * interrupts per second and the busiest CPU's share of the interval's
+ * interrupts (each of its lines against the line of the same IRQ in @t). A CPU
+ * or line that vanished, a counter that went backwards (reset) or a changed
+ * number of CPU columns leaves that figure null. Returns 0 or -ENOMEM.
+ */
+int np_net_rates(struct np_net *s, const struct np_irq_table *t, const struct np_cpu_sample *c,
+		 size_t n, double interval_s);
 
 enum np_net_ioctl {
 	NP_NET_IOCTL_NEVER, /* fixtures, foreign roots: ethtool fields "unavailable: not the live host" */

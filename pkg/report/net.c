@@ -49,6 +49,12 @@ void np_net_free(struct np_net *s)
 	s->n = 0;
 	free(s->softirq_percent);
 	s->softirq_percent = NULL;
+	free(s->softirq_interval_percent);
+	s->softirq_interval_percent = NULL;
+	free(s->cpu_raw);
+	s->cpu_raw = NULL;
+	s->ncpu_raw = 0;
+	s->interval_s = 0;
 	s->ncpu = 0;
 	np_status_clear(&s->status);
 }
@@ -68,7 +74,7 @@ static void json_s64_or_null(json_t *o, const char *key, int64_t v)
 }
 
 /* Percent rounded to two decimals, or null when negative (no figure). */
-static json_t *json_percent(double v)
+static json_t *json_fixed2(double v)
 {
 	if (v < 0)
 		return json_null();
@@ -89,7 +95,7 @@ static json_t *irq_to_json(const struct np_net_irq *q)
 	return o;
 }
 
-static json_t *if_to_json(const struct np_net_if *n)
+static json_t *if_to_json(const struct np_net_if *n, bool with_rates)
 {
 	json_t *o = json_object();
 	np_json_str(o, "name", n->name);
@@ -123,8 +129,15 @@ static json_t *if_to_json(const struct np_net_if *n)
 	for (size_t i = 0; i < n->nirqs; i++)
 		json_array_append_new(irqs, irq_to_json(&n->irqs[i]));
 	json_object_set_new(o, "irqs", irqs);
-	json_object_set_new(o, "irq_skew_percent", json_percent(n->irq_skew_percent));
+	json_object_set_new(o, "irq_skew_percent", json_fixed2(n->irq_skew_percent));
 	json_s64_or_null(o, "irq_busiest_cpu", n->irq_busiest_cpu);
+	if (with_rates) {
+		json_t *r = json_object();
+		json_object_set_new(r, "irqs_per_s", json_fixed2(n->rate_irqs_per_s));
+		json_object_set_new(r, "irq_skew_percent", json_fixed2(n->rate_irq_skew_percent));
+		json_s64_or_null(r, "irq_busiest_cpu", n->rate_irq_busiest_cpu);
+		json_object_set_new(o, "rates", r);
+	}
 	np_status_to_json(&n->status, o);
 	return o;
 }
@@ -134,12 +147,20 @@ json_t *np_net_to_json(const struct np_net *s)
 	json_t *o = json_object();
 	json_t *a = json_array();
 	for (size_t i = 0; i < s->n; i++)
-		json_array_append_new(a, if_to_json(&s->ifs[i]));
+		json_array_append_new(a, if_to_json(&s->ifs[i], s->interval_s > 0));
 	json_object_set_new(o, "interfaces", a);
 	json_t *sq = json_array();
 	for (size_t i = 0; i < s->ncpu; i++)
-		json_array_append_new(sq, json_percent(s->softirq_percent[i]));
+		json_array_append_new(sq, json_fixed2(s->softirq_percent[i]));
 	json_object_set_new(o, "softirq_percent_per_cpu", sq);
+	if (s->interval_s > 0) {
+		np_json_real(o, "interval_s", s->interval_s);
+		json_t *si = json_array();
+		for (size_t i = 0; i < s->ncpu; i++)
+			json_array_append_new(si, json_fixed2(s->softirq_interval_percent
+									? s->softirq_interval_percent[i] : -1));
+		json_object_set_new(o, "softirq_interval_percent_per_cpu", si);
+	}
 	np_status_to_json(&s->status, o);
 	return o;
 }
@@ -238,11 +259,29 @@ static void print_offloads(const struct np_net *s, struct np_out *o)
 	np_out_kv(o, "legend", "* = fixed (the driver does not let it change)");
 }
 
+/* "CPU0 0.1%  CPU1 0.2%" for the CPUs that have a figure. */
+static void print_softirq(struct np_out *o, const char *key, const double *v, size_t ncpu)
+{
+	_cleanup_free_ char *line = NULL;
+	for (size_t c = 0; c < ncpu; c++) {
+		if (v[c] < 0)
+			continue;
+		char *n = np_asprintf("%s%sCPU%zu %.1f%%", line ? line : "", line ? "  " : "", c, v[c]);
+		if (!n)
+			break;
+		free(line);
+		line = n;
+	}
+	np_out_kv(o, key, line);
+}
+
 static void print_irqs(const struct np_net *s, struct np_out *o)
 {
 	np_out_heading(o, "IRQs");
-	static const char *const hdr[] = { "NIC", "IRQS", "INTERRUPTS", "BUSIEST CPU", "SKEW %" };
-	struct np_table *t = np_table_new(ARRAY_SIZE(hdr), hdr);
+	static const char *const hdr[] = { "NIC", "IRQS", "INTERRUPTS", "BUSIEST CPU", "SKEW %",
+					   "IRQ/S", "BUSIEST CPU (INTERVAL)", "SKEW % (INTERVAL)" };
+	bool rates = s->interval_s > 0;
+	struct np_table *t = np_table_new(rates ? ARRAY_SIZE(hdr) : 5, hdr);
 	if (!t)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
@@ -256,22 +295,19 @@ static void print_irqs(const struct np_net *s, struct np_out *o)
 		snprintf(cpu, sizeof(cpu), n->irq_busiest_cpu >= 0 ? "CPU%lld" : "-",
 			 (long long)n->irq_busiest_cpu);
 		snprintf(skew, sizeof(skew), n->irq_skew_percent >= 0 ? "%.1f" : "-", n->irq_skew_percent);
-		const char *cells[] = { n->name, cnt, tot, cpu, skew };
+		char ps[32], rcpu[24], rskew[24];
+		snprintf(ps, sizeof(ps), n->rate_irqs_per_s >= 0 ? "%.1f" : "-", n->rate_irqs_per_s);
+		snprintf(rcpu, sizeof(rcpu), n->rate_irq_busiest_cpu >= 0 ? "CPU%lld" : "-",
+			 (long long)n->rate_irq_busiest_cpu);
+		snprintf(rskew, sizeof(rskew), n->rate_irq_skew_percent >= 0 ? "%.1f" : "-",
+			 n->rate_irq_skew_percent);
+		const char *cells[] = { n->name, cnt, tot, cpu, skew, ps, rcpu, rskew };
 		np_table_add(t, NP_TONE_PLAIN, cells);
 	}
 	np_table_print_free(t, o);
-	_cleanup_free_ char *line = NULL;
-	for (size_t c = 0; c < s->ncpu; c++) {
-		if (s->softirq_percent[c] < 0)
-			continue;
-		char *n = np_asprintf("%s%sCPU%zu %.1f%%", line ? line : "", line ? "  " : "", c,
-				      s->softirq_percent[c]);
-		if (!n)
-			break;
-		free(line);
-		line = n;
-	}
-	np_out_kv(o, "softirq per CPU", line);
+	print_softirq(o, "softirq per CPU", s->softirq_percent, s->ncpu);
+	if (rates && s->softirq_interval_percent)
+		print_softirq(o, "softirq (interval)", s->softirq_interval_percent, s->ncpu);
 }
 
 void np_net_print(const struct np_net *s, struct np_out *o)

@@ -62,6 +62,18 @@ struct np_net_if {
 	size_t nirqs;
 	double irq_skew_percent;     /* share of the NIC's IRQs on its busiest CPU; < 0 = no figure */
 	int64_t irq_busiest_cpu;     /* CPU number (from the /proc/interrupts header), -1 = none */
+	/* with --interval (rates.*): the same over the interval; < 0 / -1 = no figure */
+	double rate_irqs_per_s;      /* interrupts per second, summed over the NIC's lines */
+	double rate_irq_skew_percent;
+	int64_t rate_irq_busiest_cpu;
+};
+
+/* One CPU's "cpuN" line of /proc/stat (kept between the two samples of --interval). */
+struct np_cpu_sample {
+	unsigned cpu;       /* N of the "cpuN" line */
+	uint64_t softirq;   /* 7th column, USER_HZ ticks */
+	uint64_t total;     /* user+nice+system+idle+iowait+irq+softirq+steal, USER_HZ ticks
+	                     * (guest and guest_nice are already counted in user and nice) */
 };
 
 struct np_net {
@@ -70,6 +82,10 @@ struct np_net {
 	size_t n;
 	double *softirq_percent;     /* indexed by CPU number; < 0 = CPU absent from /proc/stat */
 	size_t ncpu;                 /* highest CPU number + 1 */
+	double interval_s;           /* > 0 when rates were sampled (--interval) */
+	double *softirq_interval_percent; /* like softirq_percent, over the interval; ncpu entries */
+	struct np_cpu_sample *cpu_raw;    /* first /proc/stat sample (not in JSON) */
+	size_t ncpu_raw;
 };
 
 void np_net_if_free(struct np_net_if *nic);

@@ -204,6 +204,30 @@ def check_nic(nic, before, after):
             f"{name}: irq skew {nic['irq_skew_percent']}% within [100/ncpu, 100]")
 
 
+def check_interval(devs):
+    """--interval: the rates' interrupt count fits within what /proc/interrupts moved around the run."""
+    if not devs:
+        return
+    _, before = proc_interrupts()
+    p = run(BIN, "inspect", "-o", "json", "--only", "net", "--interval", "0.5")
+    _, after = proc_interrupts()
+    tap(p.returncode == 0, "inspect --interval 0.5 exits 0", p.stderr)
+    if p.returncode != 0:
+        return
+    sec = json.loads(p.stdout)["net"]
+    tap(sec.get("interval_s") == 0.5, "interval_s is 0.5", sec.get("interval_s"))
+    si = sec.get("softirq_interval_percent_per_cpu") or []
+    tap(len(si) == len(sec["softirq_percent_per_cpu"]) and all(v is None or 0 <= v <= 100 for v in si),
+        "softirq_interval_percent_per_cpu: one 0..100 figure (or null) per CPU", si)
+    for nic in sec["interfaces"]:
+        rates = nic.get("rates") or {}
+        lines = [q["irq"] for q in nic["irqs"]]
+        moved = sum(sum(after[i][0]) - sum(before[i][0]) for i in lines if i in before and i in after)
+        ips = rates.get("irqs_per_s")
+        tap(ips is not None and 0 <= ips * 0.5 <= moved + 0.01,
+            f"{nic['name']}: rates.irqs_per_s x interval ({ips}) within the {moved} interrupts seen around the run")
+
+
 def main():
     for tool in ("ethtool", "ip"):
         if run("sh", "-c", f"command -v {tool}").returncode != 0:
@@ -234,6 +258,8 @@ def main():
     sq = sec["softirq_percent_per_cpu"]
     tap(len(sq) == max(cpus) + 1 and all(sq[c] is not None and 0 <= sq[c] <= 100 for c in cpus),
         f"softirq_percent_per_cpu has a 0..100 figure for each of {len(cpus)} CPUs", sq)
+
+    check_interval(devs)
 
     items = [c for c in doc["fingerprint"]["components"] if c["component"] == "nic"]
     want = set()

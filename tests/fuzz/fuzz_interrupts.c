@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *buf = (const char *)data;
 	fuzz_irqs(buf, size);
 
-	struct np_cpu_time *c = NULL;
+	struct np_cpu_sample *c = NULL;
 	size_t n = 0;
 	if (np_parse_stat_cpus(buf, size, &c, &n) == 0) {
 		struct np_net s = { 0 };

@@ -268,7 +268,7 @@ static void test_stat_cpus(void **state)
 	(void)state;
 	size_t len;
 	char *buf = np_slurp(FIX "/proc/stat", &len);
-	struct np_cpu_time *c;
+	struct np_cpu_sample *c;
 	size_t n;
 	assert_int_equal(np_parse_stat_cpus(buf, len, &c, &n), 0);
 	size_t want = 0;
@@ -345,6 +345,55 @@ static void test_irq_attribution(void **state)
 	for (size_t i = 0; i < 3; i++)
 		np_net_if_free(&ifs[i]);
 	np_irq_table_free(&t);
+}
+
+/* --interval: deltas between two samples; a reset counter or a vanished line gives no figure. */
+static void test_rates(void **state)
+{
+	(void)state;
+	static const char a[] = "  CPU0 CPU2\n 30: 10 100 PCI-MSIX-0000:00:03.0 1-edge eth0-rx-0\n"
+				" 31: 5 5 PCI-MSIX-0000:00:03.0 2-edge eth0-tx-0\n"
+				" 32: 50 0 PCI-MSIX-0000:00:04.0 1-edge eth1-rx-0\n"
+				" 33: 9 0 PCI-MSIX-0000:00:05.0 1-edge eth2-rx-0\n";
+	static const char b[] = "  CPU0 CPU2\n 30: 10 400 PCI-MSIX-0000:00:03.0 1-edge eth0-rx-0\n"
+				" 31: 105 5 PCI-MSIX-0000:00:03.0 2-edge eth0-tx-0\n"
+				" 32: 40 0 PCI-MSIX-0000:00:04.0 1-edge eth1-rx-0\n";
+	struct np_irq_table ta, tb;
+	assert_int_equal(np_parse_interrupts(a, sizeof(a) - 1, &ta), 0);
+	assert_int_equal(np_parse_interrupts(b, sizeof(b) - 1, &tb), 0);
+	struct np_net_if *ifs = calloc(3, sizeof(*ifs));
+	assert_non_null(ifs);
+	ifs[0].name = strdup("eth0");
+	ifs[1].name = strdup("eth1");
+	ifs[2].name = strdup("eth2");
+	struct np_net s = { .ifs = ifs, .n = 3 };
+	assert_int_equal(np_net_attach_irqs(&s, &ta, NULL), 0);
+	struct np_cpu_sample c1[] = { { 0, 10, 1000 }, { 2, 0, 1000 } };
+	struct np_cpu_sample c2[] = { { 0, 60, 1200 }, { 2, 0, 1000 } };
+	assert_int_equal(np_net_softirq_fill(&s, c1, 2), 0);
+	s.cpu_raw = malloc(sizeof(c1));
+	memcpy(s.cpu_raw, c1, sizeof(c1));
+	s.ncpu_raw = 2;
+	assert_int_equal(np_net_rates(&s, &tb, c2, 2, 2.0), 0);
+	/* eth0: CPU0 +100, CPU2 +300 in 2 s */
+	assert_true(fabs(ifs[0].rate_irqs_per_s - 200.0) < 1e-9);
+	assert_int_equal(ifs[0].rate_irq_busiest_cpu, 2);
+	assert_true(fabs(ifs[0].rate_irq_skew_percent - 75.0) < 1e-9);
+	/* eth1 went backwards (reset), eth2's line vanished: no figures */
+	assert_true(ifs[1].rate_irqs_per_s < 0 && ifs[1].rate_irq_skew_percent < 0);
+	assert_true(ifs[2].rate_irqs_per_s < 0 && ifs[2].rate_irq_busiest_cpu == -1);
+	/* softirq over the interval: CPU0 50/200 ticks; CPU1 absent; CPU2 no ticks passed */
+	assert_int_equal(s.ncpu, 3);
+	assert_true(fabs(s.softirq_interval_percent[0] - 25.0) < 1e-9);
+	assert_true(s.softirq_interval_percent[1] < 0);
+	assert_true(s.softirq_interval_percent[2] < 0);
+	json_t *j = np_net_to_json(&s);
+	assert_true(json_is_null(json_array_get(json_object_get(j, "softirq_interval_percent_per_cpu"), 1)));
+	assert_true(json_is_null(json_object_get(json_object_get(json_array_get(json_object_get(j, "interfaces"), 1), "rates"), "irqs_per_s")));
+	json_decref(j);
+	np_net_free(&s);
+	np_irq_table_free(&ta);
+	np_irq_table_free(&tb);
 }
 
 /* Independent count of the files in a fixture folder. */
@@ -476,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_stat_cpus),
 		cmocka_unit_test(test_irq_match_words),
 		cmocka_unit_test(test_irq_attribution),
+		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_collect_capture),
 		cmocka_unit_test(test_missing_sysfs_is_recorded),
 	};
