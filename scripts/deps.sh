@@ -9,7 +9,7 @@ BUILD="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libnvme-dev libud
 libssl-dev libdevmapper-dev libmicrohttpd-dev"
 TEST="libcmocka-dev clang libclang-rt-14-dev python3 iproute2 util-linux kmod pciutils ethtool
 qemu-system-x86 qemu-utils busybox-static cpio socat nvme-cli dmsetup xz-utils
-ca-certificates openssl sysstat curl"
+ca-certificates openssl sysstat curl prometheus"
 
 case $what in
 build) want=$BUILD ;;

@@ -266,6 +266,7 @@ static void run_usage(FILE *f)
 		   "  --settle SEC         never remove own labels or taints in the first SEC seconds (default 60)\n"
 		   "  --cycles N           stop after N cycles (tests)\n"
 		   "  --dry-run            collect and judge, write nothing\n"
+		   "  --metrics-address A  serve /metrics, /healthz, /readyz on A (e.g. :9101, 127.0.0.1:9101)\n"
 		   "  --log-level LEVEL    debug, info (default), warn, error\n"
 		   "  --log-format FMT     logfmt (default) or json\n");
 }
@@ -280,6 +281,7 @@ static int cmd_run(int argc, char **argv)
 		{ "cycles", required_argument, NULL, 'n' },    { "dry-run", no_argument, NULL, 'd' },
 		{ "sa-root", required_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
 		{ "log-level", required_argument, NULL, 'L' }, { "log-format", required_argument, NULL, 'F' },
+		{ "metrics-address", required_argument, NULL, 'M' },
 		{}
 	};
 	struct np_agent_opts o = { .node_name = getenv("NODE_NAME"), .kubelet_dir = "/var/lib/kubelet",
@@ -296,6 +298,7 @@ static int cmd_run(int argc, char **argv)
 		case 'R': o.host_root = optarg; break;
 		case 'K': o.kubelet_dir = optarg; break;
 		case 'd': o.dry_run = true; break;
+		case 'M': o.metrics_address = optarg; break;
 		case 'L':
 		case 'F':
 			if (np_log_setup(c == 'L' ? optarg : NULL, c == 'F' ? optarg : NULL) < 0) {

@@ -2,6 +2,7 @@
 /* agent.c - the event loop: signals, poll timer, kernel log, policy reload, publish. */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "metrics.h"
 #include "publish.h"
 #include "../collect/collector.h"
 #include "../collect/flaps.h"
@@ -37,6 +38,9 @@ struct agent {
 	time_t started, prev_at;
 	unsigned cycles;
 	int epfd, sigfd, timerfd;
+	struct np_desired last;          /* the last desired state, for metrics */
+	struct np_agent_stats stats;
+	struct np_metrics_server *metrics;
 };
 
 static time_t now_s(void)
@@ -113,8 +117,13 @@ static int cycle(struct agent *a)
 	time_t now = now_s();
 	struct np_eval_history hist = { .prev = a->have_prev ? &a->prev : NULL, .dt_seconds = (double)(now - a->prev_at) };
 	struct np_node_facts node = { .name = a->o->node_name };
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (r >= 0)
 		r = np_collect_all(&ctx, NULL, &rep);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	np_histogram_observe(&a->stats.collect_seconds,
+			     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (r >= 0)
 		r = np_policy_evaluate(&a->pol, &rep, &hist, &node, &d);
 	if (r < 0) {
@@ -123,13 +132,24 @@ static int cycle(struct agent *a)
 	}
 	bool settled = (double)(now - a->started) >= a->o->settle_seconds;
 	char *err = NULL;
-	if (a->kc && !a->o->dry_run && np_publish(&a->pub, &a->pol, &d, now, settled, &err) < 0)
+	bool published = true;
+	if (a->kc && !a->o->dry_run && np_publish(&a->pub, &a->pol, &d, now, settled, &err) < 0) {
 		np_log(NP_LOG_WARN, "publish failed, retrying next cycle", "node=%s error=\"%s\"", a->o->node_name,
-		    err ? err : "");
+		       err ? err : "");
+		a->stats.publish_errors++;
+		published = false;
+	}
 	free(err);
+	a->stats.cycles++;
+	a->stats.ready = a->stats.ready || published;
+	a->stats.events_sent = a->pub.events_sent;
+	a->stats.events_suppressed = a->pub.events_suppressed + a->pub.book.suppressed;
+	a->stats.valve_refusals = a->pub.valve_refusals;
+	a->stats.api = a->kc ? np_kube_client_stats(a->kc) : NULL;
 	np_log(NP_LOG_INFO, "cycle", "n=%u bundle=%s state=%s findings=%zu taints=%zu patches=%lu events=%lu", a->cycles + 1,
 	    rep.bundle.hash, d.bundle_state, d.n_findings, d.n_taints, a->pub.patches, a->pub.events_sent);
-	np_desired_free(&d);
+	np_desired_free(&a->last);
+	a->last = d;
 	if (a->have_prev)
 		np_report_free(&a->prev);
 	a->prev = rep;
@@ -158,7 +178,7 @@ static int setup_fds(struct agent *a)
 				  .it_value = { 0, 1000000 } };
 	if (timerfd_settime(a->timerfd, 0, &its, NULL) < 0)
 		return negative_errno();
-	int fds[] = { a->sigfd, a->timerfd, a->have_kmsg ? a->kmsg.fd : -1 };
+	int fds[] = { a->sigfd, a->timerfd, a->have_kmsg ? a->kmsg.fd : -1, a->metrics ? np_metrics_fd(a->metrics) : -1 };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
 		if (fds[i] >= 0 && epoll_ctl(a->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
@@ -201,7 +221,7 @@ static int on_signal(struct agent *a)
 static int loop(struct agent *a)
 {
 	for (;;) {
-		struct epoll_event evs[4];
+		struct epoll_event evs[8];
 		int n = epoll_wait(a->epfd, evs, ARRAY_SIZE(evs), -1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -218,6 +238,8 @@ static int loop(struct agent *a)
 			}
 			if (a->have_kmsg && fd == a->kmsg.fd)
 				np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
+			if (a->metrics && fd == np_metrics_fd(a->metrics))
+				np_metrics_run(a->metrics);
 		}
 		if (run_cycle) {
 			int r = cycle(a);
@@ -229,8 +251,24 @@ static int loop(struct agent *a)
 	}
 }
 
+static int render_metrics(FILE *f, void *ud)
+{
+	struct agent *a = ud;
+	a->stats.flaps_total = 0;
+	for (size_t i = 0; i < a->flaps.n; i++)
+		a->stats.flaps_total += a->flaps.maps[i].total;
+	return np_metrics_render(f, a->have_prev ? &a->prev : NULL, a->have_prev ? &a->last : NULL, &a->stats);
+}
+
+static bool metrics_ready(void *ud)
+{
+	return ((struct agent *)ud)->stats.ready;
+}
+
 static void agent_free(struct agent *a)
 {
+	np_metrics_stop(a->metrics);
+	np_desired_free(&a->last);
 	if (a->kc)
 		np_publisher_free(&a->pub);
 	np_kube_client_free(a->kc);
@@ -250,6 +288,7 @@ static void agent_free(struct agent *a)
 int np_agent_run(const struct np_agent_opts *o)
 {
 	struct agent a = { .o = o, .epfd = -1, .sigfd = -1, .timerfd = -1, .started = now_s() };
+	np_histogram_init(&a.stats.collect_seconds);
 	if (!o->node_name || !*o->node_name) {
 		np_log(NP_LOG_ERROR, "no node name: set --node-name or NODE_NAME (downward API spec.nodeName)", NULL);
 		return -EINVAL;
@@ -267,7 +306,14 @@ int np_agent_run(const struct np_agent_opts *o)
 		a.have_kmsg = np_kmsg_follower_open(&a.kmsg, &a.host, NULL) >= 0;
 		if (a.have_kmsg) /* skip the backlog: the first cycle's report has it */
 			np_kmsg_follower_read(&a.kmsg, skip_record, NULL);
-		r = setup_fds(&a);
+		if (o->metrics_address) {
+			r = np_metrics_start(o->metrics_address, &a.metrics, render_metrics, metrics_ready, &a);
+			if (r < 0)
+				np_log(NP_LOG_ERROR, "metrics endpoint", "address=%s error=\"%s\"", o->metrics_address,
+				       strerror(-r));
+		}
+		if (r >= 0)
+			r = setup_fds(&a);
 	}
 	if (r >= 0) {
 		np_log(NP_LOG_INFO, "started", "node=%s poll=%gs policy=%s kmsg=%s", o->node_name, o->poll_seconds,

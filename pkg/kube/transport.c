@@ -433,6 +433,22 @@ static void wait_ms(struct np_kube_client *c, uint64_t ms)
 		c->clock.sleep_ms(c->clock.ud, ms);
 }
 
+/* Count one attempt by verb and status code (a full table counts nothing more: metrics only). */
+static void count_code(struct np_kube_stats *st, const char *method, long code)
+{
+	for (size_t i = 0; i < st->n_by_code; i++)
+		if (st->by_code[i].code == code && strcmp(st->by_code[i].verb, method) == 0) {
+			st->by_code[i].n++;
+			return;
+		}
+	if (st->n_by_code == sizeof(st->by_code) / sizeof(st->by_code[0]))
+		return;
+	struct np_kube_code_count *cc = &st->by_code[st->n_by_code++];
+	snprintf(cc->verb, sizeof(cc->verb), "%s", method);
+	cc->code = code;
+	cc->n = 1;
+}
+
 static int run(struct np_kube_client *c, CURL *h, const char *method, const char *path, const char *ctype,
 	       const char *body, size_t blen, struct sink *s, long timeout_ms, bool retries, struct np_kube_response *resp)
 {
@@ -464,6 +480,7 @@ static int run(struct np_kube_client *c, CURL *h, const char *method, const char
 		resp->attempts = n;
 		e = attempt(c, h, method, url, ctype, body, blen, timeout_ms, s, &code, errbuf);
 		resp->http_code = code;
+		count_code(&c->stats, method, code);
 		if (e == CURLE_OK && code >= 200 && code < 300)
 			return 0;
 		if (e == CURLE_WRITE_ERROR && s->line_err < 0)

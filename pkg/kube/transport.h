@@ -44,6 +44,13 @@ struct np_kube_stats {
 	unsigned auth_refreshes;  /* 401s answered by refreshing the credential */
 	uint64_t throttled_ms;    /* time spent waiting for the rate limit */
 	uint64_t backoff_ms;      /* time spent waiting between attempts */
+	/* attempts by HTTP verb and status code (0 = no answer), for metrics; at most 48 pairs */
+	struct np_kube_code_count {
+		char verb[8];
+		long code;
+		unsigned long n;
+	} by_code[48];
+	size_t n_by_code;
 };
 
 /* The outcome of one request. */

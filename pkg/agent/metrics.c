@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: Apache-2.0
+/* metrics.c - Prometheus exposition and the /metrics, /healthz, /readyz endpoint. */
+#define _GNU_SOURCE
+#include "metrics.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+#include "../shared/version.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <string.h>
+
+void np_histogram_init(struct np_histogram *h)
+{
+	static const double b[NP_HIST_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 10 };
+	*h = (struct np_histogram){ 0 };
+	memcpy(h->bounds, b, sizeof(b));
+}
+
+void np_histogram_observe(struct np_histogram *h, double s)
+{
+	for (size_t i = 0; i < NP_HIST_BUCKETS; i++)
+		if (s <= h->bounds[i]) {
+			h->counts[i]++;
+			break;
+		}
+	h->count++;
+	h->sum += s;
+}
+
+/* A label value escaped for the exposition format (\\, \", \n). Static rotating buffers. */
+static const char *esc(const char *s)
+{
+	static char bufs[4][512];
+	static int k;
+	char *b = bufs[k++ & 3];
+	size_t w = 0;
+	for (; s && *s && w < sizeof(bufs[0]) - 3; s++) {
+		if (*s == '\\' || *s == '"') {
+			b[w++] = '\\';
+			b[w++] = *s;
+		} else if (*s == '\n') {
+			b[w++] = '\\';
+			b[w++] = 'n';
+		} else {
+			b[w++] = *s;
+		}
+	}
+	b[w] = '\0';
+	return b;
+}
+
+static void help(FILE *f, const char *name, const char *type, const char *text)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+static void render_info(FILE *f, const struct np_report *r, const struct np_desired *d)
+{
+	help(f, "nodeprint_build_info", "gauge", "The running nodeprint, always 1.");
+	fprintf(f, "nodeprint_build_info{version=\"%s\"} 1\n", NODEPRINT_VERSION);
+	if (!r)
+		return;
+	help(f, "nodeprint_bundle_info", "gauge", "The node's driver bundle fingerprint, always 1.");
+	fprintf(f, "nodeprint_bundle_info{hash=\"%s\",state=\"%s\",class=\"%s\",kernel=\"%s\"} 1\n", esc(r->bundle.hash),
+		esc(d && d->bundle_state ? d->bundle_state : "unknown"), esc(d && d->klass ? d->klass : ""),
+		esc(r->kernel.release));
+	if (d) {
+		help(f, "nodeprint_findings", "gauge", "Current findings by id.");
+		const char *seen[32];
+		size_t ns = 0;
+		for (size_t i = 0; i < d->n_findings && ns < 32; i++) {
+			bool dup = false;
+			for (size_t j = 0; j < ns; j++)
+				dup = dup || streq(seen[j], d->findings[i].id);
+			if (dup)
+				continue;
+			seen[ns++] = d->findings[i].id;
+			size_t c = 0;
+			for (size_t j = 0; j < d->n_findings; j++)
+				c += streq(d->findings[j].id, d->findings[i].id);
+			fprintf(f, "nodeprint_findings{finding=\"%s\"} %zu\n", esc(d->findings[i].id), c);
+		}
+	}
+}
+
+static uint64_t aer_sum(const struct np_aer_counters *a)
+{
+	if (a->has_total)
+		return a->total;
+	uint64_t t = 0;
+	for (size_t i = 0; i < a->n; i++)
+		t += a->c[i].count;
+	return t;
+}
+
+static void render_pci(FILE *f, const struct np_pci *p)
+{
+	help(f, "nodeprint_pcie_aer_errors_total", "counter", "PCIe AER errors reported by the device, by severity.");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct np_pci_device *d = &p->devices[i];
+		const struct {
+			const char *sev;
+			const struct np_aer_counters *a;
+		} s[] = { { "correctable", &d->aer_cor }, { "nonfatal", &d->aer_nonfatal }, { "fatal", &d->aer_fatal } };
+		for (size_t k = 0; k < ARRAY_SIZE(s); k++)
+			if (s[k].a->present)
+				fprintf(f, "nodeprint_pcie_aer_errors_total{device=\"%s\",severity=\"%s\"} %llu\n",
+					esc(d->address), s[k].sev, (unsigned long long)aer_sum(s[k].a));
+	}
+	help(f, "nodeprint_pcie_link_downgraded", "gauge", "1 when the link runs below its maximum speed or width.");
+	for (size_t i = 0; i < p->n; i++) {
+		int dg = np_pci_link_downgraded(&p->devices[i]);
+		if (dg >= 0)
+			fprintf(f, "nodeprint_pcie_link_downgraded{device=\"%s\"} %d\n", esc(p->devices[i].address), dg);
+	}
+}
+
+static void render_net(FILE *f, const struct np_net *n)
+{
+	static const struct {
+		const char *stat, *dir, *kind;
+	} drops[] = { { "rx_dropped", "rx", "dropped" }, { "tx_dropped", "tx", "dropped" },
+		      { "rx_missed_errors", "rx", "missed" }, { "rx_fifo_errors", "rx", "fifo" } };
+	help(f, "nodeprint_net_dropped_packets_total", "counter", "Packets the NIC or its driver dropped.");
+	for (size_t i = 0; i < n->n; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(drops); k++) {
+			int64_t v = np_net_stat_get(&n->ifs[i], drops[k].stat);
+			if (v >= 0)
+				fprintf(f, "nodeprint_net_dropped_packets_total{interface=\"%s\",direction=\"%s\",kind=\"%s\"} %lld\n",
+					esc(n->ifs[i].name), drops[k].dir, drops[k].kind, (long long)v);
+		}
+	help(f, "nodeprint_net_irq_skew_ratio", "gauge", "Share of the NIC's interrupts on its busiest CPU.");
+	for (size_t i = 0; i < n->n; i++)
+		if (n->ifs[i].irq_skew_percent >= 0)
+			fprintf(f, "nodeprint_net_irq_skew_ratio{interface=\"%s\"} %.4f\n", esc(n->ifs[i].name),
+				n->ifs[i].irq_skew_percent / 100.0);
+}
+
+static void render_agent(FILE *f, const struct np_agent_stats *st)
+{
+	const struct np_histogram *h = &st->collect_seconds;
+	help(f, "nodeprint_collection_duration_seconds", "histogram", "Time to collect one report.");
+	uint64_t cum = 0;
+	for (size_t i = 0; i < NP_HIST_BUCKETS; i++) {
+		cum += h->counts[i];
+		fprintf(f, "nodeprint_collection_duration_seconds_bucket{le=\"%g\"} %llu\n", h->bounds[i],
+			(unsigned long long)cum);
+	}
+	fprintf(f, "nodeprint_collection_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)h->count);
+	fprintf(f, "nodeprint_collection_duration_seconds_sum %.6f\n", h->sum);
+	fprintf(f, "nodeprint_collection_duration_seconds_count %llu\n", (unsigned long long)h->count);
+	help(f, "nodeprint_events_sent_total", "counter", "Kubernetes Events created or updated.");
+	fprintf(f, "nodeprint_events_sent_total %lu\n", st->events_sent);
+	help(f, "nodeprint_events_suppressed_total", "counter", "Events held back by the per object and reason rate limit.");
+	fprintf(f, "nodeprint_events_suppressed_total %lu\n", st->events_suppressed);
+	help(f, "nodeprint_safety_valve_refusals_total", "counter", "NoSchedule/NoExecute taints the safety valve refused.");
+	fprintf(f, "nodeprint_safety_valve_refusals_total %lu\n", st->valve_refusals);
+	help(f, "nodeprint_multipath_path_flaps_total", "counter", "Multipath path failed-to-active transitions.");
+	fprintf(f, "nodeprint_multipath_path_flaps_total %lu\n", st->flaps_total);
+	if (!st->api)
+		return;
+	help(f, "nodeprint_api_requests_total", "counter", "Kubernetes API requests by verb and HTTP status code (0 = no answer).");
+	for (size_t i = 0; i < st->api->n_by_code; i++)
+		fprintf(f, "nodeprint_api_requests_total{verb=\"%s\",code=\"%ld\"} %lu\n", esc(st->api->by_code[i].verb),
+			st->api->by_code[i].code, st->api->by_code[i].n);
+}
+
+int np_metrics_render(FILE *f, const struct np_report *r, const struct np_desired *d, const struct np_agent_stats *st)
+{
+	render_info(f, r, d);
+	if (r) {
+		render_pci(f, &r->pci);
+		render_net(f, &r->net);
+	}
+	if (st)
+		render_agent(f, st);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- the endpoint ---- */
+
+struct np_metrics_server {
+	struct MHD_Daemon *d;
+	int (*render)(FILE *f, void *ud);
+	bool (*ready)(void *ud);
+	void *ud;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, char *body, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	enum MHD_Result ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *upload, size_t *upload_len, void **con_cls)
+{
+	(void)version;
+	(void)upload;
+	(void)upload_len;
+	(void)con_cls;
+	struct np_metrics_server *s = cls;
+	if (!streq(method, "GET") && !streq(method, "HEAD"))
+		return reply(c, 405, "text/plain", strdup("method not allowed\n"), 19);
+	if (streq(url, "/healthz"))
+		return reply(c, 200, "text/plain", strdup("ok\n"), 3);
+	if (streq(url, "/readyz")) {
+		bool ok = s->ready(s->ud);
+		char *b = strdup(ok ? "ok\n" : "not ready: no cycle completed yet\n");
+		return reply(c, ok ? 200 : 503, "text/plain", b, b ? strlen(b) : 0);
+	}
+	if (!streq(url, "/metrics"))
+		return reply(c, 404, "text/plain", strdup("not found\n"), 10);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return MHD_NO;
+	int r = s->render(f, s->ud);
+	if (fclose(f) != 0 || r < 0) {
+		free(buf);
+		return reply(c, 500, "text/plain", strdup("render failed\n"), 14);
+	}
+	return reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
+}
+
+static int parse_addr(const char *addr, struct sockaddr_storage *ss)
+{
+	_cleanup_free_ char *host = NULL;
+	const char *colon = strrchr(addr, ':');
+	uint64_t port;
+	if (!colon || np_parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535)
+		return -EINVAL;
+	host = strndup(addr, (size_t)(colon - addr));
+	if (!host)
+		return -ENOMEM;
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[') {
+		size_t l = strlen(host);
+		if (l < 2 || host[l - 1] != ']')
+			return -EINVAL;
+		host[l - 1] = '\0';
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	if (!*host)
+		return 0; /* ":9101": every IPv4 address */
+	return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+int np_metrics_start(const char *addr, struct np_metrics_server **out,
+		     int (*render)(FILE *f, void *ud), bool (*ready)(void *ud), void *ud)
+{
+	struct sockaddr_storage ss;
+	int r = parse_addr(addr, &ss);
+	if (r < 0)
+		return r;
+	struct np_metrics_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*s = (struct np_metrics_server){ .render = render, .ready = ready, .ud = ud };
+	unsigned flags = MHD_USE_EPOLL | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!s->d) {
+		int e = errno ? -errno : -EADDRINUSE;
+		free(s);
+		return e;
+	}
+	*out = s;
+	return 0;
+}
+
+int np_metrics_fd(const struct np_metrics_server *s)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD);
+	return i ? i->epoll_fd : -1;
+}
+
+void np_metrics_run(struct np_metrics_server *s)
+{
+	MHD_run(s->d);
+}
+
+void np_metrics_stop(struct np_metrics_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->d);
+	free(s);
+}

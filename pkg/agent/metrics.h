@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * metrics.h - Prometheus text exposition (format 0.0.4) of the last report
+ * and the agent's own counters, and the HTTP endpoint (libmicrohttpd, run
+ * from the agent's epoll loop: no thread) serving /metrics, /healthz, /readyz.
+ * Names: nodeprint_ prefix, base units as suffixes (_celsius, _ratio,
+ * _seconds, _total), per https://prometheus.io/docs/practices/naming/.
+ */
+#pragma once
+
+#include "../kube/transport.h"
+#include "../policy/desired.h"
+#include "../report/report.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define NP_HIST_BUCKETS 10
+
+struct np_histogram {
+	double bounds[NP_HIST_BUCKETS]; /* upper bounds, seconds */
+	uint64_t counts[NP_HIST_BUCKETS]; /* cumulative at render time, per bucket here */
+	uint64_t count;
+	double sum;
+};
+
+/* Collection-duration buckets: 1 ms .. 10 s. */
+void np_histogram_init(struct np_histogram *h);
+void np_histogram_observe(struct np_histogram *h, double seconds);
+
+struct np_agent_stats {
+	struct np_histogram collect_seconds;
+	unsigned long cycles, publish_errors;
+	unsigned long events_sent, events_suppressed, valve_refusals;
+	unsigned long flaps_total;        /* multipath failed->active transitions counted */
+	const struct np_kube_stats *api;  /* NULL without a cluster */
+	bool ready;                       /* a cycle has completed (and published, with a cluster) */
+};
+
+/*
+ * np_metrics_render() - write the exposition of @r (may be NULL before the
+ * first cycle), @d (may be NULL) and @st to @f. Returns 0 or -EIO.
+ */
+int np_metrics_render(FILE *f, const struct np_report *r, const struct np_desired *d, const struct np_agent_stats *st);
+
+struct np_metrics_server;
+
+/*
+ * np_metrics_start() - listen on @addr ("127.0.0.1:9101", ":9101", "[::1]:9101").
+ * The caller adds np_metrics_fd() to its epoll set and calls
+ * np_metrics_run() when it is readable. The snapshot functions are called
+ * on each request. Returns 0 or -errno (-EINVAL for a bad address,
+ * -EADDRINUSE, ...).
+ */
+int np_metrics_start(const char *addr, struct np_metrics_server **out,
+		     int (*render)(FILE *f, void *ud), bool (*ready)(void *ud), void *ud);
+int np_metrics_fd(const struct np_metrics_server *s);
+void np_metrics_run(struct np_metrics_server *s);
+void np_metrics_stop(struct np_metrics_server *s);

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""The agent's HTTP endpoint on this machine: /metrics checked by `promtool check metrics`
+(Debian's prometheus package) and against the report, /healthz, /readyz. TAP output."""
+import json, os, socket, subprocess, sys, time, urllib.error, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
+n = failed = 0
+
+
+def tap(ok, name, detail=""):
+    global n, failed
+    n += 1
+    failed += 0 if ok else 1
+    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
+    if not ok and detail:
+        for line in str(detail).splitlines()[:25]:
+            print(f"# {line}")
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode(), r.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), ""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def main():
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    agent = subprocess.Popen([BIN, "run", "--dry-run", "--node-name", "node-e2e", "--poll", "2",
+                              "--metrics-address", f"127.0.0.1:{port}"], stderr=subprocess.PIPE, text=True)
+    try:
+        code = 0
+        for _ in range(50):
+            try:
+                code, body, _ = get(base + "/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        tap(code == 200 and body == "ok\n", "/healthz answers ok")
+        code, body, _ = get(base + "/readyz")
+        for _ in range(50):
+            if code == 200:
+                break
+            time.sleep(0.1)
+            code, body, _ = get(base + "/readyz")
+        tap(code == 200, "/readyz is 200 once a cycle completed", f"{code} {body}")
+        code, text, ctype = get(base + "/metrics")
+        tap(code == 200 and ctype.startswith("text/plain; version=0.0.4"), "/metrics serves the text format", ctype)
+        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        tap(p.returncode == 0, "promtool check metrics accepts the live scrape", p.stdout + p.stderr)
+        rep = json.loads(subprocess.run([BIN, "inspect", "-o", "json"], capture_output=True, text=True).stdout)
+        tap(f'hash="{rep["fingerprint"]["hash"]}"' in text, "bundle_info carries the fingerprint hash")
+        for nic in rep["net"]["interfaces"]:
+            line = f'nodeprint_net_dropped_packets_total{{interface="{nic["name"]}",direction="rx",kind="dropped"}}'
+            tap(line in text, f"drop counter for {nic['name']}")
+        tap("nodeprint_collection_duration_seconds_count" in text, "collection duration histogram present")
+        code, _, _ = get(base + "/nope")
+        tap(code == 404, "unknown path is 404")
+        agent.terminate()
+        rc = agent.wait(timeout=10)
+        tap(rc == 0, "SIGTERM: the agent exits 0", agent.stderr.read()[-500:])
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+    print(f"1..{n}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Exception as e:
+        tap(False, "test_metrics crashed", repr(e))
+        print(f"1..{n}")
+        sys.exit(1)
