@@ -21,6 +21,14 @@ static void fuzz_irqs(const char *buf, size_t size)
 	struct np_net_msi msi[2] = { { msi0, 2 }, { 0 } };
 	struct np_net s = { .ifs = ifs, .n = 2 };
 	np_net_attach_irqs(&s, &t, msi);
+	/* the same table as a second sample: zero deltas, every figure defined or null */
+	struct np_cpu_sample cpu[] = { { 0, 1, 10 }, { 3, 0, 0 } };
+	s.cpu_raw = cpu;
+	s.ncpu_raw = 2;
+	np_net_softirq_fill(&s, cpu, 2);
+	np_net_rates(&s, &t, cpu, 2, 0.5);
+	free(s.softirq_percent);
+	free(s.softirq_interval_percent);
 	np_net_if_free(&ifs[0]);
 	np_net_if_free(&ifs[1]);
 	np_irq_table_free(&t);
