@@ -373,6 +373,64 @@ def run_tests(tmp):
     invalid("/api/v1/nodes", {"metadata": {"name": "Bad_Node"}}, "application/json",
             ["metadata.name"], "node name not a DNS subdomain -> 422")
 
+    # ---- admission: NamespaceLifecycle, ValidatingAdmissionPolicy (real CEL) on the agent's node-name extra ----
+    cm = {"metadata": {"name": "c"}, "data": {"a": "b"}}
+    st, data, _, _ = curl("POST", "/api/v1/namespaces/no-such-ns/configmaps", cm, "application/json")
+    eq((st, (data or {}).get("reason")), (404, "NotFound"), "NamespaceLifecycle: no objects in a missing namespace")
+    curl("POST", "/api/v1/nodes", {"metadata": {"name": "node-2"}}, "application/json")
+    vap = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+           "metadata": {"name": "np-own-node"},
+           "spec": {"matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["UPDATE"],
+                                                            "resources": ["nodes", "nodes/status"]}]},
+                    "matchConditions": [{"name": "agent", "expression": "request.userInfo.username == '%s'" % ENV["NP_KUBE_AGENT_USER"]}],
+                    "validations": [{"expression": "request.userInfo.extra[?'authentication.kubernetes.io/node-name']"
+                                                   ".orValue([''])[0] == object.metadata.name",
+                                     "message": "nodeprint may only write its own Node"}]}}
+    binding = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+               "metadata": {"name": "np-own-node"}, "spec": {"policyName": "np-own-node", "validationActions": ["Deny"]}}
+    st1, data, _, _ = curl("POST", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies", vap, "application/json")
+    st2, _, _, _ = curl("POST", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings", binding, "application/json")
+    eq((st1, st2, (data or {}).get("spec", {}).get("failurePolicy"),
+        (data or {}).get("spec", {}).get("matchConstraints", {}).get("namespaceSelector")), (201, 201, "Fail", {}),
+       "ValidatingAdmissionPolicy and binding created, defaulted as kube-apiserver does")
+    lbl = {"metadata": {"labels": {"nodeprint.io/vap": "1"}}}
+    for _ in range(50):  # the plugin sees the new policy through its informer
+        st, data, _, _ = curl("PATCH", "/api/v1/nodes/node-2", lbl, mp, token="agent")
+        if st != 200:
+            break
+        time.sleep(0.1)
+    eq((st, (data or {}).get("reason"), "nodeprint may only write its own Node" in (data or {}).get("message", "")),
+       (422, "Invalid", True), "VAP denies the agent a write to another Node")
+    st, _, _, _ = curl("PATCH", "/api/v1/nodes/%s/status" % ENV["NP_KUBE_AGENT_NODE"],
+                       {"status": {"conditions": [{"type": "nodeprint.io/Probe", "status": "True"}]}},
+                       "application/strategic-merge-patch+json", token="agent")
+    st2, _, _, _ = curl("PATCH", "/api/v1/nodes/node-2", lbl, mp)
+    eq((st, st2), (200, 200), "VAP lets the agent write its own Node, and the admin any Node")
+    curl("DELETE", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/np-own-node")
+    curl("DELETE", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/np-own-node")
+
+    # ---- manifests: server-side dry run with strict field validation ----
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "nodeprint", "namespace": "nodeprint"},
+          "spec": {"selector": {"matchLabels": {"app": "nodeprint"}},
+                   "template": {"metadata": {"labels": {"app": "nodeprint"}},
+                                "spec": {"containers": [{"name": "agent", "image": "nodeprint:test"}]}}}}
+    st, _, _, _ = curl("POST", "/apis/apps/v1/namespaces/nodeprint/daemonsets?dryRun=All&fieldValidation=Strict", ds, "application/json")
+    bad = json.loads(json.dumps(ds))
+    bad["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
+    st2, data, _, _ = curl("POST", "/apis/apps/v1/namespaces/nodeprint/daemonsets?dryRun=All&fieldValidation=Strict", bad, "application/json")
+    st3, _, _, _ = curl("GET", "/apis/apps/v1/namespaces/nodeprint/daemonsets/nodeprint")
+    eq((st, st2, "imagePullPolicyy" in str((data or {}).get("message")), st3), (201, 400, True, 404),
+       "DaemonSet dry run accepted; an unknown field refused by strict field validation; nothing stored")
+    for path, obj in (("/api/v1/namespaces/nodeprint/serviceaccounts", {"metadata": {"name": "nodeprint"}}),
+                      ("/api/v1/namespaces/nodeprint/configmaps", {"metadata": {"name": "nodeprint-policy"}, "data": {"policy.yaml": "x"}}),
+                      ("/apis/rbac.authorization.k8s.io/v1/clusterroles", {"metadata": {"name": "nodeprint"}, "rules": [
+                          {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]}]}),
+                      ("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {"metadata": {"name": "nodeprint"},
+                          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "nodeprint"},
+                          "subjects": [{"kind": "ServiceAccount", "name": "nodeprint", "namespace": "nodeprint"}]})):
+        st, _, _, _ = curl("POST", path + "?dryRun=All&fieldValidation=Strict", obj, "application/json")
+        eq(st, 201, "dry run of %s" % path.rsplit("/", 1)[1])
+
     # ---- authentication modes, as the request log records them ----
     seq = last_seq()
     curl("GET", "/api/v1/nodes/node-1", token="agent")

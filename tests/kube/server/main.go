@@ -25,7 +25,6 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,6 +40,7 @@ import (
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/component-base/compatibility"
 
 	"npkubeserver/openapi"
@@ -53,28 +53,27 @@ var (
 )
 
 func init() {
-	must(corev1.AddToScheme(scheme))
 	must(eventsv1.AddToScheme(scheme))
-	must(coordinationv1.AddToScheme(scheme))
 	must(authenticationv1.AddToScheme(scheme))
 	// The versioned Go types double as the "internal" (hub) types, so no
 	// conversion is needed except events.k8s.io/v1 <-> core/v1 Event.
 	for _, g := range apiGroups {
+		must(g.addToScheme(scheme))
 		gv := schema.GroupVersion{Group: g.group, Version: runtime.APIVersionInternal}
 		for _, t := range g.types {
 			scheme.AddKnownTypes(gv, t.newFunc(), t.newList())
 		}
+		must(scheme.SetVersionPriority(schema.GroupVersion{Group: g.group, Version: g.version}))
 	}
 	// events.k8s.io/v1 events are stored as core/v1 events, as in Kubernetes.
 	scheme.AddKnownTypes(schema.GroupVersion{Group: eventsv1.GroupName, Version: runtime.APIVersionInternal},
 		&corev1.Event{}, &corev1.EventList{})
 	scheme.AddKnownTypes(schema.GroupVersion{Group: authenticationv1.GroupName, Version: runtime.APIVersionInternal},
 		&authenticationv1.SelfSubjectReview{})
+	registerDefaults(scheme)
 	must(registerEventConversions(scheme))
 	must(registerFieldLabelConversions(scheme))
-	must(scheme.SetVersionPriority(corev1.SchemeGroupVersion))
 	must(scheme.SetVersionPriority(eventsv1.SchemeGroupVersion))
-	must(scheme.SetVersionPriority(coordinationv1.SchemeGroupVersion))
 	must(scheme.SetVersionPriority(authenticationv1.SchemeGroupVersion))
 	// as in k8s.io/sample-apiserver
 	metav1.AddToGroupVersion(scheme, schema.GroupVersion{Version: "v1"})
@@ -177,6 +176,8 @@ func main() {
 	adminTok := flag.String("admin-token", "", "admin bearer token (default: random)")
 	agentTok := flag.String("agent-token", "", "agent bearer token (default: random)")
 	etcdServers := flag.String("etcd-servers", "", "use this external etcd instead of the embedded one")
+	admissionPlugins := flag.String("admission-plugins", "NamespaceLifecycle,ValidatingAdmissionPolicy",
+		"k8s.io/apiserver admission plugins to run, comma-separated (\"\" for none)")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "usage: np-kube-apiserver --dir DIR [--port N] [--agent-node NAME]")
@@ -231,7 +232,7 @@ func main() {
 	config.Authorization.Authorizer = authorizerfactory.NewAlwaysAllowAuthorizer()
 	genericapiserver.AuthorizeClientBearerToken(config.LoopbackClientConfig, &config.Authentication, &config.Authorization)
 
-	ctl := &control{adminToken: *adminTok, tokens: tokens}
+	ctl := &control{adminToken: *adminTok, loopbackToken: config.LoopbackClientConfig.BearerToken, tokens: tokens}
 	config.BuildHandlerChainFunc = func(h http.Handler, c *genericapiserver.Config) http.Handler {
 		return ctl.wrap(genericapiserver.DefaultBuildHandlerChain(recordUser(h), c))
 	}
@@ -246,7 +247,11 @@ func main() {
 	storageCfg.Transport.ServerList = []string{server}
 	config.RESTOptionsGetter = restOptionsGetter{storageCfg}
 
-	s, err := config.Complete(nil).New("np-kube-apiserver", genericapiserver.NewEmptyDelegate())
+	config.FeatureGate = utilfeature.DefaultFeatureGate
+	inf, err := setupAdmission(config, *admissionPlugins)
+	must(err)
+
+	s, err := config.Complete(inf).New("np-kube-apiserver", genericapiserver.NewEmptyDelegate())
 	must(err)
 	must(installAPIGroups(s, config.RESTOptionsGetter))
 

@@ -8,10 +8,13 @@ package main
 import (
 	"strconv"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -35,17 +38,68 @@ type typeDef struct {
 
 type apiGroup struct {
 	group, version string
+	addToScheme    func(*runtime.Scheme) error
 	types          []typeDef
 }
 
 var apiGroups = []apiGroup{
-	{"", "v1", coreTypes},
-	{coordinationv1.GroupName, "v1", []typeDef{{
+	{"", "v1", corev1.AddToScheme, coreTypes},
+	{coordinationv1.GroupName, "v1", coordinationv1.AddToScheme, []typeDef{{
 		resource: "leases", singular: "lease",
 		newFunc: func() runtime.Object { return &coordinationv1.Lease{} },
 		newList: func() runtime.Object { return &coordinationv1.LeaseList{} },
 		main:    strategy{namespaced: true},
 	}}},
+	// for manifests (issue 7): `kubectl apply --dry-run=server --validate=strict`
+	{appsv1.GroupName, "v1", appsv1.AddToScheme, []typeDef{
+		withStatus(typeDef{resource: "daemonsets", singular: "daemonset", short: []string{"ds"},
+			newFunc: func() runtime.Object { return &appsv1.DaemonSet{} },
+			newList: func() runtime.Object { return &appsv1.DaemonSetList{} }}, true,
+			func(o, old runtime.Object) { o.(*appsv1.DaemonSet).Status = old.(*appsv1.DaemonSet).Status },
+			func(o, old runtime.Object) { o.(*appsv1.DaemonSet).Spec = old.(*appsv1.DaemonSet).Spec }),
+		withStatus(typeDef{resource: "deployments", singular: "deployment", short: []string{"deploy"},
+			newFunc: func() runtime.Object { return &appsv1.Deployment{} },
+			newList: func() runtime.Object { return &appsv1.DeploymentList{} }}, true,
+			func(o, old runtime.Object) { o.(*appsv1.Deployment).Status = old.(*appsv1.Deployment).Status },
+			func(o, old runtime.Object) { o.(*appsv1.Deployment).Spec = old.(*appsv1.Deployment).Spec }),
+	}},
+	{rbacv1.GroupName, "v1", rbacv1.AddToScheme, []typeDef{
+		plain("clusterroles", "clusterrole", false, func() runtime.Object { return &rbacv1.ClusterRole{} },
+			func() runtime.Object { return &rbacv1.ClusterRoleList{} }),
+		plain("clusterrolebindings", "clusterrolebinding", false, func() runtime.Object { return &rbacv1.ClusterRoleBinding{} },
+			func() runtime.Object { return &rbacv1.ClusterRoleBindingList{} }),
+		plain("roles", "role", true, func() runtime.Object { return &rbacv1.Role{} },
+			func() runtime.Object { return &rbacv1.RoleList{} }),
+		plain("rolebindings", "rolebinding", true, func() runtime.Object { return &rbacv1.RoleBinding{} },
+			func() runtime.Object { return &rbacv1.RoleBindingList{} }),
+	}},
+	{admissionregistrationv1.GroupName, "v1", admissionregistrationv1.AddToScheme, []typeDef{
+		withStatus(typeDef{resource: "validatingadmissionpolicies", singular: "validatingadmissionpolicy",
+			newFunc: func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicy{} },
+			newList: func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyList{} }}, false,
+			func(o, old runtime.Object) {
+				o.(*admissionregistrationv1.ValidatingAdmissionPolicy).Status = old.(*admissionregistrationv1.ValidatingAdmissionPolicy).Status
+			},
+			func(o, old runtime.Object) {
+				o.(*admissionregistrationv1.ValidatingAdmissionPolicy).Spec = old.(*admissionregistrationv1.ValidatingAdmissionPolicy).Spec
+			}),
+		plain("validatingadmissionpolicybindings", "validatingadmissionpolicybinding", false,
+			func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{} },
+			func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyBindingList{} }),
+	}},
+}
+
+// plain: a resource with no status subresource and no rules of its own.
+func plain(resource, singular string, namespaced bool, newFunc, newList func() runtime.Object) typeDef {
+	return typeDef{resource: resource, singular: singular, newFunc: newFunc, newList: newList,
+		main: strategy{namespaced: namespaced}}
+}
+
+// withStatus: spec and status written through separate endpoints, as in kube-apiserver.
+func withStatus(d typeDef, namespaced bool, keepStatus, keepSpec func(o, old runtime.Object)) typeDef {
+	d.main = strategy{namespaced: namespaced, prepareUpdate: keepStatus, resetFields: resetPaths("v1", "status")}
+	d.status = &strategy{namespaced: namespaced, prepareUpdate: keepSpec, resetFields: resetPaths("v1", "spec")}
+	return d
 }
 
 // storageVersions: the versions objects are stored in etcd as.
@@ -100,117 +154,122 @@ func installAPIGroups(s *genericapiserver.GenericAPIServer, getter generic.RESTO
 	return s.InstallAPIGroups(infos...)
 }
 
-var coreTypes = []typeDef{{
-	resource: "nodes", short: []string{"no"}, singular: "node", table: nodeTable{},
-	newFunc: func() runtime.Object { return &corev1.Node{} }, newList: func() runtime.Object { return &corev1.NodeList{} },
-	main: strategy{
-		prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Node).Status = old.(*corev1.Node).Status },
-		validate:      validateNode,
-		resetFields:   resetPaths("v1", "status"),
-	},
-	status: &strategy{
-		prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Node).Spec = old.(*corev1.Node).Spec },
-		validate:      validateNode,
-		resetFields:   resetPaths("v1", "spec"),
-	},
-	attrs: func(o runtime.Object) fields.Set {
-		return fields.Set{"spec.unschedulable": strconv.FormatBool(o.(*corev1.Node).Spec.Unschedulable)}
-	},
-}, {
-	resource: "pods", short: []string{"po"}, singular: "pod",
-	newFunc: func() runtime.Object { return &corev1.Pod{} }, newList: func() runtime.Object { return &corev1.PodList{} },
-	main: strategy{namespaced: true,
-		prepareCreate: func(o runtime.Object) {
+var coreTypes = []typeDef{
+	plain("serviceaccounts", "serviceaccount", true, func() runtime.Object { return &corev1.ServiceAccount{} },
+		func() runtime.Object { return &corev1.ServiceAccountList{} }),
+	plain("configmaps", "configmap", true, func() runtime.Object { return &corev1.ConfigMap{} },
+		func() runtime.Object { return &corev1.ConfigMapList{} }),
+	{
+		resource: "nodes", short: []string{"no"}, singular: "node", table: nodeTable{},
+		newFunc: func() runtime.Object { return &corev1.Node{} }, newList: func() runtime.Object { return &corev1.NodeList{} },
+		main: strategy{
+			prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Node).Status = old.(*corev1.Node).Status },
+			validate:      validateNode,
+			resetFields:   resetPaths("v1", "status"),
+		},
+		status: &strategy{
+			prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Node).Spec = old.(*corev1.Node).Spec },
+			validate:      validateNode,
+			resetFields:   resetPaths("v1", "spec"),
+		},
+		attrs: func(o runtime.Object) fields.Set {
+			return fields.Set{"spec.unschedulable": strconv.FormatBool(o.(*corev1.Node).Spec.Unschedulable)}
+		},
+	}, {
+		resource: "pods", short: []string{"po"}, singular: "pod",
+		newFunc: func() runtime.Object { return &corev1.Pod{} }, newList: func() runtime.Object { return &corev1.PodList{} },
+		main: strategy{namespaced: true,
+			prepareCreate: func(o runtime.Object) {
+				p := o.(*corev1.Pod)
+				p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: corev1.PodQOSBestEffort}
+			},
+			prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Pod).Status = old.(*corev1.Pod).Status },
+			resetFields:   resetPaths("v1", "status"),
+		},
+		status: &strategy{namespaced: true,
+			prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Pod).Spec = old.(*corev1.Pod).Spec },
+			resetFields:   resetPaths("v1", "spec"),
+		},
+		attrs: func(o runtime.Object) fields.Set {
 			p := o.(*corev1.Pod)
-			p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: corev1.PodQOSBestEffort}
-		},
-		prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Pod).Status = old.(*corev1.Pod).Status },
-		resetFields:   resetPaths("v1", "status"),
-	},
-	status: &strategy{namespaced: true,
-		prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Pod).Spec = old.(*corev1.Pod).Spec },
-		resetFields:   resetPaths("v1", "spec"),
-	},
-	attrs: func(o runtime.Object) fields.Set {
-		p := o.(*corev1.Pod)
-		return fields.Set{
-			"spec.nodeName": p.Spec.NodeName, "spec.restartPolicy": string(p.Spec.RestartPolicy),
-			"spec.schedulerName": p.Spec.SchedulerName, "spec.serviceAccountName": p.Spec.ServiceAccountName,
-			"spec.hostNetwork": strconv.FormatBool(p.Spec.HostNetwork), "status.phase": string(p.Status.Phase),
-			"status.podIP": p.Status.PodIP, "status.nominatedNodeName": p.Status.NominatedNodeName,
-		}
-	},
-}, {
-	resource: "namespaces", short: []string{"ns"}, singular: "namespace",
-	newFunc: func() runtime.Object { return &corev1.Namespace{} }, newList: func() runtime.Object { return &corev1.NamespaceList{} },
-	main: strategy{
-		prepareCreate: func(o runtime.Object) {
-			n := o.(*corev1.Namespace)
-			n.Status = corev1.NamespaceStatus{Phase: corev1.NamespaceActive}
-			if n.Labels == nil {
-				n.Labels = map[string]string{}
+			return fields.Set{
+				"spec.nodeName": p.Spec.NodeName, "spec.restartPolicy": string(p.Spec.RestartPolicy),
+				"spec.schedulerName": p.Spec.SchedulerName, "spec.serviceAccountName": p.Spec.ServiceAccountName,
+				"spec.hostNetwork": strconv.FormatBool(p.Spec.HostNetwork), "status.phase": string(p.Status.Phase),
+				"status.podIP": p.Status.PodIP, "status.nominatedNodeName": p.Status.NominatedNodeName,
 			}
-			n.Labels["kubernetes.io/metadata.name"] = n.Name
 		},
-		prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Namespace).Status = old.(*corev1.Namespace).Status },
-		validate:      validateNamespace,
-		resetFields:   resetPaths("v1", "status"),
-	},
-	status: &strategy{
-		prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Namespace).Spec = old.(*corev1.Namespace).Spec },
-		resetFields:   resetPaths("v1", "spec"),
-	},
-	attrs: func(o runtime.Object) fields.Set {
-		return fields.Set{"status.phase": string(o.(*corev1.Namespace).Status.Phase)}
-	},
-}, {
-	resource: "persistentvolumes", short: []string{"pv"}, singular: "persistentvolume",
-	newFunc: func() runtime.Object { return &corev1.PersistentVolume{} }, newList: func() runtime.Object { return &corev1.PersistentVolumeList{} },
-	main: strategy{
-		prepareCreate: func(o runtime.Object) {
-			o.(*corev1.PersistentVolume).Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumePending}
+	}, {
+		resource: "namespaces", short: []string{"ns"}, singular: "namespace",
+		newFunc: func() runtime.Object { return &corev1.Namespace{} }, newList: func() runtime.Object { return &corev1.NamespaceList{} },
+		main: strategy{
+			prepareCreate: func(o runtime.Object) {
+				n := o.(*corev1.Namespace)
+				n.Status = corev1.NamespaceStatus{Phase: corev1.NamespaceActive}
+				if n.Labels == nil {
+					n.Labels = map[string]string{}
+				}
+				n.Labels["kubernetes.io/metadata.name"] = n.Name
+			},
+			prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Namespace).Status = old.(*corev1.Namespace).Status },
+			validate:      validateNamespace,
+			resetFields:   resetPaths("v1", "status"),
 		},
-		prepareUpdate: func(o, old runtime.Object) {
-			o.(*corev1.PersistentVolume).Status = old.(*corev1.PersistentVolume).Status
+		status: &strategy{
+			prepareUpdate: func(o, old runtime.Object) { o.(*corev1.Namespace).Spec = old.(*corev1.Namespace).Spec },
+			resetFields:   resetPaths("v1", "spec"),
 		},
-		resetFields: resetPaths("v1", "status"),
-	},
-	status: &strategy{
-		prepareUpdate: func(o, old runtime.Object) {
-			o.(*corev1.PersistentVolume).Spec = old.(*corev1.PersistentVolume).Spec
+		attrs: func(o runtime.Object) fields.Set {
+			return fields.Set{"status.phase": string(o.(*corev1.Namespace).Status.Phase)}
 		},
-		resetFields: resetPaths("v1", "spec"),
-	},
-}, {
-	resource: "persistentvolumeclaims", short: []string{"pvc"}, singular: "persistentvolumeclaim",
-	newFunc: func() runtime.Object { return &corev1.PersistentVolumeClaim{} }, newList: func() runtime.Object { return &corev1.PersistentVolumeClaimList{} },
-	main: strategy{namespaced: true,
-		prepareCreate: func(o runtime.Object) {
-			o.(*corev1.PersistentVolumeClaim).Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
+	}, {
+		resource: "persistentvolumes", short: []string{"pv"}, singular: "persistentvolume",
+		newFunc: func() runtime.Object { return &corev1.PersistentVolume{} }, newList: func() runtime.Object { return &corev1.PersistentVolumeList{} },
+		main: strategy{
+			prepareCreate: func(o runtime.Object) {
+				o.(*corev1.PersistentVolume).Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumePending}
+			},
+			prepareUpdate: func(o, old runtime.Object) {
+				o.(*corev1.PersistentVolume).Status = old.(*corev1.PersistentVolume).Status
+			},
+			resetFields: resetPaths("v1", "status"),
 		},
-		prepareUpdate: func(o, old runtime.Object) {
-			o.(*corev1.PersistentVolumeClaim).Status = old.(*corev1.PersistentVolumeClaim).Status
+		status: &strategy{
+			prepareUpdate: func(o, old runtime.Object) {
+				o.(*corev1.PersistentVolume).Spec = old.(*corev1.PersistentVolume).Spec
+			},
+			resetFields: resetPaths("v1", "spec"),
 		},
-		resetFields: resetPaths("v1", "status"),
-	},
-	status: &strategy{namespaced: true,
-		prepareUpdate: func(o, old runtime.Object) {
-			o.(*corev1.PersistentVolumeClaim).Spec = old.(*corev1.PersistentVolumeClaim).Spec
+	}, {
+		resource: "persistentvolumeclaims", short: []string{"pvc"}, singular: "persistentvolumeclaim",
+		newFunc: func() runtime.Object { return &corev1.PersistentVolumeClaim{} }, newList: func() runtime.Object { return &corev1.PersistentVolumeClaimList{} },
+		main: strategy{namespaced: true,
+			prepareCreate: func(o runtime.Object) {
+				o.(*corev1.PersistentVolumeClaim).Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
+			},
+			prepareUpdate: func(o, old runtime.Object) {
+				o.(*corev1.PersistentVolumeClaim).Status = old.(*corev1.PersistentVolumeClaim).Status
+			},
+			resetFields: resetPaths("v1", "status"),
 		},
-		resetFields: resetPaths("v1", "spec"),
-	},
-}, {
-	resource: "events", short: []string{"ev"}, singular: "event", table: eventTable{},
-	newFunc: func() runtime.Object { return &corev1.Event{} }, newList: func() runtime.Object { return &corev1.EventList{} },
-	main: strategy{namespaced: true, validate: validateEvent, validateUpdate: validateEventUpdate},
-	attrs: func(o runtime.Object) fields.Set {
-		e := o.(*corev1.Event)
-		return fields.Set{
-			"involvedObject.kind": e.InvolvedObject.Kind, "involvedObject.namespace": e.InvolvedObject.Namespace,
-			"involvedObject.name": e.InvolvedObject.Name, "involvedObject.uid": string(e.InvolvedObject.UID),
-			"involvedObject.apiVersion": e.InvolvedObject.APIVersion, "involvedObject.resourceVersion": e.InvolvedObject.ResourceVersion,
-			"involvedObject.fieldPath": e.InvolvedObject.FieldPath, "reason": e.Reason,
-			"reportingComponent": e.ReportingController, "source": e.Source.Component, "type": e.Type,
-		}
-	},
-}}
+		status: &strategy{namespaced: true,
+			prepareUpdate: func(o, old runtime.Object) {
+				o.(*corev1.PersistentVolumeClaim).Spec = old.(*corev1.PersistentVolumeClaim).Spec
+			},
+			resetFields: resetPaths("v1", "spec"),
+		},
+	}, {
+		resource: "events", short: []string{"ev"}, singular: "event", table: eventTable{},
+		newFunc: func() runtime.Object { return &corev1.Event{} }, newList: func() runtime.Object { return &corev1.EventList{} },
+		main: strategy{namespaced: true, validate: validateEvent, validateUpdate: validateEventUpdate},
+		attrs: func(o runtime.Object) fields.Set {
+			e := o.(*corev1.Event)
+			return fields.Set{
+				"involvedObject.kind": e.InvolvedObject.Kind, "involvedObject.namespace": e.InvolvedObject.Namespace,
+				"involvedObject.name": e.InvolvedObject.Name, "involvedObject.uid": string(e.InvolvedObject.UID),
+				"involvedObject.apiVersion": e.InvolvedObject.APIVersion, "involvedObject.resourceVersion": e.InvolvedObject.ResourceVersion,
+				"involvedObject.fieldPath": e.InvolvedObject.FieldPath, "reason": e.Reason,
+				"reportingComponent": e.ReportingController, "source": e.Source.Component, "type": e.Type,
+			}
+		},
+	}}
