@@ -26,7 +26,6 @@ Network: every NIC is QEMU user networking with restrict=on (the guest reaches n
 import contextlib
 import ctypes
 import fcntl
-import gzip
 import hashlib
 import json
 import lzma
@@ -214,10 +213,11 @@ def ldd_libs(binary, extra_path=()):
 
 
 class Cpio:
-    """A newc cpio archive (the kernel's initramfs format), gzip-compressed, written from Python."""
+    """A newc cpio archive (the kernel's initramfs format), written from Python. Not compressed: under
+    TCG the guest inflates gzip several times slower than it copies (measured under load: 6.5 s gzip, 2 s plain for 40 MB)."""
 
     def __init__(self, path):
-        self.f = gzip.open(path, "wb", compresslevel=1)
+        self.f = open(path, "wb")
         self.ino = 1
         self.dirs = {"", "."}
 
@@ -288,10 +288,10 @@ def build_base(kver, kdir, sysroot, oracle_debs):
     for part in (str(BASE_FORMAT), kver, " ".join(oracle_debs), " ".join(MODULES), str(py),
                  (HERE / "guest" / "init").read_text(), str(os.stat("/bin/busybox").st_mtime)):
         key.update(part.encode() + b"\0")
-    out = CACHE / f"base-{kver}-{key.hexdigest()[:12]}.cpio.gz"
+    out = CACHE / f"base-{kver}-{key.hexdigest()[:12]}.cpio"
     if out.exists():
         return out
-    for old in CACHE.glob("base-*.cpio.gz"):
+    for old in CACHE.glob("base-*.cpio*"):
         old.unlink()
     tmp = out.with_suffix(".tmp")
     c = Cpio(tmp)
@@ -500,7 +500,7 @@ class Guest:
         self.run_dir = Path(tempfile.mkdtemp(prefix=f"nib-{self.name}-"))
         self.share = self.run_dir / "share"
         (self.share / "o").mkdir(parents=True)
-        overlay = self.run_dir / "overlay.cpio.gz"
+        overlay = self.run_dir / "overlay.cpio"
         build_overlay(overlay)
         initrd = self.run_dir / "initrd.img"          # concatenated archives: the kernel unpacks both
         with open(initrd, "wb") as out:

@@ -39,6 +39,31 @@ def every_section(tap, g):
            f"rc={rc} stderr={err[-300:]}")
 
 
+def modules_section(tap, g):
+    """Loaded modules equal the guest's /proc/modules (after loading nvme), built-ins its /sys/module rest."""
+    g.out("/nib/setup.sh nvme")
+    rep = g.inspect("--only modules")
+    tap.eq(rep["modules"].get("error"), None, "modules: section has no error")
+    mods = {m["name"]: m for m in rep["modules"]["modules"] if not m["builtin"]}
+    proc = {}
+    for ln in g.out("cat /proc/modules").splitlines():
+        name, size, ref, used, state = ln.split()[:5]
+        proc[name] = {"size_bytes": int(size), "refcount": None if ref == "-" else int(ref),
+                      "used_by": [] if used == "-" else used.rstrip(",").split(","), "state": state}
+    tap.eq(sorted(mods), sorted(proc), "modules: loaded modules equal /proc/modules")
+    diff = {n: (mods[n], w) for n, w in proc.items() if n in mods and
+            any(mods[n][k] != v for k, v in w.items())}
+    tap.ok(not diff, "modules: size_bytes, refcount, used_by, state equal /proc/modules for each", diff)
+    tap.ok("nvme" in mods.get("nvme_core", {}).get("used_by", []), "modules: nvme_core is used by nvme (loaded in the guest)")
+    taint = dict(ln.split(" ", 1) if " " in ln else (ln, "") for ln in g.out(
+        "for m in /sys/module/*; do [ -e $m/taint ] && echo \"${m##*/} $(cat $m/taint)\"; done; true").splitlines())
+    tap.eq({n: m["taint"] for n, m in mods.items()}, {n: taint.get(n) for n in mods},
+           "modules: taint letters equal /sys/module/*/taint")
+    builtin = sorted(m["name"] for m in rep["modules"]["modules"] if m["builtin"])
+    sysmod = sorted(set(g.out("ls /sys/module").split()) - set(proc))
+    tap.eq(builtin, sysmod, "modules: built-ins are the /sys/module entries not in /proc/modules")
+
+
 def capture_roundtrip(tap, g):
     """A capture of the guest (the fixture format of the unit tests) read back by nodeprint on the host."""
     with tempfile.TemporaryDirectory(prefix="nib-cap-") as d:
@@ -60,4 +85,4 @@ def capture_roundtrip(tap, g):
 
 
 if __name__ == "__main__":
-    nib.run_group("boot", nib.full_devices(), [kernel_section, every_section, capture_roundtrip])
+    nib.run_group("boot", nib.full_devices(), [kernel_section, every_section, modules_section, capture_roundtrip])

@@ -13,6 +13,11 @@ nics() {
 	modprobe e1000e && modprobe virtio_net || exit 1
 	wait_for /sys/class/net/eth0; wait_for /sys/class/net/eth1
 	for d in /sys/class/net/eth*; do ip link set "${d##*/}" up; done
+	# the link comes up asynchronously (e1000e: "NIC Link is Up" a moment later)
+	for d in /sys/class/net/eth*; do
+		i=0; while [ "$(cat "$d/operstate")" != up ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		[ "$(cat "$d/operstate")" = up ] || { echo "setup: ${d##*/} link not up" >&2; exit 1; }
+	done
 }
 multipath() {
 	# One scsi_debug LU reached through two hosts: two SCSI disks with one WWID, the two paths of one map.
