@@ -253,6 +253,13 @@ static void test_interrupts_garbage(void **state)
 		assert_true(r == -EINVAL || r == -ERANGE);
 		assert_null(t.lines);
 	}
+	/* more CPU columns than any kernel has: refused, not truncated */
+	char *huge = malloc(8200 * 12 + 1);
+	size_t w = 0;
+	for (unsigned c = 0; c <= NP_IRQ_MAX_CPUS; c++)
+		w += sprintf(huge + w, " CPU%u", c);
+	assert_int_equal(np_parse_interrupts(huge, w, &t), -EFBIG);
+	free(huge);
 	static const char bin[] = "  CPU0\n  24: 1\0 x\n";
 	assert_int_equal(np_parse_interrupts(bin, sizeof(bin) - 1, &t), -EINVAL);
 	/* a truncated last line still parses what is there */
