@@ -228,6 +228,21 @@ def check_interval(devs):
             f"{nic['name']}: rates.irqs_per_s x interval ({ips}) within the {moved} interrupts seen around the run")
 
 
+def check_documented(sec):
+    """Every JSON key of the section (interfaces, irqs, rates included) is documented in docs/report/net.md."""
+    with open(os.path.join(ROOT, "docs", "report", "net.md")) as f:
+        doc = f.read()
+    keys = set(sec)
+    for i in sec["interfaces"]:
+        keys |= set(i)
+        for q in i["irqs"]:
+            keys |= set(q)
+        keys |= set(i.get("rates") or {})
+    keys |= {"interval_s", "softirq_interval_percent_per_cpu", "rates", "irqs_per_s"}
+    missing = sorted(k for k in keys if not any(f"`{form}`" in doc for form in (k, f"{k}[]", f"irqs[].{k}")))
+    tap(not missing, f"all {len(keys)} net JSON keys are documented in docs/report/net.md", missing)
+
+
 def main():
     for tool in ("ethtool", "ip"):
         if run("sh", "-c", f"command -v {tool}").returncode != 0:
@@ -260,6 +275,7 @@ def main():
         f"softirq_percent_per_cpu has a 0..100 figure for each of {len(cpus)} CPUs", sq)
 
     check_interval(devs)
+    check_documented(doc["net"])
 
     items = [c for c in doc["fingerprint"]["components"] if c["component"] == "nic"]
     want = set()
