@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "kmsg.h"
 #include "collector.h"
+#include "flaps.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -752,13 +753,41 @@ int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int6
 struct collect_state {
 	struct np_kmsg *s;
 	int64_t offset_ms;
+	struct np_flaps flaps;
+	uint64_t last_ts_us;
 };
 
 static int on_record(const struct np_kmsg_record *rec, void *ud)
 {
 	struct collect_state *c = ud;
 	int r = np_kmsg_add_record(c->s, rec, c->offset_ms);
+	c->last_ts_us = rec->ts_us;
+	/* every path event feeds the flap tracker, also those the event ring later drops */
+	if (r > 0 && c->s->n && c->s->events[c->s->n - 1].seq == rec->seq)
+		r = np_flaps_feed_kmsg(&c->flaps, &c->s->events[c->s->n - 1]);
 	return r < 0 ? r : 0;
+}
+
+/* Copy the tracker's per-map counts into the section; "now" is the newest record for captures. */
+static int flaps_to_section(struct collect_state *c, int64_t now_ms)
+{
+	struct np_kmsg *s = c->s;
+	s->flaps_window_ms = c->flaps.window_ms;
+	if (!c->flaps.n)
+		return 0;
+	s->flaps = calloc(c->flaps.n, sizeof(*s->flaps));
+	if (!s->flaps)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->flaps.n; i++) {
+		struct np_kmsg_flaps *f = &s->flaps[s->n_flaps];
+		f->map = strdup(c->flaps.maps[i].map);
+		if (!f->map)
+			return -ENOMEM;
+		f->total = c->flaps.maps[i].total;
+		f->in_window = np_flaps_in_window(&c->flaps, c->flaps.maps[i].map, now_ms);
+		s->n_flaps++;
+	}
+	return 0;
 }
 
 static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
@@ -766,6 +795,8 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 	struct np_kmsg *s = &rep->kmsg;
 	struct np_kmsg_follower f;
 	struct collect_state c = { .s = s };
+	int64_t now_ms = 0;
+	np_flaps_init(&c.flaps, NP_KMSG_FLAP_WINDOW_MS, 0);
 	s->max_events = ctx->kmsg_max ? ctx->kmsg_max : DEFAULT_MAX_EVENTS;
 	s->source_path = strdup("/dev/kmsg");
 	if (!s->source_path)
@@ -781,6 +812,7 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 		clock_gettime(CLOCK_MONOTONIC, &mono);
 		c.offset_ms = np_kmsg_wall_offset_ms((int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000,
 						     (uint64_t)mono.tv_sec * 1000000 + (uint64_t)mono.tv_nsec / 1000);
+		now_ms = (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000;
 		s->wall_clock_estimated = true;
 	}
 	r = np_kmsg_follower_read(&f, on_record, &c);
@@ -791,6 +823,9 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 	s->first_seq = f.first_seq;
 	s->last_seq = f.last_seq;
 	np_kmsg_follower_close(&f);
+	if (flaps_to_section(&c, now_ms ? now_ms : (int64_t)(c.last_ts_us / 1000)) < 0)
+		r = -ENOMEM;
+	np_flaps_free(&c.flaps);
 	if (r < 0)
 		np_status_set(&s->status, r, "/dev/kmsg: read: %s", np_errno_reason(r));
 	else if (s->bad_records)

@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The window of the path flaps the kmsg section reports (inspect: the log alone, no polling). */
+#define NP_KMSG_FLAP_WINDOW_MS (3600 * 1000LL)
+
 /* CONSOLE_EXT_LOG_MAX is 8192; twice that is never too small (EINVAL). */
 #define NP_KMSG_RECORD_MAX 16384
 

@@ -47,6 +47,9 @@ void np_kmsg_free(struct np_kmsg *s)
 	for (size_t i = 0; i < s->n; i++)
 		np_kmsg_event_free(&s->events[i]);
 	free(s->events);
+	for (size_t i = 0; i < s->n_flaps; i++)
+		free(s->flaps[i].map);
+	free(s->flaps);
 	free(s->source_path);
 	np_status_clear(&s->status);
 	*s = (struct np_kmsg){ 0 };
@@ -103,6 +106,16 @@ json_t *np_kmsg_to_json(const struct np_kmsg *s)
 	for (size_t i = 0; i < s->n; i++)
 		json_array_append_new(a, np_kmsg_event_to_json(&s->events[i]));
 	json_object_set_new(o, "events", a);
+	json_t *f = json_array();
+	for (size_t i = 0; i < s->n_flaps; i++) {
+		json_t *x = json_object();
+		np_json_str(x, "map", s->flaps[i].map);
+		np_json_u64(x, "flaps_in_window", s->flaps[i].in_window);
+		np_json_u64(x, "flaps_total", s->flaps[i].total);
+		np_json_s64(x, "window_ms", s->flaps_window_ms);
+		json_array_append_new(f, x);
+	}
+	json_object_set_new(o, "path_flaps", f);
 	np_status_to_json(&s->status, o);
 	return o;
 }
@@ -151,6 +164,10 @@ void np_kmsg_print(const struct np_kmsg *s, struct np_out *o)
 		np_table_add(t, kind_tone(e->kind), cells);
 	}
 	np_table_print_free(t, o);
+	for (size_t i = 0; i < s->n_flaps; i++)
+		np_out_kvf(o, "path flaps", "map %s: %u in the last %lld s, %llu in the log", s->flaps[i].map,
+			   s->flaps[i].in_window, (long long)(s->flaps_window_ms / 1000),
+			   (unsigned long long)s->flaps[i].total);
 	if (s->n > PRINT_MAX)
 		np_out_kvf(o, "older", "%zu more in -o json", s->n - PRINT_MAX);
 }

@@ -53,6 +53,13 @@ struct np_kmsg_event {
 	char *kdevice;         /* dictionary DEVICE= ("b8:0", "+pci:0000:00:1c.0", "n2"), or NULL */
 };
 
+/* Multipath path flaps seen in this run's log records (pkg/collect/flaps.h, log source only). */
+struct np_kmsg_flaps {
+	char *map;                /* the map's "M:m" as the kernel printed it, "?" when it printed none */
+	unsigned in_window;       /* failed->active transitions within flaps_window_ms before now */
+	uint64_t total;           /* all such transitions in the records read */
+};
+
 struct np_kmsg {
 	struct np_status status;
 	char *source_path;        /* "/dev/kmsg", or a capture file's path under the host root */
@@ -66,6 +73,9 @@ struct np_kmsg {
 	struct np_kmsg_event *events; /* oldest first */
 	size_t n;
 	bool wall_clock_estimated;
+	struct np_kmsg_flaps *flaps;
+	size_t n_flaps;
+	int64_t flaps_window_ms;
 };
 
 void np_kmsg_event_free(struct np_kmsg_event *e);

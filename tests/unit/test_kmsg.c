@@ -477,6 +477,56 @@ static void test_follower_gap_and_replay(void **state)
 	free(buf);
 }
 
+/* the collector feeds dm-mpath's path events to the flap tracker (pkg/collect/flaps.h) */
+static void test_collect_path_flaps(void **state)
+{
+	(void)state;
+	size_t len;
+	char *buf = np_slurp(FIX "/dev/kmsg", &len);
+	char tmpl[] = "/tmp/np-kmsg-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	char dir[256], path[300];
+	snprintf(dir, sizeof(dir), "%s/dev", tmpl);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/kmsg", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(buf, 1, len, f);
+	/* after the capture: dm-mpath.c's lines, with the map prefix (4.x+) and without (older) */
+	fputs("4,100000,4000000000,-;device-mapper: multipath: 254:0: Failing path 8:16.\n"
+	      "4,100001,4005000000,-;device-mapper: multipath: 254:0: Reinstating path 8:16.\n"
+	      "4,100002,4006000000,-;device-mapper: multipath: 254:0: Failing path 8:16.\n"
+	      "4,100003,4010000000,-;device-mapper: multipath: 254:0: Reinstating path 8:16.\n"
+	      "4,100004,4011000000,-;device-mapper: multipath: Failing path 8:32.\n"
+	      "4,100005,4012000000,-;device-mapper: multipath: Reinstating path 8:32.\n", f);
+	fclose(f);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, tmpl), 0);
+	struct np_collect_ctx ctx = { .host = &h, .kmsg_max = 4 };
+	struct np_report r = { 0 };
+	char *only[] = { "kmsg", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.kmsg.matched, 6);
+	assert_int_equal(r.kmsg.n, 4);          /* only the newest 4 kept ... */
+	assert_int_equal(r.kmsg.n_flaps, 2);    /* ... but every path event was counted */
+	assert_string_equal(r.kmsg.flaps[0].map, "254:0");
+	assert_int_equal(r.kmsg.flaps[0].total, 2);
+	assert_int_equal(r.kmsg.flaps[0].in_window, 2);
+	assert_string_equal(r.kmsg.flaps[1].map, "?");
+	assert_int_equal(r.kmsg.flaps[1].total, 1);
+	assert_int_equal(r.kmsg.lost, 100000 - count_record_lines(buf));
+	json_t *j = np_kmsg_to_json(&r.kmsg);
+	json_t *pf = json_array_get(json_object_get(j, "path_flaps"), 0);
+	assert_int_equal(json_integer_value(json_object_get(pf, "flaps_total")), 2);
+	json_decref(j);
+	np_report_free(&r);
+	np_host_close(&h);
+	unlink(path);
+	rmdir(dir);
+	rmdir(tmpl);
+	free(buf);
+}
+
 struct find_text {
 	const char *text;
 	uint64_t seq;
@@ -550,6 +600,7 @@ int main(void)
 		cmocka_unit_test(test_event_ring),
 		cmocka_unit_test(test_collect_fixture),
 		cmocka_unit_test(test_follower_gap_and_replay),
+		cmocka_unit_test(test_collect_path_flaps),
 		cmocka_unit_test(test_follower_live),
 	};
 	return cmocka_run_group_tests_name("kmsg", tests, NULL, NULL);
