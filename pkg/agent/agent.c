@@ -81,6 +81,8 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 {
 	struct agent *a = ud;
 	struct np_kmsg tmp = { .max_events = 4 };
+	if (rec->facility != 0)
+		return 0; /* only the kernel's own lines: any root process can write to /dev/kmsg */
 	if (np_kmsg_add_record(&tmp, rec, 0) <= 0)
 		return 0;
 	const struct np_kmsg_event *e = &tmp.events[tmp.n - 1];
