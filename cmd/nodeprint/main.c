@@ -5,6 +5,8 @@
  */
 #define _GNU_SOURCE
 #include "../../pkg/agent/agent.h"
+#include "../../pkg/agent/fleet.h"
+#include "../../pkg/kube/api.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/policy/policy.h"
@@ -27,6 +29,7 @@ static void usage(FILE *f)
 		"  inspect            print this node's bundle, fingerprint, health and the plan\n"
 		"  plan               print only the labels, taints, conditions and events it would set\n"
 		"  run                the agent: publish to the Kubernetes API until SIGTERM (see run --help)\n"
+		"  fleet              nodes grouped by class and bundle, drift from the pins (see fleet --help)\n"
 		"  policy --default   print the built-in default policy\n"
 		"  policy --check F   validate a policy file\n"
 		"  collectors         list the collectors (report sections)\n"
@@ -328,6 +331,86 @@ static int cmd_run(int argc, char **argv)
 	return r < 0 ? 1 : 0;
 }
 
+static int fleet_page(json_t *page, void *ud)
+{
+	size_t i;
+	json_t *node;
+	json_array_foreach(json_object_get(page, "items"), i, node) {
+		int r = np_fleet_add(ud, node);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int cmd_fleet(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "kubeconfig", required_argument, NULL, 'k' }, { "context", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'P' },     { "output", required_argument, NULL, 'o' },
+		{ "page-size", required_argument, NULL, 'l' },  { "selector", required_argument, NULL, 'l' + 1 },
+		{ "help", no_argument, NULL, 'h' },             {}
+	};
+	struct np_kube_source src = { 0 };
+	struct opts o = { .output = "text" };
+	const char *selector = NULL;
+	uint64_t page = 500;
+	int c;
+	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'k': src.kubeconfig = optarg; break;
+		case 'c': src.context = optarg; break;
+		case 'P': o.policy = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 'l' + 1: selector = optarg; break;
+		case 'l':
+			if (np_parse_u64(optarg, &page) < 0 || page == 0 || page > 5000) {
+				fprintf(stderr, "nodeprint: fleet: --page-size 1..5000\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			printf("Usage: nodeprint fleet [--kubeconfig F] [--context C] [--policy FILE] [--selector LABELS]\n"
+			       "                       [--page-size N] [-o text|json]\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (!streq(o.output, "text") && !streq(o.output, "json")) {
+		fprintf(stderr, "nodeprint: fleet: --output text or json\n");
+		return 2;
+	}
+	struct np_policy pol;
+	if (load_policy(&o, &pol) < 0)
+		return 2;
+	struct np_kube_config cfg;
+	struct np_kube_client *kc = NULL;
+	char *err = NULL;
+	int r = np_kube_config_auto(&src, &cfg, &err);
+	if (r >= 0)
+		r = np_kube_client_new(&cfg, NULL, &kc, &err);
+	struct np_fleet f = { .pol = &pol };
+	if (r >= 0)
+		r = np_kube_list(kc, "/api/v1/nodes", selector, NULL, (unsigned)page, fleet_page, &f, &err);
+	if (r >= 0)
+		r = np_fleet_finish(&f);
+	if (r < 0) {
+		fprintf(stderr, "nodeprint: fleet: %s\n", err ? err : strerror(-r));
+	} else if (streq(o.output, "json")) {
+		json_t *j = np_fleet_to_json(&f);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		np_fleet_print(&f, stdout);
+	}
+	free(err);
+	np_fleet_free(&f);
+	np_kube_client_free(kc);
+	np_policy_free(&pol);
+	return r < 0 ? 1 : 0;
+}
+
 static int cmd_collectors(void)
 {
 	size_t n;
@@ -352,6 +435,8 @@ int main(int argc, char **argv)
 		return cmd_policy(argc - 1, argv + 1);
 	if (streq(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (streq(cmd, "fleet"))
+		return cmd_fleet(argc - 1, argv + 1);
 	if (streq(cmd, "collectors"))
 		return cmd_collectors();
 	if (streq(cmd, "kube"))

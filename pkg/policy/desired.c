@@ -118,7 +118,7 @@ static bool value_allowed(const struct np_pin *pin, const char *value)
 	return false;
 }
 
-static int judge_bundle(const struct np_class *c, const struct np_bundle *b, struct np_desired *d)
+int np_policy_judge_bundle(const struct np_class *c, const struct np_bundle *b, struct np_desired *d)
 {
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < b->n; i++) {
@@ -361,7 +361,7 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 	if (cls && !(d->klass = strdup(cls->name)))
 		rc = -ENOMEM;
 	if (rc >= 0 && cls && cls->n_pins)
-		rc = judge_bundle(cls, &r->bundle, d);
+		rc = np_policy_judge_bundle(cls, &r->bundle, d);
 	size_t bundle_findings = d->n_findings;
 	if (rc >= 0)
 		rc = set_str(&d->bundle_state,

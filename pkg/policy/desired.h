@@ -91,6 +91,14 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 
 void np_desired_free(struct np_desired *d);
 
+/*
+ * np_policy_judge_bundle() - add a firmware-unpinned finding to @d for every
+ * bundle item of @b that a pin of class @c rejects (reason Drift) or that
+ * belongs to a pinned component without a matching pin (Unpinned; modules
+ * excepted). Returns 0 or -ENOMEM.
+ */
+int np_policy_judge_bundle(const struct np_class *c, const struct np_bundle *b, struct np_desired *d);
+
 /* The desired state as JSON (`nodeprint plan -o json`). Caller owns the reference. */
 json_t *np_desired_to_json(const struct np_desired *d);
 /* The human plan. */

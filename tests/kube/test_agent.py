@@ -142,6 +142,21 @@ def main(tmp):
     tap(len(ev) >= 1 and "safety valve" in ev[0]["message"], "a TaintRefused event says why", ev[:1])
     tap("safety valve" in p.stderr, "and the log says why", p.stderr[-800:])
 
+    # fleet view: LIST in pages of 2 over 4 nodes, grouped by class and bundle, drift named
+    p = subprocess.run([BIN, "fleet", "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "--policy", drift, "-o", "json",
+                        "--page-size", "2"], capture_output=True, text=True, timeout=60)
+    fl = json.loads(p.stdout) if p.returncode == 0 else {}
+    tap(fl.get("nodes") == 4 and fl.get("unlabelled") == 3, "fleet counts 4 nodes, 3 without a bundle label", p.stdout[-800:] + p.stderr)
+    mine = [g for g in fl.get("groups", []) if g["bundle"] == want_hash]
+    tap(len(mine) == 1 and mine[0]["class"] == "lab" and mine[0]["nodes"] == 1 and mine[0]["example_node"] == "node-a",
+        "node-a's bundle is its own group in class lab", mine)
+    tap(mine and any(release in d and "Drift" in d for d in mine[0]["drift"]), "the group's drift names the kernel release", mine)
+    lists = [r for r in control("GET", "/requests")["requests"] if r["path"] == "/api/v1/nodes" and r["method"] == "GET"]
+    tap(any("continue=" in r["query"] for r in lists), "fleet followed the continue token", [r["query"] for r in lists][-4:])
+    p = subprocess.run([BIN, "fleet", "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "--policy", drift],
+                       capture_output=True, text=True, timeout=60)
+    tap(p.returncode == 0 and "4 nodes in" in p.stdout and "node-a" in p.stdout, "fleet's table", p.stdout)
+
     # a bad policy: clear error naming the place, exit non-zero at start
     bad = write(f"{tmp}/bad.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: []}}\n")
     p = agent(bad, cycles=1)

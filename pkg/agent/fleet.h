@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fleet.h - `nodeprint fleet`: nodes grouped by class and bundle hash, from
+ * what the agents wrote (labels <prefix>/class, /bundle, /bundle-state and
+ * the /fingerprint annotation), with each group's drift from its class's
+ * pinned bundle named component by component. Pure: fed Node objects page by
+ * page, so a paginated LIST of thousands of nodes streams through.
+ */
+#pragma once
+
+#include "../policy/policy.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+struct np_fleet_group {
+	char *klass;        /* class label, "" when none */
+	char *hash;         /* bundle label, "" when the agent has not labelled the node */
+	char *state;        /* bundle-state label */
+	unsigned nodes;
+	char *example;      /* the first node's name */
+	json_t *components; /* the fingerprint annotation's components (first node's), or NULL */
+	char **drift;       /* "component key value: reason" against the class's pins */
+	size_t n_drift;
+};
+
+struct np_fleet {
+	const struct np_policy *pol;
+	struct np_fleet_group *g;
+	size_t n;
+	unsigned nodes, unlabelled;
+};
+
+/* Add one Node object. Returns 0 or -ENOMEM. */
+int np_fleet_add(struct np_fleet *f, const json_t *node);
+/* Sort groups (class, then most nodes first) and judge each against its class's pins. Returns 0 or -ENOMEM. */
+int np_fleet_finish(struct np_fleet *f);
+void np_fleet_free(struct np_fleet *f);
+json_t *np_fleet_to_json(const struct np_fleet *f);
+void np_fleet_print(const struct np_fleet *f, FILE *out);
