@@ -614,6 +614,52 @@ static int ethtool_features(int fd, struct np_net_if *nic)
 	return np_ethtool_features_fill((const char *)gs->data, n, gf->features, nblocks, nic);
 }
 
+bool np_ethtool_same_device(const char *eth_driver, const char *bus_info, const char *sysfs_driver,
+			    const char *pci_address)
+{
+	if (!pci_address)
+		return true; /* not on PCI: nothing to compare with */
+	if (bus_info)
+		return streq(bus_info, pci_address);
+	return !eth_driver || !sysfs_driver || streq(eth_driver, sysfs_driver);
+}
+
+/* Move what ETHTOOL_GDRVINFO gave (@p) into @nic. */
+static void take_drvinfo(struct np_net_if *nic, struct np_net_if *p)
+{
+	if (p->driver) {
+		free(nic->driver);
+		nic->driver = TAKE_PTR(p->driver);
+	}
+	nic->driver_version = TAKE_PTR(p->driver_version);
+	nic->firmware_version = TAKE_PTR(p->firmware_version);
+	nic->bus_info = TAKE_PTR(p->bus_info);
+	nic->driver_version_is_kernel_release = p->driver_version_is_kernel_release;
+}
+
+/* ETHTOOL_GDRVINFO into @nic when it answers for the device sysfs shows. Returns 0 or -errno (recorded). */
+static int ethtool_drvinfo(int fd, const char *release, struct np_net_if *nic)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct np_net_if p = { 0 };
+	int r = ethtool_ioctl(fd, nic->name, &di);
+	if (r >= 0)
+		r = np_ethtool_drvinfo_fill(&di, release, &p);
+	if (r < 0) {
+		nic->ethtool_error = np_asprintf("ETHTOOL_GDRVINFO: %s", np_errno_reason(r));
+	} else if (!np_ethtool_same_device(p.driver, p.bus_info, nic->driver, nic->pci_address)) {
+		/* same name and ifindex, another netns: e.g. a pod's veth */
+		nic->ethtool_error = np_asprintf("unavailable: ethtool answered for another device "
+						 "(driver %s, bus-info %s)", p.driver ? p.driver : "-",
+						 p.bus_info ? p.bus_info : "-");
+		r = -EXDEV;
+	} else {
+		take_drvinfo(nic, &p);
+	}
+	np_net_if_free(&p);
+	return r;
+}
+
 static void collect_ethtool(const char *release, struct np_net_if *nic)
 {
 	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -624,15 +670,9 @@ static void collect_ethtool(const char *release, struct np_net_if *nic)
 		nic->ethtool_error = np_asprintf("socket: %s", np_errno_reason(r));
 		return;
 	}
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
-	int r = ethtool_ioctl(fd, nic->name, &di);
-	if (r >= 0)
-		r = np_ethtool_drvinfo_fill(&di, release, nic);
-	if (r < 0) {
-		nic->ethtool_error = np_asprintf("ETHTOOL_GDRVINFO: %s", np_errno_reason(r));
+	if (ethtool_drvinfo(fd, release, nic) < 0)
 		return;
-	}
-	r = ethtool_link(fd, nic);
+	int r = ethtool_link(fd, nic);
 	if (r < 0 && r != -EOPNOTSUPP)
 		np_status_set(&nic->status, r, "%s: ETHTOOL_GLINKSETTINGS: %s", nic->name,
 			      np_errno_reason(r));
@@ -642,34 +682,54 @@ static void collect_ethtool(const char *release, struct np_net_if *nic)
 			      np_errno_reason(r));
 }
 
-/* Our own kernel's boot id (not the node's: the process's /proc, read live). */
-static bool same_kernel(const struct np_host *h)
+/* same_kernel()'s answer, asked once per section. */
+struct same_root {
+	int same;        /* -1 not asked yet, 0 no, 1 yes */
+	const char *why; /* when 0 */
+};
+
+/*
+ * Whether the root shows this kernel and this network namespace: 1 yes, 0 no
+ * (*@why says which), compared through the process's own /proc read live:
+ * boot_id for the kernel; for the netns, the root's /proc/1/ns/net against
+ * /proc/self/ns/net (a host /sys shows the host's netns). An unreadable netns
+ * link is no evidence either way: the per-interface checks decide.
+ */
+static int same_kernel(const struct np_host *h, const char **why)
 {
 	struct np_host self;
-	_cleanup_free_ char *a = NULL, *b = NULL;
+	_cleanup_free_ char *a = NULL, *b = NULL, *na = NULL, *nb = NULL;
 	if (np_host_open(&self, "/") < 0)
-		return false;
+		return 0;
 	int r = np_host_read_line(&self, "/proc/sys/kernel/random/boot_id", &a);
+	if (r >= 0)
+		np_host_readlink(&self, "/proc/self/ns/net", &na);
 	np_host_close(&self);
-	return r >= 0 && np_host_read_line(h, "/proc/sys/kernel/random/boot_id", &b) >= 0 &&
-	       streq(a, b);
+	*why = NP_NET_NOT_LIVE;
+	if (r < 0 || np_host_read_line(h, "/proc/sys/kernel/random/boot_id", &b) < 0 || !streq(a, b))
+		return 0;
+	*why = NP_NET_OTHER_NETNS;
+	if (na && np_host_readlink(h, "/proc/1/ns/net", &nb) >= 0 && !streq(na, nb))
+		return 0;
+	return 1;
 }
 
 /*
  * NULL when the ethtool ioctls may run for @nic (they reach the same kernel and
  * the same interface), else why not. A live root still needs the interface in
  * this network namespace under the same ifindex (sysfs may belong to another netns).
+ * @same caches same_kernel() for the whole section.
  */
 static const char *ioctl_refused(const struct np_host *h, enum np_net_ioctl mode,
-				 const struct np_net_if *nic, int *same)
+				 const struct np_net_if *nic, struct same_root *same)
 {
 	if (mode != NP_NET_IOCTL_AUTO)
 		return NP_NET_NOT_LIVE;
 	if (!h->live) {
-		if (*same < 0)
-			*same = same_kernel(h);
-		if (!*same)
-			return NP_NET_NOT_LIVE;
+		if (same->same < 0)
+			same->same = same_kernel(h, &same->why);
+		if (!same->same)
+			return same->why;
 	}
 	if (nic->ifindex > 0 && if_nametoindex(nic->name) != (unsigned)nic->ifindex)
 		return h->live ? NP_NET_OTHER_NETNS : NP_NET_NOT_LIVE;
@@ -679,7 +739,8 @@ static const char *ioctl_refused(const struct np_host *h, enum np_net_ioctl mode
 /* ---- one interface ---- */
 
 static int collect_if(const struct np_host *h, const char *name, enum np_net_ioctl mode,
-		      const char *release, int *same, struct np_net_if *nic, unsigned **msi, size_t *nmsi)
+		      const char *release, struct same_root *same, struct np_net_if *nic, unsigned **msi,
+		      size_t *nmsi)
 {
 	_cleanup_free_ char *cls = np_asprintf("/sys/class/net/%s", name);
 	if (!cls || !(nic->name = strdup(name)))
@@ -759,7 +820,7 @@ static void msi_free(struct np_net_msi *m, size_t n)
 }
 
 static int add_if(const struct np_host *h, const char *name, enum np_net_ioctl mode,
-		  const char *release, int *same, struct np_net *s, struct np_net_msi **msi)
+		  const char *release, struct same_root *same, struct np_net *s, struct np_net_msi **msi)
 {
 	struct np_net_if *v = realloc(s->ifs, (s->n + 1) * sizeof(*v));
 	if (!v)
@@ -784,7 +845,7 @@ static int collect_ifs(const struct np_host *h, enum np_net_ioctl mode, char **n
 {
 	_cleanup_free_ char *release = NULL;
 	np_host_read_line(h, "/proc/sys/kernel/osrelease", &release);
-	int same = -1;
+	struct same_root same = { .same = -1 };
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *dev = np_asprintf("/sys/class/net/%s/device", names[i]);
 		if (!dev)

@@ -36,6 +36,17 @@ int np_ethtool_drvinfo_fill(const struct ethtool_drvinfo *di, const char *kernel
 			    struct np_net_if *nic);
 
 /*
+ * np_ethtool_same_device() - whether ETHTOOL_GDRVINFO's answer (@eth_driver,
+ * @bus_info, both may be NULL) is about the device sysfs shows under the
+ * interface (@sysfs_driver from the device/driver link, @pci_address). Same
+ * name and ifindex in another network namespace (a pod's veth) answer with
+ * another bus-info, or none and another driver. true when there is nothing to
+ * compare (no PCI address; an empty bus-info and either driver unknown).
+ */
+bool np_ethtool_same_device(const char *eth_driver, const char *bus_info, const char *sysfs_driver,
+			    const char *pci_address);
+
+/*
  * np_ethtool_feature_state() - state of feature @idx as `ethtool -k` prints it
  * (ethtool.c dump_one_feature()): "on"/"off" from the active bit; " [fixed]"
  * when the feature is not in available or is never_changed; else

@@ -88,6 +88,20 @@ static void test_case26_strings(void **state)
 	free(s);
 }
 
+/* Same name and ifindex in another netns (a pod's veth) must not pass for the host's NIC. */
+static void test_same_device(void **state)
+{
+	(void)state;
+	assert_true(np_ethtool_same_device("virtio_net", "0000:00:03.0", "virtio_net", "0000:00:03.0"));
+	/* mlx4: the PCI driver is mlx4_core, ethtool says mlx4_en; bus-info decides */
+	assert_true(np_ethtool_same_device("mlx4_en", "0000:3b:00.0", "mlx4_core", "0000:3b:00.0"));
+	assert_false(np_ethtool_same_device("mlx4_en", "0000:3b:00.1", "mlx4_core", "0000:3b:00.0"));
+	/* veth answers with no bus-info and its own driver name */
+	assert_false(np_ethtool_same_device("veth", NULL, "virtio_net", "0000:00:03.0"));
+	assert_true(np_ethtool_same_device("veth", NULL, "virtio_net", NULL));
+	assert_true(np_ethtool_same_device("e1000e", NULL, "e1000e", "0000:00:02.0"));
+}
+
 static void test_feature_states(void **state)
 {
 	(void)state;
@@ -525,6 +539,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_case26_strings),
+		cmocka_unit_test(test_same_device),
 		cmocka_unit_test(test_feature_states),
 		cmocka_unit_test(test_interrupts_capture),
 		cmocka_unit_test(test_interrupts_many_cpus),
