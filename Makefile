@@ -43,6 +43,12 @@ $(B)/tests/%: tests/unit/%.c $(PKG_OBJ) tests/unit/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DNP_SRCDIR='"$(CURDIR)"' -o $@ $< $(PKG_OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# The Kubernetes client against the test API server (run by tests/kube/test_client.sh).
+all: $(B)/tests/kube_it
+$(B)/tests/kube_it: tests/kube/kube_it.c $(PKG_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(PKG_OBJ) $(LDFLAGS) $(LDLIBS)
+
 # The main job: build and run `nodeprint inspect` on this machine (built-in default policy).
 run: deps
 	@$(MAKE) --no-print-directory $(B)/nodeprint

@@ -56,7 +56,7 @@ static int parse(int argc, char **argv, struct kopts *o)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+l:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->src.kubeconfig = optarg; break;
 		case 'c': o->src.context = optarg; break;
@@ -272,8 +272,9 @@ int np_cmd_kube(int argc, char **argv)
 		r = run_verb(c, &o, argc - optind, argv + optind, &err);
 	if (c) {
 		const struct np_kube_stats *s = np_kube_client_stats(c);
-		fprintf(stderr, "kube: requests=%u retries=%u auth_refreshes=%u throttled_ms=%" PRIu64 " backoff_ms=%" PRIu64 "\n",
-			s->requests, s->retries, s->auth_refreshes, s->throttled_ms, s->backoff_ms);
+		fprintf(stderr, "kube: requests=%u retries=%u auth_refreshes=%u throttled_ms=%" PRIu64 " backoff_ms=%" PRIu64
+			" connects=%u http_version=%u\n", s->requests, s->retries, s->auth_refreshes, s->throttled_ms, s->backoff_ms,
+			s->connects, s->http_version);
 	}
 	if (r < 0)
 		fprintf(stderr, "nodeprint kube: %s (%s)\n", err ? err : strerror(-r), strerrorname_np(-r));

@@ -390,6 +390,11 @@ static CURLcode attempt(struct np_kube_client *c, CURL *h, const char *method, c
 	e = curl_easy_perform(h);
 	*code = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
+	long nc = 0, ver = 0;
+	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nc);
+	curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &ver);
+	c->stats.connects += (unsigned)nc;
+	c->stats.http_version = ver == CURL_HTTP_VERSION_2_0 ? 20 : ver == CURL_HTTP_VERSION_1_1 ? 11 : ver == CURL_HTTP_VERSION_1_0 ? 10 : 0;
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hd);
 	return e;

@@ -51,6 +51,8 @@ struct np_kube_stats {
 		unsigned long n;
 	} by_code[48];
 	size_t n_by_code;
+	unsigned connects;        /* new connections made (keep-alive: 1 for many requests) */
+	unsigned http_version;    /* of the last answer: 10, 11, 20 (HTTP/2), 0 when none */
 };
 
 /* The outcome of one request. */
