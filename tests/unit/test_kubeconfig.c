@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
+#include "../../pkg/kube/auth.h"
+#include "../../pkg/kube/config.h"
 #include "../../pkg/kube/exec.h"
 #include "../../pkg/kube/kubeconfig.h"
 #include "../../pkg/kube/util.h"
@@ -436,6 +438,90 @@ static void test_data_wins(void **state)
 	np_kube_config_free(&c);
 }
 
+/* the plugin's expirationTimestamp is honoured: cached before it, re-run 10 s before it and after a 401 */
+static void test_exec_expiry(void **state)
+{
+	(void)state;
+	struct np_kube_config c;
+	struct np_kube_auth a;
+	char *err = NULL;
+
+	put("exp/plug.sh",
+	    "#!/bin/sh\n"
+	    "n=$(($(cat \"$(dirname \"$0\")/runs\" 2>/dev/null || echo 0) + 1)); echo $n >\"$(dirname \"$0\")/runs\"\n"
+	    "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":"
+	    "{\"token\":\"run-%s\",\"expirationTimestamp\":\"2026-11-29T18:30:00Z\"}}' $n\n",
+	    0755);
+	put("exp/config",
+	    "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+	    "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ./plug.sh, interactiveMode: Never}}}]\n"
+	    "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+	    0600);
+	struct np_kubeconfig_opts o = { .kubeconfig = tp("exp/config") };
+	assert_int_equal(np_kubeconfig_load(&o, &c, &err), 0);
+	np_kube_auth_init(&a, &c, 5000);
+	const time_t expiry = 1795977000; /* 2026-11-29T18:30:00Z */
+	assert_int_equal(np_kube_auth_prepare(&a, 0, expiry - 600, &err), 0);
+	assert_string_equal(np_kube_auth_token(&a), "run-1");
+	assert_int_equal(np_kube_auth_prepare(&a, 0, expiry - 11, &err), 0);
+	assert_string_equal(np_kube_auth_token(&a), "run-1"); /* still valid: cached */
+	assert_int_equal(np_kube_auth_prepare(&a, 0, expiry - 10, &err), 0);
+	assert_string_equal(np_kube_auth_token(&a), "run-2"); /* about to expire: re-run */
+	assert_true(np_kube_auth_invalidate(&a));
+	assert_int_equal(np_kube_auth_prepare(&a, 0, expiry - 600, &err), 0);
+	assert_string_equal(np_kube_auth_token(&a), "run-3"); /* a 401: re-run */
+	assert_int_equal(a.exec_runs, 3);
+	np_kube_auth_free(&a);
+	np_kube_config_free(&c);
+	free(err);
+}
+
+/* --kubeconfig / KUBECONFIG / in-cluster / ~/.kube/config, in that order */
+static void test_config_precedence(void **state)
+{
+	(void)state;
+	struct np_kube_config c;
+	char *err = NULL;
+
+	put("prec/kc", "clusters: [{name: c, cluster: {server: 'https://from-kubeconfig:6443'}}]\n"
+		       "contexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n", 0600);
+	put("prec/sa/var/run/secrets/kubernetes.io/serviceaccount/token", "t", 0600);
+	put("prec/sa/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", "CA", 0600);
+	put("prec/home/.kube/config", "clusters: [{name: c, cluster: {server: 'https://from-home:6443'}}]\n"
+				      "contexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n", 0600);
+	char *saved_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+	setenv("HOME", tp("prec/home"), 1);
+	unsetenv("KUBECONFIG");
+	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	struct np_kube_source src = { .sa_prefix = tp("prec/sa") };
+	assert_int_equal(np_kube_config_auto(&src, &c, &err), 0);
+	assert_string_equal(c.server, "https://10.96.0.1:443"); /* in-cluster before ~/.kube/config */
+	np_kube_config_free(&c);
+	src.context = "x";
+	assert_int_equal(np_kube_config_auto(&src, &c, &err), -EINVAL); /* no contexts in-cluster */
+	src.context = NULL;
+	setenv("KUBECONFIG", tp("prec/kc"), 1);
+	assert_int_equal(np_kube_config_auto(&src, &c, &err), 0);
+	assert_string_equal(c.server, "https://from-kubeconfig:6443"); /* KUBECONFIG before in-cluster */
+	np_kube_config_free(&c);
+	unsetenv("KUBECONFIG");
+	src.kubeconfig = tp("prec/kc");
+	assert_int_equal(np_kube_config_auto(&src, &c, &err), 0);
+	assert_string_equal(c.server, "https://from-kubeconfig:6443");
+	np_kube_config_free(&c);
+	src.kubeconfig = NULL;
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	assert_int_equal(np_kube_config_auto(&src, &c, &err), 0);
+	assert_string_equal(c.server, "https://from-home:6443");
+	np_kube_config_free(&c);
+	unsetenv("KUBERNETES_SERVICE_PORT");
+	if (saved_home)
+		setenv("HOME", saved_home, 1);
+	free(saved_home);
+	free(err);
+}
+
 static void test_base64(void **state)
 {
 	(void)state;
@@ -481,6 +567,8 @@ int main(void)
 		cmocka_unit_test(test_merge_rules),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_data_wins),
+		cmocka_unit_test(test_exec_expiry),
+		cmocka_unit_test(test_config_precedence),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_rfc3339),
 	};
