@@ -4,7 +4,8 @@
  * subsystem_vendor,subsystem_device,driver,numa_node,current_link_speed,
  * current_link_width,max_link_speed,max_link_width}
  * (Documentation/ABI/testing/sysfs-bus-pci) and aer_dev_{correctable,nonfatal,
- * fatal} (Documentation/ABI/testing/sysfs-bus-pci-devices-aer_stats). Names
+ * fatal} and aer_rootport_total_err_{cor,fatal,nonfatal}
+ * (Documentation/ABI/testing/sysfs-bus-pci-devices-aer_stats). Names
  * come from the udev hwdb (libudev), keyed by the device's modalias.
  */
 #define _GNU_SOURCE
@@ -239,6 +240,18 @@ static void read_aer(const struct np_host *h, struct np_pci_device *d, const cha
 	np_parse_aer_counters(buf, len, a, &d->status, attr);
 }
 
+/* aer_rootport_total_err_{cor,fatal,nonfatal}: one decimal each, root ports only. */
+static void read_rootport_totals(const struct np_host *h, struct np_pci_device *d)
+{
+	static const char *const attr[] = { "aer_rootport_total_err_cor", "aer_rootport_total_err_fatal",
+					    "aer_rootport_total_err_nonfatal" };
+	for (size_t i = 0; i < ARRAY_SIZE(attr); i++) {
+		_cleanup_free_ char *p = attr_path(d->address, attr[i]);
+		if (p && note(d, attr[i], np_host_read_u64(h, p, &d->rootport_total[i])) >= 0)
+			d->has_rootport_total[i] = true;
+	}
+}
+
 static void read_driver_numa(const struct np_host *h, struct np_pci_device *d)
 {
 	_cleanup_free_ char *drv = attr_path(d->address, "driver");
@@ -286,6 +299,7 @@ static void collect_device(const struct np_host *h, struct udev_hwdb *hw, struct
 	read_aer(h, d, "aer_dev_correctable", &d->aer_cor);
 	read_aer(h, d, "aer_dev_nonfatal", &d->aer_nonfatal);
 	read_aer(h, d, "aer_dev_fatal", &d->aer_fatal);
+	read_rootport_totals(h, d);
 	if (hw && d->has_ids)
 		hwdb_names(hw, d);
 }

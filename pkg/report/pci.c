@@ -100,9 +100,10 @@ json_t *np_aer_counters_to_json(const struct np_aer_counters *a)
 	return o;
 }
 
-static json_t *aer_to_json(const struct np_pci_device *d)
+json_t *np_pci_aer_to_json(const struct np_pci_device *d)
 {
-	if (!d->aer_cor.present && !d->aer_nonfatal.present && !d->aer_fatal.present)
+	bool root = d->has_rootport_total[0] || d->has_rootport_total[1] || d->has_rootport_total[2];
+	if (!d->aer_cor.present && !d->aer_nonfatal.present && !d->aer_fatal.present && !root)
 		return json_null();
 	json_t *o = json_object();
 	json_object_set_new(o, "correctable", np_aer_counters_to_json(&d->aer_cor));
@@ -110,6 +111,16 @@ static json_t *aer_to_json(const struct np_pci_device *d)
 	json_object_set_new(o, "fatal", np_aer_counters_to_json(&d->aer_fatal));
 	np_json_u64(o, "lines_invalid", d->aer_cor.lines_invalid + d->aer_nonfatal.lines_invalid +
 						d->aer_fatal.lines_invalid);
+	static const char *const rp[] = { "total_err_cor", "total_err_fatal", "total_err_nonfatal" };
+	json_t *r = json_null();
+	for (size_t i = 0; i < ARRAY_SIZE(rp); i++) {
+		if (!d->has_rootport_total[i])
+			continue;
+		if (json_is_null(r))
+			r = json_object();
+		np_json_u64(r, rp[i], d->rootport_total[i]);
+	}
+	json_object_set_new(o, "rootport", r);
 	return o;
 }
 
@@ -128,7 +139,7 @@ static json_t *device_to_json(const struct np_pci_device *d)
 	np_json_str(o, "driver", d->driver);
 	json_object_set_new(o, "numa_node", d->has_numa ? json_integer(d->numa_node) : json_null());
 	json_object_set_new(o, "link", link_to_json(d));
-	json_object_set_new(o, "aer", aer_to_json(d));
+	json_object_set_new(o, "aer", np_pci_aer_to_json(d));
 	np_status_to_json(&d->status, o);
 	return o;
 }

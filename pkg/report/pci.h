@@ -52,6 +52,9 @@ struct np_pci_device {
 	bool has_cur_width, has_max_width;
 	uint64_t cur_width, max_width; /* lanes */
 	struct np_aer_counters aer_cor, aer_nonfatal, aer_fatal;
+	/* root ports only: errors reported to this port by its hierarchy */
+	bool has_rootport_total[3];   /* cor, fatal, nonfatal */
+	uint64_t rootport_total[3];   /* aer_rootport_total_err_{cor,fatal,nonfatal} */
 };
 
 struct np_pci {
@@ -76,6 +79,11 @@ void np_pci_free(struct np_pci *s);
 json_t *np_pci_to_json(const struct np_pci *s);
 /* AER counters as {name: count, ...} in file order (null when the file is absent). */
 json_t *np_aer_counters_to_json(const struct np_aer_counters *a);
+/*
+ * The device's "aer" object: {"correctable","nonfatal","fatal","lines_invalid",
+ * "rootport"}; JSON null when the device has no AER file at all. Caller owns it.
+ */
+json_t *np_pci_aer_to_json(const struct np_pci_device *d);
 /* The "PCIe link/AER" table; downgraded links and nonzero AER totals highlighted. */
 void np_pci_print(const struct np_pci *s, struct np_out *o);
 /* Adds nothing: NIC and NVMe firmware are bundled by their own sections. Returns 0. */

@@ -11,6 +11,9 @@ BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 SECTIONS = os.environ.get("NP_E2E_SECTIONS", "pci,modules").split(",")
 n = 0
 failed = 0
+# where libudev (sd-hwdb) looks for the compiled hwdb
+HWDB_PATHS = ["/etc/systemd/hwdb/hwdb.bin", "/etc/udev/hwdb.bin", "/usr/lib/systemd/hwdb/hwdb.bin",
+              "/lib/systemd/hwdb/hwdb.bin", "/usr/lib/udev/hwdb.bin", "/lib/udev/hwdb.bin"]
 
 
 def tap(ok, name, detail=""):
@@ -146,6 +149,29 @@ def check_pci(sec):
             if got != want:
                 bad.append((a, kind, got, want))
     tap(not bad, "AER counters equal aer_dev_* files (absent -> null)", bad)
+    # names: from the udev hwdb when this machine has one (then they agree with lspci's pci.ids),
+    # null otherwise - never invented
+    hwdb = any(os.path.exists(p) for p in HWDB_PATHS)
+    tap(sec["hwdb"] == hwdb, "hwdb flag equals the presence of a hwdb.bin", f"{sec['hwdb']} vs {hwdb}")
+    p = run("lspci", "-mm", "-D")
+    names = {}
+    for line in p.stdout.splitlines():
+        f = [x for x in shlex.split(line) if not (x.startswith("-") and len(x) > 1)]
+        names[f[0]] = f
+    bad = []
+    for a, d in devs.items():
+        if not hwdb:
+            if d["vendor_name"] is not None or d["device_name"] is not None or d["class_name"] is not None:
+                bad.append((a, "name without hwdb"))
+            continue
+        f = names.get(a, [a, "", "", ""])
+        if d["vendor_name"] is not None and d["vendor_name"] != f[2]:
+            bad.append((a, d["vendor_name"], f[2]))
+        if d["device_name"] is not None and d["device_name"] != f[3]:
+            bad.append((a, d["device_name"], f[3]))
+        if d["vendor_name"] is None:
+            bad.append((a, "no vendor name with a hwdb"))
+    tap(not bad, "hwdb names equal lspci -mm (null without a hwdb)", bad)
     p = run(BIN, "inspect", "--only", "pci")
     tap(p.returncode == 0 and "== PCIe link/AER ==" in p.stdout and all(a in p.stdout for a in devs),
         "text report has the PCIe link/AER table with every address", p.stderr)

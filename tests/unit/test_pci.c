@@ -188,6 +188,30 @@ static void test_downgraded(void **state)
 	assert_int_equal(np_pci_link_downgraded(&d), 0);
 }
 
+static void test_aer_json_shape(void **state)
+{
+	(void)state;
+	struct np_pci_device d = { 0 };
+	json_t *j = np_pci_aer_to_json(&d);
+	assert_true(json_is_null(j)); /* not AER-capable */
+	json_decref(j);
+	struct np_status st = { 0 };
+	assert_int_equal(np_parse_aer_counters(aer_kernel, sizeof(aer_kernel) - 1, &d.aer_cor, &st, "c"), 0);
+	/* a root port: aer_rootport_total_err_cor holds "0" (case 28) */
+	d.has_rootport_total[0] = true;
+	d.rootport_total[0] = 0;
+	j = np_pci_aer_to_json(&d);
+	json_t *cor = json_object_get(j, "correctable");
+	assert_int_equal(json_integer_value(json_object_get(cor, "TOTAL_ERR_COR")), 3);
+	assert_int_equal(json_integer_value(json_object_get(cor, "dev_cor_errs_bit[9]")), 1);
+	assert_true(json_is_null(json_object_get(j, "fatal"))); /* that file absent */
+	json_t *rp = json_object_get(j, "rootport");
+	assert_true(json_is_integer(json_object_get(rp, "total_err_cor")));
+	assert_null(json_object_get(rp, "total_err_fatal"));
+	json_decref(j);
+	np_pci_device_free(&d);
+}
+
 /* First line of a capture file. */
 static char *fixture_line(const char *addr, const char *attr)
 {
@@ -309,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_aer_junk_keeps_the_rest),
 		cmocka_unit_test(test_link_speed),
 		cmocka_unit_test(test_downgraded),
+		cmocka_unit_test(test_aer_json_shape),
 		cmocka_unit_test(test_collect_capture),
 		cmocka_unit_test(test_no_pci_bus_is_recorded),
 	};
