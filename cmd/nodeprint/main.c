@@ -143,6 +143,15 @@ static int check_only(char **only)
 	return 0;
 }
 
+/*
+ * JSON for people at a terminal is indented; piped into a program it is compact (a large host's
+ * per-CPU interrupt arrays are millions of numbers: one per line would multiply size and time).
+ */
+static size_t json_flags(void)
+{
+	return (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER;
+}
+
 static int load_policy(const struct opts *o, struct np_policy *p)
 {
 	if (!o->policy)
@@ -213,7 +222,7 @@ static int run_report(int argc, char **argv, bool with_report)
 	} else if (streq(o.output, "json")) {
 		json_t *j = with_report ? np_report_to_json(&rep) : json_object();
 		json_object_set_new(j, "plan", np_desired_to_json(&plan));
-		r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
+		r = json_dumpf(j, stdout, json_flags()) < 0 ? -EIO : 0;
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
@@ -398,7 +407,7 @@ static int cmd_fleet(int argc, char **argv)
 		fprintf(stderr, "nodeprint: fleet: %s\n", err ? err : strerror(-r));
 	} else if (streq(o.output, "json")) {
 		json_t *j = np_fleet_to_json(&f);
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(j, stdout, json_flags());
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
