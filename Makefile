@@ -22,7 +22,7 @@ PKG_OBJ  := $(PKG_SRC:%.c=$(B)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube bench fuzz deps deps-test clean
+.PHONY: fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube check-helm helm-template bench fuzz deps deps-test clean
 
 all: $(B)/nodeprint $(TESTS)
 
@@ -76,6 +76,14 @@ fuzz-build: $(FUZZ_BIN)
 
 check-unit: all
 	tests/run.sh unit
+
+# Render the Helm chart helm/nodeprint as `helm template` would, with tools/helm-render (Helm's engine:
+# text/template + Debian's sprig; Helm itself is not in Debian 12). HELM_ARGS="--set k=v -f values.yaml".
+helm-template: deps-test
+	@bin=$$(tools/helm-render/build.sh) && $$bin $(HELM_ARGS) helm/nodeprint
+
+check-helm: deps-test
+	tests/run.sh helm
 
 bench: deps
 	@$(MAKE) --no-print-directory $(B)/nodeprint

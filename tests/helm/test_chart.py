@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""helm/nodeprint: the chart's rendering (tools/helm-render, Helm's engine: text/template + sprig)
+against manifests/, value by value, and accepted by the test API server. TAP output.
+
+1. default values render exactly the objects of `kubectl kustomize manifests/` (parsed YAML, matched
+   by kind/namespace/name; no extra labels), and of the manifests/ files read directly;
+2. a non-default value changes exactly the fields it should (every other field of every object equal);
+3. bad values fail with a clear message (required, a labelPrefix the policy contradicts, ...);
+4. `kubectl apply --dry-run=server --validate=strict` of renderings is accepted by the test API server
+   (tests/kube/server.sh; the real server-side field validation of apps/v1, rbac, admissionregistration).
+"""
+import glob, os, subprocess, sys, tempfile
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHART = os.path.join(ROOT, "helm", "nodeprint")
+SERVER = os.path.join(ROOT, "tests", "kube", "server.sh")
+n = failed = 0
+RENDER = None
+
+
+def tap(ok, name, detail=""):
+    global n, failed
+    n += 1
+    failed += 0 if ok else 1
+    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
+    if not ok and detail:
+        for line in str(detail).splitlines()[:30]:
+            print(f"# {line}")
+    return ok
+
+
+def render(*args):
+    """(returncode, stdout, stderr) of helm-render CHART with args."""
+    p = subprocess.run([RENDER, *args, CHART], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def objects(text):
+    """{(kind, namespace, name): object} of a multi-document YAML text."""
+    out = {}
+    for d in yaml.safe_load_all(text):
+        if d is None:
+            continue
+        key = (d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"])
+        assert key not in out, f"duplicate {key}"
+        out[key] = d
+    return out
+
+
+def rendered(*args):
+    rc, out, err = render(*args)
+    if rc != 0:
+        raise RuntimeError(f"helm-render {' '.join(args)}: {err}")
+    return objects(out)
+
+
+def diff(a, b, path=""):
+    """Paths (".spec.x[1].y") where a and b differ; lists compared element by element."""
+    if type(a) is not type(b):
+        return [path]
+    if isinstance(a, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                out.append(f"{path}.{k}")
+            else:
+                out += diff(a[k], b[k], f"{path}.{k}")
+        return out
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return [path]
+        out = []
+        for i, (x, y) in enumerate(zip(a, b)):
+            out += diff(x, y, f"{path}[{i}]")
+        return out
+    return [] if a == b else [path]
+
+
+def changes(base, other):
+    """{key: [paths]} of objects that differ; a missing/extra object is [\"<absent>\"]/[\"<new>\"]."""
+    out = {}
+    for k in sorted(set(base) | set(other)):
+        if k not in other:
+            out[k] = ["<absent>"]
+        elif k not in base:
+            out[k] = ["<new>"]
+        else:
+            d = diff(base[k], other[k])
+            if d:
+                out[k] = d
+    return out
+
+
+DS = ("DaemonSet", "nodeprint", "nodeprint")
+VAP = ("ValidatingAdmissionPolicy", "", "nodeprint-own-node")
+VAPB = ("ValidatingAdmissionPolicyBinding", "", "nodeprint-own-node")
+CM = ("ConfigMap", "nodeprint", "nodeprint-policy")
+NS = ("Namespace", "", "nodeprint")
+C0 = ".spec.template.spec.containers[0]"
+
+
+def container(objs):
+    return objs[DS]["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_default(base_text):
+    kust = subprocess.run(["kubectl", "kustomize", os.path.join(ROOT, "manifests")],
+                          capture_output=True, text=True, timeout=120)
+    if not tap(kust.returncode == 0, "kubectl kustomize manifests/ runs", kust.stderr):
+        return
+    want = objects(kust.stdout)
+    got = objects(base_text)
+    tap(sorted(got) == sorted(want), "default rendering has exactly the objects of manifests/",
+        f"chart only: {sorted(set(got) - set(want))}\nmanifests only: {sorted(set(want) - set(got))}")
+    c = changes(want, got)
+    tap(not c, "default rendering equals kubectl kustomize manifests/ field for field", c)
+    direct = {}
+    for f in sorted(glob.glob(os.path.join(ROOT, "manifests", "*.yaml"))):
+        if not f.endswith("kustomization.yaml"):
+            direct.update(objects(open(f).read()))
+    c = changes(direct, got)
+    tap(not c, "and equals the manifests/ files parsed directly (no kustomize rewriting)", c)
+    labels = {k: o["metadata"].get("labels") for k, o in got.items()}
+    tap(all(v and "helm.sh/chart" not in v and "app.kubernetes.io/managed-by" not in v for v in labels.values()),
+        "no Helm bookkeeping labels", labels)
+    docs = base_text.split("---\n")
+    tap(docs[0] == "" and all(d.startswith("# Source: nodeprint/templates/") for d in docs[1:]) and
+        len(docs) - 1 == len(got), "helm template layout: one '# Source:' document per object, none empty",
+        base_text[:400])
+
+
+def test_values(base):
+    # image
+    o = rendered("--set", "image.tag=9.9.9", "--set", "image.repository=registry.example/np",
+                 "--set", "image.pullPolicy=Always")
+    c = changes(base, o)
+    tap(c == {DS: [f"{C0}.image", f"{C0}.imagePullPolicy"]} and container(o)["image"] == "registry.example/np:9.9.9"
+        and container(o)["imagePullPolicy"] == "Always", "image repository/tag/pullPolicy change only the container image", c)
+
+    # the label prefix: policy, admission policy CEL and messages, own-taint tolerations - nothing else
+    o = rendered("--set", "labelPrefix=hw.example.com")
+    c = changes(base, o)
+    want = {CM: [".data.policy.yaml"], DS: [f".spec.template.spec.tolerations[{i}].key" for i in range(4)],
+            VAP: [".spec.validations[1].message", ".spec.validations[2].message", ".spec.validations[3].message",
+                  ".spec.variables[0].expression"]}
+    tap(c == want, "labelPrefix changes exactly the policy, the VAP prefix and messages, the tolerations", c)
+    pol = yaml.safe_load(o[CM]["data"]["policy.yaml"])
+    tap(pol["labelPrefix"] == "hw.example.com" and
+        o[CM]["data"]["policy.yaml"].replace("hw.example.com", "nodeprint.io") == base[CM]["data"]["policy.yaml"],
+        "the policy's labelPrefix follows it (one source of truth)", pol.get("labelPrefix"))
+    tap(o[VAP]["spec"]["variables"][0]["expression"] == '"hw.example.com/"' and
+        o[VAP]["spec"]["validations"][1]["message"].endswith("labels under hw.example.com/"),
+        "the VAP CEL prefix is the new prefix", o[VAP]["spec"]["variables"][0])
+    keys = [t.get("key") for t in o[DS]["spec"]["template"]["spec"]["tolerations"]]
+    tap(keys == ["hw.example.com/firmware-unpinned", "hw.example.com/multipath-degraded",
+                 "hw.example.com/nvme-critical", "hw.example.com/path-flapping", None],
+        "tolerations are the new prefix's own taints, then values.tolerations", keys)
+
+    # metrics off: no endpoint, so no port and no probes (they use it)
+    o = rendered("--set", "metrics.enabled=false")
+    c = changes(base, o)
+    args = container(o)["args"]
+    tap(c == {DS: [f"{C0}.args", f"{C0}.livenessProbe", f"{C0}.ports", f"{C0}.readinessProbe"]} and
+        not any(a.startswith("--metrics-address") for a in args) and
+        args == [a for a in container(base)["args"] if not a.startswith("--metrics-address")],
+        "metrics.enabled=false removes --metrics-address, the port and both probes, nothing else", c)
+    o = rendered("--set", "metrics.address=127.0.0.1", "--set", "metrics.port=9200")
+    c = changes(base, o)
+    tap(c == {DS: [f"{C0}.args[4]", f"{C0}.ports[0].containerPort"]} and
+        container(o)["args"][4] == "--metrics-address=127.0.0.1:9200" and
+        container(o)["ports"][0]["containerPort"] == 9200, "metrics address and port reach the args and the port", c)
+
+    # admission policy off: both objects gone, nothing else
+    o = rendered("--set", "admissionPolicy.enabled=false")
+    c = changes(base, o)
+    tap(c == {VAP: ["<absent>"], VAPB: ["<absent>"]}, "admissionPolicy.enabled=false removes the VAP and its binding only", c)
+
+    # namespace.create=false: the Namespace object goes, the rest stays in it
+    o = rendered("--set", "namespace.create=false")
+    tap(changes(base, o) == {NS: ["<absent>"]}, "namespace.create=false removes only the Namespace", changes(base, o))
+
+    # scheduling and resources through -f, as an operator would
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write("nodeSelector: {kubernetes.io/os: linux, node-role/storage: \"\"}\n"
+                "priorityClassName: nodeprint-high\n"
+                "tolerations: [{key: dedicated, operator: Equal, value: storage, effect: NoExecute}]\n"
+                "resources: {requests: {cpu: 20m, memory: 32Mi}, limits: {memory: 128Mi}}\n")
+        f.flush()
+        o = rendered("-f", f.name)
+    spec = o[DS]["spec"]["template"]["spec"]
+    c = changes(base, o)
+    tap(set(c) == {DS} and set(c[DS]) == {".spec.template.spec.nodeSelector", ".spec.template.spec.priorityClassName",
+                                          ".spec.template.spec.tolerations[4].effect",
+                                          ".spec.template.spec.tolerations[4].key",
+                                          ".spec.template.spec.tolerations[4].operator",
+                                          ".spec.template.spec.tolerations[4].value",
+                                          f"{C0}.resources.requests.cpu",
+                                          f"{C0}.resources.requests.memory", f"{C0}.resources.limits.memory"} and
+        spec["nodeSelector"] == {"kubernetes.io/os": "linux", "node-role/storage": ""} and
+        spec["priorityClassName"] == "nodeprint-high" and
+        spec["tolerations"][4] == {"key": "dedicated", "operator": "Equal", "value": "storage", "effect": "NoExecute"} and
+        # maps coalesce with the chart's defaults as in Helm: limits.cpu stays (null would remove it)
+        container(o)["resources"] == {"requests": {"cpu": "20m", "memory": "32Mi"},
+                                      "limits": {"cpu": "200m", "memory": "128Mi"}},
+        "nodeSelector, priorityClassName, tolerations, resources from -f change only themselves", c)
+
+    # a policy with its own finding: its condition joins the VAP's list, its taint the tolerations
+    pol = base[CM]["data"]["policy.yaml"].replace(
+        "labelPrefix: nodeprint.io", "labelPrefix: {{ .Values.labelPrefix }}") + \
+        "  raid-degraded:      {condition: RAIDHealthy, taint: NoExecute, event: RAIDDegraded}\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        yaml.safe_dump({"policy": pol}, f)
+        f.flush()
+        o = rendered("-f", f.name)
+    conds = o[VAP]["spec"]["variables"][2]["expression"]
+    keys = [t.get("key") for t in o[DS]["spec"]["template"]["spec"]["tolerations"]]
+    tap(set(changes(base, o)) == {CM, VAP, DS} and
+        conds == '["BundlePinned", "MultipathHealthy", "NICHealthy", "NVMeHealthy", "OffloadsCompliant", '
+                 '"PCIeHealthy", "RAIDHealthy", "VolumePathsHealthy"]' and
+        "nodeprint.io/raid-degraded" in keys and "raid-degraded" in o[CM]["data"]["policy.yaml"],
+        "a policy action's condition and taint reach the VAP and the tolerations", f"{conds}\n{keys}")
+
+
+def test_errors():
+    rc, out, err = render("--set", "image.repository=")
+    tap(rc == 1 and out == "" and err.startswith("Error: execution error at (nodeprint/templates/") and
+        "image.repository is required" in err, "an empty required value fails, naming the template and the value", err)
+    rc, out, err = render("--set", "namespace.name=null")
+    tap(rc == 1 and "namespace.name is required" in err, "a null (deleted) required value fails", err)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write("policy: |\n  apiVersion: nodeprint.io/v1\n  kind: Policy\n  labelPrefix: nodeprint.io\n")
+        f.flush()
+        rc, out, err = render("-f", f.name, "--set", "labelPrefix=hw.example.com")
+    tap(rc == 1 and 'policy labelPrefix "nodeprint.io" differs from labelPrefix "hw.example.com"' in err,
+        "a policy whose labelPrefix contradicts labelPrefix fails", err)
+    rc, out, err = render("--set", "labelPrefix=Bad/Prefix")
+    tap(rc == 1 and "is not a DNS subdomain" in err, "a labelPrefix that is not a DNS subdomain fails (it goes into CEL)", err)
+    rc, out, err = render("--set-string", "policy=: [not yaml")
+    tap(rc == 1 and "policy is not a YAML mapping" in err, "a policy that is not YAML fails", err)
+
+
+def dry_run(tmp):
+    """kubectl apply --dry-run=server --validate=strict of renderings on the test API server."""
+    sdir = os.path.join(tmp, "server")
+    start = subprocess.run([SERVER, "start", sdir], capture_output=True, text=True, timeout=3600)
+    if not tap(start.returncode == 0, "test API server starts", start.stderr[-3000:]):
+        return
+    env = dict(line.strip().partition("=")[::2] for line in open(os.path.join(sdir, "env")) if "=" in line)
+    try:
+        for name, args in (("default values", []),
+                           ("labelPrefix, image, metrics port, nodeSelector", [
+                               "--set", "labelPrefix=hw.example.com", "--set", "image.tag=9.9.9",
+                               "--set", "metrics.port=9200", "--set", "nodeSelector.kubernetes\\.io/os=linux"]),
+                           ("metrics and admission policy off", [
+                               "--set", "metrics.enabled=false", "--set", "admissionPolicy.enabled=false"])):
+            rc, out, err = render(*args)
+            if not tap(rc == 0, f"renders ({name})", err):
+                continue
+            p = subprocess.run(["kubectl", "--kubeconfig", env["NP_KUBE_KUBECONFIG"], "apply", "--dry-run=server",
+                                "--validate=strict", "-f", "-"], input=out, capture_output=True, text=True, timeout=120)
+            want = len(objects(out))
+            got = [l for l in p.stdout.splitlines() if l.endswith("(server dry run)")]
+            # the server creates the nodeprint Namespace at start: kubectl warns it lacks its annotation
+            noise = [l for l in p.stderr.splitlines() if l.strip() and not l.startswith(
+                "Warning: resource namespaces/nodeprint is missing the kubectl.kubernetes.io/last-applied")]
+            tap(p.returncode == 0 and len(got) == want and not noise,
+                f"kubectl apply --dry-run=server --validate=strict accepts the rendering ({name}, {want} objects)",
+                p.stdout + p.stderr)
+        # the check can fail: a field the API does not know is refused by strict validation
+        rc, out, err = render()
+        bad = out.replace("      hostNetwork: true\n", "      hostNetwork: true\n      hostNetworking: true\n", 1)
+        p = subprocess.run(["kubectl", "--kubeconfig", env["NP_KUBE_KUBECONFIG"], "apply", "--dry-run=server",
+                            "--validate=strict", "-f", "-"], input=bad, capture_output=True, text=True, timeout=120)
+        tap(bad != out and p.returncode != 0 and "hostNetworking" in p.stderr,
+            "and refuses a rendering with an unknown field (the check is real)", p.stdout + p.stderr)
+    finally:
+        subprocess.run([SERVER, "stop", sdir], capture_output=True, timeout=120)
+
+
+def main():
+    global RENDER
+    b = subprocess.run([os.path.join(ROOT, "tools", "helm-render", "build.sh")], capture_output=True, text=True,
+                       timeout=1800)
+    if not tap(b.returncode == 0, "tools/helm-render builds (Debian Go + sprig, offline)", b.stderr[-2000:]):
+        return
+    RENDER = b.stdout.strip()
+    rc, base_text, err = render()
+    if not tap(rc == 0, "chart renders with default values", err):
+        return
+    base = objects(base_text)
+    test_default(base_text)
+    for t in (lambda: test_values(base), test_errors):
+        try:
+            t()
+        except Exception as e:
+            tap(False, "test crashed", repr(e))
+    if not os.path.exists(SERVER):
+        tap(False, "tests/kube/server.sh is missing")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        dry_run(tmp)
+
+
+if __name__ == "__main__":
+    main()
+    print(f"1..{n}")
+    sys.exit(1 if failed else 0)
