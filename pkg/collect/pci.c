@@ -221,12 +221,15 @@ static void read_speed(const struct np_host *h, struct np_pci_device *d, const c
 		np_status_set(&d->status, -EINVAL, "%s: unrecognised speed \"%s\"", attr, sp->text);
 }
 
+/* include/linux/pci.h enum pcie_link_width: 0xff when Link Capabilities/Status read 0 */
+#define PCIE_LNK_WIDTH_UNKNOWN 0xff
+
 static void read_width(const struct np_host *h, struct np_pci_device *d, const char *attr,
 		       bool *has, uint64_t *w)
 {
 	_cleanup_free_ char *p = attr_path(d->address, attr);
 	if (p && note(d, attr, np_host_read_u64(h, p, w)) >= 0)
-		*has = true;
+		*has = *w != PCIE_LNK_WIDTH_UNKNOWN;
 }
 
 static void read_aer(const struct np_host *h, struct np_pci_device *d, const char *attr,

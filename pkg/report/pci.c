@@ -190,7 +190,7 @@ static bool aer_text(char *buf, size_t len, const struct np_pci_device *d)
 void np_pci_print(const struct np_pci *s, struct np_out *o)
 {
 	static const char *const hdr[] = { "address", "class", "vendor", "device", "driver",
-					   "link cur", "link max", "AER totals" };
+					   "link cur", "link max", "AER totals", "note" };
 	np_out_heading(o, "PCIe link/AER");
 	if (s->status.err)
 		np_out_error(o, s->status.error);
@@ -213,7 +213,11 @@ void np_pci_print(const struct np_pci *s, struct np_out *o)
 					d->vendor_name ? d->vendor_name : ven,
 					d->device_name ? d->device_name : dev, d->driver,
 					has_link ? cur : NULL, has_link ? max : NULL,
-					*aert ? aert : NULL };
+					*aert ? aert : NULL,
+					/* marked in words too: colour is only for a TTY */
+					dg == 1 && aer_bad ? "link downgraded, AER errors" :
+					dg == 1		   ? "link downgraded" :
+					aer_bad		   ? "AER errors" : "" };
 		enum np_tone tone = d->aer_fatal.total || d->aer_nonfatal.total ? NP_TONE_BAD :
 				    aer_bad || dg == 1			       ? NP_TONE_WARN :
 									 NP_TONE_PLAIN;

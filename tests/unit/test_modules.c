@@ -198,6 +198,56 @@ static void test_collect_capture(void **state)
 	np_host_close(&h);
 }
 
+/* A real /proc/modules (tests/vm/capture_aer.py: Debian 6.1 guest with nvme, NIC and 9p drivers). */
+static void test_collect_guest_capture(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/nib-q35-aer")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "modules", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.modules.status.err, 0);
+	assert_true(r.modules.loadable);
+	assert_int_equal(r.modules.lines_invalid, 0);
+	/* every line of the capture is a loaded module */
+	size_t len, lines = 0, loaded = 0;
+	char *buf = np_slurp("tests/fixtures/nib-q35-aer/proc/modules", &len);
+	for (size_t i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	free(buf);
+	for (size_t i = 0; i < r.modules.n; i++)
+		loaded += !r.modules.modules[i].builtin;
+	assert_int_equal(lines, 22);
+	assert_int_equal(loaded, lines);
+
+	struct np_module *m = np_modules_find(&r.modules, "virtio_ring");
+	assert_int_equal(m->size_bytes, 49152);
+	assert_int_equal(m->refcount, 5);
+	const char *users[] = { "virtio_net", "9pnet_virtio", "virtio_console", "virtio_pci", "virtio" };
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(m->used_by[i], users[i]);
+	assert_null(m->used_by[5]);
+	assert_string_equal(m->address, "0xffffffffc0212000");
+	assert_string_equal(m->state, "Live");
+	assert_string_equal(m->taint, "");
+	assert_string_equal(m->initstate, "live");
+	m = np_modules_find(&r.modules, "9p"); /* held by a mount: refcount 1, no module user */
+	assert_int_equal(m->refcount, 1);
+	assert_null(m->used_by);
+	m = np_modules_find(&r.modules, "nvme_core");
+	assert_string_equal(m->version, "1.0");
+	assert_string_equal(m->used_by[0], "nvme");
+	assert_false(m->builtin);
+	m = np_modules_find(&r.modules, "tcp_cubic"); /* built into Debian's kernel */
+	assert_true(m->builtin);
+	assert_string_equal(m->version, "2.3");
+	assert_null(m->state);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
 static void test_missing_everything_is_recorded(void **state)
 {
 	(void)state;
@@ -222,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_bad_lines_keep_the_rest),
 		cmocka_unit_test(test_bundle_rule),
 		cmocka_unit_test(test_collect_capture),
+		cmocka_unit_test(test_collect_guest_capture),
 		cmocka_unit_test(test_missing_everything_is_recorded),
 	};
 	return cmocka_run_group_tests_name("modules", tests, NULL, NULL);

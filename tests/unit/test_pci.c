@@ -309,6 +309,77 @@ static void test_collect_capture(void **state)
 	np_host_close(&h);
 }
 
+static const struct np_pci_device *find_dev(const struct np_pci *s, const char *addr)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->devices[i].address, addr) == 0)
+			return &s->devices[i];
+	fail_msg("no device %s", addr);
+	return NULL;
+}
+
+/*
+ * A real kernel's PCIe (tests/vm/capture_aer.py: Debian 6.1 under QEMU q35, an
+ * uncorrectable POISON_TLP injected into the virtio-net function behind root
+ * port 00:04.0, counted by the guest's AER driver).
+ */
+static void test_collect_q35_aer_capture(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/nib-q35-aer")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "pci", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.pci.status.err, 0);
+	assert_int_equal(r.pci.n, 12);
+	for (size_t i = 0; i < r.pci.n; i++)
+		assert_int_equal(r.pci.devices[i].status.err, 0);
+
+	/* root port: trained at 2.5 GT/s x1 under a 16 GT/s x32 capability */
+	const struct np_pci_device *rp = find_dev(&r.pci, "0000:00:04.0");
+	assert_string_equal(rp->driver, "pcieport");
+	assert_int_equal(rp->class_code, 0x060400);
+	assert_string_equal(rp->cur_speed.text, "2.5 GT/s PCIe");
+	assert_true(rp->cur_speed.gts == 2.5 && rp->max_speed.gts == 16.0);
+	assert_int_equal(rp->cur_width, 1);
+	assert_int_equal(rp->max_width, 32);
+	assert_int_equal(np_pci_link_downgraded(rp), 1);
+	assert_true(rp->aer_cor.present && rp->aer_nonfatal.present && rp->aer_fatal.present);
+	assert_int_equal(rp->aer_cor.n, 9);     /* 8 named bits + TOTAL_ERR_COR */
+	assert_int_equal(rp->aer_fatal.n, 24);  /* 23 names of this kernel + TOTAL_ERR_FATAL */
+	assert_int_equal(counter(&rp->aer_fatal, "PCRC_CHECK"), 0);
+	assert_true(rp->has_rootport_total[2]);
+	assert_int_equal(rp->rootport_total[2], 1); /* the injected non-fatal error */
+	assert_int_equal(rp->rootport_total[0], 0);
+
+	/* the endpoint that took the error */
+	const struct np_pci_device *nic = find_dev(&r.pci, "0000:02:00.0");
+	assert_string_equal(nic->driver, "virtio-pci");
+	assert_int_equal(counter(&nic->aer_nonfatal, "TLP"), 1);
+	assert_int_equal(counter(&nic->aer_nonfatal, "TOTAL_ERR_NONFATAL"), 1);
+	assert_int_equal(nic->aer_nonfatal.total, 1);
+	assert_int_equal(nic->aer_cor.total, 0);
+	assert_int_equal(nic->aer_fatal.total, 0);
+	/* max_link_speed "Unknown", max_link_width 255 (PCIE_LNK_WIDTH_UNKNOWN): cannot tell */
+	assert_string_equal(nic->max_speed.text, "Unknown");
+	assert_true(nic->max_speed.gts == 0);
+	assert_false(nic->has_max_width);
+	assert_int_equal(np_pci_link_downgraded(nic), -1);
+
+	/* e1000e at its own maximum */
+	const struct np_pci_device *e1k = find_dev(&r.pci, "0000:01:00.0");
+	assert_string_equal(e1k->driver, "e1000e");
+	assert_int_equal(np_pci_link_downgraded(e1k), 0);
+	/* chipset functions without a PCIe link or AER */
+	const struct np_pci_device *lpc = find_dev(&r.pci, "0000:00:1f.0");
+	assert_int_equal(np_pci_link_downgraded(lpc), -1);
+	assert_false(lpc->aer_cor.present);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
 static void test_no_pci_bus_is_recorded(void **state)
 {
 	(void)state;
@@ -335,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_downgraded),
 		cmocka_unit_test(test_aer_json_shape),
 		cmocka_unit_test(test_collect_capture),
+		cmocka_unit_test(test_collect_q35_aer_capture),
 		cmocka_unit_test(test_no_pci_bus_is_recorded),
 	};
 	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
