@@ -275,6 +275,7 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 			return r;
 	} else if (r != -ENOENT || !np_host_exists(h, "/proc/sys/kernel")) {
 		/* ENOENT with a mounted /proc = kernel built without CONFIG_MODULES */
+		s->loadable = r != -ENOENT;
 		np_status_set(&s->status, r, "/proc/modules: %s", np_errno_reason(r));
 	}
 

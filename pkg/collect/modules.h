@@ -6,8 +6,11 @@
 
 #include <stddef.h>
 
-/* Largest /proc/modules accepted (a few thousand modules fit in 1 MiB). */
-#define NP_PROC_MODULES_MAX (4u << 20)
+/*
+ * Largest /proc/modules accepted: 1 MiB, about 15000 modules (real hosts have
+ * a few hundred, ~60 bytes each); a bigger file is refused with -EFBIG.
+ */
+#define NP_PROC_MODULES_MAX (1u << 20)
 
 /*
  * np_parse_proc_modules() - parse /proc/modules and append one struct np_module

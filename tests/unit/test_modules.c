@@ -248,6 +248,37 @@ static void test_collect_guest_capture(void **state)
 	np_host_close(&h);
 }
 
+/* An oversized /proc/modules is refused with -EFBIG; /sys/module is still read. */
+static void test_oversized_proc_modules(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/np-test-modules-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char path[256], cmd[512];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/proc/sys/kernel %s/sys/module/vsock", root, root);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/proc/modules", root);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i <= NP_PROC_MODULES_MAX / 64; i++)
+		fprintf(f, "m%06zu 4096 0 - Live 0x0000000000000000 %33s\n", i, "");
+	fclose(f);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, root), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "modules", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.modules.status.err, EFBIG);
+	assert_true(r.modules.loadable); /* the file is there, only too big */
+	assert_int_equal(r.modules.n, 1);
+	assert_true(r.modules.modules[0].builtin);
+	np_report_free(&r);
+	np_host_close(&h);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_missing_everything_is_recorded(void **state)
 {
 	(void)state;
@@ -273,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_bundle_rule),
 		cmocka_unit_test(test_collect_capture),
 		cmocka_unit_test(test_collect_guest_capture),
+		cmocka_unit_test(test_oversized_proc_modules),
 		cmocka_unit_test(test_missing_everything_is_recorded),
 	};
 	return cmocka_run_group_tests_name("modules", tests, NULL, NULL);
