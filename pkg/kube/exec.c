@@ -18,6 +18,11 @@
 
 extern char **environ;
 
+static void strv_freep(char ***v)
+{
+	np_strv_free(*v);
+}
+
 void np_exec_credential_free(struct np_exec_credential *c)
 {
 	if (c->token)
@@ -150,28 +155,33 @@ static char *exec_info(const struct np_kube_config *cfg)
 	return s;
 }
 
-static void child(const struct np_kube_config *cfg, const char *info, int out, int errfd)
+/* argv and environment of the plugin, built before fork() (the child only dups and execs) */
+static int plugin_argv_envp(const struct np_kube_config *cfg, const char *info, char ***argv, char ***envp)
 {
 	const struct np_kube_exec *e = cfg->exec;
 	size_t ne = 0, na = 0;
-	char **envp = NULL, **argv = NULL;
-	int devnull = open("/dev/null", O_RDONLY);
+	int r = 0;
 
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
-		_exit(127);
-	for (char **p = environ; p && *p; p++)
+	for (char **p = environ; r >= 0 && p && *p; p++)
 		if (!np_startswith(*p, "KUBERNETES_EXEC_INFO="))
-			np_strv_push(&envp, &ne, *p);
-	for (char **p = e->env; p && *p; p++)
-		np_strv_push(&envp, &ne, *p);
-	np_strv_push_take(&envp, &ne, np_asprintf("KUBERNETES_EXEC_INFO=%s", info));
-	np_strv_push(&argv, &na, e->command);
-	for (char **p = e->args; p && *p; p++)
-		np_strv_push(&argv, &na, *p);
-	if (!argv || !envp)
+			r = np_strv_push(envp, &ne, *p);
+	for (char **p = e->env; r >= 0 && p && *p; p++)
+		r = np_strv_push(envp, &ne, *p);
+	if (r >= 0)
+		r = np_strv_push_take(envp, &ne, np_asprintf("KUBERNETES_EXEC_INFO=%s", info));
+	if (r >= 0)
+		r = np_strv_push(argv, &na, e->command);
+	for (char **p = e->args; r >= 0 && p && *p; p++)
+		r = np_strv_push(argv, &na, *p);
+	return r;
+}
+
+static void child(const char *command, char **argv, char **envp, int devnull, int out, int errfd)
+{
+	if (dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(127);
-	execvpe(e->command, argv, envp);
-	dprintf(2, "exec %s: %s\n", e->command, strerror(errno));
+	execvpe(command, argv, envp);
+	dprintf(2, "exec %s: %s\n", command, strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
@@ -246,6 +256,7 @@ int np_exec_run(const struct np_kube_config *cfg, long timeout_ms, struct np_exe
 {
 	const struct np_kube_exec *e = cfg->exec;
 	_cleanup_free_ char *info = NULL, *obuf = NULL;
+	_cleanup_(strv_freep) char **argv = NULL, **envp = NULL;
 	char ebuf[EXEC_STDERR_KEEP + 1];
 	size_t olen = 0, elen = 0;
 	int op[2], ep[2], status = 0, r;
@@ -259,6 +270,11 @@ int np_exec_run(const struct np_kube_config *cfg, long timeout_ms, struct np_exe
 				      e->command);
 	if (!(info = exec_info(cfg)))
 		return -ENOMEM;
+	if ((r = plugin_argv_envp(cfg, info, &argv, &envp)) < 0)
+		return r;
+	_cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0)
+		return negative_errno();
 	if (pipe2(op, O_CLOEXEC) < 0)
 		return negative_errno();
 	if (pipe2(ep, O_CLOEXEC) < 0) {
@@ -269,7 +285,7 @@ int np_exec_run(const struct np_kube_config *cfg, long timeout_ms, struct np_exe
 	}
 	pid = fork();
 	if (pid == 0)
-		child(cfg, info, op[1], ep[1]);
+		child(e->command, argv, envp, devnull, op[1], ep[1]);
 	close(op[1]);
 	close(ep[1]);
 	if (pid < 0) {
