@@ -7,6 +7,8 @@
 #   tests/kube/server.sh stop [DIR]    stop it (the folder is removed when start created it)
 #   tests/kube/server.sh status [DIR]  exit 0 when it runs
 #
+# Started again in the same DIR (after `stop DIR` on a DIR you gave), it keeps the port, CA, tokens and
+# stored objects: a restart of the API server as clients see it. NP_KUBE_PORT=N picks the port.
 # DIR is the server's state folder (CA, certificates, tokens, kubeconfigs, env, log, etcd data).
 # Without DIR: $NP_KUBE_DIR, else the folder the last argument-less `start` created (its path is kept
 # in .cache/kube/current). $NP_KUBE_APISERVER names a prebuilt binary (default: build-server.sh).
@@ -49,10 +51,15 @@ start)
 	mkdir -p "$DIR"
 	DIR=$(cd "$DIR" && pwd)
 	if running "$DIR"; then log "already running in $DIR"; print_env "$DIR"; exit 0; fi
+	# a restart in the same folder keeps the port (so kubeconfigs stay valid), unless NP_KUBE_PORT says
+	port=${NP_KUBE_PORT:-}
+	if [ -z "$port" ] && [ -f "$DIR/env" ]; then
+		port=$(sed -n 's|^NP_KUBE_SERVER=https://127.0.0.1:||p' "$DIR/env")
+	fi
 	rm -f "$DIR/ready" "$DIR/env" "$DIR/pid"
 	[ $owned = 1 ] && touch "$DIR/.np-kube-owned"
 	t0=$(date +%s%N)
-	setsid "$bin" --dir "$DIR" ${NP_KUBE_AGENT_NODE:+--agent-node "$NP_KUBE_AGENT_NODE"} \
+	setsid "$bin" --dir "$DIR" ${port:+--port "$port"} ${NP_KUBE_AGENT_NODE:+--agent-node "$NP_KUBE_AGENT_NODE"} \
 		</dev/null >"$DIR/server.log" 2>&1 &
 	echo $! >"$DIR/pid"
 	until [ -f "$DIR/ready" ]; do
@@ -92,7 +99,7 @@ env | stop | status)
 	esac
 	;;
 *)
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac

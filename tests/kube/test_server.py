@@ -38,6 +38,7 @@ def eq(got, want, name):
 
 
 ENV = {}
+START_ENV = {}
 
 
 def curl(method, path, body=None, ctype=None, token="admin", extra=(), http1=False):
@@ -121,8 +122,8 @@ def main():
     print("# build: %.1f s" % (time.time() - t0))
     for line in b.stderr.splitlines():
         print("#   " + line)
-    env = dict(os.environ, NP_KUBE_APISERVER=b.stdout.strip())
-    s = subprocess.run([os.path.join(HERE, "server.sh"), "start", tmp], capture_output=True, text=True, env=env)
+    START_ENV.update(os.environ, NP_KUBE_APISERVER=b.stdout.strip())
+    s = subprocess.run([os.path.join(HERE, "server.sh"), "start", tmp], capture_output=True, text=True, env=START_ENV)
     if not tap(s.returncode == 0, "server starts and becomes ready", s.stderr):
         print("1..%d" % N)
         return 1
@@ -132,6 +133,7 @@ def main():
         ENV[k] = v.strip("'")
     try:
         run_tests(tmp)
+        restart(tmp)
     finally:
         subprocess.run([os.path.join(HERE, "server.sh"), "stop", tmp])
         if not os.path.exists(os.path.join(tmp, "pid")):
@@ -145,6 +147,31 @@ def main():
 
 NODE = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"}},
         "spec": {"taints": [{"key": "autoscaler.example.com/scale-down", "value": "soon", "effect": "PreferNoSchedule"}]}}
+
+
+def restart(tmp):
+    """stop + start in the same folder: same port, CA, tokens and objects."""
+    server = os.path.join(HERE, "server.sh")
+    before = dict(ENV)
+    rv = curl("GET", "/api/v1/nodes/node-1")[1]["metadata"]["resourceVersion"]
+    old = os.path.join(tmp, "other")
+    shutil.copy(ENV["NP_KUBE_CLIENT_CERT"], old + "/old-admin.crt")
+    shutil.copy(ENV["NP_KUBE_CLIENT_KEY"], old + "/old-admin.key")
+    subprocess.run([server, "stop", tmp], capture_output=True)
+    st, _, rc, _ = curl("GET", "/api/v1/nodes/node-1")
+    tap(st == 0 and rc != 0, "stopped: the port refuses connections", (st, rc))
+    s = subprocess.run([server, "start", tmp], capture_output=True, text=True, env=START_ENV)
+    for line in s.stdout.splitlines():
+        k, _, v = line[len("export "):].partition("=")
+        ENV[k] = v.strip("'")
+    same = [k for k in ("NP_KUBE_SERVER", "NP_KUBE_ADMIN_TOKEN", "NP_KUBE_AGENT_TOKEN") if ENV.get(k) == before.get(k)]
+    tap(s.returncode == 0 and len(same) == 3, "restart in the same folder keeps port and tokens", s.stderr + repr(same))
+    st, n, _, _ = curl("GET", "/api/v1/nodes/node-1")
+    eq((st, n["metadata"]["resourceVersion"] == rv, n["metadata"]["labels"].get("disktype")), (200, True, "nvme"),
+       "restart keeps the stored objects and their resourceVersion")
+    st, _, _, _ = curl("GET", "/api/v1/nodes/node-1", token=None,
+                       extra=["--cert", old + "/old-admin.crt", "--key", old + "/old-admin.key"])
+    eq(st, 200, "restart keeps the CA (client certificates issued before stay valid)")
 
 
 def run_tests(tmp):
@@ -523,6 +550,15 @@ def run_tests(tmp):
         (rc1, rc2, st3))
     eq([(x["status"], x.get("fault")) for x in log_since(seq)], [(0, "drop"), (0, "drop"), (200, None)],
        "fault drop in the request log (status 0)")
+    seq = last_seq()
+    fault(type="500", user=ENV["NP_KUBE_AGENT_USER"])
+    st1, _, _, _ = curl("GET", path)
+    st2, _, _, _ = curl("GET", path, token=None, extra=["--cert", ENV["NP_KUBE_AGENT_CLIENT_CERT"], "--key", ENV["NP_KUBE_AGENT_CLIENT_KEY"]])
+    fault(type="503", user_agent="nodeprint/")
+    st3, _, _, _ = curl("GET", path, token="agent")
+    st4, _, _, _ = curl("GET", path, token="agent", extra=["-A", "nodeprint/0.1 (test)"])
+    eq((st1, st2, st3, st4), (200, 500, 200, 503),
+       "fault matched by user (agent's client certificate) and by User-Agent prefix; others untouched")
     st, data, _, _ = ctl("POST", "faults", {"type": "418x"})
     eq(st, 400, "control: a malformed fault is refused")
     fault(type="500", count=5, path="/never")

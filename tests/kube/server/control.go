@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,6 +37,8 @@ type fault struct {
 	Method      string `json:"method,omitempty"`
 	Path        string `json:"path,omitempty"`
 	PathRegex   string `json:"path_regex,omitempty"`
+	User        string `json:"user,omitempty"`       // exact user name (token or client certificate)
+	UserAgent   string `json:"user_agent,omitempty"` // User-Agent prefix
 	RetryAfterS int    `json:"retry_after_s,omitempty"`
 	DelayMs     int    `json:"delay_ms,omitempty"`
 	Hits        int    `json:"hits"`
@@ -61,6 +64,7 @@ type control struct {
 	adminToken    string
 	loopbackToken string // the server's own client (admission informers): never logged nor faulted
 	tokens        *tokenStore
+	clientCA      func() (x509.VerifyOptions, bool)
 
 	mu     sync.Mutex
 	faults []*fault
@@ -89,10 +93,42 @@ func recordUser(h http.Handler) http.Handler {
 	})
 }
 
+// presumedUser is who the request will authenticate as, known before the
+// handler chain runs: the bearer token's user, else the verified client
+// certificate's CN when it verifies against the CA.
+func (c *control) presumedUser(r *http.Request) string {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		c.tokens.mu.RLock()
+		defer c.tokens.mu.RUnlock()
+		return c.tokens.tokens[strings.TrimSpace(tok)].User
+	}
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || c.clientCA == nil {
+		return ""
+	}
+	opts, ok := c.clientCA()
+	if !ok {
+		return ""
+	}
+	opts.Intermediates = x509.NewCertPool()
+	for _, ic := range r.TLS.PeerCertificates[1:] {
+		opts.Intermediates.AddCert(ic)
+	}
+	if _, err := r.TLS.PeerCertificates[0].Verify(opts); err != nil {
+		return ""
+	}
+	return r.TLS.PeerCertificates[0].Subject.CommonName
+}
+
 func (c *control) take(r *http.Request) *fault {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, f := range c.faults {
+		if f.User != "" && f.User != c.presumedUser(r) {
+			continue
+		}
+		if f.UserAgent != "" && !strings.HasPrefix(r.UserAgent(), f.UserAgent) {
+			continue
+		}
 		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
 			continue
 		}

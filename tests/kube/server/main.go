@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -169,6 +170,17 @@ func waitReady(base, dir string, ca []byte, token string) {
 	}
 }
 
+// tokenFor: the flag's token, else the one a previous run wrote, else a new one.
+func tokenFor(flagVal, path string) string {
+	if flagVal != "" {
+		return flagVal
+	}
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	return randomToken()
+}
+
 func main() {
 	dir := flag.String("dir", "", "state folder: CA, certificates, tokens, kubeconfigs, env, etcd data (required)")
 	port := flag.Int("port", 0, "HTTPS port on 127.0.0.1 (0: any free port, written to DIR/env)")
@@ -186,12 +198,9 @@ func main() {
 	must(os.MkdirAll(*dir, 0o755))
 	d, err := filepath.Abs(*dir)
 	must(err)
-	if *adminTok == "" {
-		*adminTok = randomToken()
-	}
-	if *agentTok == "" {
-		*agentTok = randomToken()
-	}
+	// a restart in the same folder keeps the tokens (and the CA, and etcd's objects)
+	*adminTok = tokenFor(*adminTok, filepath.Join(d, "admin.token"))
+	*agentTok = tokenFor(*agentTok, filepath.Join(d, "agent.token"))
 
 	// PKI and identities
 	ca, err := loadOrCreateCA(d)
@@ -232,7 +241,8 @@ func main() {
 	config.Authorization.Authorizer = authorizerfactory.NewAlwaysAllowAuthorizer()
 	genericapiserver.AuthorizeClientBearerToken(config.LoopbackClientConfig, &config.Authentication, &config.Authorization)
 
-	ctl := &control{adminToken: *adminTok, loopbackToken: config.LoopbackClientConfig.BearerToken, tokens: tokens}
+	ctl := &control{adminToken: *adminTok, loopbackToken: config.LoopbackClientConfig.BearerToken, tokens: tokens,
+		clientCA: caProvider.VerifyOptions}
 	config.BuildHandlerChainFunc = func(h http.Handler, c *genericapiserver.Config) http.Handler {
 		return ctl.wrap(genericapiserver.DefaultBuildHandlerChain(recordUser(h), c))
 	}
