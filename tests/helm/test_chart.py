@@ -9,7 +9,7 @@ against manifests/, value by value, and accepted by the test API server. TAP out
 4. `kubectl apply --dry-run=server --validate=strict` of renderings is accepted by the test API server
    (tests/kube/server.sh; the real server-side field validation of apps/v1, rbac, admissionregistration).
 """
-import glob, os, subprocess, sys, tempfile
+import difflib, glob, json, os, subprocess, sys, tempfile, time
 
 import yaml
 
@@ -241,6 +241,38 @@ def test_errors():
     tap(rc == 1 and "policy is not a YAML mapping" in err, "a policy that is not YAML fails", err)
 
 
+def enforce(env):
+    """The chart's admission policy with a non-default prefix, applied for real, enforces that prefix
+    (the CEL the chart templates, run by the server's ValidatingAdmissionPolicy plugin). The policy's
+    own behaviour with the default prefix is tested by tests/kube (manifests/)."""
+    def k(kubeconfig, *args, stdin=None):
+        return subprocess.run(["kubectl", "--kubeconfig", env[kubeconfig], *args], input=stdin,
+                              capture_output=True, text=True, timeout=60)
+    rc, out, err = render("--set", "labelPrefix=hw.example.com")
+    node = env.get("NP_KUBE_AGENT_NODE", "node-1")
+    k("NP_KUBE_KUBECONFIG", "create", "-f", "-", stdin=f'{{"apiVersion":"v1","kind":"Node","metadata":{{"name":"{node}"}}}}')
+    p = k("NP_KUBE_KUBECONFIG", "apply", "-f", "-", stdin=out)
+    if not tap(rc == 0 and p.returncode == 0, "the rendering with labelPrefix=hw.example.com applies", err + p.stderr):
+        return
+    # the plugin's informer sees a new policy within a second or so: probe until a foreign key is denied
+    for _ in range(40):
+        denied = k("NP_KUBE_AGENT_KUBECONFIG", "label", "--overwrite", "node", node, "nodeprint.io/probe=1")
+        if denied.returncode != 0:
+            break
+        k("NP_KUBE_KUBECONFIG", "label", "node", node, "nodeprint.io/probe-")
+        time.sleep(0.25)
+    tap(denied.returncode != 0 and "may only add, change or remove labels under hw.example.com/" in denied.stderr,
+        "agent: a label under the old default prefix nodeprint.io/ is denied", denied.stdout + denied.stderr)
+    p = k("NP_KUBE_AGENT_KUBECONFIG", "label", "node", node, "hw.example.com/bundle=abc")
+    tap(p.returncode == 0, "agent: a label under hw.example.com/ is allowed on its own node", p.stderr)
+    p = k("NP_KUBE_AGENT_KUBECONFIG", "taint", "node", node, "hw.example.com/nvme-critical=:NoSchedule")
+    q = k("NP_KUBE_AGENT_KUBECONFIG", "taint", "node", node, "nodeprint.io/nvme-critical=:NoSchedule")
+    tap(p.returncode == 0 and q.returncode != 0 and "taints whose key is under hw.example.com/" in q.stderr,
+        "agent: a taint under hw.example.com/ is allowed, one under nodeprint.io/ denied", p.stderr + q.stderr)
+    taints = json.loads(k("NP_KUBE_KUBECONFIG", "get", "node", node, "-o", "json").stdout)["spec"].get("taints", [])
+    tap([t["key"] for t in taints] == ["hw.example.com/nvme-critical"], "the node carries only the allowed taint", taints)
+
+
 def dry_run(tmp):
     """kubectl apply --dry-run=server --validate=strict of renderings on the test API server."""
     sdir = os.path.join(tmp, "server")
@@ -275,8 +307,90 @@ def dry_run(tmp):
                             "--validate=strict", "-f", "-"], input=bad, capture_output=True, text=True, timeout=120)
         tap(bad != out and p.returncode != 0 and "hostNetworking" in p.stderr,
             "and refuses a rendering with an unknown field (the check is real)", p.stdout + p.stderr)
+        enforce(env)
     finally:
         subprocess.run([SERVER, "stop", sdir], capture_output=True, timeout=120)
+
+
+def engine():
+    """The renderer's Helm semantics on a small chart written here: what helm template does with each
+    construct (helm.sh/helm/v3 pkg/engine, pkg/releaseutil, pkg/chartutil)."""
+    with tempfile.TemporaryDirectory() as d:
+        os.makedirs(f"{d}/templates/sub")
+        files = {
+            "Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.2.3\nappVersion: \"4.5\"\n",
+            "values.yaml": "port: 9101\nbig: 12345678\nm: {b: 2, a: 1}\nl: [x, y]\ngreeting: hi {{ .Chart.Name }}\n",
+            "templates/_helpers.tpl": "{{- define \"demo.l\" -}}\nk: {{ .Values.port }}\n{{- end -}}\n",
+            "templates/NOTES.txt": "kind: ShouldNotAppear\n",
+            "templates/empty.yaml": "{{- if false }}\nkind: Nope\n{{- end }}\n",
+            "templates/sub/cm.yaml": (
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Version }}\n"
+                "  namespace: {{ .Release.Namespace }}\n  labels:\n    {{- include \"demo.l\" . | nindent 4 }}\n"
+                "data:\n  missing: \"{{ .Values.nope }}\"\n  map: |\n    {{- toYaml .Values.m | nindent 4 }}\n"
+                "  json: {{ toJson .Values.l | quote }}\n  tpl: {{ tpl .Values.greeting . }}\n"
+                "  big: \"{{ .Values.big }}\"\n  app: \"{{ .Chart.AppVersion }}\"\n  tmpl: {{ .Template.Name }}\n---\n"),
+            "templates/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ .Release.Namespace }}\n",
+        }
+        for f, t in files.items():
+            with open(os.path.join(d, f), "w") as fh:
+                fh.write(t)
+        p = subprocess.run([RENDER, "--release", "r1", "-n", "ns1", d], capture_output=True, text=True, timeout=60)
+        want = ("---\n# Source: demo/templates/ns.yaml\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns1\n"
+                "---\n# Source: demo/templates/sub/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                "  name: r1-1.2.3\n  namespace: ns1\n  labels:\n    k: 9101\ndata:\n  missing: \"\"\n"
+                "  map: |\n    a: 1\n    b: 2\n  json: \"[\\\"x\\\",true]\"\n  tpl: hi demo\n"
+                "  big: \"1.2345678e+07\"\n  app: \"4.5\"\n  tmpl: demo/templates/sub/cm.yaml\n")
+        tap(p.returncode == 0 and p.stdout == want,
+            "engine: install order, partials/NOTES/empty skipped, --- split, missingkey, toYaml, tpl, YAML 1.1 y, float64 numbers",
+            p.stderr + "\n".join(difflib.unified_diff(want.splitlines(), p.stdout.splitlines(), "helm", "helm-render", lineterm="")))
+        with open(f"{d}/templates/ns.yaml", "w") as fh:
+            fh.write("home: {{ env \"HOME\" }}\n")
+        p = subprocess.run([RENDER, d], capture_output=True, text=True, timeout=60)
+        tap(p.returncode == 1 and 'function "env" not defined' in p.stderr,
+            "engine: env is not in the function map (as in Helm)", p.stderr)
+
+
+SHARED = os.environ.get("NODEPRINT_SHARED", os.path.join(ROOT, "..", "shared"))  # beside the clone
+SCHEMAS = os.path.join(SHARED, "k8s", "schemas-v1.32.2")
+
+
+def schema_check():
+    """Second check where ../shared/k8s is present: the strict JSON schemas (additionalProperties:
+    false) of every object kind they cover (all but Namespace), for three renderings."""
+    if not os.path.isdir(SCHEMAS):
+        print("# ../shared/k8s/schemas-v1.32.2 absent: strict JSON schema check not run")
+        return
+    import jsonschema
+
+    def schema_of(o):
+        group = o["apiVersion"].split("/")[0] if "/" in o["apiVersion"] else ""
+        name = o["kind"].lower() + (f"-{group.split('.')[0]}" if group else "") + "-" + o["apiVersion"].split("/")[-1]
+        f = os.path.join(SCHEMAS, name + ".json")
+        return json.load(open(f)) if os.path.exists(f) else None
+
+    for name, args in (("default values", []),
+                       ("labelPrefix, metrics port, nodeSelector", ["--set", "labelPrefix=hw.example.com",
+                                                                    "--set", "metrics.port=9200",
+                                                                    "--set", "nodeSelector.kubernetes\\.io/os=linux"]),
+                       ("metrics off", ["--set", "metrics.enabled=false"])):
+        objs = rendered(*args)
+        errs, checked = [], []
+        for k, o in sorted(objs.items()):
+            sch = schema_of(o)
+            if sch is None:
+                continue
+            checked.append(k[0])
+            for e in jsonschema.Draft7Validator(sch).iter_errors(o):
+                errs.append(f"{k}: {'/'.join(map(str, e.absolute_path))}: {e.message[:200]}")
+        tap(not errs and len(checked) == len(objs) - 1,
+            f"strict JSON schemas (../shared/k8s) accept every object but the Namespace ({name}, {len(checked)})",
+            "\n".join(errs) or checked)
+    objs = rendered()
+    bad = json.loads(json.dumps(objs[DS]))
+    bad["spec"]["template"]["spec"]["hostNetworking"] = True
+    sch = schema_of(bad)
+    tap(any("hostNetworking" in e.message for e in jsonschema.Draft7Validator(sch).iter_errors(bad)),
+        "and refuse an unknown field (the schemas are strict)")
 
 
 def main():
@@ -291,7 +405,7 @@ def main():
         return
     base = objects(base_text)
     test_default(base_text)
-    for t in (lambda: test_values(base), test_errors):
+    for t in (engine, lambda: test_values(base), test_errors, schema_check):
         try:
             t()
         except Exception as e:

@@ -332,8 +332,8 @@ var sep = regexp.MustCompile(`(?:^|\s*\n)---\s*`)
 // splitManifests is releaseutil.SplitManifests: documents separated by "---", whitespace-only dropped.
 func splitManifests(bigFile string) []string {
 	var out []string
-	for _, d := range sep.Split("\n"+strings.TrimSpace(bigFile)+"\n", -1) {
-		if strings.TrimSpace(d) == "" {
+	for _, d := range sep.Split(strings.TrimSpace(bigFile), -1) {
+		if d == "" {
 			continue
 		}
 		out = append(out, strings.TrimSpace(d))
