@@ -22,7 +22,7 @@ PKG_OBJ  := $(PKG_SRC:%.c=$(B)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube check-helm helm-template bench fuzz deps deps-test clean
+.PHONY: image fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube check-helm helm-template bench fuzz deps deps-test clean
 
 all: $(B)/nodeprint $(TESTS)
 
@@ -31,6 +31,13 @@ deps:
 
 deps-test:
 	@scripts/deps.sh test
+
+# The OCI image (docker/Dockerfile's, built without a Docker engine: docker/README.md), from the
+# binary built with the default flags: build/image/nodeprint-oci and nodeprint-<version>.oci.tar.
+image:
+	@scripts/deps.sh image
+	@$(MAKE) --no-print-directory SAN= B=build build/nodeprint
+	docker/build-image.sh build/nodeprint build/image
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -55,11 +62,13 @@ run: deps
 	./$(B)/nodeprint inspect $(ARGS)
 
 # Every test: unit (plain and ASan/UBSan), fuzz corpora replayed, end-to-end on this machine,
-# node-in-a-box (QEMU), Kubernetes API server.
+# the OCI image, node-in-a-box (QEMU), Kubernetes API server.
 check: deps-test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 all
 	@$(MAKE) --no-print-directory fuzz-build
+	@# a failed image build must not stop the other suites: the image suite then fails loudly
+	@$(MAKE) --no-print-directory image 2>&1 | tee build/image-build.log | tail -3 || true
 	tests/run.sh
 
 # libFuzzer targets: tests/fuzz/fuzz_<parser>.c, built with clang into build-fuzz/.

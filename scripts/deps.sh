@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh - install the Debian packages nodeprint needs, only those missing.
-# Idempotent; safe to run on every build. Usage: scripts/deps.sh [build|test|all]
+# Idempotent; safe to run on every build. Usage: scripts/deps.sh [build|image|test|all]
 #   build: compiler and libraries for `make`        test: build + everything `make check` uses
+#   image: build + what `make image` uses (debootstrap, umoci)
 set -eu
 what=${1:-build}
 
@@ -13,15 +14,18 @@ TEST="libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml python3-jsonsc
 qemu-system-x86 qemu-utils busybox-static cpio socat nvme-cli dmsetup xz-utils
 ca-certificates openssl sysstat curl prometheus
 golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev"
+# make image: a bookworm root without Docker (debootstrap) and the OCI layout (umoci)
+IMAGE="debootstrap umoci"
 
 case $what in
 build) want=$BUILD ;;
+image) want="$BUILD $IMAGE" ;;
 test | all)
-	want="$BUILD $TEST"
+	want="$BUILD $TEST $IMAGE"
 	# kubectl, the tests' independent Kubernetes client: Debian 12 has kubernetes-client (1.20);
 	# a kubectl already installed some other way is kept (the packages would conflict)
 	command -v kubectl >/dev/null 2>&1 || want="$want kubernetes-client" ;;
-*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|image|test|all]" >&2; exit 2 ;;
 esac
 
 missing=""
