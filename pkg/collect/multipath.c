@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * multipath.c - dm-multipath maps: found in sysfs under the host root
+ * (/sys/block/dm-N/dm/{name,uuid} with uuid prefix "mpath-", dev, size,
+ * slaves/; Documentation/ABI/testing/sysfs-block-dm), table and status read
+ * with libdevmapper (DM_DEVICE_TABLE / DM_DEVICE_STATUS, by major:minor) when
+ * the host root is the live host, path names from /sys/dev/block/M:m, and
+ * multipathd's checker state from `show maps json` on its socket.
+ */
+#define _GNU_SOURCE
+#include "multipath.h"
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <libdevmapper.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#define MPATHD_SOCKET "/org/kernel/linux/storage/multipathd" /* libmpathcmd DEFAULT_SOCKET */
+#define MPATHD_REPLY_MAX (16u << 20)
+#define MPATHD_TIMEOUT_MS 2000
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- multipathd socket (libmpathcmd framing) ---- */
+
+static int wait_fd(int fd, short ev, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+	int r;
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return negative_errno();
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	const char *p = buf;
+	while (len) {
+		int r = wait_fd(fd, POLLOUT, timeout_ms);
+		if (r < 0)
+			return r;
+		ssize_t k = send(fd, p, len, MSG_NOSIGNAL);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k < 0)
+			return negative_errno();
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len, int timeout_ms)
+{
+	char *p = buf;
+	while (len) {
+		int r = wait_fd(fd, POLLIN, timeout_ms);
+		if (r < 0)
+			return r;
+		ssize_t k = recv(fd, p, len, 0);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k < 0)
+			return negative_errno();
+		if (k == 0)
+			return -EPROTO; /* closed mid-reply */
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+int np_multipathd_query(const char *cmd, int timeout_ms, char **reply, size_t *len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	/* abstract name: sun_path[0] = '\0', length counts exactly the name */
+	memcpy(sa.sun_path + 1, MPATHD_SOCKET, strlen(MPATHD_SOCKET));
+	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(MPATHD_SOCKET));
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return negative_errno();
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+		if (errno != EINPROGRESS && errno != EAGAIN)
+			return negative_errno();
+		int r = wait_fd(fd, POLLOUT, timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	size_t n = strlen(cmd) + 1;
+	int r = write_all(fd, &n, sizeof(n), timeout_ms);
+	if (r >= 0)
+		r = write_all(fd, cmd, n, timeout_ms);
+	size_t rlen = 0;
+	if (r >= 0)
+		r = read_all(fd, &rlen, sizeof(rlen), timeout_ms);
+	if (r < 0)
+		return r;
+	if (rlen > MPATHD_REPLY_MAX)
+		return -EFBIG;
+	_cleanup_free_ char *buf = malloc(rlen + 1);
+	if (!buf)
+		return -ENOMEM;
+	r = read_all(fd, buf, rlen, timeout_ms);
+	if (r < 0)
+		return r;
+	buf[rlen] = '\0';
+	while (rlen && buf[rlen - 1] == '\0')
+		rlen--;
+	*reply = TAKE_PTR(buf);
+	if (len)
+		*len = rlen;
+	return 0;
+}
+
+/* ---- libdevmapper ---- */
+
+static void dm_quiet(int level, const char *file, int line, int dm_errno, const char *f, ...)
+{
+	(void)level, (void)file, (void)line, (void)dm_errno, (void)f;
+}
+
+/*
+ * Params of the first "multipath" target of the map @maj:@min for @task
+ * (DM_DEVICE_TABLE or DM_DEVICE_STATUS). Returns 0 and a malloc'd string,
+ * -ENODEV (no such map), -EMEDIUMTYPE (no multipath target), -EIO/-errno.
+ */
+static int dm_params(int task, unsigned maj, unsigned min, char **out)
+{
+	struct dm_task *dmt = dm_task_create(task);
+	if (!dmt)
+		return -ENOMEM;
+	int r = -EIO;
+	if (!dm_task_set_major(dmt, (int)maj) || !dm_task_set_minor(dmt, (int)min) ||
+	    !dm_task_no_open_count(dmt))
+		goto out;
+	if (!dm_task_run(dmt)) {
+		int e = dm_task_get_errno(dmt);
+		r = e > 0 ? -e : -EIO;
+		goto out;
+	}
+	struct dm_info info;
+	if (!dm_task_get_info(dmt, &info) || !info.exists) {
+		r = -ENODEV;
+		goto out;
+	}
+	void *next = NULL;
+	uint64_t start, length;
+	char *type = NULL, *params = NULL;
+	r = -EMEDIUMTYPE;
+	do {
+		next = dm_get_next_target(dmt, next, &start, &length, &type, &params);
+		if (type && streq(type, "multipath")) {
+			*out = strdup(params ? params : "");
+			r = *out ? 0 : -ENOMEM;
+			break;
+		}
+	} while (next);
+out:
+	dm_task_destroy(dmt);
+	return r;
+}
+
+/* ---- sysfs ---- */
+
+static void attr(const struct np_host *h, char **dst, const char *fmt, ...) _printf_(3, 4);
+static void attr(const struct np_host *h, char **dst, const char *fmt, ...)
+{
+	_cleanup_free_ char *path = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&path, fmt, ap) < 0)
+		path = NULL;
+	va_end(ap);
+	*dst = NULL;
+	if (!path || np_host_read_line(h, path, dst) < 0)
+		*dst = NULL;
+}
+
+/* maj:min -> kernel name through /sys/dev/block/M:m */
+static void path_names(const struct np_host *h, struct np_mpath_map *m)
+{
+	for (size_t g = 0; g < m->n_groups; g++)
+		for (size_t k = 0; k < m->groups[g].n_paths; k++) {
+			struct np_mpath_path *p = &m->groups[g].paths[k];
+			if (p->dev || !p->major_minor)
+				continue;
+			_cleanup_free_ char *link = np_asprintf("/sys/dev/block/%s", p->major_minor);
+			if (link && np_host_link_basename(h, link, &p->dev) < 0)
+				p->dev = NULL;
+		}
+}
+
+static void read_dm(const struct np_host *h, struct np_mpath_map *m)
+{
+	unsigned maj, min;
+	if (!m->major_minor || sscanf(m->major_minor, "%u:%u", &maj, &min) != 2) {
+		np_status_set(&m->status, -EINVAL, "%s: no dev number in sysfs", m->dm);
+		return;
+	}
+	if (!h->live) {
+		np_status_set(&m->status, -EOPNOTSUPP,
+			      "table/status unavailable: host root is not the live host (sysfs facts only)");
+		return;
+	}
+	_cleanup_free_ char *table = NULL, *status = NULL;
+	const char *why = NULL;
+	int r = dm_params(DM_DEVICE_TABLE, maj, min, &table);
+	if (r < 0) {
+		np_status_set(&m->status, r, "table: %s", np_errno_reason(r));
+		return;
+	}
+	r = np_dm_mpath_parse_table(table, m, &why);
+	if (r < 0) {
+		np_status_set(&m->status, r, "table: %s: %s", why ? why : np_errno_reason(r), table);
+		return;
+	}
+	r = dm_params(DM_DEVICE_STATUS, maj, min, &status);
+	if (r >= 0)
+		r = np_dm_mpath_parse_status(status, m, &why);
+	if (r < 0)
+		np_status_set(&m->status, r, "status: %s", why ? why : np_errno_reason(r));
+}
+
+/* One map from /sys/block/<dm>; returns 1 when it is a multipath map, 0 when not, -ENOMEM. */
+static int collect_map(const struct np_host *h, const char *dm, struct np_mpath_map *m)
+{
+	int64_t t0 = mono_us();
+	_cleanup_free_ char *uuid = NULL;
+	attr(h, &uuid, "/sys/block/%s/dm/uuid", dm);
+	if (!uuid || !np_startswith(uuid, "mpath-"))
+		return 0;
+	memset(m, 0, sizeof(*m));
+	m->uuid = TAKE_PTR(uuid);
+	m->dm = strdup(dm);
+	if (!m->dm)
+		return -ENOMEM;
+	attr(h, &m->name, "/sys/block/%s/dm/name", dm);
+	attr(h, &m->major_minor, "/sys/block/%s/dev", dm);
+	_cleanup_free_ char *p = np_asprintf("/sys/block/%s/size", dm);
+	uint64_t sectors;
+	if (p && np_host_read_u64(h, p, &sectors) == 0 && sectors <= UINT64_MAX / 512)
+		m->size_bytes = sectors * 512;
+	free(p);
+	p = np_asprintf("/sys/block/%s/slaves", dm);
+	size_t n;
+	if (!p || np_host_list(h, p, &m->slaves, &n) < 0)
+		m->slaves = NULL;
+	read_dm(h, m);
+	path_names(h, m);
+	m->collect_us = mono_us() - t0;
+	return 1;
+}
+
+static void ask_multipathd(struct np_multipath *s)
+{
+	_cleanup_free_ char *reply = NULL;
+	size_t len;
+	int r = np_multipathd_query("show maps json", MPATHD_TIMEOUT_MS, &reply, &len);
+	if (r < 0) {
+		np_status_set(&s->multipathd, r, "multipathd socket: %s",
+			      r == -ECONNREFUSED || r == -ENOENT ? "not running" : np_errno_reason(r));
+		return;
+	}
+	struct np_mpd d;
+	r = np_multipathd_parse_json(reply, len, &d);
+	if (r < 0) {
+		np_status_set(&s->multipathd, r, "multipathd: unexpected reply to 'show maps json': %.60s",
+			      reply);
+		return;
+	}
+	s->multipathd_available = true;
+	np_multipathd_merge(s, &d);
+	np_mpd_free(&d);
+}
+
+static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	const struct np_host *h = ctx->host;
+	struct np_multipath *s = &rep->multipath;
+	char **names = NULL;
+	size_t n = 0;
+	int r = np_host_list(h, "/sys/block", &names, &n);
+	if (r < 0)
+		return r;
+	if (h->live) {
+		dm_log_with_errno_init(dm_quiet);
+		dm_udev_set_sync_support(0);
+	}
+	s->maps = calloc(n ? n : 1, sizeof(*s->maps));
+	if (!s->maps) {
+		np_strv_free(names);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (!np_startswith(names[i], "dm-"))
+			continue;
+		r = collect_map(h, names[i], &s->maps[s->n_maps]);
+		if (r > 0)
+			s->n_maps++;
+	}
+	np_strv_free(names);
+	if (r == -ENOMEM)
+		return r;
+	if (h->live)
+		ask_multipathd(s);
+	else
+		np_status_set(&s->multipathd, -EOPNOTSUPP, "not asked: host root is not the live host");
+	return 0;
+}
+
+NP_COLLECTOR(multipath, 55, collect_multipath, NULL);
