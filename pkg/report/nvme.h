@@ -1,17 +1,136 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* nvme.h - the "nvme" section of the node report. (stub: to be filled by its collector's owner) */
+/*
+ * nvme.h - the "nvme" section of the node report: NVMe controllers with their
+ * identity (sysfs / Identify Controller), firmware slots (log page 03h),
+ * SMART / health (log page 02h), new error-log entries (log page 01h) and
+ * namespaces with their native-multipath paths (ANA state).
+ * Field sources: NVMe Base Specification 2.0, sections 5.16.1.2-5.16.1.4 and
+ * 5.17.2.1; Documentation/ABI/testing/sysfs-class-nvme. docs/report/nvme.md.
+ */
 #pragma once
 
 #include "bundle.h"
 #include "out.h"
 #include "status.h"
 
-struct np_nvme {
-	struct np_status status;
-	int placeholder;
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A 128-bit little-endian counter of the SMART log, split in two halves. */
+struct np_u128 {
+	uint64_t hi, lo;
 };
 
+/* SMART / Health Information log page (02h), decoded. */
+struct np_nvme_smart {
+	bool present;               /* a page was read and decoded */
+	bool plausible;             /* false: all-zero / impossible page (a failed read, not data) */
+	uint8_t critical_warning;   /* byte 0, raw bit mask */
+	uint16_t temperature_kelvin;/* bytes 2:1; 0 = no reading */
+	uint8_t available_spare_percent, available_spare_threshold_percent, percentage_used;
+	struct np_u128 data_units_read, data_units_written; /* units of 1000 x 512 bytes */
+	struct np_u128 host_read_commands, host_write_commands, controller_busy_time_minutes;
+	struct np_u128 power_cycles, power_on_hours, unsafe_shutdowns, media_errors;
+	struct np_u128 num_err_log_entries;
+	uint32_t warning_temp_time_minutes, critical_comp_time_minutes;
+	uint16_t temp_sensor_kelvin[8]; /* 0 = sensor not implemented */
+};
+
+/* Firmware Slot Information log page (03h). */
+struct np_nvme_fw_slots {
+	bool present;
+	unsigned active_slot;   /* AFI bits 2:0; 0 = not reported */
+	unsigned pending_slot;  /* AFI bits 6:4: slot activated at next reset; 0 = none */
+	char *revision[7];      /* slot 1..7; NULL when the slot is empty */
+};
+
+/* One Error Information log entry (01h). */
+struct np_nvme_error_entry {
+	uint64_t error_count;   /* unique, increasing; 0 = unused entry */
+	uint16_t sqid, cmdid;
+	uint16_t status;        /* status field without the phase bit: SCT (bits 10:8), SC (7:0), M, DNR */
+	uint16_t param_error_location;
+	uint64_t lba;           /* UINT64_MAX = none */
+	uint32_t nsid;
+	uint8_t transport_type;
+	uint64_t command_specific;
+};
+
+struct np_nvme_path {
+	char *name;      /* "nvme0c1n1" */
+	char *ana_state; /* optimized, non-optimized, inaccessible, persistent-loss, change; NULL = none */
+};
+
+struct np_nvme_ns {
+	char *name;           /* block device name, e.g. "nvme0n1" (the multipath head when paths exist) */
+	uint32_t nsid;        /* 0 = unknown */
+	uint64_t size_bytes;
+	bool have_size;
+	struct np_nvme_path *paths;
+	size_t n_paths;
+};
+
+struct np_nvme_ctrl {
+	struct np_status status; /* e.g. "unavailable: permission (/dev/nvme0)"; sysfs facts are kept */
+	char *name;           /* "nvme0" */
+	char *model, *serial, *firmware_rev; /* trimmed; NULL when empty (case 10) */
+	char *transport, *address, *state;
+	char *subsystem, *subsystem_nqn;
+	char *cntlid;
+	int warning_temp_threshold_celsius, critical_temp_threshold_celsius;
+	bool have_wctemp, have_cctemp; /* false when 0 K or 0xFFFF K (unset, case 09) */
+	struct np_nvme_fw_slots fw;
+	struct np_nvme_smart smart;
+	bool smart_skipped;   /* the poll interval had not elapsed: smart not re-read */
+	struct np_nvme_error_entry *errors; /* only entries newer than the last seen count */
+	size_t n_errors;
+	struct np_nvme_ns *namespaces;
+	size_t n_namespaces;
+	int64_t collect_us;   /* time spent on this controller (benchmark hook) */
+};
+
+struct np_nvme_subsys {
+	char *name;      /* "nvme-subsys0" */
+	char *nqn;
+	char *iopolicy;  /* numa, round-robin, ...; NULL when absent */
+	char **controllers;  /* NULL-terminated (np_strv_push) */
+	size_t n_controllers;
+};
+
+struct np_nvme {
+	struct np_status status;
+	char *host_nqn;  /* /etc/nvme/hostnqn, when present */
+	struct np_nvme_subsys *subsystems;
+	size_t n_subsystems;
+	struct np_nvme_ctrl *controllers;
+	size_t n_controllers;
+};
+
+void np_nvme_ctrl_free(struct np_nvme_ctrl *c);
 void np_nvme_free(struct np_nvme *s);
+/* The controller as its JSON object (docs/report/nvme.md). Caller owns the reference. */
+json_t *np_nvme_ctrl_to_json(const struct np_nvme_ctrl *c);
 json_t *np_nvme_to_json(const struct np_nvme *s);
+/* One row per controller, like `nvme list` with health columns. */
 void np_nvme_print(const struct np_nvme *s, struct np_out *o);
+/* Adds ("nvme", model, firmware revision) per controller. Returns 0 or -ENOMEM. */
 int np_nvme_bundle(const struct np_nvme *s, struct np_bundle *b);
+
+/*
+ * np_u128_to_dec() - decimal text of @v into @buf (at least 40 bytes).
+ * Returns @buf.
+ */
+char *np_u128_to_dec(struct np_u128 v, char *buf, size_t size);
+/*
+ * np_u128_times_to_dec() - decimal text of @v x @mul (exact, even above
+ * 2^128) into @buf (at least 48 bytes). Used for data units x 512,000 bytes.
+ */
+char *np_u128_times_to_dec(struct np_u128 v, uint32_t mul, char *buf, size_t size);
+/*
+ * np_json_u128() - set @key to an integer when @v fits in int64, else to its
+ * decimal string; never negative, never a float (case 05).
+ */
+void np_json_u128(json_t *o, const char *key, struct np_u128 v);
+/* Names of the set critical-warning bits (NVMe 2.0 fig. 207): "available_spare", ... "bit7". */
+const char *np_nvme_critical_warning_name(unsigned bit);
