@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * NVMe: SMART / firmware-slot / error-log / identify decoders on raw pages
+ * built from the values of ../shared/cases 05-11 and 18, the JSON rules
+ * (Kelvin, 0 K, 0xFFFF thresholds, 128-bit counters), polling, and pages and
+ * sysfs captured from QEMU's NVMe controller (tests/fixtures/qemu-nvme/,
+ * checked against nvme-cli's JSON of the same device).
+ */
+#include "testutil.h"
+#include "../../pkg/collect/collector.h"
+#include "../../pkg/collect/nvme.h"
+
+#include <jansson.h>
+
+static void put_le(uint8_t *p, unsigned bytes, uint64_t v)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static json_t *smart_json(const uint8_t *page)
+{
+	struct np_nvme_ctrl c = { 0 };
+	assert_int_equal(np_nvme_smart_decode(page, 512, &c.smart), 0);
+	json_t *o = np_nvme_ctrl_to_json(&c);
+	json_t *s = json_incref(json_object_get(o, "smart"));
+	json_decref(o);
+	np_nvme_ctrl_free(&c);
+	return s;
+}
+
+/* case 08: the three raw lines of nvme-cli #2759 */
+static void test_case08_raw_lines(void **state)
+{
+	(void)state;
+	uint8_t page[512] = { 0x00, 0x38, 0x01, 0x64, 0x0a, 0x01 };
+	const uint8_t l2[] = { 0x3a, 0xbc, 0x28, 0x08 };
+	memcpy(page + 0x20, l2, sizeof(l2));
+	struct np_nvme_smart m;
+	assert_int_equal(np_nvme_smart_decode(page, sizeof(page), &m), 0);
+	assert_int_equal(m.temperature_kelvin, 312);
+	assert_int_equal(m.available_spare_percent, 100);
+	assert_int_equal(m.available_spare_threshold_percent, 10);
+	assert_int_equal(m.percentage_used, 1);
+	assert_true(m.plausible);
+	json_t *s = smart_json(page);
+	assert_int_equal(json_integer_value(json_object_get(s, "temperature_celsius")), 39);
+	assert_int_equal(json_integer_value(json_object_get(s, "data_units_read")), 136887354);
+	assert_int_equal(json_integer_value(json_object_get(s, "data_read_bytes")), 70086325248000LL);
+	json_decref(s);
+}
+
+/* case 08: an all-zero page is an invalid read; 0 K is null, never -273 */
+static void test_case08_zero_page(void **state)
+{
+	(void)state;
+	uint8_t page[512] = { 0 };
+	struct np_nvme_smart m;
+	assert_int_equal(np_nvme_smart_decode(page, sizeof(page), &m), 0);
+	assert_false(m.plausible);
+	json_t *s = smart_json(page);
+	assert_true(json_is_null(json_object_get(s, "temperature_celsius")));
+	assert_false(json_is_true(json_object_get(s, "plausible")));
+	assert_int_equal(json_array_size(json_object_get(s, "temperature_sensors")), 0);
+	json_decref(s);
+	int c = 12345;
+	assert_int_equal(np_nvme_kelvin_to_celsius(0, &c), -ENODATA);
+	assert_int_equal(c, 12345);
+	/* too short to hold the counters */
+	assert_int_equal(np_nvme_smart_decode(page, 231, &m), -EINVAL);
+	assert_int_equal(np_nvme_smart_decode(NULL, 512, &m), -EINVAL);
+}
+
+/* case 07: JSON smart-log 301 K = 28 C; id-ctrl wctemp 348 K = 75 C; 250 K = -23 C (no wrap) */
+static void test_case07_kelvin(void **state)
+{
+	(void)state;
+	int c;
+	assert_int_equal(np_nvme_kelvin_to_celsius(301, &c), 0);
+	assert_int_equal(c, 28);
+	assert_int_equal(np_nvme_kelvin_to_celsius(313, &c), 0);
+	assert_int_equal(c, 40);
+	assert_int_equal(np_nvme_threshold_celsius(348, &c), 0);
+	assert_int_equal(c, 75);
+	assert_int_equal(np_nvme_kelvin_to_celsius(0x00fa, &c), 0);
+	assert_int_equal(c, -23);
+	uint8_t page[512] = { 0 };
+	put_le(page + 1, 2, 301);
+	put_le(page + 200, 2, 312); /* sensor 1 */
+	page[3] = 100;
+	json_t *s = smart_json(page);
+	assert_int_equal(json_integer_value(json_object_get(s, "temperature_celsius")), 28);
+	assert_int_equal(json_integer_value(json_object_get(s, "temperature_kelvin")), 301);
+	json_t *sens = json_object_get(s, "temperature_sensors");
+	/* sensors 2..8 are 0 K = not implemented: omitted (case 08, Synology #443) */
+	assert_int_equal(json_array_size(sens), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(sens, 0), "celsius")), 39);
+	json_decref(s);
+}
+
+/* case 09: critical_warning bits; 0xFFFF K and 0 K thresholds are unset */
+static void test_case09_bits_thresholds(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t cw;
+		const char *bits;
+	} v[] = {
+		{ 0x02, "temperature" },   { 0x04, "reliability" }, { 0x08, "read_only" },
+		{ 0x01, "available_spare" }, { 0x10, "volatile_memory_backup" },
+		{ 0x20, "persistent_memory_region" }, { 0x05, "available_spare,reliability" },
+		{ 0xc0, "bit6,bit7" }, /* reserved bits kept, not dropped */
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t page[512] = { v[i].cw, 0x39, 0x01, 100 };
+		json_t *s = smart_json(page);
+		assert_int_equal(json_integer_value(json_object_get(s, "critical_warning")), v[i].cw);
+		json_t *bits = json_object_get(s, "critical_warning_bits");
+		char got[128] = "";
+		for (size_t k = 0; k < json_array_size(bits); k++) {
+			strcat(got, k ? "," : "");
+			strcat(got, json_string_value(json_array_get(bits, k)));
+		}
+		assert_string_equal(got, v[i].bits);
+		json_decref(s);
+	}
+	int c = 7;
+	assert_int_equal(np_nvme_threshold_celsius(0xFFFF, &c), -ENODATA);
+	assert_int_equal(np_nvme_threshold_celsius(0, &c), -ENODATA);
+	assert_int_equal(c, 7);
+}
+
+/* cases 05, 06, 11: counters are unsigned integers, never negative, float or grouped */
+static void test_case05_big_counters(void **state)
+{
+	(void)state;
+	uint8_t page[512] = { 0, 0x39, 0x01, 100 };
+	put_le(page + 32, 8, 5);
+	put_le(page + 40, 8, 1);                    /* data units read = 2^64 + 5 */
+	put_le(page + 48, 8, 0);
+	put_le(page + 56, 8, 0x8000000000000000ULL);
+	put_le(page + 48, 8, 12345);                /* data units written = 2^127 + 12345 */
+	put_le(page + 64, 8, 0x80000000ULL);        /* host reads: INT32_MIN when wrapped (case 05) */
+	put_le(page + 80, 8, 0x8000000000000000ULL);/* host writes: 2^63, over int64 */
+	put_le(page + 112, 8, 3200631791616ULL);    /* power cycles: case 06's value */
+	put_le(page + 128, 8, 5716382);             /* power-on hours: case 11's value */
+	json_t *s = smart_json(page);
+	assert_string_equal(json_string_value(json_object_get(s, "data_units_read")), "18446744073709551621");
+	assert_string_equal(json_string_value(json_object_get(s, "data_read_bytes")),
+			    "9444732965739290429952000");
+	assert_string_equal(json_string_value(json_object_get(s, "data_units_written")),
+			    "170141183460469231731687303715884118073");
+	assert_string_equal(json_string_value(json_object_get(s, "data_written_bytes")),
+			    "87112285931760246646623899502532668453376000");
+	assert_int_equal(json_integer_value(json_object_get(s, "host_read_commands")), 2147483648LL);
+	assert_string_equal(json_string_value(json_object_get(s, "host_write_commands")), "9223372036854775808");
+	assert_true(json_is_integer(json_object_get(s, "power_cycles")));
+	assert_int_equal(json_integer_value(json_object_get(s, "power_cycles")), 3200631791616LL);
+	assert_int_equal(json_integer_value(json_object_get(s, "power_on_hours")), 5716382);
+	json_decref(s);
+	/* case 11: 28'604'965 units -> 14'645'742'080'000 bytes, no separators */
+	char buf[64];
+	struct np_u128 u = { .lo = 28604965 };
+	assert_string_equal(np_u128_times_to_dec(u, 512000, buf, sizeof(buf)), "14645742080000");
+	u = (struct np_u128){ .hi = UINT64_MAX, .lo = UINT64_MAX };
+	assert_string_equal(np_u128_to_dec(u, buf, sizeof(buf)), "340282366920938463463374607431768211455");
+	assert_string_equal(np_u128_times_to_dec((struct np_u128){ 0 }, 512000, buf, sizeof(buf)), "0");
+}
+
+/* case 10: fixed-width identify strings; all-NUL model; NQN with internal spaces */
+static void test_case10_fixed_width(void **state)
+{
+	(void)state;
+	uint8_t id[4096];
+	memset(id, 0, sizeof(id));
+	memcpy(id + 4, "SERIAL01            ", 20);
+	memcpy(id + 24, "WD_BLACK SN770 1TB                      ", 40);
+	memcpy(id + 64, "ABCD1234", 8); /* fr fully used: no NUL inside the field */
+	memcpy(id + 72, "XX", 2);       /* the next field must not leak into fr */
+	static const char nqn[] =
+		"nqn.2014.08.org.nvmexpress:1bb11bb1SERIAL01            Seagate FireCuda 530 ZP4000GM30023";
+	memcpy(id + 768, nqn, sizeof(nqn) - 1);
+	put_le(id + 266, 2, 348);
+	put_le(id + 268, 2, 0xFFFF);
+	id[260] = 0x3 << 1; /* 3 firmware slots */
+	id[262] = 63;
+	struct np_nvme_id_ctrl c;
+	assert_int_equal(np_nvme_id_ctrl_decode(id, sizeof(id), &c), 0);
+	assert_string_equal(c.serial, "SERIAL01");
+	assert_string_equal(c.model, "WD_BLACK SN770 1TB");
+	assert_string_equal(c.firmware_rev, "ABCD1234");
+	assert_string_equal(c.subnqn, nqn);
+	assert_int_equal(c.wctemp_kelvin, 348);
+	assert_int_equal(c.cctemp_kelvin, 0xFFFF);
+	assert_int_equal(c.fw_slots, 3);
+	assert_int_equal(c.elpe, 63);
+	np_nvme_id_ctrl_free(&c);
+
+	memset(id + 24, 0, 40); /* propolis #1163: 40 NUL bytes */
+	memcpy(id + 4, "\0\0\0\0                ", 20);
+	assert_int_equal(np_nvme_id_ctrl_decode(id, sizeof(id), &c), 0);
+	assert_null(c.model);
+	assert_null(c.serial);
+	np_nvme_id_ctrl_free(&c);
+	memcpy(id + 24, "Samsung SSD 970 EVO Plus 2TB            ", 40);
+	memcpy(id + 64, "1B2Q\0\0\0\0", 8); /* NUL-padded (propolis #790) */
+	assert_int_equal(np_nvme_id_ctrl_decode(id, sizeof(id), &c), 0);
+	assert_string_equal(c.model, "Samsung SSD 970 EVO Plus 2TB");
+	assert_string_equal(c.firmware_rev, "1B2Q");
+	np_nvme_id_ctrl_free(&c);
+	assert_int_equal(np_nvme_id_ctrl_decode(id, 1023, &c), -EINVAL);
+	/* the bundle never gets an empty key: a NULL model becomes "unknown" */
+	struct np_nvme s = { 0 };
+	struct np_nvme_ctrl ctrls[2] = { { .firmware_rev = "1.0" }, { .firmware_rev = "1.0" } };
+	s.controllers = ctrls;
+	s.n_controllers = 2;
+	struct np_bundle b = { 0 };
+	assert_int_equal(np_nvme_bundle(&s, &b), 0);
+	assert_int_equal(np_bundle_finish(&b), 0);
+	assert_int_equal(b.n, 1); /* identical pairs collapse */
+	assert_string_equal(b.items[0].key, "unknown");
+	assert_string_equal(b.items[0].value, "1.0");
+	np_bundle_free(&b);
+}
+
+static void test_fw_slot_log(void **state)
+{
+	(void)state;
+	uint8_t page[512] = { 0x21 }; /* active slot 1, slot 2 activated at next reset */
+	memcpy(page + 8, "1.0     ", 8);
+	memcpy(page + 16, "ABCD1234", 8);
+	struct np_nvme_fw_slots fw;
+	assert_int_equal(np_nvme_fw_slot_decode(page, sizeof(page), 0, &fw), 0);
+	assert_int_equal(fw.active_slot, 1);
+	assert_int_equal(fw.pending_slot, 2);
+	assert_string_equal(fw.revision[0], "1.0");
+	assert_string_equal(fw.revision[1], "ABCD1234");
+	for (int i = 2; i < 7; i++)
+		assert_null(fw.revision[i]);
+	for (int i = 0; i < 7; i++)
+		free(fw.revision[i]);
+	/* a controller with one slot: later slots are not read */
+	assert_int_equal(np_nvme_fw_slot_decode(page, sizeof(page), 1, &fw), 0);
+	assert_null(fw.revision[1]);
+	free(fw.revision[0]);
+	assert_int_equal(np_nvme_fw_slot_decode(page, 63, 0, &fw), -EINVAL);
+}
+
+static void error_entry(uint8_t *e, uint64_t count, uint16_t status, uint64_t lba)
+{
+	put_le(e, 8, count);
+	put_le(e + 8, 2, 0);      /* admin queue */
+	put_le(e + 10, 2, 0x1234);
+	put_le(e + 12, 2, (uint16_t)(status << 1 | 1)); /* phase tag set */
+	put_le(e + 16, 8, lba);
+	put_le(e + 24, 4, 1);
+}
+
+static void test_error_log(void **state)
+{
+	(void)state;
+	uint8_t log[4 * 64] = { 0 };
+	error_entry(log, 3, 0x4002, UINT64_MAX); /* DNR + Invalid Field */
+	error_entry(log + 64, 0, 0, 0);          /* unused entry */
+	error_entry(log + 128, 5, 0x0109, 4096);/* Invalid Log Page */
+	error_entry(log + 192, 2, 0x0002, 8);
+	struct np_nvme_error_entry *e;
+	size_t n;
+	uint64_t maxc;
+	assert_int_equal(np_nvme_error_log_decode(log, sizeof(log), 2, &e, &n, &maxc), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(maxc, 5);
+	assert_int_equal(e[0].error_count, 5); /* newest first */
+	assert_int_equal(e[0].status, 0x0109);
+	assert_int_equal(e[0].lba, 4096);
+	assert_int_equal(e[1].error_count, 3);
+	assert_int_equal(e[1].cmdid, 0x1234);
+	struct np_nvme_ctrl c = { .errors = e, .n_errors = n };
+	json_t *o = np_nvme_ctrl_to_json(&c);
+	json_t *j = json_array_get(json_object_get(o, "error_log"), 1);
+	assert_true(json_is_null(json_object_get(j, "lba"))); /* all-ones = no LBA */
+	assert_true(json_is_true(json_object_get(j, "do_not_retry")));
+	assert_int_equal(json_integer_value(json_object_get(j, "status_code")), 2);
+	json_decref(o);
+	np_nvme_ctrl_free(&c);
+	/* nothing newer than the last seen count */
+	assert_int_equal(np_nvme_error_log_decode(log, sizeof(log), 5, &e, &n, &maxc), 0);
+	assert_int_equal(n, 0);
+	assert_null(e);
+	assert_int_equal(np_nvme_error_log_decode(log, 100, 0, &e, &n, &maxc), -EINVAL);
+	assert_int_equal(np_nvme_error_log_decode(log, 0, 0, &e, &n, &maxc), -EINVAL);
+}
+
+static void test_poll(void **state)
+{
+	(void)state;
+	struct np_nvme_poll p;
+	np_nvme_poll_init(&p);
+	assert_true(np_nvme_poll_smart_due(&p, 1000));
+	p.have_smart = true;
+	p.last_smart_ms = 1000;
+	assert_false(np_nvme_poll_smart_due(&p, 30000));
+	assert_false(np_nvme_poll_smart_due(&p, 60999));
+	assert_true(np_nvme_poll_smart_due(&p, 61000));
+	struct np_nvme_smart s = { .present = true, .num_err_log_entries = { .lo = 7 } };
+	assert_true(np_nvme_poll_errlog_due(&p, &s));
+	p.last_num_err_log_entries = 7;
+	assert_false(np_nvme_poll_errlog_due(&p, &s));
+	s.num_err_log_entries.hi = 1; /* beyond 2^64: saturated, still "grew" */
+	assert_true(np_nvme_poll_errlog_due(&p, &s));
+	s.present = false;
+	assert_false(np_nvme_poll_errlog_due(&p, &s));
+}
+
+/* case 18: native multipath path devices and their namespace head */
+static void test_case18_path_names(void **state)
+{
+	(void)state;
+	char *h = np_nvme_path_head("nvme1c3n1");
+	assert_string_equal(h, "nvme1n1");
+	free(h);
+	h = np_nvme_path_head("nvme28c28n12");
+	assert_string_equal(h, "nvme28n12");
+	free(h);
+	assert_null(np_nvme_path_head("nvme28"));
+	assert_null(np_nvme_path_head("nvme0n1"));
+	assert_null(np_nvme_path_head("nvme1c3n"));
+	assert_null(np_nvme_path_head("nvme1c3n1p1"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_case08_raw_lines),
+		cmocka_unit_test(test_case08_zero_page),
+		cmocka_unit_test(test_case07_kelvin),
+		cmocka_unit_test(test_case09_bits_thresholds),
+		cmocka_unit_test(test_case05_big_counters),
+		cmocka_unit_test(test_case10_fixed_width),
+		cmocka_unit_test(test_fw_slot_log),
+		cmocka_unit_test(test_error_log),
+		cmocka_unit_test(test_poll),
+		cmocka_unit_test(test_case18_path_names),
+	};
+	return cmocka_run_group_tests_name("nvme", tests, NULL, NULL);
+}
