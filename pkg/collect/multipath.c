@@ -191,7 +191,7 @@ static void attr(const struct np_host *h, char **dst, const char *fmt, ...)
 }
 
 /* maj:min -> kernel name through /sys/dev/block/M:m */
-static void path_names(const struct np_host *h, struct np_mpath_map *m)
+void np_mpath_path_names(const struct np_host *h, struct np_mpath_map *m)
 {
 	for (size_t g = 0; g < m->n_groups; g++)
 		for (size_t k = 0; k < m->groups[g].n_paths; k++) {
@@ -235,8 +235,7 @@ static void read_dm(const struct np_host *h, struct np_mpath_map *m)
 		np_status_set(&m->status, r, "status: %s", why ? why : np_errno_reason(r));
 }
 
-/* One map from /sys/block/<dm>; returns 1 when it is a multipath map, 0 when not, -ENOMEM. */
-static int collect_map(const struct np_host *h, const char *dm, struct np_mpath_map *m)
+int np_mpath_collect_map(const struct np_host *h, const char *dm, struct np_mpath_map *m)
 {
 	int64_t t0 = mono_us();
 	_cleanup_free_ char *uuid = NULL;
@@ -260,7 +259,7 @@ static int collect_map(const struct np_host *h, const char *dm, struct np_mpath_
 	if (!p || np_host_list(h, p, &m->slaves, &n) < 0)
 		m->slaves = NULL;
 	read_dm(h, m);
-	path_names(h, m);
+	np_mpath_path_names(h, m);
 	m->collect_us = mono_us() - t0;
 	return 1;
 }
@@ -308,7 +307,7 @@ static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report 
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		if (!np_startswith(names[i], "dm-"))
 			continue;
-		r = collect_map(h, names[i], &s->maps[s->n_maps]);
+		r = np_mpath_collect_map(h, names[i], &s->maps[s->n_maps]);
 		if (r > 0)
 			s->n_maps++;
 	}

@@ -19,6 +19,7 @@
 #pragma once
 
 #include "../report/multipath.h"
+#include "../shared/hostfs.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,18 @@ int np_dm_mpath_parse_table(const char *params, struct np_mpath_map *m, const ch
  * from the status. Returns 0, -EINVAL, -ENOMEM.
  */
 int np_dm_mpath_parse_status(const char *params, struct np_mpath_map *m, const char **why);
+
+/*
+ * np_mpath_collect_map() - one map from /sys/block/<dm> under the host root:
+ * returns 0 when it is not a multipath map (dm/uuid without "mpath-"; @m
+ * untouched), 1 when @m was filled (sysfs facts; table and status through
+ * libdevmapper on the live host, else an EOPNOTSUPP status), -ENOMEM.
+ * Free @m with np_mpath_map_free().
+ */
+int np_mpath_collect_map(const struct np_host *h, const char *dm, struct np_mpath_map *m);
+
+/* Name each path of @m ("8:0" -> "sda") through /sys/dev/block/M:m under the host root. */
+void np_mpath_path_names(const struct np_host *h, struct np_mpath_map *m);
 
 /* multipathd's view of one path / group / map (`show maps json`). */
 struct np_mpd_path {

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/multipath.h"
+#include "../../pkg/shared/macro.h"
 
 #include <jansson.h>
 
@@ -233,6 +234,210 @@ static void test_case15_multipathd_json(void **state)
 	np_mpd_free(&d);
 }
 
+/* ---- real captures: scsi_debug (2 hosts x 2 LUNs) + dm-multipath, Debian 6.1 kernel in QEMU ---- */
+
+/* The line of a `dmsetup table|status` capture that starts with "<name>: ". */
+static char *capture_line(const char *rel, const char *name)
+{
+	char *buf = np_slurp(rel, NULL);
+	size_t nl = strlen(name);
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (strncmp(line, name, nl) == 0 && line[nl] == ':') {
+			char *r = strdup(line);
+			free(buf);
+			return r;
+		}
+	fail_msg("%s: no line for %s", rel, name);
+	return NULL;
+}
+
+static void apply_capture(struct np_mpath_map *m, const char *dir, const char *state, const char *name)
+{
+	char rel[256];
+	snprintf(rel, sizeof(rel), "%s/table-%s.txt", dir, state);
+	char *t = capture_line(rel, name);
+	snprintf(rel, sizeof(rel), "%s/status-%s.txt", dir, state);
+	char *s = capture_line(rel, name);
+	parse_line(t, true, m);
+	parse_line(s, false, m);
+	free(t);
+	free(s);
+}
+
+/* boot 1: the collector on the captured sysfs (not live: no dm ioctl), then the captured lines */
+static void test_qemu_collect_sysfs_and_lines(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/qemu-mpath/boot1/root")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "multipath", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	struct np_multipath *s = &r.multipath;
+	assert_int_equal(s->n_maps, 2);
+	struct np_mpath_map *a = &s->maps[0];
+	assert_string_equal(a->dm, "dm-0");
+	assert_string_equal(a->name, "mpatha");
+	assert_string_equal(a->uuid, "mpath-333333330000007d1"); /* scsi_debug LUN 1's naa WWID */
+	assert_string_equal(a->major_minor, "254:0");           /* dm major 254 in this guest */
+	assert_int_equal(a->size_bytes, 16 << 20);
+	assert_string_equal(a->slaves[0], "sda");
+	assert_string_equal(a->slaves[1], "sdd");
+	assert_null(a->slaves[2]);
+	assert_int_equal(a->status.err, EOPNOTSUPP); /* sysfs facts kept, table needs the live host */
+	assert_false(s->multipathd_available);
+	assert_non_null(s->multipathd.error);
+	assert_string_equal(s->maps[1].name, "mpathb");
+
+	/* with the lines dmsetup printed in that guest: paths named through /sys/dev/block */
+	static const struct {
+		const char *state;
+		const char *dev[2];
+		bool active[2];
+		uint64_t fails[2];
+		char gstate[2];
+	} v[] = {
+		{ "healthy", { "sda", "sdd" }, { true, true }, { 0, 0 }, { 'E', 'E' } },
+		{ "failed", { "sda", "sdd" }, { false, true }, { 1, 0 }, { 'E', 'A' } },
+		{ "reinstated", { "sda", "sdd" }, { true, true }, { 1, 0 }, { 'E', 'A' } },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		apply_capture(a, "tests/fixtures/qemu-mpath/boot1/raw", v[i].state, "mpatha");
+		np_mpath_path_names(&h, a);
+		assert_string_equal(a->features[0], "queue_if_no_path");
+		assert_int_equal(a->n_groups, 2);
+		for (int g = 0; g < 2; g++) {
+			struct np_mpath_path *p = &a->groups[g].paths[0];
+			assert_string_equal(a->groups[g].selector, "service-time 0");
+			assert_string_equal(p->dev, v[i].dev[g]);
+			assert_int_equal(p->active, v[i].active[g]);
+			assert_int_equal(p->fail_count, v[i].fails[g]);
+			assert_int_equal(a->groups[g].state, v[i].gstate[g]);
+		}
+	}
+	/* before any I/O the map had no current group and queued (status "2 1 0") */
+	apply_capture(a, "tests/fixtures/qemu-mpath/boot1/raw", "healthy", "mpatha");
+	assert_true(a->queue_io);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+static json_t *load_json(const char *rel)
+{
+	json_error_t err;
+	json_t *j = json_load_file(np_src(rel), 0, &err);
+	if (!j)
+		fail_msg("%s: %s", rel, err.text);
+	return j;
+}
+
+static json_t *mpd_path(json_t *maps, const char *dev_t)
+{
+	for (size_t i = 0; i < json_array_size(maps); i++) {
+		json_t *gs = json_object_get(json_array_get(maps, i), "path_groups");
+		for (size_t g = 0; g < json_array_size(gs); g++) {
+			json_t *ps = json_object_get(json_array_get(gs, g), "paths");
+			for (size_t k = 0; k < json_array_size(ps); k++) {
+				json_t *p = json_array_get(ps, k);
+				if (streq(json_string_value(json_object_get(p, "dev_t")), dev_t))
+					return p;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* boot 2: multipathd 0.9.4 running; our parse + merge of its JSON vs its own view */
+static void test_qemu_multipathd_merge(void **state)
+{
+	(void)state;
+	char *buf = np_slurp("tests/fixtures/qemu-mpath/boot2/raw/multipathd-maps-failed.json", NULL);
+	struct np_mpd d;
+	assert_int_equal(np_multipathd_parse_json(buf, strlen(buf), &d), 0);
+	assert_int_equal(d.n_maps, 2);
+	assert_int_equal(d.major_version, 0);
+	struct np_multipath s = { 0 };
+	s.maps = calloc(2, sizeof(*s.maps));
+	s.n_maps = 2;
+	const char *names[] = { "333333330000007d0", "333333330000007d1" };
+	for (int i = 0; i < 2; i++) {
+		s.maps[i].name = strdup(names[i]);
+		apply_capture(&s.maps[i], "tests/fixtures/qemu-mpath/boot2/raw", "failed", names[i]);
+	}
+	assert_int_equal(np_multipathd_merge(&s, &d), 4);
+	json_t *mpd = load_json("tests/fixtures/qemu-mpath/boot2/raw/multipathd-maps-failed.json");
+	json_t *maps = json_object_get(mpd, "maps");
+	for (int i = 0; i < 2; i++) {
+		size_t t, act, f;
+		np_mpath_map_counts(&s.maps[i], &t, &act, &f);
+		assert_int_equal(t, 2);
+		assert_int_equal(f, 1);
+		/* case 15: multipathd's "paths" is the ACTIVE count */
+		assert_int_equal(act, d.maps[i].paths_active);
+		for (size_t g = 0; g < s.maps[i].n_groups; g++)
+			for (size_t k = 0; k < s.maps[i].groups[g].n_paths; k++) {
+				struct np_mpath_path *p = &s.maps[i].groups[g].paths[k];
+				json_t *q = mpd_path(maps, p->major_minor);
+				assert_non_null(q);
+				/* the kernel's A/F equals multipathd's dm_st; checker state carried over */
+				assert_string_equal(p->active ? "active" : "failed",
+						    json_string_value(json_object_get(q, "dm_st")));
+				assert_string_equal(p->checker_state, json_string_value(json_object_get(q, "chk_st")));
+				assert_string_equal(p->checker_state, p->active ? "ready" : "faulty");
+				assert_string_equal(p->dev_state, p->active ? "running" : "offline");
+			}
+	}
+	assert_true(s.maps[0].groups[1].have_priority);
+	assert_int_equal(s.maps[0].groups[1].priority, 10);
+	json_decref(mpd);
+	np_multipath_free(&s);
+	np_mpd_free(&d);
+	free(buf);
+}
+
+/* nodeprint run in that guest (live: libdevmapper + multipathd) agrees with multipathd */
+static void test_qemu_guest_nodeprint_equals_multipathd(void **state)
+{
+	(void)state;
+	static const char *const st[] = { "multipathd", "failed", "reinstated" };
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "tests/fixtures/qemu-mpath/boot2/raw/nodeprint-%s.json", st[i]);
+		json_t *np = load_json(rel);
+		snprintf(rel, sizeof(rel), "tests/fixtures/qemu-mpath/boot2/raw/multipathd-maps%s%s.json",
+			 streq(st[i], "multipathd") ? "" : "-", streq(st[i], "multipathd") ? "" : st[i]);
+		json_t *mpd = load_json(rel);
+		json_t *mp = json_object_get(np, "multipath");
+		assert_true(json_is_true(json_object_get(json_object_get(mp, "multipathd"), "available")));
+		json_t *maps = json_object_get(mp, "maps");
+		assert_int_equal(json_array_size(maps), 2);
+		size_t failed = 0;
+		for (size_t m = 0; m < 2; m++) {
+			json_t *jm = json_array_get(maps, m);
+			assert_null(json_object_get(jm, "error"));
+			json_t *gs = json_object_get(jm, "path_groups");
+			for (size_t g = 0; g < json_array_size(gs); g++) {
+				json_t *ps = json_object_get(json_array_get(gs, g), "paths");
+				for (size_t k = 0; k < json_array_size(ps); k++) {
+					json_t *p = json_array_get(ps, k);
+					json_t *q = mpd_path(json_object_get(mpd, "maps"),
+							     json_string_value(json_object_get(p, "major_minor")));
+					assert_non_null(q);
+					assert_string_equal(json_string_value(json_object_get(p, "state")),
+							    json_string_value(json_object_get(q, "dm_st")));
+					assert_string_equal(json_string_value(json_object_get(p, "dev")),
+							    json_string_value(json_object_get(q, "dev")));
+					failed += streq(json_string_value(json_object_get(p, "state")), "failed");
+				}
+			}
+		}
+		assert_int_equal(failed, streq(st[i], "failed") ? 2 : 0);
+		json_decref(np);
+		json_decref(mpd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +447,9 @@ int main(void)
 		cmocka_unit_test(test_case13_no_groups),
 		cmocka_unit_test(test_case34_active_not_first),
 		cmocka_unit_test(test_case15_multipathd_json),
+		cmocka_unit_test(test_qemu_collect_sysfs_and_lines),
+		cmocka_unit_test(test_qemu_multipathd_merge),
+		cmocka_unit_test(test_qemu_guest_nodeprint_equals_multipathd),
 	};
 	return cmocka_run_group_tests_name("multipath", tests, NULL, NULL);
 }

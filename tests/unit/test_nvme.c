@@ -9,6 +9,8 @@
 #include "testutil.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/nvme.h"
+#include "../../pkg/shared/macro.h"
+#include "../../pkg/shared/strutil.h"
 
 #include <jansson.h>
 
@@ -328,6 +330,207 @@ static void test_case18_path_names(void **state)
 	assert_null(np_nvme_path_head("nvme1c3n1p1"));
 }
 
+/* ---- real captures: QEMU 7.2 NVMe controller, Debian 6.1 kernel, nvme-cli 2.3 / libnvme 1.3 ---- */
+
+static json_t *load_json(const char *rel)
+{
+	json_error_t err;
+	json_t *j = json_load_file(np_src(rel), 0, &err);
+	if (!j)
+		fail_msg("%s: %s", rel, err.text);
+	return j;
+}
+
+/* nvme-cli prints 128-bit counters as strings, the rest as numbers */
+static uint64_t cli_num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	if (json_is_integer(v))
+		return (uint64_t)json_integer_value(v);
+	assert_true(json_is_string(v));
+	return strtoull(json_string_value(v), NULL, 10);
+}
+
+static void assert_smart_equals_cli(const char *bin, const char *cli_json, uint8_t expect_cw)
+{
+	size_t len;
+	char *page = np_slurp(bin, &len);
+	assert_int_equal(len, 512);
+	struct np_nvme_smart m;
+	assert_int_equal(np_nvme_smart_decode(page, len, &m), 0);
+	json_t *cli = load_json(cli_json);
+	assert_int_equal(m.critical_warning, expect_cw);
+	assert_int_equal(m.critical_warning, cli_num(cli, "critical_warning"));
+	assert_int_equal(m.temperature_kelvin, cli_num(cli, "temperature")); /* nvme-cli JSON is Kelvin (case 07) */
+	assert_int_equal(m.available_spare_percent, cli_num(cli, "avail_spare"));
+	assert_int_equal(m.available_spare_threshold_percent, cli_num(cli, "spare_thresh"));
+	assert_int_equal(m.percentage_used, cli_num(cli, "percent_used"));
+	static const struct {
+		const char *cli;
+		size_t off;
+	} c128[] = {
+		{ "data_units_read", offsetof(struct np_nvme_smart, data_units_read) },
+		{ "data_units_written", offsetof(struct np_nvme_smart, data_units_written) },
+		{ "host_read_commands", offsetof(struct np_nvme_smart, host_read_commands) },
+		{ "host_write_commands", offsetof(struct np_nvme_smart, host_write_commands) },
+		{ "controller_busy_time", offsetof(struct np_nvme_smart, controller_busy_time_minutes) },
+		{ "power_cycles", offsetof(struct np_nvme_smart, power_cycles) },
+		{ "power_on_hours", offsetof(struct np_nvme_smart, power_on_hours) },
+		{ "unsafe_shutdowns", offsetof(struct np_nvme_smart, unsafe_shutdowns) },
+		{ "media_errors", offsetof(struct np_nvme_smart, media_errors) },
+		{ "num_err_log_entries", offsetof(struct np_nvme_smart, num_err_log_entries) },
+	};
+	for (size_t i = 0; i < sizeof(c128) / sizeof(c128[0]); i++) {
+		const struct np_u128 *v = (const struct np_u128 *)((const char *)&m + c128[i].off);
+		assert_int_equal(v->hi, 0);
+		if (v->lo != cli_num(cli, c128[i].cli))
+			fail_msg("%s: ours %llu, nvme-cli %llu", c128[i].cli, (unsigned long long)v->lo,
+				 (unsigned long long)cli_num(cli, c128[i].cli));
+	}
+	assert_int_equal(m.warning_temp_time_minutes, cli_num(cli, "warning_temp_time"));
+	assert_int_equal(m.critical_comp_time_minutes, cli_num(cli, "critical_comp_time"));
+	/* QEMU: 323 K = 50 C, spare 0 / threshold 0 yet plausible (hours and cycles are 0 too, but the
+	   temperature is real): the spare bit, not "spare <= threshold", says whether spare is low */
+	assert_int_equal(m.temperature_kelvin, 323);
+	assert_true(m.plausible);
+	json_decref(cli);
+	free(page);
+}
+
+static void test_qemu_smart_equals_nvme_cli(void **state)
+{
+	(void)state;
+	assert_smart_equals_cli("tests/fixtures/qemu-nvme/raw/smart.bin", "tests/fixtures/qemu-nvme/raw/smart-log.json", 0);
+	/* after QMP qom-set smart_critical_warning=5: available_spare + reliability */
+	assert_smart_equals_cli("tests/fixtures/qemu-nvme/raw/smart-critical.bin",
+				"tests/fixtures/qemu-nvme/raw/smart-log-critical.json", 5);
+}
+
+static void test_qemu_fw_slot_and_identify(void **state)
+{
+	(void)state;
+	size_t len;
+	char *page = np_slurp("tests/fixtures/qemu-nvme/raw/fw-slot.bin", &len);
+	json_t *cli = load_json("tests/fixtures/qemu-nvme/raw/fw-log.json");
+	json_t *c0 = json_object_get(cli, "nvme0");
+	struct np_nvme_fw_slots fw;
+	assert_int_equal(np_nvme_fw_slot_decode(page, len, 0, &fw), 0);
+	assert_int_equal(fw.active_slot, json_integer_value(json_object_get(c0, "Active Firmware Slot (afi)")));
+	assert_int_equal(fw.pending_slot, 0);
+	assert_string_equal(fw.revision[0], "1.0");
+	/* nvme-cli 2.3 prints the slot as the u64 of its 8 bytes: "2314885530819505713 (1.0.....)" */
+	uint64_t raw = 0;
+	for (int i = 7; i >= 0; i--)
+		raw = raw << 8 | (uint8_t)page[8 + i];
+	assert_int_equal(raw, strtoull(json_string_value(json_object_get(c0, "Firmware Rev Slot 1")), NULL, 10));
+	for (int i = 0; i < 7; i++)
+		free(fw.revision[i]);
+	json_decref(cli);
+	free(page);
+
+	page = np_slurp("tests/fixtures/qemu-nvme/raw/id-ctrl.bin", &len);
+	cli = load_json("tests/fixtures/qemu-nvme/raw/id-ctrl.json");
+	struct np_nvme_id_ctrl id;
+	assert_int_equal(np_nvme_id_ctrl_decode(page, len, &id), 0);
+	/* nvme-cli keeps the padding ("deadbeef            "); we trim it (case 10) */
+	assert_string_equal(id.serial, "deadbeef");
+	assert_string_equal(id.model, "QEMU NVMe Ctrl");
+	assert_string_equal(id.firmware_rev, "7.2.22");
+	assert_true(np_startswith(json_string_value(json_object_get(cli, "mn")), id.model));
+	assert_true(np_startswith(json_string_value(json_object_get(cli, "fr")), id.firmware_rev));
+	assert_string_equal(id.subnqn, json_string_value(json_object_get(cli, "subnqn")));
+	assert_int_equal(id.wctemp_kelvin, cli_num(cli, "wctemp"));
+	assert_int_equal(id.cctemp_kelvin, cli_num(cli, "cctemp"));
+	assert_int_equal(id.elpe, cli_num(cli, "elpe"));
+	assert_int_equal(id.fw_slots, (cli_num(cli, "frmw") >> 1) & 7);
+	int c;
+	assert_int_equal(np_nvme_threshold_celsius(id.wctemp_kelvin, &c), 0);
+	assert_int_equal(c, 70);
+	np_nvme_id_ctrl_free(&id);
+	json_decref(cli);
+	free(page);
+
+	/* QEMU keeps no error entries: one all-zero entry -> nothing new */
+	page = np_slurp("tests/fixtures/qemu-nvme/raw/error-log.bin", &len);
+	struct np_nvme_error_entry *e;
+	size_t n;
+	uint64_t maxc;
+	assert_int_equal(np_nvme_error_log_decode(page, len, 0, &e, &n, &maxc), 0);
+	assert_int_equal(n, 0);
+	free(page);
+}
+
+/* nodeprint run in the same guest: its JSON equals nvme-cli's numbers (Kelvin -> Celsius) */
+static void test_qemu_guest_nodeprint_equals_nvme_cli(void **state)
+{
+	(void)state;
+	json_t *np = load_json("tests/fixtures/qemu-nvme/raw/nodeprint-critical.json");
+	json_t *cli = load_json("tests/fixtures/qemu-nvme/raw/smart-log-critical.json");
+	json_t *c = json_array_get(json_object_get(json_object_get(np, "nvme"), "controllers"), 0);
+	json_t *s = json_object_get(c, "smart");
+	assert_string_equal(json_string_value(json_object_get(c, "model")), "QEMU NVMe Ctrl");
+	assert_null(json_object_get(c, "error"));
+	assert_int_equal(json_integer_value(json_object_get(s, "critical_warning")), cli_num(cli, "critical_warning"));
+	assert_int_equal(json_integer_value(json_object_get(s, "temperature_celsius")),
+			 (int64_t)cli_num(cli, "temperature") - 273);
+	assert_int_equal(json_integer_value(json_object_get(s, "available_spare_percent")), cli_num(cli, "avail_spare"));
+	assert_int_equal(json_integer_value(json_object_get(s, "data_units_read")), cli_num(cli, "data_units_read"));
+	assert_int_equal(json_integer_value(json_object_get(s, "data_read_bytes")),
+			 cli_num(cli, "data_units_read") * 512000);
+	assert_int_equal(json_integer_value(json_object_get(s, "power_on_hours")), cli_num(cli, "power_on_hours"));
+	json_t *bits = json_object_get(s, "critical_warning_bits");
+	assert_int_equal(json_array_size(bits), 2);
+	assert_string_equal(json_string_value(json_array_get(bits, 0)), "available_spare");
+	assert_string_equal(json_string_value(json_array_get(bits, 1)), "reliability");
+	json_decref(np);
+	json_decref(cli);
+}
+
+/* The collector on the captured sysfs: no /dev in the tree -> sysfs facts, error recorded */
+static void test_qemu_collect_sysfs(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/qemu-nvme/root")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "nvme", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.nvme.status.err, 0);
+	assert_int_equal(r.nvme.n_controllers, 1);
+	struct np_nvme_ctrl *c = &r.nvme.controllers[0];
+	assert_string_equal(c->name, "nvme0");
+	assert_string_equal(c->model, "QEMU NVMe Ctrl");
+	assert_string_equal(c->serial, "deadbeef");
+	assert_string_equal(c->firmware_rev, "7.2.22");
+	assert_string_equal(c->state, "live");
+	assert_string_equal(c->transport, "pcie");
+	assert_string_equal(c->address, "0000:03:00.0");
+	assert_string_equal(c->subsystem, "nvme-subsys0");
+	assert_string_equal(c->subsystem_nqn, "nqn.2019-08.org.qemu:deadbeef");
+	assert_int_equal(c->status.err, ENOENT);
+	assert_non_null(strstr(c->status.error, "/dev/nvme0"));
+	assert_false(c->smart.present);
+	assert_int_equal(c->n_namespaces, 1);
+	assert_string_equal(c->namespaces[0].name, "nvme0n1");
+	assert_int_equal(c->namespaces[0].nsid, 1);
+	assert_int_equal(c->namespaces[0].size_bytes, 64 << 20); /* qemu-img create 64M */
+	assert_int_equal(c->namespaces[0].n_paths, 0);           /* not a shared namespace: no head */
+	assert_int_equal(r.nvme.n_subsystems, 1);
+	assert_string_equal(r.nvme.subsystems[0].iopolicy, "numa");
+	/* bundle: nvme "QEMU NVMe Ctrl" -> 7.2.22 (QEMU's version) */
+	int found = 0;
+	for (size_t i = 0; i < r.bundle.n; i++)
+		if (streq(r.bundle.items[i].component, "nvme")) {
+			assert_string_equal(r.bundle.items[i].key, "QEMU NVMe Ctrl");
+			assert_string_equal(r.bundle.items[i].value, "7.2.22");
+			found++;
+		}
+	assert_int_equal(found, 1);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +544,10 @@ int main(void)
 		cmocka_unit_test(test_error_log),
 		cmocka_unit_test(test_poll),
 		cmocka_unit_test(test_case18_path_names),
+		cmocka_unit_test(test_qemu_smart_equals_nvme_cli),
+		cmocka_unit_test(test_qemu_fw_slot_and_identify),
+		cmocka_unit_test(test_qemu_guest_nodeprint_equals_nvme_cli),
+		cmocka_unit_test(test_qemu_collect_sysfs),
 	};
 	return cmocka_run_group_tests_name("nvme", tests, NULL, NULL);
 }
