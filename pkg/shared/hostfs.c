@@ -57,7 +57,17 @@ int np_host_openat(const struct np_host *h, const char *path, int flags)
 	}
 	if (have_openat2) {
 		struct open_how how = { .flags = (uint64_t)flags, .resolve = RESOLVE_IN_ROOT };
-		long fd = syscall(SYS_openat2, h->rootfd, relpath(path), &how, sizeof(how));
+		long fd;
+		/*
+		 * openat2(2): with RESOLVE_IN_ROOT a ".." met while any rename happens on the
+		 * system fails with EAGAIN ("the caller may choose to retry"). sysfs links are
+		 * full of ".." and a busy host renames all the time: retry, don't fail the read.
+		 */
+		for (int tries = 0; tries < 64; tries++) {
+			fd = syscall(SYS_openat2, h->rootfd, relpath(path), &how, sizeof(how));
+			if (fd >= 0 || errno != EAGAIN)
+				break;
+		}
 		if (fd >= 0)
 			return (int)fd;
 		if (errno != ENOSYS && errno != EPERM)
