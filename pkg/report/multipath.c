@@ -178,6 +178,12 @@ static void print_map(const struct np_mpath_map *m, struct np_out *o)
 		np_out_error(o, m->status.error);
 	if (t == 0 && !m->status.err)
 		np_out_error(o, "no paths");
+	if (!m->n_groups && m->slaves && m->slaves[0]) {
+		fprintf(o->f, "  `- slaves:");
+		for (char **p = m->slaves; *p; p++)
+			fprintf(o->f, " %s", *p);
+		fputc('\n', o->f);
+	}
 	for (size_t g = 0; g < m->n_groups; g++) {
 		const struct np_mpath_group *gr = &m->groups[g];
 		bool last_g = g + 1 == m->n_groups;
