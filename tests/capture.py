@@ -25,7 +25,7 @@ PRESETS = {
         "/sys/module/*/srcversion", "/sys/module/*/taint", "/sys/module/*/initstate",
         "/sys/bus/pci/devices/*", "/sys/bus/pci/devices/*/msi_irqs", "/sys/class/net/*",
         "/proc/interrupts", "/proc/stat",
-        "/sys/class/block/*", "/sys/block/*", "/proc/diskstats", "/proc/self/mountinfo",
+        "/sys/class/block/*", "/sys/class/block/*/device", "/sys/block/*", "/proc/diskstats", "/proc/self/mountinfo",
         "/proc/1/mountinfo", "/sys/class/nvme/*", "/sys/class/nvme-subsystem/*", "/run/udev/data",
     ],
     # the net collector alone: interfaces, their devices' MSI vectors, IRQ and CPU counters

@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"  -o, --output FMT       text (default) or json\n"
 		"      --host-root DIR    read the host under DIR (env NODEPRINT_HOST_ROOT, default /)\n"
 		"      --interval SEC     sample twice SEC seconds apart for rates (iostat -x style)\n"
+		"      --stall-seconds SEC  in-flight I/O with no completion this long is a stall (default: policy, 10)\n"
+		"      --stall-await-ms MS  also a stall: await over the interval above MS (default: policy, off)\n"
 		"      --only LIST        comma-separated sections to collect (see `collectors`)\n"
 		"      --kubelet-dir DIR  kubelet root on the host (default /var/lib/kubelet)\n"
 		"      --color WHEN       auto (default), always or never\n"
@@ -58,6 +60,8 @@ struct opts {
 	const char *policy;
 	const char *node_name;
 	double interval;
+	double stall_seconds;
+	double stall_await_ms;
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -67,6 +71,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "host-root", required_argument, NULL, 'R' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "only", required_argument, NULL, 'O' },
+		{ "stall-seconds", required_argument, NULL, 'S' },
+		{ "stall-await-ms", required_argument, NULL, 'A' },
 		{ "kubelet-dir", required_argument, NULL, 'K' },
 		{ "color", required_argument, NULL, 'C' },
 		{ "policy", required_argument, NULL, 'P' },
@@ -92,6 +98,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'O':
 			o->only = optarg;
+			break;
+		case 'S':
+			if (np_parse_double(optarg, &o->stall_seconds) < 0 || !(o->stall_seconds > 0) ||
+			    o->stall_seconds > 86400) {
+				fprintf(stderr, "nodeprint: --stall-seconds: expected seconds above 0, got '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'A':
+			if (np_parse_double(optarg, &o->stall_await_ms) < 0 || o->stall_await_ms < 0 ||
+			    o->stall_await_ms > 3600000) {
+				fprintf(stderr, "nodeprint: --stall-await-ms: expected milliseconds >= 0, got '%s'\n", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'K':
 			o->kubelet_dir = optarg;
@@ -180,7 +200,8 @@ static const char *node_name(const struct opts *o, char *buf, size_t len)
 /* inspect (with_report) or plan: collect, judge, print. */
 static int run_report(int argc, char **argv, bool with_report)
 {
-	struct opts o = { .output = "text", .color = "auto", .kubelet_dir = "/var/lib/kubelet" };
+	struct opts o = { .output = "text", .color = "auto", .kubelet_dir = "/var/lib/kubelet",
+			  .stall_await_ms = -1 };
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	if (optind < argc) {
@@ -208,7 +229,11 @@ static int run_report(int argc, char **argv, bool with_report)
 		return 1;
 	}
 	struct np_collect_ctx ctx = { .host = &host, .interval_s = o.interval, .kubelet_dir = o.kubelet_dir,
-				      .kmsg_max = 256, .stall_seconds = pol.health.block_stall_seconds };
+				      .kmsg_max = 256,
+				      /* the command line wins over the policy's health thresholds */
+				      .stall_seconds = o.stall_seconds > 0 ? o.stall_seconds : pol.health.block_stall_seconds,
+				      .stall_await_ms = o.stall_await_ms >= 0 ? o.stall_await_ms :
+						        pol.health.block_await_ms > 0 ? pol.health.block_await_ms : 0 };
 	struct np_report rep = { 0 };
 	struct np_desired plan = { 0 };
 	char host_buf[256];

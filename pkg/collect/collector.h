@@ -21,6 +21,7 @@ struct np_collect_ctx {
 	const char *kubelet_dir;  /* host path of the kubelet root, default /var/lib/kubelet */
 	unsigned kmsg_max;        /* kernel-log records to keep, default 256 */
 	double stall_seconds;     /* in-flight I/O with no completion this long = stall */
+	double stall_await_ms;    /* > 0: await over the window above this = stall (0 = off) */
 };
 
 struct np_collector {

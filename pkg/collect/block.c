@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * block.c - every block device of /sys/class/block: identity (udev database,
+ * else sysfs), queue settings (Documentation/ABI/stable/sysfs-block), holders
+ * and slaves, /proc/diskstats counters (diskstats.h) and, with --interval, the
+ * iostat -x rates and I/O stalls (stall.h) between two samples.
+ */
+#define _GNU_SOURCE
+#include "block.h"
+#include "collector.h"
+#include "diskstats.h"
+#include "stall.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <time.h>
+
+int np_udev_db_parse(const char *buf, size_t len, char ***props, size_t *bad)
+{
+	char **v = calloc(1, sizeof(char *));
+	size_t n = 0, nbad = 0;
+	if (!v)
+		return -ENOMEM;
+	for (size_t off = 0; off < len;) {
+		const char *line = buf + off;
+		const char *nl = memchr(line, '\n', len - off);
+		size_t ll = nl ? (size_t)(nl - line) : len - off;
+		off += ll + (nl ? 1 : 0);
+		if (ll == 0)
+			continue;
+		if (ll < 2 || line[1] != ':' || !isalpha((unsigned char)line[0]) || memchr(line, '\0', ll)) {
+			nbad++;
+			continue;
+		}
+		if (line[0] != 'E')
+			continue;
+		const char *eq = memchr(line + 2, '=', ll - 2);
+		if (!eq || eq == line + 2) {
+			nbad++;
+			continue;
+		}
+		_cleanup_free_ char *kv = strndup(line + 2, ll - 2);
+		if (!kv || np_strv_push(&v, &n, kv) < 0) {
+			np_strv_free(v);
+			return -ENOMEM;
+		}
+	}
+	*props = v;
+	if (bad)
+		*bad = nbad;
+	return nbad ? -EINVAL : 0;
+}
+
+const char *np_udev_prop(char *const *props, const char *key)
+{
+	size_t kl = strlen(key);
+	for (; props && *props; props++)
+		if (strneq(*props, key, kl) && (*props)[kl] == '=')
+			return *props + kl + 1;
+	return NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+char *np_udev_unescape(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *w = out;
+	if (!out)
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		int hi, lo;
+		if (p[0] == '\\' && p[1] == 'x' && (hi = hexval(p[2])) >= 0 && (lo = hexval(p[3])) >= 0) {
+			*w++ = (char)(hi << 4 | lo);
+			p += 3;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '?';
+	return np_strip(out);
+}
+
+int np_block_parse_scheduler(const char *s, char **active, char ***all)
+{
+	char **v = NULL;
+	size_t n = 0, nbr = 0;
+	_cleanup_free_ char *act = NULL;
+	int r = np_split(s, " \t\n", &v, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+		if (l >= 2 && v[i][0] == '[' && v[i][l - 1] == ']') {
+			memmove(v[i], v[i] + 1, l - 2);
+			v[i][l - 2] = '\0';
+			nbr++;
+			free(act);
+			act = strdup(v[i]);
+			if (!act) {
+				np_strv_free(v);
+				return -ENOMEM;
+			}
+		}
+	}
+	if (n == 0 || nbr > 1 || (nbr == 0 && n > 1)) {
+		np_strv_free(v);
+		return -EINVAL;
+	}
+	if (!act && !(act = strdup(v[0]))) {
+		np_strv_free(v);
+		return -ENOMEM;
+	}
+	*active = TAKE_PTR(act);
+	*all = v;
+	return 0;
+}
+
+const char *np_block_transport(const char *id_path, const char *id_bus, const char *syspath)
+{
+	static const struct {
+		const char *needle, *name;
+	} by_path[] = {
+		{ "-nvme-", "nvme" }, { "-ata-", "sata" }, { "-sas-", "sas" },  { "-iscsi-", "iscsi" },
+		{ "-fc-", "fc" },     { "-usb-", "usb" },  { "-virtio-", "virtio" }, { "-mmc-", "mmc" },
+	}, by_sys[] = {
+		{ "/nvme/", "nvme" },      { "/nvme-subsystem/", "nvme" }, { "/usb", "usb" },
+		{ "/session", "iscsi" },   { "/rport-", "fc" },            { "/end_device-", "sas" },
+		{ "/ata", "sata" },        { "/virtio", "virtio" },        { "/mmc_host/", "mmc" },
+		{ "/vbd-", "xen" },        { "/port-", "sas" },
+	};
+	if (id_path)
+		for (size_t i = 0; i < ARRAY_SIZE(by_path); i++)
+			if (strstr(id_path, by_path[i].needle))
+				return by_path[i].name;
+	if (id_bus) {
+		if (streq(id_bus, "ata"))
+			return "sata";
+		if (streq(id_bus, "usb") || streq(id_bus, "nvme"))
+			return id_bus[0] == 'u' ? "usb" : "nvme";
+	}
+	if (syspath)
+		for (size_t i = 0; i < ARRAY_SIZE(by_sys); i++)
+			if (strstr(syspath, by_sys[i].needle))
+				return by_sys[i].name;
+	return NULL;
+}
+
+static bool name_is(const char *name, const char *prefix)
+{
+	size_t l = strlen(prefix);
+	return strneq(name, prefix, l) && isdigit((unsigned char)name[l]);
+}
+
+const char *np_block_kind(const char *name, bool is_partition, bool has_dm, bool has_md)
+{
+	if (is_partition)
+		return "partition";
+	if (has_dm || name_is(name, "dm-"))
+		return "dm";
+	if (has_md || name_is(name, "md"))
+		return "md";
+	static const char *const simple[] = { "loop", "zram", "nbd", "rbd", "ram", "sr" };
+	static const char *const kinds[] = { "loop", "zram", "nbd", "rbd", "ram", "rom" };
+	for (size_t i = 0; i < ARRAY_SIZE(simple); i++)
+		if (name_is(name, simple[i]))
+			return kinds[i];
+	if (name_is(name, "nvme") && strchr(name + 4, 'n'))
+		return "nvme";
+	return "disk";
+}
+
+/* ---- the collector ---- */
+
+static void strv_freep(char ***v)
+{
+	np_strv_free(*v);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Record a read failure other than "absent" in the device's status. */
+static void note_err(struct np_block_dev *d, int r, const char *path)
+{
+	if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+		np_status_set(&d->status, r, "%s: %s", path, np_errno_reason(r));
+}
+
+static void attr_str(const struct np_host *h, struct np_block_dev *d, const char *base, const char *rel,
+		     char **dst)
+{
+	_cleanup_free_ char *p = np_asprintf("%s/%s", base, rel);
+	char *v = NULL;
+	if (!p)
+		return;
+	int r = np_host_read_line(h, p, &v);
+	note_err(d, r, p);
+	if (r < 0)
+		return;
+	np_strip(v);
+	if (!*v) {
+		free(v);
+		return;
+	}
+	free(*dst);
+	*dst = v;
+}
+
+static void attr_num(const struct np_host *h, struct np_block_dev *d, const char *base, const char *rel,
+		     int64_t *dst)
+{
+	_cleanup_free_ char *p = np_asprintf("%s/%s", base, rel);
+	uint64_t v;
+	if (!p)
+		return;
+	int r = np_host_read_u64(h, p, &v);
+	note_err(d, r, p);
+	if (r >= 0 && v <= INT64_MAX)
+		*dst = (int64_t)v;
+}
+
+static void attr_list(const struct np_host *h, struct np_block_dev *d, const char *base, const char *rel,
+		      char ***dst)
+{
+	_cleanup_free_ char *p = np_asprintf("%s/%s", base, rel);
+	if (!p)
+		return;
+	int r = np_host_list(h, p, dst, NULL);
+	note_err(d, r, p);
+}
+
+static void read_dev(const struct np_host *h, struct np_block_dev *d, const char *base)
+{
+	_cleanup_free_ char *dev = NULL;
+	attr_str(h, d, base, "dev", &dev);
+	unsigned maj, min;
+	char c;
+	if (dev && sscanf(dev, "%u:%u%c", &maj, &min, &c) == 2) {
+		d->major = maj;
+		d->minor = min;
+		d->has_dev = true;
+	} else if (dev) {
+		np_status_set(&d->status, -EINVAL, "%s/dev: not major:minor", base);
+	}
+}
+
+static void read_queue(const struct np_host *h, struct np_block_dev *d, const char *qbase)
+{
+	int64_t rota = -1;
+	attr_num(h, d, qbase, "queue/rotational", &rota);
+	d->rotational = rota < 0 ? -1 : rota != 0;
+	_cleanup_free_ char *sched = NULL;
+	attr_str(h, d, qbase, "queue/scheduler", &sched);
+	if (sched) {
+		int r = np_block_parse_scheduler(sched, &d->scheduler, &d->schedulers);
+		if (r < 0)
+			np_status_set(&d->status, r, "%s/queue/scheduler: cannot parse", qbase);
+	}
+	attr_num(h, d, qbase, "queue/nr_requests", &d->nr_requests);
+	attr_num(h, d, qbase, "device/queue_depth", &d->queue_depth);
+	attr_str(h, d, qbase, "queue/write_cache", &d->write_cache);
+	attr_num(h, d, qbase, "queue/logical_block_size", &d->logical_block_size);
+	attr_num(h, d, qbase, "queue/physical_block_size", &d->physical_block_size);
+}
+
+static void read_udev(const struct np_host *h, struct np_block_dev *d)
+{
+	if (!d->has_dev)
+		return;
+	_cleanup_free_ char *p = np_asprintf("/run/udev/data/b%u:%u", d->major, d->minor);
+	_cleanup_free_ char *buf = NULL;
+	size_t len, bad = 0;
+	if (!p)
+		return;
+	int r = np_host_read(h, p, NP_UDEV_DB_MAX, &buf, &len);
+	note_err(d, r, p);
+	if (r < 0)
+		return;
+	r = np_udev_db_parse(buf, len, &d->udev, &bad);
+	if (r == -EINVAL)
+		np_status_set(&d->status, r, "%s: %zu malformed lines", p, bad);
+}
+
+/* First of the udev properties @keys present, decoded when its name ends in _ENC. */
+static char *udev_pick(char *const *props, const char *const *keys)
+{
+	for (; *keys; keys++) {
+		const char *v = np_udev_prop(props, *keys);
+		if (!v || !*v)
+			continue;
+		char *s = np_udev_unescape(v);
+		if (s && !*s) {
+			free(s);
+			continue;
+		}
+		return s;
+	}
+	return NULL;
+}
+
+int np_udev_identity(char *const *props, char **vendor, char **model, char **serial, char **wwn)
+{
+	static const char *const kv[] = { "ID_VENDOR_ENC", "ID_VENDOR", NULL };
+	static const char *const km[] = { "ID_MODEL_ENC", "ID_MODEL", NULL };
+	static const char *const ks[] = { "ID_SERIAL_SHORT", "ID_SERIAL", NULL };
+	static const char *const kw[] = { "ID_WWN_WITH_EXTENSION", "ID_WWN", NULL };
+	*vendor = udev_pick(props, kv);
+	*model = udev_pick(props, km);
+	*serial = udev_pick(props, ks);
+	*wwn = udev_pick(props, kw);
+	return !!*vendor + !!*model + !!*serial + !!*wwn;
+}
+
+static void read_identity(const struct np_host *h, struct np_block_dev *d, const char *base, const char *qbase)
+{
+	if (d->udev) {
+		np_udev_identity(d->udev, &d->vendor, &d->model, &d->serial, &d->wwn);
+		const char *ip = np_udev_prop(d->udev, "ID_PATH");
+		d->id_path = ip ? strdup(ip) : NULL;
+	}
+	bool from_udev = d->vendor || d->model || d->serial || d->wwn;
+	if (!d->vendor)
+		attr_str(h, d, qbase, "device/vendor", &d->vendor);
+	if (!d->model)
+		attr_str(h, d, qbase, "device/model", &d->model);
+	if (!d->serial)
+		attr_str(h, d, qbase, "serial", &d->serial);
+	if (!d->serial)
+		attr_str(h, d, qbase, "device/serial", &d->serial);
+	if (!d->wwn)
+		attr_str(h, d, base, "wwid", &d->wwn);
+	if (!d->wwn)
+		attr_str(h, d, qbase, "device/wwid", &d->wwn);
+	bool any = d->vendor || d->model || d->serial || d->wwn;
+	d->identity_source = any ? strdup(from_udev ? "udev" : "sysfs") : NULL;
+	_cleanup_free_ char *link = NULL;
+	_cleanup_free_ char *lp = np_asprintf("/sys/class/block/%s", d->parent ? d->parent : d->name);
+	if (lp && np_host_readlink(h, lp, &link) < 0)
+		link = NULL;
+	const char *t = np_block_transport(d->id_path, np_udev_prop(d->udev, "ID_BUS"), link);
+	d->transport = t ? strdup(t) : NULL;
+}
+
+/* The disk a partition belongs to: the folder above it in the device path. */
+static char *partition_parent(const struct np_host *h, const char *base)
+{
+	_cleanup_free_ char *link = NULL;
+	if (np_host_readlink(h, base, &link) < 0)
+		return NULL;
+	char *slash = strrchr(link, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	slash = strrchr(link, '/');
+	return strdup(slash ? slash + 1 : link);
+}
+
+static void read_device(const struct np_host *h, struct np_block_dev *d)
+{
+	_cleanup_free_ char *base = np_asprintf("/sys/class/block/%s", d->name);
+	if (!base) {
+		np_status_set(&d->status, -ENOMEM, "out of memory");
+		return;
+	}
+	read_dev(h, d, base);
+	int64_t sectors = -1, v = -1;
+	attr_num(h, d, base, "size", &sectors);
+	d->size_bytes = sectors >= 0 && sectors <= INT64_MAX / 512 ? sectors * 512 : -1;
+	attr_num(h, d, base, "ro", &v);
+	d->read_only = v > 0;
+	v = -1;
+	attr_num(h, d, base, "removable", &v);
+	d->removable = v > 0;
+	_cleanup_free_ char *pp = np_asprintf("%s/partition", base);
+	bool part = pp && np_host_exists(h, pp);
+	if (part)
+		d->parent = partition_parent(h, base);
+	_cleanup_free_ char *dmp = np_asprintf("%s/dm", base), *mdp = np_asprintf("%s/md", base);
+	bool dm = dmp && np_host_exists(h, dmp), md = mdp && np_host_exists(h, mdp);
+	d->kind = strdup(np_block_kind(d->name, part, dm, md));
+	if (dm) {
+		attr_str(h, d, base, "dm/name", &d->dm_name);
+		attr_str(h, d, base, "dm/uuid", &d->dm_uuid);
+	}
+	_cleanup_free_ char *qbase = d->parent ? np_asprintf("/sys/class/block/%s", d->parent) : strdup(base);
+	if (!qbase)
+		return;
+	read_queue(h, d, qbase);
+	attr_list(h, d, base, "holders", &d->holders);
+	attr_list(h, d, base, "slaves", &d->slaves);
+	read_udev(h, d);
+	read_identity(h, d, base, qbase);
+}
+
+static int read_diskstats(const struct np_host *h, struct np_block *b, struct np_diskstats *ds)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = np_host_read(h, "/proc/diskstats", 0, &buf, &len);
+	b->sampled_at_ms = mono_ms();
+	if (r < 0) {
+		np_status_set(&b->status, r, "/proc/diskstats: %s", np_errno_reason(r));
+		return r;
+	}
+	r = np_diskstats_parse(buf, len, ds);
+	if (r == -EINVAL)
+		np_status_set(&b->status, r, "/proc/diskstats: %zu lines rejected, first at line %u: %s",
+			      ds->bad_lines, ds->first_bad_line, ds->first_bad_reason);
+	else if (r == -EFBIG)
+		np_status_set(&b->status, r, "/proc/diskstats: more than %u lines, the rest ignored",
+			      NP_DS_MAX_LINES);
+	else if (r < 0)
+		return r;
+	return 0;
+}
+
+static int add_device(struct np_block *b, size_t *cap, const char *name)
+{
+	if (b->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct np_block_dev *p = reallocarray(b->devices, nc, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		b->devices = p;
+		*cap = nc;
+	}
+	struct np_block_dev *d = &b->devices[b->n];
+	*d = (struct np_block_dev){ .rotational = -1, .size_bytes = -1, .nr_requests = -1, .queue_depth = -1,
+				    .logical_block_size = -1, .physical_block_size = -1 };
+	d->name = strdup(name);
+	if (!d->name)
+		return -ENOMEM;
+	b->n++;
+	return 0;
+}
+
+/* Join the counters; diskstats lines with no sysfs device are kept as devices of their own. */
+static int join_stats(struct np_block *b, size_t *cap, const struct np_diskstats *ds)
+{
+	for (size_t i = 0; i < ds->n; i++) {
+		const struct np_diskstat *s = &ds->dev[i];
+		struct np_block_dev *d = NULL;
+		for (size_t j = 0; j < b->n && !d; j++)
+			if (b->devices[j].has_dev && b->devices[j].major == s->major &&
+			    b->devices[j].minor == s->minor && streq(b->devices[j].name, s->name))
+				d = &b->devices[j];
+		if (!d) {
+			int r = add_device(b, cap, s->name);
+			if (r < 0)
+				return r;
+			d = &b->devices[b->n - 1];
+			d->major = s->major;
+			d->minor = s->minor;
+			d->has_dev = true;
+			np_status_set(&d->status, -ENOENT, "in /proc/diskstats but not in /sys/class/block");
+		}
+		d->has_stats = true;
+		d->stats = s->c;
+	}
+	return 0;
+}
+
+static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	const struct np_host *h = ctx->host;
+	struct np_block *b = &rep->block;
+	_cleanup_(strv_freep) char **names = NULL;
+	size_t n = 0, cap = 0;
+	b->stall_seconds = ctx->stall_seconds > 0 ? ctx->stall_seconds : NP_STALL_DEFAULT_MS / 1000.0;
+	b->stall_await_ms = ctx->stall_await_ms > 0 ? ctx->stall_await_ms : 0;
+	int r = np_host_list(h, "/sys/class/block", &names, &n);
+	if (r < 0)
+		np_status_set(&b->status, r, "/sys/class/block: %s", np_errno_reason(r));
+	for (size_t i = 0; i < n; i++) {
+		r = add_device(b, &cap, names[i]);
+		if (r < 0)
+			return r;
+		read_device(h, &b->devices[b->n - 1]);
+	}
+	struct np_diskstats ds;
+	r = read_diskstats(h, b, &ds);
+	if (r < 0)
+		return b->n ? 0 : r;
+	r = join_stats(b, &cap, &ds);
+	np_diskstats_free(&ds);
+	return r;
+}
+
+/* The first sample, rebuilt from the devices' counters, for the stall detector. */
+static int snapshot_of(const struct np_block *b, struct np_diskstats *out)
+{
+	*out = (struct np_diskstats){ 0 };
+	out->dev = calloc(b->n ? b->n : 1, sizeof(*out->dev));
+	if (!out->dev)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct np_block_dev *d = &b->devices[i];
+		if (!d->has_stats)
+			continue;
+		struct np_diskstat *s = &out->dev[out->n++];
+		s->major = d->major;
+		s->minor = d->minor;
+		snprintf(s->name, sizeof(s->name), "%s", d->name);
+		s->c = d->stats;
+	}
+	return 0;
+}
+
+static void rate_one(struct np_block_dev *d, const struct np_diskstats *now, double elapsed_ms)
+{
+	if (!d->has_stats)
+		return;
+	const struct np_diskstat *s = np_diskstats_find(now, d->major, d->minor, d->name);
+	if (!s) {
+		np_status_set(&d->status, -ENODEV, "disappeared from /proc/diskstats between the samples");
+		return;
+	}
+	int r = np_ds_rates(&d->stats, &s->c, elapsed_ms, &d->rates);
+	if (r == -ERANGE)
+		np_status_set(&d->status, r, "counters went backwards between the samples (device re-added?)");
+	d->has_rates = r == 0;
+	d->stats = s->c;
+}
+
+static int copy_stalls(struct np_block *b, const struct np_stall_detector *det)
+{
+	const struct np_stall_event *ev;
+	size_t n = np_stall_events(det, &ev);
+	if (!n)
+		return 0;
+	b->stalls = calloc(n, sizeof(*b->stalls));
+	if (!b->stalls)
+		return -ENOMEM;
+	memcpy(b->stalls, ev, n * sizeof(*ev));
+	b->n_stalls = n;
+	return 0;
+}
+
+static int resample_block(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	struct np_block *b = &rep->block;
+	struct np_diskstats first, now;
+	int64_t t0 = b->sampled_at_ms;
+	if (!b->n)
+		return 0;
+	int r = snapshot_of(b, &first);
+	if (r < 0)
+		return r;
+	r = read_diskstats(ctx->host, b, &now);
+	if (r < 0) {
+		np_diskstats_free(&first);
+		return 0; /* recorded in the section status; the first sample stands */
+	}
+	double elapsed = (double)(b->sampled_at_ms - t0);
+	b->interval_s = elapsed / 1000.0;
+	for (size_t i = 0; i < b->n; i++)
+		rate_one(&b->devices[i], &now, elapsed);
+	struct np_stall_cfg cfg = { .stall_ms = (int64_t)(b->stall_seconds * 1000),
+				    .await_ms = b->stall_await_ms };
+	struct np_stall_detector *det = np_stall_new(&cfg);
+	r = det ? 0 : -ENOMEM;
+	if (r >= 0)
+		r = np_stall_feed(det, &first, t0);
+	if (r >= 0)
+		r = np_stall_feed(det, &now, b->sampled_at_ms);
+	if (r >= 0)
+		r = copy_stalls(b, det);
+	np_stall_free(det);
+	np_diskstats_free(&first);
+	np_diskstats_free(&now);
+	return r;
+}
+
+NP_COLLECTOR(block, 40, collect_block, resample_block);

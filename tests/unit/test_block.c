@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Block collector: the whole collector on this machine's capture
+ * (tests/fixtures/host-vm-block, tests/capture.py), its JSON, and the small
+ * parsers: udev database, queue/scheduler, transport and kind.
+ */
+#include "testutil.h"
+#include "../../pkg/collect/block.h"
+#include "../../pkg/collect/collector.h"
+#include "../../pkg/collect/diskstats.h"
+#include "../../pkg/shared/strutil.h"
+
+#include "../../pkg/shared/macro.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#define FIX "tests/fixtures/host-vm-block"
+
+static char *fixture_line(const char *rel)
+{
+	char *s = np_slurp(rel, NULL);
+	s[strcspn(s, "\n")] = '\0';
+	return s;
+}
+
+static const struct np_block_dev *find(const struct np_block *b, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (streq(b->devices[i].name, name))
+			return &b->devices[i];
+	return NULL;
+}
+
+static void collect(struct np_host *h, struct np_report *r, double interval)
+{
+	assert_int_equal(np_host_open(h, np_src(FIX)), 0);
+	struct np_collect_ctx ctx = { .host = h, .interval_s = interval, .stall_seconds = 10 };
+	char *only[] = { "block", NULL };
+	*r = (struct np_report){ 0 };
+	assert_int_equal(np_collect_all(&ctx, only, r), 0);
+}
+
+static void test_collect_capture(void **state)
+{
+	(void)state;
+	struct np_host h;
+	struct np_report r;
+	collect(&h, &r, 0);
+	const struct np_block *b = &r.block;
+	assert_int_equal(b->status.err, 0);
+	/* every entry of the captured /sys/class/block, independently listed */
+	DIR *d = opendir(np_src(FIX "/sys/class/block"));
+	assert_non_null(d);
+	size_t count = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		count++;
+		assert_non_null(find(b, de->d_name));
+	}
+	closedir(d);
+	assert_int_equal(b->n, count);
+
+	const struct np_block_dev *vda = find(b, "vda");
+	assert_non_null(vda);
+	assert_int_equal(vda->status.err, 0);
+	char *dev = fixture_line(FIX "/sys/class/block/vda/dev");
+	char mm[32];
+	snprintf(mm, sizeof(mm), "%u:%u", vda->major, vda->minor);
+	assert_string_equal(mm, dev);
+	assert_string_equal(vda->kind, "disk");
+	assert_null(vda->parent);
+	char *size = fixture_line(FIX "/sys/class/block/vda/size");
+	assert_int_equal(vda->size_bytes, strtoll(size, NULL, 10) * 512);
+	assert_true(vda->size_bytes > 0);
+	assert_string_equal(vda->transport, "virtio");
+	char *serial = fixture_line(FIX "/sys/class/block/vda/serial");
+	assert_string_equal(vda->serial, serial);
+	char *vendor = fixture_line(FIX "/sys/class/block/vda/device/vendor");
+	assert_string_equal(vda->vendor, vendor);
+	assert_string_equal(vda->identity_source, "sysfs");
+	assert_null(vda->udev); /* this machine runs no udev: no database, nothing invented */
+	char *sched = fixture_line(FIX "/sys/class/block/vda/queue/scheduler");
+	assert_non_null(vda->scheduler);
+	char want[64];
+	snprintf(want, sizeof(want), "[%s]", vda->scheduler);
+	assert_non_null(strstr(sched, want));
+	size_t ns = 0;
+	for (char **p = vda->schedulers; p && *p; p++, ns++)
+		assert_non_null(strstr(sched, *p));
+	assert_true(ns >= 2);
+	char *nr = fixture_line(FIX "/sys/class/block/vda/queue/nr_requests");
+	assert_int_equal(vda->nr_requests, strtoll(nr, NULL, 10));
+	char *rota = fixture_line(FIX "/sys/class/block/vda/queue/rotational");
+	assert_int_equal(vda->rotational, atoi(rota));
+	char *wc = fixture_line(FIX "/sys/class/block/vda/queue/write_cache");
+	assert_string_equal(vda->write_cache, wc);
+	char *lbs = fixture_line(FIX "/sys/class/block/vda/queue/logical_block_size");
+	char *pbs = fixture_line(FIX "/sys/class/block/vda/queue/physical_block_size");
+	assert_int_equal(vda->logical_block_size, atoll(lbs));
+	assert_int_equal(vda->physical_block_size, atoll(pbs));
+	assert_int_equal(vda->queue_depth, -1); /* virtio-blk has no SCSI queue_depth */
+	assert_non_null(vda->holders);
+	assert_null(vda->holders[0]);
+	/* counters equal the capture's vda line */
+	assert_true(vda->has_stats);
+	assert_false(vda->has_rates);
+	char *ds = np_slurp(FIX "/proc/diskstats", NULL);
+	char *line = strstr(ds, " vda ");
+	unsigned long long reads, flushes;
+	assert_int_equal(sscanf(line, " vda %llu %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %llu", &reads,
+				&flushes),
+			 2);
+	assert_int_equal(vda->stats.v[NP_DS_READS], reads);
+	assert_int_equal(vda->stats.v[NP_DS_FLUSHES], flushes);
+
+	const struct np_block_dev *loop0 = find(b, "loop0");
+	assert_non_null(loop0);
+	assert_string_equal(loop0->kind, "loop");
+	assert_null(loop0->transport);
+	const struct np_block_dev *zram = find(b, "zram0");
+	assert_non_null(zram);
+	assert_string_equal(zram->kind, "zram");
+	assert_int_equal(b->interval_s, 0);
+	assert_int_equal(b->n_stalls, 0);
+	free(ds);
+	free(dev);
+	free(size);
+	free(serial);
+	free(vendor);
+	free(sched);
+	free(nr);
+	free(rota);
+	free(wc);
+	free(lbs);
+	free(pbs);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+/* The resample hook on a capture: both samples equal, so every rate is 0 and no stall. */
+static void test_resample_capture(void **state)
+{
+	(void)state;
+	struct np_host h;
+	struct np_report r;
+	collect(&h, &r, 0.01);
+	const struct np_block *b = &r.block;
+	assert_true(b->interval_s > 0);
+	const struct np_block_dev *vda = find(b, "vda");
+	assert_true(vda->has_rates);
+	assert_float_equal(vda->rates.r_per_s, 0.0, 1e-12);
+	assert_float_equal(vda->rates.util_percent, 0.0, 1e-12);
+	assert_true(vda->rates.has_flushes);
+	assert_int_equal(b->n_stalls, 0);
+	json_t *j = np_block_to_json(b);
+	json_t *dv = NULL;
+	size_t i;
+	json_array_foreach(json_object_get(j, "devices"), i, dv)
+		if (streq(json_string_value(json_object_get(dv, "name")), "vda"))
+			break;
+	assert_non_null(dv);
+	json_t *rates = json_object_get(dv, "rates");
+	assert_non_null(rates);
+	assert_non_null(json_object_get(rates, "wkB_per_s"));
+	assert_non_null(json_object_get(rates, "util_percent"));
+	assert_true(json_is_real(json_object_get(j, "interval_s")));
+	assert_int_equal(json_array_size(json_object_get(j, "stalls")), 0);
+	json_decref(j);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+static void test_json_contract(void **state)
+{
+	(void)state;
+	struct np_host h;
+	struct np_report r;
+	collect(&h, &r, 0);
+	json_t *j = np_block_to_json(&r.block);
+	assert_true(json_is_null(json_object_get(j, "interval_s")));
+	assert_true(json_is_array(json_object_get(j, "stalls")));
+	json_t *dv;
+	size_t i;
+	bool seen = false;
+	json_array_foreach(json_object_get(j, "devices"), i, dv)
+	{
+		if (!streq(json_string_value(json_object_get(dv, "name")), "vda"))
+			continue;
+		seen = true;
+		assert_string_equal(json_string_value(json_object_get(dv, "kind")), "disk");
+		assert_true(json_is_integer(json_object_get(dv, "size_bytes")));
+		assert_true(json_is_boolean(json_object_get(dv, "rotational")));
+		assert_true(json_is_array(json_object_get(dv, "schedulers")));
+		assert_true(json_is_array(json_object_get(dv, "holders")));
+		assert_true(json_is_null(json_object_get(dv, "queue_depth")));
+		assert_null(json_object_get(dv, "rates")); /* only with --interval */
+		json_t *st = json_object_get(dv, "stats");
+		assert_true(json_is_integer(json_object_get(st, "flushes_completed")));
+		assert_true(json_is_integer(json_object_get(st, "in_flight")));
+		assert_int_equal(json_object_size(st), 17);
+	}
+	assert_true(seen);
+	json_decref(j);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+static void test_missing_sysfs_recorded(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "block", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.block.status.err, ENOENT);
+	assert_non_null(strstr(r.block.status.error, "/sys/class/block"));
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+/*
+ * udev database records in systemd's format (device_update_db()); the serial
+ * lines are from a real /run/udev/data/b8:0 quoted on the hwloc-devel list.
+ */
+static const char udev_sata[] = "S:disk/by-id/ata-SAMSUNG_MZ7TD256HAFV-000L9_S17LNSADC13325\n"
+				"S:disk/by-path/pci-0000:00:1f.2-ata-1\n"
+				"W:12\n"
+				"I:1843284\n"
+				"E:ID_ATA=1\n"
+				"E:ID_TYPE=disk\n"
+				"E:ID_BUS=ata\n"
+				"E:ID_MODEL=SAMSUNG_MZ7TD256HAFV-000L9\n"
+				"E:ID_MODEL_ENC=SAMSUNG\\x20MZ7TD256HAFV-000L9\\x20\\x20\\x20\\x20\n"
+				"E:ID_SERIAL=SAMSUNG_MZ7TD256HAFV-000L9_S17LNSADC13325\n"
+				"E:ID_SERIAL_SHORT=S17LNSADC13325\n"
+				"E:ID_WWN=0x50025388a0123456\n"
+				"E:ID_PATH=pci-0000:00:1f.2-ata-1\n"
+				"G:systemd\n"
+				"Q:systemd\n"
+				"V:1\n";
+
+static void test_udev_db(void **state)
+{
+	(void)state;
+	char **p = NULL;
+	size_t bad = 9;
+	assert_int_equal(np_udev_db_parse(udev_sata, sizeof(udev_sata) - 1, &p, &bad), 0);
+	assert_int_equal(bad, 0);
+	size_t n = 0;
+	while (p[n])
+		n++;
+	assert_int_equal(n, 9); /* the E: lines, nothing else, nothing dropped */
+	assert_string_equal(np_udev_prop(p, "ID_BUS"), "ata");
+	assert_null(np_udev_prop(p, "ID_SERIA")); /* a prefix is not a key */
+	char *v, *m, *s, *w;
+	assert_int_equal(np_udev_identity(p, &v, &m, &s, &w), 3);
+	assert_null(v);
+	assert_string_equal(m, "SAMSUNG MZ7TD256HAFV-000L9"); /* _ENC decoded, padding trimmed */
+	assert_string_equal(s, "S17LNSADC13325");
+	assert_string_equal(w, "0x50025388a0123456");
+	assert_string_equal(np_block_transport(np_udev_prop(p, "ID_PATH"), np_udev_prop(p, "ID_BUS"), NULL), "sata");
+	free(m);
+	free(s);
+	free(w);
+	np_strv_free(p);
+	/* garbled lines are counted, the good properties kept */
+	static const char bad_db[] = "E:ID_BUS=usb\nthis is not udev\nE:=x\nE:NOEQUALS\n\x01:x\nE:ID_MODEL=U391\n";
+	assert_int_equal(np_udev_db_parse(bad_db, sizeof(bad_db) - 1, &p, &bad), -EINVAL);
+	assert_int_equal(bad, 4);
+	assert_string_equal(np_udev_prop(p, "ID_MODEL"), "U391");
+	assert_string_equal(np_udev_prop(p, "ID_BUS"), "usb");
+	np_strv_free(p);
+	assert_int_equal(np_udev_db_parse("", 0, &p, &bad), 0);
+	assert_null(p[0]);
+	np_strv_free(p);
+	/* hostile escapes: control bytes never reach the report */
+	char *u = np_udev_unescape("A\\x01B\\x0aC\\xzz");
+	assert_string_equal(u, "A?B?C\\xzz");
+	free(u);
+}
+
+static void test_scheduler(void **state)
+{
+	(void)state;
+	char *a = NULL, **all = NULL;
+	char *cap = fixture_line(FIX "/sys/class/block/vda/queue/scheduler");
+	assert_int_equal(np_block_parse_scheduler(cap, &a, &all), 0);
+	assert_string_equal(a, "mq-deadline");
+	assert_string_equal(all[0], "none");
+	assert_string_equal(all[1], "mq-deadline");
+	free(a);
+	np_strv_free(all);
+	free(cap);
+	/* loop devices and single-queue drivers print only "none" */
+	char *loop = fixture_line(FIX "/sys/class/block/loop0/queue/scheduler");
+	assert_int_equal(np_block_parse_scheduler(loop, &a, &all), 0);
+	assert_string_equal(a, "none");
+	free(a);
+	np_strv_free(all);
+	free(loop);
+	assert_int_equal(np_block_parse_scheduler("none", &a, &all), 0);
+	assert_string_equal(a, "none");
+	assert_null(all[1]);
+	free(a);
+	np_strv_free(all);
+	assert_int_equal(np_block_parse_scheduler("", &a, &all), -EINVAL);
+	assert_int_equal(np_block_parse_scheduler("[a] [b]", &a, &all), -EINVAL);
+	assert_int_equal(np_block_parse_scheduler("a b", &a, &all), -EINVAL);
+}
+
+static void test_transport_and_kind(void **state)
+{
+	(void)state;
+	/* udev ID_PATH shapes (path_id builtin) */
+	assert_string_equal(np_block_transport("pci-0000:01:00.0-nvme-1", NULL, NULL), "nvme");
+	assert_string_equal(np_block_transport("ip-10.0.0.1:3260-iscsi-iqn.2001-04.com.example:s-lun-0", NULL, NULL),
+			    "iscsi");
+	assert_string_equal(np_block_transport("pci-0000:3b:00.0-fc-0x5006016844602198-lun-0", NULL, NULL), "fc");
+	assert_string_equal(np_block_transport("pci-0000:00:14.0-usb-0:1:1.0-scsi-0:0:0:0", NULL, NULL), "usb");
+	assert_string_equal(np_block_transport("pci-0000:02:00.0-sas-phy0-lun-0", NULL, NULL), "sas");
+	/* the captured sysfs path of vda */
+	char link[512];
+	ssize_t k = readlink(np_src(FIX "/sys/class/block/vda"), link, sizeof(link) - 1);
+	assert_true(k > 0);
+	link[k] = '\0';
+	assert_string_equal(np_block_transport(NULL, NULL, link), "virtio");
+	k = readlink(np_src(FIX "/sys/class/block/loop0"), link, sizeof(link) - 1);
+	link[k] = '\0';
+	assert_null(np_block_transport(NULL, NULL, link));
+	assert_string_equal(np_block_transport(NULL, NULL,
+					       "../../devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/"
+					       "0:0:0:0/block/sda"),
+			    "sata");
+	assert_string_equal(np_block_transport(NULL, NULL,
+					       "../../devices/platform/host3/session1/target3:0:0/3:0:0:1/block/sdb"),
+			    "iscsi");
+	assert_string_equal(np_block_kind("nvme0n1", false, false, false), "nvme");
+	assert_string_equal(np_block_kind("nvme0n1p1", true, false, false), "partition");
+	assert_string_equal(np_block_kind("dm-0", false, true, false), "dm");
+	assert_string_equal(np_block_kind("md127", false, false, true), "md");
+	assert_string_equal(np_block_kind("sr0", false, false, false), "rom");
+	assert_string_equal(np_block_kind("loop7", false, false, false), "loop");
+	assert_string_equal(np_block_kind("sda", false, false, false), "disk");
+	assert_string_equal(np_block_kind("mdx", false, false, false), "disk");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_collect_capture),
+		cmocka_unit_test(test_resample_capture),
+		cmocka_unit_test(test_json_contract),
+		cmocka_unit_test(test_missing_sysfs_recorded),
+		cmocka_unit_test(test_udev_db),
+		cmocka_unit_test(test_scheduler),
+		cmocka_unit_test(test_transport_and_kind),
+	};
+	return cmocka_run_group_tests_name("block", tests, NULL, NULL);
+}
