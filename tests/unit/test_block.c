@@ -348,6 +348,68 @@ static void test_transport_and_kind(void **state)
 	assert_string_equal(np_block_kind("mdx", false, false, false), "disk");
 }
 
+/* A QEMU node-in-a-box guest capture (tests/fixtures/nib-q35-aer): an NVMe namespace. */
+static void test_collect_nvme_guest(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/nib-q35-aer")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "block", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	const struct np_block_dev *d = find(&r.block, "nvme0n1");
+	assert_non_null(d);
+	assert_string_equal(d->kind, "nvme");
+	assert_string_equal(d->transport, "nvme");
+	/* fixed-width NVMe identify strings come back trimmed */
+	char *model = fixture_line("tests/fixtures/nib-q35-aer/sys/class/block/nvme0n1/device/model");
+	char *serial = fixture_line("tests/fixtures/nib-q35-aer/sys/class/block/nvme0n1/device/serial");
+	char *wwid = fixture_line("tests/fixtures/nib-q35-aer/sys/class/block/nvme0n1/wwid");
+	assert_string_equal(d->model, np_strip(model));
+	assert_string_equal(d->serial, np_strip(serial));
+	assert_string_equal(d->wwn, np_strip(wwid));
+	assert_string_equal(d->model, "QEMU NVMe Ctrl");
+	assert_int_equal(d->rotational, 0);
+	assert_true(d->has_stats);
+	char *ds = np_slurp("tests/fixtures/nib-q35-aer/proc/diskstats", NULL);
+	unsigned long long reads;
+	assert_int_equal(sscanf(strstr(ds, " nvme0n1 "), " nvme0n1 %llu", &reads), 1);
+	assert_int_equal(d->stats.v[NP_DS_READS], reads);
+	free(ds);
+	free(model);
+	free(serial);
+	free(wwid);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
+/* A capture with a partitioned loop device and no /proc/diskstats (tests/fixtures/storagelog-blkpart). */
+static void test_collect_partition(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/storagelog-blkpart")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "block", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	const struct np_block_dev *p = find(&r.block, "loop0p1");
+	assert_non_null(p);
+	assert_string_equal(p->kind, "partition");
+	assert_string_equal(p->parent, "loop0");
+	char *size = fixture_line("tests/fixtures/storagelog-blkpart/sys/class/block/loop0p1/size");
+	assert_int_equal(p->size_bytes, strtoll(size, NULL, 10) * 512);
+	assert_string_equal(find(&r.block, "loop0")->kind, "loop");
+	/* the missing diskstats is recorded in the section, the devices are kept */
+	assert_int_equal(r.block.status.err, ENOENT);
+	assert_non_null(strstr(r.block.status.error, "/proc/diskstats"));
+	assert_false(p->has_stats);
+	free(size);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +417,8 @@ int main(void)
 		cmocka_unit_test(test_resample_capture),
 		cmocka_unit_test(test_json_contract),
 		cmocka_unit_test(test_missing_sysfs_recorded),
+		cmocka_unit_test(test_collect_nvme_guest),
+		cmocka_unit_test(test_collect_partition),
 		cmocka_unit_test(test_udev_db),
 		cmocka_unit_test(test_scheduler),
 		cmocka_unit_test(test_transport_and_kind),
