@@ -476,7 +476,7 @@ def run_tests(tmp):
     if KUBECTL:
         rc, out, err = kubectl("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}",
                                kubeconfig=ENV["NP_KUBE_AGENT_CERT_KUBECONFIG"])
-        if "unknown command" in err or "unknown flag" in err:
+        if rc != 0 and "unknown" in err:  # kubectl < 1.26 (Debian 12's 1.20): no `auth whoami`
             print("# kubectl %s has no `auth whoami`" % KUBECTL)
         else:
             eq(out, ENV["NP_KUBE_AGENT_USER"], "kubectl auth whoami with the agent's client certificate")
