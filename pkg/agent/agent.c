@@ -5,6 +5,8 @@
 #include "metrics.h"
 #include "publish.h"
 #include "../collect/collector.h"
+#include "../collect/diskstats.h"
+#include "../collect/stall.h"
 #include "../collect/flaps.h"
 #include "../collect/kmsg.h"
 #include "../policy/desired.h"
@@ -33,6 +35,7 @@ struct agent {
 	struct np_kmsg_follower kmsg;
 	bool have_kmsg;
 	struct np_flaps flaps;
+	struct np_stall_detector *stall; /* fed every cycle: stalls span cycles */
 	struct np_report prev;
 	bool have_prev;
 	time_t started, prev_at;
@@ -102,6 +105,37 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 	return 0;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Feed this cycle's /proc/diskstats to the long-lived detector; its stalls replace the report's. */
+static void track_stalls(struct agent *a, struct np_report *rep)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	struct np_diskstats ds = { 0 };
+	if (!a->stall || np_host_read(&a->host, "/proc/diskstats", 0, &buf, &len) < 0 ||
+	    np_diskstats_parse(buf, len, &ds) < 0 || np_stall_feed(a->stall, &ds, mono_ms()) < 0) {
+		np_diskstats_free(&ds);
+		return;
+	}
+	np_diskstats_free(&ds);
+	const struct np_stall_event *ev;
+	size_t n = np_stall_events(a->stall, &ev);
+	struct np_stall_event *copy = n ? malloc(n * sizeof(*copy)) : NULL;
+	if (n && !copy)
+		return;
+	if (n)
+		memcpy(copy, ev, n * sizeof(*copy));
+	free(rep->block.stalls);
+	rep->block.stalls = copy;
+	rep->block.n_stalls = n;
+}
+
 static int skip_record(const struct np_kmsg_record *rec, void *ud)
 {
 	(void)rec;
@@ -124,6 +158,8 @@ static int cycle(struct agent *a)
 	if (r >= 0)
 		r = np_collect_all(&ctx, NULL, &rep);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r >= 0)
+		track_stalls(a, &rep);
 	np_histogram_observe(&a->stats.collect_seconds,
 			     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (r >= 0)
@@ -277,6 +313,7 @@ static void agent_free(struct agent *a)
 	if (a->have_kmsg)
 		np_kmsg_follower_close(&a->kmsg);
 	np_flaps_free(&a->flaps);
+	np_stall_free(a->stall);
 	if (a->have_prev)
 		np_report_free(&a->prev);
 	np_policy_free(&a->pol);
@@ -302,6 +339,11 @@ int np_agent_run(const struct np_agent_opts *o)
 	}
 	np_flaps_init(&a.flaps, 600000, 15000);
 	r = load_policy(&a, true);
+	if (r >= 0) {
+		struct np_stall_cfg sc = { .stall_ms = (int64_t)(a.pol.health.block_stall_seconds * 1000),
+					   .await_ms = a.pol.health.block_await_ms > 0 ? a.pol.health.block_await_ms : 0 };
+		a.stall = np_stall_new(&sc);
+	}
 	if (r >= 0 && !o->dry_run)
 		r = setup_kube(&a);
 	if (r >= 0) {

@@ -208,7 +208,86 @@ static int finding_events(struct np_publisher *p, const struct np_desired *d, ti
 	return r;
 }
 
+/* The Pod with this UID on our node: its name and namespace. Returns 1 found, 0 not, -errno. */
+struct pod_find {
+	const char *uid;
+	char *name, *ns;
+};
+
+static int pod_page(json_t *page, void *ud)
+{
+	struct pod_find *pf = ud;
+	size_t i;
+	json_t *pod;
+	json_array_foreach(json_object_get(page, "items"), i, pod) {
+		const json_t *m = json_object_get(pod, "metadata");
+		const char *uid = json_string_value(json_object_get(m, "uid"));
+		if (uid && streq(uid, pf->uid) && !pf->name) {
+			pf->name = strdup(json_string_value(json_object_get(m, "name")) ?: "");
+			pf->ns = strdup(json_string_value(json_object_get(m, "namespace")) ?: "default");
+		}
+	}
+	return 0;
+}
+
+/*
+ * Findings name Pods by UID ("uid:<uid>") and claims by their volume ("pv:<name>"), the only
+ * identities a node sees; this resolves them: pods on this node, the PV's spec.claimRef.
+ * Returns 1 with @out filled (free its name and namespace_), 0 when it cannot be resolved.
+ */
+static int resolve_object(struct np_publisher *p, const struct np_event *e, struct np_event *out, char **err)
+{
+	*out = *e;
+	out->name = out->namespace_ = NULL;
+	if (streq(e->kind, "Pod") && np_startswith(e->name, "uid:")) {
+		struct pod_find pf = { .uid = e->name + 4 };
+		int r = np_kube_list_pods_on_node(p->kc, p->node, 500, pod_page, &pf, err);
+		if (r < 0 || !pf.name) {
+			free(pf.name);
+			free(pf.ns);
+			return r < 0 ? r : 0;
+		}
+		out->name = pf.name;
+		out->namespace_ = pf.ns;
+		return 1;
+	}
+	if (streq(e->kind, "PersistentVolumeClaim") && np_startswith(e->name, "pv:")) {
+		json_t *pv = NULL;
+		int r = np_kube_get_pv(p->kc, e->name + 3, &pv, err);
+		const json_t *ref = json_object_get(json_object_get(pv, "spec"), "claimRef");
+		const char *n = json_string_value(json_object_get(ref, "name"));
+		const char *ns = json_string_value(json_object_get(ref, "namespace"));
+		if (r >= 0 && n && ns) {
+			out->name = strdup(n);
+			out->namespace_ = strdup(ns);
+		}
+		json_decref(pv);
+		return r < 0 ? r : out->name ? 1 : 0;
+	}
+	out->name = strdup(e->name);
+	out->namespace_ = e->namespace_ ? strdup(e->namespace_) : NULL;
+	return out->name ? 1 : -ENOMEM;
+}
+
+static int send_event(struct np_publisher *p, const struct np_event *e, time_t now, char **err);
+
 int np_publish_event(struct np_publisher *p, const struct np_event *e, time_t now, char **err)
+{
+	struct np_event obj;
+	int r = resolve_object(p, e, &obj, err);
+	if (r <= 0) {
+		if (r == 0)
+			np_log(NP_LOG_INFO, "event object not found", "kind=%s name=%s reason=%s", e->kind, e->name,
+			       e->reason);
+		return r;
+	}
+	r = send_event(p, &obj, now, err);
+	free(obj.name);
+	free(obj.namespace_);
+	return r;
+}
+
+static int send_event(struct np_publisher *p, const struct np_event *e, time_t now, char **err)
 {
 	struct np_event_series *s;
 	enum np_event_verdict v = np_events_decide(&p->book, e, now, &s);

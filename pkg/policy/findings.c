@@ -194,6 +194,171 @@ static int findings_pcie(const struct np_health *h, const struct np_pci *pci, co
 	return r;
 }
 
+/* ---- NVMe ---- */
+
+static const char *const warning_bits[] = { "available_spare", "temperature", "reliability", "read_only",
+					    "volatile_memory_backup", "persistent_memory_region" };
+
+static const struct np_nvme_ctrl *find_ctrl(const struct np_nvme *n, const char *name)
+{
+	for (size_t i = 0; n && i < n->n_controllers; i++)
+		if (n->controllers[i].name && streq(n->controllers[i].name, name))
+			return &n->controllers[i];
+	return NULL;
+}
+
+static bool u128_gt(struct np_u128 a, struct np_u128 b)
+{
+	return a.hi > b.hi || (a.hi == b.hi && a.lo > b.lo);
+}
+
+static int nvme_warning(const struct np_health *h, const struct np_nvme_ctrl *c, struct np_desired *d)
+{
+	uint8_t bits = c->smart.critical_warning & (uint8_t)h->nvme_critical_warning_mask;
+	if (!bits)
+		return 0;
+	char names[160] = "";
+	for (size_t b = 0; b < ARRAY_SIZE(warning_bits); b++)
+		if (bits & (1u << b))
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", *names ? ", " : "",
+				 warning_bits[b]);
+	return np_desired_add_finding(d, "nvme-critical", c->name, "CriticalWarning",
+				      "%s (%s, firmware %s): SMART critical warning 0x%02x (%s)", c->name,
+				      c->model ? c->model : "?", c->firmware_rev ? c->firmware_rev : "?",
+				      c->smart.critical_warning, names);
+}
+
+static int findings_nvme_ctrl(const struct np_health *h, const struct np_nvme_ctrl *c,
+			      const struct np_eval_history *hist, struct np_desired *d)
+{
+	const struct np_nvme_smart *sm = &c->smart;
+	if (!sm->present || !sm->plausible || !c->name)
+		return 0; /* no page, or an all-zero page: a failed read, not data (case 08) */
+	int r = nvme_warning(h, c, d);
+	if (r >= 0 && h->nvme_spare_below_threshold && sm->available_spare_threshold_percent > 0 &&
+	    sm->available_spare_percent < sm->available_spare_threshold_percent)
+		r = np_desired_add_finding(d, "nvme-critical", c->name, "SpareBelowThreshold",
+					   "%s: available spare %u%% below its threshold %u%%", c->name,
+					   sm->available_spare_percent, sm->available_spare_threshold_percent);
+	if (r >= 0 && h->nvme_percentage_used_max >= 0 && sm->percentage_used > h->nvme_percentage_used_max)
+		r = np_desired_add_finding(d, "nvme-critical", c->name, "WearOut",
+					   "%s: %u%% of its rated endurance used (limit %d%%)", c->name,
+					   sm->percentage_used, h->nvme_percentage_used_max);
+	const struct np_nvme_ctrl *old = hist && hist->prev ? find_ctrl(&hist->prev->nvme, c->name) : NULL;
+	if (!old || !old->smart.present || !old->smart.plausible)
+		return r;
+	if (r >= 0 && h->nvme_media_errors_growth && u128_gt(sm->media_errors, old->smart.media_errors))
+		r = np_desired_add_finding(d, "nvme-critical", c->name, "MediaErrors",
+					   "%s: media errors grew from %llu to %llu", c->name,
+					   (unsigned long long)old->smart.media_errors.lo,
+					   (unsigned long long)sm->media_errors.lo);
+	if (r >= 0 && h->nvme_error_log_growth && u128_gt(sm->num_err_log_entries, old->smart.num_err_log_entries))
+		r = np_desired_add_finding(d, "nvme-critical", c->name, "ErrorLogGrowth",
+					   "%s: error-log entries grew from %llu to %llu", c->name,
+					   (unsigned long long)old->smart.num_err_log_entries.lo,
+					   (unsigned long long)sm->num_err_log_entries.lo);
+	return r;
+}
+
+/* ---- multipath ---- */
+
+static int findings_multipath(const struct np_health *h, const struct np_multipath *mp, const struct np_kmsg *km,
+			      struct np_desired *d)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && h->multipath_failed_paths && i < mp->n_maps; i++) {
+		const struct np_mpath_map *m = &mp->maps[i];
+		unsigned failed = 0, total = 0;
+		char first[64] = "";
+		for (size_t g = 0; g < m->n_groups; g++)
+			for (size_t k = 0; k < m->groups[g].n_paths; k++) {
+				const struct np_mpath_path *pt = &m->groups[g].paths[k];
+				total++;
+				if (pt->have_state && !pt->active && failed++ == 0)
+					snprintf(first, sizeof(first), "%s", pt->dev ? pt->dev : pt->major_minor);
+			}
+		if (failed)
+			r = np_desired_add_finding(d, "multipath-degraded", m->name ? m->name : m->dm, "PathFailed",
+						   "%s: %u of %u paths failed (first: %s)%s", m->name ? m->name : m->dm,
+						   failed, total, first, m->queue_io ? "; I/O is being queued" : "");
+	}
+	for (size_t i = 0; r >= 0 && km && i < km->n_flaps; i++)
+		if (km->flaps[i].in_window >= h->multipath_flaps)
+			r = np_desired_add_finding(d, "path-flapping", km->flaps[i].map, "PathFlapping",
+						   "map %s: %u path flaps in the last %.0f s (threshold %u)",
+						   km->flaps[i].map, km->flaps[i].in_window,
+						   (double)km->flaps_window_ms / 1000, h->multipath_flaps);
+	return r;
+}
+
+/* ---- stalls under volumes ---- */
+
+static int add_obj_event(struct np_desired *d, const char *reason, const char *kind, const char *name,
+			 const char *subject, const char *message)
+{
+	struct np_event *ne = realloc(d->events, (d->n_events + 1) * sizeof(*ne));
+	if (!ne)
+		return -ENOMEM;
+	d->events = ne;
+	struct np_event *e = &ne[d->n_events++];
+	*e = (struct np_event){ .reason = strdup(reason), .type = strdup("Warning"), .message = strdup(message),
+				.kind = strdup(kind), .name = strdup(name), .subject = strdup(subject) };
+	return e->reason && e->type && e->message && e->kind && e->name && e->subject ? 0 : -ENOMEM;
+}
+
+static bool volume_uses(const struct np_volume *v, const char *dev)
+{
+	return (v->device && streq(v->device, dev)) || np_strv_contains(v->backing, dev);
+}
+
+/*
+ * Events on the PersistentVolume, and on the Pod and the claim using it. The Pod is named by
+ * its UID ("uid:<uid>") and the claim by its volume ("pv:<name>"): the agent resolves both
+ * through the API (pods on this node, the PV's claimRef); a plan without a cluster shows them so.
+ */
+static int stall_volume_events(const struct np_volumes *vs, const struct np_stall_event *st, const char *msg,
+			       struct np_desired *d)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < vs->n; i++) {
+		const struct np_volume *v = &vs->volumes[i];
+		if (!v->pv_name || !volume_uses(v, st->device))
+			continue;
+		_cleanup_free_ char *vmsg = np_asprintf("%s (volume %s)", msg, v->pv_name);
+		_cleanup_free_ char *pod = v->pod_uid ? np_asprintf("uid:%s", v->pod_uid) : NULL;
+		_cleanup_free_ char *pvc = np_asprintf("pv:%s", v->pv_name);
+		if (!vmsg || !pvc || (v->pod_uid && !pod))
+			return -ENOMEM;
+		r = add_obj_event(d, "VolumePathStall", "PersistentVolume", v->pv_name, st->device, vmsg);
+		if (r >= 0)
+			r = add_obj_event(d, "VolumePathStall", "PersistentVolumeClaim", pvc, st->device, vmsg);
+		if (r >= 0 && pod)
+			r = add_obj_event(d, "VolumePathStall", "Pod", pod, st->device, vmsg);
+	}
+	return r;
+}
+
+static int findings_stalls(const struct np_health *h, const struct np_report *rep, struct np_desired *d)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < rep->block.n_stalls; i++) {
+		const struct np_stall_event *st = &rep->block.stalls[i];
+		if (!st->ongoing || (double)st->duration_ms < h->block_stall_seconds * 1000)
+			continue;
+		_cleanup_free_ char *msg = st->reason == NP_STALL_AWAIT
+			? np_asprintf("%s: await %.0f ms over the window for %.1f s", st->device, st->await_ms,
+				      (double)st->duration_ms / 1000)
+			: np_asprintf("%s: %llu I/Os in flight and none completed for %.1f s", st->device,
+				      (unsigned long long)st->in_flight, (double)st->duration_ms / 1000);
+		if (!msg)
+			return -ENOMEM;
+		r = np_desired_add_finding(d, "volume-stall", st->device, "Stalled", "%s", msg);
+		if (r >= 0)
+			r = stall_volume_events(&rep->volumes, st, msg, d);
+	}
+	return r;
+}
+
 int np_findings_health(const struct np_policy *p, const struct np_class *cls, const struct np_report *r,
 		       const struct np_eval_history *hist, struct np_desired *d)
 {
@@ -204,5 +369,11 @@ int np_findings_health(const struct np_policy *p, const struct np_class *cls, co
 		rc = findings_drops(&p->health, &r->net, hist, d);
 	if (rc >= 0)
 		rc = findings_pcie(&p->health, &r->pci, hist, d);
+	for (size_t i = 0; rc >= 0 && i < r->nvme.n_controllers; i++)
+		rc = findings_nvme_ctrl(&p->health, &r->nvme.controllers[i], hist, d);
+	if (rc >= 0)
+		rc = findings_multipath(&p->health, &r->multipath, &r->kmsg, d);
+	if (rc >= 0)
+		rc = findings_stalls(&p->health, r, d);
 	return rc;
 }

@@ -4,6 +4,8 @@
  * without history; NIC drop rate from two reports.
  */
 #include "testutil.h"
+#include "../../pkg/collect/multipath.h"
+#include "../../pkg/collect/nvme_smart.h"
 #include "../../pkg/collect/pci.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/shared/macro.h"
@@ -86,10 +88,175 @@ static void test_pcie(void **state)
 	np_policy_free(&p);
 }
 
+/* SMART pages captured from QEMU's NVMe controller, before and after qom-set smart_critical_warning 5 */
+static void load_smart(const char *file, struct np_nvme_smart *sm)
+{
+	size_t len;
+	char *buf = np_slurp(file, &len);
+	assert_int_equal(np_nvme_smart_decode(buf, len, sm), 0);
+	free(buf);
+}
+
+static void test_nvme(void **state)
+{
+	(void)state;
+	struct np_policy p;
+	assert_int_equal(np_policy_default(&p), 0);
+	struct np_report r = { 0 };
+	r.nvme.controllers = calloc(1, sizeof(struct np_nvme_ctrl));
+	r.nvme.n_controllers = 1;
+	struct np_nvme_ctrl *c = &r.nvme.controllers[0];
+	c->name = strdup("nvme0");
+	c->model = strdup("QEMU NVMe Ctrl");
+	c->firmware_rev = strdup("7.2.22");
+	load_smart("tests/fixtures/qemu-nvme/raw/smart.bin", &c->smart);
+	struct np_desired d;
+	/* healthy page: QEMU reports spare 0 and threshold 0, which is no finding (qemu-lab notes) */
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
+	assert_int_equal(count(&d, "nvme-critical", NULL), 0);
+	np_desired_free(&d);
+	/* critical warning 5 = available_spare (bit 0) + reliability (bit 2) */
+	load_smart("tests/fixtures/qemu-nvme/raw/smart-critical.bin", &c->smart);
+	assert_int_equal(c->smart.critical_warning, 5);
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
+	assert_int_equal(count(&d, "nvme-critical", "CriticalWarning"), 1);
+	assert_non_null(strstr(d.findings[0].message, "available_spare, reliability"));
+	assert_non_null(strstr(d.findings[0].message, "7.2.22"));
+	assert_int_equal(d.n_taints, 1);
+	assert_string_equal(d.taints[0].key, "nodeprint.io/nvme-critical");
+	assert_string_equal(d.taints[0].effect, "NoSchedule");
+	np_desired_free(&d);
+	/* a policy that counts only the temperature bit ignores this page */
+	struct np_policy only_temp;
+	char *err = NULL;
+	const char *y = "health: {nvme: {criticalWarningBits: [temperature]}}\n";
+	assert_int_equal(np_policy_parse(y, strlen(y), "t", &only_temp, &err), 0);
+	assert_int_equal(np_policy_evaluate(&only_temp, &r, NULL, NULL, &d), 0);
+	assert_int_equal(count(&d, "nvme-critical", NULL), 0);
+	np_desired_free(&d);
+	np_policy_free(&only_temp);
+	/* media errors grew against the previous report */
+	struct np_report prev = { 0 };
+	prev.nvme.controllers = calloc(1, sizeof(struct np_nvme_ctrl));
+	prev.nvme.n_controllers = 1;
+	prev.nvme.controllers[0].name = strdup("nvme0");
+	load_smart("tests/fixtures/qemu-nvme/raw/smart.bin", &prev.nvme.controllers[0].smart);
+	c->smart.media_errors.lo = prev.nvme.controllers[0].smart.media_errors.lo + 3;
+	struct np_eval_history h = { .prev = &prev, .dt_seconds = 60 };
+	assert_int_equal(np_policy_evaluate(&p, &r, &h, NULL, &d), 0);
+	assert_int_equal(count(&d, "nvme-critical", "MediaErrors"), 1);
+	np_desired_free(&d);
+	np_report_free(&prev);
+	np_report_free(&r);
+	np_policy_free(&p);
+}
+
+/* A stall on the device under a CSI volume: events on the Node, the PV, the claim and the Pod. */
+static void test_stall_volume_events(void **state)
+{
+	(void)state;
+	struct np_policy p;
+	assert_int_equal(np_policy_default(&p), 0);
+	struct np_report r = { 0 };
+	r.block.stalls = calloc(1, sizeof(struct np_stall_event));
+	r.block.n_stalls = 1;
+	struct np_stall_event *st = &r.block.stalls[0];
+	snprintf(st->device, sizeof(st->device), "sdb");
+	st->ongoing = true;
+	st->duration_ms = 12500;
+	st->in_flight = 4;
+	r.volumes.volumes = calloc(1, sizeof(struct np_volume));
+	r.volumes.n = 1;
+	r.volumes.volumes[0].pv_name = strdup("pvc-7f3a");
+	r.volumes.volumes[0].pod_uid = strdup("0b6a2c1e-1111-2222-3333-444455556666");
+	r.volumes.volumes[0].device = strdup("dm-0");
+	char **backing = calloc(3, sizeof(char *));
+	backing[0] = strdup("sda");
+	backing[1] = strdup("sdb");
+	r.volumes.volumes[0].backing = backing;
+	struct np_desired d;
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, &(struct np_node_facts){ .name = "node-a" }, &d), 0);
+	assert_int_equal(count(&d, "volume-stall", "Stalled"), 1);
+	const char *kinds[] = { "PersistentVolume", "PersistentVolumeClaim", "Pod", "Node" };
+	const char *names[] = { "pvc-7f3a", "pv:pvc-7f3a", "uid:0b6a2c1e-1111-2222-3333-444455556666", "node-a" };
+	assert_int_equal(d.n_events, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(d.events[i].reason, "VolumePathStall");
+		assert_string_equal(d.events[i].kind, kinds[i]);
+		assert_string_equal(d.events[i].name, names[i]);
+		assert_non_null(strstr(d.events[i].message, "4 I/Os in flight and none completed for 12.5 s"));
+	}
+	np_desired_free(&d);
+	/* shorter than stallSeconds (10): nothing */
+	st->duration_ms = 9000;
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
+	assert_int_equal(count(&d, "volume-stall", NULL), 0);
+	np_desired_free(&d);
+	np_report_free(&r);
+	np_policy_free(&p);
+}
+
+/* dmsetup table/status lines captured in the node-in-a-box after failing one scsi_debug path */
+static void load_map(struct np_mpath_map *m, const char *table_file, const char *status_file)
+{
+	char *t = np_slurp(table_file, NULL), *st = np_slurp(status_file, NULL);
+	char *tn = NULL, *tt = NULL, *tp = NULL, *sn = NULL, *stt = NULL, *sp = NULL;
+	t[strcspn(t, "\n")] = '\0';
+	st[strcspn(st, "\n")] = '\0';
+	assert_int_equal(np_dm_line_params(t, &tn, &tt, &tp), 0);
+	assert_int_equal(np_dm_line_params(st, &sn, &stt, &sp), 0);
+	m->name = strdup(tn);
+	assert_int_equal(np_dm_mpath_parse_table(tp, m, NULL), 0);
+	assert_int_equal(np_dm_mpath_parse_status(sp, m, NULL), 0);
+	free(t);
+	free(st);
+	free(tn);
+	free(tt);
+	free(tp);
+	free(sn);
+	free(stt);
+	free(sp);
+}
+
+static void test_multipath(void **state)
+{
+	(void)state;
+	struct np_policy p;
+	assert_int_equal(np_policy_default(&p), 0);
+	struct np_report r = { 0 };
+	r.multipath.maps = calloc(1, sizeof(struct np_mpath_map));
+	r.multipath.n_maps = 1;
+	load_map(&r.multipath.maps[0], "tests/fixtures/qemu-mpath/boot1/raw/table-failed.txt",
+		 "tests/fixtures/qemu-mpath/boot1/raw/status-failed.txt");
+	struct np_desired d;
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
+	assert_int_equal(count(&d, "multipath-degraded", "PathFailed"), 1);
+	assert_string_equal(d.findings[0].subject, "mpatha");
+	assert_non_null(strstr(d.findings[0].message, "1 of 2 paths failed (first: 8:0)"));
+	assert_int_equal(d.n_taints, 1);
+	assert_string_equal(d.taints[0].effect, "PreferNoSchedule");
+	np_desired_free(&d);
+	np_report_free(&r);
+	/* the same map after reinstate_path: healthy */
+	r = (struct np_report){ 0 };
+	r.multipath.maps = calloc(1, sizeof(struct np_mpath_map));
+	r.multipath.n_maps = 1;
+	load_map(&r.multipath.maps[0], "tests/fixtures/qemu-mpath/boot1/raw/table-reinstated.txt",
+		 "tests/fixtures/qemu-mpath/boot1/raw/status-reinstated.txt");
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
+	assert_int_equal(count(&d, "multipath-degraded", NULL), 0);
+	np_desired_free(&d);
+	np_report_free(&r);
+	np_policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pcie),
+		cmocka_unit_test(test_nvme),
+		cmocka_unit_test(test_multipath),
+		cmocka_unit_test(test_stall_volume_events),
 	};
 	return cmocka_run_group_tests_name("findings", tests, NULL, NULL);
 }
