@@ -46,6 +46,15 @@ def control(method, path, body=None):
         return json.loads(data) if data else None
 
 
+def api(method, path, body, ctype="application/json"):
+    """A request to the API server as the admin, independent of nodeprint's client."""
+    ctx = ssl.create_default_context(cafile=ENV["NP_KUBE_CA"])
+    req = urllib.request.Request(ENV["NP_KUBE_SERVER"] + path, method=method, data=json.dumps(body).encode(),
+                                 headers={"Authorization": "Bearer " + ENV["NP_KUBE_ADMIN_TOKEN"], "Content-Type": ctype})
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
 def agent(policy, *extra, cycles=3, settle=0):
     args = [BIN, "run", "--node-name", "node-a", "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"],
             "--policy", policy, "--cycles", str(cycles), "--poll", "0.3", "--settle", str(settle), *extra]
@@ -72,10 +81,11 @@ def main(tmp):
     release = os.uname().release
     create_node("node-a", {"kubernetes.io/hostname": "node-a", "team": "storage"},
                 [{"key": "dedicated", "value": "storage", "effect": "NoSchedule"}])
-    kubectl("patch", "node", "node-a", "--subresource=status", "--type=merge", "-p", json.dumps(
-        {"status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                    "message": "kubelet is posting ready status",
-                                    "lastHeartbeatTime": "2026-11-29T18:00:00Z", "lastTransitionTime": "2026-11-29T17:00:00Z"}]}}))
+    # kubelet's Ready condition, written to nodes/status directly (kubectl < 1.24 has no --subresource)
+    api("PATCH", "/api/v1/nodes/node-a/status", {"status": {"conditions": [
+        {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
+         "lastHeartbeatTime": "2026-11-29T18:00:00Z", "lastTransitionTime": "2026-11-29T17:00:00Z"}]}},
+        "application/merge-patch+json")
     drift = write(f"{tmp}/drift.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: ['1.0.*']}}\n")
     pinned = write(f"{tmp}/pinned.yaml", f"classes:\n  - name: lab\n    pins: {{kernel: {{release: ['{release}']}}}}\n")
 
