@@ -22,7 +22,7 @@ PKG_OBJ  := $(PKG_SRC:%.c=$(B)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: image fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube check-helm helm-template bench fuzz deps deps-test clean
+.PHONY: image image-dockerfile fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube check-helm helm-template bench fuzz deps deps-test clean
 
 all: $(B)/nodeprint $(TESTS)
 
@@ -38,6 +38,13 @@ image:
 	@scripts/deps.sh image
 	@$(MAKE) --no-print-directory SAN= B=build build/nodeprint
 	docker/build-image.sh build/nodeprint build/image
+
+# docker/Dockerfile itself, built offline with buildah and checked by the image test (not in `check`:
+# buildah and a second toolchain install cost minutes). docker/README.md.
+image-dockerfile: image
+	@scripts/deps.sh dockerfile
+	docker/build-dockerfile.sh build/image-dockerfile
+	NP_IMAGE_OUT=build/image-dockerfile tests/image/test_image.py
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

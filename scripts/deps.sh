@@ -1,8 +1,8 @@
 #!/bin/sh
 # deps.sh - install the Debian packages nodeprint needs, only those missing.
-# Idempotent; safe to run on every build. Usage: scripts/deps.sh [build|image|test|all]
+# Idempotent; safe to run on every build. Usage: scripts/deps.sh [build|image|dockerfile|test|all]
 #   build: compiler and libraries for `make`        test: build + everything `make check` uses
-#   image: build + what `make image` uses (debootstrap, umoci)
+#   image: build + what `make image` uses (debootstrap, umoci)    dockerfile: buildah (make image-dockerfile)
 set -eu
 what=${1:-build}
 
@@ -20,12 +20,13 @@ IMAGE="debootstrap umoci"
 case $what in
 build) want=$BUILD ;;
 image) want="$BUILD $IMAGE" ;;
+dockerfile) want="buildah" ;;
 test | all)
 	want="$BUILD $TEST $IMAGE"
 	# kubectl, the tests' independent Kubernetes client: Debian 12 has kubernetes-client (1.20);
 	# a kubectl already installed some other way is kept (the packages would conflict)
 	command -v kubectl >/dev/null 2>&1 || want="$want kubernetes-client" ;;
-*) echo "usage: $0 [build|image|test|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|image|dockerfile|test|all]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -170,16 +170,31 @@ def lspci_vendors():
     return out
 
 
-def check_binary(rootfs):
-    """The image's binary is build/nodeprint of this tree, stripped as the Dockerfile installs it."""
-    src = os.path.join(ROOT, "build", "nodeprint")
+def sections(path, names=(".text", ".rodata")):
+    """{section: sha256} of @path's code and constants (objcopy), or None."""
+    out = {}
     with tempfile.TemporaryDirectory() as d:
-        p = subprocess.run(["strip", "-o", os.path.join(d, "n"), src], capture_output=True, text=True)
-        want = hashlib.sha256(open(os.path.join(d, "n"), "rb").read()).hexdigest() if p.returncode == 0 else None
-    got = hashlib.sha256(open(os.path.join(rootfs, "usr/bin/nodeprint"), "rb").read()).hexdigest()
-    st = os.stat(os.path.join(rootfs, "usr/bin/nodeprint"))
-    tap(want == got, "/usr/bin/nodeprint is this tree's build/nodeprint, stripped (not a stale image)",
-        f"{p.stderr} {want} vs {got}")
+        for sec in names:
+            dst = os.path.join(d, sec.strip("."))
+            p = subprocess.run(["objcopy", "-O", "binary", "--only-section=" + sec, path, dst],
+                               capture_output=True, text=True)
+            if p.returncode != 0 or not os.path.exists(dst):
+                return None
+            out[sec] = hashlib.sha256(open(dst, "rb").read()).hexdigest()
+    return out
+
+
+def check_binary(rootfs):
+    """The image's binary is this tree's build/nodeprint (same code and constants; the Dockerfile's
+    build stage compiles the same bytes in another folder, so debug info and build-id may differ)."""
+    img = os.path.join(rootfs, "usr/bin/nodeprint")
+    want, got = sections(os.path.join(ROOT, "build", "nodeprint")), sections(img)
+    tap(want is not None and want == got, "/usr/bin/nodeprint has this tree's build/nodeprint code (not a stale image)",
+        f"{want} vs {got}")
+    p = subprocess.run(["readelf", "-S", "-W", img], capture_output=True, text=True)
+    tap(p.returncode == 0 and ".symtab" not in p.stdout and ".debug_info" not in p.stdout,
+        "/usr/bin/nodeprint is stripped (install -s)", p.stderr)
+    st = os.stat(img)
     tap(st.st_uid == 0 and st.st_gid == 0 and (st.st_mode & 0o7777) == 0o755, "/usr/bin/nodeprint root:root 0755",
         oct(st.st_mode))
 
