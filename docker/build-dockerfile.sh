@@ -20,7 +20,7 @@ REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 
 for ref in docker.io/library/debian:bookworm docker.io/library/debian:bookworm-slim; do
 	buildah inspect --type image "$ref" >/dev/null 2>&1 && continue
-	root=$(ls -t .cache/image/rootfs-bookworm-*.tar 2>/dev/null | head -1)
+	root=$(find .cache/image -maxdepth 1 -name 'rootfs-bookworm-*.tar' 2>/dev/null | head -1)
 	[ -n "$root" ] || die "no $ref in the store and no cached root: run make image first"
 	echo "build-dockerfile: stand-in $ref from $root" >&2
 	c=$(buildah from scratch)

@@ -66,7 +66,7 @@ mount -t tmpfs -o size=2g,mode=0700 nodeprint-image "$work"
 
 make_rootfs() {
 	local r=$work/rootfs
-	mkdir -p -m 0755 "$r"
+	mkdir -m 0755 "$r"
 	log "debootstrap --variant=minbase $SUITE from $MIRROR (cold; cached afterwards)"
 	# the .debs are cached too, so a changed package list does not download the base again
 	mkdir -p "$CACHE/debs"
@@ -111,9 +111,9 @@ make_rootfs() {
 	CFG
 	find "$r/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
 	find "$r/usr/share/doc" -mindepth 1 -type d -empty -delete
-	rm -rf "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/locale/* "$r"/usr/share/lintian/* \
-		"$r"/var/lib/apt/lists/* "$r"/var/cache/apt/* "$r"/var/cache/debconf/*-old \
-		"$r"/var/lib/dpkg/*-old "$r"/var/log/* "$r"/tmp/* "$r"/var/tmp/* "$r"/dev/* "$r"/run/*
+	rm -rf "${r:?}"/usr/share/man/* "${r:?}"/usr/share/info/* "${r:?}"/usr/share/locale/* "${r:?}"/usr/share/lintian/* \
+		"${r:?}"/var/lib/apt/lists/* "${r:?}"/var/cache/apt/* "${r:?}"/var/cache/debconf/*-old \
+		"${r:?}"/var/lib/dpkg/*-old "${r:?}"/var/log/* "${r:?}"/tmp/* "${r:?}"/var/tmp/* "${r:?}"/dev/* "${r:?}"/run/*
 	: >"$r/etc/resolv.conf"
 	: >"$r/etc/hostname"
 	rm -f "$r/etc/machine-id"
