@@ -55,7 +55,7 @@ ORACLE_DEBS = {"nvme-cli": ["usr/sbin/nvme"], "libnvme1": [], "dmsetup": ["sbin/
 MODULES = """nvme nvme-core scsi_debug sd_mod sg dm-mod dm-multipath dm-round-robin dm-queue-length
 dm-service-time e1000e virtio_net virtio_pci virtio_console 9p 9pnet_virtio aer_inject
 crc64_rocksoft_generic crct10dif_generic""".split()
-PY_MODULES = "argparse glob os sys json errno fcntl stat select locale gettext"   # capture.py + guest/kmsg_dump.py
+PY_MODULES = "argparse glob os sys json errno fcntl stat select locale gettext"   # capture.py, kmsg_capture.py
 BASE_FORMAT = 6   # bump when the base initramfs layout changes
 
 DEFAULT_TIMEOUT = 90     # seconds for one guest command (TCG on 2 shared cores)
@@ -373,6 +373,7 @@ def build_overlay(path):
     c.add_file("usr/bin/nodeprint", NODEPRINT, 0o755)
     c.add_libs(NODEPRINT)
     c.add_file("nib/capture.py", REPO / "tests" / "capture.py", 0o755)
+    c.add_file("nib/kmsg_capture.py", REPO / "tests" / "kmsg_capture.py", 0o755)
     for f in sorted((HERE / "guest").glob("*")):
         if f.name != "init":
             c.add_file("nib/" + f.name, f, 0o755)
@@ -679,7 +680,7 @@ def guest_capture(g, dest):
     guest's python3 into the 9p share, plus /dev/kmsg records) and copy the tree to @dest."""
     # recorded into the guest's tmpfs, moved as one tar: thousands of small 9p writes are slow under TCG
     g.out("rm -rf /tmp/cap /share/cap.tar && python3 -I -S /nib/capture.py --out /tmp/cap --preset inspect && "
-          "python3 -I -S /nib/kmsg_dump.py /tmp/cap/dev/kmsg && tar -C /tmp/cap -cf /share/cap.tar .", timeout=300)
+          "python3 -I -S /nib/kmsg_capture.py --out /tmp/cap && tar -C /tmp/cap -cf /share/cap.tar .", timeout=300)
     os.makedirs(dest)
     run(["tar", "-C", str(dest), "-xf", str(g.share / "cap.tar")])
 

@@ -89,5 +89,26 @@ def offload_change(tap, g):
            "eth1: ... equal to `ethtool -k` again")
 
 
+def wait_oper(g, ifname, state):
+    g.out(f"i=0; until [ $(cat /sys/class/net/{ifname}/operstate) = {state} ] || [ $i -ge 100 ]; do "
+          "sleep 0.1; i=$((i + 1)); done; true", timeout=60)
+
+
+def link_flap(tap, g):
+    """e1000e's `NIC Link is Up` is classified; the host pulls virtio-net's cable (QMP set_link off:
+    QEMU 7.2's e1000e ignores set_link, virtio-net drops carrier but logs nothing) and plugs it back."""
+    rep = g.inspect("--only kmsg")
+    links = [(e["kind"], e["device"]) for e in rep["kmsg"]["events"] if e["kind"] in ("link_down", "link_up")]
+    tap.eq(links, [("link_up", "eth0")], "kmsg: e1000e's `NIC Link is Up` after `ip link set up` is link_up eth0")
+    g.qmp.execute("set_link", name="nic2", up=False)
+    wait_oper(g, "eth1", "down")
+    rep = g.inspect("--only net")
+    tap.eq(nic(rep, "eth1")["operstate"], "down", "eth1: operstate down after QMP set_link nic2 off")
+    g.qmp.execute("set_link", name="nic2", up=True)
+    wait_oper(g, "eth1", "up")
+    rep = g.inspect("--only net")
+    tap.eq(nic(rep, "eth1")["operstate"], "up", "eth1: operstate up again after set_link on")
+
+
 if __name__ == "__main__":
-    nib.run_group("net", nib.Devices().e1000e().virtio_net(), [nics, offload_change])
+    nib.run_group("net", nib.Devices().e1000e().virtio_net(), [nics, offload_change, link_flap])
