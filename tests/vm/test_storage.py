@@ -14,7 +14,7 @@ import nib  # noqa: E402
 SD = "/sys/bus/pseudo/drivers/scsi_debug"
 PG_STATE = {"A": "active", "E": "enabled", "D": "disabled"}
 PATH_STATE = {"A": "active", "F": "failed"}
-STALL_S = 10          # nodeprint's default stall threshold (no completion for >= 10 s with I/O in flight)
+STALL_S = 4           # --stall-seconds: no completion for >= 4 s with I/O in flight (default 10)
 
 
 def dm_status(line):
@@ -66,11 +66,6 @@ def check_map(tap, g, what):
     return m
 
 
-def kmsg_events(g, kind):
-    rep = g.inspect("--only kmsg")
-    return [e for e in rep["kmsg"]["events"] if e["kind"] == kind]
-
-
 def setup(g):
     g.out("/nib/setup.sh multipath")
     g.out("dd if=/dev/mapper/mpatha of=/dev/null bs=4k count=16 iflag=direct")   # first group becomes active
@@ -116,26 +111,35 @@ def path_fail_reinstate(tap, g, with_map=False):
     tap.ok(" A " in g.out("dmsetup status mpatha").split(mm, 1)[1][:3], f"dmsetup: path {mm} active again (oracle)")
     if with_map:
         check_map(tap, g, "after reinstate_path")
-    hits = [e for e in kmsg_events(g, "path_reinstated")]
+    rep = g.inspect("--only kmsg")
+    hits = [e for e in rep["kmsg"]["events"] if e["kind"] == "path_reinstated"]
     tap.ok(len(hits) == 1 and hits[0]["device"] == mm and f"Reinstating path {mm}" in hits[0]["message"],
            f"kmsg: `Reinstating path {mm}` is one path_reinstated event for path {mm}", hits)
+    flaps = [(f["map"], f["flaps_in_window"], f["flaps_total"]) for f in rep["kmsg"]["path_flaps"]]
+    tap.eq(flaps, [(dm, 1, 1)], f"kmsg: the fail + reinstate is one path flap of map {dm}")
 
 
 def stall(tap, g):
-    """scsi_debug answers after 14 s (delay in jiffies, HZ=250): one direct read stays in flight while
-    nodeprint samples /proc/diskstats 11 s apart."""
+    """scsi_debug answers after 8 s (delay in jiffies, HZ=250): one direct read stays in flight while
+    nodeprint samples /proc/diskstats STALL_S + 1 s apart with a STALL_S stall threshold."""
     dev = g.out("ls /sys/block/dm-0/slaves").split()[-1]
-    g.out(f"echo 3500 > {SD}/delay")
+    mm = g.out(f"cat /sys/block/{dev}/dev").strip()
+    g.out(f"until echo 2000 > {SD}/delay 2>/dev/null; do sleep 0.2; done")
     g.out(f"dd if=/dev/{dev} of=/dev/null bs=4k count=1 skip=99 iflag=direct 2>/dev/null & echo $! > /tmp/dd.pid")
-    rep = g.inspect(f"--only block --interval {STALL_S + 1}", timeout=nib.DEFAULT_TIMEOUT + 30)
-    st = [s for s in rep["block"]["stalls"] if s["device"] == dev]
-    tap.ok(len(st) == 1, f"stall: one stall on {dev} (the delayed path device)", f"stalls: {rep['block']['stalls']}")
+    rep = g.inspect(f"--only block --stall-seconds {STALL_S} --interval {STALL_S + 1}")
+    stalls = rep["block"]["stalls"]
+    st = [s for s in stalls if s["device"] == dev]
+    tap.ok(len(stalls) == 1 and len(st) == 1, f"stall: exactly one stall, on {dev} (the delayed path device)", stalls)
     if st:
-        tap.ok(st[0]["duration_ms"] >= STALL_S * 1000, f"stall: duration_ms >= {STALL_S * 1000}", st[0])
-        tap.ok(st[0]["in_flight"] >= 1, "stall: in_flight >= 1 while stalled", st[0])
-        tap.ok(st[0]["ongoing"] is True and st[0]["end_ms"] is None, "stall: still ongoing at the second sample", st[0])
+        s = st[0]
+        tap.eq((s["major_minor"], s["reason"]), (mm, "no_completion"), f"stall: {dev} {mm}, reason no_completion")
+        tap.ok(s["duration_ms"] >= STALL_S * 1000, f"stall: duration_ms >= {STALL_S * 1000}", s)
+        tap.ok(s["in_flight"] >= 1, "stall: in_flight >= 1", s)
+        tap.ok(s["ongoing"] is True and s["end_ms"] is None, "stall: ongoing at the second sample, no end yet", s)
     g.out("while kill -0 $(cat /tmp/dd.pid) 2>/dev/null; do sleep 0.5; done", timeout=60)
-    g.g_stalled = dev
+    g.out(f"until echo 0 > {SD}/delay 2>/dev/null; do sleep 0.2; done")
+    rep = g.inspect(f"--only block --stall-seconds {STALL_S} --interval 1")
+    tap.eq(rep["block"]["stalls"], [], "stall: none once the delayed read completed")
 
 
 def scsi_timeout(tap, g):
@@ -157,8 +161,8 @@ def path_fail_reinstate_map(tap, g):
     path_fail_reinstate(tap, g, with_map=True)
 
 
-# multipath_map, path_fail_reinstate_map and stall join the list when the multipath and block sections
-# are in main (tests here pass against main as it is).
+# multipath_map, path_fail_reinstate_map and stall replace path_fail_reinstate in this list when the
+# multipath and block sections are in main (the suite passes against main as it is).
 SCENARIOS = [path_fail_reinstate, scsi_timeout]
 
 if __name__ == "__main__":
