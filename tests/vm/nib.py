@@ -56,7 +56,7 @@ MODULES = """nvme nvme-core scsi_debug sd_mod sg dm-mod dm-multipath dm-round-ro
 dm-service-time e1000e virtio_net virtio_pci virtio_console 9p 9pnet_virtio aer_inject
 crc64_rocksoft_generic crct10dif_generic""".split()
 PY_MODULES = "argparse glob os sys json errno fcntl stat select locale gettext"   # capture.py, kmsg_capture.py
-BASE_FORMAT = 6   # bump when the base initramfs layout changes
+BASE_FORMAT = 7   # bump when the base initramfs layout changes
 
 DEFAULT_TIMEOUT = 90     # seconds for one guest command (TCG on 2 shared cores)
 BOOT_TIMEOUT = 120
@@ -194,6 +194,48 @@ def prepare_oracles(debs):
     return sysroot, want
 
 
+def prepare_hwdb(debs):
+    """The PCI part of the udev hwdb (20-pci-*.hwdb of Debian's udev .deb, unpacked, not installed),
+    compiled by that package's own systemd-hwdb. Returns the folder holding etc/udev/hwdb.bin (the path
+    libudev reads first) and bin/systemd-hwdb (the tests' oracle: `systemd-hwdb --root DIR query`)."""
+    deb = cached_deb("udev", debs)
+    if deb is None:
+        apt_download("udev", debs)
+        deb = cached_deb("udev", debs)
+    out = CACHE / "hwdb-pci"
+    if (out / ".deb").exists() and (out / ".deb").read_text() == deb.name:
+        return out
+    tmp = CACHE / ".hwdb-pci.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    run(["dpkg", "-x", str(deb), str(tmp / "udev")])
+    src = sorted(tmp.glob("udev/*lib/udev/hwdb.d/20-pci-*.hwdb")) + sorted(tmp.glob("udev/lib/udev/hwdb.d/20-pci-*.hwdb"))
+    tool = next(iter(sorted(tmp.glob("udev/*bin/systemd-hwdb")) + sorted(tmp.glob("udev/usr/*bin/systemd-hwdb"))), None)
+    if not src or tool is None:
+        raise Missing(f"{deb.name}: no 20-pci-*.hwdb or systemd-hwdb inside")
+    (tmp / "etc/udev/hwdb.d").mkdir(parents=True)
+    for f in src:
+        shutil.copy(f, tmp / "etc/udev/hwdb.d" / f.name)
+    (tmp / "bin").mkdir()
+    shutil.copy(tool, tmp / "bin/systemd-hwdb")
+    try:
+        run([str(tmp / "bin/systemd-hwdb"), "--root", str(tmp), "update"])
+    except subprocess.CalledProcessError as e:
+        raise Missing(f"systemd-hwdb from {deb.name} failed: {e.stderr.strip()[-300:]}")
+    shutil.rmtree(tmp / "udev")
+    (tmp / ".deb").write_text(deb.name)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out
+
+
+def hwdb_query(modalias):
+    """Properties the udev hwdb gives @modalias (Debian's systemd-hwdb on the cached PCI hwdb)."""
+    root = CACHE / "hwdb-pci"
+    p = run([str(root / "bin/systemd-hwdb"), "--root", str(root), "query", modalias])
+    return dict(ln.split("=", 1) for ln in p.stdout.splitlines() if "=" in ln)
+
+
 def ldd_libs(binary, extra_path=()):
     """Shared libraries of @binary (resolved through @extra_path first, then the host); fails on 'not found'."""
     env = dict(os.environ)
@@ -281,11 +323,12 @@ def python_closure():
     return py.resolve(), files
 
 
-def build_base(kver, kdir, sysroot, oracle_debs):
+def build_base(kver, kdir, sysroot, oracle_debs, hwdb):
     """Base initramfs (cached): init, busybox, modules, oracles, python for captures. Returns its path."""
     key = hashlib.sha256()
     py, pyfiles = python_closure()
     for part in (str(BASE_FORMAT), kver, " ".join(oracle_debs), " ".join(MODULES), str(py),
+                 (hwdb / ".deb").read_text(),
                  (HERE / "guest" / "init").read_text(), str(os.stat("/bin/busybox").st_mtime)):
         key.update(part.encode() + b"\0")
     out = CACHE / f"base-{kver}-{key.hexdigest()[:12]}.cpio"
@@ -345,9 +388,7 @@ def build_base(kver, kdir, sysroot, oracle_debs):
     # the guest's userland is Debian 12's (busybox, nvme-cli, ...): say so as the host's os-release does
     c.add_file("usr/lib/os-release", "/usr/lib/os-release", 0o644)
     c.symlink("etc/os-release", "../usr/lib/os-release")
-    for ids in ("/usr/share/misc/pci.ids", "/usr/lib/udev/hwdb.bin"):
-        if os.path.exists(ids):
-            c.add_file(ids, ids, 0o644)
+    c.add_file("etc/udev/hwdb.bin", hwdb / "etc/udev/hwdb.bin", 0o644)     # PCI names for libudev
     c.close()
     tmp.rename(out)
     return out
@@ -361,7 +402,8 @@ def prepare():
         debs.mkdir(parents=True, exist_ok=True)
         kver, kdir = prepare_kernel(debs)
         sysroot, oracle_debs = prepare_oracles(debs)
-        base = build_base(kver, kdir, sysroot, oracle_debs)
+        hwdb = prepare_hwdb(debs)
+        base = build_base(kver, kdir, sysroot, oracle_debs, hwdb)
     return {"kver": kver, "vmlinux": kdir / "vmlinux", "base": base, "oracles": oracle_debs}
 
 
@@ -669,6 +711,8 @@ def run_group(group, devices, scenarios, append=""):
         tap.fail(f"{group}: prerequisites", f"node-in-a-box prerequisite missing: {e}")
     except GuestError as e:
         tap.fail(f"{group}: guest", str(e))
+    except (OSError, subprocess.CalledProcessError) as e:
+        tap.fail(f"{group}: harness", f"{type(e).__name__}: {e} {getattr(e, 'stderr', '') or ''}")
     tap.finish()
 
 

@@ -67,6 +67,26 @@ def device_set(tap, g):
     g.nic2 = g.out("basename $(readlink -f /sys/class/net/eth1/device/..)").strip()   # virtio-net, aer=on
 
 
+def names(tap, g):
+    """Vendor, device and class names: nodeprint's libudev hwdb lookup in the guest equals Debian's
+    systemd-hwdb query of the same modalias on the same database (PCI part of udev's hwdb)."""
+    rep = g.inspect("--only pci")
+    tap.eq(rep["pci"].get("hwdb"), True, "pci: the udev hwdb is found in the guest (/etc/udev/hwdb.bin)")
+    mods = dict(ln.split(" ", 1) for ln in g.out(
+        "cd /sys/bus/pci/devices && for d in *; do echo \"$d $(cat $d/modalias)\"; done").splitlines())
+    got, want = {}, {}
+    for d in rep["pci"]["devices"]:
+        q = nib.hwdb_query(mods[d["address"]])
+        got[d["address"]] = (d["vendor_name"], d["device_name"], d["class_name"])
+        want[d["address"]] = (q.get("ID_VENDOR_FROM_DATABASE"), q.get("ID_MODEL_FROM_DATABASE"),
+                              q.get("ID_PCI_SUBCLASS_FROM_DATABASE") or q.get("ID_PCI_CLASS_FROM_DATABASE"))
+    tap.eq(got, want, "pci: vendor, device and class names equal `systemd-hwdb query <modalias>` for every device")
+    e1000e = [d for d in rep["pci"]["devices"] if d["driver"] == "e1000e"]
+    tap.eq([(d["vendor_name"], d["device_name"], d["class_name"]) for d in e1000e],
+           [("Intel Corporation", "82574L Gigabit Network Connection", "Ethernet controller")],
+           "pci: QEMU's e1000e is an Intel 82574L Ethernet controller")
+
+
 def wait_aer(g, addr, kind, total):
     g.out(f"i=0; until grep -q '^TOTAL_ERR_{total} [1-9]' /sys/bus/pci/devices/{addr}/aer_dev_{kind} || "
           "[ $i -ge 150 ]; do sleep 0.2; i=$((i + 1)); done; true", timeout=60)
@@ -104,4 +124,4 @@ def aer_correctable(tap, g):
 
 
 if __name__ == "__main__":
-    nib.run_group("pci", nib.full_devices(), [device_set, aer_uncorrectable, aer_correctable])
+    nib.run_group("pci", nib.full_devices(), [device_set, names, aer_uncorrectable, aer_correctable])
