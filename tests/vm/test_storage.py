@@ -161,9 +161,7 @@ def path_fail_reinstate_map(tap, g):
     path_fail_reinstate(tap, g, with_map=True)
 
 
-# multipath_map, path_fail_reinstate_map and stall replace path_fail_reinstate in this list when the
-# multipath and block sections are in main (the suite passes against main as it is).
-SCENARIOS = [path_fail_reinstate, scsi_timeout]
+SCENARIOS = [multipath_map, path_fail_reinstate_map, stall, scsi_timeout]
 
 if __name__ == "__main__":
     nib.run_group("storage", nib.Devices(), SCENARIOS)

@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # pending/: nib.py is one up
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nib  # noqa: E402
 
 SERIAL = "NIB0001"
