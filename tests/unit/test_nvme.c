@@ -531,6 +531,39 @@ static void test_qemu_collect_sysfs(void **state)
 	np_host_close(&h);
 }
 
+/* native NVMe multipath (QEMU nvme-subsys, two controllers sharing nsid 1): head and path devices */
+static void test_qemu_native_multipath(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/qemu-nvme-mpath/root")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "nvme", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.nvme.n_controllers, 2);
+	assert_int_equal(r.nvme.n_subsystems, 1);
+	assert_string_equal(r.nvme.subsystems[0].nqn, "nqn.2019-08.org.qemu:nodeprint-lab");
+	assert_string_equal(r.nvme.subsystems[0].controllers[0], "nvme0");
+	assert_string_equal(r.nvme.subsystems[0].controllers[1], "nvme1");
+	assert_null(r.nvme.subsystems[0].controllers[2]);
+	for (int i = 0; i < 2; i++) {
+		struct np_nvme_ctrl *c = &r.nvme.controllers[i];
+		char path[32];
+		snprintf(path, sizeof(path), "nvme0c%dn1", i);
+		assert_string_equal(c->subsystem, "nvme-subsys0");
+		assert_int_equal(c->n_namespaces, 1);
+		assert_string_equal(c->namespaces[0].name, "nvme0n1"); /* the head, named after the subsystem */
+		assert_int_equal(c->namespaces[0].nsid, 1);
+		assert_int_equal(c->namespaces[0].size_bytes, 64 << 20);
+		assert_int_equal(c->namespaces[0].n_paths, 1);
+		assert_string_equal(c->namespaces[0].paths[0].name, path);
+		assert_null(c->namespaces[0].paths[0].ana_state); /* QEMU has no ANA: no attribute, not "optimized" */
+	}
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_fw_slot_and_identify),
 		cmocka_unit_test(test_qemu_guest_nodeprint_equals_nvme_cli),
 		cmocka_unit_test(test_qemu_collect_sysfs),
+		cmocka_unit_test(test_qemu_native_multipath),
 	};
 	return cmocka_run_group_tests_name("nvme", tests, NULL, NULL);
 }
