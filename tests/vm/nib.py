@@ -172,6 +172,12 @@ def prepare_kernel(debs):
         extract_vmlinux(tmp / "boot" / f"vmlinuz-{kver}", tmp / "vmlinux")
         shutil.rmtree(kdir, ignore_errors=True)
         tmp.rename(kdir)
+        for old in CACHE.glob("kernel-6.1.0-*-amd64"):        # one kernel tree (~500 MB) is enough
+            if old != kdir:
+                shutil.rmtree(old, ignore_errors=True)
+        for old in debs.glob("linux-image-*.deb"):
+            if not old.name.startswith(f"linux-image-{kver}_"):
+                old.unlink()
     return kver, kdir
 
 
