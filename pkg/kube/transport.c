@@ -12,6 +12,7 @@
 #include "../shared/version.h"
 
 #include <curl/curl.h>
+#include "curl_dl.h"
 #include <inttypes.h>
 #include <string.h>
 #include <strings.h>
@@ -269,8 +270,11 @@ int np_kube_client_new(struct np_kube_config *cfg, const struct np_kube_client_o
 	np_kube_auth_init(&c->auth, &c->cfg, c->o.exec_timeout_ms);
 	if (getrandom(&c->rng, sizeof(c->rng), GRND_NONBLOCK) != sizeof(c->rng) || !c->rng)
 		c->rng = (uint32_t)np_now_ms() | 1;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	r = parse_server(c, err);
+	r = np_curl_load(err);
+	if (r >= 0)
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (r >= 0)
+		r = parse_server(c, err);
 	if (r >= 0 && !(c->h = curl_easy_init()))
 		r = -ENOMEM;
 	if (r >= 0 && (r = setup_handle(c, c->h)) < 0)
