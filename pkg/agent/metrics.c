@@ -137,6 +137,97 @@ static void render_net(FILE *f, const struct np_net *n)
 				n->ifs[i].irq_skew_percent / 100.0);
 }
 
+static void render_nvme(FILE *f, const struct np_nvme *n)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} m[] = {
+		{ "nodeprint_nvme_critical_warning", "gauge", "SMART critical warning bit mask (NVMe Base Spec, SMART / Health log byte 0)." },
+		{ "nodeprint_nvme_temperature_celsius", "gauge", "Composite temperature (absent when the device reports 0 K)." },
+		{ "nodeprint_nvme_available_spare_ratio", "gauge", "Available spare, 0 to 1." },
+		{ "nodeprint_nvme_available_spare_threshold_ratio", "gauge", "Available spare threshold, 0 to 1." },
+		{ "nodeprint_nvme_percentage_used_ratio", "gauge", "Share of rated endurance used (may exceed 1)." },
+		{ "nodeprint_nvme_media_errors_total", "counter", "Unrecovered data integrity errors." },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(m); k++) {
+		help(f, m[k].name, m[k].type, m[k].help);
+		for (size_t i = 0; i < n->n_controllers; i++) {
+			const struct np_nvme_ctrl *c = &n->controllers[i];
+			const struct np_nvme_smart *sm = &c->smart;
+			if (!sm->present || !sm->plausible || !c->name)
+				continue;
+			char labels[256];
+			snprintf(labels, sizeof(labels), "controller=\"%s\",model=\"%s\",firmware=\"%s\"", esc(c->name),
+				 esc(c->model ? c->model : ""), esc(c->firmware_rev ? c->firmware_rev : ""));
+			switch (k) {
+			case 0: fprintf(f, "%s{%s} %u\n", m[k].name, labels, sm->critical_warning); break;
+			case 1:
+				if (sm->temperature_kelvin)
+					fprintf(f, "%s{%s} %d\n", m[k].name, labels, (int)sm->temperature_kelvin - 273);
+				break;
+			case 2: fprintf(f, "%s{%s} %.2f\n", m[k].name, labels, sm->available_spare_percent / 100.0); break;
+			case 3: fprintf(f, "%s{%s} %.2f\n", m[k].name, labels, sm->available_spare_threshold_percent / 100.0); break;
+			case 4: fprintf(f, "%s{%s} %.2f\n", m[k].name, labels, sm->percentage_used / 100.0); break;
+			default: {
+				char dec[48];
+				fprintf(f, "%s{%s} %s\n", m[k].name, labels, np_u128_to_dec(sm->media_errors, dec, sizeof(dec)));
+			}
+			}
+		}
+	}
+}
+
+static void render_multipath(FILE *f, const struct np_multipath *mp)
+{
+	help(f, "nodeprint_multipath_paths", "gauge", "Paths of a multipath map by state.");
+	for (size_t i = 0; i < mp->n_maps; i++) {
+		const struct np_mpath_map *m = &mp->maps[i];
+		unsigned active = 0, failed = 0, unknown = 0;
+		for (size_t g = 0; g < m->n_groups; g++)
+			for (size_t k = 0; k < m->groups[g].n_paths; k++) {
+				const struct np_mpath_path *p = &m->groups[g].paths[k];
+				if (!p->have_state)
+					unknown++;
+				else if (p->active)
+					active++;
+				else
+					failed++;
+			}
+		const char *name = esc(m->name ? m->name : m->dm ? m->dm : "");
+		fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"active\"} %u\n", name, active);
+		fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"failed\"} %u\n", name, failed);
+		if (unknown)
+			fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"unknown\"} %u\n", name, unknown);
+	}
+}
+
+static void stall_counts(const struct np_block *b, const char *dev, unsigned *total, unsigned *now)
+{
+	*total = *now = 0;
+	for (size_t k = 0; k < b->n_stalls; k++)
+		if (streq(b->stalls[k].device, dev)) {
+			(*total)++;
+			*now += b->stalls[k].ongoing;
+		}
+}
+
+static void render_stalls(FILE *f, const struct np_block *b)
+{
+	unsigned total, now;
+	help(f, "nodeprint_block_stalls_total", "counter", "I/O stalls seen (in-flight I/O with no completion, or await over the threshold).");
+	for (size_t i = 0; i < b->n; i++)
+		if (b->devices[i].name) {
+			stall_counts(b, b->devices[i].name, &total, &now);
+			fprintf(f, "nodeprint_block_stalls_total{device=\"%s\"} %u\n", esc(b->devices[i].name), total);
+		}
+	help(f, "nodeprint_block_stalled", "gauge", "1 while a device is stalled.");
+	for (size_t i = 0; i < b->n; i++)
+		if (b->devices[i].name) {
+			stall_counts(b, b->devices[i].name, &total, &now);
+			fprintf(f, "nodeprint_block_stalled{device=\"%s\"} %u\n", esc(b->devices[i].name), now ? 1 : 0);
+		}
+}
+
 static void render_agent(FILE *f, const struct np_agent_stats *st)
 {
 	const struct np_histogram *h = &st->collect_seconds;
@@ -172,6 +263,9 @@ int np_metrics_render(FILE *f, const struct np_report *r, const struct np_desire
 	if (r) {
 		render_pci(f, &r->pci);
 		render_net(f, &r->net);
+		render_nvme(f, &r->nvme);
+		render_multipath(f, &r->multipath);
+		render_stalls(f, &r->block);
 	}
 	if (st)
 		render_agent(f, st);
