@@ -9,6 +9,7 @@
 #include "../collect/stall.h"
 #include "../collect/flaps.h"
 #include "../collect/kmsg.h"
+#include "../collect/nvme.h"
 #include "../policy/desired.h"
 #include "../policy/policy.h"
 #include "../shared/log.h"
@@ -36,6 +37,7 @@ struct agent {
 	bool have_kmsg;
 	struct np_flaps flaps;
 	struct np_stall_detector *stall; /* fed every cycle: stalls span cycles */
+	struct np_nvme_polls nvme_polls; /* SMART every 60 s, error log only on growth */
 	struct np_report prev;
 	bool have_prev;
 	time_t started, prev_at;
@@ -136,6 +138,21 @@ static void track_stalls(struct agent *a, struct np_report *rep)
 	rep->block.n_stalls = n;
 }
 
+/* A controller whose SMART page was not due this cycle keeps the last page read (no flapping findings). */
+static void carry_smart(const struct agent *a, struct np_report *rep)
+{
+	for (size_t i = 0; a->have_prev && i < rep->nvme.n_controllers; i++) {
+		struct np_nvme_ctrl *c = &rep->nvme.controllers[i];
+		if (!c->smart_skipped || !c->name)
+			continue;
+		for (size_t j = 0; j < a->prev.nvme.n_controllers; j++) {
+			const struct np_nvme_ctrl *o = &a->prev.nvme.controllers[j];
+			if (o->name && streq(o->name, c->name))
+				c->smart = o->smart;
+		}
+	}
+}
+
 static int skip_record(const struct np_kmsg_record *rec, void *ud)
 {
 	(void)rec;
@@ -143,23 +160,53 @@ static int skip_record(const struct np_kmsg_record *rec, void *ud)
 	return 0;
 }
 
+/*
+ * The Node's labels for class matching (policy classes may match nodeLabels). Read from the
+ * publisher's copy of the Node (GET at start and resync, PATCH answers); borrowed strings.
+ */
+static struct np_kv *node_labels(struct agent *a, size_t *n)
+{
+	*n = 0;
+	if (!a->kc)
+		return NULL;
+	if (!a->pub.node_obj) {
+		json_t *obj = NULL;
+		if (np_kube_get_node(a->kc, a->o->node_name, &obj, NULL) >= 0)
+			a->pub.node_obj = obj;
+	}
+	const json_t *labels = json_object_get(json_object_get(a->pub.node_obj, "metadata"), "labels");
+	struct np_kv *kv = calloc(json_object_size(labels) + 1, sizeof(*kv));
+	const char *k;
+	json_t *v;
+	if (!kv)
+		return NULL;
+	json_object_foreach((json_t *)labels, k, v)
+		if (json_is_string(v))
+			kv[(*n)++] = (struct np_kv){ (char *)k, (char *)json_string_value(v) };
+	return kv;
+}
+
 static int cycle(struct agent *a)
 {
 	int r = load_policy(a, false);
 	struct np_collect_ctx ctx = { .host = &a->host, .kubelet_dir = a->o->kubelet_dir, .kmsg_max = 256,
-				      .stall_seconds = a->pol.health.block_stall_seconds };
+				      .stall_seconds = a->pol.health.block_stall_seconds, .nvme_polls = &a->nvme_polls };
 	struct np_report rep = { 0 };
 	struct np_desired d = { 0 };
 	time_t now = now_s();
 	struct np_eval_history hist = { .prev = a->have_prev ? &a->prev : NULL, .dt_seconds = (double)(now - a->prev_at) };
-	struct np_node_facts node = { .name = a->o->node_name };
+	size_t n_labels;
+	_cleanup_free_ struct np_kv *labels = node_labels(a, &n_labels);
+	struct np_node_facts node = { .name = a->o->node_name, .labels = labels, .n_labels = n_labels };
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (r >= 0)
 		r = np_collect_all(&ctx, NULL, &rep);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (r >= 0)
+	if (r >= 0) {
 		track_stalls(a, &rep);
+		carry_smart(a, &rep);
+	}
 	np_histogram_observe(&a->stats.collect_seconds,
 			     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (r >= 0)
@@ -314,6 +361,7 @@ static void agent_free(struct agent *a)
 		np_kmsg_follower_close(&a->kmsg);
 	np_flaps_free(&a->flaps);
 	np_stall_free(a->stall);
+	np_nvme_polls_free(&a->nvme_polls);
 	if (a->have_prev)
 		np_report_free(&a->prev);
 	np_policy_free(&a->pol);

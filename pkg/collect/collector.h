@@ -15,12 +15,16 @@
 
 #include <stddef.h>
 
+struct np_nvme_polls;
+
 struct np_collect_ctx {
 	const struct np_host *host;
 	double interval_s;        /* > 0: sample twice, this far apart, for rates */
 	const char *kubelet_dir;  /* host path of the kubelet root, default /var/lib/kubelet */
 	unsigned kmsg_max;        /* kernel-log records to keep, default 256 */
 	double stall_seconds;     /* in-flight I/O with no completion this long = stall */
+	/* NVMe poll state kept across runs by the agent (SMART every 60 s, error log on growth); NULL = read all */
+	struct np_nvme_polls *nvme_polls;
 	double stall_await_ms;    /* > 0: await over the window above this = stall (0 = off) */
 };
 

@@ -450,7 +450,8 @@ static int collect_nvme(const struct np_collect_ctx *ctx, struct np_report *rep)
 		if (!is_ctrl_name(names[i]))
 			continue;
 		struct np_nvme_ctrl *c = &s->controllers[s->n_controllers++];
-		r = np_nvme_collect_ctrl(h, names[i], NULL, now_ms, c);
+		struct np_nvme_poll *poll = ctx->nvme_polls ? np_nvme_polls_get(ctx->nvme_polls, names[i]) : NULL;
+		r = np_nvme_collect_ctrl(h, names[i], poll, now_ms, c);
 		if (r == -ENOMEM)
 			break;
 		link_subsystem(s, c);
@@ -460,3 +461,31 @@ static int collect_nvme(const struct np_collect_ctx *ctx, struct np_report *rep)
 }
 
 NP_COLLECTOR(nvme, 50, collect_nvme, NULL);
+
+struct np_nvme_poll *np_nvme_polls_get(struct np_nvme_polls *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->names[i], name) == 0)
+			return &t->polls[i];
+	char **nn = realloc(t->names, (t->n + 1) * sizeof(*nn));
+	if (!nn)
+		return NULL;
+	t->names = nn;
+	struct np_nvme_poll *np = realloc(t->polls, (t->n + 1) * sizeof(*np));
+	if (!np)
+		return NULL;
+	t->polls = np;
+	if (!(t->names[t->n] = strdup(name)))
+		return NULL;
+	np_nvme_poll_init(&t->polls[t->n]);
+	return &t->polls[t->n++];
+}
+
+void np_nvme_polls_free(struct np_nvme_polls *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->names[i]);
+	free(t->names);
+	free(t->polls);
+	*t = (struct np_nvme_polls){ 0 };
+}

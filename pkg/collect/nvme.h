@@ -36,3 +36,14 @@ int np_nvme_collect_ctrl(const struct np_host *h, const char *name, struct np_nv
  * string, or NULL when @path is not of the form nvme<A>c<B>n<C> (or ENOMEM).
  */
 char *np_nvme_path_head(const char *path);
+
+/* Poll states by controller name, kept by the agent between collections. */
+struct np_nvme_polls {
+	char **names;
+	struct np_nvme_poll *polls;
+	size_t n;
+};
+
+/* The state of controller @name, created (fresh) on first use; NULL on ENOMEM. Valid until the next call. */
+struct np_nvme_poll *np_nvme_polls_get(struct np_nvme_polls *t, const char *name);
+void np_nvme_polls_free(struct np_nvme_polls *t);

@@ -167,6 +167,13 @@ def main(tmp):
                        capture_output=True, text=True, timeout=60)
     tap(p.returncode == 0 and "4 nodes in" in p.stdout and "node-a" in p.stdout, "fleet's table", p.stdout)
 
+    # classes match the Node's own labels (node-a carries team=storage)
+    bylabel = write(f"{tmp}/bylabel.yaml", "classes:\n  - name: other\n    match: {nodeLabels: {team: web}}\n"
+                    "  - name: storage-nodes\n    match: {nodeLabels: {team: 'stor*'}}\n")
+    p = agent(bylabel, cycles=1)
+    tap(node("node-a")["metadata"]["labels"].get("nodeprint.io/class") == "storage-nodes",
+        "the class is matched by the Node's labels", node("node-a")["metadata"]["labels"])
+
     # a bad policy: clear error naming the place, exit non-zero at start
     bad = write(f"{tmp}/bad.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: []}}\n")
     p = agent(bad, cycles=1)
