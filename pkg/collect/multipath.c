@@ -13,11 +13,13 @@
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
+#include <fcntl.h>
 #include <libdevmapper.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 
@@ -204,6 +206,24 @@ void np_mpath_path_names(const struct np_host *h, struct np_mpath_map *m)
 		}
 }
 
+/*
+ * Can device-mapper ioctls reach the host's kernel? On the live host, yes. In a container that
+ * mounts the host's /dev under the host root (the DaemonSet), /dev/mapper/control there is the
+ * kernel's device (a container shares the kernel): libdevmapper is pointed at it with
+ * dm_set_dev_dir(). A fixture tree has no character device there: sysfs facts only.
+ */
+static bool dm_reachable(const struct np_host *h)
+{
+	if (h->live)
+		return true;
+	_cleanup_close_ int fd = np_host_openat(h, "/dev/mapper/control", O_PATH);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode))
+		return false;
+	_cleanup_free_ char *dev = np_asprintf("%s/dev", h->root);
+	return dev && dm_set_dev_dir(dev);
+}
+
 static void read_dm(const struct np_host *h, struct np_mpath_map *m)
 {
 	unsigned maj, min;
@@ -211,9 +231,9 @@ static void read_dm(const struct np_host *h, struct np_mpath_map *m)
 		np_status_set(&m->status, -EINVAL, "%s: no dev number in sysfs", m->dm);
 		return;
 	}
-	if (!h->live) {
+	if (!dm_reachable(h)) {
 		np_status_set(&m->status, -EOPNOTSUPP,
-			      "table/status unavailable: host root is not the live host (sysfs facts only)");
+			      "table/status unavailable: no device-mapper control device for this host root (sysfs facts only)");
 		return;
 	}
 	_cleanup_free_ char *table = NULL, *status = NULL;
@@ -295,7 +315,7 @@ static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report 
 	int r = np_host_list(h, "/sys/block", &names, &n);
 	if (r < 0)
 		return r;
-	if (h->live) {
+	if (h->live || dm_reachable(h)) {
 		dm_log_with_errno_init(dm_quiet);
 		dm_udev_set_sync_support(0);
 	}
@@ -314,7 +334,7 @@ static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report 
 	np_strv_free(names);
 	if (r == -ENOMEM)
 		return r;
-	if (h->live)
+	if (h->live || dm_reachable(h)) /* its abstract socket is in the host's netns (hostNetwork) */
 		ask_multipathd(s);
 	else
 		np_status_set(&s->multipathd, -EOPNOTSUPP, "not asked: host root is not the live host");
