@@ -6,23 +6,13 @@ other writers is lost, even when kubectl changes the Node while the agent runs; 
 writes nothing (from the server's request log); a restart flaps nothing; the safety valve refuses a
 NoSchedule taint when too much of the class carries it. TAP output.
 """
-import json, os, ssl, subprocess, sys, tempfile, time, urllib.request
+import json, os, ssl, subprocess, sys, time, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kubetest import ENV, run_with_server, tap  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-SERVER = os.path.join(ROOT, "tests", "kube", "server.sh")
-n = failed = 0
-ENV = {}
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines()[:25]:
-            print(f"# {line}")
 
 
 def kubectl(*args, check=True):
@@ -181,24 +171,4 @@ def main(tmp):
 
 
 if __name__ == "__main__":
-    if not os.path.exists(SERVER):
-        tap(False, "tests/kube/server.sh is missing")
-        sys.exit(1)
-    with tempfile.TemporaryDirectory() as tmp:
-        sdir = os.path.join(tmp, "server")
-        start = subprocess.run([SERVER, "start", sdir], capture_output=True, text=True, timeout=1800)
-        if start.returncode != 0:
-            tap(False, "test API server starts", start.stderr[-3000:])
-            print(f"1..{n}")
-            sys.exit(1)
-        for line in open(os.path.join(sdir, "env")):
-            k, _, v = line.strip().partition("=")
-            ENV[k] = v
-        try:
-            main(tmp)
-        except Exception as e:
-            tap(False, "test_agent crashed", repr(e))
-        finally:
-            subprocess.run([SERVER, "stop", sdir], capture_output=True)
-    print(f"1..{n}")
-    sys.exit(1 if failed else 0)
+    run_with_server(main, "test_agent")
