@@ -120,6 +120,8 @@ json_t *np_event_object(const struct np_event *e, const char *node, const struct
 	json_t *io = json_pack("{s:s,s:s,s:s}", "apiVersion", "v1", "kind", e->kind, "name", e->name);
 	if (e->namespace_ && *e->namespace_)
 		json_object_set_new(io, "namespace", json_string(e->namespace_));
+	if (e->uid && *e->uid)
+		json_object_set_new(io, "uid", json_string(e->uid));
 	json_t *o = json_pack("{s:s,s:s,s:{s:s?,s:s},s:o,s:s,s:o,s:s,s:{s:s,s:s},s:s,s:s,s:i,s:s,s:s}",
 			      "apiVersion", "v1", "kind", "Event", "metadata", "generateName", gen, "namespace",
 			      np_event_namespace(e), "involvedObject", io, "reason", e->reason, "message",

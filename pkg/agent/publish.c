@@ -230,15 +230,49 @@ static int pod_page(json_t *page, void *ud)
 	return 0;
 }
 
+static char *uid_of(const json_t *obj)
+{
+	const char *u = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
+	return u ? strdup(u) : NULL;
+}
+
+/* A PersistentVolume's claim (spec.claimRef) as name, namespace and uid; the uid from the claim itself
+ * when the reference carries none. Returns 1 found, 0 not bound, -errno. */
+static int resolve_claim(struct np_publisher *p, const char *pv_name, struct np_event *out, char **err)
+{
+	json_auto_t *pv = NULL;
+	int r = np_kube_get_pv(p->kc, pv_name, &pv, err);
+	if (r < 0)
+		return r;
+	const json_t *ref = json_object_get(json_object_get(pv, "spec"), "claimRef");
+	const char *n = json_string_value(json_object_get(ref, "name"));
+	const char *ns = json_string_value(json_object_get(ref, "namespace"));
+	const char *uid = json_string_value(json_object_get(ref, "uid"));
+	if (!n || !ns)
+		return 0;
+	out->name = strdup(n);
+	out->namespace_ = strdup(ns);
+	if (uid) {
+		out->uid = strdup(uid);
+	} else {
+		json_auto_t *pvc = NULL;
+		if (np_kube_get_pvc(p->kc, ns, n, &pvc, NULL) >= 0)
+			out->uid = uid_of(pvc);
+	}
+	return out->name && out->namespace_ ? 1 : -ENOMEM;
+}
+
 /*
  * Findings name Pods by UID ("uid:<uid>") and claims by their volume ("pv:<name>"), the only
- * identities a node sees; this resolves them: pods on this node, the PV's spec.claimRef.
- * Returns 1 with @out filled (free its name and namespace_), 0 when it cannot be resolved.
+ * identities a node sees; this resolves them: pods on this node, the PV's spec.claimRef. Every
+ * object gets its uid as well (`kubectl describe` selects Events by it): the Node's from the copy
+ * the publisher keeps, a PersistentVolume's from a GET.
+ * Returns 1 with @out filled (free its name, namespace_ and uid), 0 when it cannot be resolved.
  */
 static int resolve_object(struct np_publisher *p, const struct np_event *e, struct np_event *out, char **err)
 {
 	*out = *e;
-	out->name = out->namespace_ = NULL;
+	out->name = out->namespace_ = out->uid = NULL;
 	if (streq(e->kind, "Pod") && np_startswith(e->name, "uid:")) {
 		struct pod_find pf = { .uid = e->name + 4 };
 		int r = np_kube_list_pods_on_node(p->kc, p->node, 500, pod_page, &pf, err);
@@ -249,24 +283,30 @@ static int resolve_object(struct np_publisher *p, const struct np_event *e, stru
 		}
 		out->name = pf.name;
 		out->namespace_ = pf.ns;
+		out->uid = strdup(pf.uid);
 		return 1;
 	}
 	if (streq(e->kind, "PersistentVolumeClaim") && np_startswith(e->name, "pv:")) {
-		json_t *pv = NULL;
-		int r = np_kube_get_pv(p->kc, e->name + 3, &pv, err);
-		const json_t *ref = json_object_get(json_object_get(pv, "spec"), "claimRef");
-		const char *n = json_string_value(json_object_get(ref, "name"));
-		const char *ns = json_string_value(json_object_get(ref, "namespace"));
-		if (r >= 0 && n && ns) {
-			out->name = strdup(n);
-			out->namespace_ = strdup(ns);
+		int r = resolve_claim(p, e->name + 3, out, err);
+		if (r <= 0) {
+			free(out->name);
+			free(out->namespace_);
+			free(out->uid);
 		}
-		json_decref(pv);
-		return r < 0 ? r : out->name ? 1 : 0;
+		return r;
 	}
 	out->name = strdup(e->name);
 	out->namespace_ = e->namespace_ ? strdup(e->namespace_) : NULL;
-	return out->name ? 1 : -ENOMEM;
+	if (!out->name)
+		return -ENOMEM;
+	if (streq(e->kind, "Node") && streq(e->name, p->node)) {
+		out->uid = uid_of(p->node_obj);
+	} else if (streq(e->kind, "PersistentVolume")) {
+		json_auto_t *pv = NULL;
+		if (np_kube_get_pv(p->kc, e->name, &pv, NULL) >= 0)
+			out->uid = uid_of(pv);
+	}
+	return 1;
 }
 
 static int send_event(struct np_publisher *p, const struct np_event *e, time_t now, char **err);
@@ -284,6 +324,7 @@ int np_publish_event(struct np_publisher *p, const struct np_event *e, time_t no
 	r = send_event(p, &obj, now, err);
 	free(obj.name);
 	free(obj.namespace_);
+	free(obj.uid);
 	return r;
 }
 

@@ -47,6 +47,8 @@ struct np_event {
 	char *name;
 	char *namespace_; /* NULL for cluster-scoped objects */
 	char *subject; /* the finding's subject, for aggregation */
+	char *uid;     /* involvedObject.uid, set by the agent once it has resolved the object (NULL in a plan):
+			* `kubectl describe` finds an object's Events by kind, name, namespace and uid */
 };
 
 /* Facts about the Node object that policy needs (from the API; empty without a cluster). */

@@ -50,6 +50,7 @@ void np_desired_free(struct np_desired *d)
 		free(e->name);
 		free(e->namespace_);
 		free(e->subject);
+		free(e->uid);
 	}
 	free(d->events);
 	*d = (struct np_desired){ 0 };

@@ -65,6 +65,12 @@ static void test_event_object(void **state)
 	o = np_event_object(&pv, "node-a", s);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "metadata"), "namespace")), "default");
 	assert_null(json_object_get(json_object_get(o, "involvedObject"), "namespace"));
+	assert_null(json_object_get(json_object_get(o, "involvedObject"), "uid")); /* unresolved: no uid */
+	json_decref(o);
+	/* a resolved object carries its uid: `kubectl describe` selects Events by involvedObject.uid */
+	pv.uid = "0b9c1f6e-4a8d-4c1e-9d7a-2f6b1c3e5a70";
+	o = np_event_object(&pv, "node-a", s);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "involvedObject"), "uid")), pv.uid);
 	json_decref(o);
 	np_event_book_free(&b);
 }
