@@ -233,7 +233,8 @@ static int run_report(int argc, char **argv, bool with_report)
 				      /* the command line wins over the policy's health thresholds */
 				      .stall_seconds = o.stall_seconds > 0 ? o.stall_seconds : pol.health.block_stall_seconds,
 				      .stall_await_ms = o.stall_await_ms >= 0 ? o.stall_await_ms :
-						        pol.health.block_await_ms > 0 ? pol.health.block_await_ms : 0 };
+						        pol.health.block_await_ms > 0 ? pol.health.block_await_ms : 0,
+				      .flap_window_s = pol.health.multipath_window_seconds };
 	struct np_report rep = { 0 };
 	struct np_desired plan = { 0 };
 	char host_buf[256];
@@ -300,6 +301,8 @@ static void run_usage(FILE *f)
 		   "  --host-root DIR      read the host under DIR (env NODEPRINT_HOST_ROOT)\n"
 		   "  --kubelet-dir DIR    kubelet root on the host (default /var/lib/kubelet)\n"
 		   "  --poll SEC           collect and reconcile every SEC seconds (default 10)\n"
+		   "  --smart-interval SEC read each NVMe SMART / health log every SEC seconds (default 60;\n"
+		   "                       an NVMe asynchronous event reads it at once)\n"
 		   "  --settle SEC         never remove own labels or taints in the first SEC seconds (default 60)\n"
 		   "  --cycles N           stop after N cycles (tests)\n"
 		   "  --dry-run            collect and judge, write nothing\n"
@@ -319,10 +322,11 @@ static int cmd_run(int argc, char **argv)
 		{ "sa-root", required_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
 		{ "log-level", required_argument, NULL, 'L' }, { "log-format", required_argument, NULL, 'F' },
 		{ "metrics-address", required_argument, NULL, 'M' },
+		{ "smart-interval", required_argument, NULL, 'I' },
 		{}
 	};
 	struct np_agent_opts o = { .node_name = getenv("NODE_NAME"), .kubelet_dir = "/var/lib/kubelet",
-				   .poll_seconds = 10, .resync_seconds = 300, .settle_seconds = 60 };
+				   .poll_seconds = 10, .smart_seconds = 60, .resync_seconds = 300, .settle_seconds = 60 };
 	int c;
 	double v;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -346,6 +350,7 @@ static int cmd_run(int argc, char **argv)
 		case 'p':
 		case 's':
 		case 'n':
+		case 'I':
 			if (np_parse_double(optarg, &v) < 0 || v < 0 || v > 86400) {
 				fprintf(stderr, "nodeprint: run: '%s' is not a number of seconds/cycles\n", optarg);
 				return 2;
@@ -354,6 +359,8 @@ static int cmd_run(int argc, char **argv)
 				o.poll_seconds = v < 0.1 ? 0.1 : v;
 			else if (c == 's')
 				o.settle_seconds = v;
+			else if (c == 'I')
+				o.smart_seconds = v < 1 ? 1 : v;
 			else
 				o.max_cycles = (unsigned)v;
 			break;

@@ -4,6 +4,7 @@
 #include "agent.h"
 #include "metrics.h"
 #include "publish.h"
+#include "uevent.h"
 #include "../collect/collector.h"
 #include "../collect/diskstats.h"
 #include "../collect/stall.h"
@@ -37,12 +38,14 @@ struct agent {
 	bool have_kmsg;
 	struct np_flaps flaps;
 	struct np_stall_detector *stall; /* fed every cycle: stalls span cycles */
-	struct np_nvme_polls nvme_polls; /* SMART every 60 s, error log only on growth */
+	struct np_nvme_polls nvme_polls; /* SMART every --smart-interval (60 s), error log only on growth */
 	struct np_report prev;
 	bool have_prev;
 	time_t started, prev_at;
 	unsigned cycles;
 	int epfd, sigfd, timerfd;
+	struct np_uevent_monitor *uevents; /* NULL when netlink is refused: polling only */
+	bool kicked;                     /* an early cycle is armed */
 	struct np_desired last;          /* the last desired state, for metrics */
 	struct np_agent_stats stats;
 	struct np_metrics_server *metrics;
@@ -81,7 +84,30 @@ static int load_policy(struct agent *a, bool first)
 	return 0;
 }
 
-/* Kernel-log path events become Events at once and feed the flap tracker. */
+/*
+ * Run a cycle soon instead of at the next poll: the timer fires after KICK_MS (events of one
+ * fault arrive in bursts: a path fails on every map, a device's uevents come in a row) and then
+ * keeps its period. A kick while one is armed changes nothing.
+ */
+#define KICK_MS 200
+static void kick(struct agent *a, const char *why)
+{
+	if (a->kicked || a->timerfd < 0)
+		return;
+	struct itimerspec its;
+	if (timerfd_gettime(a->timerfd, &its) < 0)
+		return;
+	int64_t left_ms = (int64_t)its.it_value.tv_sec * 1000 + its.it_value.tv_nsec / 1000000;
+	if (left_ms <= KICK_MS)
+		return;
+	its.it_value = (struct timespec){ 0, KICK_MS * 1000000L };
+	if (timerfd_settime(a->timerfd, 0, &its, NULL) == 0) {
+		a->kicked = true;
+		np_log(NP_LOG_DEBUG, "early cycle", "reason=\"%s\"", why);
+	}
+}
+
+/* Kernel-log path events become Events at once, feed the flap tracker and wake a cycle. */
 static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 {
 	struct agent *a = ud;
@@ -102,6 +128,7 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 			np_log(NP_LOG_WARN, "event not sent", "reason=%s error=\"%s\"", ev.reason, err ? err : "");
 		free(err);
 		np_log(NP_LOG_INFO, "kernel log", "event=%s device=%s", ev.reason, e->device ? e->device : "-");
+		kick(a, ev.reason);
 	}
 	np_kmsg_free(&tmp);
 	return 0;
@@ -186,11 +213,23 @@ static struct np_kv *node_labels(struct agent *a, size_t *n)
 	return kv;
 }
 
+/* The policy's Event limits on the publisher's book (kept counts and buckets stay). */
+static void apply_event_limits(struct agent *a)
+{
+	if (!a->kc)
+		return;
+	a->pub.book.burst = a->pol.event_burst;
+	a->pub.book.per_second = a->pol.event_per_minute / 60;
+	a->pub.book.aggregate_seconds = a->pol.event_aggregate_seconds;
+}
+
 static int cycle(struct agent *a)
 {
 	int r = load_policy(a, false);
+	apply_event_limits(a);
 	struct np_collect_ctx ctx = { .host = &a->host, .kubelet_dir = a->o->kubelet_dir, .kmsg_max = 256,
-				      .stall_seconds = a->pol.health.block_stall_seconds, .nvme_polls = &a->nvme_polls };
+				      .stall_seconds = a->pol.health.block_stall_seconds, .nvme_polls = &a->nvme_polls,
+				      .flap_window_s = a->pol.health.multipath_window_seconds };
 	struct np_report rep = { 0 };
 	struct np_desired d = { 0 };
 	time_t now = now_s();
@@ -244,6 +283,27 @@ static int cycle(struct agent *a)
 	return 0;
 }
 
+/* Device events: re-collect soon; an NVMe asynchronous event also makes its logs due now. */
+static void on_uevents(struct agent *a)
+{
+	struct np_uevent ev;
+	int r;
+	while ((r = np_uevent_next(a->uevents, &ev)) > 0) {
+		np_log(NP_LOG_DEBUG, "uevent", "action=%s subsystem=%s device=%s aen=0x%06x", ev.action, ev.subsystem,
+		       ev.name, ev.aen);
+		if (ev.kind == NP_UEVENT_NVME_AEN) {
+			struct np_nvme_poll *p = np_nvme_polls_get(&a->nvme_polls, ev.name);
+			if (p)
+				p->have_smart = false;
+			np_log(NP_LOG_INFO, "NVMe asynchronous event", "controller=%s type=%u info=0x%02x log_page=0x%02x",
+			       ev.name, ev.aen & 0x7, (ev.aen >> 8) & 0xff, (ev.aen >> 16) & 0xff);
+		}
+		kick(a, ev.kind == NP_UEVENT_NVME_AEN ? "nvme asynchronous event" : "device event");
+	}
+	if (r < 0)
+		np_log(NP_LOG_WARN, "uevent read", "error=\"%s\"", strerror(-r));
+}
+
 static int setup_fds(struct agent *a)
 {
 	sigset_t mask;
@@ -263,7 +323,8 @@ static int setup_fds(struct agent *a)
 				  .it_value = { 0, 1000000 } };
 	if (timerfd_settime(a->timerfd, 0, &its, NULL) < 0)
 		return negative_errno();
-	int fds[] = { a->sigfd, a->timerfd, a->have_kmsg ? a->kmsg.fd : -1, a->metrics ? np_metrics_fd(a->metrics) : -1 };
+	int fds[] = { a->sigfd, a->timerfd, a->have_kmsg ? a->kmsg.fd : -1, a->metrics ? np_metrics_fd(a->metrics) : -1,
+		      a->uevents ? np_uevent_fd(a->uevents) : -1 };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
 		if (fds[i] >= 0 && epoll_ctl(a->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
@@ -283,7 +344,9 @@ static int setup_kube(struct agent *a)
 		free(err);
 		return r;
 	}
-	return np_publisher_init(&a->pub, a->kc, a->o->node_name);
+	r = np_publisher_init(&a->pub, a->kc, a->o->node_name);
+	apply_event_limits(a);
+	return r;
 }
 
 /* Returns 1 to stop, 0 to go on. */
@@ -320,7 +383,10 @@ static int loop(struct agent *a)
 			if (fd == a->timerfd) {
 				uint64_t ticks;
 				run_cycle = read(a->timerfd, &ticks, sizeof(ticks)) > 0 || run_cycle;
+				a->kicked = false;
 			}
+			if (a->uevents && fd == np_uevent_fd(a->uevents))
+				on_uevents(a);
 			if (a->have_kmsg && fd == a->kmsg.fd)
 				np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
 			if (a->metrics && fd == np_metrics_fd(a->metrics))
@@ -353,6 +419,7 @@ static bool metrics_ready(void *ud)
 static void agent_free(struct agent *a)
 {
 	np_metrics_stop(a->metrics);
+	np_uevent_close(a->uevents);
 	np_desired_free(&a->last);
 	if (a->kc)
 		np_publisher_free(&a->pub);
@@ -386,6 +453,7 @@ int np_agent_run(const struct np_agent_opts *o)
 		return r;
 	}
 	np_flaps_init(&a.flaps, 600000, 15000);
+	a.nvme_polls.smart_interval_ms = o->smart_seconds > 0 ? (int64_t)(o->smart_seconds * 1000) : 0;
 	r = load_policy(&a, true);
 	if (r >= 0) {
 		struct np_stall_cfg sc = { .stall_ms = (int64_t)(a.pol.health.block_stall_seconds * 1000),
@@ -398,6 +466,10 @@ int np_agent_run(const struct np_agent_opts *o)
 		a.have_kmsg = np_kmsg_follower_open(&a.kmsg, &a.host, NULL) >= 0;
 		if (a.have_kmsg) /* skip the backlog: the first cycle's report has it */
 			np_kmsg_follower_read(&a.kmsg, skip_record, NULL);
+		int ur = np_uevent_open(&a.uevents);
+		if (ur < 0)
+			np_log(NP_LOG_WARN, "no device events (netlink uevents), polling only", "error=\"%s\"",
+			       strerror(-ur));
 		if (o->metrics_address) {
 			r = np_metrics_start(o->metrics_address, &a.metrics, render_metrics, metrics_ready, &a);
 			if (r < 0)
@@ -408,8 +480,9 @@ int np_agent_run(const struct np_agent_opts *o)
 			r = setup_fds(&a);
 	}
 	if (r >= 0) {
-		np_log(NP_LOG_INFO, "started", "node=%s poll=%gs policy=%s kmsg=%s", o->node_name, o->poll_seconds,
-		    o->policy_path ? o->policy_path : "built-in", a.have_kmsg ? "yes" : "no");
+		np_log(NP_LOG_INFO, "started", "node=%s poll=%gs smart=%gs policy=%s kmsg=%s uevents=%s", o->node_name,
+		       o->poll_seconds, o->smart_seconds, o->policy_path ? o->policy_path : "built-in",
+		       a.have_kmsg ? "yes" : "no", a.uevents ? "yes" : "no");
 		r = loop(&a);
 	}
 	agent_free(&a);

@@ -2,8 +2,11 @@
 /*
  * agent.h - `nodeprint run`: the DaemonSet's loop. Single-threaded and
  * event-driven: epoll over a signalfd (SIGTERM/SIGINT finish the cycle in
- * flight and exit 0; SIGHUP reloads the policy), a timerfd for the poll, and
- * the kernel log (/dev/kmsg) whose path events wake a cycle at once.
+ * flight and exit 0; SIGHUP reloads the policy), a timerfd for the poll, the
+ * kernel log (/dev/kmsg: path events are sent as Events at once and wake a
+ * cycle within 200 ms) and kernel uevents (a device added, removed or
+ * changed, an NVMe asynchronous event: wake a cycle; the AEN also makes the
+ * controller's SMART log due), plus the metrics socket.
  */
 #pragma once
 
@@ -18,6 +21,7 @@ struct np_agent_opts {
 	const char *kubelet_dir;   /* default /var/lib/kubelet */
 	struct np_kube_source kube;
 	double poll_seconds;       /* collection and reconcile period, default 10 */
+	double smart_seconds;      /* NVMe SMART / health log period, default 60 (0 = default) */
 	double resync_seconds;     /* re-read the Node at least this often, default 300 */
 	double settle_seconds;     /* no removal of own keys before this, default 60 */
 	unsigned max_cycles;       /* stop after this many cycles (tests; 0 = run until signalled) */

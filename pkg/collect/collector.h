@@ -26,6 +26,7 @@ struct np_collect_ctx {
 	/* NVMe poll state kept across runs by the agent (SMART every 60 s, error log on growth); NULL = read all */
 	struct np_nvme_polls *nvme_polls;
 	double stall_await_ms;    /* > 0: await over the window above this = stall (0 = off) */
+	double flap_window_s;     /* path flaps are counted over this window; 0 = NP_KMSG_FLAP_WINDOW_MS */
 };
 
 struct np_collector {

@@ -796,7 +796,7 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 	struct np_kmsg_follower f;
 	struct collect_state c = { .s = s };
 	int64_t now_ms = 0;
-	np_flaps_init(&c.flaps, NP_KMSG_FLAP_WINDOW_MS, 0);
+	np_flaps_init(&c.flaps, ctx->flap_window_s > 0 ? (int64_t)(ctx->flap_window_s * 1000) : NP_KMSG_FLAP_WINDOW_MS, 0);
 	s->max_events = ctx->kmsg_max ? ctx->kmsg_max : DEFAULT_MAX_EVENTS;
 	s->source_path = strdup("/dev/kmsg");
 	if (!s->source_path)

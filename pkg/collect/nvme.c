@@ -478,6 +478,8 @@ struct np_nvme_poll *np_nvme_polls_get(struct np_nvme_polls *t, const char *name
 	if (!(t->names[t->n] = strdup(name)))
 		return NULL;
 	np_nvme_poll_init(&t->polls[t->n]);
+	if (t->smart_interval_ms > 0)
+		t->polls[t->n].smart_interval_ms = t->smart_interval_ms;
 	return &t->polls[t->n++];
 }
 
@@ -487,5 +489,5 @@ void np_nvme_polls_free(struct np_nvme_polls *t)
 		free(t->names[i]);
 	free(t->names);
 	free(t->polls);
-	*t = (struct np_nvme_polls){ 0 };
+	*t = (struct np_nvme_polls){ .smart_interval_ms = t->smart_interval_ms };
 }

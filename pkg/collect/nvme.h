@@ -42,6 +42,7 @@ struct np_nvme_polls {
 	char **names;
 	struct np_nvme_poll *polls;
 	size_t n;
+	int64_t smart_interval_ms; /* SMART interval of new entries; 0 = the default (60 s) */
 };
 
 /* The state of controller @name, created (fresh) on first use; NULL on ENOMEM. Valid until the next call. */

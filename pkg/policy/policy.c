@@ -616,6 +616,29 @@ static int f_valve(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return walk_map(c, v, p, f, o);
 }
 
+static int f_ev_burst(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &((struct np_policy *)o)->event_burst, 1, 1000);
+}
+
+static int f_ev_rate(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &((struct np_policy *)o)->event_per_minute, 0, 6000);
+}
+
+static int f_ev_aggregate(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &((struct np_policy *)o)->event_aggregate_seconds, 0, 86400);
+}
+
+static int f_events(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = {
+		{ "burst", f_ev_burst }, { "perMinute", f_ev_rate }, { "aggregateSeconds", f_ev_aggregate }, {}
+	};
+	return walk_map(c, v, p, f, o);
+}
+
 static const struct field top_fields[] = {
 	{ "apiVersion", f_api_version },
 	{ "kind", f_kind },
@@ -623,6 +646,7 @@ static const struct field top_fields[] = {
 	{ "heartbeatSeconds", f_heartbeat },
 	{ "taintHoldDownSeconds", f_holddown },
 	{ "safetyValve", f_valve },
+	{ "events", f_events },
 	{ "classes", f_classes },
 	{ "health", f_health },
 	{ "actions", f_actions },
@@ -640,6 +664,10 @@ static const char default_yaml[] =
 	"taintHoldDownSeconds: 300\n"
 	"safetyValve:\n"
 	"  maxTaintedPercent: 30\n"
+	"events:\n"
+	"  burst: 5\n"
+	"  perMinute: 1\n"
+	"  aggregateSeconds: 600\n"
 	"classes: []\n"
 	"health:\n"
 	"  nvme:\n"

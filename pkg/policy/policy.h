@@ -72,6 +72,9 @@ struct np_policy {
 	double heartbeat_seconds;
 	double taint_hold_down_seconds;
 	double valve_max_tainted_percent;
+	double event_burst;             /* Events per involved object and reason sent at once, default 5 */
+	double event_per_minute;        /* refill of that bucket, default 1 */
+	double event_aggregate_seconds; /* repeats within this update one Event's count, default 600 */
 	struct np_class *classes;
 	size_t n_classes;
 	struct np_health health;

@@ -34,7 +34,22 @@ static void test_default(void **state)
 	assert_string_equal(a->taint_effect, "NoSchedule");
 	assert_string_equal(a->event_reason, "NVMeCriticalWarning");
 	assert_string_equal(np_policy_action(&p, "multipath-degraded")->taint_effect, "PreferNoSchedule");
+	assert_true(p.event_burst == 5 && p.event_per_minute == 1 && p.event_aggregate_seconds == 600);
 	np_policy_free(&p);
+}
+
+/* Event limits: a partial override keeps the other defaults; out-of-range values are errors. */
+static void test_event_limits(void **state)
+{
+	(void)state;
+	struct np_policy p;
+	char *err = NULL;
+	assert_int_equal(parse("events: {burst: 100, perMinute: 60}\n", &p, &err), 0);
+	assert_true(p.event_burst == 100 && p.event_per_minute == 60 && p.event_aggregate_seconds == 600);
+	np_policy_free(&p);
+	expect_error("events: {burst: 0}\n", "p.yaml:1:17: events.burst: expected a number from 1 to 1000, got '0'");
+	expect_error("events:\n  perMinute: -1\n", "p.yaml:2:14: events.perMinute: expected a number from 0 to 6000");
+	expect_error("events: {aggregate: 5}\n", "events.aggregate: unknown field");
 }
 
 static void test_example_file(void **state)
@@ -120,6 +135,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_event_limits),
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_errors_name_place_and_field),
 		cmocka_unit_test(test_hostile_documents),

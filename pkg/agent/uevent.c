@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+/* uevent.c - kernel device events through libudev's netlink monitor (see uevent.h). */
+#define _GNU_SOURCE
+#include "uevent.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <errno.h>
+#include <libudev.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const subsystems[] = { "block", "net", "nvme", "pci" };
+
+struct np_uevent_monitor {
+	struct udev *udev;
+	struct udev_monitor *mon;
+};
+
+static void copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* "0x020101" (the kernel prints %#08x) -> 0x020101; false when not a hex number. */
+static bool parse_aen(const char *s, uint32_t *out)
+{
+	if (!s || !np_startswith(s, "0x") || !s[2])
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s + 2, &end, 16);
+	if (errno || *end || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+enum np_uevent_kind np_uevent_classify(const char *action, const char *subsystem, const char *sysname,
+				       const char *nvme_aen, struct np_uevent *ev)
+{
+	*ev = (struct np_uevent){ 0 };
+	copy(ev->action, sizeof(ev->action), action);
+	copy(ev->subsystem, sizeof(ev->subsystem), subsystem);
+	copy(ev->name, sizeof(ev->name), sysname);
+	if (!action || !subsystem || !sysname || !*sysname)
+		return ev->kind = NP_UEVENT_IGNORE;
+	bool known = false;
+	for (size_t i = 0; i < ARRAY_SIZE(subsystems); i++)
+		known = known || streq(subsystem, subsystems[i]);
+	if (!known)
+		return ev->kind = NP_UEVENT_IGNORE;
+	if (streq(subsystem, "nvme") && streq(action, "change") && parse_aen(nvme_aen, &ev->aen))
+		return ev->kind = NP_UEVENT_NVME_AEN;
+	if (streq(action, "add") || streq(action, "remove") || streq(action, "move"))
+		return ev->kind = NP_UEVENT_TOPOLOGY;
+	/* a block device's change: resize, media change, dm table load (a path group switch) */
+	if (streq(action, "change") && streq(subsystem, "block"))
+		return ev->kind = NP_UEVENT_TOPOLOGY;
+	return ev->kind = NP_UEVENT_IGNORE;
+}
+
+int np_uevent_open(struct np_uevent_monitor **out)
+{
+	struct np_uevent_monitor *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->udev = udev_new();
+	m->mon = m->udev ? udev_monitor_new_from_netlink(m->udev, "kernel") : NULL;
+	int r = m->mon ? 0 : (errno > 0 ? -errno : -ENOMEM);
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(subsystems); i++)
+		r = udev_monitor_filter_add_match_subsystem_devtype(m->mon, subsystems[i], NULL);
+	if (r >= 0)
+		r = udev_monitor_enable_receiving(m->mon);
+	if (r < 0) {
+		np_uevent_close(m);
+		return r;
+	}
+	*out = m;
+	return 0;
+}
+
+int np_uevent_fd(const struct np_uevent_monitor *m)
+{
+	return udev_monitor_get_fd(m->mon);
+}
+
+int np_uevent_next(struct np_uevent_monitor *m, struct np_uevent *ev)
+{
+	for (;;) {
+		errno = 0;
+		struct udev_device *d = udev_monitor_receive_device(m->mon);
+		if (!d)
+			return errno == 0 || errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		np_uevent_classify(udev_device_get_action(d), udev_device_get_subsystem(d), udev_device_get_sysname(d),
+				   udev_device_get_property_value(d, "NVME_AEN"), ev);
+		udev_device_unref(d);
+		if (ev->kind != NP_UEVENT_IGNORE)
+			return 1;
+	}
+}
+
+void np_uevent_close(struct np_uevent_monitor *m)
+{
+	if (!m)
+		return;
+	udev_monitor_unref(m->mon);
+	udev_unref(m->udev);
+	free(m);
+}
