@@ -55,6 +55,8 @@ ORACLE_DEBS = {"nvme-cli": ["usr/sbin/nvme"], "libnvme1": [], "dmsetup": ["sbin/
 MODULES = """nvme nvme-core scsi_debug sd_mod sg dm-mod dm-multipath dm-round-robin dm-queue-length
 dm-service-time e1000e virtio_net virtio_pci virtio_console 9p 9pnet_virtio aer_inject
 crc64_rocksoft_generic crct10dif_generic""".split()
+# libraries nodeprint loads with dlopen (pkg/kube/curl_dl.c): the agent's HTTP client
+DLOPEN_LIBS = ["libcurl.so.4", "libmicrohttpd.so.12"]
 PY_MODULES = "argparse glob os sys json errno fcntl stat select locale gettext"   # capture.py, kmsg_capture.py
 BASE_FORMAT = 7   # bump when the base initramfs layout changes
 
@@ -420,6 +422,11 @@ def build_overlay(path):
     c = Cpio(path)
     c.add_file("usr/bin/nodeprint", NODEPRINT, 0o755)
     c.add_libs(NODEPRINT)
+    for name in DLOPEN_LIBS:          # loaded with dlopen on first use: ldd cannot see them
+        lib = Path("/usr/lib/x86_64-linux-gnu") / name
+        if lib.exists():
+            c.add_file("lib/x86_64-linux-gnu/" + name, lib.resolve(), 0o755)
+            c.add_libs(lib)
     c.add_file("nib/capture.py", REPO / "tests" / "capture.py", 0o755)
     c.add_file("nib/kmsg_capture.py", REPO / "tests" / "kmsg_capture.py", 0o755)
     for f in sorted((HERE / "guest").glob("*")):
@@ -463,6 +470,17 @@ class Devices:
         self.args += ["-netdev", f"user,id={id}n,restrict=on",
                       "-device", f"virtio-net-pci,bus={rp},id={id},netdev={id}n,romfile=" +
                       (",aer=on" if aer else "")]
+        return self
+
+
+    def api_net(self, host_port, guest_addr="10.0.2.100:6443", id="api"):
+        """A virtio NIC whose only way out is @guest_addr, forwarded to 127.0.0.1:@host_port on the host
+        (QEMU user networking, guestfwd to `socat STDIO TCP:...`: one socat per connection; restrict=on
+        keeps everything else in). The guest configures it statically as 10.0.2.15/24."""
+        rp = self._root_port()
+        self.args += ["-netdev", f"user,id={id}n,restrict=on,guestfwd=tcp:{guest_addr}-cmd:"
+                                 f"socat STDIO TCP:127.0.0.1:{host_port}",
+                      "-device", f"virtio-net-pci,bus={rp},id={id},netdev={id}n,romfile="]
         return self
 
 
