@@ -4,8 +4,10 @@ PKGS    := libcurl jansson libnvme libudev yaml-0.1 libcrypto devmapper libmicro
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
            -D_FILE_OFFSET_BITS=64 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libcurl is loaded with dlopen on first use (pkg/kube/curl_dl.h): compiled against, not linked.
-LDLIBS  += $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -lm
+# libcurl and libmicrohttpd are loaded with dlopen on first use (pkg/kube/curl_dl.h, pkg/agent/mhd_dl.h):
+# compiled against, not linked.
+DLOPENED := libcurl libmicrohttpd
+LDLIBS  += $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -lm
 
 # SAN=1 builds into build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer.
 ifeq ($(SAN),1)

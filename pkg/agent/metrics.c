@@ -2,6 +2,8 @@
 /* metrics.c - Prometheus exposition and the /metrics, /healthz, /readyz endpoint. */
 #define _GNU_SOURCE
 #include "metrics.h"
+#include "mhd_dl.h"
+#include "../shared/log.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 #include "../shared/version.h"
@@ -362,6 +364,12 @@ int np_metrics_start(const char *addr, struct np_metrics_server **out,
 	int r = parse_addr(addr, &ss);
 	if (r < 0)
 		return r;
+	const char *why = NULL;
+	r = np_mhd_load(&why);
+	if (r < 0) {
+		np_log(NP_LOG_ERROR, "metrics endpoint", "error=\"%s\"", why);
+		return r;
+	}
 	struct np_metrics_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
