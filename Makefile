@@ -1,6 +1,6 @@
 # nodeprint - see README.md. `make run` and `make check` install what they need.
 CC      ?= gcc
-PKGS    := libcurl jansson libnvme libudev yaml-0.1 libcrypto devmapper libmicrohttpd
+PKGS    := libcurl jansson libnvme libudev yaml-0.1 nettle devmapper libmicrohttpd
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
            -D_FILE_OFFSET_BITS=64 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -38,7 +38,7 @@ REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- 2>/dev/null || REVISION=$REVISION-dirty
 
 # Keep in step with docker/Dockerfile's runtime stage.
-RUNTIME_PKGS="libcurl4 libjansson4 libnvme1 libudev1 libyaml-0-2 libssl3 libdevmapper1.02.1 libmicrohttpd12"
+RUNTIME_PKGS="libcurl4 libjansson4 libnvme1 libudev1 libyaml-0-2 libnettle8 libdevmapper1.02.1 libmicrohttpd12"
 # The hwdb sources PCI names come from (udev ships them; its postinst compiles hwdb.bin)
 HWDB_SRC="20-pci-vendor-model.hwdb 20-pci-classes.hwdb"
 

@@ -7,7 +7,7 @@ set -eu
 what=${1:-build}
 
 BUILD="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libnvme-dev libudev-dev libyaml-dev
-libssl-dev libdevmapper-dev libmicrohttpd-dev"
+nettle-dev libdevmapper-dev libmicrohttpd-dev"
 # golang-go + sprig + ghodss/yaml: tools/helm-render, the Helm chart's renderer; python3-yaml and
 # python3-jsonschema: tests/helm (YAML documents, ../shared/k8s strict schemas)
 TEST="libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml python3-jsonschema iproute2 util-linux kmod pciutils ethtool

@@ -4,7 +4,7 @@
 #include "../shared/macro.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,10 +111,11 @@ static char *sanitize(const char *raw)
 
 static void short_hash(const char *raw, char hex[9])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	if (!EVP_Digest(raw, strlen(raw), md, &len, EVP_sha256(), NULL) || len < 4)
-		memset(md, 0, 4);
+	uint8_t md[SHA256_DIGEST_SIZE];
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	sha256_update(&ctx, strlen(raw), (const uint8_t *)raw);
+	sha256_digest(&ctx, sizeof(md), md);
 	snprintf(hex, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
 }
 

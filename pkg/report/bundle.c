@@ -4,7 +4,7 @@
 #include "../shared/macro.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <string.h>
 
 int np_bundle_add(struct np_bundle *b, const char *component, const char *key, const char *value)
@@ -78,18 +78,12 @@ int np_bundle_finish(struct np_bundle *b)
 	if (!canon)
 		return -ENOMEM;
 	static const char tag[] = "nodeprint-bundle-v1\n";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx)
-		return -ENOMEM;
-	int ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-		 EVP_DigestUpdate(ctx, tag, sizeof(tag) - 1) &&
-		 EVP_DigestUpdate(ctx, canon, strlen(canon)) &&
-		 EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	if (!ok || mdlen < 6)
-		return -EIO;
+	uint8_t md[SHA256_DIGEST_SIZE];
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	sha256_update(&ctx, sizeof(tag) - 1, (const uint8_t *)tag);
+	sha256_update(&ctx, strlen(canon), (const uint8_t *)canon);
+	sha256_digest(&ctx, sizeof(md), md);
 	for (unsigned i = 0; i < 6; i++)
 		snprintf(b->hash + 2 * i, 3, "%02x", md[i]);
 	return 0;

@@ -263,7 +263,7 @@ def check_slim(rootfs):
     inc = os.path.join(rootfs, "usr/include")
     tap(not tools and not (os.path.isdir(inc) and os.listdir(inc)), "no compiler tools and no headers in the root",
         f"tools {tools}")
-    want = {"libcurl4", "libjansson4", "libnvme1", "libudev1", "libyaml-0-2", "libssl3", "libdevmapper1.02.1",
+    want = {"libcurl4", "libjansson4", "libnvme1", "libudev1", "libyaml-0-2", "libnettle8", "libdevmapper1.02.1",
             "libmicrohttpd12"}
     tap(want <= set(pkgs), "the runtime libraries are installed", want - set(pkgs))
     junk = [d for d in ("var/lib/apt/lists", "var/cache/apt/archives", "usr/share/man")
