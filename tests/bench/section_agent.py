@@ -1,12 +1,41 @@
 #!/usr/bin/env python3
 """Agent figures for `make bench` (issue 6): API requests in a steady state and the agent's peak
-RSS, against the test API server (tests/kube/server.sh; built on first use, a few minutes cold).
-Skipped with a message when the server cannot be started."""
-import json, os, ssl, subprocess, sys, tempfile, time, urllib.request
+RSS (VmHWM), without and with --metrics-address, and where the resident memory is (the largest
+mappings by Rss from /proc/PID/smaps, a library's segments added up), against the test API server
+(tests/kube/server.sh; built on first use, a few minutes cold). Skipped with a message when the
+server cannot be started."""
+import collections, json, os, socket, ssl, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "nodeprint")
 SERVER = os.path.join(ROOT, "tests", "kube", "server.sh")
+
+
+def vmhwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def rss_by_mapping(pid):
+    """kB of Rss per mapped file (its segments added up), [heap], [stack] or [anon]."""
+    per, cur = collections.Counter(), None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            p = line.split()
+            if p and not p[0].endswith(":"):  # a mapping's header: range perms offset dev inode [path]
+                cur = os.path.basename(p[5]) if len(p) > 5 and p[5].startswith("/") else (p[5] if len(p) > 5 else "[anon]")
+            elif p and p[0] == "Rss:":
+                per[cur] += int(p[1])
+    return per
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def main():
@@ -31,19 +60,31 @@ def main():
                 with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
                     return json.loads(r.read())
 
-            agent = subprocess.Popen([BIN, "run", "--node-name", node, "--kubeconfig", env["NP_KUBE_AGENT_KUBECONFIG"],
-                                      "--policy", pol, "--poll", "0.5", "--settle", "0"], stderr=subprocess.DEVNULL)
+            argv = [BIN, "run", "--node-name", node, "--kubeconfig", env["NP_KUBE_AGENT_KUBECONFIG"],
+                    "--policy", pol, "--poll", "0.5", "--settle", "0"]
+            agent = subprocess.Popen(argv, stderr=subprocess.DEVNULL)
             time.sleep(3)  # first cycles: the initial writes
             start = log()["last_seq"]
             t0 = time.time()
             time.sleep(30)
             reqs = [r for r in log(start)["requests"] if r["user"].startswith("system:serviceaccount")]
             dt = time.time() - t0
-            hwm = 0
-            with open(f"/proc/{agent.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        hwm = int(line.split()[1])
+            hwm = vmhwm_kib(agent.pid)
+            per = rss_by_mapping(agent.pid)
+            agent.terminate()
+            agent.wait(timeout=10)
+            # the same agent serving metrics (libmicrohttpd is loaded only then), scraped once
+            port = free_port()
+            agent = subprocess.Popen(argv + ["--metrics-address", f"127.0.0.1:{port}"], stderr=subprocess.DEVNULL)
+            time.sleep(3)
+            scraped = 0
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+                    scraped = len(r.read())
+            except OSError:
+                pass
+            time.sleep(7)
+            hwm_m = vmhwm_kib(agent.pid)
             agent.terminate()
             agent.wait(timeout=10)
             writes = [r for r in reqs if r["method"] != "GET"]
@@ -54,6 +95,10 @@ def main():
             print(f"agent: {per_hb:.1f} writes per heartbeat -> {per_hb * 6:.0f} requests/hour with the default heartbeat (600 s), "
                   f"0 from the polls themselves (target: none but the heartbeat)")
             print(f"agent: peak RSS {hwm / 1024:.2f} MiB after {cycles:.0f} cycles (target < 8 MiB)")
+            top = ", ".join(f"{k} {v / 1024:.2f}" for k, v in per.most_common(12) if v)
+            print(f"agent: resident MiB by mapping (largest 12 of {sum(per.values()) / 1024:.2f}): {top}")
+            print(f"agent: peak RSS {hwm_m / 1024:.2f} MiB with --metrics-address after 20 cycles "
+                  f"({'one /metrics scrape of ' + str(scraped) + ' bytes' if scraped else 'the /metrics scrape FAILED'})")
         finally:
             subprocess.run([SERVER, "stop", sdir], capture_output=True)
     return 0
