@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "../../pkg/agent/agent.h"
 #include "../../pkg/agent/fleet.h"
+#include "../../pkg/agent/plandiff.h"
+#include "../../pkg/agent/reconcile.h"
 #include "../../pkg/kube/api.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/policy/desired.h"
@@ -47,6 +49,10 @@ static void usage(FILE *f)
 		"      --color WHEN       auto (default), always or never\n"
 		"      --policy FILE      YAML policy (default: the built-in policy)\n"
 		"      --node-name NAME   the Node the plan is for (env NODE_NAME, default the hostname)\n"
+		"Options for plan against a cluster (reads the Node, writes nothing):\n"
+		"      --cluster          use $KUBECONFIG, in-cluster config or ~/.kube/config\n"
+		"      --kubeconfig FILE  this kubeconfig (implies --cluster)\n"
+		"      --context NAME     this context (implies --cluster)\n"
 		"  -h, --help             this help\n"
 		"  -V, --version          print the version\n");
 }
@@ -59,6 +65,8 @@ struct opts {
 	const char *color;
 	const char *policy;
 	const char *node_name;
+	struct np_kube_source kube; /* plan against a cluster: --kubeconfig, --context */
+	bool cluster;               /* --cluster, --kubeconfig or --context given */
 	double interval;
 	double stall_seconds;
 	double stall_await_ms;
@@ -77,6 +85,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "color", required_argument, NULL, 'C' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "node-name", required_argument, NULL, 'N' },
+		{ "kubeconfig", required_argument, NULL, 'k' },
+		{ "context", required_argument, NULL, 'c' },
+		{ "cluster", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -124,6 +135,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'N':
 			o->node_name = optarg;
+			break;
+		case 'k':
+			o->kube.kubeconfig = optarg;
+			o->cluster = true;
+			break;
+		case 'c':
+			o->kube.context = optarg;
+			o->cluster = true;
+			break;
+		case 'X':
+			o->cluster = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -197,6 +219,44 @@ static const char *node_name(const struct opts *o, char *buf, size_t len)
 	return buf;
 }
 
+/* plan against a cluster: the client and the Node. Returns 0, or -errno after printing why. */
+static int cluster_node(const struct opts *o, const char *name, struct np_kube_client **kc, json_t **node)
+{
+	struct np_kube_config cfg;
+	char *err = NULL;
+	int r = np_kube_config_auto(&o->kube, &cfg, &err);
+	if (r >= 0)
+		r = np_kube_client_new(&cfg, NULL, kc, &err);
+	if (r >= 0)
+		r = np_kube_get_node(*kc, name, node, &err);
+	if (r < 0)
+		fprintf(stderr, "nodeprint: plan: Node %s: %s\n", name, err ? err : strerror(-r));
+	free(err);
+	return r;
+}
+
+static int print_plan(const struct opts *o, bool with_report, const struct np_report *rep,
+		      const struct np_desired *plan, const json_t *against)
+{
+	if (streq(o->output, "json")) {
+		json_t *j = with_report ? np_report_to_json(rep) : json_object();
+		json_object_set_new(j, "plan", np_desired_to_json(plan));
+		if (against)
+			json_object_set(j, "cluster", (json_t *)against);
+		int r = json_dumpf(j, stdout, json_flags()) < 0 ? -EIO : 0;
+		fputc('\n', stdout);
+		json_decref(j);
+		return r;
+	}
+	struct np_out out = { .f = stdout,
+			      .color = streq(o->color, "always") ||
+				       (streq(o->color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR")) };
+	if (with_report)
+		np_report_print(rep, &out);
+	np_desired_print(plan, &out);
+	return against ? np_plan_against_node_print(against, stdout) : 0;
+}
+
 /* inspect (with_report) or plan: collect, judge, print. */
 static int run_report(int argc, char **argv, bool with_report)
 {
@@ -239,26 +299,39 @@ static int run_report(int argc, char **argv, bool with_report)
 	struct np_desired plan = { 0 };
 	char host_buf[256];
 	struct np_node_facts node = { .name = node_name(&o, host_buf, sizeof(host_buf)) };
-	r = np_collect_all(&ctx, only, &rep);
+	struct np_kube_client *kc = NULL;
+	json_t *node_obj = NULL, *against = NULL;
+	_cleanup_free_ struct np_kv *labels = NULL;
+	bool told; /* the cluster steps print their own errors */
+	if (o.cluster && with_report) {
+		fprintf(stderr, "nodeprint: --cluster, --kubeconfig and --context are options of plan\n");
+		r = -EINVAL;
+	} else if (o.cluster) {
+		r = cluster_node(&o, node.name, &kc, &node_obj);
+		labels = r >= 0 ? np_node_label_facts(node_obj, &node.n_labels) : NULL;
+		node.labels = labels;
+	}
+	told = r < 0;
+	if (r >= 0)
+		r = np_collect_all(&ctx, only, &rep);
 	np_strv_free(only);
 	if (r >= 0)
 		r = np_policy_evaluate(&pol, &rep, NULL, &node, &plan);
-	if (r < 0) {
+	char *err = NULL;
+	if (r >= 0 && node_obj) {
+		r = np_plan_against_node(kc, &pol, &plan, node_obj, time(NULL), &against, &err);
+		if (r < 0)
+			fprintf(stderr, "nodeprint: plan: %s\n", err ? err : strerror(-r));
+		told = true;
+		free(err);
+	} else if (r < 0 && !told) {
 		fprintf(stderr, "nodeprint: %s\n", strerror(-r));
-	} else if (streq(o.output, "json")) {
-		json_t *j = with_report ? np_report_to_json(&rep) : json_object();
-		json_object_set_new(j, "plan", np_desired_to_json(&plan));
-		r = json_dumpf(j, stdout, json_flags()) < 0 ? -EIO : 0;
-		fputc('\n', stdout);
-		json_decref(j);
-	} else {
-		struct np_out out = { .f = stdout,
-				      .color = streq(o.color, "always") ||
-					       (streq(o.color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR")) };
-		if (with_report)
-			np_report_print(&rep, &out);
-		np_desired_print(&plan, &out);
 	}
+	if (r >= 0)
+		r = print_plan(&o, with_report, &rep, &plan, against);
+	json_decref(against);
+	json_decref(node_obj);
+	np_kube_client_free(kc);
 	np_desired_free(&plan);
 	np_report_free(&rep);
 	np_policy_free(&pol);

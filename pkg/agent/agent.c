@@ -201,16 +201,7 @@ static struct np_kv *node_labels(struct agent *a, size_t *n)
 		if (np_kube_get_node(a->kc, a->o->node_name, &obj, NULL) >= 0)
 			a->pub.node_obj = obj;
 	}
-	const json_t *labels = json_object_get(json_object_get(a->pub.node_obj, "metadata"), "labels");
-	struct np_kv *kv = calloc(json_object_size(labels) + 1, sizeof(*kv));
-	const char *k;
-	json_t *v;
-	if (!kv)
-		return NULL;
-	json_object_foreach((json_t *)labels, k, v)
-		if (json_is_string(v))
-			kv[(*n)++] = (struct np_kv){ (char *)k, (char *)json_string_value(v) };
-	return kv;
+	return np_node_label_facts(a->pub.node_obj, n);
 }
 
 /* The policy's Event limits on the publisher's book (kept counts and buckets stay). */

@@ -290,3 +290,18 @@ void np_taint_memory_free(struct np_taint_memory *m)
 	free(m->items);
 	*m = (struct np_taint_memory){ 0 };
 }
+
+struct np_kv *np_node_label_facts(const json_t *node, size_t *n)
+{
+	const json_t *labels = json_object_get(json_object_get(node, "metadata"), "labels");
+	struct np_kv *kv = calloc(json_object_size(labels) + 1, sizeof(*kv));
+	const char *k;
+	json_t *v;
+	*n = 0;
+	if (!kv)
+		return NULL;
+	json_object_foreach((json_t *)labels, k, v)
+		if (json_is_string(v))
+			kv[(*n)++] = (struct np_kv){ (char *)k, (char *)json_string_value(v) };
+	return kv;
+}

@@ -67,6 +67,14 @@ json_t *np_reconcile_taints(const json_t *cur, const struct np_desired *d, const
 			    struct np_taint_memory *mem, unsigned *added, unsigned *removed);
 
 void np_node_writes_free(struct np_node_writes *w);
+
+/*
+ * np_node_label_facts() - the labels of @node (a v1 Node) as policy facts for
+ * class matching. Returns a calloc'd array (caller frees the array only: keys
+ * and values are borrowed from @node) with its length in *@n; NULL with *@n 0
+ * on ENOMEM. A Node without labels gives an empty array.
+ */
+struct np_kv *np_node_label_facts(const json_t *node, size_t *n);
 void np_taint_memory_free(struct np_taint_memory *m);
 /* A deep copy of @m into @out. Returns 0 or -ENOMEM. */
 int np_taint_memory_dup(const struct np_taint_memory *m, struct np_taint_memory *out);
