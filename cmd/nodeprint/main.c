@@ -377,6 +377,8 @@ static void run_usage(FILE *f)
 		   "  --smart-interval SEC read each NVMe SMART / health log every SEC seconds (default 60;\n"
 		   "                       an NVMe asynchronous event reads it at once)\n"
 		   "  --settle SEC         never remove own labels or taints in the first SEC seconds (default 60)\n"
+		   "  --resync SEC         read the whole Node again every SEC seconds, to repair our keys\n"
+		   "                       another writer changed (default 300; 0 = only after errors)\n"
 		   "  --cycles N           stop after N cycles (tests)\n"
 		   "  --dry-run            collect and judge, write nothing\n"
 		   "  --metrics-address A  serve /metrics, /healthz, /readyz on A (e.g. :9101, 127.0.0.1:9101)\n"
@@ -396,6 +398,7 @@ static int cmd_run(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' }, { "log-format", required_argument, NULL, 'F' },
 		{ "metrics-address", required_argument, NULL, 'M' },
 		{ "smart-interval", required_argument, NULL, 'I' },
+		{ "resync", required_argument, NULL, 'r' },
 		{}
 	};
 	struct np_agent_opts o = { .node_name = getenv("NODE_NAME"), .kubelet_dir = "/var/lib/kubelet",
@@ -424,6 +427,7 @@ static int cmd_run(int argc, char **argv)
 		case 's':
 		case 'n':
 		case 'I':
+		case 'r':
 			if (np_parse_double(optarg, &v) < 0 || v < 0 || v > 86400) {
 				fprintf(stderr, "nodeprint: run: '%s' is not a number of seconds/cycles\n", optarg);
 				return 2;
@@ -434,6 +438,8 @@ static int cmd_run(int argc, char **argv)
 				o.settle_seconds = v;
 			else if (c == 'I')
 				o.smart_seconds = v < 1 ? 1 : v;
+			else if (c == 'r')
+				o.resync_seconds = v;
 			else
 				o.max_cycles = (unsigned)v;
 			break;

@@ -42,6 +42,7 @@ struct agent {
 	struct np_report prev;
 	bool have_prev;
 	time_t started, prev_at;
+	time_t read_at;                  /* when the Node was last read in full (resync) */
 	unsigned cycles;
 	int epfd, sigfd, timerfd;
 	struct np_uevent_monitor *uevents; /* NULL when netlink is refused: polling only */
@@ -246,6 +247,11 @@ static int cycle(struct agent *a)
 		return r;
 	}
 	bool settled = (double)(now - a->started) >= a->o->settle_seconds;
+	/* another writer may have changed our keys: read the whole Node again now and then */
+	if (a->kc && a->o->resync_seconds > 0 && (double)(now - a->read_at) >= a->o->resync_seconds) {
+		a->pub.resync = true;
+		a->read_at = now;
+	}
 	char *err = NULL;
 	bool published = true;
 	if (a->kc && !a->o->dry_run && np_publish(&a->pub, &a->pol, &d, now, settled, &err) < 0) {
@@ -433,6 +439,7 @@ static void agent_free(struct agent *a)
 int np_agent_run(const struct np_agent_opts *o)
 {
 	struct agent a = { .o = o, .epfd = -1, .sigfd = -1, .timerfd = -1, .started = now_s() };
+	a.read_at = a.started; /* the publisher reads the Node at its first publish */
 	np_histogram_init(&a.stats.collect_seconds);
 	if (!o->node_name || !*o->node_name) {
 		np_log(NP_LOG_ERROR, "no node name: set --node-name or NODE_NAME (downward API spec.nodeName)", NULL);

@@ -164,6 +164,28 @@ def main(tmp):
     tap(node("node-a")["metadata"]["labels"].get("nodeprint.io/class") == "storage-nodes",
         "the class is matched by the Node's labels", node("node-a")["metadata"]["labels"])
 
+    # resync: another writer removes our label and annotation while the agent runs; the next full read
+    # of the Node (--resync 1) sees it and puts them back, foreign keys untouched
+    bg = subprocess.Popen([BIN, "run", "--node-name", "node-a", "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"],
+                           "--policy", bylabel, "--poll", "0.3", "--settle", "0", "--resync", "1"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        kubectl("label", "node", "node-a", "nodeprint.io/bundle-state-")
+        kubectl("annotate", "node", "node-a", "nodeprint.io/fingerprint-")
+        md = {}
+        for _ in range(40):
+            md = node("node-a")["metadata"]
+            if "nodeprint.io/bundle-state" in md["labels"] and "nodeprint.io/fingerprint" in md.get("annotations", {}):
+                break
+            time.sleep(0.25)
+        tap("nodeprint.io/bundle-state" in md["labels"] and "nodeprint.io/fingerprint" in md.get("annotations", {})
+            and md["labels"].get("rack") == "r7", "resync: our label and annotation removed by another writer come back, "
+            "foreign labels stay", md)
+    finally:
+        bg.terminate()
+        bg.wait(timeout=10)
+
     # a bad policy: clear error naming the place, exit non-zero at start
     bad = write(f"{tmp}/bad.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: []}}\n")
     p = agent(bad, cycles=1)
