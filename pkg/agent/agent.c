@@ -47,6 +47,7 @@ struct agent {
 	int epfd, sigfd, timerfd;
 	struct np_uevent_monitor *uevents; /* NULL when netlink is refused: polling only */
 	bool kicked;                     /* an early cycle is armed */
+	int64_t last_cycle_ms;           /* CLOCK_MONOTONIC ms when the last cycle ended */
 	struct np_desired last;          /* the last desired state, for metrics */
 	struct np_agent_stats stats;
 	struct np_metrics_server *metrics;
@@ -85,12 +86,22 @@ static int load_policy(struct agent *a, bool first)
 	return 0;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * Run a cycle soon instead of at the next poll: the timer fires after KICK_MS (events of one
- * fault arrive in bursts: a path fails on every map, a device's uevents come in a row) and then
- * keeps its period. A kick while one is armed changes nothing.
+ * fault arrive in bursts: a path fails on every map, a device's uevents come in a row), and
+ * never sooner than KICK_GAP_MS after the last cycle ended (a storm of device events costs at
+ * most one collection a second); then it keeps its period. A kick while one is armed changes
+ * nothing.
  */
 #define KICK_MS 200
+#define KICK_GAP_MS 1000
 static void kick(struct agent *a, const char *why)
 {
 	if (a->kicked || a->timerfd < 0)
@@ -99,12 +110,15 @@ static void kick(struct agent *a, const char *why)
 	if (timerfd_gettime(a->timerfd, &its) < 0)
 		return;
 	int64_t left_ms = (int64_t)its.it_value.tv_sec * 1000 + its.it_value.tv_nsec / 1000000;
-	if (left_ms <= KICK_MS)
+	int64_t delay_ms = a->last_cycle_ms + KICK_GAP_MS - mono_ms();
+	if (delay_ms < KICK_MS)
+		delay_ms = KICK_MS;
+	if (left_ms <= delay_ms)
 		return;
-	its.it_value = (struct timespec){ 0, KICK_MS * 1000000L };
+	its.it_value = (struct timespec){ delay_ms / 1000, (delay_ms % 1000) * 1000000L };
 	if (timerfd_settime(a->timerfd, 0, &its, NULL) == 0) {
 		a->kicked = true;
-		np_log(NP_LOG_DEBUG, "early cycle", "reason=\"%s\"", why);
+		np_log(NP_LOG_DEBUG, "early cycle", "reason=\"%s\" in_ms=%lld", why, (long long)delay_ms);
 	}
 }
 
@@ -133,13 +147,6 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 	}
 	np_kmsg_free(&tmp);
 	return 0;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Feed this cycle's /proc/diskstats to the long-lived detector; its stalls replace the report's. */
@@ -277,6 +284,7 @@ static int cycle(struct agent *a)
 	a->have_prev = true;
 	a->prev_at = now;
 	a->cycles++;
+	a->last_cycle_ms = mono_ms();
 	return 0;
 }
 

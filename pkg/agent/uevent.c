@@ -36,19 +36,30 @@ static bool parse_aen(const char *s, uint32_t *out)
 	return true;
 }
 
-enum np_uevent_kind np_uevent_classify(const char *action, const char *subsystem, const char *sysname,
+/* Devices that come and go with workloads and are no part of the bundle. */
+static bool churn(const char *subsystem, const char *devpath, const char *name)
+{
+	if (streq(subsystem, "net"))
+		return np_startswith(devpath, "/devices/virtual/net/");
+	if (streq(subsystem, "block"))
+		return np_startswith(name, "loop") || np_startswith(name, "ram") || np_startswith(name, "zram");
+	return false;
+}
+
+enum np_uevent_kind np_uevent_classify(const char *action, const char *subsystem, const char *devpath,
 				       const char *nvme_aen, struct np_uevent *ev)
 {
+	const char *sysname = devpath ? strrchr(devpath, '/') : NULL;
 	*ev = (struct np_uevent){ 0 };
 	copy(ev->action, sizeof(ev->action), action);
 	copy(ev->subsystem, sizeof(ev->subsystem), subsystem);
-	copy(ev->name, sizeof(ev->name), sysname);
-	if (!action || !subsystem || !sysname || !*sysname)
+	copy(ev->name, sizeof(ev->name), sysname ? sysname + 1 : NULL);
+	if (!action || !subsystem || !sysname || !sysname[1])
 		return ev->kind = NP_UEVENT_IGNORE;
 	bool known = false;
 	for (size_t i = 0; i < ARRAY_SIZE(subsystems); i++)
 		known = known || streq(subsystem, subsystems[i]);
-	if (!known)
+	if (!known || churn(subsystem, devpath, sysname + 1))
 		return ev->kind = NP_UEVENT_IGNORE;
 	if (streq(subsystem, "nvme") && streq(action, "change") && parse_aen(nvme_aen, &ev->aen))
 		return ev->kind = NP_UEVENT_NVME_AEN;
@@ -92,7 +103,7 @@ int np_uevent_next(struct np_uevent_monitor *m, struct np_uevent *ev)
 		struct udev_device *d = udev_monitor_receive_device(m->mon);
 		if (!d)
 			return errno == 0 || errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-		np_uevent_classify(udev_device_get_action(d), udev_device_get_subsystem(d), udev_device_get_sysname(d),
+		np_uevent_classify(udev_device_get_action(d), udev_device_get_subsystem(d), udev_device_get_devpath(d),
 				   udev_device_get_property_value(d, "NVME_AEN"), ev);
 		udev_device_unref(d);
 		if (ev->kind != NP_UEVENT_IGNORE)

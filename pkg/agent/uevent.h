@@ -42,12 +42,16 @@ struct np_uevent {
 
 /*
  * np_uevent_classify() - what an event means to the agent. @action,
- * @subsystem, @sysname: the uevent's ACTION, SUBSYSTEM and the last
- * component of DEVPATH; @nvme_aen: its NVME_AEN value ("0x020101") or NULL.
- * Fills @ev (names truncated to fit) and returns its kind. Pure; never fails:
- * missing or malformed fields give NP_UEVENT_IGNORE.
+ * @subsystem, @devpath: the uevent's ACTION, SUBSYSTEM and DEVPATH
+ * ("/devices/pci0000:00/.../nvme/nvme0"); @nvme_aen: its NVME_AEN value
+ * ("0x020101") or NULL. Virtual network interfaces (DEVPATH under
+ * /devices/virtual/net: every pod's veth, bridges, tunnels) and loop, ram and
+ * zram disks come and go with workloads, are not part of the bundle, and are
+ * ignored; device-mapper and md devices count. Fills @ev (names truncated to
+ * fit) and returns its kind. Pure; never fails: missing or malformed fields
+ * give NP_UEVENT_IGNORE.
  */
-enum np_uevent_kind np_uevent_classify(const char *action, const char *subsystem, const char *sysname,
+enum np_uevent_kind np_uevent_classify(const char *action, const char *subsystem, const char *devpath,
 				       const char *nvme_aen, struct np_uevent *ev);
 
 struct np_uevent_monitor;
