@@ -110,9 +110,10 @@ static void render_pci(FILE *f, const struct np_pci *p)
 				fprintf(f, "nodeprint_pcie_aer_errors_total{device=\"%s\",severity=\"%s\"} %llu\n",
 					esc(d->address), s[k].sev, (unsigned long long)aer_sum(s[k].a));
 	}
-	help(f, "nodeprint_pcie_link_downgraded", "gauge", "1 when the link runs below its maximum speed or width.");
+	help(f, "nodeprint_pcie_link_downgraded", "gauge",
+	     "1 when the link runs below the speed or width both of its ends support.");
 	for (size_t i = 0; i < p->n; i++) {
-		int dg = np_pci_link_downgraded(&p->devices[i]);
+		int dg = np_pci_link_downgraded(p, &p->devices[i]);
 		if (dg >= 0)
 			fprintf(f, "nodeprint_pcie_link_downgraded{device=\"%s\"} %d\n", esc(p->devices[i].address), dg);
 	}

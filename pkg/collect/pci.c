@@ -15,6 +15,7 @@
 #include "../shared/strutil.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <libudev.h>
 #include <string.h>
 
@@ -291,9 +292,39 @@ static void hwdb_names(struct udev_hwdb *hw, struct np_pci_device *d)
 		d->class_name = strdup(sub ? sub : cls);
 }
 
+/* "0000:00:1c.0": domain:bus:device.function, as sysfs names PCI devices */
+static bool is_pci_address(const char *s)
+{
+	unsigned dom, bus, dev, fn;
+	char end;
+	return strlen(s) == 12 && sscanf(s, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn, &end) == 4;
+}
+
+/*
+ * The bridge above @d: the parent folder of its sysfs device path, when that is a PCI device
+ * ("../../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0" -> "0000:00:1c.0"; a host bridge
+ * "pci0000:00" gives none).
+ */
+static void read_upstream(const struct np_host *h, struct np_pci_device *d)
+{
+	_cleanup_free_ char *path = np_asprintf("/sys/bus/pci/devices/%s", d->address);
+	_cleanup_free_ char *target = NULL;
+	if (!path || np_host_readlink(h, path, &target) < 0)
+		return;
+	char *last = strrchr(target, '/');
+	if (!last)
+		return;
+	*last = '\0';
+	char *parent = strrchr(target, '/');
+	parent = parent ? parent + 1 : target;
+	if (is_pci_address(parent))
+		d->upstream = strdup(parent);
+}
+
 static void collect_device(const struct np_host *h, struct udev_hwdb *hw, struct np_pci_device *d)
 {
 	read_ids(h, d);
+	read_upstream(h, d);
 	read_driver_numa(h, d);
 	read_speed(h, d, "current_link_speed", &d->cur_speed);
 	read_speed(h, d, "max_link_speed", &d->max_speed);

@@ -154,7 +154,32 @@ static const struct np_pci_device *find_pci(const struct np_pci *pci, const char
 	return NULL;
 }
 
-static int findings_pcie_dev(const struct np_health *h, const struct np_pci_device *dev,
+/*
+ * A link is judged once, at its lower end (an endpoint, a switch upstream port): the port above
+ * reports the same link, and the other functions of a multi-function device share it.
+ */
+static bool judges_link(const struct np_pci *pci, const struct np_pci_device *dev)
+{
+	const struct np_pci_device *p = np_pci_link_partner(pci, dev);
+	return !p || (p->address && dev->upstream && streq(p->address, dev->upstream) &&
+		      np_pci_link_partner(pci, p) == dev);
+}
+
+static int link_finding(const struct np_pci *pci, const struct np_pci_device *dev, struct np_desired *d)
+{
+	double gts;
+	bool has_width;
+	uint64_t width;
+	np_pci_link_expected(pci, dev, &gts, &has_width, &width);
+	const struct np_pci_device *p = np_pci_link_partner(pci, dev);
+	return np_desired_add_finding(d, "link-downgraded", dev->address, "LinkDowngraded",
+				      "%s (%s): link runs at %s x%llu; %s support %.1f GT/s x%llu", dev->address,
+				      dev->driver ? dev->driver : "no driver",
+				      dev->cur_speed.text ? dev->cur_speed.text : "?", (unsigned long long)dev->cur_width,
+				      p ? "both ends" : "the device can", gts, (unsigned long long)(has_width ? width : 0));
+}
+
+static int findings_pcie_dev(const struct np_health *h, const struct np_pci *pci, const struct np_pci_device *dev,
 			     const struct np_eval_history *hist, struct np_desired *d)
 {
 	int r = 0;
@@ -174,14 +199,8 @@ static int findings_pcie_dev(const struct np_health *h, const struct np_pci_devi
 						   "%s: %.0f correctable AER errors per hour (threshold %.0f)",
 						   dev->address, per_hour, h->pcie_aer_correctable_per_hour);
 	}
-	if (r >= 0 && h->pcie_link_downgrade && np_pci_link_downgraded(dev) > 0)
-		r = np_desired_add_finding(d, "link-downgraded", dev->address, "LinkDowngraded",
-					   "%s (%s): link runs at %s x%llu, capable of %s x%llu", dev->address,
-					   dev->driver ? dev->driver : "no driver",
-					   dev->cur_speed.text ? dev->cur_speed.text : "?",
-					   (unsigned long long)dev->cur_width,
-					   dev->max_speed.text ? dev->max_speed.text : "?",
-					   (unsigned long long)dev->max_width);
+	if (r >= 0 && h->pcie_link_downgrade && judges_link(pci, dev) && np_pci_link_downgraded(pci, dev) > 0)
+		r = link_finding(pci, dev, d);
 	return r;
 }
 
@@ -190,7 +209,7 @@ static int findings_pcie(const struct np_health *h, const struct np_pci *pci, co
 {
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < pci->n; i++)
-		r = findings_pcie_dev(h, &pci->devices[i], hist, d);
+		r = findings_pcie_dev(h, pci, &pci->devices[i], hist, d);
 	return r;
 }
 

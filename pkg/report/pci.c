@@ -19,6 +19,7 @@ void np_pci_device_free(struct np_pci_device *d)
 {
 	np_status_clear(&d->status);
 	free(d->address);
+	free(d->upstream);
 	free(d->class_name);
 	free(d->vendor_name);
 	free(d->device_name);
@@ -42,15 +43,73 @@ void np_pci_free(struct np_pci *s)
 	np_status_clear(&s->status);
 }
 
-int np_pci_link_downgraded(const struct np_pci_device *d)
+static bool is_bridge(const struct np_pci_device *d)
 {
-	bool speeds = d->cur_speed.gts > 0 && d->max_speed.gts > 0;
-	bool widths = d->has_cur_width && d->has_max_width && d->max_width > 0;
+	return d->has_ids && (d->class_code >> 8) == 0x0604; /* PCI-to-PCI bridge: root and switch ports */
+}
+
+static const struct np_pci_device *find(const struct np_pci *pci, const char *addr)
+{
+	for (size_t i = 0; addr && i < pci->n; i++)
+		if (pci->devices[i].address && streq(pci->devices[i].address, addr))
+			return &pci->devices[i];
+	return NULL;
+}
+
+/*
+ * A bridge's link files describe the link below it (root port, switch downstream port) or above
+ * it (switch upstream port). They alternate from the root: a root port (no bridge above it) faces
+ * down, the switch upstream port under it up, that switch's downstream ports down, and so on.
+ */
+static bool faces_down(const struct np_pci *pci, const struct np_pci_device *d)
+{
+	unsigned depth = 0;
+	for (const struct np_pci_device *u = find(pci, d->upstream); u && depth < 64; u = find(pci, u->upstream))
+		depth++;
+	return is_bridge(d) && depth % 2 == 0;
+}
+
+const struct np_pci_device *np_pci_link_partner(const struct np_pci *pci, const struct np_pci_device *d)
+{
+	if (!pci || !d->address)
+		return NULL;
+	if (!faces_down(pci, d))
+		return find(pci, d->upstream);
+	for (size_t i = 0; i < pci->n; i++) /* address order: function 0 first */
+		if (pci->devices[i].upstream && streq(pci->devices[i].upstream, d->address))
+			return &pci->devices[i];
+	return NULL;
+}
+
+void np_pci_link_expected(const struct np_pci *pci, const struct np_pci_device *d, double *gts, bool *has_width,
+			  uint64_t *width)
+{
+	const struct np_pci_device *p = np_pci_link_partner(pci, d);
+	*gts = d->max_speed.gts;
+	*has_width = d->has_max_width && d->max_width > 0;
+	*width = d->max_width;
+	if (!p)
+		return;
+	*gts = p->max_speed.gts <= 0 ? 0 : p->max_speed.gts < *gts ? p->max_speed.gts : *gts;
+	if (!p->has_max_width || p->max_width == 0)
+		*has_width = false;
+	else if (p->max_width < *width)
+		*width = p->max_width;
+}
+
+int np_pci_link_downgraded(const struct np_pci *pci, const struct np_pci_device *d)
+{
+	double gts;
+	bool has_width;
+	uint64_t width;
+	np_pci_link_expected(pci, d, &gts, &has_width, &width);
+	bool speeds = d->cur_speed.gts > 0 && gts > 0;
+	bool widths = d->has_cur_width && has_width;
 	if ((!speeds && !widths) || (d->has_cur_width && d->cur_width == 0))
 		return -1;
-	if (speeds && d->cur_speed.gts < d->max_speed.gts)
+	if (speeds && d->cur_speed.gts < gts)
 		return 1;
-	if (widths && d->cur_width < d->max_width)
+	if (widths && d->cur_width < width)
 		return 1;
 	return 0;
 }
@@ -73,7 +132,7 @@ static json_t *speed_json(json_t *o, const char *key, const char *key_gts, const
 	return o;
 }
 
-static json_t *link_to_json(const struct np_pci_device *d)
+static json_t *link_to_json(const struct np_pci *pci, const struct np_pci_device *d)
 {
 	if (!d->cur_speed.text && !d->max_speed.text && !d->has_cur_width && !d->has_max_width)
 		return json_null();
@@ -82,7 +141,9 @@ static json_t *link_to_json(const struct np_pci_device *d)
 	json_object_set_new(l, "current_width", d->has_cur_width ? json_integer((json_int_t)d->cur_width) : json_null());
 	speed_json(l, "max_speed", "max_speed_gts", &d->max_speed);
 	json_object_set_new(l, "max_width", d->has_max_width ? json_integer((json_int_t)d->max_width) : json_null());
-	int dg = np_pci_link_downgraded(d);
+	const struct np_pci_device *p = np_pci_link_partner(pci, d);
+	np_json_str(l, "partner", p ? p->address : NULL);
+	int dg = np_pci_link_downgraded(pci, d);
 	json_object_set_new(l, "downgraded", dg < 0 ? json_null() : json_boolean(dg));
 	return l;
 }
@@ -124,10 +185,11 @@ json_t *np_pci_aer_to_json(const struct np_pci_device *d)
 	return o;
 }
 
-static json_t *device_to_json(const struct np_pci_device *d)
+static json_t *device_to_json(const struct np_pci *pci, const struct np_pci_device *d)
 {
 	json_t *o = json_object();
 	np_json_str(o, "address", d->address);
+	np_json_str(o, "upstream", d->upstream);
 	json_hex(o, "class", d->class_code, 6, d->has_ids);
 	np_json_str(o, "class_name", d->class_name);
 	json_hex(o, "vendor_id", d->vendor_id, 4, d->has_ids);
@@ -138,7 +200,7 @@ static json_t *device_to_json(const struct np_pci_device *d)
 	np_json_str(o, "device_name", d->device_name);
 	np_json_str(o, "driver", d->driver);
 	json_object_set_new(o, "numa_node", d->has_numa ? json_integer(d->numa_node) : json_null());
-	json_object_set_new(o, "link", link_to_json(d));
+	json_object_set_new(o, "link", link_to_json(pci, d));
 	json_object_set_new(o, "aer", np_pci_aer_to_json(d));
 	np_status_to_json(&d->status, o);
 	return o;
@@ -150,7 +212,7 @@ json_t *np_pci_to_json(const struct np_pci *s)
 	np_json_bool(o, "hwdb", s->hwdb);
 	json_t *a = json_array();
 	for (size_t i = 0; i < s->n; i++)
-		json_array_append_new(a, device_to_json(&s->devices[i]));
+		json_array_append_new(a, device_to_json(s, &s->devices[i]));
 	json_object_set_new(o, "devices", a);
 	np_status_to_json(&s->status, o);
 	return o;
@@ -206,7 +268,7 @@ void np_pci_print(const struct np_pci *s, struct np_out *o)
 		link_text(max, sizeof(max), &d->max_speed, d->has_max_width, d->max_width);
 		bool has_link = d->cur_speed.text || d->has_cur_width;
 		bool aer_bad = aer_text(aert, sizeof(aert), d);
-		int dg = np_pci_link_downgraded(d);
+		int dg = np_pci_link_downgraded(s, d);
 		downgraded += dg == 1;
 		aer += aer_bad;
 		const char *cells[] = { d->address, d->class_name ? d->class_name : cls,

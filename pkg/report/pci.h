@@ -40,6 +40,7 @@ struct np_pci_speed {
 struct np_pci_device {
 	struct np_status status;      /* per-device failures (unreadable attribute, AER junk) */
 	char *address;                /* "0000:00:03.0" (domain:bus:device.function) */
+	char *upstream;               /* the bridge above it ("0000:00:1c.0", the parent folder in sysfs); NULL under a host bridge */
 	bool has_ids;                 /* vendor/device/class read */
 	uint32_t class_code;          /* 24-bit class: base, sub-class, prog-if */
 	uint16_t vendor_id, device_id, subsystem_vendor_id, subsystem_device_id;
@@ -65,11 +66,34 @@ struct np_pci {
 };
 
 /*
- * np_pci_link_downgraded() - 1 when the link runs below its maximum speed or
- * width, 0 when it runs at both, -1 when it cannot be told (no link files,
- * an "Unknown" speed, or current width 0 = link down / nothing attached).
+ * np_pci_link_partner() - the device at the other end of @d's link: for a
+ * bridge (root or switch downstream port), the first function on its
+ * secondary bus; else its upstream bridge. NULL when @pci has none (an empty
+ * slot, a device under a host bridge). Borrowed from @pci.
  */
-int np_pci_link_downgraded(const struct np_pci_device *d);
+const struct np_pci_device *np_pci_link_partner(const struct np_pci *pci, const struct np_pci_device *d);
+
+/*
+ * np_pci_link_expected() - what @d's link should train to: the lower of the
+ * two ends' maximum speed (GT/s) and width (lanes), as the PCIe link training
+ * rules make it (PCI Express Base Specification, 4.2.4 Link Initialization
+ * and Training). Without a partner in @pci (may be NULL), @d's own maximum.
+ * A dimension either end reports as unknown ("Unknown" speed, width 255 =
+ * PCIE_LNK_WIDTH_UNKNOWN) is 0 / false.
+ */
+void np_pci_link_expected(const struct np_pci *pci, const struct np_pci_device *d, double *gts, bool *has_width,
+			  uint64_t *width);
+
+/*
+ * np_pci_link_downgraded() - 1 when @d's link runs below the speed or width
+ * both of its ends support (np_pci_link_expected()), 0 when it runs at both,
+ * -1 when it cannot be told (no link files, an unknown maximum on either end,
+ * or current width 0 = link down / nothing attached). A root port holding an
+ * x4 device in an x16 slot is not downgraded; an x16 card trained at x8 is.
+ * @pci may be NULL: then the device's own maximum counts (lspci's
+ * "(downgraded)").
+ */
+int np_pci_link_downgraded(const struct np_pci *pci, const struct np_pci_device *d);
 
 /* Release what one device owns and zero it. */
 void np_pci_device_free(struct np_pci_device *d);

@@ -173,19 +173,71 @@ static void test_downgraded(void **state)
 {
 	(void)state;
 	struct np_pci_device d = { 0 };
-	assert_int_equal(np_pci_link_downgraded(&d), -1); /* no link files: conventional PCI */
+	assert_int_equal(np_pci_link_downgraded(NULL, &d), -1); /* no link files: conventional PCI */
 	d.cur_speed.gts = 8.0, d.max_speed.gts = 8.0;
 	d.has_cur_width = d.has_max_width = true;
 	d.cur_width = d.max_width = 16;
-	assert_int_equal(np_pci_link_downgraded(&d), 0);
+	assert_int_equal(np_pci_link_downgraded(NULL, &d), 0);
 	d.cur_speed.gts = 2.5; /* trained down to Gen1 */
-	assert_int_equal(np_pci_link_downgraded(&d), 1);
+	assert_int_equal(np_pci_link_downgraded(NULL, &d), 1);
 	d.cur_speed.gts = 8.0, d.cur_width = 8; /* x8 in an x16 */
-	assert_int_equal(np_pci_link_downgraded(&d), 1);
+	assert_int_equal(np_pci_link_downgraded(NULL, &d), 1);
 	d.cur_width = 0; /* link down / empty slot: cannot tell */
-	assert_int_equal(np_pci_link_downgraded(&d), -1);
+	assert_int_equal(np_pci_link_downgraded(NULL, &d), -1);
 	d.cur_width = 16, d.cur_speed.gts = 0; /* "Unknown" speed: widths decide */
-	assert_int_equal(np_pci_link_downgraded(&d), 0);
+	assert_int_equal(np_pci_link_downgraded(NULL, &d), 0);
+}
+
+static struct np_pci_device port(char *addr, char *up, uint32_t cls, double cur, uint64_t cw, double max, uint64_t mw)
+{
+	return (struct np_pci_device){ .address = addr, .upstream = up, .has_ids = true, .class_code = cls,
+				       .cur_speed = { .gts = cur }, .max_speed = { .gts = max }, .has_cur_width = true,
+				       .has_max_width = true, .cur_width = cw, .max_width = mw };
+}
+
+/*
+ * Both ends of a link: a Gen4 x16 root port holding a Gen3 x4 NVMe drive runs at 8 GT/s x4 and is
+ * not downgraded; behind a switch (upstream port facing up, downstream ports facing down) the
+ * same rule holds per link; an x16 card trained at x8 is downgraded at its own end.
+ */
+static void test_link_partners(void **state)
+{
+	(void)state;
+	struct np_pci_device devs[] = {
+		port("0000:00:01.0", NULL, 0x060400, 8.0, 4, 16.0, 16),	       /* root port, x4 drive below */
+		port("0000:00:02.0", NULL, 0x060400, 16.0, 16, 16.0, 16),      /* root port above the switch */
+		port("0000:00:03.0", NULL, 0x060400, 8.0, 8, 16.0, 16),	       /* root port, x16 card at x8 */
+		port("0000:01:00.0", "0000:00:01.0", 0x010802, 8.0, 4, 8.0, 4), /* NVMe Gen3 x4 */
+		port("0000:02:00.0", "0000:00:02.0", 0x060400, 16.0, 16, 16.0, 16), /* switch upstream port */
+		port("0000:03:00.0", "0000:02:00.0", 0x060400, 2.5, 4, 16.0, 4),    /* switch downstream port */
+		port("0000:04:00.0", "0000:00:03.0", 0x020000, 8.0, 8, 8.0, 16),     /* NIC x16 at x8 */
+		port("0000:04:00.1", "0000:00:03.0", 0x020000, 8.0, 8, 8.0, 16),     /* its second function */
+		port("0000:05:00.0", "0000:03:00.0", 0x010802, 2.5, 4, 16.0, 4),     /* Gen4 drive at 2.5 GT/s */
+	};
+	struct np_pci pci = { .devices = devs, .n = sizeof(devs) / sizeof(devs[0]) };
+	assert_ptr_equal(np_pci_link_partner(&pci, &devs[0]), &devs[3]);
+	assert_ptr_equal(np_pci_link_partner(&pci, &devs[3]), &devs[0]);
+	assert_int_equal(np_pci_link_downgraded(&pci, &devs[0]), 0);
+	assert_int_equal(np_pci_link_downgraded(&pci, &devs[3]), 0);
+	assert_int_equal(np_pci_link_downgraded(NULL, &devs[0]), 1); /* own maximum only: a false alarm */
+	/* the switch: its upstream port's link goes up to the root port, a downstream port's down */
+	assert_ptr_equal(np_pci_link_partner(&pci, &devs[4]), &devs[1]);
+	assert_ptr_equal(np_pci_link_partner(&pci, &devs[1]), &devs[4]);
+	assert_ptr_equal(np_pci_link_partner(&pci, &devs[5]), &devs[8]);
+	assert_ptr_equal(np_pci_link_partner(&pci, &devs[8]), &devs[5]);
+	assert_int_equal(np_pci_link_downgraded(&pci, &devs[4]), 0);
+	assert_int_equal(np_pci_link_downgraded(&pci, &devs[8]), 1);
+	double gts;
+	bool hw;
+	uint64_t w;
+	np_pci_link_expected(&pci, &devs[8], &gts, &hw, &w);
+	assert_true(gts == 16.0 && hw && w == 4);
+	/* the x16 NIC at x8: its port (function 0 is the partner) and both functions say so */
+	assert_ptr_equal(np_pci_link_partner(&pci, &devs[2]), &devs[6]);
+	assert_int_equal(np_pci_link_downgraded(&pci, &devs[6]), 1);
+	assert_int_equal(np_pci_link_downgraded(&pci, &devs[7]), 1);
+	np_pci_link_expected(&pci, &devs[6], &gts, &hw, &w);
+	assert_true(gts == 8.0 && hw && w == 16);
 }
 
 static void test_aer_json_shape(void **state)
@@ -278,7 +330,7 @@ static void test_collect_capture(void **state)
 		assert_string_equal(buf, v);
 		free(v);
 		assert_false(d->has_numa); /* numa_node -1 in the capture */
-		assert_int_equal(np_pci_link_downgraded(d), -1); /* no PCIe link files in this VM */
+		assert_int_equal(np_pci_link_downgraded(&r.pci, d), -1); /* no PCIe link files in this VM */
 		assert_false(d->aer_cor.present);                /* no AER-capable device here */
 		if (!r.pci.hwdb)
 			assert_null(d->vendor_name);
@@ -345,7 +397,15 @@ static void test_collect_q35_aer_capture(void **state)
 	assert_true(rp->cur_speed.gts == 2.5 && rp->max_speed.gts == 16.0);
 	assert_int_equal(rp->cur_width, 1);
 	assert_int_equal(rp->max_width, 32);
-	assert_int_equal(np_pci_link_downgraded(rp), 1);
+	/* ... but the virtio NIC below it reports no maximum: what the link should run at is unknown */
+	assert_string_equal(np_pci_link_partner(&r.pci, rp)->address, "0000:02:00.0");
+	assert_int_equal(np_pci_link_downgraded(&r.pci, rp), -1);
+	assert_int_equal(np_pci_link_downgraded(NULL, rp), 1); /* lspci's "(downgraded)": own maximum only */
+	/* the root port above the e1000e (2.5 GT/s x1 at most) runs the link at what both ends support */
+	const struct np_pci_device *rp3 = find_dev(&r.pci, "0000:00:03.0");
+	assert_null(rp3->upstream);
+	assert_string_equal(np_pci_link_partner(&r.pci, rp3)->address, "0000:01:00.0");
+	assert_int_equal(np_pci_link_downgraded(&r.pci, rp3), 0);
 	assert_true(rp->aer_cor.present && rp->aer_nonfatal.present && rp->aer_fatal.present);
 	assert_int_equal(rp->aer_cor.n, 9);     /* 8 named bits + TOTAL_ERR_COR */
 	assert_int_equal(rp->aer_fatal.n, 24);  /* 23 names of this kernel + TOTAL_ERR_FATAL */
@@ -366,15 +426,19 @@ static void test_collect_q35_aer_capture(void **state)
 	assert_string_equal(nic->max_speed.text, "Unknown");
 	assert_true(nic->max_speed.gts == 0);
 	assert_false(nic->has_max_width);
-	assert_int_equal(np_pci_link_downgraded(nic), -1);
+	assert_string_equal(nic->upstream, "0000:00:04.0");
+	assert_int_equal(np_pci_link_downgraded(&r.pci, nic), -1);
 
 	/* e1000e at its own maximum */
 	const struct np_pci_device *e1k = find_dev(&r.pci, "0000:01:00.0");
 	assert_string_equal(e1k->driver, "e1000e");
-	assert_int_equal(np_pci_link_downgraded(e1k), 0);
+	assert_string_equal(e1k->upstream, "0000:00:03.0");
+	assert_string_equal(np_pci_link_partner(&r.pci, e1k)->address, "0000:00:03.0");
+	assert_int_equal(np_pci_link_downgraded(&r.pci, e1k), 0);
 	/* chipset functions without a PCIe link or AER */
 	const struct np_pci_device *lpc = find_dev(&r.pci, "0000:00:1f.0");
-	assert_int_equal(np_pci_link_downgraded(lpc), -1);
+	assert_null(lpc->upstream);
+	assert_int_equal(np_pci_link_downgraded(&r.pci, lpc), -1);
 	assert_false(lpc->aer_cor.present);
 	np_report_free(&r);
 	np_host_close(&h);
@@ -404,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_aer_junk_keeps_the_rest),
 		cmocka_unit_test(test_link_speed),
 		cmocka_unit_test(test_downgraded),
+		cmocka_unit_test(test_link_partners),
 		cmocka_unit_test(test_aer_json_shape),
 		cmocka_unit_test(test_collect_capture),
 		cmocka_unit_test(test_collect_q35_aer_capture),
