@@ -31,6 +31,7 @@ struct agent {
 	struct np_host host;
 	struct np_policy pol;
 	struct timespec policy_mtime;
+	bool policy_missing;             /* the policy file was gone at the last look (logged once) */
 	struct np_kube_config cfg;
 	struct np_kube_client *kc;
 	struct np_publisher pub;
@@ -64,24 +65,36 @@ static int load_policy(struct agent *a, bool first)
 	if (!a->o->policy_path)
 		return first ? np_policy_default(&a->pol) : 0;
 	struct stat st;
-	if (stat(a->o->policy_path, &st) == 0 && !first && st.st_mtim.tv_sec == a->policy_mtime.tv_sec &&
+	bool have_st = stat(a->o->policy_path, &st) == 0;
+	if (have_st && !first && st.st_mtim.tv_sec == a->policy_mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == a->policy_mtime.tv_nsec)
 		return 0;
+	if (!have_st && !first && a->policy_missing)
+		return 0; /* said once already */
 	char *err = NULL;
 	int r = np_policy_load(a->o->policy_path, &p, &err);
+	if (r >= 0 && !first && !streq(p.label_prefix, a->pol.label_prefix)) {
+		/* the keys under the old prefix would be left behind on the Node, owned by nobody */
+		err = np_asprintf("%s: labelPrefix changed from %s to %s: a new prefix needs a restart of the agent",
+				  a->o->policy_path, a->pol.label_prefix, p.label_prefix);
+		np_policy_free(&p);
+		r = -EINVAL;
+	}
 	if (r < 0) {
 		/* a bad new policy keeps the last good one running */
 		np_log(NP_LOG_ERROR, first ? "policy rejected" : "policy rejected, keeping the last good one",
 		       "error=\"%s\"", err ? err : strerror(-r));
 		free(err);
-		if (!first)
+		if (!first && have_st)
 			a->policy_mtime = st.st_mtim;
+		a->policy_missing = !have_st;
 		return first ? r : 0;
 	}
 	if (!first)
 		np_policy_free(&a->pol);
 	a->pol = p;
-	a->policy_mtime = st.st_mtim;
+	a->policy_mtime = have_st ? st.st_mtim : (struct timespec){ 0 };
+	a->policy_missing = false;
 	np_log(NP_LOG_INFO, "policy loaded", "source=%s classes=%zu", a->o->policy_path, p.n_classes);
 	return 0;
 }
@@ -196,20 +209,27 @@ static int skip_record(const struct np_kmsg_record *rec, void *ud)
 }
 
 /*
- * The Node's labels for class matching (policy classes may match nodeLabels). Read from the
- * publisher's copy of the Node (GET at start and resync, PATCH answers); borrowed strings.
+ * The Node as the API has it, read when the publisher holds no copy (start, after an error, at a
+ * resync the publisher does itself). Returns 0, or -errno when it cannot be read: then the cycle
+ * neither judges nor writes, because without the Node's labels the class would be guessed wrong
+ * and a restart would flap labels, conditions and Events.
  */
-static struct np_kv *node_labels(struct agent *a, size_t *n)
+static int have_node(struct agent *a)
 {
-	*n = 0;
-	if (!a->kc)
-		return NULL;
-	if (!a->pub.node_obj) {
-		json_t *obj = NULL;
-		if (np_kube_get_node(a->kc, a->o->node_name, &obj, NULL) >= 0)
-			a->pub.node_obj = obj;
+	if (!a->kc || a->pub.node_obj)
+		return 0;
+	json_t *obj = NULL;
+	char *err = NULL;
+	int r = np_kube_get_node(a->kc, a->o->node_name, &obj, &err);
+	if (r < 0) {
+		np_log(NP_LOG_WARN, "cannot read the Node: this cycle judges and writes nothing", "node=%s error=\"%s\"",
+		       a->o->node_name, err ? err : strerror(-r));
+		a->stats.publish_errors++;
+	} else {
+		a->pub.node_obj = obj;
 	}
-	return np_node_label_facts(a->pub.node_obj, n);
+	free(err);
+	return r;
 }
 
 /* The policy's Event limits on the publisher's book (kept counts and buckets stay). */
@@ -226,6 +246,10 @@ static int cycle(struct agent *a)
 {
 	int r = load_policy(a, false);
 	apply_event_limits(a);
+	if (have_node(a) < 0) {
+		a->cycles++;
+		return 0;
+	}
 	struct np_collect_ctx ctx = { .host = &a->host, .kubelet_dir = a->o->kubelet_dir, .kmsg_max = 256,
 				      .stall_seconds = a->pol.health.block_stall_seconds, .nvme_polls = &a->nvme_polls,
 				      .flap_window_s = a->pol.health.multipath_window_seconds };
@@ -233,8 +257,8 @@ static int cycle(struct agent *a)
 	struct np_desired d = { 0 };
 	time_t now = now_s();
 	struct np_eval_history hist = { .prev = a->have_prev ? &a->prev : NULL, .dt_seconds = (double)(now - a->prev_at) };
-	size_t n_labels;
-	_cleanup_free_ struct np_kv *labels = node_labels(a, &n_labels);
+	size_t n_labels = 0;
+	_cleanup_free_ struct np_kv *labels = a->kc ? np_node_label_facts(a->pub.node_obj, &n_labels) : NULL;
 	struct np_node_facts node = { .name = a->o->node_name, .labels = labels, .n_labels = n_labels };
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -67,7 +67,8 @@ static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, co
 		if (present || !(streq(t->effect, "NoSchedule") || streq(t->effect, "NoExecute")))
 			continue;
 		_cleanup_free_ char *msg = NULL;
-		int r = np_safety_valve(kc, pol->label_prefix, d->klass, t->key, pol->valve_max_tainted_percent, &msg, err);
+		int r = np_safety_valve(kc, json_string_value(json_object_get(json_object_get(node, "metadata"), "name")),
+					pol->label_prefix, d->klass, t->key, pol->valve_max_tainted_percent, &msg, err);
 		if (r < 0)
 			return r;
 		if (r > 0)

@@ -56,8 +56,9 @@ static int patch(struct np_publisher *p, bool status, enum np_patch_type t, json
 /* ---- safety valve ---- */
 
 struct valve_count {
-	const char *key;
+	const char *key, *node;
 	unsigned total, tainted;
+	bool self; /* our Node was in the list */
 };
 
 static int count_page(json_t *page, void *ud)
@@ -66,7 +67,9 @@ static int count_page(json_t *page, void *ud)
 	size_t i, j;
 	json_t *node, *t;
 	json_array_foreach(json_object_get(page, "items"), i, node) {
+		const char *name = json_string_value(json_object_get(json_object_get(node, "metadata"), "name"));
 		vc->total++;
+		vc->self = vc->self || (name && vc->node && streq(name, vc->node));
 		json_array_foreach(json_object_get(json_object_get(node, "spec"), "taints"), j, t) {
 			const char *k = json_string_value(json_object_get(t, "key"));
 			if (k && streq(k, vc->key)) {
@@ -78,17 +81,20 @@ static int count_page(json_t *page, void *ud)
 	return 0;
 }
 
-int np_safety_valve(struct np_kube_client *kc, const char *prefix, const char *klass, const char *key,
-		    double max_percent, char **msg, char **err)
+int np_safety_valve(struct np_kube_client *kc, const char *node, const char *prefix, const char *klass,
+		    const char *key, double max_percent, char **msg, char **err)
 {
 	_cleanup_free_ char *sel = klass ? np_asprintf("%s/class=%s", prefix, klass) : NULL;
 	if (klass && !sel)
 		return -ENOMEM;
-	struct valve_count vc = { .key = key };
+	struct valve_count vc = { .key = key, .node = node };
 	int r = np_kube_list(kc, "/api/v1/nodes", sel, NULL, 500, count_page, &vc, err);
 	if (r < 0)
 		return r;
-	unsigned total = vc.total ? vc.total : 1;
+	/* a Node not labelled with its class yet (first cycle: the label patch comes later) is one of them */
+	if (!vc.self)
+		vc.total++;
+	unsigned total = vc.total;
 	double share = 100.0 * (vc.tainted + 1) / total;
 	if (share <= max_percent || total == 1)
 		return 1; /* a single-node class can always protect itself */
@@ -114,8 +120,8 @@ static int valve(struct np_publisher *p, const struct np_policy *pol, const stru
 		if (!hard || present)
 			continue;
 		_cleanup_free_ char *msg = NULL;
-		int r = np_safety_valve(p->kc, pol->label_prefix, d->klass, t->key, pol->valve_max_tainted_percent,
-					&msg, err);
+		int r = np_safety_valve(p->kc, p->node, pol->label_prefix, d->klass, t->key,
+					pol->valve_max_tainted_percent, &msg, err);
 		if (r < 0)
 			return r;
 		if (r > 0)

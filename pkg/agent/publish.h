@@ -51,8 +51,10 @@ int np_publish_event(struct np_publisher *p, const struct np_event *e, time_t no
 /*
  * np_safety_valve() - may a NoSchedule/NoExecute taint @key be added to this
  * node? LISTs the nodes of @klass (label <prefix>/class, all nodes when NULL)
- * and counts those carrying @key. Returns 1 (allowed), 0 (refused: more than
- * @max_percent of the class would carry it; *@msg says why), or -errno.
+ * and counts those carrying @key; @node counts as one of the class even when
+ * the LIST lacks it (its class label is written after the valve on its first
+ * cycle). Returns 1 (allowed), 0 (refused: more than @max_percent of the class
+ * would carry it; *@msg says why), or -errno.
  */
-int np_safety_valve(struct np_kube_client *kc, const char *prefix, const char *klass, const char *key,
-		    double max_percent, char **msg, char **err);
+int np_safety_valve(struct np_kube_client *kc, const char *node, const char *prefix, const char *klass,
+		    const char *key, double max_percent, char **msg, char **err);

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #define MAX_POLICY_BYTES (1u << 20)
@@ -586,12 +587,30 @@ static int f_kind(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return 0;
 }
 
+/* kubernetes.io and k8s.io, and their subdomains (node.kubernetes.io, node-role.kubernetes.io, ...) */
+static bool reserved_prefix(const char *prefix)
+{
+	static const char *const reserved[] = { "kubernetes.io", "k8s.io" };
+	size_t n = strlen(prefix);
+	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++) {
+		size_t m = strlen(reserved[i]);
+		if (n == m ? strcasecmp(prefix, reserved[i]) == 0 :
+			     n > m && prefix[n - m - 1] == '.' && strcasecmp(prefix + n - m, reserved[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int f_prefix(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_policy *pol = o;
 	int r = get_str(c, v, p, &pol->label_prefix);
 	if (r >= 0 && !np_dns_subdomain_valid(pol->label_prefix))
 		return fail(c, v, p, "'%s' is not a DNS subdomain (like nodeprint.io)", pol->label_prefix);
+	if (r >= 0 && reserved_prefix(pol->label_prefix))
+		return fail(c, v, p, "'%s' is reserved for Kubernetes components (kubernetes.io, k8s.io and their "
+			    "subdomains): nodeprint removes stale keys under its prefix and would delete theirs",
+			    pol->label_prefix);
 	return r;
 }
 

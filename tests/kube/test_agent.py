@@ -109,6 +109,19 @@ def main(tmp):
     tap(p.returncode == 0 and writes == [], "steady state: zero writes after a restart", writes)
     tap(len(reqs) <= 2, f"steady state: {len(reqs)} requests in three cycles (the start-up GET)", [r["path"] for r in reqs])
 
+    # a restart whose first reads of the Node fail: that cycle judges nothing and writes nothing (it
+    # would not know the Node's labels, so the class, bundle-state and conditions would flap)
+    control("POST", "/faults", {"type": "drop", "count": 12, "method": "GET", "path": "/api/v1/nodes/node-a"})
+    last = control("GET", "/requests")["last_seq"]
+    p = agent(drift, cycles=4)
+    log = control("GET", f"/requests?since={last}")["requests"]
+    reqs = [r for r in log if r["user"].startswith("system:serviceaccount")]
+    writes = [f"{r['method']} {r['path']}" for r in reqs if r["method"] in ("PATCH", "POST", "PUT", "DELETE")]
+    faulted = [r for r in log if r.get("fault")]
+    tap(p.returncode == 0 and faulted and writes == [] and "cannot read the Node" in p.stderr,
+        f"restart with the Node unreadable at first ({len(faulted)} dropped GETs): no write, said in the log", writes or p.stderr[-800:])
+    control("DELETE", "/faults")
+
     # another writer changes the node while the agent works: nothing of theirs is lost
     kubectl("taint", "node", "node-a", "maintenance=soon:PreferNoSchedule")
     kubectl("label", "node", "node-a", "rack=r7")

@@ -99,6 +99,23 @@ def main(tmp):
     tw = [w for w in cl.get("writes", []) if "taints" in w["body"].get("spec", {})]
     tap(tw == [], "and no taint write for the refused taint", tw)
 
+    # a Node not labelled with its class yet counts as one of the class: with the one other "solo" node
+    # tainted, adding ours makes 2 of 2 (the agent's first cycle LISTs before its label patch)
+    solo = write(f"{tmp}/solo.yaml", "classes:\n  - name: solo\n    pins: {kernel: {release: ['1.0.*']}}\n")
+    create_node("node-s1", {"nodeprint.io/class": "solo"}, [{"key": "nodeprint.io/firmware-unpinned", "effect": "NoSchedule"}])
+    create_node("node-s2", {})
+    p = plan("node-s2", solo, "-o", "json")
+    cl = json.loads(p.stdout).get("cluster", {}) if p.returncode == 0 else {}
+    ref = cl.get("refusedTaints", [])
+    tap(len(ref) == 1 and "1 of 2 nodes" in ref[0]["why"], "an unlabelled Node counts in its class: the valve refuses "
+        "the 2nd of 2 (regression: it was allowed as a one-node class)", ref or p.stderr)
+    a = subprocess.run([BIN, "run", "--node-name", "node-s2", "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"], "--policy", solo,
+                        "--cycles", "2", "--poll", "0.3", "--settle", "0"], capture_output=True, text=True, timeout=120)
+    keys = [t["key"] for t in node("node-s2")["spec"].get("taints", [])]
+    tap(a.returncode == 0 and "nodeprint.io/firmware-unpinned" not in keys and
+        node("node-s2")["metadata"]["labels"].get("nodeprint.io/class") == "solo",
+        "and the agent does not add it on its first cycles, while labelling the class", keys)
+
     p = plan("node-none", drift)
     tap(p.returncode == 1 and "node-none" in p.stderr and "not found" in p.stderr.lower(),
         "a Node that does not exist: a clear error, exit 1", p.stderr)

@@ -81,6 +81,15 @@ static void test_errors_name_place_and_field(void **state)
 	expect_error("actions:\n  nvme-critical: {taint: NoSchedul}\n",
 		     "p.yaml:2:26: actions.nvme-critical.taint: taint effect must be NoSchedule");
 	expect_error("labelPrefix: Bad_Prefix\n", "p.yaml:1:14: labelPrefix: 'Bad_Prefix' is not a DNS subdomain");
+	/* Kubernetes' own prefixes: stale-key removal would delete kubernetes.io/hostname, node.kubernetes.io taints */
+	expect_error("labelPrefix: kubernetes.io\n", "p.yaml:1:14: labelPrefix: 'kubernetes.io' is reserved");
+	expect_error("labelPrefix: node.kubernetes.io\n", "'node.kubernetes.io' is reserved");
+	expect_error("labelPrefix: k8s.io\n", "'k8s.io' is reserved");
+	expect_error("labelPrefix: storage.k8s.io\n", "'storage.k8s.io' is reserved");
+	struct np_policy ok;
+	char *e = NULL;
+	assert_int_equal(parse("labelPrefix: notkubernetes.io\n", &ok, &e), 0); /* a different domain */
+	np_policy_free(&ok);
 	expect_error("classes:\n  - name: a\n  - name: a\n", "duplicate class name 'a'");
 	expect_error("classes:\n  - pins: {kernel: {release: [x]}}\n", "classes[0]: name is required");
 	expect_error("classes:\n  - name: a\n    pins: {firmware: {x: [y]}}\n", "unknown bundle component 'firmware'");
