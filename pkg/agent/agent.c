@@ -17,6 +17,8 @@
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -48,6 +50,8 @@ struct agent {
 	int epfd, sigfd, timerfd;
 	struct np_uevent_monitor *uevents; /* NULL when netlink is refused: polling only */
 	bool kicked;                     /* an early cycle is armed */
+	bool stopping, reload;           /* SIGTERM/SIGINT, SIGHUP seen (maybe during an API backoff) */
+	struct np_kube_clock clock;      /* the API client's: backoffs serve metrics and end on SIGTERM */
 	int64_t last_cycle_ms;           /* CLOCK_MONOTONIC ms when the last cycle ended */
 	struct np_desired last;          /* the last desired state, for metrics */
 	struct np_agent_stats stats;
@@ -362,12 +366,18 @@ static int setup_fds(struct agent *a)
 	return 0;
 }
 
+static uint64_t clock_now(void *ud);
+static void clock_sleep(void *ud, uint64_t ms);
+
 static int setup_kube(struct agent *a)
 {
 	char *err = NULL;
 	int r = np_kube_config_auto(&a->o->kube, &a->cfg, &err);
+	a->clock = (struct np_kube_clock){ clock_now, clock_sleep, a };
+	/* an attempt blocks the loop: 10 s at most, so probes and SIGTERM wait no longer than that */
+	struct np_kube_client_opts co = { .timeout_ms = 10000, .clock = &a->clock };
 	if (r >= 0)
-		r = np_kube_client_new(&a->cfg, NULL, &a->kc, &err);
+		r = np_kube_client_new(&a->cfg, &co, &a->kc, &err);
 	if (r < 0) {
 		np_log(NP_LOG_ERROR, "no Kubernetes API", "error=\"%s\"", err ? err : strerror(-r));
 		free(err);
@@ -378,28 +388,70 @@ static int setup_kube(struct agent *a)
 	return r;
 }
 
-/* Returns 1 to stop, 0 to go on. */
-static int on_signal(struct agent *a)
+/* Take the pending signals: SIGTERM/SIGINT set a->stopping, SIGHUP a->reload. */
+static void read_signals(struct agent *a)
 {
 	struct signalfd_siginfo si;
 	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			np_log(NP_LOG_INFO, "SIGHUP: reloading the policy", NULL);
-			a->policy_mtime = (struct timespec){ 0 };
-			load_policy(a, false);
-			continue;
+			a->reload = true;
+		} else if (!a->stopping) {
+			np_log(NP_LOG_INFO, "stopping", "signal=%s", strsignal((int)si.ssi_signo));
+			a->stopping = true;
 		}
-		np_log(NP_LOG_INFO, "stopping", "signal=%s", strsignal((int)si.ssi_signo));
-		return 1;
 	}
-	return 0;
+}
+
+/* Returns 1 to stop, 0 to go on. */
+static int on_signal(struct agent *a)
+{
+	read_signals(a);
+	if (a->reload) {
+		a->reload = false;
+		np_log(NP_LOG_INFO, "SIGHUP: reloading the policy", NULL);
+		a->policy_mtime = (struct timespec){ 0 };
+		a->policy_missing = false;
+		load_policy(a, false);
+	}
+	return a->stopping;
+}
+
+static uint64_t clock_now(void *ud)
+{
+	(void)ud;
+	return (uint64_t)mono_ms();
+}
+
+/*
+ * The API client's backoff sleeps (retries, Retry-After): /metrics and /healthz are served
+ * meanwhile, and the sleep ends at once when SIGTERM or SIGINT arrives, so the remaining
+ * attempts fail fast and the agent stops well within the Pod's grace period.
+ */
+static void clock_sleep(void *ud, uint64_t ms)
+{
+	struct agent *a = ud;
+	int64_t end = mono_ms() + (int64_t)(ms > INT32_MAX ? INT32_MAX : ms);
+	while (!a->stopping) {
+		int64_t left = end - mono_ms();
+		if (left <= 0)
+			return;
+		int t = (int)left, mt = np_metrics_timeout_ms(a->metrics);
+		if (mt >= 0 && mt < t)
+			t = mt;
+		struct pollfd p[] = { { .fd = a->sigfd, .events = POLLIN },
+				      { .fd = a->metrics ? np_metrics_fd(a->metrics) : -1, .events = POLLIN } };
+		if (poll(p, ARRAY_SIZE(p), t) > 0 && (p[0].revents & POLLIN))
+			read_signals(a);
+		if (a->metrics)
+			np_metrics_run(a->metrics);
+	}
 }
 
 static int loop(struct agent *a)
 {
-	for (;;) {
+	while (!a->stopping) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(a->epfd, evs, ARRAY_SIZE(evs), -1);
+		int n = epoll_wait(a->epfd, evs, ARRAY_SIZE(evs), np_metrics_timeout_ms(a->metrics));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -418,10 +470,10 @@ static int loop(struct agent *a)
 				on_uevents(a);
 			if (a->have_kmsg && fd == a->kmsg.fd)
 				np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
-			if (a->metrics && fd == np_metrics_fd(a->metrics))
-				np_metrics_run(a->metrics);
 		}
-		if (run_cycle) {
+		if (a->metrics) /* its fd, and its timeouts for idle and slow connections */
+			np_metrics_run(a->metrics);
+		if (run_cycle && !a->stopping) {
 			int r = cycle(a);
 			if (r < 0)
 				np_log(NP_LOG_ERROR, "cycle failed", "error=\"%s\"", strerror(-r));
@@ -429,6 +481,7 @@ static int loop(struct agent *a)
 				return 0;
 		}
 	}
+	return 0;
 }
 
 static int render_metrics(FILE *f, void *ud)

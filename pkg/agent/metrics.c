@@ -9,6 +9,7 @@
 #include "../shared/version.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <string.h>
 
@@ -377,7 +378,8 @@ int np_metrics_start(const char *addr, struct np_metrics_server **out,
 	*s = (struct np_metrics_server){ .render = render, .ready = ready, .ud = ud };
 	unsigned flags = MHD_USE_EPOLL | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 4u,
+				MHD_OPTION_CONNECTION_TIMEOUT, 5u, MHD_OPTION_END);
 	if (!s->d) {
 		int e = errno ? -errno : -EADDRINUSE;
 		free(s);
@@ -396,6 +398,14 @@ int np_metrics_fd(const struct np_metrics_server *s)
 void np_metrics_run(struct np_metrics_server *s)
 {
 	MHD_run(s->d);
+}
+
+int np_metrics_timeout_ms(struct np_metrics_server *s)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+	if (!s || MHD_get_timeout(s->d, &t) != MHD_YES)
+		return -1;
+	return t > INT_MAX ? INT_MAX : (int)t;
 }
 
 void np_metrics_stop(struct np_metrics_server *s)

@@ -57,4 +57,11 @@ int np_metrics_start(const char *addr, struct np_metrics_server **out,
 		     int (*render)(FILE *f, void *ud), bool (*ready)(void *ud), void *ud);
 int np_metrics_fd(const struct np_metrics_server *s);
 void np_metrics_run(struct np_metrics_server *s);
+/*
+ * np_metrics_timeout_ms() - how long the caller may wait before calling
+ * np_metrics_run() even when the fd stays quiet (libmicrohttpd closes idle
+ * and slow connections, 5 s, only when it runs): milliseconds, 0 = now, -1 =
+ * no deadline. @s may be NULL (-1).
+ */
+int np_metrics_timeout_ms(struct np_metrics_server *s);
 void np_metrics_stop(struct np_metrics_server *s);

@@ -16,6 +16,7 @@ static struct {
 					      MHD_AccessHandlerCallback, void *, va_list);
 	void (*stop_daemon)(struct MHD_Daemon *);
 	enum MHD_Result (*run)(struct MHD_Daemon *);
+	enum MHD_Result (*get_timeout)(struct MHD_Daemon *, MHD_UNSIGNED_LONG_LONG *);
 	const union MHD_DaemonInfo *(*get_daemon_info)(struct MHD_Daemon *, enum MHD_DaemonInfoType, ...);
 	struct MHD_Response *(*create_response_from_buffer)(size_t, void *, enum MHD_ResponseMemoryMode);
 	enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *, const char *);
@@ -42,6 +43,7 @@ int np_mhd_load(const char **err)
 		{ (void **)&fn.start_daemon_va, "MHD_start_daemon_va" },
 		{ (void **)&fn.stop_daemon, "MHD_stop_daemon" },
 		{ (void **)&fn.run, "MHD_run" },
+		{ (void **)&fn.get_timeout, "MHD_get_timeout" },
 		{ (void **)&fn.get_daemon_info, "MHD_get_daemon_info" },
 		{ (void **)&fn.create_response_from_buffer, "MHD_create_response_from_buffer" },
 		{ (void **)&fn.add_response_header, "MHD_add_response_header" },
@@ -84,6 +86,11 @@ void MHD_stop_daemon(struct MHD_Daemon *d)
 enum MHD_Result MHD_run(struct MHD_Daemon *d)
 {
 	return fn.run ? fn.run(d) : MHD_NO;
+}
+
+enum MHD_Result MHD_get_timeout(struct MHD_Daemon *d, MHD_UNSIGNED_LONG_LONG *timeout)
+{
+	return fn.get_timeout ? fn.get_timeout(d, timeout) : MHD_NO;
 }
 
 /* Only info types without further arguments are asked for (MHD_DAEMON_INFO_EPOLL_FD). */

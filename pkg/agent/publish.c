@@ -189,25 +189,42 @@ static bool announced_before(const struct np_publisher *p, const struct np_polic
 	return false;
 }
 
+static bool same_subject(const struct np_finding *f, const struct np_event *e)
+{
+	return streq(f->subject, e->subject ? e->subject : "");
+}
+
+/*
+ * Events of findings that are new since the last publish. A finding whose Event could not be
+ * sent (an API error, or not tried after one) is not remembered as announced, so the next cycle
+ * tries again; after the first error no more Events are tried this cycle.
+ */
 static int finding_events(struct np_publisher *p, const struct np_desired *d, time_t now, char **err)
 {
+	_cleanup_free_ bool *failed = calloc(d->n_findings + 1, sizeof(*failed));
 	char **now_keys = NULL;
 	size_t n_now = 0;
-	int r = 0;
-	for (size_t i = 0; r >= 0 && i < d->n_findings; i++)
-		r = np_strv_push_take(&now_keys, &n_now, np_asprintf("%s\t%s", d->findings[i].id, d->findings[i].subject));
-	for (size_t i = 0; r >= 0 && i < d->n_events; i++) {
+	int r = failed ? 0 : -ENOMEM;
+	for (size_t i = 0; failed && i < d->n_events; i++) {
 		const struct np_event *e = &d->events[i];
 		/* an event of a finding goes out when its finding (id, subject) is new */
 		bool is_new = true;
 		for (size_t f = 0; f < d->n_findings; f++)
-			if (streq(d->findings[f].subject, e->subject ? e->subject : "")) {
+			if (same_subject(&d->findings[f], e)) {
 				_cleanup_free_ char *k = np_asprintf("%s\t%s", d->findings[f].id, d->findings[f].subject);
 				is_new = is_new && k && !seen(p->seen_findings, p->n_seen, k);
 			}
-		if (is_new)
+		if (!is_new)
+			continue;
+		if (r >= 0)
 			r = np_publish_event(p, e, now, err);
+		for (size_t f = 0; r < 0 && f < d->n_findings; f++)
+			failed[f] = failed[f] || same_subject(&d->findings[f], e);
 	}
+	for (size_t i = 0; failed && i < d->n_findings; i++)
+		if (!failed[i] && np_strv_push_take(&now_keys, &n_now,
+						   np_asprintf("%s\t%s", d->findings[i].id, d->findings[i].subject)) < 0)
+			r = r < 0 ? r : -ENOMEM;
 	np_strv_free(p->seen_findings);
 	p->seen_findings = now_keys;
 	p->n_seen = n_now;

@@ -34,6 +34,43 @@ def free_port():
     return port
 
 
+def slow_clients(port, base):
+    """Requests that never finish (a partial header) and a huge one must not take the probes down: the
+    agent runs libmicrohttpd in its own loop, so it has to honour its timeouts itself."""
+    slow = []
+    for _ in range(4):      # another host: 127.0.0.2 is loopback too, the per-address limit is 4
+        c = socket.socket()
+        c.bind(("127.0.0.2", 0))
+        c.connect(("127.0.0.1", port))
+        c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        slow.append(c)
+    t0 = time.monotonic()
+    code, body, _ = get(base + "/healthz")
+    tap(code == 200 and time.monotonic() - t0 < 2, "4 unfinished requests from another address: /healthz still answers",
+        f"{code} after {time.monotonic() - t0:.1f}s")
+    closed = 0
+    for c in slow:
+        c.settimeout(12)
+        try:
+            closed += c.recv(1) == b""
+        except OSError:
+            closed += 1
+        c.close()
+    tap(closed == 4 and time.monotonic() - t0 < 12, "the unfinished requests are closed after the 5 s idle timeout",
+        f"{closed} closed after {time.monotonic() - t0:.1f}s")
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    c.sendall(b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        head = c.recv(64)
+    except OSError as e:
+        head = repr(e).encode()
+    c.close()
+    tap(head.startswith(b"HTTP/1.1 414") or head.startswith(b"HTTP/1.1 431") or head == b"",
+        "a 100 kB request line gets 414/431 or is closed, at once", head)
+    code, body, _ = get(base + "/healthz")
+    tap(code == 200, "and /healthz answers after it")
+
+
 def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -67,6 +104,7 @@ def main():
         tap("nodeprint_collection_duration_seconds_count" in text, "collection duration histogram present")
         code, _, _ = get(base + "/nope")
         tap(code == 404, "unknown path is 404")
+        slow_clients(port, base)
         agent.terminate()
         rc = agent.wait(timeout=10)
         tap(rc == 0, "SIGTERM: the agent exits 0", agent.stderr.read()[-500:])

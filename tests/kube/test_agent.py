@@ -6,7 +6,7 @@ other writers is lost, even when kubectl changes the Node while the agent runs; 
 writes nothing (from the server's request log); a restart flaps nothing; the safety valve refuses a
 NoSchedule taint when too much of the class carries it. TAP output.
 """
-import json, os, ssl, subprocess, sys, time, urllib.request
+import json, os, socket, ssl, subprocess, sys, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kubetest import ENV, run_with_server, tap  # noqa: E402
@@ -198,6 +198,47 @@ def main(tmp):
     finally:
         bg.terminate()
         bg.wait(timeout=10)
+
+    # an API that answers 429 with Retry-After 10 s: during the backoff the agent serves /healthz, and
+    # SIGTERM ends it at once (exit 0) instead of after the whole retry series
+    control("POST", "/faults", {"type": "429", "count": 50, "retry_after_s": 10, "path": "/api/v1/nodes/node-a"})
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        mport = so.getsockname()[1]
+    bg = subprocess.Popen([BIN, "run", "--node-name", "node-a", "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"],
+                           "--policy", bylabel, "--poll", "0.3", "--settle", "0", "--metrics-address", f"127.0.0.1:{mport}"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.5)     # inside the first Retry-After wait
+        t0 = time.monotonic()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{mport}/healthz", timeout=3) as r:
+                hz = r.status
+        except Exception as e:
+            hz = repr(e)
+        tap(hz == 200 and time.monotonic() - t0 < 1.5, "during an API backoff (429, Retry-After 10 s) /healthz answers", hz)
+        t0 = time.monotonic()
+        bg.terminate()
+        rc = bg.wait(timeout=30)
+        dt = time.monotonic() - t0
+        tap(rc == 0 and dt < 3, f"SIGTERM during the backoff: exit {rc} after {dt:.1f} s (not after the retries)",
+            bg.stderr.read()[-600:])
+    finally:
+        if bg.poll() is None:
+            bg.kill()
+        control("DELETE", "/faults")
+
+    # an Event that fails is tried again at the next cycle, not forgotten (a new node, its first FirmwareDrift)
+    create_node("node-ev", {"team": "storage"})
+    noval = write(f"{tmp}/noval.yaml", "classes:\n  - name: evt\n    pins: {kernel: {release: ['1.0.*']}}\n"
+                  "actions:\n  firmware-unpinned: {condition: BundlePinned, taint: none, event: FirmwareDrift}\n")
+    control("POST", "/faults", {"type": "500", "count": 5, "method": "POST", "path": "/api/v1/namespaces/default/events"})
+    p = subprocess.run([BIN, "run", "--node-name", "node-ev", "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"], "--policy", noval,
+                        "--cycles", "3", "--poll", "0.5", "--settle", "0"], capture_output=True, text=True, timeout=120)
+    ev = json.loads(kubectl("get", "events", "-A", "--field-selector", "involvedObject.name=node-ev,reason=FirmwareDrift", "-o", "json"))["items"]
+    tap(p.returncode == 0 and len(ev) == 1 and "publish failed" in p.stderr,
+        "an Event refused with 500 five times (one whole retry series) is sent at a later cycle", p.stderr[-800:])
+    control("DELETE", "/faults")
 
     # a bad policy: clear error naming the place, exit non-zero at start
     bad = write(f"{tmp}/bad.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: []}}\n")
