@@ -6,6 +6,9 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -149,6 +152,136 @@ static void put_json_pairs(FILE *f, const char *kv)
 	}
 }
 
+/* Write string @v as a logfmt value: inside the format's quotes with " and \ escaped; bare
+ * when it needs no quotes, else quoted here (a value from outside must never split a pair). */
+static void put_value(FILE *f, const char *v, bool quoted)
+{
+	if (!v)
+		v = "(null)";
+	bool bare_ok = *v && !v[strcspn(v, " \"=\\")];
+	if (!quoted && bare_ok) {
+		fputs(v, f);
+		return;
+	}
+	if (!quoted)
+		fputc('"', f);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc(*v, f);
+	}
+	if (!quoted)
+		fputc('"', f);
+}
+
+/*
+ * vasprintf() for the kv format, with every %s escaped for logfmt (see put_value()). The other
+ * conversions are printed by snprintf() with the same spec: flags, width and precision (also
+ * '*'), length modifiers hh h l ll z j t L. Returns a malloc'd string or NULL.
+ */
+static char *format_kv(const char *fmt, va_list ap)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	bool quoted = false;
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%') {
+			quoted ^= *p == '"';
+			fputc(*p, f);
+			continue;
+		}
+		if (p[1] == '%') {
+			fputc('%', f);
+			p++;
+			continue;
+		}
+		char spec[32], *w = spec, num[24];
+		int prec = -1;
+		*w++ = *p++;
+		while (*p && strchr("-+ #0", *p) && w < spec + 8)
+			*w++ = *p++;
+		for (int part = 0; part < 2; part++) {
+			if (part == 1) {
+				if (*p != '.')
+					break;
+				*w++ = *p++;
+			}
+			if (*p == '*') {
+				int n = va_arg(ap, int);
+				if (part == 1)
+					prec = n;
+				snprintf(num, sizeof(num), "%d", n);
+				for (char *c = num; *c && w < spec + 24; c++)
+					*w++ = *c;
+				p++;
+			} else {
+				if (part == 1)
+					prec = atoi(p);
+				while (isdigit((unsigned char)*p) && w < spec + 24)
+					*w++ = *p++;
+			}
+		}
+		char len1 = 0, len2 = 0;
+		if (*p && strchr("hlzjtL", *p)) {
+			len1 = *p;
+			*w++ = *p++;
+			if ((len1 == 'h' || len1 == 'l') && *p == len1) {
+				len2 = *p;
+				*w++ = *p++;
+			}
+		}
+		char conv = *p;
+		*w++ = conv;
+		*w = '\0';
+		char buf[128];
+		buf[0] = '\0';
+		switch (conv) {
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+			_cleanup_free_ char *cut = v && prec >= 0 ? strndup(v, (size_t)prec) : NULL;
+			put_value(f, cut ? cut : v, quoted);
+			break;
+		}
+		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': case 'c':
+			if (len1 == 'l' && len2)
+				snprintf(buf, sizeof(buf), spec, va_arg(ap, long long));
+			else if (len1 == 'l')
+				snprintf(buf, sizeof(buf), spec, va_arg(ap, long));
+			else if (len1 == 'z' || len1 == 't')
+				snprintf(buf, sizeof(buf), spec, va_arg(ap, size_t));
+			else if (len1 == 'j')
+				snprintf(buf, sizeof(buf), spec, va_arg(ap, intmax_t));
+			else
+				snprintf(buf, sizeof(buf), spec, va_arg(ap, int));
+			break;
+		case 'f': case 'F': case 'g': case 'G': case 'e': case 'E':
+			if (len1 == 'L')
+				snprintf(buf, sizeof(buf), spec, va_arg(ap, long double));
+			else
+				snprintf(buf, sizeof(buf), spec, va_arg(ap, double));
+			break;
+		case 'p':
+			snprintf(buf, sizeof(buf), spec, va_arg(ap, void *));
+			break;
+		default: /* unknown or truncated spec: print it as text, take no argument */
+			fputs(spec, f);
+			if (!conv)
+				p--;
+			break;
+		}
+		if (*buf)
+			put_value(f, buf, quoted);
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 void np_log(enum np_log_level level, const char *msg, const char *kv_fmt, ...)
 {
 	static const char *const names[] = { "debug", "info", "warn", "error" };
@@ -158,8 +291,7 @@ void np_log(enum np_log_level level, const char *msg, const char *kv_fmt, ...)
 	if (kv_fmt) {
 		va_list ap;
 		va_start(ap, kv_fmt);
-		if (vasprintf(&kv, kv_fmt, ap) < 0)
-			kv = NULL;
+		kv = format_kv(kv_fmt, ap);
 		va_end(ap);
 		for (char *c = kv; c && *c; c++)
 			if (*c == '\n')

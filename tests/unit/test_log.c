@@ -36,6 +36,59 @@ static void emit(void)
 	np_log(NP_LOG_WARN, "auth", "token=%s header=\"Authorization: Bearer %s\" user=%s", "abc.def", "xyz", "me");
 }
 
+/* Values from outside (the API server's Status message, a kubeconfig's context name) with quotes. */
+static void emit_hostile(void)
+{
+	np_log(NP_LOG_WARN, "get", "node=%s error=\"%s\"", "ghost",
+	       "GET /api/v1/nodes/ghost: 404 NotFound: nodes \"ghost\" not found");
+	np_log(NP_LOG_WARN, "ctx", "context=%s error=\"%s\"", "x\" k\"ey=v Authorization: Bearer SECRETTOKEN123",
+	       "a\\b");
+	np_log(NP_LOG_INFO, "nums", "a=%d b=%lu c=%llu d=%zu e=%.1f f=%5.2f g=%g h=0x%06x i=%.*s j=%%", -3, 4ul, 5ull,
+	       (size_t)6, 7.25, 8.5, 0.5, 0xabc, 2, "xyz");
+}
+
+static void test_hostile_values(void **state)
+{
+	(void)state;
+	assert_int_equal(np_log_setup("info", "json"), 0);
+	char *out = capture(emit_hostile);
+	assert_null(strstr(out, "SECRETTOKEN123"));
+	int lines = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+		json_error_t e;
+		json_t *j = json_loads(line, 0, &e);
+		if (!j)
+			fail_msg("not JSON: %s (%s)", line, e.text);
+		if (lines == 0)
+			assert_string_equal(json_string_value(json_object_get(j, "error")),
+					    "GET /api/v1/nodes/ghost: 404 NotFound: nodes \"ghost\" not found");
+		if (lines == 1) {
+			assert_string_equal(json_string_value(json_object_get(j, "context")), "[redacted]");
+			assert_string_equal(json_string_value(json_object_get(j, "error")), "a\\b");
+			assert_null(json_object_get(j, "k\"ey"));
+		}
+		if (lines == 2) {
+			static const char *const want[][2] = { { "a", "-3" }, { "b", "4" }, { "c", "5" }, { "d", "6" },
+							      { "e", "7.2" }, { "f", " 8.50" }, { "g", "0.5" },
+							      { "h", "0x000abc" }, { "i", "xy" } };
+			for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+				if (!json_string_value(json_object_get(j, want[i][0])) ||
+				    strcmp(json_string_value(json_object_get(j, want[i][0])), want[i][1]) != 0)
+					fail_msg("%s: got '%s', want '%s' in %s", want[i][0],
+						 json_string_value(json_object_get(j, want[i][0])), want[i][1], line);
+		}
+		json_decref(j);
+	}
+	assert_int_equal(lines, 3);
+	free(out);
+	/* logfmt: the quote inside the value is escaped, the line still parses as the same pairs */
+	assert_int_equal(np_log_setup("info", "logfmt"), 0);
+	out = capture(emit_hostile);
+	assert_non_null(strstr(out, "error=\"GET /api/v1/nodes/ghost: 404 NotFound: nodes \\\"ghost\\\" not found\""));
+	assert_null(strstr(out, "SECRETTOKEN123"));
+	free(out);
+}
+
 static void test_logfmt(void **state)
 {
 	(void)state;
@@ -82,6 +135,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logfmt),
+		cmocka_unit_test(test_hostile_values),
 		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
