@@ -80,6 +80,50 @@ static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, co
 	return 0;
 }
 
+static bool desired_taint(const struct np_desired *d, const char *key, const char *effect)
+{
+	for (size_t i = 0; i < d->n_taints; i++)
+		if (streq(d->taints[i].key, key) && streq(d->taints[i].effect, effect))
+			return true;
+	return false;
+}
+
+static bool in_list(const json_t *taints, const char *key, const char *effect)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach((json_t *)taints, i, t)
+		if (streq(json_string_value(json_object_get(t, "key")) ?: "", key) &&
+		    streq(json_string_value(json_object_get(t, "effect")) ?: "", effect))
+			return true;
+	return false;
+}
+
+/* Own taints whose finding is clear but that the agent keeps during the hold-down. */
+static int plan_held(const struct np_policy *pol, const struct np_desired *d, const json_t *node,
+		     const json_t *taints_patch, json_t *out)
+{
+	const json_t *next = taints_patch ? json_object_get(json_object_get(taints_patch, "spec"), "taints") :
+					    json_object_get(json_object_get(node, "spec"), "taints");
+	size_t plen = strlen(pol->label_prefix), i;
+	json_t *t;
+	json_array_foreach(json_object_get(json_object_get(node, "spec"), "taints"), i, t) {
+		const char *key = json_string_value(json_object_get(t, "key")) ?: "";
+		const char *effect = json_string_value(json_object_get(t, "effect")) ?: "";
+		if (strncmp(key, pol->label_prefix, plen) != 0 || key[plen] != '/' || desired_taint(d, key, effect) ||
+		    !in_list(next, key, effect))
+			continue;
+		_cleanup_free_ char *why = np_asprintf("its finding is clear; the agent removes it once the finding has "
+						       "been clear for taintHoldDownSeconds (%.0f s), counted from when "
+						       "it saw it clear (a plan cannot know since when)",
+						       pol->taint_hold_down_seconds);
+		if (!why || json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "key", key, "effect", effect, "why",
+								 why)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int np_plan_against_node(struct np_kube_client *kc, const struct np_policy *pol, const struct np_desired *d,
 			 const json_t *node, time_t now, json_t **out, char **err)
 {
@@ -87,9 +131,9 @@ int np_plan_against_node(struct np_kube_client *kc, const struct np_policy *pol,
 	const char *name = json_string_value(json_object_get(md, "name"));
 	if (!name)
 		return -EINVAL;
-	json_t *plan = json_pack("{s:s,s:s?,s:[],s:[],s:[]}", "node", name, "resourceVersion",
+	json_t *plan = json_pack("{s:s,s:s?,s:[],s:[],s:[],s:[]}", "node", name, "resourceVersion",
 				 json_string_value(json_object_get(md, "resourceVersion")), "writes", "events",
-				 "refusedTaints");
+				 "refusedTaints", "heldTaints");
 	if (!plan)
 		return -ENOMEM;
 	char **refused = NULL;
@@ -113,13 +157,16 @@ int np_plan_against_node(struct np_kube_client *kc, const struct np_policy *pol,
 							      "own labels and annotations", w.metadata_patch));
 	if (r >= 0 && w.taints_patch)
 		r = json_array_append_new(writes, write_entry("PATCH", path, "application/merge-patch+json",
-							      "the whole taint list, guarded by resourceVersion "
-							      "(409 or 422: re-read and decide again)", w.taints_patch));
+							      "the whole taint list by read-modify-write: the agent re-reads the "
+							      "Node and sends the resourceVersion it read (409 or 422: again)",
+							      w.taints_patch));
 	if (r >= 0 && w.status_patch)
 		r = json_array_append_new(writes, write_entry("PATCH", spath, "application/strategic-merge-patch+json",
 							      "own conditions", w.status_patch));
 	if (r >= 0)
 		r = plan_events(node, pol, d, json_object_get(plan, "events"));
+	if (r >= 0)
+		r = plan_held(pol, d, node, w.taints_patch, json_object_get(plan, "heldTaints"));
 	np_node_writes_free(&w);
 	np_taint_memory_free(&mem);
 	np_strv_free(refused);
@@ -140,13 +187,17 @@ int np_plan_against_node_print(const json_t *plan, FILE *f)
 		json_string_value(json_object_get(plan, "node")),
 		json_string_value(json_object_get(plan, "resourceVersion")) ?: "?");
 	if (!json_array_size(writes))
-		fprintf(f, "  no writes: the Node already has this state (the agent's steady state)\n");
+		fprintf(f, "  no writes: the Node already has this state (the agent's steady state)%s\n",
+			json_array_size(json_object_get(plan, "heldTaints")) ? ", but for the held taints below" : "");
 	json_array_foreach(writes, i, x) {
 		_cleanup_free_ char *body = json_dumps(json_object_get(x, "body"), JSON_COMPACT | JSON_SORT_KEYS);
 		fprintf(f, "  %s %s  (%s: %s)\n    %s\n", json_string_value(json_object_get(x, "method")),
 			json_string_value(json_object_get(x, "path")), json_string_value(json_object_get(x, "contentType")),
 			json_string_value(json_object_get(x, "what")), body ? body : "");
 	}
+	json_array_foreach(json_object_get(plan, "heldTaints"), i, x)
+		fprintf(f, "  taint %s:%s kept for now: %s\n", json_string_value(json_object_get(x, "key")),
+			json_string_value(json_object_get(x, "effect")), json_string_value(json_object_get(x, "why")));
 	json_array_foreach(json_object_get(plan, "refusedTaints"), i, x)
 		fprintf(f, "  safety valve refuses taint %s: %s\n", json_string_value(json_object_get(x, "key")),
 			json_string_value(json_object_get(x, "why")));

@@ -20,14 +20,18 @@
  *   {"node", "resourceVersion",
  *    "writes": [{"method", "path", "contentType", "what", "body"}],
  *    "events": [{"reason", "type", "kind", "name", "subject", "message", "send", "why"}],
- *    "refusedTaints": [{"key", "why"}]}
+ *    "refusedTaints": [{"key", "why"}],
+ *    "heldTaints": [{"key", "effect", "why"}]}
  * in the order the agent sends them (metadata merge patch, the taint list by
  * guarded read-modify-write, nodes/status strategic merge patch, Events).
  * "writes" is empty in a steady state. @kc, when not NULL, is used for the
  * safety valve's LIST (as the agent does before adding a NoSchedule or
  * NoExecute taint); nothing is ever written. Events whose finding the Node's
  * condition already reports are listed with "send": false (the agent does
- * not announce them again after a restart). Returns 0 and *@out (caller
+ * not announce them again after a restart). Own taints whose finding is
+ * clear are "heldTaints": the agent removes them after the policy's hold-down,
+ * counted from when it saw the finding clear, which a plan cannot know.
+ * Returns 0 and *@out (caller
  * decrefs), -EINVAL when @node is not a Node, -ENOMEM, or the valve's -errno
  * with *@err set (caller frees).
  */
