@@ -227,10 +227,11 @@ static int cluster_node(const struct opts *o, const char *name, struct np_kube_c
 	int r = np_kube_config_auto(&o->kube, &cfg, &err);
 	if (r >= 0)
 		r = np_kube_client_new(&cfg, NULL, kc, &err);
-	if (r >= 0)
-		r = np_kube_get_node(*kc, name, node, &err);
-	if (r < 0)
-		fprintf(stderr, "nodeprint: plan: Node %s: %s\n", name, err ? err : strerror(-r));
+	if (r < 0) {
+		fprintf(stderr, "nodeprint: plan: no Kubernetes API configuration: %s\n", err ? err : strerror(-r));
+	} else if ((r = np_kube_get_node(*kc, name, node, &err)) < 0) {
+		fprintf(stderr, "nodeprint: plan: reading Node %s: %s\n", name, err ? err : strerror(-r));
+	}
 	free(err);
 	return r;
 }

@@ -302,7 +302,7 @@ static int cycle(struct agent *a)
 	a->stats.events_suppressed = a->pub.events_suppressed + a->pub.book.suppressed;
 	a->stats.valve_refusals = a->pub.valve_refusals;
 	a->stats.api = a->kc ? np_kube_client_stats(a->kc) : NULL;
-	np_log(NP_LOG_INFO, "cycle", "n=%u bundle=%s state=%s findings=%zu taints=%zu patches=%lu events=%lu", a->cycles + 1,
+	np_log(NP_LOG_INFO, "cycle", "n=%u bundle=%s state=%s findings=%zu taints=%zu patches_total=%lu events_total=%lu", a->cycles + 1,
 	    rep.bundle.hash, d.bundle_state, d.n_findings, d.n_taints, a->pub.patches, a->pub.events_sent);
 	np_desired_free(&a->last);
 	a->last = d;

@@ -727,6 +727,27 @@ const char *np_policy_default_yaml(void)
 	return default_yaml;
 }
 
+/* A key given twice in one mapping: YAML 1.2 forbids it and libyaml keeps both; the second would
+ * silently win (or lose), so it is an error naming both places. Quadratic per mapping, so a
+ * mapping may hold 4096 keys (a policy has a few dozen). */
+static int no_duplicate_keys(struct pctx *c, yaml_document_t *doc)
+{
+	for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > 4096)
+			return fail(c, n, "", "more than 4096 keys in one mapping");
+		for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++)
+			for (yaml_node_pair_t *b = a + 1; b < n->data.mapping.pairs.top; b++) {
+				yaml_node_t *ka = yaml_document_get_node(doc, a->key), *kb = yaml_document_get_node(doc, b->key);
+				const char *x = scalar(ka), *y = scalar(kb);
+				if (x && y && streq(x, y))
+					return fail(c, kb, y, "duplicate key (first at line %zu)", ka->start_mark.line + 1);
+			}
+	}
+	return 0;
+}
+
 static int parse_doc(struct pctx *c, const char *buf, size_t len, const char *source)
 {
 	yaml_parser_t parser;
@@ -744,7 +765,9 @@ static int parse_doc(struct pctx *c, const char *buf, size_t len, const char *so
 	yaml_parser_delete(&parser);
 	c->doc = &doc;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	int r = root ? walk_map(c, root, "", top_fields, c->p) : 0; /* an empty document = all defaults */
+	int r = no_duplicate_keys(c, &doc);
+	if (r >= 0 && root)
+		r = walk_map(c, root, "", top_fields, c->p); /* an empty document = all defaults */
 	yaml_document_delete(&doc);
 	c->doc = NULL;
 	return r;
