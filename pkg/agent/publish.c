@@ -388,6 +388,32 @@ static int send_event(struct np_publisher *p, const struct np_event *e, time_t n
 	return 0;
 }
 
+/* The server answered and refused the request for its content: 400, 403, 413, 422. */
+static bool refused_by_server(int r)
+{
+	return r == -EBADMSG || r == -EPERM || r == -E2BIG || r == -EINVAL;
+}
+
+struct write_steps {
+	char **err;  /* the caller's: the first error's message */
+	bool go;     /* the next write may be tried */
+	int first;   /* the first error, 0 while none */
+};
+
+/* Account one write's result @r with its message *@e (taken). */
+static void step(struct write_steps *ws, int r, char **e)
+{
+	if (r < 0 && !ws->first) {
+		ws->first = r;
+		if (ws->err && !*ws->err)
+			*ws->err = TAKE_PTR(*e);
+	}
+	if (r < 0)
+		ws->go = refused_by_server(r);
+	free(*e);
+	*e = NULL;
+}
+
 int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d, time_t now,
 	       bool allow_removals, char **err)
 {
@@ -423,23 +449,29 @@ int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct
 		r = np_taint_memory_dup(&p->mem, &before);
 	if (r >= 0)
 		r = np_reconcile_node(p->node_obj, d, &o, &p->mem, &w);
-	if (r >= 0 && w.metadata_patch)
-		r = patch(p, false, NP_PATCH_MERGE, w.metadata_patch, err);
-	if (r >= 0 && w.taints_patch) {
+	/* the writes in order; after one the server refused for its content (an admission policy, a
+	 * validation rule) the others still go out, after a transport or server error they wait */
+	struct write_steps ws = { .err = err, .go = r >= 0, .first = r < 0 ? r : 0 };
+	char *e = NULL;
+	if (ws.go && w.metadata_patch)
+		step(&ws, patch(p, false, NP_PATCH_MERGE, w.metadata_patch, &e), &e);
+	if (ws.go && w.taints_patch) {
 		/* the guarded write decides again on the Node it re-reads, from the memory as it was */
 		np_taint_memory_free(&p->mem);
 		p->mem = before;
 		before = (struct np_taint_memory){ 0 };
 		struct taint_edit te = { p, d, &o };
-		r = np_kube_node_taints_update(p->kc, p->node, edit_taints, &te, 0, err);
-		if (r > 0)
+		int t = np_kube_node_taints_update(p->kc, p->node, edit_taints, &te, 0, &e);
+		if (t > 0)
 			p->patches++;
 		p->resync = true; /* the helper re-read the Node: refresh our copy next time */
+		step(&ws, t, &e);
 	}
-	if (r >= 0 && w.status_patch)
-		r = patch(p, true, NP_PATCH_STRATEGIC, w.status_patch, err);
-	if (r >= 0)
-		r = finding_events(p, d, now, err);
+	if (ws.go && w.status_patch)
+		step(&ws, patch(p, true, NP_PATCH_STRATEGIC, w.status_patch, &e), &e);
+	if (ws.go)
+		step(&ws, finding_events(p, d, now, &e), &e);
+	r = ws.first;
 	np_taint_memory_free(&before);
 	np_node_writes_free(&w);
 	np_strv_free(refused);

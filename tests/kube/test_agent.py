@@ -240,6 +240,19 @@ def main(tmp):
         "an Event refused with 500 five times (one whole retry series) is sent at a later cycle", p.stderr[-800:])
     control("DELETE", "/faults")
 
+    # a write the server refuses for its content (422 from an admission policy) does not hold back the
+    # others: the conditions and the Event still go out
+    create_node("node-r", {"team": "storage"})
+    control("POST", "/faults", {"type": "422", "count": 100, "method": "PATCH", "path_regex": "^/api/v1/nodes/node-r$"})
+    p = subprocess.run([BIN, "run", "--node-name", "node-r", "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"], "--policy", noval,
+                        "--cycles", "2", "--poll", "0.3", "--settle", "0"], capture_output=True, text=True, timeout=120)
+    nr = node("node-r")
+    conds = {c["type"]: c["status"] for c in nr["status"].get("conditions", [])}
+    ev = json.loads(kubectl("get", "events", "-A", "--field-selector", "involvedObject.name=node-r,reason=FirmwareDrift", "-o", "json"))["items"]
+    tap(conds.get("BundlePinned") == "False" and len(ev) == 1 and "nodeprint.io/bundle" not in nr["metadata"].get("labels", {}),
+        "labels refused with 422: conditions and the Event are still written", (conds, len(ev), p.stderr[-600:]))
+    control("DELETE", "/faults")
+
     # a bad policy: clear error naming the place, exit non-zero at start
     bad = write(f"{tmp}/bad.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: []}}\n")
     p = agent(bad, cycles=1)
