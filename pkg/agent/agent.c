@@ -299,7 +299,7 @@ static int cycle(struct agent *a)
 	a->stats.cycles++;
 	a->stats.ready = a->stats.ready || published;
 	a->stats.events_sent = a->pub.events_sent;
-	a->stats.events_suppressed = a->pub.events_suppressed + a->pub.book.suppressed;
+	a->stats.events_suppressed = a->pub.book.suppressed;
 	a->stats.valve_refusals = a->pub.valve_refusals;
 	a->stats.api = a->kc ? np_kube_client_stats(a->kc) : NULL;
 	np_log(NP_LOG_INFO, "cycle", "n=%u bundle=%s state=%s findings=%zu taints=%zu patches_total=%lu events_total=%lu", a->cycles + 1,

@@ -38,10 +38,15 @@ static char *series_key(const struct np_event *e)
 			   e->subject ? e->subject : "");
 }
 
+static char *bucket_key(const struct np_event *e)
+{
+	return np_asprintf("%s/%s/%s/%s", e->kind, np_event_namespace(e), e->name, e->reason);
+}
+
 /* The bucket is per object and reason (not subject): a flapping map cannot starve a stall. */
 static bool take_token(struct np_event_book *b, const struct np_event *e, time_t now)
 {
-	_cleanup_free_ char *key = np_asprintf("%s/%s/%s/%s", e->kind, np_event_namespace(e), e->name, e->reason);
+	_cleanup_free_ char *key = bucket_key(e);
 	if (!key)
 		return false;
 	struct np_event_bucket *k = NULL;
@@ -99,6 +104,22 @@ enum np_event_verdict np_events_decide(struct np_event_book *b, const struct np_
 	s->first = s->last = now;
 	*series = s;
 	return NP_EVENT_CREATE;
+}
+
+void np_events_failed(struct np_event_book *b, const struct np_event *e, struct np_event_series *s,
+		      enum np_event_verdict v, int error)
+{
+	_cleanup_free_ char *key = bucket_key(e);
+	for (size_t i = 0; key && i < b->n_buckets; i++)
+		if (streq(b->buckets[i].key, key) && (b->buckets[i].tokens += 1) > b->burst)
+			b->buckets[i].tokens = b->burst;
+	if (v != NP_EVENT_UPDATE || !s)
+		return;
+	s->count--;
+	if (error == -ENOENT) { /* the Event object is gone (its TTL, someone deleted it): a new one next time */
+		free(s->object_name);
+		s->object_name = NULL;
+	}
 }
 
 int np_events_created(struct np_event_series *s, const char *object_name)

@@ -60,6 +60,16 @@ enum np_event_verdict np_events_decide(struct np_event_book *b, const struct np_
 int np_events_created(struct np_event_series *s, const char *object_name);
 
 /*
+ * np_events_failed() - the request for @e that np_events_decide() allowed
+ * (verdict @v, series @s) failed with -errno @error: its token goes back to
+ * the bucket and an UPDATE's count is taken back, so a failing API never uses
+ * up the rate limit of an Event that was not sent. -ENOENT on an UPDATE (the
+ * Event object expired or was deleted) makes the next one a CREATE.
+ */
+void np_events_failed(struct np_event_book *b, const struct np_event *e, struct np_event_series *s,
+		      enum np_event_verdict v, int error);
+
+/*
  * np_event_object() - a core/v1 Event for POST /api/v1/namespaces/{ns}/events:
  * involvedObject {apiVersion v1, kind, name, namespace}, reason, message,
  * type, source.component "nodeprint", source.host @node, reportingComponent

@@ -355,10 +355,8 @@ static int send_event(struct np_publisher *p, const struct np_event *e, time_t n
 {
 	struct np_event_series *s;
 	enum np_event_verdict v = np_events_decide(&p->book, e, now, &s);
-	if (v == NP_EVENT_SUPPRESS) {
-		p->events_suppressed++;
-		return 0;
-	}
+	if (v == NP_EVENT_SUPPRESS)
+		return 0; /* counted by the book */
 	json_t *out = NULL;
 	int r;
 	if (v == NP_EVENT_CREATE) {
@@ -381,6 +379,7 @@ static int send_event(struct np_publisher *p, const struct np_event *e, time_t n
 	}
 	json_decref(out);
 	if (r < 0) {
+		np_events_failed(&p->book, e, s, v, r);
 		p->api_errors++;
 		return r;
 	}

@@ -24,7 +24,7 @@ struct np_publisher {
 	char **seen_findings;       /* "id\tsubject" of the last cycle: Events go out when a finding appears */
 	size_t n_seen;
 	bool primed;                /* seen_findings seeded from the Node after a (re)start */
-	unsigned long patches, events_sent, events_suppressed, valve_refusals, api_errors;
+	unsigned long patches, events_sent, valve_refusals, api_errors;
 	bool resync;                /* GET the Node before the next reconcile */
 };
 

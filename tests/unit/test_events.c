@@ -40,6 +40,34 @@ static void test_aggregate_then_limit(void **state)
 	np_event_book_free(&b);
 }
 
+/* A request that failed gives its token back: a failing API never uses up an Event's rate limit. */
+static void test_failed_requests(void **state)
+{
+	(void)state;
+	struct np_event_book b;
+	np_event_book_init(&b);
+	struct np_event e = ev("FirmwareDrift", "bundle", "Node", "node-a", NULL);
+	struct np_event_series *s;
+	time_t t = 1790000000;
+	for (int i = 0; i < 20; i++) { /* 20 failed creations, more than the burst of 5 */
+		assert_int_equal(np_events_decide(&b, &e, t, &s), NP_EVENT_CREATE);
+		np_events_failed(&b, &e, s, NP_EVENT_CREATE, -EIO);
+	}
+	assert_int_equal(b.suppressed, 0);
+	assert_int_equal(np_events_decide(&b, &e, t, &s), NP_EVENT_CREATE);
+	assert_int_equal(np_events_created(s, "node-a.1"), 0);
+	assert_int_equal(np_events_decide(&b, &e, t + 1, &s), NP_EVENT_UPDATE);
+	assert_int_equal(s->count, 2);
+	np_events_failed(&b, &e, s, NP_EVENT_UPDATE, -EIO); /* the count is taken back */
+	assert_int_equal(s->count, 1);
+	assert_string_equal(s->object_name, "node-a.1");
+	assert_int_equal(np_events_decide(&b, &e, t + 2, &s), NP_EVENT_UPDATE);
+	np_events_failed(&b, &e, s, NP_EVENT_UPDATE, -ENOENT); /* the Event object is gone */
+	assert_null(s->object_name);
+	assert_int_equal(np_events_decide(&b, &e, t + 3, &s), NP_EVENT_CREATE);
+	np_event_book_free(&b);
+}
+
 static void test_event_object(void **state)
 {
 	(void)state;
@@ -79,6 +107,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aggregate_then_limit),
+		cmocka_unit_test(test_failed_requests),
 		cmocka_unit_test(test_event_object),
 	};
 	return cmocka_run_group_tests_name("events", tests, NULL, NULL);

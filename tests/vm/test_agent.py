@@ -229,8 +229,10 @@ def nvme_critical(tap, g, k, ctx):
     seq0 = ctx["seq"] = max([0] + [r["seq"] for r in reqs])
     t0 = time.time()
     g.qmp.execute("qom-set", path="/machine/peripheral/nvme0", property="smart_critical_warning", value=5)
-    node = wait("taint nvme-critical", lambda: (n := k.get("node", NODE)) and
-                (f"{PREFIX}/nvme-critical", "NoSchedule") in own_taints(n) and n, timeout=60)
+    # the agent writes the taint, then nodes/status: wait for both
+    node = wait("taint nvme-critical and NVMeHealthy False", lambda: (n := k.get("node", NODE)) and
+                (f"{PREFIX}/nvme-critical", "NoSchedule") in own_taints(n) and
+                (cond(n, "NVMeHealthy") or {}).get("status") == "False" and n, timeout=60)
     tap.ok((f"{PREFIX}/nvme-critical", "NoSchedule") in own_taints(node),
            "critical warning 5 (spare + reliability) -> taint nodeprint.io/nvme-critical:NoSchedule", own_taints(node))
     c = cond(node, "NVMeHealthy")
