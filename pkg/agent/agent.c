@@ -360,8 +360,16 @@ static int setup_fds(struct agent *a)
 		      a->uevents ? np_uevent_fd(a->uevents) : -1 };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
-		if (fds[i] >= 0 && epoll_ctl(a->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
-			return negative_errno();
+		if (fds[i] < 0 || epoll_ctl(a->epfd, EPOLL_CTL_ADD, fds[i], &ev) == 0)
+			continue;
+		if (a->have_kmsg && fds[i] == a->kmsg.fd && errno == EPERM) {
+			/* a host root whose dev/kmsg is a plain file (a capture): no live kernel log */
+			np_log(NP_LOG_WARN, "kernel log is not a device here: read per cycle, not followed", NULL);
+			np_kmsg_follower_close(&a->kmsg);
+			a->have_kmsg = false;
+			continue;
+		}
+		return negative_errno();
 	}
 	return 0;
 }
@@ -559,8 +567,8 @@ int np_agent_run(const struct np_agent_opts *o)
 				np_log(NP_LOG_ERROR, "metrics endpoint", "address=%s error=\"%s\"", o->metrics_address,
 				       strerror(-r));
 		}
-		if (r >= 0)
-			r = setup_fds(&a);
+		if (r >= 0 && (r = setup_fds(&a)) < 0)
+			np_log(NP_LOG_ERROR, "event loop", "error=\"%s\"", strerror(-r));
 	}
 	if (r >= 0) {
 		np_log(NP_LOG_INFO, "started", "node=%s poll=%gs smart=%gs policy=%s kmsg=%s uevents=%s", o->node_name,

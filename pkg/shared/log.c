@@ -104,17 +104,45 @@ char *np_log_redact(const char *kv)
 	return out;
 }
 
-/* Escape a message for a logfmt quoted value. */
-static void put_quoted(FILE *f, const char *s)
+/* Length of the valid UTF-8 sequence at @s (1..4), or 0 when it is not one (RFC 3629). */
+static size_t utf8_len(const unsigned char *s)
 {
+	if (s[0] < 0x80)
+		return 1;
+	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
+	    (n == 4 && s[0] == 0xf4 && s[1] >= 0x90) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0))
+		return 0; /* overlong, beyond U+10FFFF, surrogates */
+	return n;
+}
+
+/*
+ * A quoted string for a log line, valid JSON and safe on a terminal: " and \ escaped, control
+ * characters as \n, \t or \u00XX (no escape sequence reaches a terminal), bytes that are not
+ * UTF-8 (a device's model string, a kernel-log line) as U+FFFD.
+ */
+static void put_quoted(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
 	fputc('"', f);
-	for (; *s; s++) {
+	while (*s) {
+		size_t n = utf8_len(s);
 		if (*s == '"' || *s == '\\')
 			fprintf(f, "\\%c", *s);
 		else if (*s == '\n')
 			fputs("\\n", f);
+		else if (*s == '\t')
+			fputs("\\t", f);
+		else if (*s < 0x20 || *s == 0x7f)
+			fprintf(f, "\\u%04x", *s);
+		else if (n == 0)
+			fputs("\xef\xbf\xbd", f);
 		else
-			fputc(*s, f);
+			fwrite(s, 1, n, f);
+		s += n ? n : 1;
 	}
 	fputc('"', f);
 }
@@ -158,7 +186,9 @@ static void put_value(FILE *f, const char *v, bool quoted)
 {
 	if (!v)
 		v = "(null)";
-	bool bare_ok = *v && !v[strcspn(v, " \"=\\")];
+	bool bare_ok = *v;
+	for (const char *c = v; *c && bare_ok; c++)
+		bare_ok = (unsigned char)*c > 0x20 && *c != 0x7f && *c != '"' && *c != '=' && *c != '\\';
 	if (!quoted && bare_ok) {
 		fputs(v, f);
 		return;
@@ -293,8 +323,8 @@ void np_log(enum np_log_level level, const char *msg, const char *kv_fmt, ...)
 		va_start(ap, kv_fmt);
 		kv = format_kv(kv_fmt, ap);
 		va_end(ap);
-		for (char *c = kv; c && *c; c++)
-			if (*c == '\n')
+		for (char *c = kv; c && *c; c++) /* no control character reaches a terminal or a line */
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				*c = ' ';
 		safe = kv ? np_log_redact(kv) : NULL;
 	}

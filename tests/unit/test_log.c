@@ -43,6 +43,7 @@ static void emit_hostile(void)
 	       "GET /api/v1/nodes/ghost: 404 NotFound: nodes \"ghost\" not found");
 	np_log(NP_LOG_WARN, "ctx", "context=%s error=\"%s\"", "x\" k\"ey=v Authorization: Bearer SECRETTOKEN123",
 	       "a\\b");
+	np_log(NP_LOG_WARN, "ctl", "node=%s model=\"%s\"", "ctl\x01\x1b[31mred", "tab\there\xff\xc3\xa9");
 	np_log(NP_LOG_INFO, "nums", "a=%d b=%lu c=%llu d=%zu e=%.1f f=%5.2f g=%g h=0x%06x i=%.*s j=%%", -3, 4ul, 5ull,
 	       (size_t)6, 7.25, 8.5, 0.5, 0xabc, 2, "xyz");
 }
@@ -67,7 +68,7 @@ static void test_hostile_values(void **state)
 			assert_string_equal(json_string_value(json_object_get(j, "error")), "a\\b");
 			assert_null(json_object_get(j, "k\"ey"));
 		}
-		if (lines == 2) {
+		if (lines == 3) {
 			static const char *const want[][2] = { { "a", "-3" }, { "b", "4" }, { "c", "5" }, { "d", "6" },
 							      { "e", "7.2" }, { "f", " 8.50" }, { "g", "0.5" },
 							      { "h", "0x000abc" }, { "i", "xy" } };
@@ -77,15 +78,22 @@ static void test_hostile_values(void **state)
 					fail_msg("%s: got '%s', want '%s' in %s", want[i][0],
 						 json_string_value(json_object_get(j, want[i][0])), want[i][1], line);
 		}
+		if (lines == 2) {
+			/* control characters never reach the line; a byte that is not UTF-8 is U+FFFD */
+			assert_string_equal(json_string_value(json_object_get(j, "node")), "ctl  [31mred");
+			assert_string_equal(json_string_value(json_object_get(j, "model")), "tab here\xef\xbf\xbd\xc3\xa9");
+		}
 		json_decref(j);
 	}
-	assert_int_equal(lines, 3);
+	assert_int_equal(lines, 4);
 	free(out);
 	/* logfmt: the quote inside the value is escaped, the line still parses as the same pairs */
 	assert_int_equal(np_log_setup("info", "logfmt"), 0);
 	out = capture(emit_hostile);
 	assert_non_null(strstr(out, "error=\"GET /api/v1/nodes/ghost: 404 NotFound: nodes \\\"ghost\\\" not found\""));
 	assert_null(strstr(out, "SECRETTOKEN123"));
+	assert_null(strchr(out, '\x1b')); /* no terminal escape sequence */
+	assert_non_null(strstr(out, "node=\"ctl  [31mred\""));
 	free(out);
 }
 
