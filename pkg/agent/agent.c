@@ -12,6 +12,7 @@
 #include "../collect/kmsg.h"
 #include "../collect/nvme.h"
 #include "../policy/desired.h"
+#include "../policy/label.h"
 #include "../policy/policy.h"
 #include "../shared/log.h"
 #include "../shared/macro.h"
@@ -53,6 +54,11 @@ struct agent {
 	bool stopping, reload;           /* SIGTERM/SIGINT, SIGHUP seen (maybe during an API backoff) */
 	struct np_kube_clock clock;      /* the API client's: backoffs serve metrics and end on SIGTERM */
 	int64_t last_cycle_ms;           /* CLOCK_MONOTONIC ms when the last cycle ended */
+	struct pending_event {           /* kernel-log Events the API refused: sent again each cycle */
+		struct np_event ev;
+		time_t at;
+	} *pending;
+	size_t n_pending;
 	struct np_desired last;          /* the last desired state, for metrics */
 	struct np_agent_stats stats;
 	struct np_metrics_server *metrics;
@@ -139,6 +145,55 @@ static void kick(struct agent *a, const char *why)
 	}
 }
 
+#define PENDING_MAX 64
+
+static void event_clear(struct np_event *e)
+{
+	char **f[] = { &e->reason, &e->type, &e->message, &e->kind, &e->name, &e->namespace_, &e->subject, &e->uid };
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		free(*f[i]);
+	*e = (struct np_event){ 0 };
+}
+
+/* Keep a copy of @e to send again (the oldest goes when PENDING_MAX are waiting). */
+static void keep_pending(struct agent *a, const struct np_event *e, time_t at)
+{
+	if (a->n_pending == PENDING_MAX) {
+		np_log(NP_LOG_WARN, "event dropped: too many waiting", "reason=%s", a->pending[0].ev.reason);
+		event_clear(&a->pending[0].ev);
+		memmove(a->pending, a->pending + 1, --a->n_pending * sizeof(*a->pending));
+	}
+	struct pending_event *np = realloc(a->pending, (a->n_pending + 1) * sizeof(*np));
+	if (!np)
+		return;
+	a->pending = np;
+	struct np_event *c = &np[a->n_pending].ev;
+	*c = (struct np_event){ .reason = strdup(e->reason), .type = strdup(e->type),
+				.message = e->message ? strdup(e->message) : NULL, .kind = strdup(e->kind),
+				.name = strdup(e->name), .subject = e->subject ? strdup(e->subject) : NULL };
+	if (!c->reason || !c->type || !c->kind || !c->name) {
+		event_clear(c);
+		return;
+	}
+	np[a->n_pending++].at = at;
+}
+
+/* Send the waiting kernel-log Events in order; stop at the first that fails again. */
+static void flush_pending(struct agent *a)
+{
+	size_t sent = 0;
+	for (; sent < a->n_pending; sent++) {
+		char *err = NULL;
+		int r = np_publish_event(&a->pub, &a->pending[sent].ev, a->pending[sent].at, &err);
+		free(err);
+		if (r < 0)
+			break;
+		event_clear(&a->pending[sent].ev);
+	}
+	memmove(a->pending, a->pending + sent, (a->n_pending - sent) * sizeof(*a->pending));
+	a->n_pending -= sent;
+}
+
 /* Kernel-log path events become Events at once, feed the flap tracker and wake a cycle. */
 static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 {
@@ -156,8 +211,13 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 				       .message = e->message, .kind = "Node", .name = (char *)a->o->node_name,
 				       .subject = e->device };
 		char *err = NULL;
-		if (a->kc && !a->o->dry_run && np_publish_event(&a->pub, &ev, now_s(), &err) < 0)
-			np_log(NP_LOG_WARN, "event not sent", "reason=%s error=\"%s\"", ev.reason, err ? err : "");
+		time_t now = now_s();
+		if (a->kc && !a->o->dry_run && (a->n_pending || np_publish_event(&a->pub, &ev, now, &err) < 0)) {
+			if (err)
+				np_log(NP_LOG_WARN, "event not sent, kept for the next cycle", "reason=%s error=\"%s\"",
+				       ev.reason, err);
+			keep_pending(a, &ev, now);
+		}
 		free(err);
 		np_log(NP_LOG_INFO, "kernel log", "event=%s device=%s", ev.reason, e->device ? e->device : "-");
 		kick(a, ev.reason);
@@ -254,6 +314,8 @@ static int cycle(struct agent *a)
 		a->cycles++;
 		return 0;
 	}
+	if (a->n_pending && !a->o->dry_run)
+		flush_pending(a);
 	struct np_collect_ctx ctx = { .host = &a->host, .kubelet_dir = a->o->kubelet_dir, .kmsg_max = 256,
 				      .stall_seconds = a->pol.health.block_stall_seconds, .nvme_polls = &a->nvme_polls,
 				      .flap_window_s = a->pol.health.multipath_window_seconds };
@@ -511,6 +573,9 @@ static void agent_free(struct agent *a)
 	np_metrics_stop(a->metrics);
 	np_uevent_close(a->uevents);
 	np_desired_free(&a->last);
+	for (size_t i = 0; i < a->n_pending; i++)
+		event_clear(&a->pending[i].ev);
+	free(a->pending);
 	if (a->kc)
 		np_publisher_free(&a->pub);
 	np_kube_client_free(a->kc);
@@ -536,6 +601,11 @@ int np_agent_run(const struct np_agent_opts *o)
 	np_histogram_init(&a.stats.collect_seconds);
 	if (!o->node_name || !*o->node_name) {
 		np_log(NP_LOG_ERROR, "no node name: set --node-name or NODE_NAME (downward API spec.nodeName)", NULL);
+		return -EINVAL;
+	}
+	if (!np_dns_subdomain_valid(o->node_name)) {
+		np_log(NP_LOG_ERROR, "the node name is not a Node's name (a DNS subdomain: lower-case letters, digits, "
+		       "'-' and '.', at most 253 characters)", "node=%s", o->node_name);
 		return -EINVAL;
 	}
 	int r = np_host_open(&a.host, o->host_root);

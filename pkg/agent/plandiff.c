@@ -52,9 +52,10 @@ static int plan_events(const json_t *node, const struct np_policy *pol, const st
 	return 0;
 }
 
-/* The safety valve for each hard taint the Node lacks: refused keys into @keys and @refused. */
+/* The safety valve for each hard taint the Node lacks: refused keys into @keys and @refused, the
+ * TaintRefused Event into @events. */
 static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, const struct np_desired *d,
-		      const json_t *node, char ***keys, size_t *n_keys, json_t *refused, char **err)
+		      const json_t *node, char ***keys, size_t *n_keys, json_t *refused, json_t *events, char **err)
 {
 	const json_t *cur = json_object_get(json_object_get(node, "spec"), "taints");
 	for (size_t i = 0; kc && i < d->n_taints; i++) {
@@ -75,6 +76,14 @@ static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, co
 			continue;
 		if (np_strv_push(keys, n_keys, t->key) < 0 ||
 		    json_array_append_new(refused, json_pack("{s:s,s:s}", "key", t->key, "why", msg ? msg : "")) < 0)
+			return -ENOMEM;
+		/* the agent says so in an Event on the Node, before its writes */
+		json_t *ev = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:s,s:b,s:s}", "reason", "TaintRefused", "type", "Warning",
+				       "kind", "Node", "name", json_string_value(json_object_get(
+								       json_object_get(node, "metadata"), "name")),
+				       "subject", t->key, "message", msg ? msg : "", "send", 1, "why",
+				       "the safety valve refused a taint");
+		if (!ev || json_array_append_new(events, ev) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -138,7 +147,8 @@ int np_plan_against_node(struct np_kube_client *kc, const struct np_policy *pol,
 		return -ENOMEM;
 	char **refused = NULL;
 	size_t n_refused = 0;
-	int r = plan_valve(kc, pol, d, node, &refused, &n_refused, json_object_get(plan, "refusedTaints"), err);
+	int r = plan_valve(kc, pol, d, node, &refused, &n_refused, json_object_get(plan, "refusedTaints"),
+			   json_object_get(plan, "events"), err);
 	struct np_reconcile_opts o = { .prefix = pol->label_prefix, .now = now,
 				       .hold_down_seconds = pol->taint_hold_down_seconds,
 				       .heartbeat_seconds = pol->heartbeat_seconds, .allow_removals = true,

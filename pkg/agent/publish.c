@@ -323,6 +323,9 @@ static int resolve_object(struct np_publisher *p, const struct np_event *e, stru
 	if (!out->name)
 		return -ENOMEM;
 	if (streq(e->kind, "Node") && streq(e->name, p->node)) {
+		json_t *n = NULL;
+		if (!p->node_obj && np_kube_get_node(p->kc, p->node, &n, NULL) >= 0) /* a kernel-log Event early on */
+			keep_node(p, n);
 		out->uid = uid_of(p->node_obj);
 	} else if (streq(e->kind, "PersistentVolume")) {
 		json_auto_t *pv = NULL;

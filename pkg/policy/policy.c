@@ -748,6 +748,28 @@ static int no_duplicate_keys(struct pctx *c, yaml_document_t *doc)
 	return 0;
 }
 
+/* After the policy's document: nothing but empty documents (a trailing "---"). A second
+ * document would be ignored, typos and all. Returns 0, or -EINVAL with c->err set. */
+static int one_document(struct pctx *c, yaml_parser_t *parser, const char *source)
+{
+	yaml_document_t more;
+	while (yaml_parser_load(parser, &more)) {
+		yaml_node_t *mr = yaml_document_get_root_node(&more);
+		bool end = !mr, empty = mr && mr->type == YAML_SCALAR_NODE && mr->data.scalar.length == 0;
+		if (mr && !empty)
+			c->err = np_asprintf("%s:%zu:%zu: a second YAML document: a policy is one document", source,
+					     mr->start_mark.line + 1, mr->start_mark.column + 1);
+		yaml_document_delete(&more);
+		if (c->err)
+			return -EINVAL;
+		if (end)
+			return 0;
+	}
+	c->err = np_asprintf("%s:%zu:%zu: not YAML after the policy: %s", source, parser->problem_mark.line + 1,
+			     parser->problem_mark.column + 1, parser->problem ? parser->problem : "syntax error");
+	return c->err ? -EINVAL : -ENOMEM;
+}
+
 static int parse_doc(struct pctx *c, const char *buf, size_t len, const char *source)
 {
 	yaml_parser_t parser;
@@ -762,7 +784,12 @@ static int parse_doc(struct pctx *c, const char *buf, size_t len, const char *so
 		yaml_parser_delete(&parser);
 		return -EINVAL;
 	}
+	int one = yaml_document_get_root_node(&doc) ? one_document(c, &parser, source) : 0;
 	yaml_parser_delete(&parser);
+	if (one < 0) {
+		yaml_document_delete(&doc);
+		return one;
+	}
 	c->doc = &doc;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	int r = no_duplicate_keys(c, &doc);

@@ -98,6 +98,9 @@ def main(tmp):
         "the plan shows the safety valve's refusal and why", ref)
     tw = [w for w in cl.get("writes", []) if "taints" in w["body"].get("spec", {})]
     tap(tw == [], "and no taint write for the refused taint", tw)
+    tr = [e for e in cl.get("events", []) if e["reason"] == "TaintRefused"]
+    tap(len(tr) == 1 and tr[0]["send"] is True and tr[0]["subject"] == "nodeprint.io/firmware-unpinned",
+        "and the TaintRefused Event the agent would send", cl.get("events"))
 
     # a Node not labelled with its class yet counts as one of the class: with the one other "solo" node
     # tainted, adding ours makes 2 of 2 (the agent's first cycle LISTs before its label patch)

@@ -50,6 +50,9 @@ static void test_event_limits(void **state)
 	expect_error("events: {burst: 0}\n", "p.yaml:1:17: events.burst: expected a number from 1 to 1000, got '0'");
 	expect_error("events:\n  perMinute: -1\n", "p.yaml:2:14: events.perMinute: expected a number from 0 to 6000");
 	expect_error("events: {aggregate: 5}\n", "events.aggregate: unknown field");
+	/* a second document would be ignored with its typos: an error */
+	expect_error("events: {burst: 5}\n---\nevents: {burst: 6}\nbogus: 1\n", "p.yaml:3:1: a second YAML document");
+	expect_error("events: {burst: 5}\n---\n[oops\n", "not YAML after the policy");
 	/* a key given twice would silently decide: an error naming both lines */
 	expect_error("events:\n  burst: 5\n  burst: 6\n", "p.yaml:3:3: burst: duplicate key (first at line 2)");
 	expect_error("actions:\n  nvme-critical: {taint: none}\n  nvme-critical: {taint: NoSchedule}\n",

@@ -300,6 +300,24 @@ def path_flaps(tap, g, k, ctx):
     tap.ok(out["p99_s"] < 5, "every transition reached the API within 5 s (p99; the 1 s target is for `make bench`)", out)
 
 
+def kmsg_event_retry(tap, g, k, ctx):
+    """A kernel-log Event the API refuses (500 for one whole retry series) is kept and sent at a later cycle."""
+    mm = g.out("dmsetup table mpatha").split()[-4]
+    kern = lambda: [e for e in k.events(**{"involvedObject.name": NODE}) if e["reason"] == "PathFailed"
+                    and f"Failing path {mm}" in e["message"]]
+    before = event_count(kern(), "PathFailed")
+    k._req(k.env["NP_KUBE_CONTROL_URL"], "POST", "/faults",
+           {"type": "500", "count": 5, "path": "/api/v1/namespaces/default/events", "user": k.env["NP_KUBE_AGENT_USER"]})
+    g.out(f"dmsetup message mpatha 0 fail_path {mm}")
+    items = wait("the refused PathFailed sent later", lambda: (e := kern()) and event_count(e, "PathFailed") > before and e,
+                 timeout=60)
+    g.out(f"dmsetup message mpatha 0 reinstate_path {mm}")
+    k._req(k.env["NP_KUBE_CONTROL_URL"], "DELETE", "/faults")
+    tap.ok(event_count(items, "PathFailed") == before + 1 and "kept for the next cycle" in agent_log(g, 1),
+           "a PathFailed the API refused (500 x5) is kept and sent at the next cycle, once",
+           (before, event_count(items, "PathFailed"), agent_log(g, 1)[-600:]))
+
+
 def volume_stall(tap, g, k, ctx):
     g.out(f"until echo 2000 > {SD}/delay 2>/dev/null; do sleep 0.2; done")
     g.out("dd if=/dev/mapper/mpatha of=/dev/null bs=4k count=1 skip=77 iflag=direct 2>/dev/null & echo $! > /tmp/dd.pid")
@@ -369,7 +387,7 @@ def restart(tap, g, k, ctx):
     g.sh("kill -TERM $(cat /tmp/agent.pid)")
 
 
-SCENARIOS = [baseline, nvme_critical, path_flaps, volume_stall, describe, foreign_kept, restart]
+SCENARIOS = [baseline, nvme_critical, path_flaps, kmsg_event_retry, volume_stall, describe, foreign_kept, restart]
 
 
 def main():
