@@ -57,23 +57,6 @@ void np_kmsg_record_free(struct np_kmsg_record *rec)
 	*rec = (struct np_kmsg_record){ 0 };
 }
 
-static int parse_dec_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
 /* "prio,seq,ts_usec,flags[,more]" (NUL-terminated, no ';'). */
 static int parse_header(char *h, struct np_kmsg_record *rec)
 {
@@ -83,8 +66,8 @@ static int parse_header(char *h, struct np_kmsg_record *rec)
 	for (char *t = strtok_r(h, ",", &save); t && n < 4; t = strtok_r(NULL, ",", &save))
 		f[n++] = t;
 	uint64_t prio;
-	if (n < 4 || parse_dec_u64(f[0], &prio) < 0 || prio > UINT32_MAX || parse_dec_u64(f[1], &rec->seq) < 0 ||
-	    parse_dec_u64(f[2], &rec->ts_us) < 0 || strlen(f[3]) != 1)
+	if (n < 4 || np_parse_dec(f[0], UINT64_MAX, &prio) < 0 || prio > UINT32_MAX || np_parse_dec(f[1], UINT64_MAX, &rec->seq) < 0 ||
+	    np_parse_dec(f[2], UINT64_MAX, &rec->ts_us) < 0 || strlen(f[3]) != 1)
 		return -EINVAL;
 	rec->facility = (unsigned)(prio >> 3);
 	rec->level = (unsigned)(prio & 7);

@@ -37,23 +37,6 @@ char *np_mountinfo_unescape(char *s)
 	return s;
 }
 
-/* Strict unsigned decimal, no sign, no spaces, fits in @max. */
-static int parse_dec(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
 
 static int parse_devnum(char *s, unsigned *major, unsigned *minor)
 {
@@ -62,7 +45,7 @@ static int parse_devnum(char *s, unsigned *major, unsigned *minor)
 	if (!colon)
 		return -EINVAL;
 	*colon = '\0';
-	if (parse_dec(s, UINT32_MAX, &ma) < 0 || parse_dec(colon + 1, UINT32_MAX, &mi) < 0)
+	if (np_parse_dec(s, UINT32_MAX, &ma) < 0 || np_parse_dec(colon + 1, UINT32_MAX, &mi) < 0)
 		return -EINVAL;
 	*major = (unsigned)ma;
 	*minor = (unsigned)mi;
@@ -106,7 +89,7 @@ static int parse_line(char *line, struct np_mount *m)
 		}
 	if (n < 10 || !sep || n - sep < 4 || n >= MAX_FIELDS)
 		return -EINVAL;
-	if (parse_dec(tok[0], UINT64_MAX, &m->mount_id) < 0 || parse_dec(tok[1], UINT64_MAX, &m->parent_id) < 0 ||
+	if (np_parse_dec(tok[0], UINT64_MAX, &m->mount_id) < 0 || np_parse_dec(tok[1], UINT64_MAX, &m->parent_id) < 0 ||
 	    parse_devnum(tok[2], &m->major, &m->minor) < 0)
 		return -EINVAL;
 	if (!*tok[3] || !*tok[4] || !*tok[5] || !*tok[sep + 1])

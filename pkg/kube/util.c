@@ -2,6 +2,7 @@
 /* util.c - base64, bounded reads, RFC 3339 and error helpers of the Kubernetes client. */
 #define _GNU_SOURCE
 #include "util.h"
+#include "../shared/hostfs.h"
 #include "../shared/macro.h"
 
 #include <fcntl.h>
@@ -105,9 +106,7 @@ int np_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	/* O_NONBLOCK: opening a FIFO without a writer must not hang; cleared below */
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t n = 0, cap;
 
 	if (fd < 0)
 		return negative_errno();
@@ -121,37 +120,7 @@ int np_read_file(const char *path, size_t max, char **out, size_t *len)
 		return negative_errno();
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
 		return -EFBIG;
-	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-	buf = malloc(cap + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			if (cap > max)
-				return -EFBIG;
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t k = read(fd, buf + n, cap - n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return negative_errno();
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	if (n > max)
-		return -EFBIG;
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	*out = TAKE_PTR(buf);
-	return 0;
+	return np_read_fd(fd, max, S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, out, len);
 }
 
 static int parse_digits(const char **s, int n, int *out)

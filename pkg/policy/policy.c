@@ -729,14 +729,14 @@ const char *np_policy_default_yaml(void)
 
 /* A key given twice in one mapping: YAML 1.2 forbids it and libyaml keeps both; the second would
  * silently win (or lose), so it is an error naming both places. Quadratic per mapping, so a
- * mapping may hold 4096 keys (a policy has a few dozen). */
+ * mapping may hold 1024 keys (a policy has a few dozen). */
 static int no_duplicate_keys(struct pctx *c, yaml_document_t *doc)
 {
 	for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
 		if (n->type != YAML_MAPPING_NODE)
 			continue;
-		if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > 4096)
-			return fail(c, n, "", "more than 4096 keys in one mapping");
+		if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > 1024)
+			return fail(c, n, "", "more than 1024 keys in one mapping");
 		for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++)
 			for (yaml_node_pair_t *b = a + 1; b < n->data.mapping.pairs.top; b++) {
 				yaml_node_t *ka = yaml_document_get_node(doc, a->key), *kb = yaml_document_get_node(doc, b->key);

@@ -63,10 +63,12 @@ static const struct np_pci_device *find(const struct np_pci *pci, const char *ad
  */
 static bool faces_down(const struct np_pci *pci, const struct np_pci_device *d)
 {
+	if (!is_bridge(d))
+		return false; /* endpoints, most functions: no walk up the tree */
 	unsigned depth = 0;
 	for (const struct np_pci_device *u = find(pci, d->upstream); u && depth < 64; u = find(pci, u->upstream))
 		depth++;
-	return is_bridge(d) && depth % 2 == 0;
+	return depth % 2 == 0;
 }
 
 const struct np_pci_device *np_pci_link_partner(const struct np_pci *pci, const struct np_pci_device *d)

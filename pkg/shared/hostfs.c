@@ -78,14 +78,9 @@ int np_host_openat(const struct np_host *h, const char *path, int flags)
 	return fd < 0 ? negative_errno() : fd;
 }
 
-int np_host_read(const struct np_host *h, const char *path, size_t max, char **out, size_t *len)
+int np_read_fd(int fd, size_t max, size_t hint, char **out, size_t *len)
 {
-	if (max == 0)
-		max = NP_READ_MAX_DEFAULT;
-	_cleanup_close_ int fd = np_host_openat(h, path, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	size_t cap = 4096, n = 0;
+	size_t cap = hint ? (hint < max ? hint : max) + 1 : 4096, n = 0;
 	_cleanup_free_ char *buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -117,6 +112,16 @@ int np_host_read(const struct np_host *h, const char *path, size_t max, char **o
 		*len = n;
 	*out = TAKE_PTR(buf);
 	return 0;
+}
+
+int np_host_read(const struct np_host *h, const char *path, size_t max, char **out, size_t *len)
+{
+	if (max == 0)
+		max = NP_READ_MAX_DEFAULT;
+	_cleanup_close_ int fd = np_host_openat(h, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	return np_read_fd(fd, max, 0, out, len);
 }
 
 int np_host_read_line(const struct np_host *h, const char *path, char **out)

@@ -37,6 +37,14 @@ void np_host_close(struct np_host *h);
 int np_host_openat(const struct np_host *h, const char *path, int flags);
 
 /*
+ * np_read_fd() - read @fd to its end. @max: the most bytes accepted; @hint: the expected size
+ * (st_size, 0 = unknown) for the first allocation. Returns 0 with *@out a malloc'd,
+ * NUL-terminated buffer (caller frees) and its length in *@len (may be NULL), -EFBIG when
+ * there are more than @max bytes, -ENOMEM, or the -errno of read(2).
+ */
+int np_read_fd(int fd, size_t max, size_t hint, char **out, size_t *len);
+
+/*
  * np_host_read() - read a whole file.
  * Returns 0 and a NUL-terminated malloc'd buffer in *@out (caller frees) with
  * its length in *@len (may be NULL), or -errno: -ENOENT, -EACCES, -EPERM,

@@ -57,6 +57,23 @@ static const char *skip_ws(const char *s, const char **end)
 	return s;
 }
 
+int np_parse_dec(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
 int np_parse_u64(const char *s, uint64_t *out)
 {
 	const char *e;

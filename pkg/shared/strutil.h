@@ -22,6 +22,11 @@ char *np_strndup_field(const char *s, size_t width);
  * sign on unsigned) or -ERANGE (overflow).
  */
 int np_parse_u64(const char *s, uint64_t *out);
+/*
+ * np_parse_dec() - the strictest form, for kernel fields: only decimal digits, no sign, no
+ * space, no hex, value <= @max. Returns 0, -EINVAL or -ERANGE.
+ */
+int np_parse_dec(const char *s, uint64_t max, uint64_t *out);
 int np_parse_s64(const char *s, int64_t *out);
 int np_parse_double(const char *s, double *out);
 
