@@ -460,11 +460,17 @@ static int join_stats(struct np_block *b, size_t *cap, const struct np_diskstats
 	for (size_t i = 0; i < ds->n; i++) {
 		const struct np_diskstat *s = &ds->dev[i];
 		struct np_block_dev *d = NULL;
-		for (size_t j = 0; j < b->n && !d; j++)
-			if (b->devices[j].has_dev && b->devices[j].major == s->major &&
-			    b->devices[j].minor == s->minor && streq(b->devices[j].name, s->name))
-				d = &b->devices[j];
-		if (!d) {
+		for (size_t j = 0; j < b->n && !d; j++) {
+			struct np_block_dev *c = &b->devices[j];
+			/* a sysfs entry without a readable `dev` is the same device: matched by name */
+			if (streq(c->name, s->name) && (!c->has_dev || (c->major == s->major && c->minor == s->minor)))
+				d = c;
+		}
+		if (d && !d->has_dev) {
+			d->major = s->major;
+			d->minor = s->minor;
+			d->has_dev = true;
+		} else if (!d) {
 			int r = add_device(b, cap, s->name);
 			if (r < 0)
 				return r;

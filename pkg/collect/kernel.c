@@ -157,9 +157,12 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 	struct np_kernel *k = &rep->kernel;
 	int r;
 
+	/* each field degrades on its own: without /proc, DMI, os-release and the rest still count */
 	r = np_host_read_line(h, "/proc/sys/kernel/osrelease", &k->release);
-	if (r < 0)
-		return r; /* no /proc: nothing else here is worth reading */
+	if (r < 0) {
+		k->release = NULL;
+		np_status_set(&k->status, r, "/proc/sys/kernel/osrelease: %s", np_errno_reason(r));
+	}
 	read_attr(h, "/proc/sys/kernel/version", &k->version);
 	read_attr(h, "/proc/sys/kernel/arch", &k->machine);
 	struct utsname u;

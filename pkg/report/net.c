@@ -170,11 +170,22 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-/* A counter for display: absent counts as 0. */
-static int64_t stat0(const struct np_net_if *n, const char *name)
+/* Sum of two counters; -1 (unknown) when neither was read. */
+static int64_t stat_sum(const struct np_net_if *n, const char *a, const char *b)
 {
-	int64_t v = np_net_stat_get(n, name);
-	return v < 0 ? 0 : v;
+	int64_t x = np_net_stat_get(n, a), y = np_net_stat_get(n, b);
+	if (x < 0 && y < 0)
+		return -1;
+	return (x < 0 ? 0 : x) + (y < 0 ? 0 : y);
+}
+
+/* A number, or "-" when negative (unknown). */
+static void s64_or_dash(char *buf, size_t len, int64_t v)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld", (long long)v);
 }
 
 static void print_nics(const struct np_net *s, struct np_out *o)
@@ -192,11 +203,17 @@ static void print_nics(const struct np_net *s, struct np_out *o)
 				 n->duplex ? " " : "", n->duplex ? n->duplex : "");
 		else
 			snprintf(speed, sizeof(speed), "-");
-		snprintf(mtu, sizeof(mtu), "%lld", (long long)n->mtu);
-		snprintf(q, sizeof(q), "%lld/%lld", (long long)n->rx_queues, (long long)n->tx_queues);
-		int64_t drops = stat0(n, "rx_dropped") + stat0(n, "tx_dropped");
-		int64_t errs = stat0(n, "rx_errors") + stat0(n, "tx_errors");
-		snprintf(de, sizeof(de), "%lld/%lld", (long long)drops, (long long)errs);
+		/* unknown prints "-", as the JSON's null: never -1, never a 0 it did not read */
+		char rxq[24], txq[24], dr[24], er[24];
+		s64_or_dash(mtu, sizeof(mtu), n->mtu);
+		s64_or_dash(rxq, sizeof(rxq), n->rx_queues);
+		s64_or_dash(txq, sizeof(txq), n->tx_queues);
+		snprintf(q, sizeof(q), "%s/%s", rxq, txq);
+		int64_t drops = stat_sum(n, "rx_dropped", "tx_dropped");
+		int64_t errs = stat_sum(n, "rx_errors", "tx_errors");
+		s64_or_dash(dr, sizeof(dr), drops);
+		s64_or_dash(er, sizeof(er), errs);
+		snprintf(de, sizeof(de), "%s/%s", dr, er);
 		const char *eth = n->ethtool_error ? "n/a" : NULL;
 		const char *cells[] = { n->name, n->driver,
 					eth ? eth : or_dash(n->driver_version),

@@ -410,6 +410,38 @@ static void test_collect_partition(void **state)
 	np_host_close(&h);
 }
 
+/* Regression: a sysfs device without a `dev` file was listed twice, the second time as "not in /sys". */
+static void test_device_without_dev_listed_once(void **state)
+{
+	(void)state;
+	char dir[64], p[160];
+	np_fixture_copy(FIX, dir, sizeof(dir));
+	snprintf(p, sizeof(p), "%s/sys/devices/virtual/block/loop0/dev", dir);
+	assert_int_equal(unlink(p), 0);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, dir), 0);
+	struct np_collect_ctx ctx = { .host = &h, .stall_seconds = 10 };
+	char *only[] = { "block", NULL };
+	struct np_report r = { 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	size_t seen = 0;
+	const struct np_block_dev *d = NULL;
+	for (size_t i = 0; i < r.block.n; i++)
+		if (streq(r.block.devices[i].name, "loop0")) {
+			seen++;
+			d = &r.block.devices[i];
+		}
+	assert_int_equal(seen, 1);
+	/* the numbers come from the capture's /proc/diskstats line "7 0 loop0" */
+	assert_true(d->has_stats);
+	assert_int_equal(d->major, 7);
+	assert_int_equal(d->minor, 0);
+	assert_true(d->status.err == 0 || !strstr(d->status.error, "not in /sys/class/block"));
+	np_report_free(&r);
+	np_host_close(&h);
+	np_fixture_drop(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_missing_sysfs_recorded),
 		cmocka_unit_test(test_collect_nvme_guest),
 		cmocka_unit_test(test_collect_partition),
+		cmocka_unit_test(test_device_without_dev_listed_once),
 		cmocka_unit_test(test_udev_db),
 		cmocka_unit_test(test_scheduler),
 		cmocka_unit_test(test_transport_and_kind),

@@ -97,6 +97,34 @@ static void test_missing_proc_is_recorded(void **state)
 	np_host_close(&h);
 }
 
+/* Regression: without osrelease the section used to return nothing; DMI, CPU and os-release are there. */
+static void test_missing_osrelease_degrades_per_field(void **state)
+{
+	(void)state;
+	char dir[64];
+	np_fixture_copy("tests/fixtures/host-vm", dir, sizeof(dir));
+	char p[128];
+	snprintf(p, sizeof(p), "%s/proc/sys/kernel/osrelease", dir);
+	assert_int_equal(unlink(p), 0);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, dir), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "kernel", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_null(r.kernel.release);
+	assert_int_equal(r.kernel.status.err, ENOENT);
+	assert_non_null(strstr(r.kernel.status.error, "osrelease"));
+	/* the rest of the capture is still read */
+	assert_string_equal(r.kernel.os_id, "debian");
+	assert_true(r.kernel.cpus > 0);
+	assert_non_null(r.kernel.version);
+	assert_non_null(r.kernel.boot_id);
+	np_report_free(&r);
+	np_host_close(&h);
+	np_fixture_drop(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_cpuinfo),
 		cmocka_unit_test(test_collect_fixture),
 		cmocka_unit_test(test_missing_proc_is_recorded),
+		cmocka_unit_test(test_missing_osrelease_degrades_per_field),
 	};
 	return cmocka_run_group_tests_name("kernel", tests, NULL, NULL);
 }

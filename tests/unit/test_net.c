@@ -535,6 +535,46 @@ static void test_missing_sysfs_is_recorded(void **state)
 	np_host_close(&h);
 }
 
+/* Regression: the NIC table printed -1/-1 and 0/0 where the JSON has null and {}. */
+static void test_table_prints_dash_for_unknown(void **state)
+{
+	(void)state;
+	char dir[64], cmd[256];
+	np_fixture_copy(FIX, dir, sizeof(dir));
+	snprintf(cmd, sizeof(cmd), "cd '%s/sys/devices/pci0000:00/0000:00:03.0/virtio2/net/eth0' && rm -r mtu queues statistics",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, dir), 0);
+	struct np_net s = { 0 };
+	assert_int_equal(np_net_collect(&h, NP_NET_IOCTL_NEVER, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ifs[0].mtu, -1);
+	assert_int_equal(s.ifs[0].rx_queues, -1);
+	json_t *j = np_net_to_json(&s);
+	json_t *i0 = json_array_get(json_object_get(j, "interfaces"), 0);
+	assert_true(json_is_null(json_object_get(i0, "mtu")));
+	assert_int_equal(json_object_size(json_object_get(i0, "stats")), 0);
+	json_decref(j);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct np_out o = { .f = f };
+	np_net_print(&s, &o);
+	fclose(f);
+	char *row = strstr(buf, "\n  eth0 ");
+	assert_non_null(row);
+	row[strcspn(row + 1, "\n") + 1] = '\0';
+	assert_null(strstr(row, "-1"));
+	assert_null(strstr(row, "0/0"));
+	assert_non_null(strstr(row, " -/- "));
+	assert_true(strlen(row) > 3 && strcmp(row + strlen(row) - 3, "-/-") == 0);
+	free(buf);
+	np_net_free(&s);
+	np_host_close(&h);
+	np_fixture_drop(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_collect_capture),
 		cmocka_unit_test(test_missing_sysfs_is_recorded),
+		cmocka_unit_test(test_table_prints_dash_for_unknown),
 	};
 	return cmocka_run_group_tests_name("net", tests, NULL, NULL);
 }

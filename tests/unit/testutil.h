@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Absolute path of a file in the source tree (tests/fixtures/...). Static buffer. */
 static inline const char *np_src(const char *rel)
@@ -43,4 +44,25 @@ static inline char *np_slurp(const char *rel, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
+}
+
+/*
+ * A private copy of a fixture tree (a real capture) under /tmp, for tests that remove or change one
+ * file of it. @out gets the folder (at least 64 bytes). Remove it with np_fixture_drop().
+ */
+static inline void np_fixture_copy(const char *rel, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "/tmp/np-fixture-XXXXXX");
+	assert_non_null(mkdtemp(out));
+	char cmd[8192];
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/'", np_src(rel), out);
+	assert_int_equal(system(cmd), 0);
+}
+
+static inline void np_fixture_drop(const char *dir)
+{
+	char cmd[512];
+	assert_true(strncmp(dir, "/tmp/np-fixture-", 16) == 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
