@@ -173,21 +173,26 @@ static int parse_interrupts(const char *buf, size_t len, struct np_irq_table *t)
 	int r = parse_header(hdr, t);
 	if (r < 0)
 		return r;
-	for (;;) {
+	for (unsigned lineno = 2;; lineno++) {
 		_cleanup_free_ char *line = next_line(&p, end, &oom);
 		if (!line)
-			return oom ? -ENOMEM : 0;
+			break;
 		if (!*np_strip(line))
 			continue;
 		struct np_irq_line l = { 0 };
 		r = parse_irq_line(line, t->ncpus, &l);
 		if (r >= 0)
 			r = push_line(t, &cap, &l);
-		if (r < 0) {
+		if (r < 0)
 			irq_line_free(&l);
+		if (r == -ENOMEM)
 			return r;
-		}
+		if (r < 0 && t->skipped++ == 0)
+			t->first_skipped = lineno; /* one row is not the whole file */
 	}
+	if (oom)
+		return -ENOMEM;
+	return t->skipped && !t->nlines ? -EINVAL : 0;
 }
 
 int np_parse_interrupts(const char *buf, size_t len, struct np_irq_table *t)

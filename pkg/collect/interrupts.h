@@ -28,6 +28,8 @@ struct np_irq_table {
 	size_t ncpus;
 	struct np_irq_line *lines;
 	size_t nlines;
+	size_t skipped;          /* rows not understood, left out (e.g. ARM's count-less "FIQ: <owner>") */
+	unsigned first_skipped;  /* 1-based line number of the first of them; 0 when none */
 };
 
 /*
@@ -35,11 +37,14 @@ struct np_irq_table {
  * fs/proc/interrupts.c + kernel/irq/proc.c show_interrupts()): a header of
  * "CPUn" names (only online CPUs, so numbers may have gaps), then one line per
  * IRQ: "<irq>:" followed by up to ncpus decimal counts and a free-text
- * description. Lines such as "ERR:" and "MIS:" carry a single count.
- * Returns 0 and fills @t (release with np_irq_table_free()), or -EINVAL
- * (no CPU header, a line without "<label>:", more counts than CPUs, a count
- * that is not a number), -ERANGE (count overflow), -EFBIG (more than
- * NP_IRQ_MAX_CPUS columns), -ENOMEM. On error @t is left empty.
+ * description. Lines such as "ERR:" and "MIS:" carry a single count; 32-bit
+ * ARM prints "FIQ: <owner>" with none (arch/arm/kernel/fiq.c show_fiq_list()).
+ * A row the parser does not understand (no "<label>:", no count, more counts
+ * than CPUs, a count that overflows) is skipped and counted in @t->skipped;
+ * it never costs the other rows. Returns 0 and fills @t (release with
+ * np_irq_table_free()), or -EINVAL (no CPU header, binary input, or rows but
+ * none understood), -EFBIG (more than NP_IRQ_MAX_CPUS columns), -ENOMEM.
+ * On error @t is left empty.
  */
 int np_parse_interrupts(const char *buf, size_t len, struct np_irq_table *t);
 void np_irq_table_free(struct np_irq_table *t);

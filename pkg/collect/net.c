@@ -790,6 +790,8 @@ static int read_irqs(const struct np_host *h, struct np_net *s, struct np_irq_ta
 		r = np_parse_interrupts(buf, len, t);
 	if (r < 0)
 		np_status_set(&s->status, r, "/proc/interrupts: %s", np_errno_reason(r));
+	else
+		s->interrupts_rows_skipped = t->skipped;
 	return r;
 }
 

@@ -56,6 +56,7 @@ void np_net_free(struct np_net *s)
 	s->ncpu_raw = 0;
 	s->interval_s = 0;
 	s->ncpu = 0;
+	s->interrupts_rows_skipped = 0;
 	np_status_clear(&s->status);
 }
 
@@ -153,6 +154,7 @@ json_t *np_net_to_json(const struct np_net *s)
 	for (size_t i = 0; i < s->ncpu; i++)
 		json_array_append_new(sq, json_fixed2(s->softirq_percent[i]));
 	json_object_set_new(o, "softirq_percent_per_cpu", sq);
+	np_json_u64(o, "interrupts_rows_skipped", s->interrupts_rows_skipped);
 	if (s->interval_s > 0) {
 		np_json_real(o, "interval_s", s->interval_s);
 		json_t *si = json_array();
@@ -335,6 +337,8 @@ void np_net_print(const struct np_net *s, struct np_out *o)
 	print_nics(s, o);
 	print_offloads(s, o);
 	print_irqs(s, o);
+	if (s->interrupts_rows_skipped)
+		np_out_kvf(o, "/proc/interrupts", "%zu rows not understood, skipped", s->interrupts_rows_skipped);
 }
 
 int np_net_bundle(const struct np_net *s, struct np_bundle *b)

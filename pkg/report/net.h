@@ -84,6 +84,7 @@ struct np_net {
 	size_t ncpu;                 /* highest CPU number + 1 */
 	double interval_s;           /* > 0 when rates were sampled (--interval) */
 	double *softirq_interval_percent; /* like softirq_percent, over the interval; ncpu entries */
+	size_t interrupts_rows_skipped;   /* /proc/interrupts rows not understood and left out */
 	struct np_cpu_sample *cpu_raw;    /* first /proc/stat sample (not in JSON) */
 	size_t ncpu_raw;
 };
