@@ -63,8 +63,22 @@ static bool printable(const char *s)
 	return true;
 }
 
+/* The TOTAL_ line that belongs in @file ("aer_dev_nonfatal" -> "TOTAL_ERR_NONFATAL"); NULL = any. */
+static const char *aer_expected_total(const char *file)
+{
+	if (!file)
+		return NULL;
+	if (strstr(file, "correctable"))
+		return "TOTAL_ERR_COR";
+	if (strstr(file, "nonfatal"))
+		return "TOTAL_ERR_NONFATAL";
+	if (strstr(file, "fatal"))
+		return "TOTAL_ERR_FATAL";
+	return NULL;
+}
+
 /* One line (NUL-terminated copy). Returns NULL when valid, else why it is junk. */
-static const char *aer_line(char *line, struct np_aer_counters *a, int *err)
+static const char *aer_line(char *line, struct np_aer_counters *a, const char *want_total, int *err)
 {
 	np_strip(line);
 	char *sp = strrchr(line, ' ');
@@ -83,10 +97,15 @@ static const char *aer_line(char *line, struct np_aer_counters *a, int *err)
 		return "bad counter name";
 	if (aer_has(a, line))
 		return "duplicate counter name";
+	bool total = np_startswith(line, "TOTAL_ERR_");
+	if (total && want_total && !streq(line, want_total))
+		return "another file's total"; /* e.g. TOTAL_ERR_FATAL in aer_dev_nonfatal */
 	*err = aer_push(a, line, count);
-	if (np_startswith(line, "TOTAL_ERR_")) {
+	if (total) {
 		a->has_total = true;
 		a->total = count;
+	} else if (__builtin_add_overflow(a->bits_sum, count, &a->bits_sum)) {
+		a->bits_sum = UINT64_MAX;
 	}
 	return NULL;
 }
@@ -113,7 +132,7 @@ int np_parse_aer_counters(const char *buf, size_t len, struct np_aer_counters *a
 				return -ENOMEM;
 			if (!*np_strip(line))
 				continue; /* blank line */
-			why = aer_line(line, a, &err);
+			why = aer_line(line, a, aer_expected_total(file), &err);
 		}
 		if (err < 0)
 			return err;
@@ -123,6 +142,9 @@ int np_parse_aer_counters(const char *buf, size_t len, struct np_aer_counters *a
 			ret = -EINVAL;
 		}
 	}
+	/* the kernel counts the total once per error and each bit once: they differ when one error set
+	 * several bits, or when the file is not what it claims; said, not judged */
+	a->total_disagrees = a->has_total && a->total != a->bits_sum;
 	return ret;
 }
 

@@ -19,11 +19,15 @@
  * document, "RxErr" in current kernels), "<array>_bit[N] count" for unnamed
  * bits, then "TOTAL_ERR_COR|FATAL|NONFATAL count". The count is the last
  * whitespace-separated token (decimal u64); the name is everything before it,
- * trimmed, kept verbatim - unknown names included. TOTAL_ERR_* is kept as a
- * counter too and also stored in a->total (it need not equal the sum).
+ * trimmed, kept verbatim - unknown names included. The file's own TOTAL_ERR_*
+ * (TOTAL_ERR_COR in a @file named *correctable, _NONFATAL in *nonfatal,
+ * _FATAL in *fatal; any for another name) is kept as a counter too and stored
+ * in a->total; a->bits_sum is the sum of the other counters and
+ * a->total_disagrees says the two differ (it need not be an error: the kernel
+ * counts the total once per error and every bit the error set).
  *
  * A junk line (no count, empty or non-printable name, NUL bytes, duplicate
- * name) is counted in a->lines_invalid and the first one described in @st
+ * name, another file's TOTAL_ERR_*) is counted in a->lines_invalid and the first one described in @st
  * (prefixed with @file); the other counters are kept.
  * Returns 0, -EINVAL when at least one line was junk, or -ENOMEM.
  */

@@ -174,6 +174,17 @@ json_t *np_pci_aer_to_json(const struct np_pci_device *d)
 	json_object_set_new(o, "fatal", np_aer_counters_to_json(&d->aer_fatal));
 	np_json_u64(o, "lines_invalid", d->aer_cor.lines_invalid + d->aer_nonfatal.lines_invalid +
 						d->aer_fatal.lines_invalid);
+	const struct np_aer_counters *files[] = { &d->aer_cor, &d->aer_nonfatal, &d->aer_fatal };
+	static const char *const kind[] = { "correctable", "nonfatal", "fatal" };
+	json_t *dis = json_object();
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i]->total_disagrees) {
+			json_t *x = json_object();
+			np_json_u64(x, "total", files[i]->total);
+			np_json_u64(x, "bits_sum", files[i]->bits_sum);
+			json_object_set_new(dis, kind[i], x);
+		}
+	json_object_set_new(o, "totals_disagree", dis);
 	static const char *const rp[] = { "total_err_cor", "total_err_fatal", "total_err_nonfatal" };
 	json_t *r = json_null();
 	for (size_t i = 0; i < ARRAY_SIZE(rp); i++) {
@@ -231,7 +242,7 @@ static void link_text(char *buf, size_t len, const struct np_pci_speed *sp, bool
 	snprintf(buf, len, "%s %s", s, x);
 }
 
-/* "cor 3 nonfatal 0 fatal 0" from the TOTAL_* lines; "-" without AER. */
+/* "cor 3 nonfatal 0 fatal 0" from the TOTAL_* lines, "(bits N)" where the bits disagree; "-" without AER. */
 static bool aer_text(char *buf, size_t len, const struct np_pci_device *d)
 {
 	const struct np_aer_counters *a[] = { &d->aer_cor, &d->aer_nonfatal, &d->aer_fatal };
@@ -242,8 +253,11 @@ static bool aer_text(char *buf, size_t len, const struct np_pci_device *d)
 	for (size_t i = 0; i < ARRAY_SIZE(a) && w < len; i++) {
 		if (!a[i]->present)
 			continue;
-		char v[24] = "?";
-		if (a[i]->has_total)
+		char v[56] = "?";
+		if (a[i]->total_disagrees) /* the total and its bits disagree: both shown */
+			snprintf(v, sizeof(v), "%llu (bits %llu)", (unsigned long long)a[i]->total,
+				 (unsigned long long)a[i]->bits_sum);
+		else if (a[i]->has_total)
 			snprintf(v, sizeof(v), "%llu", (unsigned long long)a[i]->total);
 		nonzero |= a[i]->has_total && a[i]->total > 0;
 		w += snprintf(buf + w, len - w, "%s%s %s", w ? " " : "", tag[i], v);
@@ -262,7 +276,7 @@ void np_pci_print(const struct np_pci *s, struct np_out *o)
 	size_t downgraded = 0, aer = 0;
 	for (size_t i = 0; t && i < s->n; i++) {
 		const struct np_pci_device *d = &s->devices[i];
-		char cls[16], ven[16], dev[16], cur[48], max[48], aert[96];
+		char cls[16], ven[16], dev[16], cur[48], max[48], aert[192];
 		snprintf(cls, sizeof(cls), "0x%06x", d->class_code);
 		snprintf(ven, sizeof(ven), "%04x", d->vendor_id);
 		snprintf(dev, sizeof(dev), "%04x", d->device_id);

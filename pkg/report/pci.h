@@ -28,6 +28,8 @@ struct np_aer_counters {
 	size_t n;
 	bool has_total;               /* a TOTAL_ERR_* line was seen */
 	uint64_t total;               /* its value: the kernel's authoritative total */
+	uint64_t bits_sum;            /* sum of the per-bit counters (TOTAL_ line excluded), saturating */
+	bool total_disagrees;         /* has_total and total != bits_sum */
 	unsigned lines_invalid;       /* junk lines (recorded in the device's status) */
 };
 

@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/pci.h"
+#include "../../pkg/shared/strutil.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -460,9 +461,61 @@ static void test_no_pci_bus_is_recorded(void **state)
 	np_host_close(&h);
 }
 
+/*
+ * Regression: a line of another file's total (TOTAL_ERR_FATAL in aer_dev_nonfatal) was taken as this
+ * file's total without being counted invalid; and a total was never checked against its bits.
+ * On the real QEMU capture's aer_dev_nonfatal (TLP 1, TOTAL_ERR_NONFATAL 1).
+ */
+static void test_aer_total_cross_checked(void **state)
+{
+	(void)state;
+	size_t len;
+	char *buf = np_slurp("tests/fixtures/nib-q35-aer/sys/devices/pci0000:00/0000:00:04.0/0000:02:00.0/aer_dev_nonfatal",
+			     &len);
+	struct np_aer_counters a = { 0 };
+	struct np_status st = { 0 };
+	/* as captured: the total matches the one TLP bit */
+	assert_int_equal(np_parse_aer_counters(buf, len, &a, &st, "aer_dev_nonfatal"), 0);
+	assert_true(a.has_total);
+	assert_int_equal(a.total, 1);
+	assert_int_equal(a.bits_sum, counter(&a, "TLP"));
+	assert_false(a.total_disagrees);
+	np_aer_counters_free(&a);
+
+	/* the fatal file's total in the nonfatal file: invalid, not this file's total */
+	char *tot = strstr(buf, "TOTAL_ERR_NONFATAL");
+	assert_non_null(tot);
+	char *other = np_asprintf("%.*sTOTAL_ERR_FATAL 1\n", (int)(tot - buf), buf);
+	assert_int_equal(np_parse_aer_counters(other, strlen(other), &a, &st, "aer_dev_nonfatal"), -EINVAL);
+	assert_false(a.has_total);
+	assert_int_equal(a.lines_invalid, 1);
+	assert_non_null(strstr(st.error, "another file's total"));
+	np_aer_counters_free(&a);
+	np_status_clear(&st);
+	free(other);
+
+	/* a total that is not the sum of the bits: kept, and said */
+	char *more = np_asprintf("%.*sTOTAL_ERR_NONFATAL 3\n", (int)(tot - buf), buf);
+	assert_int_equal(np_parse_aer_counters(more, strlen(more), &a, &st, "aer_dev_nonfatal"), 0);
+	assert_int_equal(a.total, 3);
+	assert_int_equal(a.bits_sum, 1);
+	assert_true(a.total_disagrees);
+	struct np_pci_device d = { .aer_nonfatal = a };
+	json_t *j = np_pci_aer_to_json(&d);
+	json_t *x = json_object_get(json_object_get(j, "totals_disagree"), "nonfatal");
+	assert_int_equal(json_integer_value(json_object_get(x, "total")), 3);
+	assert_int_equal(json_integer_value(json_object_get(x, "bits_sum")), 1);
+	assert_null(json_object_get(json_object_get(j, "totals_disagree"), "fatal"));
+	json_decref(j);
+	np_aer_counters_free(&a);
+	free(more);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_aer_total_cross_checked),
 		cmocka_unit_test(test_aer_abi_doc_names),
 		cmocka_unit_test(test_aer_kernel_names_and_bits),
 		cmocka_unit_test(test_aer_junk_keeps_the_rest),
