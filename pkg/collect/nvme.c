@@ -141,6 +141,13 @@ static void ns_facts(const struct np_host *h, struct np_nvme_ns *ns)
 		ns->size_bytes = v * 512; /* the block layer's 512-byte sectors */
 		ns->have_size = true;
 	}
+	/*
+	 * Without native multipath the namespace disk is the per-controller disk, and the kernel shows
+	 * ana_state on it (drivers/nvme/host/core.c nvme_ns_id_attrs_are_visible(), later nvme_ns_attrs_are_visible(): ANA on
+	 * disks with nvme_bdev_ops when the controller uses ANA); a multipath head has none.
+	 */
+	if (!ns->n_paths)
+		attr(h, &ns->ana_state, "/sys/block/%s/ana_state", ns->name);
 }
 
 static int add_path(const struct np_host *h, struct np_nvme_ctrl *c, const char *path)

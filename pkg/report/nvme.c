@@ -87,6 +87,7 @@ static void json_units_bytes(json_t *o, const char *key, struct np_u128 units)
 static void free_ns(struct np_nvme_ns *ns)
 {
 	free(ns->name);
+	free(ns->ana_state);
 	for (size_t i = 0; i < ns->n_paths; i++) {
 		free(ns->paths[i].name);
 		free(ns->paths[i].ana_state);
@@ -241,6 +242,7 @@ static json_t *ns_to_json(const struct np_nvme_ns *ns)
 		np_json_u64(o, "size_bytes", ns->size_bytes);
 	else
 		json_object_set_new(o, "size_bytes", json_null());
+	np_json_str(o, "ana_state", ns->ana_state);
 	json_t *paths = json_array();
 	for (size_t i = 0; i < ns->n_paths; i++) {
 		json_t *p = json_object();
@@ -384,6 +386,8 @@ void np_nvme_print(const struct np_nvme *s, struct np_out *o)
 		const struct np_nvme_ctrl *c = &s->controllers[i];
 		for (size_t k = 0; k < c->n_namespaces; k++) {
 			const struct np_nvme_ns *ns = &c->namespaces[k];
+			if (ns->ana_state)
+				np_out_kvf(o, ns->name, "namespace of %s, ANA %s", c->name, ns->ana_state);
 			for (size_t p = 0; p < ns->n_paths; p++)
 				np_out_kvf(o, ns->paths[p].name, "%s path of %s, ANA %s", c->name, ns->name,
 					   ns->paths[p].ana_state ? ns->paths[p].ana_state : "-");

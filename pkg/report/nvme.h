@@ -67,6 +67,8 @@ struct np_nvme_ns {
 	uint32_t nsid;        /* 0 = unknown */
 	uint64_t size_bytes;
 	bool have_size;
+	char *ana_state;      /* the namespace's own ana_state: without native multipath (nvme_core.multipath=N)
+			       * nvmeXnY is the per-controller disk and carries it; NULL when absent */
 	struct np_nvme_path *paths;
 	size_t n_paths;
 };

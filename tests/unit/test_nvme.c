@@ -564,10 +564,51 @@ static void test_qemu_native_multipath(void **state)
 	np_host_close(&h);
 }
 
+/*
+ * Regression: ana_state was read only on nvmeXcYnZ path devices. With native multipath off the
+ * kernel shows it on nvmeXnY (nvme_ns_id_attrs_are_visible()). The qemu-nvme capture (a namespace
+ * without paths) with ana_state written as ana_state_show() prints it: nvme_ana_state_names[] "%s\n".
+ */
+static void test_ana_state_on_namespace_disk(void **state)
+{
+	(void)state;
+	char dir[64], p[160];
+	np_fixture_copy("tests/fixtures/qemu-nvme/root", dir, sizeof(dir));
+	snprintf(p, sizeof(p), "%s/sys/block/nvme0n1/ana_state", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("non-optimized\n", f);
+	fclose(f);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, dir), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "nvme", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	const struct np_nvme_ns *ns = &r.nvme.controllers[0].namespaces[0];
+	assert_int_equal(ns->n_paths, 0);
+	assert_string_equal(ns->ana_state, "non-optimized");
+	json_t *j = np_nvme_to_json(&r.nvme);
+	json_t *jns = json_array_get(json_object_get(json_array_get(json_object_get(j, "controllers"), 0), "namespaces"), 0);
+	assert_string_equal(json_string_value(json_object_get(jns, "ana_state")), "non-optimized");
+	json_decref(j);
+	np_report_free(&r);
+	np_host_close(&h);
+	np_fixture_drop(dir);
+	/* the capture as it is: no attribute, null (not "optimized") */
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/qemu-nvme/root")), 0);
+	r = (struct np_report){ 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_null(r.nvme.controllers[0].namespaces[0].ana_state);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_case08_raw_lines),
+		cmocka_unit_test(test_ana_state_on_namespace_disk),
 		cmocka_unit_test(test_case08_zero_page),
 		cmocka_unit_test(test_case07_kelvin),
 		cmocka_unit_test(test_case09_bits_thresholds),
