@@ -4,6 +4,7 @@
 #include "desired.h"
 #include "findings.h"
 #include "label.h"
+#include "version.h"
 #include "../report/json.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"

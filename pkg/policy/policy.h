@@ -106,12 +106,6 @@ void np_policy_free(struct np_policy *p);
 /* The action for a finding id (NULL when the policy does nothing for it). */
 const struct np_action *np_policy_action(const struct np_policy *p, const char *finding);
 
-/*
- * np_version_match() - does @value satisfy @pattern? A pattern is a glob
- * (fnmatch(3), e.g. "6.1.0-*") or a version range of space-separated
- * comparisons ">=6.1.0-25 <6.1.0-30" compared with strverscmp(3).
- */
-bool np_version_match(const char *pattern, const char *value);
 
 /* Named SMART critical warning bits (NVMe Base Spec 2.0, Figure 207): bit index or -1. */
 int np_nvme_warning_bit(const char *name);

@@ -2,6 +2,7 @@
 /* Policy parsing and validation: defaults, overrides, errors naming file:line:column and field. */
 #include "testutil.h"
 #include "../../pkg/policy/policy.h"
+#include "../../pkg/policy/version.h"
 
 static int parse(const char *yaml, struct np_policy *p, char **err)
 {
@@ -140,11 +141,67 @@ static void test_version_match(void **state)
 	assert_true(np_version_match("6.1.0-*", "6.1.0-41-amd64"));
 	assert_false(np_version_match("6.1.0-*", "6.12.0-1-amd64"));
 	assert_true(np_version_match(">=6.1.0-25 <6.1.0-30", "6.1.0-28"));
-	assert_false(np_version_match(">=6.1.0-25 <6.1.0-30", "6.1.0-9"));   /* strverscmp: 9 < 25 */
+	assert_false(np_version_match(">=6.1.0-25 <6.1.0-30", "6.1.0-9"));   /* numbers: 9 < 25 */
 	assert_false(np_version_match(">=6.1.0-25 <6.1.0-30", "6.1.0-30"));
 	assert_true(np_version_match(">=0xd0003a5", "0xd0003b0"));
 	assert_false(np_version_match(">>1", "2"));
 	assert_false(np_version_match("x", NULL));
+}
+
+/*
+ * Regression: ranges used strverscmp(3), which reads a leading zero as a fraction, so a pin
+ * "<6.18.0100" judged 6.18.44 as drift although `sort -V` (what docs/policy.md promises) puts it
+ * first. np_vercmp() against `sort -V` itself on versions seen on real nodes: kernel releases
+ * (Debian, Ubuntu, RHEL, upstream rc), Debian package versions with epochs and tildes, NVMe, NIC and
+ * BIOS firmware, CPU microcode.
+ */
+static void test_vercmp_is_sort_V(void **state)
+{
+	(void)state;
+	static const char *const seen[] = {
+		"6.18.0100", "6.18.44", "6.1.0-25-amd64", "6.1.0-9-amd64", "6.12.0-1-amd64", "6.1.0-41-amd64",
+		"5.15.0-105-generic", "6.8.0-31-generic", "6.9.0-rc7", "6.9.0", "6.9.0-rc7+",
+		"5.14.0-362.8.1.el9_3.x86_64", "5.14.0-70.13.1.el9_0.x86_64", "4.18.0-513.5.1.el8_9.x86_64",
+		"1:2.38.1-5+deb12u1", "2.38.1-5", "2.38.1-5+deb12u1", "1.0~rc1-1", "1.0-1", "1.0~~a", "1.0~",
+		"7.2.22", "GDC5602Q", "GDC5302Q", "EDA7602Q", "2B2QEXM7", "2.14.1", "2.9.4", "1.10.2", "U46 v2.72",
+		"0xd0003a5", "0xd0003b9", "0x2b000590", "0xf0", "16.35.3006", "16.35.2000", "22.39.1002",
+		"1.2.3~beta", "1.2.3", "0.8.2", "0.10.0", "2.3.tar.gz", "2.3.4",
+	};
+	size_t n = sizeof(seen) / sizeof(seen[0]);
+	char in[] = "/tmp/np-vercmp-XXXXXX";
+	int fd = mkstemp(in);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s\n", seen[i]);
+	fclose(f);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "LC_ALL=C sort -V %s", in);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char sorted[64][64];
+	size_t k = 0;
+	while (k < 64 && fgets(sorted[k], sizeof(sorted[k]), p)) {
+		sorted[k][strcspn(sorted[k], "\n")] = '\0';
+		k++;
+	}
+	assert_int_equal(pclose(p), 0);
+	unlink(in);
+	assert_int_equal(k, n);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			if (np_vercmp(sorted[i], sorted[j]) > 0)
+				fail_msg("sort -V puts %s before %s, np_vercmp the other way", sorted[i], sorted[j]);
+			if (np_vercmp(sorted[j], sorted[i]) < 0)
+				fail_msg("np_vercmp is not antisymmetric on %s, %s", sorted[i], sorted[j]);
+		}
+	assert_true(np_vercmp(sorted[0], sorted[n - 1]) < 0);
+	/* the pin of the report: 6.18.44 sorts before 6.18.0100 */
+	assert_true(np_version_match("<6.18.0100", "6.18.44"));
+	assert_true(np_vercmp("1.0~rc1", "1.0") < 0);
+	assert_int_equal(np_vercmp("6.1.0-25", "6.1.0-025"), 0);
+	assert_int_equal(np_vercmp("", ""), 0);
+	assert_true(np_vercmp("", "0") < 0);
 }
 
 int main(void)
@@ -156,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_errors_name_place_and_field),
 		cmocka_unit_test(test_hostile_documents),
 		cmocka_unit_test(test_version_match),
+		cmocka_unit_test(test_vercmp_is_sort_V),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
