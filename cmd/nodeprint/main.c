@@ -54,7 +54,10 @@ static void usage(FILE *f)
 		"      --kubeconfig FILE  this kubeconfig (implies --cluster)\n"
 		"      --context NAME     this context (implies --cluster)\n"
 		"  -h, --help             this help\n"
-		"  -V, --version          print the version\n");
+		"  -V, --version          print the version\n"
+		"\n"
+		"Exit status of inspect and plan: 0 done, 1 error, 2 usage, 3 done but blind (a source\n"
+		"could not be read: its checks are Unknown; the report's BLIND block and \"sources\" say which).\n");
 }
 
 struct opts {
@@ -318,6 +321,8 @@ static int run_report(int argc, char **argv, bool with_report)
 	np_strv_free(only);
 	if (r >= 0)
 		r = np_policy_evaluate(&pol, &rep, NULL, &node, &plan);
+	struct np_source src[NP_SRC__N];
+	bool blind = r >= 0 && np_report_sources(&rep, src) > 0; /* exit 3: some checks are Unknown */
 	char *err = NULL;
 	if (r >= 0 && node_obj) {
 		r = np_plan_against_node(kc, &pol, &plan, node_obj, time(NULL), &against, &err);
@@ -339,7 +344,7 @@ static int run_report(int argc, char **argv, bool with_report)
 	np_host_close(&host);
 	if (fflush(stdout) != 0)
 		return 1;
-	return r < 0 ? 1 : 0;
+	return r < 0 ? 1 : blind ? 3 : 0;
 }
 
 static int cmd_policy(int argc, char **argv)

@@ -11,6 +11,7 @@
 #include "../collect/flaps.h"
 #include "../collect/kmsg.h"
 #include "../collect/nvme.h"
+#include "../policy/blind.h"
 #include "../policy/desired.h"
 #include "../policy/label.h"
 #include "../policy/policy.h"
@@ -306,6 +307,25 @@ static void apply_event_limits(struct agent *a)
 	a->pub.book.aggregate_seconds = a->pol.event_aggregate_seconds;
 }
 
+static const struct np_finding *blind_of(const struct np_desired *d)
+{
+	for (size_t i = 0; i < d->n_findings; i++)
+		if (streq(d->findings[i].id, NP_FINDING_SOURCE_UNREADABLE))
+			return &d->findings[i];
+	return NULL;
+}
+
+/* Blind is never healthy, and it is said once: when the set of sources that cannot be read changes. */
+static void log_blind(const struct np_desired *before, const struct np_desired *now)
+{
+	const struct np_finding *b = blind_of(before), *n = blind_of(now);
+	if (n && (!b || !streq(b->subject, n->subject)))
+		np_log(NP_LOG_WARN, "blind: sources cannot be read, their checks are Unknown", "sources=%s why=\"%s\"",
+		       n->subject, n->message);
+	else if (!n && b)
+		np_log(NP_LOG_INFO, "every source is readable again", "was=%s", b->subject);
+}
+
 static int cycle(struct agent *a)
 {
 	int r = load_policy(a, false);
@@ -366,6 +386,7 @@ static int cycle(struct agent *a)
 	a->stats.api = a->kc ? np_kube_client_stats(a->kc) : NULL;
 	np_log(NP_LOG_INFO, "cycle", "n=%u bundle=%s state=%s findings=%zu taints=%zu patches_total=%lu events_total=%lu", a->cycles + 1,
 	    rep.bundle.hash, d.bundle_state, d.n_findings, d.n_taints, a->pub.patches, a->pub.events_sent);
+	log_blind(&a->last, &d);
 	np_desired_free(&a->last);
 	a->last = d;
 	if (a->have_prev)

@@ -87,6 +87,16 @@ static void render_info(FILE *f, const struct np_report *r, const struct np_desi
 	}
 }
 
+static void render_sources(FILE *f, const struct np_report *r)
+{
+	struct np_source src[NP_SRC__N];
+	np_report_sources(r, src);
+	help(f, "nodeprint_source_up", "gauge",
+	     "1 when every input of the source was read, 0 when not (its conditions are Unknown).");
+	for (size_t i = 0; i < NP_SRC__N; i++)
+		fprintf(f, "nodeprint_source_up{source=\"%s\"} %d\n", src[i].name, src[i].up);
+}
+
 static uint64_t aer_sum(const struct np_aer_counters *a)
 {
 	if (a->has_total)
@@ -265,6 +275,7 @@ int np_metrics_render(FILE *f, const struct np_report *r, const struct np_desire
 {
 	render_info(f, r, d);
 	if (r) {
+		render_sources(f, r);
 		render_pci(f, &r->pci);
 		render_net(f, &r->net);
 		render_nvme(f, &r->nvme);

@@ -2,6 +2,7 @@
 /* desired.c - report + policy -> findings -> labels, annotations, taints, conditions, events. */
 #define _GNU_SOURCE
 #include "desired.h"
+#include "blind.h"
 #include "findings.h"
 #include "label.h"
 #include "version.h"
@@ -294,17 +295,18 @@ static int condition_false(struct np_condition *c, const struct np_finding *f)
 	return r;
 }
 
-static int add_event(struct np_desired *d, const char *node, const struct np_finding *f, const char *reason)
+int np_desired_add_event(struct np_desired *d, const char *reason, const char *type, const char *message,
+			 const char *kind, const char *name, const char *subject)
 {
 	struct np_event *e = GROW(d->events, d->n_events);
 	if (!e)
 		return -ENOMEM;
 	e->reason = strdup(reason);
-	e->type = strdup("Warning");
-	e->message = strdup(f->message);
-	e->kind = strdup("Node");
-	e->name = strdup(node ? node : "");
-	e->subject = strdup(f->subject);
+	e->type = strdup(type);
+	e->message = strdup(message);
+	e->kind = strdup(kind);
+	e->name = strdup(name ? name : "");
+	e->subject = strdup(subject ? subject : "");
 	return e->reason && e->type && e->message && e->kind && e->name && e->subject ? 0 : -ENOMEM;
 }
 
@@ -327,7 +329,8 @@ static int apply_actions(const struct np_policy *p, const struct np_node_facts *
 		if (r >= 0 && a->taint_effect && !streq(a->taint_effect, "none"))
 			r = add_taint(d, p->label_prefix, f, a->taint_effect);
 		if (r >= 0 && a->event_reason && *a->event_reason)
-			r = add_event(d, node ? node->name : NULL, f, a->event_reason);
+			r = np_desired_add_event(d, a->event_reason, "Warning", f->message, "Node",
+						 node ? node->name : NULL, f->subject);
 	}
 	return r;
 }
@@ -375,7 +378,9 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 		rc = apply_actions(p, node, d);
 	if (rc >= 0)
 		rc = bundle_condition(p, d);
+	if (rc >= 0)
+		rc = np_policy_blind(p, r, node ? node->name : NULL, d);
 	if (rc < 0)
 		np_desired_free(d);
-	return rc;
+	return rc < 0 ? rc : 0;
 }

@@ -312,19 +312,6 @@ static int findings_multipath(const struct np_health *h, const struct np_multipa
 
 /* ---- stalls under volumes ---- */
 
-static int add_obj_event(struct np_desired *d, const char *reason, const char *kind, const char *name,
-			 const char *subject, const char *message)
-{
-	struct np_event *ne = realloc(d->events, (d->n_events + 1) * sizeof(*ne));
-	if (!ne)
-		return -ENOMEM;
-	d->events = ne;
-	struct np_event *e = &ne[d->n_events++];
-	*e = (struct np_event){ .reason = strdup(reason), .type = strdup("Warning"), .message = strdup(message),
-				.kind = strdup(kind), .name = strdup(name), .subject = strdup(subject) };
-	return e->reason && e->type && e->message && e->kind && e->name && e->subject ? 0 : -ENOMEM;
-}
-
 static bool volume_uses(const struct np_volume *v, const char *dev)
 {
 	return (v->device && streq(v->device, dev)) || np_strv_contains(v->backing, dev);
@@ -348,11 +335,13 @@ static int stall_volume_events(const struct np_volumes *vs, const struct np_stal
 		_cleanup_free_ char *pvc = np_asprintf("pv:%s", v->pv_name);
 		if (!vmsg || !pvc || (v->pod_uid && !pod))
 			return -ENOMEM;
-		r = add_obj_event(d, "VolumePathStall", "PersistentVolume", v->pv_name, st->device, vmsg);
+		r = np_desired_add_event(d, "VolumePathStall", "Warning", vmsg, "PersistentVolume", v->pv_name,
+					 st->device);
 		if (r >= 0)
-			r = add_obj_event(d, "VolumePathStall", "PersistentVolumeClaim", pvc, st->device, vmsg);
+			r = np_desired_add_event(d, "VolumePathStall", "Warning", vmsg, "PersistentVolumeClaim", pvc,
+						 st->device);
 		if (r >= 0 && pod)
-			r = add_obj_event(d, "VolumePathStall", "Pod", pod, st->device, vmsg);
+			r = np_desired_add_event(d, "VolumePathStall", "Warning", vmsg, "Pod", pod, st->device);
 	}
 	return r;
 }

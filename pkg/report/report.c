@@ -53,6 +53,9 @@ json_t *np_report_to_json(const struct np_report *r)
 	np_json_s64(o, "collected_at_ms", r->collected_at_ms);
 	np_json_s64(o, "duration_us", r->duration_us);
 	json_object_set_new(o, "fingerprint", np_bundle_to_json(&r->bundle));
+	struct np_source src[NP_SRC__N];
+	np_report_sources(r, src);
+	json_object_set_new(o, "sources", np_sources_to_json(src));
 	json_object_set_new(o, "kernel", np_kernel_to_json(&r->kernel));
 	json_object_set_new(o, "modules", np_modules_to_json(&r->modules));
 	json_object_set_new(o, "pci", np_pci_to_json(&r->pci));
@@ -70,6 +73,9 @@ void np_report_print(const struct np_report *r, struct np_out *o)
 {
 	fprintf(o->f, "nodeprint %s  bundle %s  (%zu components)\n", NODEPRINT_VERSION,
 		r->bundle.hash[0] ? r->bundle.hash : "-", r->bundle.n);
+	struct np_source src[NP_SRC__N];
+	np_report_sources(r, src);
+	np_sources_print(src, o);
 	np_kernel_print(&r->kernel, o);
 	np_modules_print(&r->modules, o);
 	np_net_print(&r->net, o);

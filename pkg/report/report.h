@@ -17,6 +17,7 @@
 #include "nvme.h"
 #include "out.h"
 #include "pci.h"
+#include "sources.h"
 #include "volumes.h"
 
 #include <jansson.h>
