@@ -16,6 +16,7 @@
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 #include "../../pkg/shared/version.h"
+#include "baseline.h"
 #include "kube.h"
 
 #include <getopt.h>
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 		"  plan               print only the labels, taints, conditions and events it would set\n"
 		"  run                the agent: publish to the Kubernetes API until SIGTERM (see run --help)\n"
 		"  fleet              nodes grouped by class and bundle, drift from the pins (see fleet --help)\n"
+		"  baseline VERB      storage micro-test per bundle: run, compare, show (see baseline --help)\n"
 		"  policy --default   print the built-in default policy\n"
 		"  policy --check F   validate a policy file\n"
 		"  collectors         list the collectors (report sections)\n"
@@ -563,6 +565,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (streq(cmd, "fleet"))
 		return cmd_fleet(argc - 1, argv + 1);
+	if (streq(cmd, "baseline"))
+		return np_cmd_baseline(argc - 1, argv + 1);
 	if (streq(cmd, "collectors"))
 		return cmd_collectors();
 	if (streq(cmd, "kube"))

@@ -14,15 +14,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define GROW(arr, n)                                                           \
-	({                                                                     \
-		__typeof__(arr) _g = realloc((arr), ((n) + 1) * sizeof(*(arr))); \
-		if (_g) {                                                      \
-			(arr) = _g;                                            \
-			memset(&(arr)[(n)], 0, sizeof(*(arr)));                \
-		}                                                              \
-		_g ? &(arr)[(n)++] : NULL;                                     \
-	})
 
 int np_desired_add_finding(struct np_desired *d, const char *id, const char *subject, const char *reason,
 			   const char *fmt, ...)

@@ -567,6 +567,192 @@ static int f_actions(struct pctx *c, yaml_node_t *v, const char *path, void *o)
 	return r;
 }
 
+/* ---- baseline (the storage micro-test) ---- */
+
+#define B(obj) (&((struct np_policy *)(obj))->baseline)
+
+static int f_bl_dir(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	int r = get_str(c, v, p, &B(o)->directory);
+	if (r >= 0 && B(o)->directory[0] != '/')
+		return fail(c, v, p, "expected an absolute path, got '%s'", B(o)->directory);
+	return r;
+}
+
+static int f_bl_raw(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	int r = get_str(c, v, p, &B(o)->raw_device);
+	if (r >= 0 && !*B(o)->raw_device) {
+		free(B(o)->raw_device);
+		B(o)->raw_device = NULL;
+	} else if (r >= 0 && !np_startswith(B(o)->raw_device, "/dev/")) {
+		return fail(c, v, p, "expected a /dev/ path or \"\", got '%s'", B(o)->raw_device);
+	}
+	return r;
+}
+
+static int f_bl_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &B(o)->file_mib, 1, 1 << 20);
+}
+
+static int f_bl_util(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &B(o)->max_util_percent, 0, 100);
+}
+
+static int f_bl_sample(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &B(o)->busy_sample_seconds, 0.1, 60);
+}
+
+static int f_bl_wall(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &B(o)->wall_seconds, 1, 3600);
+}
+
+static int f_bl_repeats(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	double d;
+	int r = get_num(c, v, p, &d, 1, 25);
+	if (r >= 0)
+		B(o)->repeats = (unsigned)d;
+	return r;
+}
+
+static int f_bl_p99(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &B(o)->p99_growth_percent, 0, 10000);
+}
+
+static int f_bl_iops(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &B(o)->iops_drop_percent, 0, 100);
+}
+
+static int f_pr_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_bench_profile *pr = o;
+	int r = get_str(c, v, p, &pr->name);
+	if (r >= 0 && (!*pr->name || strlen(pr->name) > 63 || strspn(pr->name, "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(pr->name)))
+		return fail(c, v, p, "a profile name is 1-63 characters of [-A-Za-z0-9_.], got '%s'", pr->name);
+	return r;
+}
+
+static int f_pr_rw(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_bench_profile *pr = o;
+	int r = get_str(c, v, p, &pr->rw);
+	if (r >= 0 && !np_bench_rw_valid(pr->rw))
+		return fail(c, v, p, "expected read, randread, write, randwrite, rw or randrw, got '%s'", pr->rw);
+	return r;
+}
+
+/* "4k", "64K", "1m", "4096": fio's bs= in bytes (powers of 1024, as fio's default kb_base) */
+static int f_pr_bs(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	struct np_bench_profile *pr = o;
+	int r = want_type(c, v, p, YAML_SCALAR_NODE);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *s = strdup(scalar(v));
+	if (!s)
+		return -ENOMEM;
+	size_t n = strlen(s);
+	uint64_t mul = 1, val;
+	if (n && strchr("kK", s[n - 1]))
+		mul = 1024;
+	else if (n && strchr("mM", s[n - 1]))
+		mul = 1024 * 1024;
+	if (mul > 1)
+		s[n - 1] = '\0';
+	if (np_parse_dec(s, 64u << 20, &val) < 0 || val * mul < 512 || val * mul > (64u << 20) || (val * mul) % 512)
+		return fail(c, v, p, "expected a block size from 512 to 64m, a multiple of 512 (like 4k), got '%s'",
+			    scalar(v));
+	pr->block_bytes = val * mul;
+	return 0;
+}
+
+static int f_pr_depth(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	double d;
+	int r = get_num(c, v, p, &d, 1, 4096);
+	if (r >= 0)
+		((struct np_bench_profile *)o)->iodepth = (unsigned)d;
+	return r;
+}
+
+static int f_pr_jobs(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	double d;
+	int r = get_num(c, v, p, &d, 1, 64);
+	if (r >= 0)
+		((struct np_bench_profile *)o)->jobs = (unsigned)d;
+	return r;
+}
+
+static int f_pr_seconds(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &((struct np_bench_profile *)o)->seconds, 0.5, 600);
+}
+
+/* the document's list replaces the default one */
+static int f_bl_profiles(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+{
+	static const struct field f[] = { { "name", f_pr_name },	 { "rw", f_pr_rw },
+					  { "blockSize", f_pr_bs },	 { "iodepth", f_pr_depth },
+					  { "jobs", f_pr_jobs },	 { "seconds", f_pr_seconds },
+					  {} };
+	struct np_baseline_policy *b = B(o);
+	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < b->n_profiles; i++)
+		np_bench_profile_free(&b->profiles[i]);
+	b->n_profiles = 0;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; r >= 0 && it < v->data.sequence.items.top; it++) {
+		struct np_bench_profile *np = realloc(b->profiles, (b->n_profiles + 1) * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		b->profiles = np;
+		struct np_bench_profile *pr = &b->profiles[b->n_profiles++];
+		*pr = (struct np_bench_profile){ .rw = strdup("randread"), .block_bytes = 4096, .iodepth = 1,
+						 .jobs = 1, .seconds = 20 };
+		if (!pr->rw)
+			return -ENOMEM;
+		_cleanup_free_ char *sub = np_asprintf("%s[%td]", path, it - v->data.sequence.items.start);
+		yaml_node_t *e = node(c, *it);
+		r = walk_map(c, e, sub, f, pr);
+		if (r >= 0 && !pr->name)
+			r = fail(c, e, sub, "name is required");
+		for (size_t i = 0; r >= 0 && i + 1 < b->n_profiles; i++)
+			if (streq(b->profiles[i].name, pr->name))
+				r = fail(c, e, sub, "duplicate profile name '%s'", pr->name);
+	}
+	if (r >= 0 && b->n_profiles == 0)
+		r = fail(c, v, path, "at least one profile");
+	return r;
+}
+
+static int f_baseline(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = {
+		{ "directory", f_bl_dir },		{ "rawDevice", f_bl_raw },
+		{ "fileSizeMiB", f_bl_size },		{ "maxUtilPercent", f_bl_util },
+		{ "busySampleSeconds", f_bl_sample },	{ "wallSeconds", f_bl_wall },
+		{ "repeats", f_bl_repeats },		{ "p99GrowthPercent", f_bl_p99 },
+		{ "iopsDropPercent", f_bl_iops },	{ "profiles", f_bl_profiles },
+		{},
+	};
+	int r = walk_map(c, v, p, f, o);
+	for (size_t i = 0; r >= 0 && i < B(o)->n_profiles; i++)
+		if (B(o)->profiles[i].seconds >= B(o)->wall_seconds)
+			r = fail(c, v, p, "profile %s runs %g s: wallSeconds (%g) must be longer",
+				 B(o)->profiles[i].name, B(o)->profiles[i].seconds, B(o)->wall_seconds);
+	return r;
+}
+
 /* ---- top level ---- */
 
 static int f_api_version(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -669,6 +855,7 @@ static const struct field top_fields[] = {
 	{ "classes", f_classes },
 	{ "health", f_health },
 	{ "actions", f_actions },
+	{ "baseline", f_baseline },
 	{},
 };
 
@@ -720,7 +907,20 @@ static const char default_yaml[] =
 	"  volume-stall:       {condition: VolumePathsHealthy, taint: none, event: VolumePathStall}\n"
 	"  offload-mismatch:   {condition: OffloadsCompliant, taint: none, event: OffloadDrift}\n"
 	"  nic-drops:          {condition: NICHealthy, taint: none, event: NICDrops}\n"
-	"  irq-skew:           {condition: NICHealthy, taint: none, event: IRQSkew}\n";
+	"  irq-skew:           {condition: NICHealthy, taint: none, event: IRQSkew}\n"
+	"baseline:\n"
+	"  directory: /var/lib/nodeprint/baseline\n"
+	"  rawDevice: \"\"\n"
+	"  fileSizeMiB: 1024\n"
+	"  maxUtilPercent: 10\n"
+	"  busySampleSeconds: 2\n"
+	"  wallSeconds: 60\n"
+	"  repeats: 3\n"
+	"  p99GrowthPercent: 20\n"
+	"  iopsDropPercent: 15\n"
+	"  profiles:\n"
+	"    - {name: randread-4k-qd1, rw: randread, blockSize: 4k, iodepth: 1, jobs: 1, seconds: 20}\n"
+	"    - {name: randread-4k-qd32, rw: randread, blockSize: 4k, iodepth: 32, jobs: 1, seconds: 20}\n";
 
 const char *np_policy_default_yaml(void)
 {
@@ -901,6 +1101,11 @@ void np_policy_free(struct np_policy *p)
 		free(p->actions[i].event_reason);
 	}
 	free(p->actions);
+	free(p->baseline.directory);
+	free(p->baseline.raw_device);
+	for (size_t i = 0; i < p->baseline.n_profiles; i++)
+		np_bench_profile_free(&p->baseline.profiles[i]);
+	free(p->baseline.profiles);
 	*p = (struct np_policy){ 0 };
 }
 

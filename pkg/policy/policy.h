@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "../report/baseline.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +68,21 @@ struct np_health {
 	bool multipath_failed_paths;
 };
 
+/* The storage micro-test (`nodeprint baseline`, docs/baseline.md): where, how long, how judged. */
+struct np_baseline_policy {
+	char *directory;            /* the test file goes here, default /var/lib/nodeprint/baseline */
+	char *raw_device;           /* read this device instead (only with --yes-raw); NULL = never */
+	double file_mib;            /* test file size, MiB, default 1024 */
+	double max_util_percent;    /* refuse when the device's %util is above this, default 10 */
+	double busy_sample_seconds; /* %util is measured over this, default 2 */
+	double wall_seconds;        /* hard limit per fio run (killed), default 60 */
+	unsigned repeats;           /* runs per profile in a compare, default 3 */
+	double p99_growth_percent;  /* regression when the median p99 grows more, default 20 */
+	double iops_drop_percent;   /* regression when the median IOPS drops more, default 15 */
+	struct np_bench_profile *profiles;
+	size_t n_profiles;
+};
+
 struct np_policy {
 	char *source;          /* file name, or "built-in default" */
 	char *label_prefix;    /* default "nodeprint.io" */
@@ -80,6 +97,7 @@ struct np_policy {
 	struct np_health health;
 	struct np_action *actions;
 	size_t n_actions;
+	struct np_baseline_policy baseline;
 };
 
 /*

@@ -61,5 +61,17 @@ static inline int negative_errno(void)
 	return errno > 0 ? -errno : -EIO;
 }
 
+/* Append one zeroed element to a malloc'd array @arr of @n elements: returns a pointer to it (and
+ * increments @n), or NULL on ENOMEM with the array unchanged. */
+#define GROW(arr, n)                                                             \
+	({                                                                       \
+		__typeof__(arr) _g = realloc((arr), ((n) + 1) * sizeof(*(arr)));   \
+		if (_g) {                                                        \
+			(arr) = _g;                                              \
+			memset(&(arr)[(n)], 0, sizeof(*(arr)));                  \
+		}                                                                \
+		_g ? &(arr)[(n)++] : NULL;                                       \
+	})
+
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
