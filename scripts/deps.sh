@@ -8,11 +8,12 @@ what=${1:-build}
 
 BUILD="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libnvme-dev libudev-dev libyaml-dev
 nettle-dev libdevmapper-dev libmicrohttpd-dev"
+# fio: `nodeprint baseline` (tests/e2e/test_baseline.py, the node-in-a-box)
 # golang-go + sprig + ghodss/yaml: tools/helm-render, the Helm chart's renderer; python3-yaml and
 # python3-jsonschema: tests/helm (YAML documents, ../shared/k8s strict schemas)
 TEST="libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml python3-jsonschema iproute2 util-linux kmod pciutils ethtool
 qemu-system-x86 qemu-utils busybox-static cpio socat nvme-cli dmsetup xz-utils
-ca-certificates openssl sysstat curl prometheus
+ca-certificates openssl sysstat curl prometheus fio
 golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev"
 # make image: a bookworm root without Docker (debootstrap) and the OCI layout (umoci)
 IMAGE="debootstrap umoci"
