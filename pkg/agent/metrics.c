@@ -208,6 +208,12 @@ static void render_multipath(FILE *f, const struct np_multipath *mp)
 					failed++;
 			}
 		const char *name = esc(m->name ? m->name : m->dm ? m->dm : "");
+		if (!m->paths_known) { /* the table was not read: its slaves are paths of unknown state, never 0 active */
+			for (char **s = m->slaves; s && *s; s++)
+				unknown++;
+			fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"unknown\"} %u\n", name, unknown);
+			continue;
+		}
 		fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"active\"} %u\n", name, active);
 		fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"failed\"} %u\n", name, failed);
 		if (unknown)

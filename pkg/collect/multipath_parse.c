@@ -255,6 +255,7 @@ int np_dm_mpath_parse_table(const char *params, struct np_mpath_map *m, const ch
 	n_groups = 0;
 	m->features = TAKE_PTR(features);
 	m->hardware_handler = TAKE_PTR(hw);
+	m->paths_known = true;
 	r = 0;
 out:
 	if (why)
@@ -347,6 +348,7 @@ static int status_build(struct np_mpath_map *m, const struct st_group *sg, size_
 	groups_free(m->groups, m->n_groups);
 	m->groups = g;
 	m->n_groups = ng;
+	m->paths_known = true;
 	return 0;
 enomem:
 	groups_free(g, made + 1);

@@ -133,11 +133,13 @@ static json_t *map_to_json(const struct np_mpath_map *m)
 	for (size_t g = 0; g < m->n_groups; g++)
 		json_array_append_new(a, group_to_json(&m->groups[g]));
 	json_object_set_new(o, "path_groups", a);
+	/* unknown is null, never 0: a map whose table could not be read has paths, uncounted */
 	size_t t, act, f;
 	np_mpath_map_counts(m, &t, &act, &f);
-	np_json_u64(o, "paths_total", t);
-	np_json_u64(o, "paths_active", act);
-	np_json_u64(o, "paths_failed", f);
+	bool states = m->paths_known && act + f == t;
+	json_object_set_new(o, "paths_total", m->paths_known ? json_integer((json_int_t)t) : json_null());
+	json_object_set_new(o, "paths_active", states ? json_integer((json_int_t)act) : json_null());
+	json_object_set_new(o, "paths_failed", states ? json_integer((json_int_t)f) : json_null());
 	json_object_set_new(o, "slaves", np_json_strv(m->slaves));
 	np_json_s64(o, "collect_us", m->collect_us);
 	np_status_to_json(&m->status, o);
@@ -171,12 +173,19 @@ static void print_map(const struct np_mpath_map *m, struct np_out *o)
 	fprintf(o->f, "  size=%llu features='%zu", (unsigned long long)m->size_bytes, nf);
 	for (char **p = m->features; p && *p; p++)
 		fprintf(o->f, " %s", *p);
-	fprintf(o->f, "' hwhandler='%s' paths=%zu active=%zu failed=%zu%s\n",
-		m->hardware_handler ? m->hardware_handler : "0", t, a, f,
+	char pt[24] = "unknown", pa[24] = "unknown", pf[24] = "unknown";
+	if (m->paths_known)
+		snprintf(pt, sizeof(pt), "%zu", t);
+	if (m->paths_known && a + f == t) {
+		snprintf(pa, sizeof(pa), "%zu", a);
+		snprintf(pf, sizeof(pf), "%zu", f);
+	}
+	fprintf(o->f, "' hwhandler='%s' paths=%s active=%s failed=%s%s\n",
+		m->hardware_handler ? m->hardware_handler : "0", pt, pa, pf,
 		m->have_queue_io && m->queue_io ? " QUEUEING" : "");
 	if (m->status.err)
 		np_out_error(o, m->status.error);
-	if (t == 0 && !m->status.err)
+	if (m->paths_known && t == 0 && !m->status.err)
 		np_out_error(o, "no paths");
 	if (!m->n_groups && m->slaves && m->slaves[0]) {
 		fprintf(o->f, "  `- slaves:");

@@ -53,6 +53,8 @@ struct np_mpath_map {
 	unsigned next_group;/* status: group the kernel will use next (1-based) */
 	struct np_mpath_group *groups;
 	size_t n_groups;
+	bool paths_known;   /* the table (or status) was parsed: groups and paths are the kernel's;
+			     * false = the paths are unknown (0 groups then means "not read", never "no paths") */
 	char **slaves;      /* sysfs slaves/, NULL-terminated */
 	int64_t collect_us; /* time spent on this map (benchmark hook) */
 };
@@ -67,7 +69,10 @@ struct np_multipath {
 
 void np_mpath_map_free(struct np_mpath_map *m);
 void np_multipath_free(struct np_multipath *s);
-/* Totals over a map's groups: all paths, active ("A"), failed ("F"). */
+/*
+ * Totals over a map's groups: all paths, active ("A"), failed ("F"). Meaningful only when
+ * m->paths_known; paths whose state was not read count in total only.
+ */
 void np_mpath_map_counts(const struct np_mpath_map *m, size_t *total, size_t *active, size_t *failed);
 json_t *np_multipath_to_json(const struct np_multipath *s);
 /* A tree like `multipath -ll`. */

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/multipath.h"
+#include "../../pkg/agent/metrics.h"
 #include "../../pkg/shared/macro.h"
 
 #include <jansson.h>
@@ -438,9 +439,71 @@ static void test_qemu_guest_nodeprint_equals_multipathd(void **state)
 	}
 }
 
+/*
+ * Regression: a map whose table could not be read (its path dev numbers unknown) reported 0 paths,
+ * 0 active, 0 failed while slaves/ lists two. On the real qemu-mpath capture (no device-mapper
+ * control device: sysfs facts only): unknown in JSON (null), text ("unknown") and metrics.
+ */
+static void test_unreadable_table_paths_unknown(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/qemu-mpath/boot1/root")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "multipath", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	const struct np_mpath_map *a = &r.multipath.maps[0];
+	assert_int_equal(a->status.err, EOPNOTSUPP);
+	assert_false(a->paths_known);
+	assert_non_null(a->slaves[1]);
+	json_t *j = np_multipath_to_json(&r.multipath);
+	json_t *jm = json_array_get(json_object_get(j, "maps"), 0);
+	assert_true(json_is_null(json_object_get(jm, "paths_total")));
+	assert_true(json_is_null(json_object_get(jm, "paths_active")));
+	assert_true(json_is_null(json_object_get(jm, "paths_failed")));
+	json_decref(j);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct np_out o = { .f = f };
+	np_multipath_print(&r.multipath, &o);
+	fclose(f);
+	assert_non_null(strstr(buf, "paths=unknown active=unknown failed=unknown"));
+	assert_null(strstr(buf, "paths=0"));
+	assert_null(strstr(buf, "no paths"));
+	free(buf);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(np_metrics_render(f, &r, NULL, NULL), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "nodeprint_multipath_paths{map=\"mpatha\",state=\"unknown\"} 2\n"));
+	assert_null(strstr(buf, "nodeprint_multipath_paths{map=\"mpatha\",state=\"active\"}"));
+	free(buf);
+	/* once the table is read the paths are the kernel's (`dmsetup table` in that guest) */
+	char *line = np_slurp("tests/fixtures/qemu-mpath/boot1/raw/table-failed.txt", NULL);
+	line[strcspn(line, "\n")] = '\0';
+	char *name, *target, *params;
+	assert_int_equal(np_dm_line_params(line, &name, &target, &params), 0);
+	struct np_mpath_map m = { 0 };
+	const char *why = NULL;
+	assert_int_equal(np_dm_mpath_parse_table(params, &m, &why), 0);
+	assert_true(m.paths_known);
+	size_t t, act, fl;
+	np_mpath_map_counts(&m, &t, &act, &fl);
+	assert_int_equal(t, 2);
+	np_mpath_map_free(&m);
+	free(name);
+	free(target);
+	free(params);
+	free(line);
+	np_report_free(&r);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unreadable_table_paths_unknown),
 		cmocka_unit_test(test_case17_table),
 		cmocka_unit_test(test_case17_status),
 		cmocka_unit_test(test_counted_lists_strict),
