@@ -202,7 +202,7 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 	struct np_kmsg tmp = { .max_events = 4 };
 	if (rec->facility != 0)
 		return 0; /* only the kernel's own lines: any root process can write to /dev/kmsg */
-	if (np_kmsg_add_record(&tmp, rec, 0) <= 0)
+	if (np_kmsg_add_record(&tmp, rec, 0, NULL) <= 0)
 		return 0;
 	const struct np_kmsg_event *e = &tmp.events[tmp.n - 1];
 	if (e->kind == NP_KMSG_PATH_FAILED || e->kind == NP_KMSG_PATH_REINSTATED) {
@@ -336,6 +336,13 @@ static int cycle(struct agent *a)
 	}
 	if (a->n_pending && !a->o->dry_run)
 		flush_pending(a);
+	if (a->kc && !a->o->dry_run) { /* counts the rate limit held back, once a token is there again */
+		char *herr = NULL;
+		if (np_publish_held_events(&a->pub, now_s(), &herr) < 0)
+			np_log(NP_LOG_WARN, "held-back Event counts not sent, retrying next cycle", "error=\"%s\"",
+			       herr ? herr : "");
+		free(herr);
+	}
 	struct np_collect_ctx ctx = { .host = &a->host, .kubelet_dir = a->o->kubelet_dir, .kmsg_max = 256,
 				      .stall_seconds = a->pol.health.block_stall_seconds, .nvme_polls = &a->nvme_polls,
 				      .flap_window_s = a->pol.health.multipath_window_seconds };

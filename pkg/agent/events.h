@@ -16,13 +16,15 @@
 enum np_event_verdict {
 	NP_EVENT_CREATE,   /* POST a new Event */
 	NP_EVENT_UPDATE,   /* PATCH the existing Event: count and lastTimestamp */
-	NP_EVENT_SUPPRESS, /* rate limited: counted, not sent */
+	NP_EVENT_SUPPRESS, /* rate limited: added to the series' count, sent with its next request */
 };
 
 struct np_event_series {
 	char *key;         /* kind/namespace/name/reason/subject */
 	char *object_name; /* metadata.name of the Event object we created */
-	unsigned count;
+	unsigned count;    /* occurrences in the series, those the rate limit held back included */
+	unsigned unsent;   /* occurrences counted but not yet in the API (held back by the rate limit) */
+	struct np_event held; /* the newest held-back occurrence (owned copy), to send its count later */
 	time_t first, last;
 };
 
@@ -60,10 +62,24 @@ enum np_event_verdict np_events_decide(struct np_event_book *b, const struct np_
 int np_events_created(struct np_event_series *s, const char *object_name);
 
 /*
+ * np_events_due() - a series whose count holds occurrences the rate limit held
+ * back and whose bucket has a token again at @now (the token is taken): the
+ * caller sends np_event_count_patch(*@e, *@series) (UPDATE) or, when the
+ * series has no Event object yet, np_event_object() (CREATE), and reports a
+ * failure with np_events_failed(). So a storm's real count reaches the API
+ * without waiting for one more occurrence. Returns the verdict, or
+ * NP_EVENT_SUPPRESS when nothing is due. *@e points into the series.
+ */
+enum np_event_verdict np_events_due(struct np_event_book *b, time_t now, struct np_event_series **series,
+				    const struct np_event **e);
+
+/*
  * np_events_failed() - the request for @e that np_events_decide() allowed
  * (verdict @v, series @s) failed with -errno @error: its token goes back to
  * the bucket and an UPDATE's count is taken back, so a failing API never uses
- * up the rate limit of an Event that was not sent. -ENOENT on an UPDATE (the
+ * up the rate limit of an Event that was not sent, and the occurrence leaves
+ * the count (the caller offers it again); for a request np_events_due() gave
+ * (@e is the series' held copy) the count stays due. -ENOENT on an UPDATE (the
  * Event object expired or was deleted) makes the next one a CREATE.
  */
 void np_events_failed(struct np_event_book *b, const struct np_event *e, struct np_event_series *s,

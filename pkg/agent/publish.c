@@ -354,12 +354,10 @@ int np_publish_event(struct np_publisher *p, const struct np_event *e, time_t no
 	return r;
 }
 
-static int send_event(struct np_publisher *p, const struct np_event *e, time_t now, char **err)
+/* The request the book decided (@v on series @s) for @e. Returns 0 or -errno (given back to the book). */
+static int send_verdict(struct np_publisher *p, const struct np_event *e, struct np_event_series *s,
+			enum np_event_verdict v, char **err)
 {
-	struct np_event_series *s;
-	enum np_event_verdict v = np_events_decide(&p->book, e, now, &s);
-	if (v == NP_EVENT_SUPPRESS)
-		return 0; /* counted by the book */
 	json_t *out = NULL;
 	int r;
 	if (v == NP_EVENT_CREATE) {
@@ -387,6 +385,28 @@ static int send_event(struct np_publisher *p, const struct np_event *e, time_t n
 		return r;
 	}
 	p->events_sent++;
+	return 0;
+}
+
+static int send_event(struct np_publisher *p, const struct np_event *e, time_t now, char **err)
+{
+	struct np_event_series *s;
+	enum np_event_verdict v = np_events_decide(&p->book, e, now, &s);
+	if (v == NP_EVENT_SUPPRESS)
+		return 0; /* counted in its series, sent with the next request (np_publish_held_events) */
+	return send_verdict(p, e, s, v, err);
+}
+
+int np_publish_held_events(struct np_publisher *p, time_t now, char **err)
+{
+	struct np_event_series *s;
+	const struct np_event *e;
+	enum np_event_verdict v;
+	while ((v = np_events_due(&p->book, now, &s, &e)) != NP_EVENT_SUPPRESS) {
+		int r = send_verdict(p, e, s, v, err);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 

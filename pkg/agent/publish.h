@@ -49,6 +49,14 @@ int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct
 int np_publish_event(struct np_publisher *p, const struct np_event *e, time_t now, char **err);
 
 /*
+ * np_publish_held_events() - send the counts the rate limit held back, for
+ * every series whose bucket has a token again (np_events_due()): a storm of
+ * 10,000 occurrences ends as one Event whose count is 10,000. Returns 0, or
+ * the first API error as -errno (*@err says why; that count stays due).
+ */
+int np_publish_held_events(struct np_publisher *p, time_t now, char **err);
+
+/*
  * np_safety_valve() - may a NoSchedule/NoExecute taint @key be added to this
  * node? LISTs the nodes of @klass (label <prefix>/class, all nodes when NULL)
  * and counts those carrying @key; @node counts as one of the class even when

@@ -165,7 +165,8 @@ int np_flaps_feed_kmsg(struct np_flaps *f, const struct np_kmsg_event *e)
 		st = NP_PATH_ACTIVE;
 	else
 		return 0;
-	return np_flaps_observe(f, NP_FLAP_KMSG, e->map, e->device, st, (int64_t)(e->monotonic_us / 1000));
+	uint64_t us = e->count ? e->last_monotonic_us : e->monotonic_us; /* the newest occurrence */
+	return np_flaps_observe(f, NP_FLAP_KMSG, e->map, e->device, st, (int64_t)(us / 1000));
 }
 
 unsigned np_flaps_in_window(const struct np_flaps *f, const char *map, int64_t now_ms)

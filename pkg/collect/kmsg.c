@@ -141,55 +141,6 @@ void np_kmsg_match_free(struct np_kmsg_match *m)
 	*m = (struct np_kmsg_match){ 0 };
 }
 
-/* malloc'd copy of [s, s+n) with trailing ':' ',' '.' removed; NULL if empty. */
-static char *dup_token(const char *s, size_t n)
-{
-	while (n > 0 && (s[n - 1] == ':' || s[n - 1] == ',' || s[n - 1] == '.'))
-		n--;
-	if (n == 0 || n > 64)
-		return NULL;
-	return strndup(s, n);
-}
-
-/*
- * dev_printk prefix "<driver> <device>: " (drivers/base/core.c dev_printk_emit):
- * returns the device name (malloc'd) and sets *@rest past the prefix, or NULL.
- */
-static char *dev_prefix(const char *msg, const char **rest)
-{
-	const char *sp = strchr(msg, ' ');
-	if (!sp || sp == msg)
-		return NULL;
-	const char *dev = sp + 1;
-	const char *end = strchr(dev, ' ');
-	if (!end || end - dev < 2 || end[-1] != ':')
-		return NULL;
-	for (const char *p = msg; p < sp; p++)
-		if (*p == ':')
-			return NULL;
-	if (rest)
-		*rest = end + 1;
-	return dup_token(dev, (size_t)(end - dev));
-}
-
-/* The whitespace-separated word that ends just before @pos (trailing ':' stripped). */
-static char *word_before(const char *msg, const char *pos)
-{
-	const char *e = pos;
-	while (e > msg && e[-1] == ' ')
-		e--;
-	const char *b = e;
-	while (b > msg && b[-1] != ' ')
-		b--;
-	return dup_token(b, (size_t)(e - b));
-}
-
-static int set_str(char **dst, const char *s, size_t n)
-{
-	*dst = strndup(s, n);
-	return *dst ? 0 : -ENOMEM;
-}
-
 char *np_nvme_controller_of(const char *name)
 {
 	unsigned a, b, c;
@@ -201,303 +152,6 @@ char *np_nvme_controller_of(const char *name)
 	if (sscanf(name, "nvme%u%n", &a, &end) == 1 && name[end] == '\0')
 		return np_asprintf("nvme%u", a);
 	return NULL;
-}
-
-static int found(struct np_kmsg_match *m, enum np_kmsg_kind k, char *device, const char *detail)
-{
-	m->kind = k;
-	m->device = device;
-	if (detail && !m->detail && !(m->detail = strdup(detail)))
-		return -ENOMEM;
-	return k;
-}
-
-/* drivers/md/dm-mpath.c: DMWARN("%s: Failing path %s.", dm_table_device_name(), dev->name), older without "%s: " */
-static int match_mpath(const char *msg, struct np_kmsg_match *m)
-{
-	static const char pfx[] = "device-mapper: multipath: ";
-	if (!np_startswith(msg, pfx))
-		return 0;
-	const char *p = msg + strlen(pfx);
-	unsigned ma, mi;
-	int n = 0;
-	if (sscanf(p, "%u:%u: %n", &ma, &mi, &n) == 2 && n > 0 && isdigit((unsigned char)p[0])) {
-		if (set_str(&m->map, p, strcspn(p, " ") - 1) < 0)
-			return -ENOMEM;
-		p += n;
-	}
-	enum np_kmsg_kind k;
-	if (np_startswith(p, "Failing path "))
-		k = NP_KMSG_PATH_FAILED, p += strlen("Failing path ");
-	else if (np_startswith(p, "Reinstating path "))
-		k = NP_KMSG_PATH_REINSTATED, p += strlen("Reinstating path ");
-	else
-		return 0;
-	char *dev = dup_token(p, strcspn(p, " "));
-	if (!dev)
-		return 0;
-	return found(m, k, dev, NULL);
-}
-
-/* drivers/nvme/host/pci.c nvme_timeout(), nvme_abort_endio(), nvme_reset_work(), nvme-tcp timeouts */
-static int match_nvme_ctrl(const char *msg, struct np_kmsg_match *m)
-{
-	const char *rest;
-	if (!np_startswith(msg, "nvme "))
-		return 0;
-	_cleanup_free_ char *dev = dev_prefix(msg, &rest);
-	if (!dev || !np_startswith(dev, "nvme"))
-		return 0;
-	const char *q = strstr(rest, "QID "), *t = strstr(rest, " timeout, ");
-	if (np_startswith(rest, "I/O ") && q && t && q < t) {
-		const char *a = t + strlen(" timeout, ");
-		if (np_startswith(a, "reset controller"))
-			return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "reset controller");
-		if (np_startswith(a, "disable controller"))
-			return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "disable controller");
-		if (np_startswith(a, "completion polled"))
-			return found(m, NP_KMSG_NVME_TIMEOUT, TAKE_PTR(dev), "completion polled");
-		return found(m, NP_KMSG_NVME_TIMEOUT, TAKE_PTR(dev), "aborting");
-	}
-	if (strstr(rest, ": timeout cid ")) /* nvme-tcp: "queue %d: timeout cid %#x type %d opcode %#x (%s)" */
-		return found(m, NP_KMSG_NVME_TIMEOUT, TAKE_PTR(dev), "timeout");
-	if (np_startswith(rest, "Abort status: "))
-		return found(m, NP_KMSG_NVME_ABORT, TAKE_PTR(dev), rest + strlen("Abort "));
-	if (np_startswith(rest, "controller is down; will reset"))
-		return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "controller is down");
-	if (np_startswith(rest, "Device not ready; aborting reset"))
-		return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "reset failed");
-	if (np_startswith(rest, "Removing after probe failure"))
-		return found(m, NP_KMSG_NVME_RESET, TAKE_PTR(dev), "removed after probe failure");
-	return 0;
-}
-
-/* block/genhd.c set_capacity_and_notify(): "nvme2n1: detected capacity change from N to 0" = namespace gone */
-static int match_nvme_ns(const char *msg, struct np_kmsg_match *m)
-{
-	size_t tl = strcspn(msg, " ");
-	if (!np_startswith(msg, "nvme") || tl < 2 || msg[tl - 1] != ':')
-		return 0;
-	const char *c = strstr(msg, ": detected capacity change from ");
-	size_t ml = strlen(msg);
-	if (!c || ml < 5 || !streq(msg + ml - 5, " to 0"))
-		return 0;
-	_cleanup_free_ char *ns = strndup(msg, tl - 1);
-	if (!ns)
-		return -ENOMEM;
-	char *ctrl = np_nvme_controller_of(ns);
-	if (!ctrl)
-		return 0;
-	return found(m, NP_KMSG_NVME_RESET, ctrl, "namespace capacity 0");
-}
-
-static bool valid_status(const char *p, size_t n)
-{
-	if (n == 0 || n > 40)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalpha((unsigned char)p[i]) && p[i] != '/' && p[i] != ' ')
-			return false;
-	return true;
-}
-
-/*
- * block/blk-mq.c blk_print_req_error() (5.x+: "%s error, dev %s, sector %llu op 0x%x:(%s) flags …",
- * 5.0-5.x: "blk_update_request: " prefix, 4.19: "print_req_error: ", <4.x: "end_request: ").
- */
-static int match_io_error(const char *msg, struct np_kmsg_match *m)
-{
-	static const char *const prefixes[] = { "blk_update_request: ", "print_req_error: ", "end_request: " };
-	const char *p = msg;
-	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (np_startswith(p, prefixes[i])) {
-			p += strlen(prefixes[i]);
-			break;
-		}
-	const char *e = strstr(p, " error, dev ");
-	if (!e || !valid_status(p, (size_t)(e - p)))
-		return 0;
-	const char *d = e + strlen(" error, dev ");
-	size_t dl = strcspn(d, ", ");
-	if (dl == 0 || dl > 32 || !np_startswith(d + dl, ", sector "))
-		return 0;
-	const char *s = d + dl + strlen(", sector ");
-	char *end;
-	errno = 0;
-	unsigned long long sec = strtoull(s, &end, 10);
-	if (end == s || errno || !isdigit((unsigned char)*s))
-		return 0;
-	char *dev = strndup(d, dl);
-	if (!dev || set_str(&m->detail, p, (size_t)(e - p)) < 0) {
-		free(dev);
-		return -ENOMEM;
-	}
-	m->sector = sec;
-	m->has_sector = true;
-	const char *op = strstr(end, " op 0x");
-	const char *lp = op ? strstr(op, ":(") : NULL;
-	const char *rp = lp ? strchr(lp, ')') : NULL;
-	if (rp && rp - lp > 2 && set_str(&m->op, lp + 2, (size_t)(rp - lp - 2)) < 0) {
-		free(dev);
-		return -ENOMEM;
-	}
-	return found(m, NP_KMSG_IO_ERROR, dev, NULL);
-}
-
-static bool is_hctl(const char *s, size_t n)
-{
-	unsigned colons = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == ':')
-			colons++;
-		else if (!isdigit((unsigned char)s[i]))
-			return false;
-	}
-	return colons == 3;
-}
-
-/* sdev_printk/scmd_printk prefix "sd 2:0:0:1: [sda] …": the disk name when printed, else H:C:T:L. */
-static char *scsi_device(const char *msg)
-{
-	const char *rest;
-	_cleanup_free_ char *hctl = dev_prefix(msg, &rest);
-	if (!hctl || !is_hctl(hctl, strlen(hctl)))
-		return NULL;
-	if (rest[0] == '[') {
-		size_t n = strcspn(rest + 1, "] ");
-		if (rest[1 + n] == ']' && n > 0 && n <= 32)
-			return strndup(rest + 1, n);
-	}
-	return TAKE_PTR(hctl);
-}
-
-/* drivers/scsi/scsi_lib.c, scsi_error.c, sd.c */
-static int match_scsi(const char *msg, struct np_kmsg_match *m)
-{
-	static const struct {
-		const char *text;
-		enum np_kmsg_kind kind;
-		const char *detail;
-	} pats[] = {
-		{ "timing out command, waited ", NP_KMSG_SCSI_TIMEOUT, "timing out command" },
-		{ "FAILED Result: hostbyte=DID_TIME_OUT", NP_KMSG_SCSI_TIMEOUT, "DID_TIME_OUT" },
-		{ "Device offlined - not ready after error recovery", NP_KMSG_SCSI_OFFLINE, "not ready after error recovery" },
-		{ "Medium access timeout failure. Offlining disk!", NP_KMSG_SCSI_OFFLINE, "medium access timeout" },
-		{ "rejecting I/O to offline device", NP_KMSG_SCSI_OFFLINE, "rejecting I/O to offline device" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
-		if (!strstr(msg, pats[i].text))
-			continue;
-		char *dev = scsi_device(msg);
-		if (!dev)
-			return 0;
-		return found(m, pats[i].kind, dev, pats[i].detail);
-	}
-	return 0;
-}
-
-/* drivers/pci/pcie/aer.c aer_print_error(): "PCIe Bus Error: severity=%s, type=%s, (%s)" ("CXL" on CXL ports) */
-static int match_aer(const char *msg, struct np_kmsg_match *m)
-{
-	const char *b = strstr(msg, "Bus Error: severity=");
-	if (!b || !(b - msg >= 5 && (strneq(b - 5, "PCIe ", 5) || strneq(b - 4, "CXL ", 4))))
-		return 0;
-	const char *sev = b + strlen("Bus Error: severity=");
-	enum np_kmsg_kind k;
-	if (np_startswith(sev, "Correct"))
-		k = NP_KMSG_AER_CORRECTABLE;
-	else if (np_startswith(sev, "Uncorrect"))
-		k = NP_KMSG_AER_UNCORRECTABLE;
-	else
-		return 0;
-	if (set_str(&m->detail, sev, strcspn(sev, ",")) < 0)
-		return -ENOMEM;
-	char *dev = dev_prefix(msg, NULL);
-	return found(m, k, dev, NULL);
-}
-
-/* drivers/base/firmware_loader/main.c (upstream and Debian's "firmware: failed to load") */
-static int match_firmware(const char *msg, struct np_kmsg_match *m)
-{
-	static const char *const pats[] = { "Direct firmware load for ", "firmware: failed to load " };
-	for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
-		const char *p = strstr(msg, pats[i]);
-		if (!p)
-			continue;
-		p += strlen(pats[i]);
-		size_t n = strcspn(p, " ");
-		if (i == 0 && !strstr(p + n, " failed with error "))
-			return 0;
-		if (n == 0 || set_str(&m->detail, p, n) < 0)
-			return n ? -ENOMEM : 0;
-		return found(m, NP_KMSG_FIRMWARE_LOAD_FAILED, dev_prefix(msg, NULL), NULL);
-	}
-	return 0;
-}
-
-static bool word_is(const char *p, const char *w)
-{
-	size_t n = strlen(w);
-	return strncasecmp(p, w, n) == 0 && !isalnum((unsigned char)p[n]);
-}
-
-/*
- * NIC drivers: "NIC Link is Up|Down" (e1000e, igb, ixgbe, i40e, ice, bnxt), "Link is Up|Down" (phylib,
- * r8169, tg3 "Link is up at"), mlx5e "Link up|down" (whole message after the prefix).
- */
-static int match_link(const char *msg, struct np_kmsg_match *m)
-{
-	const char *l = strstr(msg, "Link is ");
-	const char *state = NULL, *at = NULL;
-	if (l) {
-		state = l + strlen("Link is ");
-		at = (l - msg >= 4 && strneq(l - 4, "NIC ", 4)) ? l - 4 : l;
-	} else {
-		size_t n = strlen(msg);
-		if (n > 11 && streq(msg + n - 11, ": Link down"))
-			state = msg + n - 4, at = msg + n - 9;
-		else if (n > 9 && streq(msg + n - 9, ": Link up"))
-			state = msg + n - 2, at = msg + n - 7;
-		else
-			return 0;
-	}
-	enum np_kmsg_kind k;
-	if (word_is(state, "up"))
-		k = NP_KMSG_LINK_UP;
-	else if (word_is(state, "down"))
-		k = NP_KMSG_LINK_DOWN;
-	else
-		return 0;
-	char *dev = word_before(msg, at);
-	if (!dev)
-		return 0;
-	const char *d = state + (k == NP_KMSG_LINK_UP ? 2 : 4);
-	d += strspn(d, " ,-");
-	if (*d && set_str(&m->detail, d, strnlen(d, 96)) < 0) {
-		free(dev);
-		return -ENOMEM;
-	}
-	return found(m, k, dev, NULL);
-}
-
-int np_kmsg_classify(const char *message, struct np_kmsg_match *m)
-{
-	static int (*const matchers[])(const char *, struct np_kmsg_match *) = {
-		match_mpath, match_nvme_ctrl, match_nvme_ns, match_io_error, match_scsi,
-		match_aer,   match_firmware,  match_link,
-	};
-	*m = (struct np_kmsg_match){ 0 };
-	for (size_t i = 0; i < ARRAY_SIZE(matchers); i++) {
-		int r = matchers[i](message, m);
-		if (r < 0) {
-			np_kmsg_match_free(m);
-			return r;
-		}
-		if (r > 0)
-			return r;
-		np_kmsg_match_free(m); /* a partial match may have set detail/map */
-	}
-	return NP_KMSG_NONE;
 }
 
 /* ---- stream (captures) ---- */
@@ -702,7 +356,36 @@ static int take_match(struct np_kmsg_event *e, struct np_kmsg_match *m, const st
 	return 0;
 }
 
-int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int64_t wall_offset_ms)
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && streq(a, b));
+}
+
+/* The kept event @rec repeats (same kind, facility, device, message), or NULL. Newest first. */
+static struct np_kmsg_event *find_repeat(struct np_kmsg *s, const struct np_kmsg_match *m,
+					 const struct np_kmsg_record *rec)
+{
+	for (size_t i = s->n; i-- > 0;) {
+		struct np_kmsg_event *e = &s->events[i];
+		if (e->kind == m->kind && e->facility == rec->facility && same_str(e->message, rec->message) &&
+		    (same_str(e->device, m->device) || (!m->device && same_str(e->device, rec->device))))
+			return e;
+	}
+	return NULL;
+}
+
+/* Move @e to the end (newest): eviction then drops the event seen least recently. */
+static struct np_kmsg_event *to_end(struct np_kmsg *s, struct np_kmsg_event *e)
+{
+	size_t i = (size_t)(e - s->events);
+	struct np_kmsg_event tmp = *e;
+	memmove(&s->events[i], &s->events[i + 1], (s->n - i - 1) * sizeof(*e));
+	s->events[s->n - 1] = tmp;
+	return &s->events[s->n - 1];
+}
+
+int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int64_t wall_offset_ms,
+		       struct np_kmsg_event **ev)
 {
 	struct np_kmsg_match m;
 	int k = np_kmsg_classify(rec->message, &m);
@@ -710,6 +393,17 @@ int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int6
 		return k;
 	unsigned max = s->max_events ? s->max_events : DEFAULT_MAX_EVENTS;
 	s->matched++;
+	struct np_kmsg_event *e = find_repeat(s, &m, rec);
+	if (e) { /* a storm of one line is one event whose count is the number of records */
+		np_kmsg_match_free(&m);
+		e = to_end(s, e);
+		e->count++;
+		e->last_seq = rec->seq;
+		e->last_monotonic_us = rec->ts_us;
+		if (ev)
+			*ev = e;
+		return 1;
+	}
 	if (s->n >= max) {
 		/* keep the newest: drop the oldest */
 		np_kmsg_event_free(&s->events[0]);
@@ -723,13 +417,18 @@ int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int6
 		}
 		s->events = ne;
 	}
-	struct np_kmsg_event *e = &s->events[s->n++];
+	e = &s->events[s->n++];
 	int r = take_match(e, &m, rec);
 	np_kmsg_match_free(&m);
 	if (r < 0)
 		return r;
+	e->count = 1;
+	e->last_seq = rec->seq;
+	e->last_monotonic_us = rec->ts_us;
 	if (wall_offset_ms)
 		e->wall_estimate_ms = wall_offset_ms + (int64_t)(rec->ts_us / 1000);
+	if (ev)
+		*ev = e;
 	return 1;
 }
 
@@ -743,11 +442,12 @@ struct collect_state {
 static int on_record(const struct np_kmsg_record *rec, void *ud)
 {
 	struct collect_state *c = ud;
-	int r = np_kmsg_add_record(c->s, rec, c->offset_ms);
+	struct np_kmsg_event *e = NULL;
+	int r = np_kmsg_add_record(c->s, rec, c->offset_ms, &e);
 	c->last_ts_us = rec->ts_us;
-	/* every path event feeds the flap tracker, also those the event ring later drops */
-	if (r > 0 && c->s->n && c->s->events[c->s->n - 1].seq == rec->seq)
-		r = np_flaps_feed_kmsg(&c->flaps, &c->s->events[c->s->n - 1]);
+	/* every path event feeds the flap tracker, also repeats and those the event ring later drops */
+	if (r > 0)
+		r = np_flaps_feed_kmsg(&c->flaps, e);
 	return r < 0 ? r : 0;
 }
 

@@ -61,16 +61,20 @@ struct np_kmsg_match {
 };
 
 /*
- * np_kmsg_classify() - match a decoded message against the built-in
- * patterns (sources: drivers/nvme/host/pci.c nvme_timeout(), block/blk-mq.c
- * blk_print_req_error() and its older blk_update_request:/print_req_error:
- * forms, drivers/scsi/scsi_lib.c + scsi_error.c + sd.c, drivers/md/dm-mpath.c
- * fail_path()/reinstate_path(), drivers/pci/pcie/aer.c aer_print_error(),
- * NIC drivers' link messages, drivers/base/firmware_loader/main.c).
- * Returns the kind (NP_KMSG_NONE when nothing matched: @m is then empty) or
- * -ENOMEM. @m is filled on a match.
+ * np_kmsg_classify() - match a decoded message against the rules table
+ * (pkg/collect/kmsg_rules.c: one POSIX ERE per message form of the kernel's
+ * and drivers' own format strings, each with its source and kernel versions;
+ * docs/report/kmsg.md lists them). The first rule that matches wins.
+ * Returns the kind (NP_KMSG_NONE when nothing matched: @m is then empty),
+ * -ENOMEM, or -EINVAL when a rule does not compile (a bug: the unit test
+ * compiles them all). @m is filled on a match.
  */
 int np_kmsg_classify(const char *message, struct np_kmsg_match *m);
+
+/* The rules table: how many rules, and rule @i's kind, expression and origin (static strings).
+ * np_kmsg_rule_info() returns 0, -ERANGE past the end, -EINVAL when the rules do not compile. */
+size_t np_kmsg_rules_count(void);
+int np_kmsg_rule_info(size_t i, enum np_kmsg_kind *kind, const char **re, const char **origin);
 void np_kmsg_match_free(struct np_kmsg_match *m);
 
 /* "nvme2n1", "nvme0c1n1", "nvme nvme2" forms -> controller "nvme2"/"nvme1". Returns malloc'd or NULL. */
@@ -118,12 +122,17 @@ int np_kmsg_follower_read(struct np_kmsg_follower *f,
 void np_kmsg_follower_close(struct np_kmsg_follower *f);
 
 /*
- * np_kmsg_add_record() - classify @rec and append an event to @s when it
- * matches, keeping only the newest @s->max_events (0 = 256). @wall_offset_ms,
- * when non-zero, is added to the record's monotonic ms to estimate wall time.
- * Returns 1 when an event was added, 0 when the record did not match, -ENOMEM.
+ * np_kmsg_add_record() - classify @rec and add it to @s when it matches: a
+ * record identical to a kept event (same kind, facility, device and message
+ * text) adds to that event's count and becomes its newest occurrence (the
+ * event moves to the end); another one is appended, keeping only the newest
+ * @s->max_events (0 = 256). @wall_offset_ms, when non-zero, is added to the
+ * record's monotonic ms to estimate wall time. *@ev (may be NULL) gets the
+ * event the record went to (valid until the next call). Returns 1 when the
+ * record matched, 0 when it did not, -ENOMEM.
  */
-int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int64_t wall_offset_ms);
+int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int64_t wall_offset_ms,
+		       struct np_kmsg_event **ev);
 
 /*
  * np_kmsg_wall_offset_ms() - the offset that turns a kmsg timestamp into an

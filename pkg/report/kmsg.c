@@ -21,7 +21,13 @@ static const char *const kind_names[NP_KMSG_KIND_MAX] = {
 	[NP_KMSG_LINK_DOWN] = "link_down",
 	[NP_KMSG_LINK_UP] = "link_up",
 	[NP_KMSG_FIRMWARE_LOAD_FAILED] = "firmware_load_failed",
+	[NP_KMSG_SCSI_TRANSPORT] = "scsi_transport_disrupted",
+	[NP_KMSG_FC_LINK_DOWN] = "fc_link_down",
+	[NP_KMSG_ISCSI_CONN_ERROR] = "iscsi_conn_error",
+	[NP_KMSG_ISCSI_SESSION_TIMEOUT] = "iscsi_session_timeout",
+	[NP_KMSG_HUNG_TASK] = "hung_task",
 };
+_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == NP_KMSG_KIND_MAX, "a kind without a name");
 
 const char *np_kmsg_kind_name(enum np_kmsg_kind k)
 {
@@ -71,6 +77,9 @@ json_t *np_kmsg_event_to_json(const struct np_kmsg_event *e)
 		np_json_str(o, "op", e->op);
 	}
 	np_json_u64(o, "seq", e->seq);
+	np_json_u64(o, "count", e->count ? e->count : 1);
+	np_json_u64(o, "last_seq", e->count ? e->last_seq : e->seq);
+	np_json_u64(o, "last_monotonic_us", e->count ? e->last_monotonic_us : e->monotonic_us);
 	np_json_u64(o, "priority", e->priority);
 	np_json_u64(o, "facility", e->facility);
 	np_json_u64(o, "monotonic_us", e->monotonic_us);

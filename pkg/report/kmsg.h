@@ -29,6 +29,11 @@ enum np_kmsg_kind {
 	NP_KMSG_LINK_DOWN,           /* "NIC Link is Down", "Link is Down", "Link down" */
 	NP_KMSG_LINK_UP,             /* "NIC Link is Up", "Link is Up", "Link up" */
 	NP_KMSG_FIRMWARE_LOAD_FAILED,/* "Direct firmware load for F failed with error E", "firmware: failed to load F (E)" */
+	NP_KMSG_SCSI_TRANSPORT,      /* "Result: hostbyte=DID_TRANSPORT_DISRUPTED": the FC rport / iSCSI session is blocked */
+	NP_KMSG_FC_LINK_DOWN,        /* qla2xxx "LOOP DOWN detected": the FC link under the paths went down */
+	NP_KMSG_ISCSI_CONN_ERROR,    /* " connectionN:M: detected conn error (1021)" */
+	NP_KMSG_ISCSI_SESSION_TIMEOUT, /* " sessionN: session recovery timed out after N secs": its I/O now fails */
+	NP_KMSG_HUNG_TASK,           /* "INFO: task comm:pid blocked for more than N seconds." */
 	NP_KMSG_KIND_MAX,
 };
 
@@ -43,7 +48,10 @@ struct np_kmsg_event {
 	char *op;              /* io_error: "READ", "WRITE", … when printed, else NULL */
 	uint64_t sector;       /* io_error: 512-byte sector */
 	bool has_sector;
-	uint64_t seq;          /* kernel record sequence number */
+	uint64_t seq;          /* kernel record sequence number (the first occurrence) */
+	uint64_t count;        /* identical records aggregated into this event (>= 1) */
+	uint64_t last_seq;     /* sequence number of the newest of them */
+	uint64_t last_monotonic_us; /* its kernel timestamp */
 	unsigned priority;     /* syslog level 0 (emerg) … 7 (debug) */
 	unsigned facility;     /* syslog facility: 0 kernel, 1 user (lines written to /dev/kmsg), … */
 	uint64_t monotonic_us; /* kernel timestamp: microseconds since boot, suspend not counted */

@@ -11,7 +11,7 @@
 
 static int add(const struct np_kmsg_record *rec, void *ud)
 {
-	return np_kmsg_add_record(ud, rec, 1000) < 0 ? -1 : 0;
+	return np_kmsg_add_record(ud, rec, 1000, NULL) < 0 ? -1 : 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

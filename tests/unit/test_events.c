@@ -30,9 +30,9 @@ static void test_aggregate_then_limit(void **state)
 	/* another reason on the same Node is not starved by the noisy one */
 	struct np_event other = ev("VolumePathStall", "sdc", "Node", "node-a", NULL);
 	assert_int_equal(np_events_decide(&b, &other, t + 5, &s), NP_EVENT_CREATE);
-	/* a token comes back after a minute */
+	/* a token comes back after a minute: the held-back occurrence is in the count (5 sent + 1 held + this) */
 	assert_int_equal(np_events_decide(&b, &e, t + 66, &s), NP_EVENT_UPDATE);
-	assert_int_equal(s->count, 6);
+	assert_int_equal(s->count, 7);
 	/* after the aggregation window a new Event object is created */
 	assert_int_equal(np_events_decide(&b, &e, t + 66 + 601, &s), NP_EVENT_CREATE);
 	assert_int_equal(s->count, 1);
@@ -65,6 +65,52 @@ static void test_failed_requests(void **state)
 	np_events_failed(&b, &e, s, NP_EVENT_UPDATE, -ENOENT); /* the Event object is gone */
 	assert_null(s->object_name);
 	assert_int_equal(np_events_decide(&b, &e, t + 3, &s), NP_EVENT_CREATE);
+	np_event_book_free(&b);
+}
+
+/*
+ * Regression: 10,000 identical kernel-log matches in a second became an Event with count 5 (the
+ * burst); the 9,995 held back never reached the series count. Now the series counts every
+ * occurrence, and once a token is back np_events_due() hands out the real count to send.
+ */
+static void test_storm_counts_every_occurrence(void **state)
+{
+	(void)state;
+	struct np_event_book b;
+	np_event_book_init(&b);
+	struct np_event e = ev("PathFailed", "8:16", "Node", "node-a", NULL);
+	struct np_event_series *s = NULL;
+	time_t t = 1790000000;
+	unsigned sent = 0, held = 0;
+	for (int i = 0; i < 10000; i++) {
+		enum np_event_verdict v = np_events_decide(&b, &e, t, &s);
+		if (v == NP_EVENT_CREATE)
+			assert_int_equal(np_events_created(s, "node-a.1"), 0);
+		if (v == NP_EVENT_SUPPRESS)
+			held++;
+		else
+			sent++;
+	}
+	assert_int_equal(sent, 5);
+	assert_int_equal(held, 9995);
+	assert_int_equal(s->count, 10000);
+	assert_int_equal(s->unsent, 9995);
+	const struct np_event *he;
+	struct np_event_series *ds;
+	/* no token yet: nothing due */
+	assert_int_equal(np_events_due(&b, t + 1, &ds, &he), NP_EVENT_SUPPRESS);
+	/* a minute later: the count of 10,000 goes out as an UPDATE of the same Event */
+	assert_int_equal(np_events_due(&b, t + 61, &ds, &he), NP_EVENT_UPDATE);
+	assert_ptr_equal(ds, s);
+	assert_string_equal(he->reason, "PathFailed");
+	json_t *patch = np_event_count_patch(he, ds);
+	assert_int_equal(json_integer_value(json_object_get(patch, "count")), 10000);
+	json_decref(patch);
+	/* that request failed: the count stays due, the token comes back */
+	np_events_failed(&b, he, ds, NP_EVENT_UPDATE, -EIO);
+	assert_int_equal(s->count, 10000);
+	assert_int_equal(np_events_due(&b, t + 61, &ds, &he), NP_EVENT_UPDATE);
+	assert_int_equal(np_events_due(&b, t + 61, &ds, &he), NP_EVENT_SUPPRESS); /* sent: nothing left */
 	np_event_book_free(&b);
 }
 
@@ -108,6 +154,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aggregate_then_limit),
 		cmocka_unit_test(test_failed_requests),
+		cmocka_unit_test(test_storm_counts_every_occurrence),
 		cmocka_unit_test(test_event_object),
 	};
 	return cmocka_run_group_tests_name("events", tests, NULL, NULL);

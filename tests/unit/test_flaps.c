@@ -52,7 +52,7 @@ static void test_kmsg_only(void **state)
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		struct np_kmsg s = { .max_events = 8 };
 		struct np_kmsg_record rec = { .seq = i, .ts_us = (uint64_t)(i + 1) * 2 * 1000000, .message = (char *)lines[i] };
-		assert_int_equal(np_kmsg_add_record(&s, &rec, 0), 1);
+		assert_int_equal(np_kmsg_add_record(&s, &rec, 0, NULL), 1);
 		int r = np_flaps_feed_kmsg(&f, &s.events[0]);
 		assert_true(r >= 0);
 		counted += r;

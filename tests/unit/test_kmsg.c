@@ -239,8 +239,6 @@ static void test_case22_io_error(void **state)
 		{ "Buffer I/O error on device dm-8, logical block 96511296", NP_KMSG_NONE, NULL, NULL },
 		{ "EXT4-fs warning (device sda): ext4_end_bio:342: I/O error 10 writing to inode 13 starting block 308296)",
 		  NP_KMSG_NONE, NULL, NULL },
-		{ "sd 2:0:0:1: [sda] tag#35 FAILED Result: hostbyte=DID_TRANSPORT_DISRUPTED driverbyte=DRIVER_OK cmd_age=263s",
-		  NP_KMSG_NONE, NULL, NULL },
 		{ "sd 2:0:0:1: [sda] tag#35 CDB: Write(10) 2a 00 00 25 aa c8 00 08 08 00", NP_KMSG_NONE, NULL, NULL },
 	};
 	check(ctx, sizeof(ctx) / sizeof(ctx[0]));
@@ -355,6 +353,101 @@ static void test_scsi_aer_link_firmware(void **state)
 	check(v, sizeof(v) / sizeof(v[0]));
 }
 
+/*
+ * Regression: the rules missed the older dm-multipath form and the transport failures that precede
+ * path loss. Each line is built from the kernel's or driver's own format string (kmsg_rules.c names
+ * the function and the kernels), printed as dev_printk()/ql_log() print them.
+ */
+static void test_rules_from_format_strings(void **state)
+{
+	(void)state;
+	char qla[160], conn[96], sess[96], hung[128], old_mp[96], old_mp2[96];
+	/* drivers/md/dm-mpath.c 2.6.12-2.6.18: DMWARN("dm-multipath: Failing path %s.") after "device-mapper: " */
+	snprintf(old_mp, sizeof(old_mp), "device-mapper: " "dm-multipath: Failing path %s.", "8:32");
+	snprintf(old_mp2, sizeof(old_mp2), "device-mapper: multipath: " "dm-multipath: Failing path %s.", "8:32");
+	/* qla2xxx ql_log(): "%s [%s]-%04x:%ld: " + qla_isr.c "LOOP DOWN detected (%x %x %x %x).\n" */
+	int n = snprintf(qla, sizeof(qla), "%s [%s]-%04x:%ld: " "LOOP DOWN detected (%x %x %x %x).\n", "qla2xxx",
+			 "0000:81:00.0", 0x500b, 3L, 2, 0, 0, 0);
+	qla[n - 1] = '\0'; /* /dev/kmsg drops the newline */
+	/* scsi_transport_iscsi.c: iscsi_cls_conn_printk() is dev_printk("%s %s: ") with no driver name */
+	snprintf(conn, sizeof(conn), "%s %s: " "detected conn error (%d)", "", "connection1:0", 1021);
+	snprintf(sess, sizeof(sess), "%s %s: " "session recovery timed out after %d secs", "", "session1", 120);
+	/* kernel/hung_task.c check_hung_task() */
+	snprintf(hung, sizeof(hung), "INFO: task %s:%d blocked for more than %ld seconds.", "kworker/u16:2", 1234, 122L);
+	const struct expect v[] = {
+		{ old_mp, NP_KMSG_PATH_FAILED, "8:32", NULL },
+		{ old_mp2, NP_KMSG_PATH_FAILED, "8:32", NULL },
+		{ qla, NP_KMSG_FC_LINK_DOWN, "0000:81:00.0", "LOOP DOWN" },
+		{ conn, NP_KMSG_ISCSI_CONN_ERROR, "connection1:0", "1021" },
+		{ sess, NP_KMSG_ISCSI_SESSION_TIMEOUT, "session1", "120 secs" },
+		{ hung, NP_KMSG_HUNG_TASK, "kworker/u16:2:1234", "122 seconds" },
+		{ "sd 2:0:0:1: [sda] tag#35 FAILED Result: hostbyte=DID_TRANSPORT_DISRUPTED driverbyte=DRIVER_OK cmd_age=263s",
+		  NP_KMSG_SCSI_TRANSPORT, "sda", "DID_TRANSPORT_DISRUPTED" },
+		{ "qla2xxx [0000:81:00.0]-500b:3: LOOP UP detected (8 Gbps).", NP_KMSG_NONE, NULL, NULL },
+		{ " connection1:0: ping timeout of 5 secs expired, recv timeout 5, last rx 4295", NP_KMSG_NONE, NULL, NULL },
+	};
+	check(v, sizeof(v) / sizeof(v[0]));
+	struct np_kmsg_match m;
+	assert_int_equal(np_kmsg_classify(old_mp, &m), NP_KMSG_PATH_FAILED);
+	assert_null(m.map);
+	np_kmsg_match_free(&m);
+	/* the table: every rule compiles, names its origin, and every kind has a rule */
+	bool has[NP_KMSG_KIND_MAX] = { false };
+	for (size_t i = 0; i < np_kmsg_rules_count(); i++) {
+		enum np_kmsg_kind k;
+		const char *re, *origin;
+		assert_int_equal(np_kmsg_rule_info(i, &k, &re, &origin), 0);
+		assert_true(k > NP_KMSG_NONE && k < NP_KMSG_KIND_MAX);
+		assert_true(strlen(origin) > 10);
+		has[k] = true;
+	}
+	for (int k = NP_KMSG_NONE + 1; k < NP_KMSG_KIND_MAX; k++)
+		if (!has[k])
+			fail_msg("kind %s has no rule", np_kmsg_kind_name(k));
+	enum np_kmsg_kind k;
+	const char *re, *origin;
+	assert_int_equal(np_kmsg_rule_info(np_kmsg_rules_count(), &k, &re, &origin), -ERANGE);
+}
+
+/*
+ * Regression: 10,000 identical matches in a second became 256 separate events (the ring's size).
+ * They are one event whose count is the number of records, and matched counts every one.
+ */
+static void test_storm_is_one_event(void **state)
+{
+	(void)state;
+	struct np_kmsg s = { .max_events = 256 };
+	for (unsigned i = 0; i < 10000; i++) {
+		struct np_kmsg_record rec = { .seq = 1000 + i, .ts_us = 5000000 + i * 100, .level = 4,
+					      .message = (char *)"device-mapper: multipath: 254:0: Failing path 8:16." };
+		struct np_kmsg_event *e = NULL;
+		assert_int_equal(np_kmsg_add_record(&s, &rec, 0, &e), 1);
+		assert_int_equal(e->last_seq, rec.seq);
+	}
+	struct np_kmsg_record other = { .seq = 20000, .ts_us = 7000000,
+					.message = (char *)"device-mapper: multipath: 254:0: Reinstating path 8:16." };
+	assert_int_equal(np_kmsg_add_record(&s, &other, 0, NULL), 1);
+	assert_int_equal(s.matched, 10001);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.events[0].count, 10000);
+	assert_int_equal(s.events[0].seq, 1000);
+	assert_int_equal(s.events[0].last_seq, 10999);
+	assert_int_equal(s.events[0].last_monotonic_us, 5000000 + 9999 * 100);
+	assert_int_equal(s.events[1].count, 1);
+	json_t *j = np_kmsg_to_json(&s);
+	json_t *e0 = json_array_get(json_object_get(j, "events"), 0);
+	assert_int_equal(json_integer_value(json_object_get(e0, "count")), 10000);
+	assert_int_equal(json_integer_value(json_object_get(e0, "last_seq")), 10999);
+	json_decref(j);
+	/* a repeat of the oldest moves it to the end: eviction drops the least recent */
+	struct np_kmsg_record again = { .seq = 20001, .ts_us = 8000000,
+					.message = (char *)"device-mapper: multipath: 254:0: Failing path 8:16." };
+	assert_int_equal(np_kmsg_add_record(&s, &again, 0, NULL), 1);
+	assert_int_equal(s.events[1].count, 10001);
+	assert_int_equal(s.events[0].seq, 20000);
+	np_kmsg_free(&s);
+}
+
 /* case 21: monotonic stamps; wall time is an estimate from CLOCK_MONOTONIC, never boot time + stamp */
 static void test_case21_wall_estimate(void **state)
 {
@@ -366,7 +459,7 @@ static void test_case21_wall_estimate(void **state)
 	struct np_kmsg s = { .max_events = 4 };
 	struct np_kmsg_record rec = { .seq = 1, .ts_us = 395ULL * 1000000, .level = 3,
 				      .message = (char *)"I/O error, dev sda, sector 8 op 0x1:(WRITE) flags 0x0 phys_seg 1 prio class 2" };
-	assert_int_equal(np_kmsg_add_record(&s, &rec, off), 1);
+	assert_int_equal(np_kmsg_add_record(&s, &rec, off, NULL), 1);
 	assert_int_equal(s.events[0].wall_estimate_ms, now_real_ms - 5000);
 	assert_int_equal(s.events[0].monotonic_us, 395ULL * 1000000);
 	np_kmsg_free(&s);
@@ -380,9 +473,9 @@ static void test_event_ring(void **state)
 	for (unsigned i = 0; i < 10; i++) {
 		snprintf(msg, sizeof(msg), "nvme nvme%u: I/O %u QID 1 timeout, aborting", i, i);
 		struct np_kmsg_record rec = { .seq = 100 + i, .ts_us = i, .message = msg, .subsystem = "nvme" };
-		assert_int_equal(np_kmsg_add_record(&s, &rec, 0), 1);
+		assert_int_equal(np_kmsg_add_record(&s, &rec, 0, NULL), 1);
 		struct np_kmsg_record none = { .seq = 200 + i, .message = (char *)"hello" };
-		assert_int_equal(np_kmsg_add_record(&s, &none, 0), 0);
+		assert_int_equal(np_kmsg_add_record(&s, &none, 0, NULL), 0);
 	}
 	assert_int_equal(s.matched, 10);
 	assert_int_equal(s.n, 3);
@@ -588,6 +681,8 @@ static void test_follower_live(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules_from_format_strings),
+		cmocka_unit_test(test_storm_is_one_event),
 		cmocka_unit_test(test_capture_stream),
 		cmocka_unit_test(test_capture_dict),
 		cmocka_unit_test(test_case19_record),
