@@ -35,6 +35,7 @@ done
 
 buildah bud --pull=never --isolation chroot --ignorefile docker/Dockerfile.dockerignore \
 	-f docker/Dockerfile --build-arg VERSION="$VERSION" --build-arg REVISION="$REVISION" \
+	--build-arg SOURCE="${NP_IMAGE_SOURCE:-$(git remote get-url origin 2>/dev/null || echo unknown)}" \
 	-t "localhost/nodeprint:$VERSION" .
 rm -rf "$OUT"
 mkdir -p "$OUT"

@@ -36,6 +36,8 @@ VERSION=$(sed -n 's/^#define NODEPRINT_VERSION "\(.*\)"$/\1/p' pkg/shared/versio
 [ -n "$VERSION" ] || die "no NODEPRINT_VERSION in pkg/shared/version.h"
 REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- 2>/dev/null || REVISION=$REVISION-dirty
+# org.opencontainers.image.source: NP_IMAGE_SOURCE, else the git remote "origin", else "unknown"
+SOURCE=${NP_IMAGE_SOURCE:-$(git remote get-url origin 2>/dev/null || echo unknown)}
 
 # Keep in step with docker/Dockerfile's runtime stage.
 RUNTIME_PKGS="libcurl4 libjansson4 libnvme1 libudev1 libyaml-0-2 libnettle8 libdevmapper1.02.1 libmicrohttpd12"
@@ -152,6 +154,11 @@ install -D -s -m 0755 -o root -g root "$BIN" "$work/bin/nodeprint"
 umoci insert --image "$IMG" --history.author nodeprint \
 	--history.created_by "install -s build/nodeprint /usr/bin/nodeprint" \
 	"$work/bin/nodeprint" /usr/bin/nodeprint
+# the licence travels with the binary (Apache-2.0 section 4(a)), where the Dockerfile copies it
+install -D -m 0644 -o root -g root LICENSE "$work/doc/LICENSE"
+umoci insert --image "$IMG" --history.author nodeprint \
+	--history.created_by "COPY LICENSE /usr/share/doc/nodeprint/LICENSE" \
+	"$work/doc/LICENSE" /usr/share/doc/nodeprint/LICENSE
 
 # the runtime configuration, identical to docker/Dockerfile's (and to manifests/daemonset.yaml's
 # expectations: image nodeprint:$VERSION, args start with "run")
@@ -163,9 +170,12 @@ umoci config --image "$IMG" --author nodeprint --os linux --architecture amd64 \
 	--config.label org.opencontainers.image.version="$VERSION" \
 	--config.label org.opencontainers.image.revision="$REVISION" \
 	--config.label org.opencontainers.image.base.name=docker.io/library/debian:bookworm-slim \
-	--config.label org.opencontainers.image.licenses=NOASSERTION \
+	--config.label org.opencontainers.image.source="$SOURCE" \
+	--config.label org.opencontainers.image.licenses=Apache-2.0 \
 	--manifest.annotation org.opencontainers.image.version="$VERSION" \
 	--manifest.annotation org.opencontainers.image.revision="$REVISION" \
+	--manifest.annotation org.opencontainers.image.source="$SOURCE" \
+	--manifest.annotation org.opencontainers.image.licenses=Apache-2.0 \
 	--history.author nodeprint --history.created_by 'ENTRYPOINT ["/usr/bin/nodeprint"] CMD ["run"]'
 umoci gc --layout "$LAYOUT"
 

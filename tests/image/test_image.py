@@ -113,6 +113,24 @@ def check_config(config, ver):
     labels = c.get("Labels") or {}
     tap(labels.get("org.opencontainers.image.version") == ver and labels.get("org.opencontainers.image.title") == "nodeprint",
         "OCI labels: title nodeprint, version from pkg/shared/version.h", labels)
+    spdx = set()
+    for d in ("pkg", "cmd"):
+        for dirpath, _, files in os.walk(os.path.join(ROOT, d)):
+            for fn in files:
+                if fn.endswith((".c", ".h")):
+                    with open(os.path.join(dirpath, fn)) as f:
+                        m = re.search(r"SPDX-License-Identifier:\s*([\w.+-]+)", f.read(400))
+                    if m:
+                        spdx.add(m.group(1))
+    with open(os.path.join(ROOT, "LICENSE")) as f:
+        lic = f.read(300)
+    tap(spdx == {labels.get("org.opencontainers.image.licenses")} and "Apache License" in lic and "Version 2.0" in lic,
+        "OCI label licenses equals the sources' SPDX identifier and LICENSE holds that licence",
+        f"label {labels.get('org.opencontainers.image.licenses')} sources {spdx}")
+    head = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    rev = labels.get("org.opencontainers.image.revision", "")
+    tap(bool(head) and rev.split("-")[0] == head, "OCI label revision is the commit it was built from", f"{rev} vs {head}")
+    tap(labels.get("org.opencontainers.image.source", "") != "", "OCI label source is set (git remote, or NP_IMAGE_SOURCE, or unknown)", labels)
 
 
 def check_archive(manifest):
@@ -197,6 +215,9 @@ def check_binary(rootfs):
     st = os.stat(img)
     tap(st.st_uid == 0 and st.st_gid == 0 and (st.st_mode & 0o7777) == 0o755, "/usr/bin/nodeprint root:root 0755",
         oct(st.st_mode))
+    lic = os.path.join(rootfs, "usr/share/doc/nodeprint/LICENSE")
+    tap(os.path.isfile(lic) and open(lic, "rb").read() == open(os.path.join(ROOT, "LICENSE"), "rb").read(),
+        "/usr/share/doc/nodeprint/LICENSE is the repository's LICENSE")
 
 
 def check_run(rootfs, ver):
