@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "kube.h"
+#include "cli.h"
 #include "../../pkg/kube/api.h"
 #include "../../pkg/kube/config.h"
 #include "../../pkg/kube/util.h"
@@ -56,7 +57,7 @@ static int parse(int argc, char **argv, struct kopts *o)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->src.kubeconfig = optarg; break;
 		case 'c': o->src.context = optarg; break;
@@ -68,18 +69,23 @@ static int parse(int argc, char **argv, struct kopts *o)
 		case 'a': o->api = optarg; break;
 		case 'r': o->rv = optarg; break;
 		case 'q':
-			if (np_parse_double(optarg, &o->qps) < 0)
+			if (np_parse_double(optarg, &o->qps) < 0) {
+				fprintf(stderr, "nodeprint kube: --qps: expected a number, got '%s'\n", optarg);
 				return -EINVAL;
+			}
 			break;
 		case 'b': case 'n': case 'T':
-			if (np_parse_u64(optarg, &v) < 0 || v > 1000000)
+			if (np_parse_u64(optarg, &v) < 0 || v > 1000000) {
+				fprintf(stderr, "nodeprint kube: --%s: expected 0 to 1000000, got '%s'\n", c == 'b' ? "burst" : c == 'n' ? "limit" : "timeout", optarg);
 				return -EINVAL;
+			}
 			*(c == 'b' ? &o->burst : c == 'n' ? &o->limit : &o->timeout_s) = (unsigned)v;
 			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
 		default:
+			np_cli_bad_option("kube", c, argv);
 			return -EINVAL;
 		}
 	}
@@ -260,9 +266,11 @@ int np_cmd_kube(int argc, char **argv)
 	char *err = NULL;
 	int r;
 
-	if (parse(argc, argv, &o) < 0 || optind >= argc) {
-		usage(stderr);
-		return 2;
+	if (parse(argc, argv, &o) < 0)
+		return NP_EXIT_USAGE;
+	if (optind >= argc) {
+		fprintf(stderr, "nodeprint kube: expected a VERB (nodeprint kube --help)\n");
+		return NP_EXIT_USAGE;
 	}
 	struct np_kube_client_opts co = { .qps = o.qps, .burst = o.burst };
 	r = np_kube_config_auto(&o.src, &cfg, &err);

@@ -10,6 +10,7 @@
 #include "../../pkg/agent/reconcile.h"
 #include "../../pkg/kube/api.h"
 #include "../../pkg/collect/collector.h"
+#include "../../pkg/policy/blind.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/policy/policy.h"
 #include "../../pkg/shared/log.h"
@@ -17,6 +18,7 @@
 #include "../../pkg/shared/strutil.h"
 #include "../../pkg/shared/version.h"
 #include "baseline.h"
+#include "cli.h"
 #include "kube.h"
 
 #include <getopt.h>
@@ -26,44 +28,68 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nodeprint COMMAND [OPTIONS]\n"
+		"Usage: nodeprint COMMAND [OPTIONS]   (nodeprint COMMAND --help: its options)\n"
 		"\n"
 		"Commands:\n"
-		"  inspect            print this node's bundle, fingerprint, health and the plan\n"
-		"  plan               print only the labels, taints, conditions and events it would set\n"
-		"  run                the agent: publish to the Kubernetes API until SIGTERM (see run --help)\n"
-		"  fleet              nodes grouped by class and bundle, drift from the pins (see fleet --help)\n"
-		"  baseline VERB      storage micro-test per bundle: run, compare, show (see baseline --help)\n"
-		"  policy --default   print the built-in default policy\n"
-		"  policy --check F   validate a policy file\n"
-		"  collectors         list the collectors (report sections)\n"
-		"  kube VERB ARGS     talk to the API server (get-node, patch-node, list, taint, ...; kube --help)\n"
-		"  version            print the version\n"
+		"  inspect      print this node's findings, bundle, fingerprint, health and the plan\n"
+		"  plan         print only the labels, taints, conditions and events it would set\n"
+		"               (--cluster: the exact requests against the Node, writes nothing)\n"
+		"  run          the agent: publish to the Kubernetes API until SIGTERM\n"
+		"  fleet        nodes grouped by class and bundle, drift from the pins\n"
+		"  baseline     storage micro-test per bundle: run, compare, show\n"
+		"  policy       print the built-in policy (--default) or validate one (--check FILE)\n"
+		"  collectors   list the collectors (report sections)\n"
+		"  kube         talk to the API server (get-node, patch-node, list, taint, ...)\n"
+		"  version      print the version\n"
 		"\n"
-		"Options for inspect and plan:\n"
-		"  -o, --output FMT       text (default) or json\n"
-		"      --host-root DIR    read the host under DIR (env NODEPRINT_HOST_ROOT, default /)\n"
+		"Exit codes: 0 ok; 1 error; 2 bad usage (options, policy, host root); inspect and plan\n"
+		"also 3 blind (a source could not be read), 4 findings or drift (docs/reference.md).\n");
+}
+
+/* Options of inspect and plan; @plan adds the cluster options. */
+static void report_usage(FILE *f, bool plan)
+{
+	fprintf(f, "Usage: nodeprint %s [OPTIONS]\n\n", plan ? "plan" : "inspect");
+	fprintf(f, "%s",
+		plan ? "Print the labels, annotations, taints, conditions and Events the agent would set on\n"
+		       "this node with the policy; with --cluster, the exact requests, diffed with the Node.\n\n"
+		     : "Print a summary of findings, then this node's report: kernel, modules, NICs, block\n"
+		       "devices, NVMe, multipath, volumes, PCIe, mounts, kernel log, the bundle and its\n"
+		       "fingerprint; then the plan the agent would apply with the policy.\n\n");
+	fprintf(f,
+		"Options:\n"
+		"  -o, --output FMT       text (default), json or yaml (json: docs/report.schema.json)\n"
+		"      --host-root DIR    read the host under DIR, which must hold proc/ or sys/\n"
+		"                         (env NODEPRINT_HOST_ROOT, default /)\n"
 		"      --interval SEC     sample twice SEC seconds apart for rates (iostat -x style)\n"
 		"      --stall-seconds SEC  in-flight I/O with no completion this long is a stall (default: policy, 10)\n"
 		"      --stall-await-ms MS  also a stall: await over the interval above MS (default: policy, off)\n"
-		"      --only LIST        comma-separated sections to collect (see `collectors`)\n"
+		"      --only LIST        comma-separated sections to read (see `collectors`); the report is\n"
+		"                         then partial: other sections, the bundle labels and the conditions\n"
+		"                         of unread sections are left out\n"
 		"      --kubelet-dir DIR  kubelet root on the host (default /var/lib/kubelet)\n"
 		"      --color WHEN       auto (default), always or never\n"
+		"  -w, --wide             never truncate text to the terminal width ($COLUMNS)\n"
 		"      --policy FILE      YAML policy (default: the built-in policy)\n"
-		"      --node-name NAME   the Node the plan is for (env NODE_NAME, default the hostname)\n"
-		"Options for plan against a cluster (reads the Node, writes nothing):\n"
-		"      --cluster          use $KUBECONFIG, in-cluster config or ~/.kube/config\n"
-		"      --kubeconfig FILE  this kubeconfig (implies --cluster)\n"
-		"      --context NAME     this context (implies --cluster)\n"
-		"  -h, --help             this help\n"
-		"  -V, --version          print the version\n"
-		"\n"
-		"Exit status of inspect and plan: 0 done, 1 error, 2 usage, 3 done but blind (a source\n"
-		"could not be read: its checks are Unknown; the report's BLIND block and \"sources\" say which).\n");
+		"      --node-name NAME   the Node the plan is for (env NODE_NAME, default the hostname)\n");
+	if (plan)
+		fprintf(f,
+			"Against a cluster (reads the Node, writes nothing):\n"
+			"      --cluster          use $KUBECONFIG, in-cluster config or ~/.kube/config\n"
+			"      --kubeconfig FILE  this kubeconfig (implies --cluster)\n"
+			"      --context NAME     this context (implies --cluster)\n");
+	fprintf(f, "  -h, --help             this help\n\n");
+	fprintf(f, "%s",
+		"Exit codes: 0 no finding, every source read; 1 error; 2 bad usage (options, policy,\n"
+		"host root); 3 blind: a source could not be read (its checks are Unknown), no finding;\n"
+		"4 findings or bundle drift.\n");
 }
 
 struct opts {
+	const char *cmd;            /* "inspect", "plan", "fleet" */
 	const char *output;
+	enum np_format fmt;
+	bool wide;
 	const char *host_root;
 	const char *only;
 	const char *kubelet_dir;
@@ -93,12 +119,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "kubeconfig", required_argument, NULL, 'k' },
 		{ "context", required_argument, NULL, 'c' },
 		{ "cluster", no_argument, NULL, 'X' },
+		{ "wide", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "o:hV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:wh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -152,23 +178,21 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'X':
 			o->cluster = true;
 			break;
+		case 'w':
+			o->wide = true;
+			break;
 		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("nodeprint %s\n", NODEPRINT_VERSION);
+			report_usage(stdout, streq(o->cmd, "plan"));
 			exit(0);
 		default:
-			usage(stderr);
+			np_cli_bad_option(o->cmd, c, argv);
 			return -EINVAL;
 		}
 	}
-	if (!streq(o->output, "text") && !streq(o->output, "json")) {
-		fprintf(stderr, "nodeprint: --output: expected text or json, got '%s'\n", o->output);
+	if (np_cli_format(o->cmd, o->output, &o->fmt) < 0)
 		return -EINVAL;
-	}
 	if (!streq(o->color, "auto") && !streq(o->color, "always") && !streq(o->color, "never")) {
-		fprintf(stderr, "nodeprint: --color: expected auto, always or never, got '%s'\n", o->color);
+		fprintf(stderr, "nodeprint %s: --color: expected auto, always or never, got '%s'\n", o->cmd, o->color);
 		return -EINVAL;
 	}
 	return 0;
@@ -188,15 +212,6 @@ static int check_only(char **only)
 		}
 	}
 	return 0;
-}
-
-/*
- * JSON for people at a terminal is indented; piped into a program it is compact (a large host's
- * per-CPU interrupt arrays are millions of numbers: one per line would multiply size and time).
- */
-static size_t json_flags(void)
-{
-	return (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER;
 }
 
 static int load_policy(const struct opts *o, struct np_policy *p)
@@ -241,58 +256,113 @@ static int cluster_node(const struct opts *o, const char *name, struct np_kube_c
 	return r;
 }
 
+/* One line per finding, before the report: what needs attention comes first. */
+static void print_findings(const struct np_desired *plan, struct np_out *out)
+{
+	np_out_heading(out, "Findings");
+	if (!plan->n_findings) {
+		fprintf(out->f, "  none (bundle-state %s)\n", plan->bundle_state ? plan->bundle_state : "-");
+		return;
+	}
+	static const char *const hdr[] = { "finding", "subject", "reason", "message" };
+	struct np_table *t = np_table_new(ARRAY_SIZE(hdr), hdr);
+	for (size_t i = 0; t && i < plan->n_findings; i++) {
+		const struct np_finding *f = &plan->findings[i];
+		const char *cells[] = { f->id, f->subject, f->reason, f->message };
+		np_table_add(t, NP_TONE_BAD, cells);
+	}
+	np_table_print_free(t, out);
+	fprintf(out->f, "  %zu finding%s; the plan at the end says what the agent would do\n", plan->n_findings,
+		plan->n_findings == 1 ? "" : "s");
+}
+
 static int print_plan(const struct opts *o, bool with_report, const struct np_report *rep,
 		      const struct np_desired *plan, const json_t *against)
 {
-	if (streq(o->output, "json")) {
+	if (o->fmt != NP_FMT_TEXT) {
 		json_t *j = with_report ? np_report_to_json(rep) : json_object();
 		json_object_set_new(j, "plan", np_desired_to_json(plan));
 		if (against)
 			json_object_set(j, "cluster", (json_t *)against);
-		int r = json_dumpf(j, stdout, json_flags()) < 0 ? -EIO : 0;
-		fputc('\n', stdout);
+		int r = np_cli_dump(j, o->fmt);
 		json_decref(j);
 		return r;
 	}
 	struct np_out out = { .f = stdout,
 			      .color = streq(o->color, "always") ||
-				       (streq(o->color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR")) };
-	if (with_report)
+				       (streq(o->color, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR")),
+			      .width = o->wide ? 0 : np_cli_width() };
+	if (np_out_fit_begin(&out) < 0)
+		return -ENOMEM;
+	if (with_report) {
+		np_report_print_title(rep, &out);
+		print_findings(plan, &out);
 		np_report_print(rep, &out);
+	}
 	np_desired_print(plan, &out);
-	return against ? np_plan_against_node_print(against, stdout) : 0;
+	int r = against ? np_plan_against_node_print(against, out.f) : 0;
+	np_out_fit_end(&out);
+	if (out.truncated)
+		printf("\n%u lines were cut at %u columns (marked ...): --wide or a larger COLUMNS shows them whole\n",
+		       out.truncated, out.width);
+	return r;
 }
 
-/* inspect (with_report) or plan: collect, judge, print. */
+/*
+ * The host root must be a folder holding the host's proc/ or sys/ (a container mounts them under
+ * /host): an empty folder would give a report of nothing, every section "unavailable".
+ * Returns 0, or NP_EXIT_USAGE after printing why.
+ */
+static int check_host_root(const char *cmd, const struct np_host *h)
+{
+	if (np_host_exists(h, "/proc/sys") || np_host_exists(h, "/proc/self/mountinfo") || np_host_exists(h, "/sys/class") ||
+	    np_host_exists(h, "/sys/devices"))
+		return 0;
+	fprintf(stderr, "nodeprint %s: --host-root %s: no proc/ or sys/ there, so not a host's root "
+			"(mount the host's /proc and /sys under it)\n", cmd, h->root);
+	return NP_EXIT_USAGE;
+}
+
+/* inspect (with_report) or plan: collect, judge, print. Returns an exit code (enum np_exit). */
 static int run_report(int argc, char **argv, bool with_report)
 {
-	struct opts o = { .output = "text", .color = "auto", .kubelet_dir = "/var/lib/kubelet",
-			  .stall_await_ms = -1 };
+	struct opts o = { .cmd = with_report ? "inspect" : "plan", .output = "text", .color = "auto",
+			  .kubelet_dir = "/var/lib/kubelet", .stall_await_ms = -1 };
 	if (parse_opts(argc, argv, &o) < 0)
-		return 2;
+		return NP_EXIT_USAGE;
 	if (optind < argc) {
-		fprintf(stderr, "nodeprint: unexpected argument '%s'\n", argv[optind]);
-		return 2;
+		fprintf(stderr, "nodeprint %s: unexpected argument '%s' (nodeprint %s --help)\n", o.cmd, argv[optind], o.cmd);
+		return NP_EXIT_USAGE;
+	}
+	if (o.cluster && with_report) {
+		fprintf(stderr, "nodeprint inspect: --cluster, --kubeconfig and --context are options of plan\n");
+		return NP_EXIT_USAGE;
 	}
 	char **only = NULL;
 	if (o.only && np_split(o.only, ",", &only, NULL) < 0)
-		return 1;
+		return NP_EXIT_ERROR;
 	if (check_only(only) < 0) {
 		np_strv_free(only);
-		return 2;
+		return NP_EXIT_USAGE;
 	}
 	struct np_policy pol;
 	if (load_policy(&o, &pol) < 0) {
 		np_strv_free(only);
-		return 2;
+		return NP_EXIT_USAGE;
 	}
 	struct np_host host;
 	int r = np_host_open(&host, o.host_root);
 	if (r < 0) {
-		fprintf(stderr, "nodeprint: host root '%s': %s\n", o.host_root ? o.host_root : "/", strerror(-r));
+		fprintf(stderr, "nodeprint %s: --host-root '%s': %s\n", o.cmd, o.host_root ? o.host_root : "/", strerror(-r));
 		np_strv_free(only);
 		np_policy_free(&pol);
-		return 1;
+		return NP_EXIT_USAGE;
+	}
+	if (check_host_root(o.cmd, &host) != 0) {
+		np_strv_free(only);
+		np_policy_free(&pol);
+		np_host_close(&host);
+		return NP_EXIT_USAGE;
 	}
 	struct np_collect_ctx ctx = { .host = &host, .interval_s = o.interval, .kubelet_dir = o.kubelet_dir,
 				      .kmsg_max = 256,
@@ -308,16 +378,13 @@ static int run_report(int argc, char **argv, bool with_report)
 	struct np_kube_client *kc = NULL;
 	json_t *node_obj = NULL, *against = NULL;
 	_cleanup_free_ struct np_kv *labels = NULL;
-	bool told; /* the cluster steps print their own errors */
-	if (o.cluster && with_report) {
-		fprintf(stderr, "nodeprint: --cluster, --kubeconfig and --context are options of plan\n");
-		r = -EINVAL;
-	} else if (o.cluster) {
+	bool told = false; /* the cluster steps print their own errors */
+	if (o.cluster) {
 		r = cluster_node(&o, node.name, &kc, &node_obj);
 		labels = r >= 0 ? np_node_label_facts(node_obj, &node.n_labels) : NULL;
 		node.labels = labels;
+		told = r < 0;
 	}
-	told = r < 0;
 	if (r >= 0)
 		r = np_collect_all(&ctx, only, &rep);
 	np_strv_free(only);
@@ -329,14 +396,18 @@ static int run_report(int argc, char **argv, bool with_report)
 	if (r >= 0 && node_obj) {
 		r = np_plan_against_node(kc, &pol, &plan, node_obj, time(NULL), &against, &err);
 		if (r < 0)
-			fprintf(stderr, "nodeprint: plan: %s\n", err ? err : strerror(-r));
+			fprintf(stderr, "nodeprint plan: %s\n", err ? err : strerror(-r));
 		told = true;
 		free(err);
 	} else if (r < 0 && !told) {
-		fprintf(stderr, "nodeprint: %s\n", strerror(-r));
+		fprintf(stderr, "nodeprint %s: %s\n", o.cmd, strerror(-r));
 	}
 	if (r >= 0)
 		r = print_plan(&o, with_report, &rep, &plan, against);
+	size_t found = 0; /* findings about the node; what it could not read is exit 3 (blind) */
+	for (size_t i = 0; i < plan.n_findings; i++)
+		found += !streq(plan.findings[i].id, NP_FINDING_SOURCE_UNREADABLE);
+	int code = r < 0 ? NP_EXIT_ERROR : found ? NP_EXIT_FINDINGS : blind ? NP_EXIT_BLIND : NP_EXIT_OK;
 	json_decref(against);
 	json_decref(node_obj);
 	np_kube_client_free(kc);
@@ -345,15 +416,27 @@ static int run_report(int argc, char **argv, bool with_report)
 	np_policy_free(&pol);
 	np_host_close(&host);
 	if (fflush(stdout) != 0)
-		return 1;
-	return r < 0 ? 1 : blind ? 3 : 0;
+		return NP_EXIT_ERROR;
+	return code;
+}
+
+static void policy_usage(FILE *f)
+{
+	fprintf(f, "Usage: nodeprint policy --default | --check FILE\n"
+		   "  --default      print the built-in default policy (a starting point: docs/policy.md)\n"
+		   "  --check FILE   validate FILE; errors name FILE:LINE:COLUMN and the field\n"
+		   "Exit codes: 0 valid; 1 FILE is not a valid policy; 2 bad usage.\n");
 }
 
 static int cmd_policy(int argc, char **argv)
 {
+	if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+		policy_usage(stdout);
+		return NP_EXIT_OK;
+	}
 	if (argc == 2 && streq(argv[1], "--default")) {
 		fputs(np_policy_default_yaml(), stdout);
-		return 0;
+		return NP_EXIT_OK;
 	}
 	if (argc == 3 && streq(argv[1], "--check")) {
 		struct np_policy p;
@@ -362,26 +445,28 @@ static int cmd_policy(int argc, char **argv)
 		if (r < 0) {
 			fprintf(stderr, "%s\n", err ? err : strerror(-r));
 			free(err);
-			return 1;
+			return NP_EXIT_ERROR;
 		}
 		printf("%s: ok (%zu classes)\n", argv[2], p.n_classes);
 		np_policy_free(&p);
-		return 0;
+		return NP_EXIT_OK;
 	}
-	fprintf(stderr, "usage: nodeprint policy --default | --check FILE\n");
-	return 2;
+	fprintf(stderr, "nodeprint policy: expected --default or --check FILE (nodeprint policy --help)\n");
+	return NP_EXIT_USAGE;
 }
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "Usage: nodeprint run [OPTIONS]\n"
+	fprintf(f, "Usage: nodeprint run [OPTIONS]\n\n"
+		   "The DaemonSet agent: collect, judge and publish labels, the fingerprint annotation,\n"
+		   "taints, conditions and Events on its own Node until SIGTERM (docs/reference.md).\n\n"
 		   "  --node-name NAME     this Node (env NODE_NAME; required)\n"
 		   "  --policy FILE        YAML policy, reloaded on change and SIGHUP (default: built-in)\n"
 		   "  --kubeconfig FILE    (else $KUBECONFIG, in-cluster, ~/.kube/config)\n"
 		   "  --context NAME       kubeconfig context\n"
 		   "  --host-root DIR      read the host under DIR (env NODEPRINT_HOST_ROOT)\n"
 		   "  --kubelet-dir DIR    kubelet root on the host (default /var/lib/kubelet)\n"
-		   "  --poll SEC           collect and reconcile every SEC seconds (default 10)\n"
+		   "  --poll SEC           collect and reconcile every SEC seconds (default 10; 0.1 to 86400)\n"
 		   "  --smart-interval SEC read each NVMe SMART / health log every SEC seconds (default 60;\n"
 		   "                       an NVMe asynchronous event reads it at once)\n"
 		   "  --settle SEC         never remove own labels or taints in the first SEC seconds (default 60)\n"
@@ -389,9 +474,11 @@ static void run_usage(FILE *f)
 		   "                       another writer changed (default 300; 0 = only after errors)\n"
 		   "  --cycles N           stop after N cycles (tests)\n"
 		   "  --dry-run            collect and judge, write nothing\n"
-		   "  --metrics-address A  serve /metrics, /healthz, /readyz on A (e.g. :9101, 127.0.0.1:9101)\n"
+		   "  --metrics-address A  serve /metrics, /healthz, /readyz on A (e.g. :9464, 127.0.0.1:9464)\n"
 		   "  --log-level LEVEL    debug, info (default), warn, error\n"
-		   "  --log-format FMT     logfmt (default) or json\n");
+		   "  --log-format FMT     logfmt (default) or json\n"
+		   "  -h, --help           this help\n\n"
+		   "Exit codes: 0 stopped by SIGTERM or --cycles; 1 error; 2 bad usage.\n");
 }
 
 static int cmd_run(int argc, char **argv)
@@ -413,7 +500,7 @@ static int cmd_run(int argc, char **argv)
 				   .poll_seconds = 10, .smart_seconds = 60, .resync_seconds = 300, .settle_seconds = 60 };
 	int c;
 	double v;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'N': o.node_name = optarg; break;
 		case 'P': o.policy_path = optarg; break;
@@ -427,8 +514,8 @@ static int cmd_run(int argc, char **argv)
 		case 'L':
 		case 'F':
 			if (np_log_setup(c == 'L' ? optarg : NULL, c == 'F' ? optarg : NULL) < 0) {
-				fprintf(stderr, "nodeprint: run: --log-level debug|info|warn|error, --log-format logfmt|json; got '%s'\n", optarg);
-				return 2;
+				fprintf(stderr, "nodeprint run: --log-level debug|info|warn|error, --log-format logfmt|json; got '%s'\n", optarg);
+				return NP_EXIT_USAGE;
 			}
 			break;
 		case 'p':
@@ -437,26 +524,38 @@ static int cmd_run(int argc, char **argv)
 		case 'I':
 		case 'r':
 			if (np_parse_double(optarg, &v) < 0 || v < 0 || v > 86400) {
-				fprintf(stderr, "nodeprint: run: '%s' is not a number of seconds/cycles\n", optarg);
-				return 2;
+				fprintf(stderr, "nodeprint run: --%s: '%s' is not a number of %s from 0 to 86400\n",
+					c == 'p' ? "poll" : c == 's' ? "settle" : c == 'I' ? "smart-interval" :
+					c == 'r' ? "resync" : "cycles", optarg, c == 'n' ? "cycles" : "seconds");
+				return NP_EXIT_USAGE;
+			}
+			/* a poll or SMART period below what the agent can honour is refused, never rounded */
+			if ((c == 'p' && v < 0.1) || (c == 'I' && v < 1)) {
+				fprintf(stderr, "nodeprint run: %s %s: the shortest period is %s seconds\n",
+					c == 'p' ? "--poll" : "--smart-interval", optarg, c == 'p' ? "0.1" : "1");
+				return NP_EXIT_USAGE;
 			}
 			if (c == 'p')
-				o.poll_seconds = v < 0.1 ? 0.1 : v;
+				o.poll_seconds = v;
 			else if (c == 's')
 				o.settle_seconds = v;
 			else if (c == 'I')
-				o.smart_seconds = v < 1 ? 1 : v;
+				o.smart_seconds = v;
 			else if (c == 'r')
 				o.resync_seconds = v;
 			else
 				o.max_cycles = (unsigned)v;
 			break;
-		case 'h': run_usage(stdout); return 0;
-		default: run_usage(stderr); return 2;
+		case 'h': run_usage(stdout); return NP_EXIT_OK;
+		default: return np_cli_bad_option("run", c, argv);
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr, "nodeprint run: unexpected argument '%s' (nodeprint run --help)\n", argv[optind]);
+		return NP_EXIT_USAGE;
+	}
 	int r = np_agent_run(&o);
-	return r < 0 ? 1 : 0;
+	return r < 0 ? NP_EXIT_ERROR : NP_EXIT_OK;
 }
 
 static int fleet_page(json_t *page, void *ud)
@@ -480,11 +579,11 @@ static int cmd_fleet(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },             {}
 	};
 	struct np_kube_source src = { 0 };
-	struct opts o = { .output = "text" };
+	struct opts o = { .cmd = "fleet", .output = "text" };
 	const char *selector = NULL;
 	uint64_t page = 500;
 	int c;
-	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': src.kubeconfig = optarg; break;
 		case 'c': src.context = optarg; break;
@@ -493,21 +592,22 @@ static int cmd_fleet(int argc, char **argv)
 		case 'l' + 1: selector = optarg; break;
 		case 'l':
 			if (np_parse_u64(optarg, &page) < 0 || page == 0 || page > 5000) {
-				fprintf(stderr, "nodeprint: fleet: --page-size 1..5000\n");
-				return 2;
+				fprintf(stderr, "nodeprint fleet: --page-size: expected 1 to 5000, got '%s'\n", optarg);
+				return NP_EXIT_USAGE;
 			}
 			break;
 		case 'h':
 			printf("Usage: nodeprint fleet [--kubeconfig F] [--context C] [--policy FILE] [--selector LABELS]\n"
-			       "                       [--page-size N] [-o text|json]\n");
-			return 0;
-		default: return 2;
+			       "                       [--page-size N] [-o text|json|yaml]\n\n"
+			       "Every Node's class and bundle (from the labels and fingerprint annotation the agents\n"
+			       "wrote), grouped, with their drift from the policy's pins. Reads only.\n"
+			       "Exit codes: 0 printed; 1 error (API); 2 bad usage.\n");
+			return NP_EXIT_OK;
+		default: return np_cli_bad_option("fleet", c, argv);
 		}
 	}
-	if (!streq(o.output, "text") && !streq(o.output, "json")) {
-		fprintf(stderr, "nodeprint: fleet: --output text or json\n");
-		return 2;
-	}
+	if (np_cli_format("fleet", o.output, &o.fmt) < 0)
+		return NP_EXIT_USAGE;
 	struct np_policy pol;
 	if (load_policy(&o, &pol) < 0)
 		return 2;
@@ -523,11 +623,10 @@ static int cmd_fleet(int argc, char **argv)
 	if (r >= 0)
 		r = np_fleet_finish(&f);
 	if (r < 0) {
-		fprintf(stderr, "nodeprint: fleet: %s\n", err ? err : strerror(-r));
-	} else if (streq(o.output, "json")) {
+		fprintf(stderr, "nodeprint fleet: %s\n", err ? err : strerror(-r));
+	} else if (o.fmt != NP_FMT_TEXT) {
 		json_t *j = np_fleet_to_json(&f);
-		json_dumpf(j, stdout, json_flags());
-		fputc('\n', stdout);
+		r = np_cli_dump(j, o.fmt);
 		json_decref(j);
 	} else {
 		np_fleet_print(&f, stdout);
@@ -539,47 +638,79 @@ static int cmd_fleet(int argc, char **argv)
 	return r < 0 ? 1 : 0;
 }
 
-static int cmd_collectors(void)
+/* collectors and version take no option but --help. Returns -1 to go on, else an exit code. */
+static int no_options(const char *cmd, int argc, char **argv, const char *help)
 {
+	if (argc == 1)
+		return -1;
+	if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+		printf("Usage: nodeprint %s\n%s", cmd, help);
+		return NP_EXIT_OK;
+	}
+	fprintf(stderr, "nodeprint %s: unexpected argument '%s' (nodeprint %s --help)\n", cmd, argv[1], cmd);
+	return NP_EXIT_USAGE;
+}
+
+static int cmd_collectors(int argc, char **argv)
+{
+	int r = no_options("collectors", argc, argv, "The report sections, in collection order (for --only).\n");
+	if (r >= 0)
+		return r;
 	size_t n;
 	const struct np_collector *const *cs = np_collectors(&n);
 	for (size_t i = 0; i < n; i++)
 		printf("%s\n", cs[i]->name);
-	return 0;
+	return NP_EXIT_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	int r = no_options("version", argc, argv, "Print \"nodeprint VERSION\".\n");
+	if (r >= 0)
+		return r;
+	printf("nodeprint %s\n", NODEPRINT_VERSION);
+	return NP_EXIT_OK;
+}
+
+static int dispatch(const char *cmd, int argc, char **argv)
+{
+	if (streq(cmd, "inspect"))
+		return run_report(argc, argv, true);
+	if (streq(cmd, "plan"))
+		return run_report(argc, argv, false);
+	if (streq(cmd, "policy"))
+		return cmd_policy(argc, argv);
+	if (streq(cmd, "run"))
+		return cmd_run(argc, argv);
+	if (streq(cmd, "fleet"))
+		return cmd_fleet(argc, argv);
+	if (streq(cmd, "baseline"))
+		return np_cmd_baseline(argc, argv);
+	if (streq(cmd, "collectors"))
+		return cmd_collectors(argc, argv);
+	if (streq(cmd, "kube"))
+		return np_cmd_kube(argc, argv);
+	if (streq(cmd, "version") || streq(cmd, "--version") || streq(cmd, "-V"))
+		return cmd_version(argc, argv);
+	fprintf(stderr, "nodeprint: unknown command '%s' (nodeprint --help lists them)\n", cmd);
+	return NP_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return NP_EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
-	if (streq(cmd, "inspect"))
-		return run_report(argc - 1, argv + 1, true);
-	if (streq(cmd, "plan"))
-		return run_report(argc - 1, argv + 1, false);
-	if (streq(cmd, "policy"))
-		return cmd_policy(argc - 1, argv + 1);
-	if (streq(cmd, "run"))
-		return cmd_run(argc - 1, argv + 1);
-	if (streq(cmd, "fleet"))
-		return cmd_fleet(argc - 1, argv + 1);
-	if (streq(cmd, "baseline"))
-		return np_cmd_baseline(argc - 1, argv + 1);
-	if (streq(cmd, "collectors"))
-		return cmd_collectors();
-	if (streq(cmd, "kube"))
-		return np_cmd_kube(argc - 1, argv + 1);
-	if (streq(cmd, "version") || streq(cmd, "--version") || streq(cmd, "-V")) {
-		printf("nodeprint %s\n", NODEPRINT_VERSION);
-		return 0;
-	}
 	if (streq(cmd, "help") || streq(cmd, "--help") || streq(cmd, "-h")) {
-		usage(stdout);
-		return 0;
+		if (argc == 2) {
+			usage(stdout);
+			return NP_EXIT_OK;
+		}
+		/* nodeprint help COMMAND = nodeprint COMMAND --help */
+		char *argv2[] = { argv[2], "--help", NULL };
+		return dispatch(argv[2], 2, argv2);
 	}
-	fprintf(stderr, "nodeprint: unknown command '%s'\n\n", cmd);
-	usage(stderr);
-	return 2;
+	return dispatch(cmd, argc - 1, argv + 1);
 }

@@ -61,6 +61,13 @@ int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct n
 	r->host_root = strdup(ctx->host->root);
 	if (!r->host_root)
 		return -ENOMEM;
+	np_strv_free(r->only);
+	r->only = NULL;
+	for (size_t i = 0, k = 0; only && i < n; i++) /* the sections read, in collection order */
+		if (np_strv_contains(only, cs[i]->name) && np_strv_push(&r->only, &k, cs[i]->name) < 0)
+			return -ENOMEM;
+	if (only && !r->only && !(r->only = calloc(1, sizeof(char *)))) /* none read: empty, not NULL */
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		if (!only || np_strv_contains(only, cs[i]->name))
 			run_one(cs[i], cs[i]->collect, ctx, r);

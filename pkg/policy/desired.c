@@ -196,21 +196,28 @@ static char *fingerprint_annotation(const struct np_report *r, const char *state
 	return s;
 }
 
+/*
+ * Labels and the fingerprint annotation. A partial report (--only) plans no bundle, bundle-state
+ * or fingerprint (its hash covers only the sections read: not the node's bundle), and the kernel
+ * and firmware labels only from sections it read.
+ */
 static int build_metadata(const struct np_policy *p, const struct np_report *r, struct np_desired *d)
 {
 	const char *pre = p->label_prefix;
-	int rc = add_label(d, pre, "bundle", r->bundle.hash, 0);
-	if (rc >= 0)
+	int rc = 0;
+	if (!r->only)
+		rc = add_label(d, pre, "bundle", r->bundle.hash, 0);
+	if (rc >= 0 && !r->only)
 		rc = add_label(d, pre, "bundle-state", d->bundle_state, 0);
-	if (rc >= 0 && r->kernel.release)
+	if (rc >= 0 && r->kernel.release && np_report_read(r, "kernel"))
 		rc = add_label(d, pre, "kernel", r->kernel.release, 0);
 	if (rc >= 0 && d->klass)
 		rc = add_label(d, pre, "class", d->klass, 0);
-	if (rc >= 0)
+	if (rc >= 0 && np_report_read(r, "nvme"))
 		rc = add_firmware_labels(d, pre, &r->bundle, "nvme");
-	if (rc >= 0)
+	if (rc >= 0 && np_report_read(r, "net"))
 		rc = add_firmware_labels(d, pre, &r->bundle, "nic");
-	if (rc < 0)
+	if (rc < 0 || r->only)
 		return rc;
 	_cleanup_free_ char *key = np_asprintf("%s/fingerprint", pre);
 	_cleanup_free_ char *val = fingerprint_annotation(r, d->bundle_state);
@@ -301,12 +308,36 @@ int np_desired_add_event(struct np_desired *d, const char *reason, const char *t
 	return e->reason && e->type && e->message && e->kind && e->name && e->subject ? 0 : -ENOMEM;
 }
 
-static int apply_actions(const struct np_policy *p, const struct np_node_facts *node, struct np_desired *d)
+/*
+ * Whether a partial report read every source that feeds the action's finding (np_source_findings());
+ * a whole report read everything. A finding no source feeds is not judged in a partial report.
+ */
+static bool action_read(const struct np_report *rep, const struct np_source src[NP_SRC__N], const struct np_action *a)
+{
+	if (!rep->only)
+		return true;
+	bool fed = false;
+	for (int id = 0; id < NP_SRC__N; id++)
+		for (const char *const *f = np_source_findings((enum np_source_id)id); *f; f++)
+			if (streq(*f, a->finding)) {
+				if (!np_report_read(rep, src[id].name))
+					return false;
+				fed = true;
+			}
+	return fed;
+}
+
+static int apply_actions(const struct np_policy *p, const struct np_report *rep, const struct np_node_facts *node,
+			 struct np_desired *d)
 {
 	int r = 0;
-	/* every condition the policy can set is reported, True until a finding says otherwise */
+	struct np_source src[NP_SRC__N];
+	np_report_sources(rep, src);
+	/* every condition the policy can set is reported, True until a finding says otherwise; a
+	 * partial report plans none for what it did not read */
 	for (size_t i = 0; r >= 0 && i < p->n_actions; i++)
-		if (p->actions[i].condition && *p->actions[i].condition && !condition(d, p->actions[i].condition))
+		if (p->actions[i].condition && *p->actions[i].condition && action_read(rep, src, &p->actions[i]) &&
+		    !condition(d, p->actions[i].condition))
 			r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < d->n_findings; i++) {
 		const struct np_finding *f = &d->findings[i];
@@ -355,7 +386,7 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 	int rc = 0;
 	if (cls && !(d->klass = strdup(cls->name)))
 		rc = -ENOMEM;
-	if (rc >= 0 && cls && cls->n_pins)
+	if (rc >= 0 && cls && cls->n_pins && !r->only) /* a partial bundle is not judged against pins */
 		rc = np_policy_judge_bundle(cls, &r->bundle, d);
 	size_t bundle_findings = d->n_findings;
 	if (rc >= 0)
@@ -366,8 +397,8 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 	if (rc >= 0)
 		rc = build_metadata(p, r, d);
 	if (rc >= 0)
-		rc = apply_actions(p, node, d);
-	if (rc >= 0)
+		rc = apply_actions(p, r, node, d);
+	if (rc >= 0 && !r->only)
 		rc = bundle_condition(p, d);
 	if (rc >= 0)
 		rc = np_policy_blind(p, r, node ? node->name : NULL, d);

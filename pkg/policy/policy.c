@@ -42,8 +42,8 @@ static int fail(struct pctx *c, const yaml_node_t *n, const char *path, const ch
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	c->err = np_asprintf("%s:%zu:%zu: %s: %s", c->source, n ? n->start_mark.line + 1 : 1,
-			     n ? n->start_mark.column + 1 : 1, path, msg ? msg : "invalid");
+	c->err = np_asprintf("%s:%zu:%zu: %s%s%s", c->source, n ? n->start_mark.line + 1 : 1,
+			     n ? n->start_mark.column + 1 : 1, path, *path ? ": " : "", msg ? msg : "invalid");
 	return -EINVAL;
 }
 
@@ -993,6 +993,10 @@ static int parse_doc(struct pctx *c, const char *buf, size_t len, const char *so
 	c->doc = &doc;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	int r = no_duplicate_keys(c, &doc);
+	if (r >= 0 && root && root->type != YAML_MAPPING_NODE) /* e.g. --check /etc/passwd */
+		r = fail(c, root, "", "not a nodeprint policy: the file is %s, a policy is a mapping "
+			 "(apiVersion: nodeprint.io/v1, kind: Policy, ...; `nodeprint policy --default` prints one)",
+			 root->type == YAML_SCALAR_NODE ? "plain text" : "a list");
 	if (r >= 0 && root)
 		r = walk_map(c, root, "", top_fields, c->p); /* an empty document = all defaults */
 	yaml_document_delete(&doc);

@@ -107,7 +107,7 @@ void np_modules_print(const struct np_modules *s, struct np_out *o)
 	}
 	if (t)
 		np_table_print_free(t, o);
-	fprintf(o->f, "  %zu modules (%zu loaded, %zu built-in%s); %zu shown (with a version or taint)\n",
+	fprintf(o->f, "  %zu modules (%zu loaded, %zu built-in%s); %zu shown (with a version or taint; -o json lists all)\n",
 		s->n, s->n - builtin, builtin, s->loadable ? "" : "; kernel without loadable modules",
 		shown);
 }

@@ -49,6 +49,110 @@ void np_out_error(struct np_out *o, const char *msg)
 	fprintf(o->f, "  %s! %s%s\n", o->color ? tone_on(NP_TONE_BAD) : "", msg, o->color ? "\033[0m" : "");
 }
 
+/* ---- lines fitted to a width ---- */
+
+struct fit {
+	struct np_out *o;
+	char *line;
+	size_t len, cap;
+};
+
+/* Write @n bytes of @s, cut to o->width display columns; "..." marks a cut. */
+static void fit_line(struct fit *ft, const char *s, size_t n)
+{
+	struct np_out *o = ft->o;
+	size_t keep = n, cols = 0; /* keep: bytes before the column where "..." would start */
+	bool esc = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (esc) { /* CSI: ESC [ parameters final-byte */
+			esc = ch < 0x40 || ch > 0x7e || ch == '[';
+			continue;
+		}
+		if (ch == 0x1b) {
+			esc = true;
+			continue;
+		}
+		if ((ch & 0xc0) == 0x80)
+			continue; /* UTF-8 continuation byte */
+		if (cols == (size_t)o->width - 3)
+			keep = i;
+		cols++;
+	}
+	if (cols <= o->width) {
+		fwrite(s, 1, n, o->dst);
+		return;
+	}
+	fwrite(s, 1, keep, o->dst);
+	fputs(o->color ? "...\033[0m" : "...", o->dst);
+	o->truncated++;
+}
+
+static ssize_t fit_write(void *cookie, const char *buf, size_t size)
+{
+	struct fit *ft = cookie;
+	for (size_t i = 0; i < size; i++) {
+		if (buf[i] == '\n') {
+			fit_line(ft, ft->line, ft->len);
+			fputc('\n', ft->o->dst);
+			ft->len = 0;
+			continue;
+		}
+		if (ft->len + 1 > ft->cap) {
+			size_t cap = ft->cap ? ft->cap * 2 : 256;
+			char *nl = realloc(ft->line, cap);
+			if (!nl)
+				return -1;
+			ft->line = nl;
+			ft->cap = cap;
+		}
+		ft->line[ft->len++] = buf[i];
+	}
+	return (ssize_t)size;
+}
+
+static int fit_close(void *cookie)
+{
+	struct fit *ft = cookie;
+	if (ft->len)
+		fit_line(ft, ft->line, ft->len);
+	free(ft->line);
+	free(ft);
+	return 0;
+}
+
+int np_out_fit_begin(struct np_out *o)
+{
+	if (!o->width)
+		return 0;
+	if (o->width < 8)
+		o->width = 8;
+	struct fit *ft = calloc(1, sizeof(*ft));
+	if (!ft)
+		return -ENOMEM;
+	ft->o = o;
+	FILE *f = fopencookie(ft, "w", (cookie_io_functions_t){ .write = fit_write, .close = fit_close });
+	if (!f) {
+		free(ft);
+		return -ENOMEM;
+	}
+	o->dst = o->f;
+	o->f = f;
+	o->fit = ft;
+	return 0;
+}
+
+void np_out_fit_end(struct np_out *o)
+{
+	if (!o->fit)
+		return;
+	fclose(o->f);
+	o->f = o->dst;
+	o->fit = NULL;
+}
+
+/* ---- tables ---- */
+
 struct np_table {
 	unsigned ncols;
 	size_t nrows;

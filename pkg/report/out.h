@@ -10,7 +10,20 @@
 struct np_out {
 	FILE *f;
 	bool color;
+	unsigned width;     /* columns a line may take; 0 = unlimited (np_out_fit_begin) */
+	unsigned truncated; /* lines cut to the width so far (np_out_fit_end) */
+	FILE *dst;          /* where np_out_fit_begin() sends the fitted lines */
+	void *fit;          /* its line buffer */
 };
+
+/*
+ * np_out_fit_begin() - when o->width is set, make o->f a stream that passes each line to the
+ * former o->f cut to o->width display columns (UTF-8 characters; colour escapes take none), the
+ * cut marked "..." at its end. np_out_fit_end() flushes, restores o->f and counts the cut lines
+ * in o->truncated. Returns 0 (with width 0: nothing to do) or -ENOMEM.
+ */
+int np_out_fit_begin(struct np_out *o);
+void np_out_fit_end(struct np_out *o);
 
 enum np_tone { NP_TONE_PLAIN, NP_TONE_GOOD, NP_TONE_WARN, NP_TONE_BAD, NP_TONE_DIM };
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "report.h"
 #include "json.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
 #include "../shared/version.h"
 
 #include <stdlib.h>
@@ -9,6 +11,8 @@ void np_report_free(struct np_report *r)
 {
 	free(r->host_root);
 	r->host_root = NULL;
+	np_strv_free(r->only);
+	r->only = NULL;
 	np_kernel_free(&r->kernel);
 	np_modules_free(&r->modules);
 	np_pci_free(&r->pci);
@@ -44,51 +48,91 @@ int np_report_fingerprint(struct np_report *r)
 	return np_bundle_finish(b);
 }
 
+/* One wrapper per section, so the JSON and text tables above stay data. */
+#define WRAP(n)                                                                          \
+	static json_t *n##_json(const struct np_report *r) { return np_##n##_to_json(&r->n); } \
+	static void n##_print(const struct np_report *r, struct np_out *o) { np_##n##_print(&r->n, o); }
+WRAP(kernel) WRAP(modules) WRAP(pci) WRAP(net) WRAP(block) WRAP(mounts) WRAP(nvme) WRAP(multipath)
+WRAP(kmsg) WRAP(volumes)
+#undef WRAP
+
+bool np_report_read(const struct np_report *r, const char *name)
+{
+	return !r->only || np_strv_contains(r->only, name);
+}
+
 json_t *np_report_to_json(const struct np_report *r)
 {
+	static const struct {
+		const char *name;
+		json_t *(*to_json)(const struct np_report *r);
+	} *sec, sections[] = {
+#define SECTION(n) { #n, n##_json }
+		SECTION(kernel), SECTION(modules), SECTION(pci), SECTION(net), SECTION(block),
+		SECTION(mounts), SECTION(nvme), SECTION(multipath), SECTION(kmsg), SECTION(volumes),
+#undef SECTION
+	};
 	json_t *o = json_object();
 	json_object_set_new(o, "schemaVersion", json_integer(NP_SCHEMA_VERSION));
 	np_json_str(o, "generator", "nodeprint/" NODEPRINT_VERSION);
 	np_json_str(o, "host_root", r->host_root);
 	np_json_s64(o, "collected_at_ms", r->collected_at_ms);
 	np_json_s64(o, "duration_us", r->duration_us);
-	json_object_set_new(o, "fingerprint", np_bundle_to_json(&r->bundle));
+	json_t *fp = np_bundle_to_json(&r->bundle);
+	if (r->only) { /* what was read, and a hash of only that */
+		json_t *read = json_array();
+		for (char **p = r->only; *p; p++)
+			json_array_append_new(read, json_string(*p));
+		json_object_set_new(o, "partial", json_true());
+		json_object_set_new(o, "sections", read);
+		json_object_set_new(fp, "partial", json_true());
+	}
+	json_object_set_new(o, "fingerprint", fp);
 	struct np_source src[NP_SRC__N];
 	np_report_sources(r, src);
-	json_object_set_new(o, "sources", np_sources_to_json(src));
-	json_object_set_new(o, "kernel", np_kernel_to_json(&r->kernel));
-	json_object_set_new(o, "modules", np_modules_to_json(&r->modules));
-	json_object_set_new(o, "pci", np_pci_to_json(&r->pci));
-	json_object_set_new(o, "net", np_net_to_json(&r->net));
-	json_object_set_new(o, "block", np_block_to_json(&r->block));
-	json_object_set_new(o, "mounts", np_mounts_to_json(&r->mounts));
-	json_object_set_new(o, "nvme", np_nvme_to_json(&r->nvme));
-	json_object_set_new(o, "multipath", np_multipath_to_json(&r->multipath));
-	json_object_set_new(o, "kmsg", np_kmsg_to_json(&r->kmsg));
-	json_object_set_new(o, "volumes", np_volumes_to_json(&r->volumes));
+	json_t *sj = np_sources_to_json(src);
+	for (size_t i = json_array_size(sj); r->only && i-- > 0;) /* a partial report lists what it read */
+		if (!np_report_read(r, json_string_value(json_object_get(json_array_get(sj, i), "source"))))
+			json_array_remove(sj, i);
+	json_object_set_new(o, "sources", sj);
+	for (sec = sections; sec < sections + ARRAY_SIZE(sections); sec++)
+		if (np_report_read(r, sec->name))
+			json_object_set_new(o, sec->name, sec->to_json(r));
 	return o;
+}
+
+void np_report_print_title(const struct np_report *r, struct np_out *o)
+{
+	fprintf(o->f, "nodeprint %s  bundle %s  (%zu components)", NODEPRINT_VERSION,
+		r->bundle.hash[0] ? r->bundle.hash : "-", r->bundle.n);
+	if (r->only) {
+		fputs("  PARTIAL, only:", o->f);
+		for (char **p = r->only; *p; p++)
+			fprintf(o->f, "%s%s", p == r->only ? " " : ",", *p);
+	}
+	fputc('\n', o->f);
 }
 
 void np_report_print(const struct np_report *r, struct np_out *o)
 {
-	fprintf(o->f, "nodeprint %s  bundle %s  (%zu components)\n", NODEPRINT_VERSION,
-		r->bundle.hash[0] ? r->bundle.hash : "-", r->bundle.n);
+	static const struct {
+		const char *name;
+		void (*print)(const struct np_report *r, struct np_out *o);
+	} *sec, sections[] = { /* the on-call playbook's order */
+#define SECTION(n) { #n, n##_print }
+		SECTION(kernel), SECTION(modules), SECTION(net), SECTION(block), SECTION(nvme),
+		SECTION(multipath), SECTION(volumes), SECTION(pci), SECTION(mounts), SECTION(kmsg),
+#undef SECTION
+	};
 	struct np_source src[NP_SRC__N];
 	np_report_sources(r, src);
-	np_sources_print(src, o);
-	np_kernel_print(&r->kernel, o);
-	np_modules_print(&r->modules, o);
-	np_net_print(&r->net, o);
-	np_block_print(&r->block, o);
-	np_nvme_print(&r->nvme, o);
-	np_multipath_print(&r->multipath, o);
-	np_volumes_print(&r->volumes, o);
-	np_pci_print(&r->pci, o);
-	np_mounts_print(&r->mounts, o);
-	np_kmsg_print(&r->kmsg, o);
-	np_out_heading(o, "Bundle");
+	np_sources_print(src, o); /* the Blind block: nothing when every source is up */
+	for (sec = sections; sec < sections + ARRAY_SIZE(sections); sec++)
+		if (np_report_read(r, sec->name))
+			sec->print(r, o);
+	np_out_heading(o, r->only ? "Bundle (partial: only the sections read)" : "Bundle");
 	for (size_t i = 0; i < r->bundle.n; i++)
 		fprintf(o->f, "  %-8s %-32s %s\n", r->bundle.items[i].component, r->bundle.items[i].key,
 			r->bundle.items[i].value);
-	fprintf(o->f, "  hash: %s\n", r->bundle.hash);
+	fprintf(o->f, "  hash: %s%s\n", r->bundle.hash, r->only ? " (partial: not the node's bundle hash)" : "");
 }

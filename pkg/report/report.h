@@ -21,12 +21,15 @@
 #include "volumes.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define NP_SCHEMA_VERSION 1
 
 struct np_report {
 	char *host_root;          /* the host root the report was read from */
+	char **only;              /* the sections read when not every one was (--only), NULL-terminated;
+				   * NULL: every section. A partial report's bundle hashes only these. */
 	int64_t collected_at_ms;  /* wall clock, Unix epoch milliseconds */
 	int64_t duration_us;      /* time spent collecting, microseconds */
 	struct np_kernel kernel;
@@ -54,5 +57,10 @@ int np_report_fingerprint(struct np_report *r);
 /* The whole report as one JSON object with "schemaVersion". Caller owns the reference. */
 json_t *np_report_to_json(const struct np_report *r);
 
-/* The human report, sections in the on-call playbook's order. */
+/* True when section @name (a collector's name) was read: every section unless r->only says otherwise. */
+bool np_report_read(const struct np_report *r, const char *name);
+
+/* The title line: version, bundle hash and component count, "partial" with the sections read. */
+void np_report_print_title(const struct np_report *r, struct np_out *o);
+/* The human report, the sections read in the on-call playbook's order, then the bundle. */
 void np_report_print(const struct np_report *r, struct np_out *o);

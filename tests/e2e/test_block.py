@@ -8,6 +8,8 @@ and fsync, so the disk backing it must show w/s > 0.
 """
 import json, mmap, os, shutil, subprocess, sys, tempfile, threading
 
+import report_schema
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 n = 0
@@ -30,7 +32,7 @@ def inspect(*args):
                        timeout=120)
     if p.returncode != 0:
         raise RuntimeError(f"exit {p.returncode}: {p.stderr}")
-    return json.loads(p.stdout)["block"]
+    return report_schema.loads(p.stdout)["block"]
 
 
 def diskstats():

@@ -6,6 +6,8 @@ own contract (same machine -> same hash; one changed component -> another hash).
 """
 import json, os, shutil, subprocess, sys, tempfile
 
+import report_schema
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 n = 0
@@ -27,7 +29,7 @@ def inspect(*args):
     p = subprocess.run([BIN, "inspect", "-o", "json", *args], capture_output=True, text=True, timeout=120)
     if p.returncode != 0:
         raise RuntimeError(f"exit {p.returncode}: {p.stderr}")
-    return json.loads(p.stdout)
+    return report_schema.loads(p.stdout)
 
 
 def read(path):
@@ -91,7 +93,7 @@ def main():
     tap(p.returncode == 0 and "== Kernel ==" in p.stdout and "\033[" not in p.stdout,
         "text report has sections and no colour off a TTY", p.stderr)
     bad = subprocess.run([BIN, "inspect", "--host-root", "/nonexistent-root"], capture_output=True, text=True)
-    tap(bad.returncode == 1 and "nonexistent-root" in bad.stderr, "a missing host root is a clear error", bad.stderr)
+    tap(bad.returncode == 2 and "nonexistent-root" in bad.stderr, "a missing host root is a usage error (exit 2)", bad.stderr)
     bad = subprocess.run([BIN, "inspect", "--only", "nosuch"], capture_output=True, text=True)
     tap(bad.returncode == 2 and "nosuch" in bad.stderr, "an unknown section is a clear error", bad.stderr)
     print(f"1..{n}")

@@ -3,19 +3,11 @@
 (Debian's prometheus package) and against the report, /healthz, /readyz. TAP output."""
 import json, os, socket, subprocess, sys, time, urllib.error, urllib.request
 
+import report_schema, taplib
+from taplib import tap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-n = failed = 0
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines()[:25]:
-            print(f"# {line}")
 
 
 def get(url):
@@ -96,7 +88,7 @@ def main():
         tap(code == 200 and ctype.startswith("text/plain; version=0.0.4"), "/metrics serves the text format", ctype)
         p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
         tap(p.returncode == 0, "promtool check metrics accepts the live scrape", p.stdout + p.stderr)
-        rep = json.loads(subprocess.run([BIN, "inspect", "-o", "json"], capture_output=True, text=True).stdout)
+        rep = report_schema.loads(subprocess.run([BIN, "inspect", "-o", "json"], capture_output=True, text=True).stdout)
         tap(f'hash="{rep["fingerprint"]["hash"]}"' in text, "bundle_info carries the fingerprint hash")
         for nic in rep["net"]["interfaces"]:
             line = f'nodeprint_net_dropped_packets_total{{interface="{nic["name"]}",direction="rx",kind="dropped"}}'
@@ -117,8 +109,8 @@ def main():
     finally:
         if agent.poll() is None:
             agent.kill()
-    print(f"1..{n}")
-    return 1 if failed else 0
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":
@@ -126,5 +118,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except Exception as e:
         tap(False, "test_metrics crashed", repr(e))
-        print(f"1..{n}")
+        print(f"1..{taplib.n}")
         sys.exit(1)

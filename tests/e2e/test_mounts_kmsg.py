@@ -11,6 +11,8 @@ Prints TAP. Needs root (mount, /dev/kmsg).
 """
 import json, os, subprocess, sys, tempfile, time
 
+import report_schema
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NP = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 n = 0
@@ -39,7 +41,7 @@ def inspect(only):
     out = subprocess.run([NP, "inspect", "-o", "json", "--only", only], capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"nodeprint exited {out.returncode}: {out.stderr}")
-    return json.loads(out.stdout)
+    return report_schema.loads(out.stdout)
 
 
 def test_mounts():

@@ -8,6 +8,8 @@ counters must lie between a read taken before and one taken after nodeprint runs
 """
 import glob, json, os, re, subprocess, sys
 
+import report_schema
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 n = 0
@@ -214,7 +216,7 @@ def check_interval(devs):
     tap(p.returncode == 0, "inspect --interval 0.5 exits 0", p.stderr)
     if p.returncode != 0:
         return
-    sec = json.loads(p.stdout)["net"]
+    sec = report_schema.loads(p.stdout)["net"]
     tap(sec.get("interval_s") == 0.5, "interval_s is 0.5", sec.get("interval_s"))
     si = sec.get("softirq_interval_percent_per_cpu") or []
     tap(len(si) == len(sec["softirq_percent_per_cpu"]) and all(v is None or 0 <= v <= 100 for v in si),
@@ -257,7 +259,7 @@ def main():
     if p.returncode != 0:
         print(f"1..{n}")
         return 1
-    doc = json.loads(p.stdout)
+    doc = report_schema.loads(p.stdout)
     sec = doc["net"]
     tap("error" not in sec, "net section has no error", sec.get("error"))
     nics = {i["name"]: i for i in sec["interfaces"]}

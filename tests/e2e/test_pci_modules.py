@@ -6,6 +6,8 @@ driver links read by this test, `lsmod` (kmod) and `/sys/module`.
 """
 import json, os, shlex, subprocess, sys
 
+import report_schema
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 SECTIONS = os.environ.get("NP_E2E_SECTIONS", "pci,modules").split(",")
@@ -35,7 +37,7 @@ def inspect():
     p = run(BIN, "inspect", "-o", "json", "--only", ",".join(SECTIONS))
     if p.returncode != 0:
         raise RuntimeError(f"nodeprint exit {p.returncode}: {p.stderr}")
-    return json.loads(p.stdout)
+    return report_schema.loads(p.stdout)
 
 
 def check_modules(sec):

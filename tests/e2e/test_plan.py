@@ -3,6 +3,8 @@
 independent sources (`ethtool -k`, `ethtool -i`, uname). TAP output."""
 import json, os, subprocess, sys, tempfile
 
+import report_schema
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 n = failed = 0
@@ -26,7 +28,7 @@ def plan(policy_text):
                            capture_output=True, text=True, timeout=60)
         if p.returncode != 0:
             raise RuntimeError(p.stderr)
-        return json.loads(p.stdout)["plan"]
+        return report_schema.loads(p.stdout)["plan"]
     finally:
         os.unlink(f.name)
 

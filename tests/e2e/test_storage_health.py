@@ -8,6 +8,8 @@ be empty (not errors), which is what this development machine checks.
 """
 import glob, json, os, subprocess, sys
 
+import report_schema
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 n = failed = 0
@@ -34,7 +36,7 @@ def sysfs(path):
 def main():
     out = subprocess.run([BIN, "inspect", "-o", "json", "--only", "nvme,multipath"], capture_output=True, text=True)
     tap(out.returncode == 0, "nodeprint inspect --only nvme,multipath exits 0", out.stderr)
-    rep = json.loads(out.stdout)
+    rep = report_schema.loads(out.stdout)
     nv, mp = rep["nvme"], rep["multipath"]
     tap("error" not in nv and "error" not in mp, "nvme and multipath sections carry no section error", (nv.get("error"), mp.get("error")))
 

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""End-to-end: the command line as a script or a person meets it. Per-command --help, one-line
+errors for bad options (exit 2), -o yaml equal to -o json (read back by PyYAML), the documented exit
+codes (docs/reference.md "Exit codes"), host roots without proc/ and sys/, --only as a partial
+report, findings first, text cut to $COLUMNS with a marker and a note, and every -o json valid
+against docs/report.schema.json. Fixtures are captures (tests/fixtures/). TAP output."""
+import json, os, re, subprocess, sys, tempfile
+
+import yaml
+
+import report_schema, taplib
+from taplib import tap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
+AER = os.path.join(ROOT, "tests", "fixtures", "nib-q35-aer")     # an uncorrectable AER: one finding
+VM = os.path.join(ROOT, "tests", "fixtures", "host-vm")            # a clean VM capture
+
+
+def np(*args, env=None):
+    e = dict(os.environ)
+    e.pop("COLUMNS", None)
+    e.update(env or {})
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120, env=e)
+
+
+def one_line_error(p, *needles):
+    lines = p.stderr.splitlines()
+    return p.returncode == 2 and len(lines) == 1 and p.stdout == "" and all(x in lines[0] for x in needles)
+
+
+def test_help():
+    glob = np("--help").stdout
+    for cmd in ["inspect", "plan", "run", "fleet", "policy", "collectors", "version", "kube"]:
+        p = np(cmd, "--help")
+        h = np("help", cmd)
+        tap(p.returncode == 0 and p.stdout.startswith(f"Usage: nodeprint {cmd}") and p.stdout != glob and
+            h.returncode == 0 and h.stdout == p.stdout,
+            f"{cmd} --help prints its own usage (and `nodeprint help {cmd}` the same)", p.stdout[:200] + p.stderr)
+    p = np("inspect", "--help")
+    tap("--only" in p.stdout and "yaml" in p.stdout and "Exit codes" in p.stdout and "--cluster" not in p.stdout,
+        "inspect --help: its options and exit codes, not plan's cluster options", p.stdout)
+    tap("--cluster" in np("plan", "--help").stdout, "plan --help lists --cluster")
+
+
+def test_bad_options():
+    for cmd in ["inspect", "plan", "run", "fleet", "kube"]:
+        p = np(cmd, "--no-such-flag")
+        tap(one_line_error(p, "--no-such-flag", f"nodeprint {cmd} --help"),
+            f"{cmd} --no-such-flag: one line naming it and the help, exit 2", f"exit {p.returncode}\n{p.stderr}")
+    p = np("inspect", "-Z")
+    tap(one_line_error(p, "'-Z'"), "an unknown short option: one line, exit 2", p.stderr)
+    p = np("inspect", "--policy")
+    tap(one_line_error(p, "--policy", "needs a value"), "an option without its value: one line, exit 2", p.stderr)
+    p = np("inspect", "-o", "xml")
+    tap(one_line_error(p, "xml", "text, json or yaml"), "-o xml: one line naming the formats, exit 2", p.stderr)
+    p = np("frobnicate")
+    tap(one_line_error(p, "frobnicate"), "an unknown command: one line, exit 2", p.stderr)
+    for args, needle in [(["--poll", "0"], "--poll"), (["--poll", "0.05"], "--poll"),
+                         (["--smart-interval", "0.5"], "--smart-interval"), (["--poll", "x"], "--poll")]:
+        p = np("run", "--node-name", "n", "--dry-run", "--cycles", "1", *args)
+        tap(one_line_error(p, needle), f"run {' '.join(args)} is refused, not rounded (exit 2)", p.stderr)
+
+
+def test_host_root():
+    with tempfile.TemporaryDirectory() as d:
+        p = np("inspect", "--host-root", d)
+        tap(one_line_error(p, d, "proc/", "sys/"), "a host root without proc/ and sys/ is a usage error (exit 2)",
+            f"exit {p.returncode}\n{p.stderr}")
+        os.makedirs(os.path.join(d, "sys", "class"))
+        p = np("inspect", "--host-root", d, "-o", "json")
+        tap(p.returncode == 0 and report_schema.loads(p.stdout)["host_root"] == d,
+            "with a sys/ it is read (sections unavailable, exit 0)", p.stderr)
+    p = np("inspect", "--host-root", "/nonexistent-root")
+    tap(one_line_error(p, "/nonexistent-root"), "a missing host root: one line, exit 2", p.stderr)
+
+
+def test_policy_check():
+    p = np("policy", "--check", "/etc/passwd")
+    tap(p.returncode == 1 and "not a nodeprint policy" in p.stderr and ": :" not in p.stderr and
+        "policy --default" in p.stderr, "policy --check /etc/passwd says it is not a policy and how to get one",
+        p.stderr)
+
+
+def without_times(doc):
+    """@doc without what differs between two runs: when and how long it took to collect."""
+    if isinstance(doc, dict):
+        return {k: without_times(v) for k, v in doc.items() if k not in ("collected_at_ms", "duration_us", "collect_us")}
+    if isinstance(doc, list):
+        return [without_times(v) for v in doc]
+    return doc
+
+
+def test_formats_and_exit():
+    for root in (AER, VM):
+        j = np("inspect", "--host-root", root, "-o", "json")
+        y = np("inspect", "--host-root", root, "-o", "yaml")
+        doc = report_schema.loads(j.stdout)
+        ydoc = yaml.safe_load(y.stdout)
+        tap(y.returncode == j.returncode and without_times(ydoc) == without_times(doc),
+            f"-o yaml reads back (PyYAML) as the -o json document ({os.path.basename(root)})",
+            f"exit {y.returncode}/{j.returncode}; keys {sorted(ydoc or {})[:8]}")
+        want = 4 if doc["plan"]["findings"] else 0
+        tap(j.returncode == want, f"inspect exits {want} with {len(doc['plan']['findings'])} findings "
+            f"({os.path.basename(root)})", j.stderr)
+    # fixed expectations: the AER capture holds one uncorrectable error, the VM capture none
+    doc = report_schema.loads(np("inspect", "--host-root", AER, "-o", "json").stdout)
+    tap([f["id"] for f in doc["plan"]["findings"]] == ["pcie-errors"], "the AER capture has one finding, pcie-errors",
+        doc["plan"]["findings"])
+    p = np("plan", "--host-root", AER)
+    tap(p.returncode == 0, "plan exits 0 with findings (it only prints)", p.stderr)
+    # drift from a pin is a finding too
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write("apiVersion: nodeprint.io/v1\nkind: Policy\nclasses:\n  - name: any\n    match: {}\n"
+                "    pins:\n      kernel: {release: [\"0.0.0-not-this\"]}\n")
+        f.flush()
+        p = np("inspect", "--host-root", VM, "--policy", f.name, "-o", "json")
+        plan = report_schema.loads(p.stdout)["plan"] if p.stdout else {}
+        tap(p.returncode == 4 and plan.get("bundle_state") == "drift", "bundle drift from a pin exits 4",
+            f"exit {p.returncode} {plan.get('bundle_state')} {p.stderr}")
+    y = np("plan", "-o", "yaml")
+    tap(y.returncode == 0 and set(yaml.safe_load(y.stdout)) == {"plan"}, "plan -o yaml", y.stderr)
+
+
+def test_partial():
+    p = np("inspect", "--host-root", AER, "--only", "pci", "-o", "json")
+    doc = report_schema.loads(p.stdout)
+    tap(doc.get("partial") is True and doc.get("sections") == ["pci"] and doc["fingerprint"].get("partial") is True,
+        "--only pci: the report says partial, which sections, and that the fingerprint is partial",
+        {k: doc.get(k) for k in ("partial", "sections")})
+    tap("pci" in doc and not any(k in doc for k in ("kernel", "modules", "net", "block", "nvme", "multipath")),
+        "sections not read are absent, not empty", sorted(doc))
+    plan = doc["plan"]
+    tap(not any(k.endswith(("/bundle", "/bundle-state", "/kernel")) for k in plan["labels"]) and
+        not plan["annotations"], "a partial report plans no bundle, bundle-state, kernel label nor fingerprint",
+        plan["labels"])
+    tap([c["type"] for c in plan["conditions"]] == ["PCIeHealthy"] and plan["conditions"][0]["status"] == "False",
+        "it plans only the conditions of what it read (PCIeHealthy False from the AER)", plan["conditions"])
+    full = report_schema.loads(np("inspect", "--host-root", AER, "-o", "json").stdout)
+    tap(len(full["plan"]["conditions"]) > 1 and "partial" not in full and "partial" not in full["fingerprint"],
+        "the whole report plans every condition and is not marked partial", full["plan"]["conditions"])
+    t = np("inspect", "--host-root", AER, "--only", "pci").stdout
+    tap("PARTIAL, only: pci" in t.splitlines()[0] and "== Kernel ==" not in t and "== Modules ==" not in t and
+        "== PCIe" in t and "not the node's bundle hash" in t,
+        "text: the title says PARTIAL, other sections are left out, the hash is marked partial", t[:600])
+
+
+def test_text_layout():
+    t = np("inspect", "--host-root", AER).stdout.splitlines()
+    heads = [i for i, l in enumerate(t) if l.startswith("== ")]
+    tap(heads and t[heads[0]] == "== Findings ==" and any("pcie-errors" in l for l in t[heads[0]:heads[0] + 4]) and
+        heads[0] < 5, "inspect: the findings come first (before the kernel section)", "\n".join(t[:12]))
+    tap(any(re.search(r"\d+ shown .*-o json lists all", l) for l in t), "the modules table says how to see hidden rows")
+    wide = np("inspect", "--host-root", AER, "--wide", env={"COLUMNS": "60"}).stdout.splitlines()
+    cut = np("inspect", "--host-root", AER, env={"COLUMNS": "60"}).stdout.splitlines()
+    note = [l for l in cut if "--wide" in l]
+    body = cut[:len(cut) - 2] if note else cut
+    marked = [l for l in body if l.endswith("...")]
+    long = [l for l in wide if len(l) > 60]
+    tap(long and all(len(l) <= 60 for l in body), f"COLUMNS=60: every line within 60 columns ({len(long)} were longer)",
+        [l for l in body if len(l) > 60][:3])
+    tap(len(note) == 1 and note[0].startswith(f"{len(marked)} lines were cut at 60 columns") and
+        len(marked) == len(long), "the cut lines end with ... and a closing note counts them and names --wide",
+        f"{note} marked={len(marked)} long={len(long)}")
+    same = len(wide) == len(body) and all(w == c or (c.endswith("...") and w.startswith(c[:-3]))
+                                          for w, c in zip(wide, body))
+    tap(same, "a cut line is the whole line's beginning (--wide shows the rest)")
+    piped = np("inspect", "--host-root", AER).stdout.splitlines()
+    tap(any(len(l) > 60 for l in piped) and not any("--wide" in l for l in piped),
+        "piped without COLUMNS: nothing is cut (text for grep and files)")
+
+
+def main():
+    for t in (test_help, test_bad_options, test_host_root, test_policy_check, test_formats_and_exit, test_partial,
+              test_text_layout):
+        try:
+            t()
+        except Exception as e:  # a crash is a failure, never a silent pass
+            tap(False, f"{t.__name__} crashed", repr(e))
+    tap(report_schema.validated >= 7, f"{report_schema.validated} -o json outputs valid against docs/report.schema.json")
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
