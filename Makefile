@@ -58,7 +58,7 @@ $(B)/nodeprint: $(PKG_OBJ) $(CMD_OBJ)
 
 $(B)/tests/%: tests/unit/%.c $(PKG_OBJ) tests/unit/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DNP_SRCDIR='"$(CURDIR)"' -o $@ $< $(PKG_OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -DNP_SRCDIR='"$(CURDIR)"' -o $@ $< $(PKG_OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # The Kubernetes client against the test API server (run by tests/kube/test_client.sh).
 all: $(B)/tests/kube_it
@@ -116,7 +116,7 @@ fuzz: deps-test
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/tests -name '*.d' 2>/dev/null)
 
 # keep intermediate objects of pattern chains (fuzz objects)
 .SECONDARY:

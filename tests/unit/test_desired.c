@@ -5,6 +5,7 @@
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/policy/label.h"
 #include "../../pkg/shared/macro.h"
+#include "../../pkg/shared/strutil.h"
 
 static struct np_report rep;
 static char release[128];
@@ -20,6 +21,10 @@ static int setup(void **state)
 	int r = np_collect_all(&ctx, only, &rep);
 	np_host_close(&h);
 	snprintf(release, sizeof(release), "%s", rep.kernel.release ? rep.kernel.release : "");
+	/* judged as a whole report: the capture's bundle is its kernel (test_partial_plans_only_what_was_read
+	 * puts the partial mark back) */
+	np_strv_free(rep.only);
+	rep.only = NULL;
 	return r;
 }
 
@@ -75,6 +80,33 @@ static void test_default_policy_no_class(void **state)
 		assert_true(np_label_key_valid(d.labels[i].key));
 		assert_true(np_label_value_valid(d.labels[i].value));
 	}
+	np_desired_free(&d);
+}
+
+/* --only kernel: no bundle labels, no fingerprint, no drift judged, no condition of a section not read */
+static void test_partial_plans_only_what_was_read(void **state)
+{
+	(void)state;
+	struct np_desired d;
+	char *only[] = { "kernel", NULL };
+	rep.only = only;
+	evaluate("classes:\n  - name: lab\n    pins: {kernel: {release: ['>=9.0 <9.1']}}\n", &d);
+	rep.only = NULL;
+	assert_null(label(&d, "nodeprint.io/bundle"));
+	assert_null(label(&d, "nodeprint.io/bundle-state"));
+	assert_non_null(label(&d, "nodeprint.io/kernel"));
+	assert_int_equal(d.n_annotations, 0);
+	assert_int_equal(d.n_findings, 0); /* the pin would say drift: a partial bundle is not judged */
+	assert_int_equal(d.n_conditions, 0); /* no action judges the kernel section alone */
+	np_desired_free(&d);
+
+	char *only_pci[] = { "pci", NULL };
+	rep.only = only_pci;
+	evaluate("", &d);
+	rep.only = NULL;
+	assert_int_equal(d.n_conditions, 1);
+	assert_string_equal(d.conditions[0].type, "PCIeHealthy");
+	assert_null(label(&d, "nodeprint.io/kernel"));
 	np_desired_free(&d);
 }
 
@@ -170,6 +202,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_policy_no_class),
 		cmocka_unit_test(test_pinned_and_drift),
+		cmocka_unit_test(test_partial_plans_only_what_was_read),
 		cmocka_unit_test(test_prefix_and_taint_effect_from_policy),
 		cmocka_unit_test(test_annotation_budget),
 	};

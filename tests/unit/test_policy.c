@@ -104,7 +104,8 @@ static void test_errors_name_place_and_field(void **state)
 	expect_error("heartbeatSeconds: soon\n", "heartbeatSeconds: expected a number from 10 to 86400, got 'soon'");
 	expect_error("health: {nvme: {criticalWarningBits: [hot]}}\n", "unknown critical warning bit 'hot'");
 	expect_error("labelPrefix: [a\n", "p.yaml:2:1: not YAML");
-	expect_error("- a\n- b\n", "p.yaml:1:1: : expected a mapping");
+	expect_error("- a\n- b\n", "p.yaml:1:1: not a nodeprint policy: the file is a list, a policy is a mapping");
+	expect_error("root:x:0:0:root:/root:/bin/bash\n", "p.yaml:1:1: not a nodeprint policy: the file is plain text");
 }
 
 static void test_hostile_documents(void **state)
