@@ -259,21 +259,25 @@ static int cluster_node(const struct opts *o, const char *name, struct np_kube_c
 /* One line per finding, before the report: what needs attention comes first. */
 static void print_findings(const struct np_desired *plan, struct np_out *out)
 {
-	np_out_heading(out, "Findings");
-	if (!plan->n_findings) {
-		fprintf(out->f, "  none (bundle-state %s)\n", plan->bundle_state ? plan->bundle_state : "-");
-		return;
-	}
 	static const char *const hdr[] = { "finding", "subject", "reason", "message" };
 	struct np_table *t = np_table_new(ARRAY_SIZE(hdr), hdr);
+	size_t n = 0;
+	np_out_heading(out, "Findings");
 	for (size_t i = 0; t && i < plan->n_findings; i++) {
 		const struct np_finding *f = &plan->findings[i];
 		const char *cells[] = { f->id, f->subject, f->reason, f->message };
+		if (streq(f->id, NP_FINDING_SOURCE_UNREADABLE))
+			continue; /* the BLIND block above says it */
 		np_table_add(t, NP_TONE_BAD, cells);
+		n++;
+	}
+	if (!n) {
+		np_table_free(t);
+		fprintf(out->f, "  none (bundle-state %s)\n", plan->bundle_state ? plan->bundle_state : "-");
+		return;
 	}
 	np_table_print_free(t, out);
-	fprintf(out->f, "  %zu finding%s; the plan at the end says what the agent would do\n", plan->n_findings,
-		plan->n_findings == 1 ? "" : "s");
+	fprintf(out->f, "  %zu finding%s; the plan at the end says what the agent would do\n", n, n == 1 ? "" : "s");
 }
 
 static int print_plan(const struct opts *o, bool with_report, const struct np_report *rep,

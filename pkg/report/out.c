@@ -232,6 +232,13 @@ void np_table_print_free(struct np_table *t, struct np_out *o)
 		}
 		fprintf(o->f, "%s\n", col ? "\033[0m" : "");
 	}
+	np_table_free(t);
+}
+
+void np_table_free(struct np_table *t)
+{
+	if (!t)
+		return;
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (unsigned c = 0; c < t->ncols; c++)
 			free(t->rows[r][c]);

@@ -43,3 +43,5 @@ struct np_table *np_table_new(unsigned ncols, const char *const *headers);
 int np_table_add(struct np_table *t, enum np_tone tone, const char *const *cells);
 /* Print with columns padded to their widest cell, indented by two spaces, then free. */
 void np_table_print_free(struct np_table *t, struct np_out *o);
+/* Free without printing; NULL is a no-op. */
+void np_table_free(struct np_table *t);

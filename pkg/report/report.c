@@ -111,6 +111,9 @@ void np_report_print_title(const struct np_report *r, struct np_out *o)
 			fprintf(o->f, "%s%s", p == r->only ? " " : ",", *p);
 	}
 	fputc('\n', o->f);
+	struct np_source src[NP_SRC__N];
+	np_report_sources(r, src);
+	np_sources_print(src, o); /* the BLIND block: nothing when every source is up */
 }
 
 void np_report_print(const struct np_report *r, struct np_out *o)
@@ -124,9 +127,6 @@ void np_report_print(const struct np_report *r, struct np_out *o)
 		SECTION(multipath), SECTION(volumes), SECTION(pci), SECTION(mounts), SECTION(kmsg),
 #undef SECTION
 	};
-	struct np_source src[NP_SRC__N];
-	np_report_sources(r, src);
-	np_sources_print(src, o); /* the Blind block: nothing when every source is up */
 	for (sec = sections; sec < sections + ARRAY_SIZE(sections); sec++)
 		if (np_report_read(r, sec->name))
 			sec->print(r, o);

@@ -60,7 +60,8 @@ json_t *np_report_to_json(const struct np_report *r);
 /* True when section @name (a collector's name) was read: every section unless r->only says otherwise. */
 bool np_report_read(const struct np_report *r, const char *name);
 
-/* The title line: version, bundle hash and component count, "partial" with the sections read. */
+/* The title line (version, bundle hash, component count, PARTIAL and the sections read), then the
+ * BLIND block when a source could not be read. */
 void np_report_print_title(const struct np_report *r, struct np_out *o);
 /* The human report, the sections read in the on-call playbook's order, then the bundle. */
 void np_report_print(const struct np_report *r, struct np_out *o);
