@@ -31,7 +31,7 @@ def one_line_error(p, *needles):
 
 def test_help():
     glob = np("--help").stdout
-    for cmd in ["inspect", "plan", "run", "fleet", "policy", "collectors", "version", "kube"]:
+    for cmd in ["inspect", "plan", "run", "fleet", "baseline", "policy", "collectors", "version", "kube"]:
         p = np(cmd, "--help")
         h = np("help", cmd)
         tap(p.returncode == 0 and p.stdout.startswith(f"Usage: nodeprint {cmd}") and p.stdout != glob and
