@@ -8,6 +8,7 @@
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/multipath.h"
 #include "../../pkg/agent/metrics.h"
+#include "../../pkg/policy/desired.h"
 #include "../../pkg/shared/macro.h"
 
 #include <jansson.h>
@@ -479,6 +480,21 @@ static void test_unreadable_table_paths_unknown(void **state)
 	assert_non_null(strstr(buf, "nodeprint_multipath_paths{map=\"mpatha\",state=\"unknown\"} 2\n"));
 	assert_null(strstr(buf, "nodeprint_multipath_paths{map=\"mpatha\",state=\"active\"}"));
 	free(buf);
+	/* and MultipathHealthy is Unknown, never True: blind is never healthy */
+	struct np_policy pol;
+	assert_int_equal(np_policy_default(&pol), 0);
+	struct np_desired d = { 0 };
+	assert_int_equal(np_policy_evaluate(&pol, &r, NULL, NULL, &d), 0);
+	bool seen = false;
+	for (size_t i = 0; i < d.n_conditions; i++)
+		if (streq(d.conditions[i].type, "MultipathHealthy")) {
+			seen = true;
+			assert_string_equal(d.conditions[i].status, "Unknown");
+			assert_non_null(strstr(d.conditions[i].message, "mpatha"));
+		}
+	assert_true(seen);
+	np_desired_free(&d);
+	np_policy_free(&pol);
 	/* once the table is read the paths are the kernel's (`dmsetup table` in that guest) */
 	char *line = np_slurp("tests/fixtures/qemu-mpath/boot1/raw/table-failed.txt", NULL);
 	line[strcspn(line, "\n")] = '\0';
