@@ -247,6 +247,33 @@ static int nvme_warning(const struct np_health *h, const struct np_nvme_ctrl *c,
 				      c->smart.critical_warning, names);
 }
 
+/*
+ * The error-log count grew. When the new entries were read, only drive faults count (media,
+ * device: np_nvme_error_is_fault()): an admin-queue "Invalid Field in Command" is a tool probing
+ * an unsupported log page, counted by the drive for ever. When they were not read, the count is
+ * all there is.
+ */
+static int error_log_growth(const struct np_nvme_ctrl *c, const struct np_nvme_ctrl *old, struct np_desired *d)
+{
+	const struct np_nvme_error_entry *first = NULL;
+	size_t faults = 0;
+	for (size_t i = 0; i < c->n_errors; i++)
+		if (np_nvme_error_is_fault(&c->errors[i]) && faults++ == 0)
+			first = &c->errors[i];
+	unsigned long long from = old->smart.num_err_log_entries.lo, to = c->smart.num_err_log_entries.lo;
+	if (c->n_errors && !faults)
+		return 0;
+	if (!first)
+		return np_desired_add_finding(d, "nvme-critical", c->name, "ErrorLogGrowth",
+					      "%s: error-log entries grew from %llu to %llu (entries not read)", c->name,
+					      from, to);
+	return np_desired_add_finding(d, "nvme-critical", c->name, "ErrorLogGrowth",
+				      "%s: error-log entries grew from %llu to %llu, %zu of them %s errors (first: %s "
+				      "queue %u, status 0x%03x)", c->name, from, to, faults,
+				      np_nvme_error_class_name(np_nvme_error_class(first)),
+				      first->sqid ? "I/O" : "admin", first->sqid, first->status & 0x7ff);
+}
+
 static int findings_nvme_ctrl(const struct np_health *h, const struct np_nvme_ctrl *c,
 			      const struct np_eval_history *hist, struct np_desired *d)
 {
@@ -272,10 +299,7 @@ static int findings_nvme_ctrl(const struct np_health *h, const struct np_nvme_ct
 					   (unsigned long long)old->smart.media_errors.lo,
 					   (unsigned long long)sm->media_errors.lo);
 	if (r >= 0 && h->nvme_error_log_growth && u128_gt(sm->num_err_log_entries, old->smart.num_err_log_entries))
-		r = np_desired_add_finding(d, "nvme-critical", c->name, "ErrorLogGrowth",
-					   "%s: error-log entries grew from %llu to %llu", c->name,
-					   (unsigned long long)old->smart.num_err_log_entries.lo,
-					   (unsigned long long)sm->num_err_log_entries.lo);
+		r = error_log_growth(c, old, d);
 	return r;
 }
 

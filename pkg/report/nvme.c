@@ -209,9 +209,48 @@ static json_t *fw_to_json(const struct np_nvme_fw_slots *fw)
 	return o;
 }
 
+enum np_nvme_err_class np_nvme_error_class(const struct np_nvme_error_entry *e)
+{
+	unsigned sct = (e->status >> 8) & 0x7, sc = e->status & 0xff;
+	switch (sct) {
+	case 0: /* generic command status */
+		if (sc == 0x04 || sc == 0x06)
+			return NP_NVME_ERR_DEVICE;
+		if (sc == 0x05 || (sc >= 0x07 && sc <= 0x0a))
+			return NP_NVME_ERR_ABORTED;
+		if (sc == 0x01 || sc == 0x02 || sc == 0x0b || sc == 0x0c || sc == 0x0f)
+			return NP_NVME_ERR_REJECTED;
+		return NP_NVME_ERR_OTHER;
+	case 1: /* command specific: invalid log page, firmware slot, ... */
+		return NP_NVME_ERR_REJECTED;
+	case 2: /* media and data integrity */
+		return sc >= 0x80 && sc <= 0x84 ? NP_NVME_ERR_MEDIA : NP_NVME_ERR_REJECTED;
+	case 3:
+		return NP_NVME_ERR_PATH;
+	case 7:
+		return NP_NVME_ERR_VENDOR;
+	default:
+		return NP_NVME_ERR_OTHER;
+	}
+}
+
+bool np_nvme_error_is_fault(const struct np_nvme_error_entry *e)
+{
+	enum np_nvme_err_class c = np_nvme_error_class(e);
+	return c == NP_NVME_ERR_MEDIA || c == NP_NVME_ERR_DEVICE;
+}
+
+const char *np_nvme_error_class_name(enum np_nvme_err_class c)
+{
+	static const char *const names[] = { "media", "device", "path", "aborted", "rejected", "vendor", "other" };
+	return (unsigned)c < ARRAY_SIZE(names) ? names[c] : "other";
+}
+
 static json_t *error_to_json(const struct np_nvme_error_entry *e)
 {
 	json_t *o = json_object();
+	np_json_str(o, "class", np_nvme_error_class_name(np_nvme_error_class(e)));
+	np_json_str(o, "queue", e->sqid == 0 ? "admin" : "io");
 	np_json_u64(o, "error_count", e->error_count);
 	np_json_u64(o, "sqid", e->sqid);
 	np_json_u64(o, "cmdid", e->cmdid);

@@ -57,6 +57,25 @@ struct np_nvme_error_entry {
 	uint64_t command_specific;
 };
 
+/* What an error-log entry says about the drive, from its queue and status (NVMe Base 2.0 Figure 197, 4.2.3.x). */
+enum np_nvme_err_class {
+	NP_NVME_ERR_MEDIA,    /* SCT 2h, SC 80h-84h: write fault, unrecovered read, end-to-end check failures */
+	NP_NVME_ERR_DEVICE,   /* SCT 0h: data transfer error (04h), internal error (06h) - the controller failed */
+	NP_NVME_ERR_PATH,     /* SCT 3h: path related (ANA inaccessible, transport) - not the drive's media */
+	NP_NVME_ERR_ABORTED,  /* SCT 0h, SC 05h, 07h-0Ah: power loss, aborted by SQ deletion / fused / reset */
+	NP_NVME_ERR_REJECTED, /* the host asked something the drive does not do: invalid opcode or field
+			       * (SC 01h/02h/0Bh), command-specific status (SCT 1h), compare/access (SCT 2h 85h-87h);
+			       * typically a tool probing an unsupported log page on the admin queue (sqid 0) */
+	NP_NVME_ERR_VENDOR,   /* SCT 7h */
+	NP_NVME_ERR_OTHER,
+};
+
+/* The class of @e. Only MEDIA and DEVICE are faults of the drive (np_nvme_error_is_fault()). */
+enum np_nvme_err_class np_nvme_error_class(const struct np_nvme_error_entry *e);
+bool np_nvme_error_is_fault(const struct np_nvme_error_entry *e);
+/* "media", "device", "path", "aborted", "rejected", "vendor", "other". Static. */
+const char *np_nvme_error_class_name(enum np_nvme_err_class c);
+
 struct np_nvme_path {
 	char *name;      /* "nvme0c1n1" */
 	char *ana_state; /* optimized, non-optimized, inaccessible, persistent-loss, change; NULL = none */

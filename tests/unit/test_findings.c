@@ -10,6 +10,9 @@
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/shared/macro.h"
 
+#include <endian.h>
+#include <nvme/types.h>
+
 /* case 28: what current kernels print, and the nonfatal file of an injected POISON_TLP */
 static const char cor_kernel[] = "RxErr 2\nBadTLP 0\nBadDLLP 0\nRollover 0\nTimeout 0\nNonFatalErr 0\n"
 				 "CorrIntErr 0\nHeaderOF 0\ndev_cor_errs_bit[9] 1\nTOTAL_ERR_COR 3\n";
@@ -151,6 +154,87 @@ static void test_nvme(void **state)
 	np_policy_free(&p);
 }
 
+/* One Error Information log entry (NVMe Base 2.0 Figure 197) as libnvme lays it out; @sc_full = SCT << 8 | SC. */
+static void err_entry(struct nvme_error_log_page *e, uint64_t count, uint16_t sqid, uint16_t sc_full)
+{
+	memset(e, 0, sizeof(*e));
+	e->error_count = htole64(count);
+	e->sqid = htole16(sqid);
+	e->cmdid = htole16(0x1a);
+	e->status_field = htole16((uint16_t)(sc_full << 1)); /* bit 0: the phase tag */
+	e->lba = htole64(UINT64_MAX);
+}
+
+/*
+ * Regression: error-log entries were decoded but not judged: an admin-queue "Invalid Field in
+ * Command" (a tool probing an unsupported log page, counted by the drive for ever) made the same
+ * ErrorLogGrowth finding as a media error on an I/O queue. Only drive faults feed it now.
+ */
+static void test_nvme_error_log_classes(void **state)
+{
+	(void)state;
+	struct nvme_error_log_page page[3];
+	err_entry(&page[0], 7, 0, NVME_SC_INVALID_FIELD);                       /* admin queue: rejected */
+	err_entry(&page[1], 8, 0, NVME_SCT_CMD_SPECIFIC << 8 | NVME_SC_INVALID_LOG_PAGE);
+	err_entry(&page[2], 9, 3, NVME_SCT_MEDIA << 8 | NVME_SC_READ_ERROR);    /* I/O queue 3: media */
+	struct np_nvme_error_entry *e;
+	size_t n;
+	uint64_t maxc;
+	assert_int_equal(np_nvme_error_log_decode(page, sizeof(page), 0, &e, &n, &maxc), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(e[0].error_count, 9); /* newest first */
+	assert_int_equal(np_nvme_error_class(&e[0]), NP_NVME_ERR_MEDIA);
+	assert_int_equal(np_nvme_error_class(&e[1]), NP_NVME_ERR_REJECTED);
+	assert_int_equal(np_nvme_error_class(&e[2]), NP_NVME_ERR_REJECTED);
+	assert_true(np_nvme_error_is_fault(&e[0]));
+	assert_false(np_nvme_error_is_fault(&e[2]));
+
+	struct np_policy p;
+	char *err = NULL;
+	const char *y = "health: {nvme: {errorLogGrowth: true}}\n"; /* off by default */
+	assert_int_equal(np_policy_parse(y, strlen(y), "t", &p, &err), 0);
+	struct np_report prev = { 0 }, r = { 0 };
+	prev.nvme.controllers = calloc(1, sizeof(struct np_nvme_ctrl));
+	prev.nvme.n_controllers = 1;
+	prev.nvme.controllers[0].name = strdup("nvme0");
+	load_smart("tests/fixtures/qemu-nvme/raw/smart.bin", &prev.nvme.controllers[0].smart);
+	r.nvme.controllers = calloc(1, sizeof(struct np_nvme_ctrl));
+	r.nvme.n_controllers = 1;
+	struct np_nvme_ctrl *c = &r.nvme.controllers[0];
+	c->name = strdup("nvme0");
+	load_smart("tests/fixtures/qemu-nvme/raw/smart.bin", &c->smart);
+	c->smart.num_err_log_entries.lo = prev.nvme.controllers[0].smart.num_err_log_entries.lo + 2;
+	struct np_eval_history h = { .prev = &prev, .dt_seconds = 60 };
+	struct np_desired d;
+	/* the two new entries are rejections on the admin queue: no finding */
+	c->errors = calloc(2, sizeof(*c->errors));
+	c->errors[0] = e[1];
+	c->errors[1] = e[2];
+	c->n_errors = 2;
+	assert_int_equal(np_policy_evaluate(&p, &r, &h, NULL, &d), 0);
+	assert_int_equal(count(&d, "nvme-critical", "ErrorLogGrowth"), 0);
+	np_desired_free(&d);
+	/* a media error among them: the finding, saying which */
+	c->errors[0] = e[0];
+	assert_int_equal(np_policy_evaluate(&p, &r, &h, NULL, &d), 0);
+	assert_int_equal(count(&d, "nvme-critical", "ErrorLogGrowth"), 1);
+	for (size_t i = 0; i < d.n_findings; i++)
+		if (streq(d.findings[i].reason, "ErrorLogGrowth"))
+			assert_non_null(strstr(d.findings[i].message, "1 of them media errors (first: I/O queue 3"));
+	np_desired_free(&d);
+	/* entries not read (the log page refused): the count is all there is */
+	free(c->errors);
+	c->errors = NULL;
+	c->n_errors = 0;
+	assert_int_equal(np_policy_evaluate(&p, &r, &h, NULL, &d), 0);
+	assert_int_equal(count(&d, "nvme-critical", "ErrorLogGrowth"), 1);
+	np_desired_free(&d);
+	free(e);
+	np_report_free(&prev);
+	np_report_free(&r);
+	np_policy_free(&p);
+}
+
 /* A stall on the device under a CSI volume: events on the Node, the PV, the claim and the Pod. */
 static void test_stall_volume_events(void **state)
 {
@@ -253,6 +337,7 @@ static void test_multipath(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nvme_error_log_classes),
 		cmocka_unit_test(test_pcie),
 		cmocka_unit_test(test_nvme),
 		cmocka_unit_test(test_multipath),
