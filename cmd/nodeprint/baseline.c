@@ -10,6 +10,7 @@
 #include "../../pkg/collect/benchdev.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/fio.h"
+#include "../../pkg/agent/collect_ctx.h"
 #include "../../pkg/agent/reconcile.h"
 #include "../../pkg/kube/api.h"
 #include "../../pkg/kube/config.h"
@@ -145,8 +146,8 @@ static char *dup_or_null(const char *s)
 static int identify(const struct bopts *o, const struct np_policy *pol, const struct np_host *host,
 		    const char *target, const struct np_kv *labels, size_t n_labels, struct who *w)
 {
-	struct np_collect_ctx ctx = { .host = host, .kubelet_dir = "/var/lib/kubelet", .kmsg_max = 16,
-				      .stall_seconds = pol->health.block_stall_seconds };
+	struct np_ctx_overrides ov = { .kmsg_max = 16 };
+	struct np_collect_ctx ctx = np_collect_ctx_build(host, pol, &ov);
 	struct np_report rep = { 0 };
 	struct np_desired d = { 0 };
 	char hn[256];

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "../../pkg/agent/agent.h"
+#include "../../pkg/agent/collect_ctx.h"
 #include "../../pkg/agent/fleet.h"
 #include "../../pkg/agent/plandiff.h"
 #include "../../pkg/agent/reconcile.h"
@@ -200,13 +201,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 static int check_only(char **only)
 {
-	size_t n;
-	const struct np_collector *const *cs = np_collectors(&n);
 	for (char **p = only; p && *p; p++) {
-		bool ok = false;
-		for (size_t i = 0; i < n; i++)
-			ok = ok || streq(cs[i]->name, *p);
-		if (!ok) {
+		if (!np_section_find(*p)) {
 			fprintf(stderr, "nodeprint: --only: unknown section '%s' (see `nodeprint collectors`)\n", *p);
 			return -EINVAL;
 		}
@@ -368,13 +364,11 @@ static int run_report(int argc, char **argv, bool with_report)
 		np_host_close(&host);
 		return NP_EXIT_USAGE;
 	}
-	struct np_collect_ctx ctx = { .host = &host, .interval_s = o.interval, .kubelet_dir = o.kubelet_dir,
-				      .kmsg_max = 256,
-				      /* the command line wins over the policy's health thresholds */
-				      .stall_seconds = o.stall_seconds > 0 ? o.stall_seconds : pol.health.block_stall_seconds,
-				      .stall_await_ms = o.stall_await_ms >= 0 ? o.stall_await_ms :
-						        pol.health.block_await_ms > 0 ? pol.health.block_await_ms : 0,
-				      .flap_window_s = pol.health.multipath_window_seconds };
+	/* the command line wins over the policy's health thresholds */
+	struct np_ctx_overrides ov = { .interval_s = o.interval, .kubelet_dir = o.kubelet_dir,
+				       .stall_seconds = o.stall_seconds, .set_stall_await = o.stall_await_ms >= 0,
+				       .stall_await_ms = o.stall_await_ms };
+	struct np_collect_ctx ctx = np_collect_ctx_build(&host, &pol, &ov);
 	struct np_report rep = { 0 };
 	struct np_desired plan = { 0 };
 	char host_buf[256];
@@ -660,10 +654,8 @@ static int cmd_collectors(int argc, char **argv)
 	int r = no_options("collectors", argc, argv, "The report sections, in collection order (for --only).\n");
 	if (r >= 0)
 		return r;
-	size_t n;
-	const struct np_collector *const *cs = np_collectors(&n);
-	for (size_t i = 0; i < n; i++)
-		printf("%s\n", cs[i]->name);
+	for (const struct np_section *const *s = np_sections(NULL); s && *s; s++)
+		printf("%s\n", (*s)->name);
 	return NP_EXIT_OK;
 }
 

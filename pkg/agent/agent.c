@@ -2,6 +2,7 @@
 /* agent.c - the event loop: signals, poll timer, kernel log, policy reload, publish. */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "collect_ctx.h"
 #include "metrics.h"
 #include "publish.h"
 #include "uevent.h"
@@ -343,9 +344,9 @@ static int cycle(struct agent *a)
 			       herr ? herr : "");
 		free(herr);
 	}
-	struct np_collect_ctx ctx = { .host = &a->host, .kubelet_dir = a->o->kubelet_dir, .kmsg_max = 256,
-				      .stall_seconds = a->pol.health.block_stall_seconds, .nvme_polls = &a->nvme_polls,
-				      .flap_window_s = a->pol.health.multipath_window_seconds };
+	struct np_ctx_overrides ov = { .kubelet_dir = a->o->kubelet_dir };
+	struct np_collect_ctx ctx = np_collect_ctx_build(&a->host, &a->pol, &ov); /* as inspect and plan */
+	ctx.nvme_polls = &a->nvme_polls;
 	struct np_report rep = { 0 };
 	struct np_desired d = { 0 };
 	time_t now = now_s();

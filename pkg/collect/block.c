@@ -597,4 +597,4 @@ static int resample_block(const struct np_collect_ctx *ctx, struct np_report *re
 	return r;
 }
 
-NP_COLLECTOR(block, 40, collect_block, resample_block);
+NP_SECTION(block, 40, 40, collect_block, resample_block);

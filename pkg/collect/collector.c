@@ -7,33 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-extern const struct np_collector *const __start_np_collectors[];
-extern const struct np_collector *const __stop_np_collectors[];
-
-static int cmp_collector(const void *a, const void *b)
-{
-	const struct np_collector *x = *(const struct np_collector *const *)a;
-	const struct np_collector *y = *(const struct np_collector *const *)b;
-	if (x->order != y->order)
-		return x->order < y->order ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-const struct np_collector *const *np_collectors(size_t *n)
-{
-	static const struct np_collector *sorted[64];
-	static size_t count;
-	if (!count) {
-		for (const struct np_collector *const *p = __start_np_collectors;
-		     p < __stop_np_collectors && count < ARRAY_SIZE(sorted) - 1; p++)
-			sorted[count++] = *p;
-		qsort(sorted, count, sizeof(sorted[0]), cmp_collector);
-	}
-	if (n)
-		*n = count;
-	return sorted;
-}
-
 static int64_t now_us(clockid_t clk)
 {
 	struct timespec ts;
@@ -41,7 +14,7 @@ static int64_t now_us(clockid_t clk)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void run_one(const struct np_collector *c, int (*fn)(const struct np_collect_ctx *, struct np_report *),
+static void run_one(const struct np_section *c, int (*fn)(const struct np_collect_ctx *, struct np_report *),
 		    const struct np_collect_ctx *ctx, struct np_report *r)
 {
 	int rc = fn(ctx, r);
@@ -54,7 +27,9 @@ static void run_one(const struct np_collector *c, int (*fn)(const struct np_coll
 int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct np_report *r)
 {
 	size_t n;
-	const struct np_collector *const *cs = np_collectors(&n);
+	const struct np_section *const *cs = np_sections(&n);
+	if (!cs)
+		return -ENOMEM;
 	int64_t t0 = now_us(CLOCK_MONOTONIC);
 	r->collected_at_ms = now_us(CLOCK_REALTIME) / 1000;
 	free(r->host_root);

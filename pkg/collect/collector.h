@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * collector.h - the one small interface every collector implements.
+ * collector.h - what every section's collector gets, and the runner.
  *
  * A collector reads one source of the node (through the host root only),
  * fills its own section of the report, and records its own failure in that
  * section's status; it never touches another section and knows nothing of
- * Kubernetes. Adding a collector means adding one file that ends with
- * NP_COLLECTOR(...): the linker gathers them (node_exporter's registry, in C).
+ * Kubernetes. Its file ends with NP_SECTION(...) (pkg/report/section.h), the
+ * section's one registration: docs/HACKING.md, "Adding a section".
  */
 #pragma once
 
 #include "../report/report.h"
+#include "../report/section.h"
 #include "../shared/hostfs.h"
 
 #include <stddef.h>
@@ -28,38 +29,6 @@ struct np_collect_ctx {
 	double stall_await_ms;    /* > 0: await over the window above this = stall (0 = off) */
 	double flap_window_s;     /* path flaps are counted over this window; 0 = NP_KMSG_FLAP_WINDOW_MS */
 };
-
-struct np_collector {
-	const char *name;  /* section name, as in the JSON */
-	int order;         /* run order (lower first); ties by name */
-	/*
-	 * First (or only) sample. Returns 0, or -errno when the whole section
-	 * failed: the runner then records it in the section status unless the
-	 * collector already did.
-	 */
-	int (*collect)(const struct np_collect_ctx *ctx, struct np_report *r);
-	/* Optional: called once after interval_s seconds, to compute rates. */
-	int (*resample)(const struct np_collect_ctx *ctx, struct np_report *r);
-	size_t status_offset; /* offsetof(struct np_report, <section>.status) */
-};
-
-#define NP_COLLECTOR(sec, ord, collect_fn, resample_fn)                                        \
-	static const struct np_collector np_collector_##sec = {                                \
-		.name = #sec,                                                                  \
-		.order = (ord),                                                                \
-		.collect = (collect_fn),                                                       \
-		.resample = (resample_fn),                                                     \
-		.status_offset = offsetof(struct np_report, sec.status),                       \
-	};                                                                                     \
-	static const struct np_collector *const np_collector_ptr_##sec                         \
-		__attribute__((used, section("np_collectors"), aligned(sizeof(void *)))) =     \
-			&np_collector_##sec
-
-/*
- * np_collectors() - the registered collectors, sorted by order then name.
- * Returns a static NULL-terminated array (do not free); *@n gets the count.
- */
-const struct np_collector *const *np_collectors(size_t *n);
 
 /*
  * np_collect_all() - run every collector whose name is in @only (NULL = all)

@@ -205,4 +205,4 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 	return 0;
 }
 
-NP_COLLECTOR(kernel, 10, collect_kernel, NULL);
+NP_SECTION(kernel, 10, 10, collect_kernel, NULL);

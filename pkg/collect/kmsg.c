@@ -517,4 +517,4 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return 0;
 }
 
-NP_COLLECTOR(kmsg, 80, collect_kmsg, NULL);
+NP_SECTION(kmsg, 80, 100, collect_kmsg, NULL);

@@ -295,4 +295,4 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 	return 0;
 }
 
-NP_COLLECTOR(modules, 20, collect_modules, NULL);
+NP_SECTION(modules, 20, 20, collect_modules, NULL);

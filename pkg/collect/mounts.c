@@ -260,4 +260,4 @@ static int collect_mounts(const struct np_collect_ctx *ctx, struct np_report *re
 	return np_mounts_index_devices(ctx->host, s);
 }
 
-NP_COLLECTOR(mounts, 60, collect_mounts, NULL);
+NP_SECTION(mounts, 60, 90, collect_mounts, NULL);

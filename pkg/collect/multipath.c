@@ -341,4 +341,4 @@ static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report 
 	return 0;
 }
 
-NP_COLLECTOR(multipath, 55, collect_multipath, NULL);
+NP_SECTION(multipath, 55, 60, collect_multipath, NULL);

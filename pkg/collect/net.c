@@ -914,4 +914,4 @@ static int resample_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return 0;
 }
 
-NP_COLLECTOR(net, 40, collect_net, resample_net);
+NP_SECTION(net, 40, 30, collect_net, resample_net);

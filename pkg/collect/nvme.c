@@ -467,7 +467,7 @@ static int collect_nvme(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return r == -ENOMEM ? r : 0;
 }
 
-NP_COLLECTOR(nvme, 50, collect_nvme, NULL);
+NP_SECTION(nvme, 50, 50, collect_nvme, NULL);
 
 struct np_nvme_poll *np_nvme_polls_get(struct np_nvme_polls *t, const char *name)
 {

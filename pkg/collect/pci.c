@@ -390,4 +390,4 @@ static int collect_pci(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return 0;
 }
 
-NP_COLLECTOR(pci, 30, collect_pci, NULL);
+NP_SECTION(pci, 30, 80, collect_pci, NULL);

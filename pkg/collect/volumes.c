@@ -414,4 +414,4 @@ static int collect_volumes(const struct np_collect_ctx *ctx, struct np_report *r
 	return r;
 }
 
-NP_COLLECTOR(volumes, 90, collect_volumes, NULL);
+NP_SECTION(volumes, 90, 70, collect_volumes, NULL);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
+/* report.c - the whole report: every registered section (section.h), in its order. */
 #include "report.h"
 #include "json.h"
-#include "../shared/macro.h"
+#include "section.h"
 #include "../shared/strutil.h"
 #include "../shared/version.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 void np_report_free(struct np_report *r)
 {
@@ -13,16 +16,8 @@ void np_report_free(struct np_report *r)
 	r->host_root = NULL;
 	np_strv_free(r->only);
 	r->only = NULL;
-	np_kernel_free(&r->kernel);
-	np_modules_free(&r->modules);
-	np_pci_free(&r->pci);
-	np_net_free(&r->net);
-	np_block_free(&r->block);
-	np_mounts_free(&r->mounts);
-	np_nvme_free(&r->nvme);
-	np_multipath_free(&r->multipath);
-	np_kmsg_free(&r->kmsg);
-	np_volumes_free(&r->volumes);
+	for (const struct np_section *const *s = np_sections(NULL); s && *s; s++)
+		(*s)->free(r);
 	np_bundle_free(&r->bundle);
 }
 
@@ -30,31 +25,16 @@ int np_report_fingerprint(struct np_report *r)
 {
 	struct np_bundle *b = &r->bundle;
 	np_bundle_free(b);
-	int rc = np_kernel_bundle(&r->kernel, b);
-	if (rc >= 0)
-		rc = np_modules_bundle(&r->modules, b);
-	if (rc >= 0)
-		rc = np_pci_bundle(&r->pci, b);
-	if (rc >= 0)
-		rc = np_net_bundle(&r->net, b);
-	if (rc >= 0)
-		rc = np_block_bundle(&r->block, b);
-	if (rc >= 0)
-		rc = np_nvme_bundle(&r->nvme, b);
-	if (rc >= 0)
-		rc = np_multipath_bundle(&r->multipath, b);
-	if (rc < 0)
-		return rc;
+	const struct np_section *const *s = np_sections(NULL);
+	if (!s)
+		return -ENOMEM;
+	for (; *s; s++) {
+		int rc = (*s)->bundle(r, b);
+		if (rc < 0)
+			return rc;
+	}
 	return np_bundle_finish(b);
 }
-
-/* One wrapper per section, so the JSON and text tables above stay data. */
-#define WRAP(n)                                                                          \
-	static json_t *n##_json(const struct np_report *r) { return np_##n##_to_json(&r->n); } \
-	static void n##_print(const struct np_report *r, struct np_out *o) { np_##n##_print(&r->n, o); }
-WRAP(kernel) WRAP(modules) WRAP(pci) WRAP(net) WRAP(block) WRAP(mounts) WRAP(nvme) WRAP(multipath)
-WRAP(kmsg) WRAP(volumes)
-#undef WRAP
 
 bool np_report_read(const struct np_report *r, const char *name)
 {
@@ -63,15 +43,6 @@ bool np_report_read(const struct np_report *r, const char *name)
 
 json_t *np_report_to_json(const struct np_report *r)
 {
-	static const struct {
-		const char *name;
-		json_t *(*to_json)(const struct np_report *r);
-	} *sec, sections[] = {
-#define SECTION(n) { #n, n##_json }
-		SECTION(kernel), SECTION(modules), SECTION(pci), SECTION(net), SECTION(block),
-		SECTION(mounts), SECTION(nvme), SECTION(multipath), SECTION(kmsg), SECTION(volumes),
-#undef SECTION
-	};
 	json_t *o = json_object();
 	json_object_set_new(o, "schemaVersion", json_integer(NP_SCHEMA_VERSION));
 	np_json_str(o, "generator", "nodeprint/" NODEPRINT_VERSION);
@@ -95,9 +66,9 @@ json_t *np_report_to_json(const struct np_report *r)
 		if (!np_report_read(r, json_string_value(json_object_get(json_array_get(sj, i), "source"))))
 			json_array_remove(sj, i);
 	json_object_set_new(o, "sources", sj);
-	for (sec = sections; sec < sections + ARRAY_SIZE(sections); sec++)
-		if (np_report_read(r, sec->name))
-			json_object_set_new(o, sec->name, sec->to_json(r));
+	for (const struct np_section *const *s = np_sections(NULL); s && *s; s++)
+		if (np_report_read(r, (*s)->name))
+			json_object_set_new(o, (*s)->name, (*s)->to_json(r));
 	return o;
 }
 
@@ -116,20 +87,26 @@ void np_report_print_title(const struct np_report *r, struct np_out *o)
 	np_sources_print(src, o); /* the BLIND block: nothing when every source is up */
 }
 
+static int cmp_print(const void *a, const void *b)
+{
+	const struct np_section *x = *(const struct np_section *const *)a;
+	const struct np_section *y = *(const struct np_section *const *)b;
+	return x->print_order < y->print_order ? -1 : x->print_order > y->print_order ? 1 : strcmp(x->name, y->name);
+}
+
 void np_report_print(const struct np_report *r, struct np_out *o)
 {
-	static const struct {
-		const char *name;
-		void (*print)(const struct np_report *r, struct np_out *o);
-	} *sec, sections[] = { /* the on-call playbook's order */
-#define SECTION(n) { #n, n##_print }
-		SECTION(kernel), SECTION(modules), SECTION(net), SECTION(block), SECTION(nvme),
-		SECTION(multipath), SECTION(volumes), SECTION(pci), SECTION(mounts), SECTION(kmsg),
-#undef SECTION
-	};
-	for (sec = sections; sec < sections + ARRAY_SIZE(sections); sec++)
-		if (np_report_read(r, sec->name))
-			sec->print(r, o);
+	size_t n;
+	const struct np_section *const *all = np_sections(&n);
+	const struct np_section **v = all ? malloc((n ? n : 1) * sizeof(*v)) : NULL;
+	if (v) { /* the on-call playbook's order (print_order), not the collect order */
+		memcpy(v, all, n * sizeof(*v));
+		qsort(v, n, sizeof(*v), cmp_print);
+		for (size_t i = 0; i < n; i++)
+			if (np_report_read(r, v[i]->name))
+				v[i]->print(r, o);
+		free(v);
+	}
 	np_out_heading(o, r->only ? "Bundle (partial: only the sections read)" : "Bundle");
 	for (size_t i = 0; i < r->bundle.n; i++)
 		fprintf(o->f, "  %-8s %-32s %s\n", r->bundle.items[i].component, r->bundle.items[i].key,

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Sections as descriptors (pkg/report/section.h): every NP_SECTION() line of the sources is one
+ * registered section (none lost to a table size, no name twice), and the report's JSON, free,
+ * fingerprint and print loop over exactly them.
+ */
+#include "testutil.h"
+#include "../../pkg/collect/collector.h"
+#include "../../pkg/shared/macro.h"
+#include "../../pkg/shared/strutil.h"
+
+#include <dirent.h>
+
+/* The NP_SECTION(name, ...) lines of the .c files in pkg/collect, read from the sources. */
+static size_t registrations(char names[][32], size_t max)
+{
+	DIR *d = opendir(np_src("pkg/collect"));
+	assert_non_null(d);
+	size_t n = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		size_t l = strlen(de->d_name);
+		if (l < 3 || strcmp(de->d_name + l - 2, ".c") != 0)
+			continue;
+		char rel[300];
+		snprintf(rel, sizeof(rel), "pkg/collect/%s", de->d_name);
+		char *src = np_slurp(rel, NULL);
+		for (char *p = src; (p = strstr(p, "\nNP_SECTION(")); p++) {
+			assert_true(n < max);
+			sscanf(p + strlen("\nNP_SECTION("), "%31[a-z_0-9]", names[n++]);
+		}
+		free(src);
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_every_registration_is_a_section(void **state)
+{
+	(void)state;
+	char names[128][32];
+	size_t want = registrations(names, 128);
+	size_t n;
+	const struct np_section *const *s = np_sections(&n);
+	assert_non_null(s);
+	assert_true(want >= 10);
+	assert_int_equal(n, want);
+	assert_null(s[n]);
+	for (size_t i = 0; i < want; i++) {
+		const struct np_section *x = np_section_find(names[i]);
+		if (!x)
+			fail_msg("NP_SECTION(%s) is not registered", names[i]);
+		assert_non_null(x->collect);
+		assert_non_null(x->free);
+		assert_non_null(x->to_json);
+		assert_non_null(x->print);
+		assert_non_null(x->bundle);
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++)
+			assert_string_not_equal(s[i]->name, s[j]->name);
+		if (i)
+			assert_true(s[i - 1]->order < s[i]->order ||
+				    (s[i - 1]->order == s[i]->order && strcmp(s[i - 1]->name, s[i]->name) < 0));
+	}
+	assert_null(np_section_find("nosuch"));
+}
+
+/* The report's JSON has one member per section, in their order, and nothing else but its header. */
+static void test_report_loops_over_sections(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/host-vm")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	assert_int_equal(np_collect_all(&ctx, NULL, &r), 0);
+	json_t *j = np_report_to_json(&r);
+	size_t n;
+	const struct np_section *const *s = np_sections(&n);
+	static const char *const header[] = { "schemaVersion", "generator", "host_root", "collected_at_ms",
+					      "duration_us", "fingerprint", "sources" };
+	assert_int_equal(json_object_size(j), n + ARRAY_SIZE(header));
+	size_t k = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v) {
+		if (k >= ARRAY_SIZE(header))
+			assert_string_equal(key, s[k - ARRAY_SIZE(header)]->name);
+		k++;
+	}
+	json_decref(j);
+	/* the human report prints every section's heading once */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct np_out o = { .f = f };
+	np_report_print(&r, &o);
+	fclose(f);
+	assert_non_null(strstr(buf, "Kernel"));
+	assert_non_null(strstr(buf, "Kernel log events"));
+	assert_non_null(strstr(buf, "hash: "));
+	free(buf);
+	np_report_free(&r);
+	assert_null(r.host_root);
+	assert_null(r.kernel.release); /* each section's free ran */
+	assert_null(r.pci.devices);
+	np_host_close(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_registration_is_a_section),
+		cmocka_unit_test(test_report_loops_over_sections),
+	};
+	return cmocka_run_group_tests_name("sections", tests, NULL, NULL);
+}
