@@ -472,7 +472,9 @@ static void run_usage(FILE *f)
 		   "                       another writer changed (default 300; 0 = only after errors)\n"
 		   "  --cycles N           stop after N cycles (tests)\n"
 		   "  --dry-run            collect and judge, write nothing\n"
-		   "  --metrics-address A  serve /metrics, /healthz, /readyz on A (e.g. :9464, 127.0.0.1:9464)\n"
+		   "  --metrics-address A  serve /metrics, /healthz, /readyz on A (e.g. :20270, 127.0.0.1:20270;\n"
+		   "                       the chart's default port is 20270, docs/reference.md says why)\n"
+		   "  --metrics-all-devices  block metrics for loop, ram and zram devices too (default: left out)\n"
 		   "  --log-level LEVEL    debug, info (default), warn, error\n"
 		   "  --log-format FMT     logfmt (default) or json\n"
 		   "  -h, --help           this help\n\n"
@@ -490,6 +492,7 @@ static int cmd_run(int argc, char **argv)
 		{ "sa-root", required_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
 		{ "log-level", required_argument, NULL, 'L' }, { "log-format", required_argument, NULL, 'F' },
 		{ "metrics-address", required_argument, NULL, 'M' },
+		{ "metrics-all-devices", no_argument, NULL, 'D' },
 		{ "smart-interval", required_argument, NULL, 'I' },
 		{ "resync", required_argument, NULL, 'r' },
 		{}
@@ -509,6 +512,7 @@ static int cmd_run(int argc, char **argv)
 		case 'K': o.kubelet_dir = optarg; break;
 		case 'd': o.dry_run = true; break;
 		case 'M': o.metrics_address = optarg; break;
+		case 'D': o.metrics_all_devices = true; break;
 		case 'L':
 		case 'F':
 			if (np_log_setup(c == 'L' ? optarg : NULL, c == 'F' ? optarg : NULL) < 0) {

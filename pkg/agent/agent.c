@@ -327,7 +327,21 @@ static void log_blind(const struct np_desired *before, const struct np_desired *
 		np_log(NP_LOG_INFO, "every source is readable again", "was=%s", b->subject);
 }
 
+static int cycle_once(struct agent *a);
+
+/* One cycle, timed for nodeprint_cycle_duration_seconds. */
 static int cycle(struct agent *a)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int r = cycle_once(a);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	np_histogram_observe(&a->stats.cycle_seconds,
+			     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return r;
+}
+
+static int cycle_once(struct agent *a)
 {
 	int r = load_policy(a, false);
 	apply_event_limits(a);
@@ -388,6 +402,11 @@ static int cycle(struct agent *a)
 	free(err);
 	a->stats.cycles++;
 	a->stats.ready = a->stats.ready || published;
+	if (published) {
+		struct timespec wall;
+		clock_gettime(CLOCK_REALTIME, &wall);
+		a->stats.last_success = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+	}
 	a->stats.events_sent = a->pub.events_sent;
 	a->stats.events_suppressed = a->pub.book.suppressed;
 	a->stats.valve_refusals = a->pub.valve_refusals;
@@ -628,6 +647,9 @@ int np_agent_run(const struct np_agent_opts *o)
 	struct agent a = { .o = o, .epfd = -1, .sigfd = -1, .timerfd = -1, .started = now_s() };
 	a.read_at = a.started; /* the publisher reads the Node at its first publish */
 	np_histogram_init(&a.stats.collect_seconds);
+	np_histogram_init_cycle(&a.stats.cycle_seconds);
+	a.stats.policy = &a.pol;
+	a.stats.all_block_devices = o->metrics_all_devices;
 	if (!o->node_name || !*o->node_name) {
 		np_log(NP_LOG_ERROR, "no node name: set --node-name or NODE_NAME (downward API spec.nodeName)", NULL);
 		return -EINVAL;

@@ -26,7 +26,8 @@ struct np_agent_opts {
 	double settle_seconds;     /* no removal of own keys before this, default 60 */
 	unsigned max_cycles;       /* stop after this many cycles (tests; 0 = run until signalled) */
 	bool dry_run;              /* compute and log, never write */
-	const char *metrics_address; /* "127.0.0.1:9101", ":9101"; NULL = no endpoint */
+	const char *metrics_address; /* "127.0.0.1:20270", ":20270"; NULL = no endpoint */
+	bool metrics_all_devices;    /* block metrics for loop, ram and zram devices too */
 };
 
 /*

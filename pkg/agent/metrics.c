@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "metrics.h"
 #include "mhd_dl.h"
+#include "process.h"
+#include "../policy/blind.h"
 #include "../shared/log.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -16,6 +18,13 @@
 void np_histogram_init(struct np_histogram *h)
 {
 	static const double b[NP_HIST_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 10 };
+	*h = (struct np_histogram){ 0 };
+	memcpy(h->bounds, b, sizeof(b));
+}
+
+void np_histogram_init_cycle(struct np_histogram *h)
+{
+	static const double b[NP_HIST_BUCKETS] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 10, 60 };
 	*h = (struct np_histogram){ 0 };
 	memcpy(h->bounds, b, sizeof(b));
 }
@@ -58,7 +67,41 @@ static void help(FILE *f, const char *name, const char *type, const char *text)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
-static void render_info(FILE *f, const struct np_report *r, const struct np_desired *d)
+static size_t count_finding(const struct np_desired *d, const char *id)
+{
+	size_t c = 0;
+	for (size_t j = 0; j < d->n_findings; j++)
+		c += streq(d->findings[j].id, id);
+	return c;
+}
+
+/*
+ * One series per known finding (the policy's actions, source-unreadable) even when all is well,
+ * so an alert on "> 0" and a dashboard see 0 rather than nothing; then any other id present.
+ */
+static void render_findings(FILE *f, const struct np_desired *d, const struct np_policy *pol)
+{
+	const char *ids[64];
+	size_t n = 0;
+	for (size_t i = 0; pol && i < pol->n_actions && n < ARRAY_SIZE(ids) - 1; i++)
+		ids[n++] = pol->actions[i].finding;
+	ids[n++] = NP_FINDING_SOURCE_UNREADABLE;
+	for (size_t i = 0; i < d->n_findings && n < ARRAY_SIZE(ids); i++) {
+		bool dup = false;
+		for (size_t j = 0; j < n; j++)
+			dup = dup || streq(ids[j], d->findings[i].id);
+		if (!dup)
+			ids[n++] = d->findings[i].id;
+	}
+	help(f, "nodeprint_findings", "gauge", "Subjects (devices, maps, the bundle) with the finding now, by finding id.");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "nodeprint_findings{finding=\"%s\"} %zu\n", esc(ids[i]), count_finding(d, ids[i]));
+	help(f, "nodeprint_finding_active", "gauge", "1 while the finding is present, 0 when clear, by finding id.");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "nodeprint_finding_active{finding=\"%s\"} %d\n", esc(ids[i]), count_finding(d, ids[i]) > 0);
+}
+
+static void render_info(FILE *f, const struct np_report *r, const struct np_desired *d, const struct np_policy *pol)
 {
 	help(f, "nodeprint_build_info", "gauge", "The running nodeprint, always 1.");
 	fprintf(f, "nodeprint_build_info{version=\"%s\"} 1\n", NODEPRINT_VERSION);
@@ -68,23 +111,8 @@ static void render_info(FILE *f, const struct np_report *r, const struct np_desi
 	fprintf(f, "nodeprint_bundle_info{hash=\"%s\",state=\"%s\",class=\"%s\",kernel=\"%s\"} 1\n", esc(r->bundle.hash),
 		esc(d && d->bundle_state ? d->bundle_state : "unknown"), esc(d && d->klass ? d->klass : ""),
 		esc(r->kernel.release));
-	if (d) {
-		help(f, "nodeprint_findings", "gauge", "Current findings by id.");
-		const char *seen[32];
-		size_t ns = 0;
-		for (size_t i = 0; i < d->n_findings && ns < 32; i++) {
-			bool dup = false;
-			for (size_t j = 0; j < ns; j++)
-				dup = dup || streq(seen[j], d->findings[i].id);
-			if (dup)
-				continue;
-			seen[ns++] = d->findings[i].id;
-			size_t c = 0;
-			for (size_t j = 0; j < d->n_findings; j++)
-				c += streq(d->findings[j].id, d->findings[i].id);
-			fprintf(f, "nodeprint_findings{finding=\"%s\"} %zu\n", esc(d->findings[i].id), c);
-		}
-	}
+	if (d)
+		render_findings(f, d, pol);
 }
 
 static void render_sources(FILE *f, const struct np_report *r)
@@ -141,13 +169,13 @@ static void render_net(FILE *f, const struct np_net *n)
 		for (size_t k = 0; k < ARRAY_SIZE(drops); k++) {
 			int64_t v = np_net_stat_get(&n->ifs[i], drops[k].stat);
 			if (v >= 0)
-				fprintf(f, "nodeprint_net_dropped_packets_total{interface=\"%s\",direction=\"%s\",kind=\"%s\"} %lld\n",
+				fprintf(f, "nodeprint_net_dropped_packets_total{device=\"%s\",direction=\"%s\",kind=\"%s\"} %lld\n",
 					esc(n->ifs[i].name), drops[k].dir, drops[k].kind, (long long)v);
 		}
 	help(f, "nodeprint_net_irq_skew_ratio", "gauge", "Share of the NIC's interrupts on its busiest CPU.");
 	for (size_t i = 0; i < n->n; i++)
 		if (n->ifs[i].irq_skew_percent >= 0)
-			fprintf(f, "nodeprint_net_irq_skew_ratio{interface=\"%s\"} %.4f\n", esc(n->ifs[i].name),
+			fprintf(f, "nodeprint_net_irq_skew_ratio{device=\"%s\"} %.4f\n", esc(n->ifs[i].name),
 				n->ifs[i].irq_skew_percent / 100.0);
 }
 
@@ -231,36 +259,65 @@ static void stall_counts(const struct np_block *b, const char *dev, unsigned *to
 		}
 }
 
-static void render_stalls(FILE *f, const struct np_block *b)
+/*
+ * Loop, RAM-disk and zram devices are left out unless @all (--metrics-all-devices), as
+ * node_exporter's diskstats collector does by default: hundreds of loop devices on a node with
+ * snaps or image mounts would be series of nothing.
+ */
+static bool block_device_shown(const char *name, bool all)
+{
+	static const char *const skip[] = { "loop", "ram", "zram" };
+	if (!name)
+		return false;
+	for (size_t k = 0; !all && k < ARRAY_SIZE(skip); k++) {
+		size_t l = strlen(skip[k]);
+		if (strncmp(name, skip[k], l) == 0 && name[l] && strspn(name + l, "0123456789") == strlen(name + l))
+			return false;
+	}
+	return true;
+}
+
+static void render_stalls(FILE *f, const struct np_block *b, bool all)
 {
 	unsigned total, now;
 	help(f, "nodeprint_block_stalls_total", "counter", "I/O stalls seen (in-flight I/O with no completion, or await over the threshold).");
 	for (size_t i = 0; i < b->n; i++)
-		if (b->devices[i].name) {
+		if (block_device_shown(b->devices[i].name, all)) {
 			stall_counts(b, b->devices[i].name, &total, &now);
 			fprintf(f, "nodeprint_block_stalls_total{device=\"%s\"} %u\n", esc(b->devices[i].name), total);
 		}
 	help(f, "nodeprint_block_stalled", "gauge", "1 while a device is stalled.");
 	for (size_t i = 0; i < b->n; i++)
-		if (b->devices[i].name) {
+		if (block_device_shown(b->devices[i].name, all)) {
 			stall_counts(b, b->devices[i].name, &total, &now);
 			fprintf(f, "nodeprint_block_stalled{device=\"%s\"} %u\n", esc(b->devices[i].name), now ? 1 : 0);
 		}
 }
 
-static void render_agent(FILE *f, const struct np_agent_stats *st)
+static void render_histogram(FILE *f, const char *name, const char *text, const struct np_histogram *h)
 {
-	const struct np_histogram *h = &st->collect_seconds;
-	help(f, "nodeprint_collection_duration_seconds", "histogram", "Time to collect one report.");
+	help(f, name, "histogram", text);
 	uint64_t cum = 0;
 	for (size_t i = 0; i < NP_HIST_BUCKETS; i++) {
 		cum += h->counts[i];
-		fprintf(f, "nodeprint_collection_duration_seconds_bucket{le=\"%g\"} %llu\n", h->bounds[i],
-			(unsigned long long)cum);
+		fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[i], (unsigned long long)cum);
 	}
-	fprintf(f, "nodeprint_collection_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)h->count);
-	fprintf(f, "nodeprint_collection_duration_seconds_sum %.6f\n", h->sum);
-	fprintf(f, "nodeprint_collection_duration_seconds_count %llu\n", (unsigned long long)h->count);
+	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+	fprintf(f, "%s_sum %.6f\n", name, h->sum);
+	fprintf(f, "%s_count %llu\n", name, (unsigned long long)h->count);
+}
+
+static void render_agent(FILE *f, const struct np_agent_stats *st)
+{
+	render_histogram(f, "nodeprint_collection_duration_seconds", "Time to collect one report.", &st->collect_seconds);
+	render_histogram(f, "nodeprint_cycle_duration_seconds",
+			 "Time of one whole cycle: collect, judge and publish to the API.", &st->cycle_seconds);
+	help(f, "nodeprint_cycles_total", "counter", "Cycles run, successful or not.");
+	fprintf(f, "nodeprint_cycles_total %lu\n", st->cycles);
+	help(f, "nodeprint_last_cycle_success_timestamp_seconds", "gauge",
+	     "When a cycle last collected, judged and (with a cluster) published, Unix seconds; 0 = never. "
+	     "An agent that answers but no longer cycles shows here.");
+	fprintf(f, "nodeprint_last_cycle_success_timestamp_seconds %.3f\n", st->last_success);
 	help(f, "nodeprint_events_sent_total", "counter", "Kubernetes Events created or updated.");
 	fprintf(f, "nodeprint_events_sent_total %lu\n", st->events_sent);
 	help(f, "nodeprint_events_suppressed_total", "counter", "Events held back by the per object and reason rate limit.");
@@ -279,17 +336,18 @@ static void render_agent(FILE *f, const struct np_agent_stats *st)
 
 int np_metrics_render(FILE *f, const struct np_report *r, const struct np_desired *d, const struct np_agent_stats *st)
 {
-	render_info(f, r, d);
+	render_info(f, r, d, st ? st->policy : NULL);
 	if (r) {
 		render_sources(f, r);
 		render_pci(f, &r->pci);
 		render_net(f, &r->net);
 		render_nvme(f, &r->nvme);
 		render_multipath(f, &r->multipath);
-		render_stalls(f, &r->block);
+		render_stalls(f, &r->block, st && st->all_block_devices);
 	}
 	if (st)
 		render_agent(f, st);
+	np_process_metrics_render(f);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -372,7 +430,7 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss)
 	a4->sin_family = AF_INET;
 	a4->sin_port = htons((uint16_t)port);
 	if (!*host)
-		return 0; /* ":9101": every IPv4 address */
+		return 0; /* ":20270": every IPv4 address */
 	return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : -EINVAL;
 }
 

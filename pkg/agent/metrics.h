@@ -10,6 +10,7 @@
 
 #include "../kube/transport.h"
 #include "../policy/desired.h"
+#include "../policy/policy.h"
 #include "../report/report.h"
 
 #include <stdbool.h>
@@ -27,10 +28,16 @@ struct np_histogram {
 
 /* Collection-duration buckets: 1 ms .. 10 s. */
 void np_histogram_init(struct np_histogram *h);
+/* Cycle-duration buckets: 5 ms .. 60 s (a cycle may wait on API retries). */
+void np_histogram_init_cycle(struct np_histogram *h);
 void np_histogram_observe(struct np_histogram *h, double seconds);
 
 struct np_agent_stats {
 	struct np_histogram collect_seconds;
+	struct np_histogram cycle_seconds; /* collect + judge + publish, np_histogram_init_cycle() */
+	double last_success;              /* Unix seconds a cycle last collected, judged and (with a cluster) published; 0 = never */
+	const struct np_policy *policy;   /* its actions name the known findings (a series each, 0 when clear) */
+	bool all_block_devices;           /* --metrics-all-devices: loop, ram and zram devices too */
 	unsigned long cycles, publish_errors;
 	unsigned long events_sent, events_suppressed, valve_refusals;
 	unsigned long flaps_total;        /* multipath failed->active transitions counted */
@@ -47,7 +54,7 @@ int np_metrics_render(FILE *f, const struct np_report *r, const struct np_desire
 struct np_metrics_server;
 
 /*
- * np_metrics_start() - listen on @addr ("127.0.0.1:9101", ":9101", "[::1]:9101").
+ * np_metrics_start() - listen on @addr ("127.0.0.1:20270", ":20270", "[::1]:20270").
  * The caller adds np_metrics_fd() to its epoll set and calls
  * np_metrics_run() when it is readable. The snapshot functions are called
  * on each request. Returns 0 or -errno (-EINVAL for a bad address,

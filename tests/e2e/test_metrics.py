@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The agent's HTTP endpoint on this machine: /metrics checked by `promtool check metrics`
 (Debian's prometheus package) and against the report, /healthz, /readyz. TAP output."""
-import json, os, socket, subprocess, sys, time, urllib.error, urllib.request
+import json, os, re, socket, subprocess, sys, time, urllib.error, urllib.request
 
 import report_schema, taplib
 from taplib import tap
@@ -63,6 +63,16 @@ def slow_clients(port, base):
     tap(code == 200, "and /healthz answers after it")
 
 
+def process_metrics(text):
+    """process_* as a Prometheus client library exports them, checked against /proc of the agent."""
+    samples = {l.split(" ")[0]: float(l.split(" ")[1]) for l in text.splitlines() if l.startswith("process_")}
+    want = ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+            "process_start_time_seconds", "process_open_fds", "process_max_fds"]
+    tap(all(k in samples for k in want), "process_* metrics: cpu, resident and virtual memory, start time, fds",
+        sorted(samples))
+    return samples
+
+
 def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -86,14 +96,41 @@ def main():
         tap(code == 200, "/readyz is 200 once a cycle completed", f"{code} {body}")
         code, text, ctype = get(base + "/metrics")
         tap(code == 200 and ctype.startswith("text/plain; version=0.0.4"), "/metrics serves the text format", ctype)
+        ps = process_metrics(text)
+        with open(f"/proc/{agent.pid}/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        btime = int(re.search(r"^btime (\d+)", open("/proc/stat").read(), re.M).group(1))
+        want_start = btime + start_ticks / os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/{agent.pid}/status") as f:
+            rss = int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1)) * 1024
+        tap(abs(ps.get("process_start_time_seconds", 0) - want_start) < 0.02 and
+            0.5 < ps.get("process_resident_memory_bytes", 0) / rss < 2 and
+            abs(ps.get("process_open_fds", 0) - len(os.listdir(f"/proc/{agent.pid}/fd"))) <= 2,  # the scrape's own socket
+            "process_start_time_seconds, resident memory and open fds agree with /proc/PID of the agent",
+            f"{ps} want start {want_start} rss {rss}")
         p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
         tap(p.returncode == 0, "promtool check metrics accepts the live scrape", p.stdout + p.stderr)
         rep = report_schema.loads(subprocess.run([BIN, "inspect", "-o", "json"], capture_output=True, text=True).stdout)
         tap(f'hash="{rep["fingerprint"]["hash"]}"' in text, "bundle_info carries the fingerprint hash")
         for nic in rep["net"]["interfaces"]:
-            line = f'nodeprint_net_dropped_packets_total{{interface="{nic["name"]}",direction="rx",kind="dropped"}}'
-            tap(line in text, f"drop counter for {nic['name']}")
+            line = f'nodeprint_net_dropped_packets_total{{device="{nic["name"]}",direction="rx",kind="dropped"}}'
+            tap(line in text, f"drop counter for {nic['name']} (label device, as node_exporter)")
         tap("nodeprint_collection_duration_seconds_count" in text, "collection duration histogram present")
+        process_metrics(text)
+        samples = {l.split(" ")[0]: float(l.split(" ")[1]) for l in text.splitlines() if l and l[0] != "#"}
+        cyc = samples.get("nodeprint_cycle_duration_seconds_count", 0)
+        tap(cyc >= 1 and samples.get("nodeprint_cycles_total", 0) >= cyc,
+            "cycle duration histogram counts the cycles run", f"{cyc} {samples.get('nodeprint_cycles_total')}")
+        last = samples.get("nodeprint_last_cycle_success_timestamp_seconds", 0)
+        tap(abs(last - time.time()) < 30, "last successful cycle: a Unix time within 30 s of now", last)
+        pol = subprocess.run([BIN, "policy", "--default"], capture_output=True, text=True).stdout
+        known = re.findall(r"^ +([a-z-]+): +\{condition", pol, re.M)
+        zero = [k for k in known if samples.get(f'nodeprint_finding_active{{finding="{k}"}}') is None]
+        tap(len(known) >= 9 and not zero, f"every known finding ({len(known)} in the default policy) has a 0/1 series", zero)
+        blk = [l for l in text.splitlines() if l.startswith("nodeprint_block_stalled{")]
+        loops = [d["name"] for d in rep["block"]["devices"] if re.fullmatch(r"(loop|z?ram)\d+", d["name"])]
+        tap(blk and not any(f'device="{d}"' in " ".join(blk) for d in loops),
+            f"block metrics leave out the {len(loops)} loop/ram devices of this machine", blk[:5])
         code, _, _ = get(base + "/nope")
         tap(code == 404, "unknown path is 404")
         slow_clients(port, base)

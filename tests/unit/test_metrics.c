@@ -68,10 +68,84 @@ static void test_storage_metrics(void **state)
 	np_report_free(&r);
 }
 
+static char *render(const struct np_report *r, const struct np_desired *d, const struct np_agent_stats *st)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	assert_int_equal(np_metrics_render(f, r, d, st), 0);
+	fclose(f);
+	return buf;
+}
+
+/* Loop, ram and zram devices are left out unless asked for; partitions and dm devices are not. */
+static void test_block_devices_shown(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "loop0", "loop12", "ram0", "zram0", "sda", "nvme0n1p1", "dm-0", "loopy" };
+	struct np_report r = { 0 };
+	r.block.n = sizeof(names) / sizeof(names[0]);
+	r.block.devices = calloc(r.block.n, sizeof(struct np_block_dev));
+	for (size_t i = 0; i < r.block.n; i++)
+		r.block.devices[i].name = strdup(names[i]);
+	struct np_agent_stats st = { 0 };
+	char *buf = render(&r, NULL, &st);
+	for (size_t i = 0; i < r.block.n; i++) {
+		char want[96];
+		snprintf(want, sizeof(want), "nodeprint_block_stalled{device=\"%s\"} 0\n", names[i]);
+		bool hidden = i < 4;
+		if (hidden == (strstr(buf, want) != NULL))
+			fail_msg("%s: %s by default", names[i], hidden ? "shown" : "left out");
+	}
+	free(buf);
+	st.all_block_devices = true;
+	buf = render(&r, NULL, &st);
+	assert_non_null(strstr(buf, "nodeprint_block_stalled{device=\"loop12\"} 0\n"));
+	free(buf);
+	np_report_free(&r);
+}
+
+/* Every known finding has a series when all is well (0), the present ones count their subjects. */
+static void test_findings_series(void **state)
+{
+	(void)state;
+	struct np_policy pol;
+	assert_int_equal(np_policy_default(&pol), 0);
+	struct np_report r = { 0 };
+	struct np_desired d = { 0 };
+	struct np_agent_stats st = { .policy = &pol, .last_success = 1796637000.5 };
+	np_histogram_init(&st.collect_seconds);
+	np_histogram_init_cycle(&st.cycle_seconds);
+	np_histogram_observe(&st.cycle_seconds, 0.3);
+	char *buf = render(&r, &d, &st);
+	for (size_t i = 0; i < pol.n_actions; i++) {
+		char want[160];
+		snprintf(want, sizeof(want), "nodeprint_finding_active{finding=\"%s\"} 0\n", pol.actions[i].finding);
+		if (!strstr(buf, want))
+			fail_msg("no zero series for %s", pol.actions[i].finding);
+	}
+	assert_non_null(strstr(buf, "nodeprint_finding_active{finding=\"source-unreadable\"} 0\n"));
+	assert_non_null(strstr(buf, "nodeprint_last_cycle_success_timestamp_seconds 1796637000.500\n"));
+	assert_non_null(strstr(buf, "nodeprint_cycle_duration_seconds_bucket{le=\"0.25\"} 0\n"));
+	assert_non_null(strstr(buf, "nodeprint_cycle_duration_seconds_bucket{le=\"0.5\"} 1\n"));
+	free(buf);
+	assert_int_equal(np_desired_add_finding(&d, "nvme-critical", "nvme0", "CriticalWarning", "x"), 0);
+	assert_int_equal(np_desired_add_finding(&d, "nvme-critical", "nvme1", "CriticalWarning", "y"), 0);
+	buf = render(&r, &d, &st);
+	assert_non_null(strstr(buf, "nodeprint_findings{finding=\"nvme-critical\"} 2\n"));
+	assert_non_null(strstr(buf, "nodeprint_finding_active{finding=\"nvme-critical\"} 1\n"));
+	assert_non_null(strstr(buf, "nodeprint_finding_active{finding=\"pcie-errors\"} 0\n"));
+	free(buf);
+	np_desired_free(&d);
+	np_policy_free(&pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_storage_metrics),
+		cmocka_unit_test(test_block_devices_shown),
+		cmocka_unit_test(test_findings_series),
 	};
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 }
