@@ -15,6 +15,9 @@ TEST="libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml python3-jsonsc
 qemu-system-x86 qemu-utils busybox-static cpio socat nvme-cli dmsetup xz-utils
 ca-certificates openssl sysstat curl prometheus fio
 golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev"
+# tests/node: Debian's runc runs the image when the test world's is not built; the CNI plugins
+# (bridge, host-local, loopback) make the kubelet's Node Ready
+TEST="$TEST runc containernetworking-plugins"
 # make image: a bookworm root without Docker (debootstrap) and the OCI layout (umoci)
 IMAGE="debootstrap umoci"
 

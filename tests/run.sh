@@ -1,14 +1,14 @@
 #!/bin/bash
 # run.sh - run nodeprint's test suites and print one closing line "N passed, N failed".
 #   tests/run.sh            every suite
-#   tests/run.sh unit e2e   only those suites (unit, asan, e2e, image, vm, kube, helm, fuzz-regress)
+#   tests/run.sh unit e2e   only those suites (unit, asan, e2e, image, vm, kube, helm, node, fuzz-regress)
 # Every test reports TAP ("ok N - name" / "not ok N - name"); this script counts them.
 # A suite that cannot run (missing prerequisite) fails loudly; it never passes silently.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit asan fuzz-regress e2e image vm kube helm)
+[ ${#suites[@]} -eq 0 ] && suites=(unit asan fuzz-regress e2e image vm kube helm node)
 export CMOCKA_MESSAGE_OUTPUT=tap
 LOG=${NP_TEST_LOG:-build/test-logs}
 mkdir -p "$LOG"
@@ -46,7 +46,7 @@ for s in "${suites[@]}"; do
 	unit) unit_in build unit ;;
 	asan) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		unit_in build-asan asan ;;
-	e2e | image | vm | kube | helm | fuzz-regress)
+	e2e | image | vm | kube | helm | node | fuzz-regress)
 		for t in tests/"$s"/test_*.sh tests/"$s"/test_*.py; do
 			[ -f "$t" ] || continue
 			run_tap "$s/$(basename "$t")" "$t"
