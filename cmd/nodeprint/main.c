@@ -19,6 +19,7 @@
 #include "../../pkg/shared/strutil.h"
 #include "../../pkg/shared/version.h"
 #include "baseline.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "kube.h"
 
@@ -36,6 +37,7 @@ static void usage(FILE *f)
 		"  plan         print only the labels, taints, conditions and events it would set\n"
 		"               (--cluster: the exact requests against the Node, writes nothing)\n"
 		"  run          the agent: publish to the Kubernetes API until SIGTERM\n"
+		"  cleanup      remove every key nodeprint wrote from the Nodes (uninstall)\n"
 		"  fleet        nodes grouped by class and bundle, drift from the pins\n"
 		"  baseline     storage micro-test per bundle: run, compare, show\n"
 		"  policy       print the built-in policy (--default) or validate one (--check FILE)\n"
@@ -684,6 +686,8 @@ static int dispatch(const char *cmd, int argc, char **argv)
 		return cmd_run(argc, argv);
 	if (streq(cmd, "fleet"))
 		return cmd_fleet(argc, argv);
+	if (streq(cmd, "cleanup"))
+		return np_cmd_cleanup(argc, argv);
 	if (streq(cmd, "baseline"))
 		return np_cmd_baseline(argc, argv);
 	if (streq(cmd, "collectors"))

@@ -31,7 +31,7 @@ def one_line_error(p, *needles):
 
 def test_help():
     glob = np("--help").stdout
-    for cmd in ["inspect", "plan", "run", "fleet", "baseline", "policy", "collectors", "version", "kube"]:
+    for cmd in ["inspect", "plan", "run", "fleet", "cleanup", "baseline", "policy", "collectors", "version", "kube"]:
         p = np(cmd, "--help")
         h = np("help", cmd)
         tap(p.returncode == 0 and p.stdout.startswith(f"Usage: nodeprint {cmd}") and p.stdout != glob and
@@ -44,7 +44,7 @@ def test_help():
 
 
 def test_bad_options():
-    for cmd in ["inspect", "plan", "run", "fleet", "kube"]:
+    for cmd in ["inspect", "plan", "run", "fleet", "cleanup", "kube"]:
         p = np(cmd, "--no-such-flag")
         tap(one_line_error(p, "--no-such-flag", f"nodeprint {cmd} --help"),
             f"{cmd} --no-such-flag: one line naming it and the help, exit 2", f"exit {p.returncode}\n{p.stderr}")
