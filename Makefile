@@ -25,7 +25,7 @@ PKG_OBJ  := $(PKG_SRC:%.c=$(B)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: image image-dockerfile fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube check-helm helm-template bench fuzz deps deps-test clean
+.PHONY: image image-dockerfile fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube check-helm check-cluster test-world helm-template bench fuzz deps deps-test clean
 
 all: $(B)/nodeprint $(TESTS)
 
@@ -72,11 +72,12 @@ run: deps
 	./$(B)/nodeprint inspect $(ARGS)
 
 # Every test: unit (plain and ASan/UBSan), fuzz corpora replayed, end-to-end on this machine,
-# the OCI image, node-in-a-box (QEMU), Kubernetes API server.
+# the OCI image, node-in-a-box (QEMU), the real Kubernetes control plane, Helm.
 check: deps-test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 all
 	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory test-world
 	@# a failed image build must not stop the other suites: the image suite then fails loudly
 	@$(MAKE) --no-print-directory image 2>&1 | tee build/image-build.log | tail -3 || true
 	tests/run.sh
@@ -96,13 +97,23 @@ fuzz-build: $(FUZZ_BIN)
 check-unit: all
 	tests/run.sh unit
 
-# Render the Helm chart helm/nodeprint as `helm template` would, with tools/helm-render (Helm's engine:
-# text/template + Debian's sprig; Helm itself is not in Debian 12). HELM_ARGS="--set k=v -f values.yaml".
-helm-template: deps-test
-	@bin=$$(tools/helm-render/build.sh) && $$bin $(HELM_ARGS) helm/nodeprint
+# The test world: kube-apiserver, kube-scheduler, kube-controller-manager, kubelet, kubectl, etcd and
+# Helm at pinned versions, built from the Go module proxy once into $(NP_K8S_CACHE) (default
+# .cache/k8s; docs/test-cluster.md). Test-only: the product stays C.
+test-world: deps-test
+	@tests/cluster/build.sh >/dev/null
 
-check-helm: deps-test
+# Render the Helm chart helm/nodeprint with the real Helm (built by tests/cluster/build.sh; Helm is not
+# in Debian 12). HELM_ARGS="--set k=v -f values.yaml".
+helm-template: deps-test
+	@bin=$$(tests/cluster/build.sh helm) && $$bin/helm template nodeprint helm/nodeprint $(HELM_ARGS)
+
+check-helm: deps-test all
 	tests/run.sh helm
+
+# The end-to-end proofs against the real control plane (tests/cluster/, docs/test-cluster.md).
+check-cluster: deps-test all
+	tests/run.sh cluster
 
 bench: deps
 	@$(MAKE) --no-print-directory $(B)/nodeprint

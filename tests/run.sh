@@ -1,14 +1,14 @@
 #!/bin/bash
 # run.sh - run nodeprint's test suites and print one closing line "N passed, N failed".
 #   tests/run.sh            every suite
-#   tests/run.sh unit e2e   only those suites (unit, asan, e2e, image, vm, kube, helm, node, fuzz-regress)
+#   tests/run.sh unit e2e   only those suites (unit, asan, e2e, image, vm, kube, cluster, helm, node, fuzz-regress)
 # Every test reports TAP ("ok N - name" / "not ok N - name"); this script counts them.
 # A suite that cannot run (missing prerequisite) fails loudly; it never passes silently.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit asan fuzz-regress e2e image vm kube helm node)
+[ ${#suites[@]} -eq 0 ] && suites=(unit asan fuzz-regress e2e image vm kube cluster helm node)
 export CMOCKA_MESSAGE_OUTPUT=tap
 LOG=${NP_TEST_LOG:-build/test-logs}
 mkdir -p "$LOG"
@@ -41,12 +41,27 @@ unit_in() {
 	done
 }
 
+# the Kubernetes test world (kubectl, helm, control plane) at its pinned versions: every suite that
+# runs `kubectl` gets the one tests/cluster/build.sh built first on PATH, never the machine's
+for s in "${suites[@]}"; do
+	case $s in
+	vm | kube | cluster | helm | node)
+		if k8s_bin=$(tests/cluster/build.sh 2>"$LOG/test-world-build.log"); then
+			export PATH="$k8s_bin:$PATH"
+		else
+			echo "run.sh: tests/cluster/build.sh failed (see $LOG/test-world-build.log):" >&2
+			tail -5 "$LOG/test-world-build.log" >&2
+		fi
+		break ;;
+	esac
+done
+
 for s in "${suites[@]}"; do
 	case $s in
 	unit) unit_in build unit ;;
 	asan) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		unit_in build-asan asan ;;
-	e2e | image | vm | kube | helm | node | fuzz-regress)
+	e2e | image | vm | kube | cluster | helm | node | fuzz-regress)
 		for t in tests/"$s"/test_*.sh tests/"$s"/test_*.py; do
 			[ -f "$t" ] || continue
 			run_tap "$s/$(basename "$t")" "$t"

@@ -1,0 +1,309 @@
+#!/bin/bash
+# cluster.sh - a real Kubernetes control plane on 127.0.0.1 for the tests (docs/test-cluster.md):
+# etcd, kube-apiserver, kube-scheduler, kube-controller-manager (built by tests/cluster/build.sh) and
+# the node heartbeat helper (tests/cluster/cluster.py heartbeat: renews every Node's Lease as a kubelet
+# would, so Nodes registered without a kubelet stay Ready).
+#
+#   tests/cluster/cluster.sh start [DIR]    build if needed, start on free ports, wait until ready,
+#                                           print the env lines: eval "$(tests/cluster/cluster.sh start)"
+#   tests/cluster/cluster.sh env [DIR]      print the `export NP_...='...'` lines of a running cluster
+#   tests/cluster/cluster.sh stop [DIR]     stop every process (DIR is removed when start created it)
+#   tests/cluster/cluster.sh restart [DIR]  stop and start again keeping state: ports, PKI, tokens, etcd
+#   tests/cluster/cluster.sh status [DIR]   exit 0 when every component runs
+#   tests/cluster/cluster.sh agent NODE [DIR]  print the path of a kubeconfig for nodeprint on NODE: a
+#                                           token from TokenRequest bound to a Pod of the DaemonSet's
+#                                           spec on NODE (tests/cluster/cluster.py agent)
+#
+# DIR is the cluster's state folder. Without DIR: $NP_KUBE_DIR, else the folder the last argument-less
+# `start` created ($NP_KUBE_CACHE/current-cluster, default .cache/kube). A `stop DIR` then `start DIR`
+# (or `restart DIR`) keeps the ports, so kubeconfigs stay valid. NP_K8S_BIN=DIR skips the build and
+# takes the binaries from DIR.
+#
+# The env (stable interface, DIR/env as KEY=value lines):
+#   NP_KUBE_SERVER       https://127.0.0.1:PORT            NP_KUBE_CA, NP_KUBE_CA_KEY  cluster CA (PEM)
+#   NP_KUBE_KUBECONFIG   admin kubeconfig (token)          NP_KUBE_CERT_KUBECONFIG     admin, client cert
+#   NP_KUBE_TOKEN, NP_KUBE_ADMIN_TOKEN  admin bearer token (user np-admin, group system:masters)
+#   NP_KUBE_CLIENT_CERT, NP_KUBE_CLIENT_KEY  admin client certificate (CN np-admin, O system:masters)
+#   NP_KUBE_AUDIT_LOG    the apiserver's audit log (JSON lines, level Metadata, stage ResponseComplete
+#                        and ResponseStarted of watches): the request log tests read
+#   NP_KUBECTL, NP_HELM  the built kubectl and helm;  NP_K8S_BIN  their folder (all binaries)
+#   NP_KUBE_DIR          DIR;  NP_KUBE_PID  kube-apiserver's pid;  NP_KUBE_ETCD  etcd's client URL
+#   NP_KUBE_SA_ISSUER    the service-account token issuer
+# Component logs: DIR/log/NAME.log; pids: DIR/run/NAME.pid.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+CUR=${NP_KUBE_CACHE:-$ROOT/.cache/kube}/current-cluster
+cmd=${1:-}
+[ "$cmd" = agent ] && { NODE=${2:?usage: cluster.sh agent NODE [DIR]}; shift; }
+DIR=${2:-${NP_KUBE_DIR:-}}
+COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler heartbeat"
+START_TIMEOUT=${NP_CLUSTER_START_TIMEOUT:-180}
+log() { echo "cluster.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+print_env() {
+	local k v
+	while IFS='=' read -r k v; do printf "export %s='%s'\n" "$k" "$v"; done <"$1/env"
+}
+pid_of() { cat "$DIR/run/$1.pid" 2>/dev/null; }
+alive() { local p; p=$(pid_of "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+running() { local c; for c in $COMPONENTS; do alive "$c" || return 1; done; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# ports: kept in DIR/ports across restarts, else free ones now
+pick_ports() {
+	if [ ! -f "$DIR/ports" ]; then
+		python3 - >"$DIR/ports" <<-'EOF'
+			import socket
+			socks = [socket.socket() for _ in range(5)]
+			for s in socks:
+			    s.bind(("127.0.0.1", 0))
+			names = ["ETCD_PORT", "ETCD_PEER_PORT", "API_PORT", "SCHED_PORT", "KCM_PORT"]
+			for n, s in zip(names, socks):
+			    print(f"{n}={s.getsockname()[1]}")
+		EOF
+	fi
+	# shellcheck disable=SC1091
+	. "$DIR/ports"
+	[ -n "${NP_KUBE_PORT:-}" ] && API_PORT=$NP_KUBE_PORT
+	return 0
+}
+
+# $1 = name, $2 = subject, $3 = extensions (or ""): a P-256 key and a certificate signed by the CA
+cert() {
+	local n=$1 subj=$2 ext=$3 p=$DIR/pki
+	[ -f "$p/$n.crt" ] && return 0
+	openssl ecparam -name prime256v1 -genkey -noout -out "$p/$n.key" 2>/dev/null
+	openssl req -new -key "$p/$n.key" -subj "$subj" -out "$p/$n.csr" 2>/dev/null
+	printf '%s\n' "keyUsage=critical,digitalSignature,keyEncipherment" "$ext" >"$p/$n.ext"
+	openssl x509 -req -in "$p/$n.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" -CAcreateserial -days 3650 \
+		-extfile "$p/$n.ext" -out "$p/$n.crt" 2>/dev/null
+	rm -f "$p/$n.csr" "$p/$n.ext"
+}
+
+pki() {
+	local p=$DIR/pki
+	mkdir -p "$p"
+	if [ ! -f "$p/ca.crt" ]; then
+		openssl ecparam -name prime256v1 -genkey -noout -out "$p/ca.key" 2>/dev/null
+		openssl req -x509 -new -key "$p/ca.key" -subj "/CN=nodeprint-test-ca" -days 3650 \
+			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+			-out "$p/ca.crt" 2>/dev/null
+	fi
+	cert apiserver "/CN=kube-apiserver" "extendedKeyUsage=serverAuth
+subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+	cert admin "/O=system:masters/CN=np-admin" "extendedKeyUsage=clientAuth"
+	cert kube-controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
+	cert kube-scheduler "/CN=system:kube-scheduler" "extendedKeyUsage=clientAuth"
+	cert apiserver-kubelet-client "/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth"
+	[ -f "$p/sa.key" ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$p/sa.key" 2>/dev/null
+	[ -f "$p/sa.pub" ] || openssl pkey -in "$p/sa.key" -pubout -out "$p/sa.pub" 2>/dev/null
+	[ -f "$p/admin.token" ] || openssl rand -hex 24 >"$p/admin.token"
+	echo "$(cat "$p/admin.token"),np-admin,np-admin,system:masters" >"$p/tokens.csv"
+	chmod 600 "$p"/*.key "$p/admin.token" "$p/tokens.csv"
+}
+
+# $1 = file, $2 = user name, then either "token T" or "cert NAME"
+kubeconfig() {
+	local f=$1 user=$2 how=$3 what=$4
+	{
+		echo "apiVersion: v1"
+		echo "kind: Config"
+		echo "clusters:"
+		echo "- name: np-test"
+		echo "  cluster: {server: 'https://127.0.0.1:$API_PORT', certificate-authority: '$DIR/pki/ca.crt'}"
+		echo "users:"
+		echo "- name: $user"
+		if [ "$how" = token ]; then
+			echo "  user: {token: '$what'}"
+		else
+			echo "  user: {client-certificate: '$DIR/pki/$what.crt', client-key: '$DIR/pki/$what.key'}"
+		fi
+		echo "contexts:"
+		echo "- name: np-test"
+		echo "  context: {cluster: np-test, user: $user, namespace: default}"
+		echo "current-context: np-test"
+	} >"$f"
+	chmod 600 "$f"
+}
+
+configs() {
+	kubeconfig "$DIR/admin.kubeconfig" np-admin token "$(cat "$DIR/pki/admin.token")"
+	kubeconfig "$DIR/admin-cert.kubeconfig" np-admin cert admin
+	kubeconfig "$DIR/kube-controller-manager.kubeconfig" system:kube-controller-manager cert kube-controller-manager
+	kubeconfig "$DIR/kube-scheduler.kubeconfig" system:kube-scheduler cert kube-scheduler
+	# Metadata for every request; one entry per request (watches: ResponseStarted too)
+	cat >"$DIR/audit-policy.yaml" <<-'EOF'
+		apiVersion: audit.k8s.io/v1
+		kind: Policy
+		omitStages: [RequestReceived]
+		rules:
+		  - level: Metadata
+	EOF
+}
+
+# $1 = component, rest = command line: started in its own session, output in DIR/log/NAME.log
+launch() {
+	local n=$1
+	shift
+	setsid "$@" </dev/null >>"$DIR/log/$n.log" 2>&1 &
+	echo $! >"$DIR/run/$n.pid"
+}
+
+# $1 = component, $2 = probe command (string), waits until the probe succeeds or the component dies
+await() {
+	local n=$1 probe=$2 t0
+	t0=$(date +%s%N)
+	until eval "$probe" >/dev/null 2>&1; do
+		if ! alive "$n"; then
+			log "$n exited during start-up; its log ($DIR/log/$n.log):"
+			tail -25 "$DIR/log/$n.log" >&2
+			stop_all
+			exit 1
+		fi
+		if [ "$(ms_since "$t0")" -ge $((START_TIMEOUT * 1000)) ]; then
+			log "$n not ready after $START_TIMEOUT s; log in $DIR/log/$n.log"
+			tail -15 "$DIR/log/$n.log" >&2
+			stop_all
+			exit 1
+		fi
+		sleep 0.2
+	done
+	log "$n ready ($(ms_since "$t0") ms)"
+}
+
+# $@ = components: SIGTERM to all at once (each takes 1-3 s to end), KILL after 15 s
+stop_some() {
+	local c p pids=""
+	for c in "$@"; do
+		p=$(pid_of "$c") || continue
+		[ -n "$p" ] && kill "$p" 2>/dev/null && pids="$pids $p"
+		rm -f "$DIR/run/$c.pid"
+	done
+	for p in $pids; do
+		for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+		kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# etcd last: kube-apiserver ends slowly without it
+stop_all() {
+	stop_some heartbeat kube-scheduler kube-controller-manager kube-apiserver
+	stop_some etcd
+}
+
+start() {
+	local bin owned=0 t_all curl_api
+	t_all=$(date +%s%N)
+	if [ -n "${NP_K8S_BIN:-}" ]; then bin=$NP_K8S_BIN; else bin=$("$HERE/build.sh" kube etcd helm); fi
+	if [ -z "$DIR" ]; then
+		DIR=$(mktemp -d /tmp/np-cluster.XXXXXX)
+		owned=1
+	fi
+	mkdir -p "$DIR"
+	DIR=$(cd "$DIR" && pwd)
+	if running; then log "already running in $DIR"; print_env "$DIR"; return 0; fi
+	stop_all # a half-running cluster: start it whole
+	[ $owned = 1 ] && touch "$DIR/.np-cluster-owned"
+	mkdir -p "$DIR/log" "$DIR/run" "$DIR/etcd"
+	rm -f "$DIR/env"
+	pick_ports
+	pki
+	configs
+	local P=$DIR/pki issuer=https://kubernetes.default.svc.cluster.local
+	local api=https://127.0.0.1:$API_PORT
+	curl_api="curl -sf --max-time 3 --cacert $P/ca.crt -H 'Authorization: Bearer $(cat "$P/admin.token")'"
+
+	launch etcd "$bin/etcd" --name np-test --data-dir "$DIR/etcd" \
+		--listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+		--initial-cluster "np-test=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn \
+		--unsafe-no-fsync --quota-backend-bytes 2147483648
+	await etcd "curl -sf --max-time 2 http://127.0.0.1:$ETCD_PORT/health | grep -q true"
+
+	# the default admission chain plus NodeRestriction; ValidatingAdmissionPolicy is in the default set
+	launch kube-apiserver "$bin/kube-apiserver" \
+		--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
+		--etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+		--tls-cert-file "$P/apiserver.crt" --tls-private-key-file "$P/apiserver.key" \
+		--client-ca-file "$P/ca.crt" --token-auth-file "$P/tokens.csv" \
+		--kubelet-client-certificate "$P/apiserver-kubelet-client.crt" --kubelet-client-key "$P/apiserver-kubelet-client.key" \
+		--service-account-issuer "$issuer" --service-account-key-file "$P/sa.pub" \
+		--service-account-signing-key-file "$P/sa.key" --api-audiences "$issuer" \
+		--service-cluster-ip-range 10.96.0.0/16 \
+		--authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+		--enable-priority-and-fairness=true --allow-privileged=true \
+		--audit-policy-file "$DIR/audit-policy.yaml" --audit-log-path "$DIR/audit.log" \
+		--audit-log-format json --audit-log-mode blocking --audit-log-maxsize 0 \
+		--profiling=false --endpoint-reconciler-type none
+	await kube-apiserver "$curl_api $api/readyz"
+
+	launch kube-controller-manager "$bin/kube-controller-manager" \
+		--kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
+		--authentication-kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
+		--authorization-kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
+		--bind-address 127.0.0.1 --secure-port "$KCM_PORT" --leader-elect=false \
+		--use-service-account-credentials=true --service-account-private-key-file "$P/sa.key" \
+		--root-ca-file "$P/ca.crt" --cluster-signing-cert-file "$P/ca.crt" --cluster-signing-key-file "$P/ca.key" \
+		--controllers '*' --allocate-node-cidrs=false --profiling=false
+	launch kube-scheduler "$bin/kube-scheduler" \
+		--kubeconfig "$DIR/kube-scheduler.kubeconfig" \
+		--authentication-kubeconfig "$DIR/kube-scheduler.kubeconfig" \
+		--authorization-kubeconfig "$DIR/kube-scheduler.kubeconfig" \
+		--bind-address 127.0.0.1 --secure-port "$SCHED_PORT" --leader-elect=false \
+		--profiling=false
+	await kube-controller-manager "curl -skf --max-time 3 https://127.0.0.1:$KCM_PORT/healthz"
+	await kube-scheduler "curl -skf --max-time 3 https://127.0.0.1:$SCHED_PORT/healthz"
+
+	cat >"$DIR/env" <<-EOF
+		NP_KUBE_SERVER=$api
+		NP_KUBE_CA=$P/ca.crt
+		NP_KUBE_CA_KEY=$P/ca.key
+		NP_KUBE_TOKEN=$(cat "$P/admin.token")
+		NP_KUBE_ADMIN_TOKEN=$(cat "$P/admin.token")
+		NP_KUBE_CLIENT_CERT=$P/admin.crt
+		NP_KUBE_CLIENT_KEY=$P/admin.key
+		NP_KUBE_KUBECONFIG=$DIR/admin.kubeconfig
+		NP_KUBE_CERT_KUBECONFIG=$DIR/admin-cert.kubeconfig
+		NP_KUBE_AUDIT_LOG=$DIR/audit.log
+		NP_KUBE_SA_ISSUER=$issuer
+		NP_KUBE_ETCD=http://127.0.0.1:$ETCD_PORT
+		NP_K8S_BIN=$bin
+		NP_KUBECTL=$bin/kubectl
+		NP_HELM=$bin/helm
+		NP_KUBE_DIR=$DIR
+		NP_KUBE_PID=$(pid_of kube-apiserver)
+	EOF
+	launch heartbeat python3 "$HERE/cluster.py" heartbeat "$DIR"
+	await heartbeat "[ -f '$DIR/run/heartbeat.ready' ]"
+	rm -f "$DIR/run/heartbeat.ready"
+	log "cluster ready in $(($(ms_since "$t_all") / 1000)) s: $api, state in $DIR"
+	[ $owned = 1 ] && { mkdir -p "$(dirname "$CUR")"; echo "$DIR" >"$CUR"; }
+	print_env "$DIR"
+}
+
+case $cmd in
+start) start ;;
+env | stop | status | restart | agent)
+	if [ -z "$DIR" ] && [ -f "$CUR" ]; then DIR=$(cat "$CUR"); fi
+	if [ -z "$DIR" ] || [ ! -d "$DIR" ]; then log "no cluster folder (give DIR or set NP_KUBE_DIR)"; exit 1; fi
+	DIR=$(cd "$DIR" && pwd)
+	case $cmd in
+	env) running || die "not running ($DIR)"; print_env "$DIR" ;;
+	status) running ;;
+	restart) stop_all; start ;;
+	agent) running || die "not running ($DIR)"; exec python3 "$HERE/cluster.py" agent "$DIR" "$NODE" ;;
+	stop)
+		stop_all
+		[ -f "$CUR" ] && [ "$(cat "$CUR")" = "$DIR" ] && rm -f "$CUR"
+		if [ -f "$DIR/.np-cluster-owned" ]; then rm -rf "$DIR"; fi
+		;;
+	esac
+	;;
+*)
+	sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
+	exit 2
+	;;
+esac
