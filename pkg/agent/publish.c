@@ -259,8 +259,9 @@ static char *uid_of(const json_t *obj)
 	return u ? strdup(u) : NULL;
 }
 
-/* A PersistentVolume's claim (spec.claimRef) as name, namespace and uid; the uid from the claim itself
- * when the reference carries none. Returns 1 found, 0 not bound, -errno. */
+/* A PersistentVolume's claim (spec.claimRef) as name, namespace and uid. A claim in use is bound, and
+ * binding writes the claim's uid into the reference (the PV controller), so the PVC itself is never
+ * read (RBAC grants no get on persistentvolumeclaims). Returns 1 found, 0 not bound, -errno. */
 static int resolve_claim(struct np_publisher *p, const char *pv_name, struct np_event *out, char **err)
 {
 	json_auto_t *pv = NULL;
@@ -275,13 +276,8 @@ static int resolve_claim(struct np_publisher *p, const char *pv_name, struct np_
 		return 0;
 	out->name = strdup(n);
 	out->namespace_ = strdup(ns);
-	if (uid) {
-		out->uid = strdup(uid);
-	} else {
-		json_auto_t *pvc = NULL;
-		if (np_kube_get_pvc(p->kc, ns, n, &pvc, NULL) >= 0)
-			out->uid = uid_of(pvc);
-	}
+	if (uid && !(out->uid = strdup(uid)))
+		return -ENOMEM;
 	return out->name && out->namespace_ ? 1 : -ENOMEM;
 }
 
