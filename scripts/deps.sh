@@ -9,12 +9,13 @@ what=${1:-build}
 BUILD="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libnvme-dev libudev-dev libyaml-dev
 nettle-dev libdevmapper-dev libmicrohttpd-dev"
 # fio: `nodeprint baseline` (tests/e2e/test_baseline.py, the node-in-a-box)
-# golang-go + sprig + ghodss/yaml: tools/helm-render, the Helm chart's renderer; python3-yaml and
+# golang-go: only to fetch the Go toolchain module tests/cluster/build.sh builds the test world with
+# (Kubernetes, etcd, Helm from the Go module proxy; Debian 12's Go is too old); python3-yaml and
 # python3-jsonschema: tests/helm (YAML documents, ../shared/k8s strict schemas)
 TEST="libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml python3-jsonschema iproute2 util-linux kmod pciutils ethtool
 qemu-system-x86 qemu-utils busybox-static cpio socat nvme-cli dmsetup xz-utils
 ca-certificates openssl sysstat curl prometheus fio
-golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev"
+golang-go"
 # tests/node: Debian's runc runs the image when the test world's is not built; the CNI plugins
 # (bridge, host-local, loopback) make the kubelet's Node Ready
 TEST="$TEST runc containernetworking-plugins"
@@ -26,10 +27,9 @@ build) want=$BUILD ;;
 image) want="$BUILD $IMAGE" ;;
 dockerfile) want="buildah" ;;
 test | all)
-	want="$BUILD $TEST $IMAGE"
-	# kubectl, the tests' independent Kubernetes client: Debian 12 has kubernetes-client (1.20);
-	# a kubectl already installed some other way is kept (the packages would conflict)
-	command -v kubectl >/dev/null 2>&1 || want="$want kubernetes-client" ;;
+	# kubectl and helm are built at pinned versions by tests/cluster/build.sh (Debian 12's
+	# kubernetes-client is 1.20: no --validate=strict, no `kubectl events`)
+	want="$BUILD $TEST $IMAGE" ;;
 *) echo "usage: $0 [build|image|dockerfile|test|all]" >&2; exit 2 ;;
 esac
 

@@ -1,39 +1,29 @@
 #!/usr/bin/env python3
-"""helm/nodeprint: the chart's rendering (tools/helm-render, Helm's engine: text/template + sprig)
-against manifests/, value by value, and accepted by the test API server. TAP output.
+"""helm/nodeprint: the chart's rendering by the real Helm (`helm template`, v4.3.2 built by
+tests/cluster/build.sh) against manifests/, value by value, and accepted by the real cluster. TAP output.
 
 1. default values render exactly the objects of `kubectl kustomize manifests/` (parsed YAML, matched
    by kind/namespace/name; no extra labels), and of the manifests/ files read directly;
 2. a non-default value changes exactly the fields it should (every other field of every object equal);
 3. bad values fail with a clear message (required, a labelPrefix the policy contradicts, ...);
-4. `kubectl apply --dry-run=server --validate=strict` of renderings is accepted by the test API server
-   (tests/kube/server.sh; the real server-side field validation of apps/v1, rbac, admissionregistration).
+4. `kubectl apply --dry-run=server --validate=strict` of renderings is accepted by kube-apiserver
+   (tests/cluster/cluster.sh), and the chart's admission policy with another prefix is enforced there.
 """
-import difflib, glob, json, os, subprocess, sys, tempfile, time
+import glob, json, os, subprocess, sys, tempfile, time
 
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHART = os.path.join(ROOT, "helm", "nodeprint")
-SERVER = os.path.join(ROOT, "tests", "kube", "server.sh")
-n = failed = 0
-RENDER = None
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines()[:30]:
-            print(f"# {line}")
-    return ok
+BUILD = os.path.join(ROOT, "tests", "cluster", "build.sh")
+sys.path.insert(0, os.path.join(ROOT, "tests", "cluster"))
+from cluster import Cluster, tap  # noqa: E402
+HELM = KUBECTL = None
 
 
 def render(*args):
-    """(returncode, stdout, stderr) of helm-render CHART with args."""
-    p = subprocess.run([RENDER, *args, CHART], capture_output=True, text=True, timeout=60)
+    """(returncode, stdout, stderr) of `helm template nodeprint CHART` with args."""
+    p = subprocess.run([HELM, "template", "nodeprint", CHART, *args], capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -52,7 +42,7 @@ def objects(text):
 def rendered(*args):
     rc, out, err = render(*args)
     if rc != 0:
-        raise RuntimeError(f"helm-render {' '.join(args)}: {err}")
+        raise RuntimeError(f"helm template {' '.join(args)}: {err}")
     return objects(out)
 
 
@@ -106,7 +96,7 @@ def container(objs):
 
 
 def test_default(base_text):
-    kust = subprocess.run(["kubectl", "kustomize", os.path.join(ROOT, "manifests")],
+    kust = subprocess.run([KUBECTL, "kustomize", os.path.join(ROOT, "manifests")],
                           capture_output=True, text=True, timeout=120)
     if not tap(kust.returncode == 0, "kubectl kustomize manifests/ runs", kust.stderr):
         return
@@ -241,46 +231,53 @@ def test_errors():
     tap(rc == 1 and "policy is not a YAML mapping" in err, "a policy that is not YAML fails", err)
 
 
-def enforce(env):
+def enforce(c):
     """The chart's admission policy with a non-default prefix, applied for real, enforces that prefix
-    (the CEL the chart templates, run by the server's ValidatingAdmissionPolicy plugin). The policy's
-    own behaviour with the default prefix is tested by tests/kube (manifests/)."""
-    def k(kubeconfig, *args, stdin=None):
-        return subprocess.run(["kubectl", "--kubeconfig", env[kubeconfig], *args], input=stdin,
-                              capture_output=True, text=True, timeout=60)
+    (the CEL the chart templates, run by kube-apiserver's ValidatingAdmissionPolicy plugin), for the
+    agent's pod-bound token. The policy with the default prefix is tested by tests/cluster."""
     rc, out, err = render("--set", "labelPrefix=hw.example.com")
-    node = env.get("NP_KUBE_AGENT_NODE", "node-1")
-    k("NP_KUBE_KUBECONFIG", "create", "-f", "-", stdin=f'{{"apiVersion":"v1","kind":"Node","metadata":{{"name":"{node}"}}}}')
-    p = k("NP_KUBE_KUBECONFIG", "apply", "-f", "-", stdin=out)
+    node = "node-1"
+    c.create_node(node)
+    p = c.kubectl("apply", "-f", "-", input=out, check=False)
     if not tap(rc == 0 and p.returncode == 0, "the rendering with labelPrefix=hw.example.com applies", err + p.stderr):
         return
+    kc = c.agent_kubeconfig(node)
+
+    def k(*args):
+        return c.kubectl(*args, kubeconfig=kc, check=False)
     # the plugin's informer sees a new policy within a second or so: probe until a foreign key is denied
     for _ in range(40):
-        denied = k("NP_KUBE_AGENT_KUBECONFIG", "label", "--overwrite", "node", node, "nodeprint.io/probe=1")
+        denied = k("label", "--overwrite", "node", node, "nodeprint.io/probe=1")
         if denied.returncode != 0:
             break
-        k("NP_KUBE_KUBECONFIG", "label", "node", node, "nodeprint.io/probe-")
+        c.kubectl("label", "node", node, "nodeprint.io/probe-")
         time.sleep(0.25)
     tap(denied.returncode != 0 and "may only add, change or remove labels under hw.example.com/" in denied.stderr,
         "agent: a label under the old default prefix nodeprint.io/ is denied", denied.stdout + denied.stderr)
-    p = k("NP_KUBE_AGENT_KUBECONFIG", "label", "node", node, "hw.example.com/bundle=abc")
+    p = k("label", "node", node, "hw.example.com/bundle=abc")
     tap(p.returncode == 0, "agent: a label under hw.example.com/ is allowed on its own node", p.stderr)
-    p = k("NP_KUBE_AGENT_KUBECONFIG", "taint", "node", node, "hw.example.com/nvme-critical=:NoSchedule")
-    q = k("NP_KUBE_AGENT_KUBECONFIG", "taint", "node", node, "nodeprint.io/nvme-critical=:NoSchedule")
+    p = k("taint", "node", node, "hw.example.com/nvme-critical=:NoSchedule")
+    q = k("taint", "node", node, "nodeprint.io/nvme-critical=:NoSchedule")
     tap(p.returncode == 0 and q.returncode != 0 and "taints whose key is under hw.example.com/" in q.stderr,
         "agent: a taint under hw.example.com/ is allowed, one under nodeprint.io/ denied", p.stderr + q.stderr)
-    taints = json.loads(k("NP_KUBE_KUBECONFIG", "get", "node", node, "-o", "json").stdout)["spec"].get("taints", [])
+    taints = c.node(node)["spec"].get("taints", [])
     tap([t["key"] for t in taints] == ["hw.example.com/nvme-critical"], "the node carries only the allowed taint", taints)
 
 
 def dry_run(tmp):
-    """kubectl apply --dry-run=server --validate=strict of renderings on the test API server."""
-    sdir = os.path.join(tmp, "server")
-    start = subprocess.run([SERVER, "start", sdir], capture_output=True, text=True, timeout=3600)
-    if not tap(start.returncode == 0, "test API server starts", start.stderr[-3000:]):
-        return
-    env = dict(line.strip().partition("=")[::2] for line in open(os.path.join(sdir, "env")) if "=" in line)
+    """kubectl apply --dry-run=server --validate=strict of renderings on the real cluster."""
+    c = Cluster(os.path.join(tmp, "cluster"))
     try:
+        c.start()
+    except RuntimeError as e:
+        tap(False, "the test cluster starts", str(e))
+        return
+    try:
+        # namespaced objects need their Namespace: it exists before a dry run of the rest, as it would
+        rc, out, err = render()
+        ns = "\n---\n".join(d for d in out.split("---\n") if "\nkind: Namespace\n" in "\n" + d)
+        p = c.kubectl("apply", "-f", "-", input=ns, check=False)
+        tap(p.returncode == 0 and "namespace/nodeprint created" in p.stdout, "the chart's Namespace applies", p.stdout + p.stderr)
         for name, args in (("default values", []),
                            ("labelPrefix, image, metrics port, nodeSelector", [
                                "--set", "labelPrefix=hw.example.com", "--set", "image.tag=9.9.9",
@@ -290,64 +287,21 @@ def dry_run(tmp):
             rc, out, err = render(*args)
             if not tap(rc == 0, f"renders ({name})", err):
                 continue
-            p = subprocess.run(["kubectl", "--kubeconfig", env["NP_KUBE_KUBECONFIG"], "apply", "--dry-run=server",
-                                "--validate=strict", "-f", "-"], input=out, capture_output=True, text=True, timeout=120)
+            p = c.kubectl("apply", "--dry-run=server", "--validate=strict", "-f", "-", input=out, check=False)
             want = len(objects(out))
             got = [l for l in p.stdout.splitlines() if l.endswith("(server dry run)")]
-            # the server creates the nodeprint Namespace at start: kubectl warns it lacks its annotation
-            noise = [l for l in p.stderr.splitlines() if l.strip() and not l.startswith(
-                "Warning: resource namespaces/nodeprint is missing the kubectl.kubernetes.io/last-applied")]
-            tap(p.returncode == 0 and len(got) == want and not noise,
+            tap(p.returncode == 0 and len(got) == want and not p.stderr.strip(),
                 f"kubectl apply --dry-run=server --validate=strict accepts the rendering ({name}, {want} objects)",
                 p.stdout + p.stderr)
         # the check can fail: a field the API does not know is refused by strict validation
         rc, out, err = render()
         bad = out.replace("      hostNetwork: true\n", "      hostNetwork: true\n      hostNetworking: true\n", 1)
-        p = subprocess.run(["kubectl", "--kubeconfig", env["NP_KUBE_KUBECONFIG"], "apply", "--dry-run=server",
-                            "--validate=strict", "-f", "-"], input=bad, capture_output=True, text=True, timeout=120)
+        p = c.kubectl("apply", "--dry-run=server", "--validate=strict", "-f", "-", input=bad, check=False)
         tap(bad != out and p.returncode != 0 and "hostNetworking" in p.stderr,
             "and refuses a rendering with an unknown field (the check is real)", p.stdout + p.stderr)
-        enforce(env)
+        enforce(c)
     finally:
-        subprocess.run([SERVER, "stop", sdir], capture_output=True, timeout=120)
-
-
-def engine():
-    """The renderer's Helm semantics on a small chart written here: what helm template does with each
-    construct (helm.sh/helm/v3 pkg/engine, pkg/releaseutil, pkg/chartutil)."""
-    with tempfile.TemporaryDirectory() as d:
-        os.makedirs(f"{d}/templates/sub")
-        files = {
-            "Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.2.3\nappVersion: \"4.5\"\n",
-            "values.yaml": "port: 9101\nbig: 12345678\nm: {b: 2, a: 1}\nl: [x, y]\ngreeting: hi {{ .Chart.Name }}\n",
-            "templates/_helpers.tpl": "{{- define \"demo.l\" -}}\nk: {{ .Values.port }}\n{{- end -}}\n",
-            "templates/NOTES.txt": "kind: ShouldNotAppear\n",
-            "templates/empty.yaml": "{{- if false }}\nkind: Nope\n{{- end }}\n",
-            "templates/sub/cm.yaml": (
-                "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Version }}\n"
-                "  namespace: {{ .Release.Namespace }}\n  labels:\n    {{- include \"demo.l\" . | nindent 4 }}\n"
-                "data:\n  missing: \"{{ .Values.nope }}\"\n  map: |\n    {{- toYaml .Values.m | nindent 4 }}\n"
-                "  json: {{ toJson .Values.l | quote }}\n  tpl: {{ tpl .Values.greeting . }}\n"
-                "  big: \"{{ .Values.big }}\"\n  app: \"{{ .Chart.AppVersion }}\"\n  tmpl: {{ .Template.Name }}\n---\n"),
-            "templates/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ .Release.Namespace }}\n",
-        }
-        for f, t in files.items():
-            with open(os.path.join(d, f), "w") as fh:
-                fh.write(t)
-        p = subprocess.run([RENDER, "--release", "r1", "-n", "ns1", d], capture_output=True, text=True, timeout=60)
-        want = ("---\n# Source: demo/templates/ns.yaml\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns1\n"
-                "---\n# Source: demo/templates/sub/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
-                "  name: r1-1.2.3\n  namespace: ns1\n  labels:\n    k: 9101\ndata:\n  missing: \"\"\n"
-                "  map: |\n    a: 1\n    b: 2\n  json: \"[\\\"x\\\",true]\"\n  tpl: hi demo\n"
-                "  big: \"1.2345678e+07\"\n  app: \"4.5\"\n  tmpl: demo/templates/sub/cm.yaml\n")
-        tap(p.returncode == 0 and p.stdout == want,
-            "engine: install order, partials/NOTES/empty skipped, --- split, missingkey, toYaml, tpl, YAML 1.1 y, float64 numbers",
-            p.stderr + "\n".join(difflib.unified_diff(want.splitlines(), p.stdout.splitlines(), "helm", "helm-render", lineterm="")))
-        with open(f"{d}/templates/ns.yaml", "w") as fh:
-            fh.write("home: {{ env \"HOME\" }}\n")
-        p = subprocess.run([RENDER, d], capture_output=True, text=True, timeout=60)
-        tap(p.returncode == 1 and 'function "env" not defined' in p.stderr,
-            "engine: env is not in the function map (as in Helm)", p.stderr)
+        c.stop()
 
 
 SHARED = os.environ.get("NODEPRINT_SHARED", os.path.join(ROOT, "..", "shared"))  # beside the clone
@@ -394,30 +348,29 @@ def schema_check():
 
 
 def main():
-    global RENDER
-    b = subprocess.run([os.path.join(ROOT, "tools", "helm-render", "build.sh")], capture_output=True, text=True,
-                       timeout=1800)
-    if not tap(b.returncode == 0, "tools/helm-render builds (Debian Go + sprig, offline)", b.stderr[-2000:]):
+    global HELM, KUBECTL
+    b = subprocess.run([BUILD, "helm", "kube"], capture_output=True, text=True, timeout=5400)
+    if not tap(b.returncode == 0, "tests/cluster/build.sh builds helm and kubectl", b.stderr[-2000:]):
         return
-    RENDER = b.stdout.strip()
+    HELM, KUBECTL = os.path.join(b.stdout.strip(), "helm"), os.path.join(b.stdout.strip(), "kubectl")
+    v = subprocess.run([HELM, "version", "--short"], capture_output=True, text=True).stdout
+    tap(v.startswith("v4.3.2"), "helm is the pinned v4.3.2", v)
     rc, base_text, err = render()
     if not tap(rc == 0, "chart renders with default values", err):
         return
     base = objects(base_text)
     test_default(base_text)
-    for t in (engine, lambda: test_values(base), test_errors, schema_check):
+    for t in (lambda: test_values(base), test_errors, schema_check):
         try:
             t()
         except Exception as e:
             tap(False, "test crashed", repr(e))
-    if not os.path.exists(SERVER):
-        tap(False, "tests/kube/server.sh is missing")
-        return
     with tempfile.TemporaryDirectory() as tmp:
         dry_run(tmp)
 
 
 if __name__ == "__main__":
+    import cluster
     main()
-    print(f"1..{n}")
-    sys.exit(1 if failed else 0)
+    print(f"1..{cluster._count['n']}")
+    sys.exit(1 if cluster._count["failed"] else 0)
