@@ -7,9 +7,6 @@
 #include "publish.h"
 #include "uevent.h"
 #include "../collect/collector.h"
-#include "../collect/diskstats.h"
-#include "../collect/stall.h"
-#include "../collect/flaps.h"
 #include "../collect/kmsg.h"
 #include "../collect/nvme.h"
 #include "../policy/blind.h"
@@ -42,9 +39,9 @@ struct agent {
 	struct np_publisher pub;
 	struct np_kmsg_follower kmsg;
 	bool have_kmsg;
-	struct np_flaps flaps;
-	struct np_stall_detector *stall; /* fed every cycle: stalls span cycles */
-	struct np_nvme_polls nvme_polls; /* SMART every --smart-interval (60 s), error log only on growth */
+	/* the sections' own state across cycles (stall detector, flap tracker, NVMe polls and last SMART
+	 * page): owned by the sections through their hooks, reloaded with the policy */
+	struct np_section_states *states;
 	struct np_report prev;
 	bool have_prev;
 	time_t started, prev_at;
@@ -207,7 +204,6 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 		return 0;
 	const struct np_kmsg_event *e = &tmp.events[tmp.n - 1];
 	if (e->kind == NP_KMSG_PATH_FAILED || e->kind == NP_KMSG_PATH_REINSTATED) {
-		np_flaps_feed_kmsg(&a->flaps, e);
 		struct np_event ev = { .reason = e->kind == NP_KMSG_PATH_FAILED ? "PathFailed" : "PathReinstated",
 				       .type = e->kind == NP_KMSG_PATH_FAILED ? "Warning" : "Normal",
 				       .message = e->message, .kind = "Node", .name = (char *)a->o->node_name,
@@ -226,45 +222,6 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 	}
 	np_kmsg_free(&tmp);
 	return 0;
-}
-
-/* Feed this cycle's /proc/diskstats to the long-lived detector; its stalls replace the report's. */
-static void track_stalls(struct agent *a, struct np_report *rep)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	struct np_diskstats ds = { 0 };
-	if (!a->stall || np_host_read(&a->host, "/proc/diskstats", 0, &buf, &len) < 0 ||
-	    np_diskstats_parse(buf, len, &ds) < 0 || np_stall_feed(a->stall, &ds, mono_ms()) < 0) {
-		np_diskstats_free(&ds);
-		return;
-	}
-	np_diskstats_free(&ds);
-	const struct np_stall_event *ev;
-	size_t n = np_stall_events(a->stall, &ev);
-	struct np_stall_event *copy = n ? malloc(n * sizeof(*copy)) : NULL;
-	if (n && !copy)
-		return;
-	if (n)
-		memcpy(copy, ev, n * sizeof(*copy));
-	free(rep->block.stalls);
-	rep->block.stalls = copy;
-	rep->block.n_stalls = n;
-}
-
-/* A controller whose SMART page was not due this cycle keeps the last page read (no flapping findings). */
-static void carry_smart(const struct agent *a, struct np_report *rep)
-{
-	for (size_t i = 0; a->have_prev && i < rep->nvme.n_controllers; i++) {
-		struct np_nvme_ctrl *c = &rep->nvme.controllers[i];
-		if (!c->smart_skipped || !c->name)
-			continue;
-		for (size_t j = 0; j < a->prev.nvme.n_controllers; j++) {
-			const struct np_nvme_ctrl *o = &a->prev.nvme.controllers[j];
-			if (o->name && streq(o->name, c->name))
-				c->smart = o->smart;
-		}
-	}
 }
 
 static int skip_record(const struct np_kmsg_record *rec, void *ud)
@@ -327,6 +284,15 @@ static void log_blind(const struct np_desired *before, const struct np_desired *
 		np_log(NP_LOG_INFO, "every source is readable again", "was=%s", b->subject);
 }
 
+/* This cycle's collection context: the policy's thresholds, the agent's options, the sections' state. */
+static struct np_collect_ctx agent_ctx(const struct agent *a)
+{
+	struct np_ctx_overrides ov = { .kubelet_dir = a->o->kubelet_dir, .smart_interval_s = a->o->smart_seconds };
+	struct np_collect_ctx ctx = np_collect_ctx_build(&a->host, &a->pol, &ov);
+	ctx.states = a->states;
+	return ctx;
+}
+
 static int cycle_once(struct agent *a);
 
 /* One cycle, timed for nodeprint_cycle_duration_seconds. */
@@ -358,9 +324,8 @@ static int cycle_once(struct agent *a)
 			       herr ? herr : "");
 		free(herr);
 	}
-	struct np_ctx_overrides ov = { .kubelet_dir = a->o->kubelet_dir };
-	struct np_collect_ctx ctx = np_collect_ctx_build(&a->host, &a->pol, &ov); /* as inspect and plan */
-	ctx.nvme_polls = &a->nvme_polls;
+	struct np_collect_ctx ctx = agent_ctx(a); /* as inspect and plan */
+	np_section_states_reload(a->states, &ctx); /* a reloaded policy's thresholds reach the trackers */
 	struct np_report rep = { 0 };
 	struct np_desired d = { 0 };
 	time_t now = now_s();
@@ -373,10 +338,6 @@ static int cycle_once(struct agent *a)
 	if (r >= 0)
 		r = np_collect_all(&ctx, NULL, &rep);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (r >= 0) {
-		track_stalls(a, &rep);
-		carry_smart(a, &rep);
-	}
 	np_histogram_observe(&a->stats.collect_seconds,
 			     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (r >= 0)
@@ -435,7 +396,8 @@ static void on_uevents(struct agent *a)
 		np_log(NP_LOG_DEBUG, "uevent", "action=%s subsystem=%s device=%s aen=0x%06x", ev.action, ev.subsystem,
 		       ev.name, ev.aen);
 		if (ev.kind == NP_UEVENT_NVME_AEN) {
-			struct np_nvme_poll *p = np_nvme_polls_get(&a->nvme_polls, ev.name);
+			struct np_nvme_polls *polls = np_section_state(a->states, "nvme");
+			struct np_nvme_poll *p = polls ? np_nvme_polls_get(polls, ev.name) : NULL;
 			if (p)
 				p->have_smart = false;
 			np_log(NP_LOG_INFO, "NVMe asynchronous event", "controller=%s type=%u info=0x%02x log_page=0x%02x",
@@ -605,9 +567,9 @@ static int loop(struct agent *a)
 static int render_metrics(FILE *f, void *ud)
 {
 	struct agent *a = ud;
-	a->stats.flaps_total = 0;
-	for (size_t i = 0; i < a->flaps.n; i++)
-		a->stats.flaps_total += a->flaps.maps[i].total;
+	a->stats.flaps_total = 0; /* the kmsg section's tracker lives as long as the agent: a counter */
+	for (size_t i = 0; a->have_prev && i < a->prev.kmsg.n_flaps; i++)
+		a->stats.flaps_total += a->prev.kmsg.flaps[i].total;
 	return np_metrics_render(f, a->have_prev ? &a->prev : NULL, a->have_prev ? &a->last : NULL, &a->stats);
 }
 
@@ -629,9 +591,7 @@ static void agent_free(struct agent *a)
 	np_kube_client_free(a->kc);
 	if (a->have_kmsg)
 		np_kmsg_follower_close(&a->kmsg);
-	np_flaps_free(&a->flaps);
-	np_stall_free(a->stall);
-	np_nvme_polls_free(&a->nvme_polls);
+	np_section_states_free(a->states);
 	if (a->have_prev)
 		np_report_free(&a->prev);
 	np_policy_free(&a->pol);
@@ -664,13 +624,12 @@ int np_agent_run(const struct np_agent_opts *o)
 		np_log(NP_LOG_ERROR, "host root", "error=\"%s\"", strerror(-r));
 		return r;
 	}
-	np_flaps_init(&a.flaps, 600000, 15000);
-	a.nvme_polls.smart_interval_ms = o->smart_seconds > 0 ? (int64_t)(o->smart_seconds * 1000) : 0;
 	r = load_policy(&a, true);
 	if (r >= 0) {
-		struct np_stall_cfg sc = { .stall_ms = (int64_t)(a.pol.health.block_stall_seconds * 1000),
-					   .await_ms = a.pol.health.block_await_ms > 0 ? a.pol.health.block_await_ms : 0 };
-		a.stall = np_stall_new(&sc);
+		struct np_collect_ctx ctx = agent_ctx(&a);
+		a.states = np_section_states_new(&ctx);
+		if (!a.states)
+			r = -ENOMEM;
 	}
 	if (r >= 0 && !o->dry_run)
 		r = setup_kube(&a);

@@ -18,5 +18,6 @@ struct np_collect_ctx np_collect_ctx_build(const struct np_host *h, const struct
 		.stall_await_ms = ov->set_stall_await ? ov->stall_await_ms
 				  : hp->block_await_ms > 0 ? hp->block_await_ms : 0,
 		.flap_window_s = hp->multipath_window_seconds,
+		.smart_interval_s = ov->smart_interval_s > 0 ? ov->smart_interval_s : 0,
 	};
 }

@@ -17,14 +17,15 @@ struct np_ctx_overrides {
 	double stall_await_ms;
 	const char *kubelet_dir;/* NULL = /var/lib/kubelet */
 	unsigned kmsg_max;      /* 0 = 256 */
+	double smart_interval_s;/* the agent's --smart-interval; 0 = 60 s */
 };
 
 /*
  * np_collect_ctx_build() - the context for collecting @h under @pol: the
  * policy's stall threshold and await limit (off when the policy says -1) and
  * its multipath flap window, each replaced by @ov's value when set (@ov may
- * be NULL). The result borrows @h and @ov->kubelet_dir; nvme_polls is NULL
- * (the agent sets its own).
+ * be NULL). The result borrows @h and @ov->kubelet_dir; states is NULL
+ * (the agent sets its own: np_section_states_new()).
  */
 struct np_collect_ctx np_collect_ctx_build(const struct np_host *h, const struct np_policy *pol,
 					   const struct np_ctx_overrides *ov);

@@ -486,6 +486,46 @@ static int join_stats(struct np_block *b, size_t *cap, const struct np_diskstats
 	return 0;
 }
 
+/* ---- state across the agent's cycles: the stall detector (stalls span cycles) ---- */
+
+static struct np_stall_cfg stall_cfg(const struct np_collect_ctx *ctx)
+{
+	double s = ctx->stall_seconds > 0 ? ctx->stall_seconds : NP_STALL_DEFAULT_MS / 1000.0;
+	return (struct np_stall_cfg){ .stall_ms = (int64_t)(s * 1000),
+				      .await_ms = ctx->stall_await_ms > 0 ? ctx->stall_await_ms : 0 };
+}
+
+static void *block_state_new(const struct np_collect_ctx *ctx)
+{
+	struct np_stall_cfg cfg = stall_cfg(ctx);
+	return np_stall_new(&cfg);
+}
+
+static void block_state_reload(void *state, const struct np_collect_ctx *ctx)
+{
+	struct np_stall_cfg cfg = stall_cfg(ctx);
+	np_stall_set_cfg(state, &cfg);
+}
+
+static void block_state_free(void *state)
+{
+	np_stall_free(state);
+}
+
+static int copy_stalls(struct np_block *b, const struct np_stall_detector *det);
+
+/* Feed one sample to the long-lived detector; its stalls (ended and ongoing) are the section's. */
+static int track_stalls(struct np_block *b, struct np_stall_detector *det, const struct np_diskstats *ds)
+{
+	int r = np_stall_feed(det, ds, b->sampled_at_ms);
+	if (r < 0)
+		return r;
+	free(b->stalls);
+	b->stalls = NULL;
+	b->n_stalls = 0;
+	return copy_stalls(b, det);
+}
+
 static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
@@ -508,6 +548,9 @@ static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep
 	if (r < 0)
 		return b->n ? 0 : r;
 	r = join_stats(b, &cap, &ds);
+	struct np_stall_detector *det = np_collect_state(ctx, "block");
+	if (r >= 0 && det)
+		r = track_stalls(b, det, &ds);
 	np_diskstats_free(&ds);
 	return r;
 }
@@ -581,8 +624,14 @@ static int resample_block(const struct np_collect_ctx *ctx, struct np_report *re
 	b->interval_s = elapsed / 1000.0;
 	for (size_t i = 0; i < b->n; i++)
 		rate_one(&b->devices[i], &now, elapsed);
-	struct np_stall_cfg cfg = { .stall_ms = (int64_t)(b->stall_seconds * 1000),
-				    .await_ms = b->stall_await_ms };
+	struct np_stall_detector *kept = np_collect_state(ctx, "block");
+	if (kept) { /* the agent's detector already has the first sample */
+		r = track_stalls(b, kept, &now);
+		np_diskstats_free(&first);
+		np_diskstats_free(&now);
+		return r;
+	}
+	struct np_stall_cfg cfg = stall_cfg(ctx);
 	struct np_stall_detector *det = np_stall_new(&cfg);
 	r = det ? 0 : -ENOMEM;
 	if (r >= 0)
@@ -597,4 +646,4 @@ static int resample_block(const struct np_collect_ctx *ctx, struct np_report *re
 	return r;
 }
 
-NP_SECTION(block, 40, 40, collect_block, resample_block);
+NP_SECTION_STATEFUL(block, 40, 40, collect_block, resample_block, block_state_new, block_state_reload, block_state_free);

@@ -7,6 +7,65 @@
 #include <string.h>
 #include <time.h>
 
+struct np_section_states {
+	size_t n;
+	void **state; /* indexed like np_sections() */
+};
+
+struct np_section_states *np_section_states_new(const struct np_collect_ctx *ctx)
+{
+	size_t n;
+	const struct np_section *const *cs = np_sections(&n);
+	struct np_section_states *s = cs ? calloc(1, sizeof(*s)) : NULL;
+	if (!s)
+		return NULL;
+	s->n = n;
+	s->state = calloc(n ? n : 1, sizeof(*s->state));
+	if (!s->state) {
+		free(s);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cs[i]->state_new && !(s->state[i] = cs[i]->state_new(ctx))) {
+			np_section_states_free(s);
+			return NULL;
+		}
+	return s;
+}
+
+void np_section_states_reload(struct np_section_states *s, const struct np_collect_ctx *ctx)
+{
+	const struct np_section *const *cs = s ? np_sections(NULL) : NULL;
+	for (size_t i = 0; cs && i < s->n; i++)
+		if (s->state[i] && cs[i]->state_reload)
+			cs[i]->state_reload(s->state[i], ctx);
+}
+
+void np_section_states_free(struct np_section_states *s)
+{
+	const struct np_section *const *cs = s ? np_sections(NULL) : NULL;
+	for (size_t i = 0; cs && i < s->n; i++)
+		if (s->state[i])
+			cs[i]->state_free(s->state[i]);
+	if (s)
+		free(s->state);
+	free(s);
+}
+
+void *np_section_state(struct np_section_states *s, const char *name)
+{
+	const struct np_section *const *cs = s ? np_sections(NULL) : NULL;
+	for (size_t i = 0; cs && i < s->n; i++)
+		if (streq(cs[i]->name, name))
+			return s->state[i];
+	return NULL;
+}
+
+void *np_collect_state(const struct np_collect_ctx *ctx, const char *name)
+{
+	return np_section_state(ctx->states, name);
+}
+
 static int64_t now_us(clockid_t clk)
 {
 	struct timespec ts;

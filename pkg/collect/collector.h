@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-struct np_nvme_polls;
+struct np_section_states;
 
 struct np_collect_ctx {
 	const struct np_host *host;
@@ -24,11 +24,28 @@ struct np_collect_ctx {
 	const char *kubelet_dir;  /* host path of the kubelet root, default /var/lib/kubelet */
 	unsigned kmsg_max;        /* kernel-log records to keep, default 256 */
 	double stall_seconds;     /* in-flight I/O with no completion this long = stall */
-	/* NVMe poll state kept across runs by the agent (SMART every 60 s, error log on growth); NULL = read all */
-	struct np_nvme_polls *nvme_polls;
 	double stall_await_ms;    /* > 0: await over the window above this = stall (0 = off) */
 	double flap_window_s;     /* path flaps are counted over this window; 0 = NP_KMSG_FLAP_WINDOW_MS */
+	double smart_interval_s;  /* NVMe SMART re-read period of a stateful run; 0 = 60 s */
+	/* The sections' state across the agent's cycles (np_section_states_new()); NULL: a one-shot
+	 * run that reads everything and remembers nothing */
+	struct np_section_states *states;
 };
+
+/*
+ * np_section_states_new() - the state of every section that keeps one
+ * (section.h state hooks), made for @ctx. Returns NULL on ENOMEM. The agent
+ * keeps it for its lifetime and puts it in the context of every cycle.
+ */
+struct np_section_states *np_section_states_new(const struct np_collect_ctx *ctx);
+/* A reloaded policy: every stateful section gets the new context (thresholds) for its next collect. */
+void np_section_states_reload(struct np_section_states *s, const struct np_collect_ctx *ctx);
+void np_section_states_free(struct np_section_states *s);
+
+/* Section @name's state in @s (NULL when it keeps none, or @s is NULL). Its type is the section's. */
+void *np_section_state(struct np_section_states *s, const char *name);
+/* The same through a collection context: what a collect function calls for its own state. */
+void *np_collect_state(const struct np_collect_ctx *ctx, const char *name);
 
 /*
  * np_collect_all() - run every collector whose name is in @only (NULL = all)

@@ -432,10 +432,44 @@ int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int6
 	return 1;
 }
 
+/* What the section keeps across the agent's cycles: its flap tracker and the newest record it fed. */
+struct kmsg_state {
+	struct np_flaps flaps;
+	bool have_seq;
+	uint64_t fed_seq;
+};
+
+static int64_t flap_window_ms(const struct np_collect_ctx *ctx)
+{
+	return ctx->flap_window_s > 0 ? (int64_t)(ctx->flap_window_s * 1000) : NP_KMSG_FLAP_WINDOW_MS;
+}
+
+static void *kmsg_state_new(const struct np_collect_ctx *ctx)
+{
+	struct kmsg_state *k = calloc(1, sizeof(*k));
+	if (k)
+		np_flaps_init(&k->flaps, flap_window_ms(ctx), 0);
+	return k;
+}
+
+static void kmsg_state_reload(void *state, const struct np_collect_ctx *ctx)
+{
+	((struct kmsg_state *)state)->flaps.window_ms = flap_window_ms(ctx); /* the policy's windowSeconds */
+}
+
+static void kmsg_state_free(void *state)
+{
+	struct kmsg_state *k = state;
+	np_flaps_free(&k->flaps);
+	free(k);
+}
+
 struct collect_state {
 	struct np_kmsg *s;
 	int64_t offset_ms;
-	struct np_flaps flaps;
+	struct np_flaps own;      /* a one-shot run's tracker */
+	struct np_flaps *flaps;   /* &own, or the agent-long one of struct kmsg_state */
+	struct kmsg_state *kept;  /* NULL in a one-shot run */
 	uint64_t last_ts_us;
 };
 
@@ -445,9 +479,15 @@ static int on_record(const struct np_kmsg_record *rec, void *ud)
 	struct np_kmsg_event *e = NULL;
 	int r = np_kmsg_add_record(c->s, rec, c->offset_ms, &e);
 	c->last_ts_us = rec->ts_us;
-	/* every path event feeds the flap tracker, also repeats and those the event ring later drops */
-	if (r > 0)
-		r = np_flaps_feed_kmsg(&c->flaps, e);
+	/* every path event feeds the flap tracker, also repeats and those the event ring later drops;
+	 * a tracker kept across cycles is fed each record once */
+	bool fed = c->kept && c->kept->have_seq && rec->seq <= c->kept->fed_seq;
+	if (r > 0 && !fed)
+		r = np_flaps_feed_kmsg(c->flaps, e);
+	if (c->kept && !fed) {
+		c->kept->have_seq = true;
+		c->kept->fed_seq = rec->seq;
+	}
 	return r < 0 ? r : 0;
 }
 
@@ -455,19 +495,20 @@ static int on_record(const struct np_kmsg_record *rec, void *ud)
 static int flaps_to_section(struct collect_state *c, int64_t now_ms)
 {
 	struct np_kmsg *s = c->s;
-	s->flaps_window_ms = c->flaps.window_ms;
-	if (!c->flaps.n)
+	const struct np_flaps *fl = c->flaps;
+	s->flaps_window_ms = fl->window_ms;
+	if (!fl->n)
 		return 0;
-	s->flaps = calloc(c->flaps.n, sizeof(*s->flaps));
+	s->flaps = calloc(fl->n, sizeof(*s->flaps));
 	if (!s->flaps)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->flaps.n; i++) {
+	for (size_t i = 0; i < fl->n; i++) {
 		struct np_kmsg_flaps *f = &s->flaps[s->n_flaps];
-		f->map = strdup(c->flaps.maps[i].map);
+		f->map = strdup(fl->maps[i].map);
 		if (!f->map)
 			return -ENOMEM;
-		f->total = c->flaps.maps[i].total;
-		f->in_window = np_flaps_in_window(&c->flaps, c->flaps.maps[i].map, now_ms);
+		f->total = fl->maps[i].total;
+		f->in_window = np_flaps_in_window(fl, fl->maps[i].map, now_ms);
 		s->n_flaps++;
 	}
 	return 0;
@@ -477,9 +518,10 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_kmsg *s = &rep->kmsg;
 	struct np_kmsg_follower f;
-	struct collect_state c = { .s = s };
+	struct collect_state c = { .s = s, .kept = np_collect_state(ctx, "kmsg") };
 	int64_t now_ms = 0;
-	np_flaps_init(&c.flaps, ctx->flap_window_s > 0 ? (int64_t)(ctx->flap_window_s * 1000) : NP_KMSG_FLAP_WINDOW_MS, 0);
+	np_flaps_init(&c.own, flap_window_ms(ctx), 0);
+	c.flaps = c.kept ? &c.kept->flaps : &c.own;
 	s->max_events = ctx->kmsg_max ? ctx->kmsg_max : DEFAULT_MAX_EVENTS;
 	s->source_path = strdup("/dev/kmsg");
 	if (!s->source_path)
@@ -508,7 +550,7 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 	np_kmsg_follower_close(&f);
 	if (flaps_to_section(&c, now_ms ? now_ms : (int64_t)(c.last_ts_us / 1000)) < 0)
 		r = -ENOMEM;
-	np_flaps_free(&c.flaps);
+	np_flaps_free(&c.own);
 	if (r < 0)
 		np_status_set(&s->status, r, "/dev/kmsg: read: %s", np_errno_reason(r));
 	else if (s->bad_records)
@@ -517,4 +559,4 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return 0;
 }
 
-NP_SECTION(kmsg, 80, 100, collect_kmsg, NULL);
+NP_SECTION_STATEFUL(kmsg, 80, 100, collect_kmsg, NULL, kmsg_state_new, kmsg_state_reload, kmsg_state_free);

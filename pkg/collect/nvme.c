@@ -305,6 +305,7 @@ static void do_smart(int fd, struct np_nvme_ctrl *c, struct np_nvme_poll *poll, 
 		return;
 	}
 	np_nvme_smart_decode(&log, sizeof(log), &c->smart);
+	poll->last_smart = c->smart;
 	poll->have_smart = true;
 	poll->last_smart_ms = now_ms;
 }
@@ -351,8 +352,11 @@ static void collect_device(const struct np_host *h, struct np_nvme_ctrl *c, stru
 	do_fw_slots(fd, c, id.fw_slots);
 	if (np_nvme_poll_smart_due(poll, now_ms))
 		do_smart(fd, c, poll, now_ms);
-	else
+	else {
 		c->smart_skipped = true;
+		if (poll->have_smart)
+			c->smart = poll->last_smart; /* not due: the page read at the last due time */
+	}
 	if (np_nvme_poll_errlog_due(poll, &c->smart))
 		do_errlog(fd, c, id.elpe, poll);
 	np_nvme_id_ctrl_free(&id);
@@ -453,11 +457,12 @@ static int collect_nvme(const struct np_collect_ctx *ctx, struct np_report *rep)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	struct np_nvme_polls *polls = np_collect_state(ctx, "nvme"); /* NULL: a one-shot run reads all */
 	for (size_t i = 0; i < n; i++) {
 		if (!is_ctrl_name(names[i]))
 			continue;
 		struct np_nvme_ctrl *c = &s->controllers[s->n_controllers++];
-		struct np_nvme_poll *poll = ctx->nvme_polls ? np_nvme_polls_get(ctx->nvme_polls, names[i]) : NULL;
+		struct np_nvme_poll *poll = polls ? np_nvme_polls_get(polls, names[i]) : NULL;
 		r = np_nvme_collect_ctrl(h, names[i], poll, now_ms, c);
 		if (r == -ENOMEM)
 			break;
@@ -467,7 +472,28 @@ static int collect_nvme(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return r == -ENOMEM ? r : 0;
 }
 
-NP_SECTION(nvme, 50, 50, collect_nvme, NULL);
+/* State across the agent's cycles: per controller, when SMART was read, the page, the error-log position. */
+static void nvme_state_reload(void *state, const struct np_collect_ctx *ctx)
+{
+	((struct np_nvme_polls *)state)->smart_interval_ms =
+		ctx->smart_interval_s > 0 ? (int64_t)(ctx->smart_interval_s * 1000) : 0;
+}
+
+static void *nvme_state_new(const struct np_collect_ctx *ctx)
+{
+	struct np_nvme_polls *t = calloc(1, sizeof(*t));
+	if (t)
+		nvme_state_reload(t, ctx);
+	return t;
+}
+
+static void nvme_state_free(void *state)
+{
+	np_nvme_polls_free(state);
+	free(state);
+}
+
+NP_SECTION_STATEFUL(nvme, 50, 50, collect_nvme, NULL, nvme_state_new, nvme_state_reload, nvme_state_free);
 
 struct np_nvme_poll *np_nvme_polls_get(struct np_nvme_polls *t, const char *name)
 {

@@ -100,6 +100,8 @@ struct np_nvme_poll {
 	bool have_smart;
 	uint64_t last_num_err_log_entries; /* SMART counter at the last error-log read */
 	uint64_t last_error_count;   /* highest Error Count already reported */
+	struct np_nvme_smart last_smart; /* the page read at the last due time (have_smart): a cycle that
+					  * skips the read reports it, so findings do not flap */
 };
 
 /* A fresh state with the default 60 s SMART interval. */

@@ -52,19 +52,22 @@ const char *np_stall_reason_name(enum np_stall_reason r)
 	return r == NP_STALL_AWAIT ? "await" : "no_completion";
 }
 
-struct np_stall_detector *np_stall_new(const struct np_stall_cfg *cfg)
+void np_stall_set_cfg(struct np_stall_detector *d, const struct np_stall_cfg *cfg)
 {
-	struct np_stall_detector *d = calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	if (cfg)
-		d->cfg = *cfg;
+	d->cfg = cfg ? *cfg : (struct np_stall_cfg){ 0 };
 	if (d->cfg.stall_ms <= 0)
 		d->cfg.stall_ms = NP_STALL_DEFAULT_MS;
 	if (d->cfg.await_window_ms <= 0)
 		d->cfg.await_window_ms = NP_STALL_DEFAULT_WINDOW_MS;
 	if (!(d->cfg.await_ms > 0))
 		d->cfg.await_ms = 0;
+}
+
+struct np_stall_detector *np_stall_new(const struct np_stall_cfg *cfg)
+{
+	struct np_stall_detector *d = calloc(1, sizeof(*d));
+	if (d)
+		np_stall_set_cfg(d, cfg);
 	return d;
 }
 

@@ -43,6 +43,14 @@ struct np_stall_detector *np_stall_new(const struct np_stall_cfg *cfg);
 void np_stall_free(struct np_stall_detector *d);
 
 /*
+ * np_stall_set_cfg() - new thresholds (a policy reload): the next feed judges
+ * every device by them; the devices' progress history is kept, so a device
+ * already without completions for longer than the new stall_ms is a stall
+ * from its last progress sample on.
+ */
+void np_stall_set_cfg(struct np_stall_detector *d, const struct np_stall_cfg *cfg);
+
+/*
  * np_stall_feed() - feed one sample taken at @now_ms (CLOCK_MONOTONIC
  * milliseconds). Devices are matched by name and major:minor; a device that
  * disappears ends its ongoing stalls at @now_ms; a counter reset (re-added

@@ -37,6 +37,17 @@ struct np_section {
 	void (*print)(const struct np_report *r, struct np_out *o);
 	int (*bundle)(const struct np_report *r, struct np_bundle *b); /* fingerprint items; 0 or -ENOMEM */
 	size_t status_offset; /* offsetof(struct np_report, <section>.status) */
+	/*
+	 * Optional state the section keeps across the agent's cycles, owned by
+	 * the section alone (its stall detector, flap tracker, NVMe poll times and
+	 * last SMART page): state_new() makes it for a context (NULL on ENOMEM),
+	 * state_reload() hands it the context of a reloaded policy (new
+	 * thresholds take effect at the next collect), state_free() releases it.
+	 * collect() finds it with np_collect_state(); one-shot commands have none.
+	 */
+	void *(*state_new)(const struct np_collect_ctx *ctx);
+	void (*state_reload)(void *state, const struct np_collect_ctx *ctx);
+	void (*state_free)(void *state);
 };
 
 /*
@@ -50,11 +61,16 @@ const struct np_section *const *np_sections(size_t *n);
 const struct np_section *np_section_find(const char *name);
 
 /*
+ * NP_SECTION_STATEFUL() - NP_SECTION() for a section that keeps state across
+ * cycles: @new_fn, @reload_fn, @free_fn are its state hooks (see above).
  * NP_SECTION() - register section @sec (a member of struct np_report of that
  * name, with np_<sec>_free/_to_json/_print/_bundle in pkg/report/<sec>.h).
  * @collect_fn and @resample_fn (or NULL) take the collection context.
  */
 #define NP_SECTION(sec, ord, print_ord, collect_fn, resample_fn)                                     \
+	NP_SECTION_STATEFUL(sec, ord, print_ord, collect_fn, resample_fn, NULL, NULL, NULL)
+
+#define NP_SECTION_STATEFUL(sec, ord, print_ord, collect_fn, resample_fn, new_fn, reload_fn, free_fn)   \
 	static void np_section_free_##sec(struct np_report *r) { np_##sec##_free(&r->sec); }         \
 	static json_t *np_section_json_##sec(const struct np_report *r)                              \
 	{                                                                                            \
@@ -80,6 +96,9 @@ const struct np_section *np_section_find(const char *name);
 		.print = np_section_print_##sec,                                                     \
 		.bundle = np_section_bundle_##sec,                                                   \
 		.status_offset = offsetof(struct np_report, sec.status),                             \
+		.state_new = (new_fn),                                                               \
+		.state_reload = (reload_fn),                                                         \
+		.state_free = (free_fn),                                                             \
 	};                                                                                           \
 	static const struct np_section *const np_section_ptr_##sec                                   \
 		__attribute__((used, section("np_sections"), aligned(sizeof(void *)))) = &np_section_##sec

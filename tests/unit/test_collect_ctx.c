@@ -25,7 +25,7 @@ static void test_policy_then_overrides(void **state)
 	assert_int_equal(a.kmsg_max, 256);
 	assert_string_equal(i.kubelet_dir, "/var/lib/kubelet");
 	assert_ptr_equal(a.host, &h);
-	assert_null(a.nvme_polls);
+	assert_null(a.states);
 	/* the command line wins; --stall-await-ms 0 turns the await rule off */
 	struct np_ctx_overrides cli = { .stall_seconds = 3, .set_stall_await = true, .stall_await_ms = 0,
 					.interval_s = 2, .kmsg_max = 16 };

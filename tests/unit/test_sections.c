@@ -11,7 +11,7 @@
 
 #include <dirent.h>
 
-/* The NP_SECTION(name, ...) lines of the .c files in pkg/collect, read from the sources. */
+/* The NP_SECTION(name, ...) and NP_SECTION_STATEFUL(name, ...) lines of pkg/collect, read from the sources. */
 static size_t registrations(char names[][32], size_t max)
 {
 	DIR *d = opendir(np_src("pkg/collect"));
@@ -24,9 +24,16 @@ static size_t registrations(char names[][32], size_t max)
 		char rel[300];
 		snprintf(rel, sizeof(rel), "pkg/collect/%s", de->d_name);
 		char *src = np_slurp(rel, NULL);
-		for (char *p = src; (p = strstr(p, "\nNP_SECTION(")); p++) {
+		for (char *p = src; (p = strstr(p, "\nNP_SECTION")); p++) {
+			const char *a = p + strlen("\nNP_SECTION");
+			if (np_startswith(a, "_STATEFUL("))
+				a += strlen("_STATEFUL(");
+			else if (*a == '(')
+				a++;
+			else
+				continue;
 			assert_true(n < max);
-			sscanf(p + strlen("\nNP_SECTION("), "%31[a-z_0-9]", names[n++]);
+			sscanf(a, "%31[a-z_0-9]", names[n++]);
 		}
 		free(src);
 	}
@@ -54,6 +61,9 @@ static void test_every_registration_is_a_section(void **state)
 		assert_non_null(x->to_json);
 		assert_non_null(x->print);
 		assert_non_null(x->bundle);
+		/* state hooks come as a set: made, reloaded, freed */
+		assert_true((x->state_new && x->state_reload && x->state_free) ||
+			    (!x->state_new && !x->state_reload && !x->state_free));
 	}
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = i + 1; j < n; j++)
