@@ -10,6 +10,7 @@
 #include "../../pkg/agent/plandiff.h"
 #include "../../pkg/agent/reconcile.h"
 #include "../../pkg/kube/api.h"
+#include "../../pkg/kube/baselines.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/policy/blind.h"
 #include "../../pkg/policy/desired.h"
@@ -479,6 +480,8 @@ static void run_usage(FILE *f)
 		   "  --metrics-all-devices  block metrics for loop, ram and zram devices too (default: left out)\n"
 		   "  --log-level LEVEL    debug, info (default), warn, error\n"
 		   "  --log-format FMT     logfmt (default) or json\n"
+		   "  --state-dir DIR      baseline records (docs/baseline.md); the annotation <prefix>/baseline-request\n"
+		   "                       on the Node then runs `baseline compare` once (default: off)\n"
 		   "  -h, --help           this help\n\n"
 		   "Exit codes: 0 stopped by SIGTERM or --cycles; 1 error; 2 bad usage.\n");
 }
@@ -497,6 +500,7 @@ static int cmd_run(int argc, char **argv)
 		{ "metrics-all-devices", no_argument, NULL, 'D' },
 		{ "smart-interval", required_argument, NULL, 'I' },
 		{ "resync", required_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 'B' },
 		{}
 	};
 	struct np_agent_opts o = { .node_name = getenv("NODE_NAME"), .kubelet_dir = "/var/lib/kubelet",
@@ -515,6 +519,7 @@ static int cmd_run(int argc, char **argv)
 		case 'd': o.dry_run = true; break;
 		case 'M': o.metrics_address = optarg; break;
 		case 'D': o.metrics_all_devices = true; break;
+		case 'B': o.state_dir = optarg; break;
 		case 'L':
 		case 'F':
 			if (np_log_setup(c == 'L' ? optarg : NULL, c == 'F' ? optarg : NULL) < 0) {
@@ -574,17 +579,24 @@ static int fleet_page(json_t *page, void *ud)
 	return 0;
 }
 
+static int fleet_baselines(const char *name, const struct np_bench_record *recs, size_t n, void *ud)
+{
+	(void)name;
+	return np_fleet_add_baselines(ud, recs, n);
+}
+
 static int cmd_fleet(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "kubeconfig", required_argument, NULL, 'k' }, { "context", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'P' },     { "output", required_argument, NULL, 'o' },
 		{ "page-size", required_argument, NULL, 'l' },  { "selector", required_argument, NULL, 'l' + 1 },
-		{ "help", no_argument, NULL, 'h' },             {}
+		{ "namespace", required_argument, NULL, 'n' },  { "help", no_argument, NULL, 'h' },
+		{}
 	};
 	struct np_kube_source src = { 0 };
 	struct opts o = { .cmd = "fleet", .output = "text" };
-	const char *selector = NULL;
+	const char *selector = NULL, *ns = getenv("POD_NAMESPACE") ? getenv("POD_NAMESPACE") : "nodeprint";
 	uint64_t page = 500;
 	int c;
 	while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
@@ -594,6 +606,7 @@ static int cmd_fleet(int argc, char **argv)
 		case 'P': o.policy = optarg; break;
 		case 'o': o.output = optarg; break;
 		case 'l' + 1: selector = optarg; break;
+		case 'n': ns = optarg; break;
 		case 'l':
 			if (np_parse_u64(optarg, &page) < 0 || page == 0 || page > 5000) {
 				fprintf(stderr, "nodeprint fleet: --page-size: expected 1 to 5000, got '%s'\n", optarg);
@@ -602,9 +615,11 @@ static int cmd_fleet(int argc, char **argv)
 			break;
 		case 'h':
 			printf("Usage: nodeprint fleet [--kubeconfig F] [--context C] [--policy FILE] [--selector LABELS]\n"
-			       "                       [--page-size N] [-o text|json|yaml]\n\n"
+			       "                       [--page-size N] [--namespace NS] [-o text|json|yaml]\n\n"
 			       "Every Node's class and bundle (from the labels and fingerprint annotation the agents\n"
-			       "wrote), grouped, with their drift from the policy's pins. Reads only.\n"
+			       "wrote), grouped, with their drift from the policy's pins, and per class the pinned\n"
+			       "bundle's storage baseline and each other bundle's verdicts (--namespace NS: where the\n"
+			       "nodeprint-baselines-* ConfigMaps are, default nodeprint; docs/baseline.md). Reads only.\n"
 			       "Exit codes: 0 printed; 1 error (API); 2 bad usage.\n");
 			return NP_EXIT_OK;
 		default: return np_cli_bad_option("fleet", c, argv);
@@ -626,6 +641,16 @@ static int cmd_fleet(int argc, char **argv)
 		r = np_kube_list(kc, "/api/v1/nodes", selector, NULL, (unsigned)page, fleet_page, &f, &err);
 	if (r >= 0)
 		r = np_fleet_finish(&f);
+	if (r >= 0) { /* the baselines are an addition: a refusal to list them is shown, not fatal */
+		char *berr = NULL;
+		int br = np_kube_baselines_list(kc, ns, fleet_baselines, &f, &berr);
+		if (br < 0)
+			f.bench_error = berr ? berr : strdup(strerror(-br));
+		else
+			free(berr);
+		if (br == -ENOMEM)
+			r = br;
+	}
 	if (r < 0) {
 		fprintf(stderr, "nodeprint fleet: %s\n", err ? err : strerror(-r));
 	} else if (o.fmt != NP_FMT_TEXT) {

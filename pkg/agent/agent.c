@@ -2,6 +2,7 @@
 /* agent.c - the event loop: signals, poll timer, kernel log, policy reload, publish. */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "canary.h"
 #include "collect_ctx.h"
 #include "metrics.h"
 #include "publish.h"
@@ -61,6 +62,7 @@ struct agent {
 	struct np_desired last;          /* the last desired state, for metrics */
 	struct np_agent_stats stats;
 	struct np_metrics_server *metrics;
+	struct np_canary canary;         /* on-demand `baseline compare` (--state-dir) */
 };
 
 static time_t now_s(void)
@@ -342,6 +344,8 @@ static int cycle_once(struct agent *a)
 			     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (r >= 0)
 		r = np_policy_evaluate(&a->pol, &rep, &hist, &node, &d);
+	if (r >= 0)
+		r = np_canary_step(&a->canary, a->o, &a->pol, a->pub.node_obj, rep.bundle.hash, &d);
 	if (r < 0) {
 		np_report_free(&rep);
 		return r;
@@ -580,6 +584,7 @@ static bool metrics_ready(void *ud)
 
 static void agent_free(struct agent *a)
 {
+	np_canary_stop(&a->canary);
 	np_metrics_stop(a->metrics);
 	np_uevent_close(a->uevents);
 	np_desired_free(&a->last);

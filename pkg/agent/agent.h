@@ -28,6 +28,7 @@ struct np_agent_opts {
 	bool dry_run;              /* compute and log, never write */
 	const char *metrics_address; /* "127.0.0.1:20270", ":20270"; NULL = no endpoint */
 	bool metrics_all_devices;    /* block metrics for loop, ram and zram devices too */
+	const char *state_dir;       /* baseline records; a <prefix>/baseline-request runs a compare (NULL = off) */
 };
 
 /*

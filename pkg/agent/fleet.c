@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "fleet.h"
 #include "../policy/desired.h"
+#include "../policy/verdict.h"
 #include "../report/bundle.h"
 #include "../report/json.h"
 #include "../shared/macro.h"
@@ -134,6 +135,143 @@ void np_fleet_free(struct np_fleet *f)
 	free(f->g);
 	f->g = NULL;
 	f->n = 0;
+	for (size_t i = 0; i < f->n_bench; i++)
+		np_bench_record_free(&f->bench[i]);
+	free(f->bench);
+	f->bench = NULL;
+	f->n_bench = 0;
+	free(f->bench_error);
+	f->bench_error = NULL;
+}
+
+int np_fleet_add_baselines(struct np_fleet *f, const struct np_bench_record *recs, size_t n)
+{
+	struct np_bench_record *nb = realloc(f->bench, (f->n_bench + n + 1) * sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	f->bench = nb;
+	for (size_t i = 0; i < n; i++) {
+		/* a deep copy through the record's JSON form */
+		json_t *j = np_bench_record_to_json(&recs[i]);
+		char *err = NULL;
+		int r = j ? np_bench_record_from_json(j, &f->bench[f->n_bench], &err) : -ENOMEM;
+		json_decref(j);
+		free(err);
+		if (r == -ENOMEM)
+			return r;
+		if (r >= 0)
+			f->n_bench++;
+	}
+	return 0;
+}
+
+/* ---- per class and profile: the pinned baseline, and each other bundle's verdicts ---- */
+
+struct bundle_verdicts {
+	const char *bundle, *kernel;
+	double p99_change[64], iops_change[64]; /* the newest verdict of each node (at most 64 shown) */
+	unsigned nodes, regressed;
+};
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && streq(a, b));
+}
+
+/* Is @r the newest verdict of its node for its bundle, class and profile? */
+static bool newest_of_node(const struct np_fleet *f, const struct np_bench_record *r)
+{
+	for (size_t i = 0; i < f->n_bench; i++) {
+		const struct np_bench_record *o = &f->bench[i];
+		if (o != r && o->kind == NP_BENCH_VERDICT && same_str(o->node, r->node) && streq(o->bundle, r->bundle) &&
+		    same_str(o->klass, r->klass) && streq(o->profile.name, r->profile.name) && o->at_ms > r->at_ms)
+			return false;
+	}
+	return true;
+}
+
+/* Visit every (class, profile) with a pinned baseline: @fn gets the reference and the other bundles. */
+static void bench_groups(const struct np_fleet *f, void (*fn)(const struct np_bench_record *ref,
+							   struct bundle_verdicts *b, size_t nb, void *ud),
+			 void *ud)
+{
+	for (size_t i = 0; i < f->n_bench; i++) {
+		const struct np_bench_record *ref = &f->bench[i];
+		/* the newest pinned baseline of its class, model and profile stands for the group */
+		if (ref->kind != NP_BENCH_BASELINE || !ref->pinned || np_bench_reference(f->bench, f->n_bench, ref) != ref)
+			continue;
+		struct bundle_verdicts b[32];
+		size_t nb = 0;
+		for (size_t k = 0; k < f->n_bench; k++) {
+			const struct np_bench_record *v = &f->bench[k];
+			if (v->kind != NP_BENCH_VERDICT || !same_str(v->klass, ref->klass) || !same_str(v->model, ref->model) ||
+			    !streq(v->profile.name, ref->profile.name) || !newest_of_node(f, v))
+				continue;
+			size_t j = 0;
+			while (j < nb && !streq(b[j].bundle, v->bundle))
+				j++;
+			if (j == nb && nb == ARRAY_SIZE(b))
+				continue;
+			if (j == nb)
+				b[nb++] = (struct bundle_verdicts){ .bundle = v->bundle, .kernel = v->kernel };
+			if (b[j].nodes < ARRAY_SIZE(b[j].p99_change)) {
+				b[j].p99_change[b[j].nodes] = v->p99_change_percent;
+				b[j].iops_change[b[j].nodes] = v->iops_change_percent;
+				b[j].nodes++;
+				b[j].regressed += v->verdict == NP_VERDICT_REGRESSED;
+			}
+		}
+		fn(ref, b, nb, ud);
+	}
+}
+
+static void bench_json(const struct np_bench_record *ref, struct bundle_verdicts *b, size_t nb, void *ud)
+{
+	json_t *o = json_object(), *others = json_array();
+	np_json_str(o, "class", ref->klass);
+	np_json_str(o, "model", ref->model);
+	np_json_str(o, "profile", ref->profile.name);
+	json_object_set_new(o, "pinned", np_bench_record_to_json(ref));
+	for (size_t i = 0; i < nb; i++) {
+		json_t *e = json_object();
+		np_json_str(e, "bundle", b[i].bundle);
+		np_json_str(e, "kernel", b[i].kernel);
+		np_json_u64(e, "nodes_tested", b[i].nodes);
+		np_json_u64(e, "nodes_regressed", b[i].regressed);
+		np_json_real(e, "p99_change_percent_median", median(b[i].p99_change, b[i].nodes));
+		np_json_real(e, "iops_change_percent_median", median(b[i].iops_change, b[i].nodes));
+		json_array_append_new(others, e);
+	}
+	json_object_set_new(o, "bundles", others);
+	json_array_append_new(ud, o);
+}
+
+static void bench_print(const struct np_bench_record *ref, struct bundle_verdicts *b, size_t nb, void *ud)
+{
+	FILE *out = ud;
+	const char *klass = ref->klass ? ref->klass : "(no class)";
+	fprintf(out, "  class %s, %s, %s: pinned bundle %s (kernel %s): p99 %.0f us (%.0f-%.0f), %.0f IOPS, %u runs\n",
+		klass, ref->model ? ref->model : "model unknown", ref->profile.name, ref->bundle,
+		ref->kernel ? ref->kernel : "?", ref->median.v[NP_BF_P99], ref->min.v[NP_BF_P99],
+		ref->max.v[NP_BF_P99], ref->median.v[NP_BF_IOPS], ref->repeats);
+	for (size_t i = 0; i < nb; i++)
+		fprintf(out, "    kernel %s on class %s: p99 %+.0f %%, IOPS %+.0f %% (%u node%s tested, %u regressed) "
+			     "[bundle %s]\n",
+			b[i].kernel ? b[i].kernel : "?", klass, median(b[i].p99_change, b[i].nodes),
+			median(b[i].iops_change, b[i].nodes), b[i].nodes, b[i].nodes == 1 ? "" : "s", b[i].regressed,
+			b[i].bundle);
 }
 
 json_t *np_fleet_to_json(const struct np_fleet *f)
@@ -151,7 +289,13 @@ json_t *np_fleet_to_json(const struct np_fleet *f)
 		json_object_set(o, "components", g->components ? g->components : json_null());
 		json_array_append_new(a, o);
 	}
-	return json_pack("{s:i,s:i,s:o}", "nodes", (int)f->nodes, "unlabelled", (int)f->unlabelled, "groups", a);
+	json_t *bench = json_array();
+	bench_groups(f, bench_json, bench);
+	json_t *o = json_pack("{s:i,s:i,s:o,s:o}", "nodes", (int)f->nodes, "unlabelled", (int)f->unlabelled, "groups",
+			      a, "baselines", bench);
+	if (o && f->bench_error)
+		json_object_set_new(o, "baselines_error", json_string(f->bench_error));
+	return o;
 }
 
 void np_fleet_print(const struct np_fleet *f, FILE *out)
@@ -165,4 +309,10 @@ void np_fleet_print(const struct np_fleet *f, FILE *out)
 			fprintf(out, "%*s%s\n", 74, "", g->drift[k]);
 	}
 	fprintf(out, "%u nodes in %zu groups; %u without a nodeprint bundle label\n", f->nodes, f->n, f->unlabelled);
+	fprintf(out, "\nBaselines (nodeprint-baselines-* ConfigMaps; docs/baseline.md):\n");
+	if (f->bench_error)
+		fprintf(out, "  unavailable: %s\n", f->bench_error);
+	else if (!f->n_bench)
+		fprintf(out, "  none recorded\n");
+	bench_groups(f, bench_print, out);
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "../policy/policy.h"
+#include "../report/baseline.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@ struct np_fleet {
 	struct np_fleet_group *g;
 	size_t n;
 	unsigned nodes, unlabelled;
+	struct np_bench_record *bench; /* every record of the nodeprint-baselines-* ConfigMaps */
+	size_t n_bench;
+	char *bench_error;             /* why they could not be read, or NULL */
 };
 
 /* Add one Node object. Returns 0 or -ENOMEM. */
@@ -36,5 +40,7 @@ int np_fleet_add(struct np_fleet *f, const json_t *node);
 /* Sort groups (class, then most nodes first) and judge each against its class's pins. Returns 0 or -ENOMEM. */
 int np_fleet_finish(struct np_fleet *f);
 void np_fleet_free(struct np_fleet *f);
+/* Add copies of @n records of one baselines ConfigMap (records it cannot copy are left out). Returns 0 or -ENOMEM. */
+int np_fleet_add_baselines(struct np_fleet *f, const struct np_bench_record *recs, size_t n);
 json_t *np_fleet_to_json(const struct np_fleet *f);
 void np_fleet_print(const struct np_fleet *f, FILE *out);

@@ -415,8 +415,9 @@ def prepare():
     return {"kver": kver, "vmlinux": kdir / "vmlinux", "base": base, "oracles": oracle_debs}
 
 
-def build_overlay(path):
-    """Per-run initramfs overlay: the program under test, its libraries, capture.py, guest helpers."""
+def build_overlay(path, programs=()):
+    """Per-run initramfs overlay: the program under test, its libraries, capture.py, guest helpers, and
+    the host programs a group asks for (Devices.program: e.g. Debian's fio, with its ldd libraries)."""
     if not os.access(NODEPRINT, os.X_OK):
         raise Missing(f"{NODEPRINT} is not built: run `make all` first (or set NODEPRINT_VM_BIN)")
     c = Cpio(path)
@@ -427,6 +428,12 @@ def build_overlay(path):
         if lib.exists():
             c.add_file("lib/x86_64-linux-gnu/" + name, lib.resolve(), 0o755)
             c.add_libs(lib)
+    for prog in programs:
+        src = shutil.which(prog)
+        if not src:
+            raise Missing(f"{prog} is not installed on the host (scripts/deps.sh test)")
+        c.add_file("usr/bin/" + prog, Path(src).resolve(), 0o755)
+        c.add_libs(Path(src).resolve())
     c.add_file("nib/capture.py", REPO / "tests" / "capture.py", 0o755)
     c.add_file("nib/kmsg_capture.py", REPO / "tests" / "kmsg_capture.py", 0o755)
     for f in sorted((HERE / "guest").glob("*")):
@@ -444,6 +451,11 @@ class Devices:
     def __init__(self):
         self.args, self.port = [], 0
         self.files = []
+        self.programs = []     # host programs copied into the guest with their libraries
+
+    def program(self, name):
+        self.programs.append(name)
+        return self
 
     def _root_port(self):
         self.port += 1
@@ -568,7 +580,7 @@ class Guest:
         self.share = self.run_dir / "share"
         (self.share / "o").mkdir(parents=True)
         overlay = self.run_dir / "overlay.cpio"
-        build_overlay(overlay)
+        build_overlay(overlay, self.devices.programs)
         initrd = self.run_dir / "initrd.img"          # concatenated archives: the kernel unpacks both
         with open(initrd, "wb") as out:
             for part in (self.cache["base"], overlay):
