@@ -435,6 +435,30 @@ static int cmd_measure(const struct bopts *o, bool compare)
 	return ex;
 }
 
+struct show_ctx {
+	struct np_bench_record **v;
+	size_t *n;
+};
+
+/* Copies of one ConfigMap's records appended to the list (through their JSON form). */
+static int show_add(const char *name, const struct np_bench_record *recs, size_t m, void *ud)
+{
+	struct show_ctx *sc = ud;
+	(void)name;
+	struct np_bench_record *nv = realloc(*sc->v, (*sc->n + m + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	*sc->v = nv;
+	for (size_t i = 0; i < m; i++) {
+		int r = np_bench_record_dup(&recs[i], &nv[*sc->n]);
+		if (r == -ENOMEM)
+			return r;
+		if (r >= 0)
+			(*sc->n)++;
+	}
+	return 0;
+}
+
 static int cmd_show(const struct bopts *o)
 {
 	struct np_bench_record *v = NULL;
@@ -445,25 +469,13 @@ static int cmd_show(const struct bopts *o)
 		return EX_ERROR;
 	}
 	if (o->cluster) {
-		/* the class the agent labelled this Node with */
+		/* every class's ConfigMap */
 		struct cluster cl = { 0 };
-		struct np_policy pol;
-		_cleanup_free_ char *perr = NULL, *key = NULL;
-		r = o->policy ? np_policy_load(o->policy, &pol, &perr) : np_policy_default(&pol);
-		if (r >= 0) {
-			key = np_asprintf("%s/class", pol.label_prefix);
-			np_policy_free(&pol);
-			r = key ? cluster_open(o, &cl) : -ENOMEM;
-		} else {
-			fprintf(stderr, "nodeprint: policy: %s\n", perr ? perr : strerror(-r));
-		}
-		if (r >= 0) {
-			const char *klass = NULL;
-			for (size_t i = 0; i < cl.n_labels; i++)
-				if (streq(cl.labels[i].key, key))
-					klass = cl.labels[i].value;
-			r = cluster_load(&cl, klass, &v, &n);
-		}
+		struct show_ctx sc = { &v, &n };
+		_cleanup_free_ char *err = NULL;
+		r = cluster_open(o, &cl);
+		if (r >= 0 && (r = np_kube_baselines_list(cl.kc, cl.ns, show_add, &sc, &err)) < 0)
+			fprintf(stderr, "nodeprint: baseline: listing the baselines ConfigMaps: %s\n", err ? err : strerror(-r));
 		cluster_free(&cl);
 		if (r < 0) {
 			np_bench_records_free(v, n);

@@ -151,12 +151,7 @@ int np_fleet_add_baselines(struct np_fleet *f, const struct np_bench_record *rec
 		return -ENOMEM;
 	f->bench = nb;
 	for (size_t i = 0; i < n; i++) {
-		/* a deep copy through the record's JSON form */
-		json_t *j = np_bench_record_to_json(&recs[i]);
-		char *err = NULL;
-		int r = j ? np_bench_record_from_json(j, &f->bench[f->n_bench], &err) : -ENOMEM;
-		json_decref(j);
-		free(err);
+		int r = np_bench_record_dup(&recs[i], &f->bench[f->n_bench]);
 		if (r == -ENOMEM)
 			return r;
 		if (r >= 0)

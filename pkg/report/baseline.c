@@ -300,6 +300,16 @@ int np_bench_record_from_json(const json_t *j, struct np_bench_record *r, char *
 	return ret;
 }
 
+int np_bench_record_dup(const struct np_bench_record *src, struct np_bench_record *dst)
+{
+	json_t *j = np_bench_record_to_json(src);
+	char *err = NULL;
+	int r = j ? np_bench_record_from_json(j, dst, &err) : -ENOMEM;
+	json_decref(j);
+	free(err);
+	return r;
+}
+
 char *np_bench_record_key(const struct np_bench_record *r)
 {
 	char *k = np_asprintf("%s.%s.%s.%s.%s", r->kind == NP_BENCH_VERDICT ? "verdict" : "baseline",

@@ -105,6 +105,10 @@ json_t *np_bench_record_to_json(const struct np_bench_record *r);
  */
 int np_bench_record_from_json(const json_t *j, struct np_bench_record *r, char **err);
 
+/* A deep copy of @src into @dst (through the JSON form). Returns 0, -ENOMEM or -EINVAL (a record
+ * that would not read back). */
+int np_bench_record_dup(const struct np_bench_record *src, struct np_bench_record *dst);
+
 /* The records as a table, one row per record, oldest first. */
 void np_bench_records_print(const struct np_bench_record *r, size_t n, struct np_out *o);
 

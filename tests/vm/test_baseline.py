@@ -6,8 +6,9 @@ nvme0n1 itself, read-only: the guest kernel carries no filesystem module; the fi
 tests/e2e/test_baseline.py's), then three rounds of: the host throttles the NVMe drive with QMP
 `block_set_io_throttle` (QEMU's block layer, the guest cannot tell) -> `baseline compare` calls it a
 regression with its numbers (exit 3); the throttle lifted -> the same compare on the unchanged
-device is not a regression (exit 0, or 4 when a run was too noisy to decide). Short profiles (2 s;
-the policy's default is 20 s). The measured p99s and spreads are printed and saved to
+device is not a regression (exit 0, or 4 when a run was too noisy to decide). One short profile
+(4k random reads at queue depth 1, 2 s, 5 repeats; the policy's default is 20 s): under TCG a deep
+queue is bound by the emulator's CPU, and on a shared host its p99 moved 4x between unchanged runs. The measured p99s and spreads are printed and saved to
 build/test-logs/vm-baseline.json (docs/baseline.md quotes them).
 """
 import json
@@ -24,10 +25,9 @@ POLICY = """baseline:
   maxUtilPercent: 50
   busySampleSeconds: 0.5
   wallSeconds: 40
-  repeats: 3
+  repeats: 5
   profiles:
     - {name: randread-4k-qd1, rw: randread, blockSize: 4k, iodepth: 1, jobs: 1, seconds: 2}
-    - {name: randread-4k-qd16, rw: randread, blockSize: 4k, iodepth: 16, jobs: 1, seconds: 2}
 """
 RESULTS = {"rounds": []}
 CMD = "nodeprint baseline {verb} --yes-raw --policy /tmp/bl.yaml --state-dir /tmp/state --node-name nib -o json"
@@ -61,13 +61,13 @@ def setup(tap, g):
 def baseline(tap, g):
     rc, out, err = g.sh(CMD.format(verb="run --pin"), timeout=300)
     recs = json.loads(out) if rc == 0 else []
-    tap.ok(rc == 0 and len(recs) == 2, "baseline run --pin on nvme0n1: one pinned record per profile",
+    tap.ok(rc == 0 and len(recs) == 1, "baseline run --pin on nvme0n1: one pinned record",
            f"rc={rc} {err[-800:]}")
     if not recs:
         return
     r = recs[0]
-    tap.eq((r["device"], r["model"], r["pinned"], r["repeats"]), ("nvme0n1", "QEMU NVMe Ctrl", True, 3),
-           "the baseline names the device nvme0n1, QEMU's model, pinned, 3 repeats")
+    tap.eq((r["device"], r["model"], r["pinned"], r["repeats"]), ("nvme0n1", "QEMU NVMe Ctrl", True, 5),
+           "the baseline names the device nvme0n1, QEMU's model, pinned, 5 repeats")
     tap.eq(r["kernel"], g.out("uname -r").strip(), "the baseline carries the guest's kernel release")
     fp = g.inspect("", timeout=180).get("fingerprint", {}).get("hash")
     tap.eq(r["bundle"], fp, "the baseline is keyed by the report's fingerprint (inspect's bundle hash)")
@@ -97,15 +97,16 @@ def rounds(tap, g):
         rc2, out2, err2 = g.sh(CMD.format(verb="compare"), timeout=300)
         same = json.loads(out2) if out2.strip().startswith("[") else []
         s2 = summary(same)
-        tap.ok(rc2 in (0, 4) and len(s2) == 2 and all(v["verdict"] != "regressed" for v in s2.values()),
+        tap.ok(rc2 in (0, 4) and len(s2) == 1 and all(v["verdict"] != "regressed" for v in s2.values()),
                f"round {i}: unchanged device: not a regression (exit {rc2}, "
                f"{[v['verdict'] for v in s2.values()]})", f"{s2} {err2[-600:]}")
         RESULTS["rounds"].append({"throttle_iops": limit, "throttled": s, "unchanged": s2})
         nib.log(f"round {i}: throttled {json.dumps(s)}; unchanged {json.dumps(s2)}")
     tap.eq(g.out("pidof fio || true").strip(), "", "no fio process left in the guest")
     rc, out, err = g.sh("nodeprint baseline show --state-dir /tmp/state")
-    tap.ok(rc == 0 and out.count("verdict") >= 2 and "regressed" in out and "pinned baseline" in out,
-           "baseline show lists the pinned baselines and the verdicts", out[-800:] + err)
+    # one record per kind, bundle, node, device and profile: the last compare's verdict replaced the others
+    tap.ok(rc == 0 and out.count("pinned baseline") == 1 and out.count(" verdict ") == 1,
+           "baseline show lists the pinned baseline and the last verdict", out[-800:] + err)
 
 
 def save():
