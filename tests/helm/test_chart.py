@@ -86,6 +86,8 @@ def changes(base, other):
 DS = ("DaemonSet", "nodeprint", "nodeprint")
 VAP = ("ValidatingAdmissionPolicy", "", "nodeprint-own-node")
 VAPB = ("ValidatingAdmissionPolicyBinding", "", "nodeprint-own-node")
+VAP_BL = ("ValidatingAdmissionPolicy", "", "nodeprint-baselines")
+VAPB_BL = ("ValidatingAdmissionPolicyBinding", "", "nodeprint-baselines")
 CM = ("ConfigMap", "nodeprint", "nodeprint-policy")
 NS = ("Namespace", "", "nodeprint")
 C0 = ".spec.template.spec.containers[0]"
@@ -165,7 +167,8 @@ def test_values(base):
     # admission policy off: both objects gone, nothing else
     o = rendered("--set", "admissionPolicy.enabled=false")
     c = changes(base, o)
-    tap(c == {VAP: ["<absent>"], VAPB: ["<absent>"]}, "admissionPolicy.enabled=false removes the VAP and its binding only", c)
+    tap(c == {VAP: ["<absent>"], VAPB: ["<absent>"], VAP_BL: ["<absent>"], VAPB_BL: ["<absent>"]},
+        "admissionPolicy.enabled=false removes the VAPs and their bindings only", c)
 
     # namespace.create=false: the Namespace object goes, the rest stays in it
     o = rendered("--set", "namespace.create=false")
@@ -207,8 +210,8 @@ def test_values(base):
     conds = o[VAP]["spec"]["variables"][2]["expression"]
     keys = [t.get("key") for t in o[DS]["spec"]["template"]["spec"]["tolerations"]]
     tap(set(changes(base, o)) == {CM, VAP, DS} and
-        conds == '["BundlePinned", "MultipathHealthy", "NICHealthy", "NVMeHealthy", "OffloadsCompliant", '
-                 '"PCIeHealthy", "RAIDHealthy", "VolumePathsHealthy"]' and
+        conds == '["BundlePinned", "BundleRegression", "MultipathHealthy", "NICHealthy", "NVMeHealthy", '
+                 '"OffloadsCompliant", "PCIeHealthy", "RAIDHealthy", "VolumePathsHealthy"]' and
         "nodeprint.io/raid-degraded" in keys and "raid-degraded" in o[CM]["data"]["policy.yaml"],
         "a policy action's condition and taint reach the VAP and the tolerations", f"{conds}\n{keys}")
 

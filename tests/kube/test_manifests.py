@@ -69,6 +69,17 @@ def main(tmp):
         {"type": "NVMeHealthy", "status": "True", "reason": "AllChecksPassed", "message": "no finding"}]}}, tok,
         "application/strategic-merge-patch+json")
     tap(st == 200, "agent: its own condition type passes", f"{st} {body}")
+    # the baselines ConfigMaps (docs/baseline.md): the agent may write nodeprint-baselines-*, nothing else
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "nodeprint", "labels": {"a": "b"}},
+          "data": {"k": "v"}}
+    kubectl("NP_KUBE_KUBECONFIG", "create", "namespace", "nodeprint")
+    p = kubectl("NP_KUBE_AGENT_KUBECONFIG", "create", "-f", "-",
+                stdin=json.dumps({**cm, "metadata": {**cm["metadata"], "name": "nodeprint-baselines-lab"}}))
+    tap(p.returncode == 0, "agent: ConfigMap nodeprint-baselines-lab may be written", p.stderr)
+    p = kubectl("NP_KUBE_AGENT_KUBECONFIG", "create", "-f", "-",
+                stdin=json.dumps({**cm, "metadata": {**cm["metadata"], "name": "nodeprint-policy"}}))
+    tap(p.returncode != 0 and "only write its nodeprint-baselines ConfigMaps" in p.stderr,
+        "agent: any other ConfigMap (the policy's name) is denied", p.stderr)
     # the agent itself works under the policy: labels, annotation, conditions on its own Node
     pol = os.path.join(tmp, "p.yaml")
     with open(pol, "w") as f:

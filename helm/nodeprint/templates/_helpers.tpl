@@ -62,6 +62,8 @@ The policy text (values.policy through tpl), checked: valid YAML, a mapping, and
 {{- $types = append $types (get $a "condition" | toString) -}}
 {{- end -}}
 {{- end -}}
+{{- /* set from `baseline compare` verdicts, not from an action (docs/baseline.md) */ -}}
+{{- $types = append $types "BundleRegression" -}}
 {{- $types | uniq | sortAlpha | toJson -}}
 {{- end -}}
 
