@@ -24,7 +24,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: nodeprint cleanup (--all | --node NAME) [OPTIONS]\n\n"
 		"Remove from Nodes every key nodeprint wrote: labels and annotations under the prefix, taints\n"
-		"whose key is under it, and the policy's condition types. Foreign keys are never touched.\n"
+		"whose key is under it, the policy's condition types and BundleRegression. Foreign keys are\n"
+		"never touched.\n"
 		"Run it after uninstalling (the Helm chart's post-delete hook does).\n\n"
 		"  --all                  every Node\n"
 		"  --node NAME            this Node only\n"
@@ -111,6 +112,9 @@ static int keys(const struct copts *o, char **prefix, char ***types)
 		if (t && *t && !np_strv_contains(*types, t))
 			r = np_strv_push(types, &n, t);
 	}
+	/* set from `baseline compare` verdicts, not from an action (docs/baseline.md) */
+	if (r >= 0 && !o->types)
+		r = np_strv_push(types, &n, "BundleRegression");
 	np_policy_free(&p);
 	return !*prefix ? -ENOMEM : r;
 }
