@@ -14,6 +14,7 @@
 #include "../policy/desired.h"
 #include "../policy/label.h"
 #include "../policy/policy.h"
+#include "../policy/vocab.h"
 #include "../shared/log.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -206,7 +207,16 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 		return 0;
 	const struct np_kmsg_event *e = &tmp.events[tmp.n - 1];
 	if (e->kind == NP_KMSG_PATH_FAILED || e->kind == NP_KMSG_PATH_REINSTATED) {
-		struct np_event ev = { .reason = e->kind == NP_KMSG_PATH_FAILED ? "PathFailed" : "PathReinstated",
+		/* a failing path is the multipath-degraded finding seen early: the policy's action names
+		 * its Event (none: no Event); the reinstatement is its Normal counterpart */
+		const struct np_action *act = np_policy_action(&a->pol, NP_FINDING_MULTIPATH_DEGRADED);
+		const char *failed = act && act->event_reason && *act->event_reason ? act->event_reason : NULL;
+		if (e->kind == NP_KMSG_PATH_FAILED && !failed) {
+			kick(a, "path failed");
+			np_kmsg_free(&tmp);
+			return 0;
+		}
+		struct np_event ev = { .reason = e->kind == NP_KMSG_PATH_FAILED ? (char *)failed : NP_EVENT_PATH_REINSTATED,
 				       .type = e->kind == NP_KMSG_PATH_FAILED ? "Warning" : "Normal",
 				       .message = e->message, .kind = "Node", .name = (char *)a->o->node_name,
 				       .subject = e->device };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* plandiff.c - the agent's requests for one Node, computed and shown, never sent (see plandiff.h). */
 #define _GNU_SOURCE
+#include "../policy/vocab.h"
 #include "plandiff.h"
 #include "publish.h"
 #include "reconcile.h"
@@ -78,7 +79,7 @@ static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, co
 		    json_array_append_new(refused, json_pack("{s:s,s:s}", "key", t->key, "why", msg ? msg : "")) < 0)
 			return -ENOMEM;
 		/* the agent says so in an Event on the Node, before its writes */
-		json_t *ev = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:s,s:b,s:s}", "reason", "TaintRefused", "type", "Warning",
+		json_t *ev = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:s,s:b,s:s}", "reason", NP_EVENT_TAINT_REFUSED, "type", "Warning",
 				       "kind", "Node", "name", json_string_value(json_object_get(
 								       json_object_get(node, "metadata"), "name")),
 				       "subject", t->key, "message", msg ? msg : "", "send", 1, "why",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* publish.c - the API side of a reconcile: patches, guarded taints, safety valve, events. */
 #define _GNU_SOURCE
+#include "../policy/vocab.h"
 #include "publish.h"
 #include "../shared/log.h"
 #include "../shared/macro.h"
@@ -128,7 +129,7 @@ static int valve(struct np_publisher *p, const struct np_policy *pol, const stru
 			continue;
 		p->valve_refusals++;
 		np_log(NP_LOG_WARN, "safety valve", "node=%s detail=\"%s\"", p->node, msg);
-		struct np_event e = { .reason = "TaintRefused", .type = "Warning", .message = msg, .kind = "Node",
+		struct np_event e = { .reason = NP_EVENT_TAINT_REFUSED, .type = "Warning", .message = msg, .kind = "Node",
 				      .name = p->node, .subject = t->key };
 		np_publish_event(p, &e, now, NULL);
 		r = np_strv_push(refused, n_refused, t->key);

@@ -8,9 +8,8 @@
 
 #include "desired.h"
 
-/* The finding id and Event reason of unreadable sources (not a policy action: always on). */
-#define NP_FINDING_SOURCE_UNREADABLE "source-unreadable"
-#define NP_EVENT_SOURCE_UNREADABLE "SourceUnreadable"
+/* NP_FINDING_SOURCE_UNREADABLE and NP_EVENT_SOURCE_UNREADABLE: vocab.h (not a policy action: always on). */
+#include "vocab.h"
 
 /*
  * np_policy_blind() - for every source of @r that is down (np_report_sources()),

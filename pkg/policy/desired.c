@@ -6,6 +6,7 @@
 #include "findings.h"
 #include "label.h"
 #include "version.h"
+#include "vocab.h"
 #include "../report/json.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -121,11 +122,11 @@ int np_policy_judge_bundle(const struct np_class *c, const struct np_bundle *b, 
 		if (!subject)
 			return -ENOMEM;
 		if (pin && !value_allowed(pin, it->value))
-			r = np_desired_add_finding(d, "firmware-unpinned", subject, "Drift",
+			r = np_desired_add_finding(d, NP_FINDING_FIRMWARE_UNPINNED, subject, NP_REASON_DRIFT,
 						   "%s %s runs %s, not a pinned version", it->component, it->key,
 						   it->value);
 		else if (!pin && pins_component(c, it->component) && !streq(it->component, "module"))
-			r = np_desired_add_finding(d, "firmware-unpinned", subject, "Unpinned",
+			r = np_desired_add_finding(d, NP_FINDING_FIRMWARE_UNPINNED, subject, NP_REASON_UNPINNED,
 						   "%s %s (%s) has no pin in class %s", it->component, it->key,
 						   it->value, c->name);
 	}
@@ -262,7 +263,7 @@ static struct np_condition *condition(struct np_desired *d, const char *type)
 		return NULL;
 	c->type = strdup(type);
 	c->status = strdup("True");
-	c->reason = strdup("AllChecksPassed");
+	c->reason = strdup(NP_REASON_ALL_CHECKS_PASSED);
 	c->message = strdup("no finding");
 	return c->type && c->status && c->reason && c->message ? c : NULL;
 }
@@ -368,7 +369,7 @@ static int bundle_condition(const struct np_policy *p, struct np_desired *d)
 		return -ENOMEM;
 	int r = set_str(&c->status, "Unknown");
 	if (r >= 0)
-		r = set_str(&c->reason, d->klass ? "NoPins" : "NoClass");
+		r = set_str(&c->reason, d->klass ? NP_REASON_NO_PINS : NP_REASON_NO_CLASS);
 	if (r >= 0)
 		r = set_str(&c->message, d->klass ? "the node's class pins no bundle component"
 						  : "no policy class matches this node");

@@ -2,6 +2,7 @@
 /* findings.c - health findings, one function per area of the report. */
 #define _GNU_SOURCE
 #include "findings.h"
+#include "vocab.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -56,7 +57,7 @@ static int check_feature(struct np_desired *d, const struct np_net_if *nic, cons
 	_cleanup_free_ char *subject = np_asprintf("%s %s", nic->name, want);
 	if (!subject)
 		return -ENOMEM;
-	return np_desired_add_finding(d, "offload-mismatch", subject, "OffloadMismatch",
+	return np_desired_add_finding(d, NP_FINDING_OFFLOAD_MISMATCH, subject, NP_REASON_OFFLOAD_MISMATCH,
 				      "%s: %s is %s (%s), the policy wants it %s", nic->name, want,
 				      first_on ? "on" : "off", first_on ? first_on : any, on ? "on" : "off");
 }
@@ -92,7 +93,7 @@ static int findings_irq_skew(const struct np_health *h, const struct np_net *net
 			total += nic->irqs[j].total;
 		if (nic->nirqs < 2 || total < 10000 || nic->irq_skew_percent <= h->net_irq_skew_percent)
 			continue;
-		r = np_desired_add_finding(d, "irq-skew", nic->name, "IRQSkew",
+		r = np_desired_add_finding(d, NP_FINDING_IRQ_SKEW, nic->name, NP_REASON_IRQ_SKEW,
 					   "%s: %.0f%% of its %zu IRQ lines' interrupts land on CPU %lld",
 					   nic->name, nic->irq_skew_percent, nic->nirqs, (long long)nic->irq_busiest_cpu);
 	}
@@ -127,7 +128,7 @@ static int findings_drops(const struct np_health *h, const struct np_net *net, c
 		}
 		double rate = (double)delta / hist->dt_seconds;
 		if (rate > h->net_drops_per_second)
-			r = np_desired_add_finding(d, "nic-drops", nic->name, "Drops",
+			r = np_desired_add_finding(d, NP_FINDING_NIC_DROPS, nic->name, NP_REASON_DROPS,
 						   "%s drops %.1f packets/s (threshold %.1f)", nic->name, rate,
 						   h->net_drops_per_second);
 	}
@@ -172,7 +173,7 @@ static int link_finding(const struct np_pci *pci, const struct np_pci_device *de
 	uint64_t width;
 	np_pci_link_expected(pci, dev, &gts, &has_width, &width);
 	const struct np_pci_device *p = np_pci_link_partner(pci, dev);
-	return np_desired_add_finding(d, "link-downgraded", dev->address, "LinkDowngraded",
+	return np_desired_add_finding(d, NP_FINDING_LINK_DOWNGRADED, dev->address, NP_REASON_LINK_DOWNGRADED,
 				      "%s (%s): link runs at %s x%llu; %s support %.1f GT/s x%llu", dev->address,
 				      dev->driver ? dev->driver : "no driver",
 				      dev->cur_speed.text ? dev->cur_speed.text : "?", (unsigned long long)dev->cur_width,
@@ -185,7 +186,7 @@ static int findings_pcie_dev(const struct np_health *h, const struct np_pci *pci
 	int r = 0;
 	uint64_t unc = aer_total(&dev->aer_nonfatal) + aer_total(&dev->aer_fatal);
 	if (h->pcie_aer_uncorrectable && unc > 0)
-		r = np_desired_add_finding(d, "pcie-errors", dev->address, "AERUncorrectable",
+		r = np_desired_add_finding(d, NP_FINDING_PCIE_ERRORS, dev->address, NP_REASON_AER_UNCORRECTABLE,
 					   "%s (%s): %llu uncorrectable AER errors (non-fatal %llu, fatal %llu)",
 					   dev->address, dev->driver ? dev->driver : "no driver", (unsigned long long)unc,
 					   (unsigned long long)aer_total(&dev->aer_nonfatal),
@@ -195,7 +196,7 @@ static int findings_pcie_dev(const struct np_health *h, const struct np_pci *pci
 		uint64_t a = aer_total(&old->aer_cor), b = aer_total(&dev->aer_cor);
 		double per_hour = b > a ? (double)(b - a) * 3600.0 / hist->dt_seconds : 0;
 		if (per_hour > h->pcie_aer_correctable_per_hour)
-			r = np_desired_add_finding(d, "pcie-errors", dev->address, "AERCorrectableRate",
+			r = np_desired_add_finding(d, NP_FINDING_PCIE_ERRORS, dev->address, NP_REASON_AER_CORRECTABLE_RATE,
 						   "%s: %.0f correctable AER errors per hour (threshold %.0f)",
 						   dev->address, per_hour, h->pcie_aer_correctable_per_hour);
 	}
@@ -241,7 +242,7 @@ static int nvme_warning(const struct np_health *h, const struct np_nvme_ctrl *c,
 		if (bits & (1u << b))
 			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", *names ? ", " : "",
 				 warning_bits[b]);
-	return np_desired_add_finding(d, "nvme-critical", c->name, "CriticalWarning",
+	return np_desired_add_finding(d, NP_FINDING_NVME_CRITICAL, c->name, NP_REASON_CRITICAL_WARNING,
 				      "%s (%s, firmware %s): SMART critical warning 0x%02x (%s)", c->name,
 				      c->model ? c->model : "?", c->firmware_rev ? c->firmware_rev : "?",
 				      c->smart.critical_warning, names);
@@ -264,10 +265,10 @@ static int error_log_growth(const struct np_nvme_ctrl *c, const struct np_nvme_c
 	if (c->n_errors && !faults)
 		return 0;
 	if (!first)
-		return np_desired_add_finding(d, "nvme-critical", c->name, "ErrorLogGrowth",
+		return np_desired_add_finding(d, NP_FINDING_NVME_CRITICAL, c->name, NP_REASON_ERROR_LOG_GROWTH,
 					      "%s: error-log entries grew from %llu to %llu (entries not read)", c->name,
 					      from, to);
-	return np_desired_add_finding(d, "nvme-critical", c->name, "ErrorLogGrowth",
+	return np_desired_add_finding(d, NP_FINDING_NVME_CRITICAL, c->name, NP_REASON_ERROR_LOG_GROWTH,
 				      "%s: error-log entries grew from %llu to %llu, %zu of them %s errors (first: %s "
 				      "queue %u, status 0x%03x)", c->name, from, to, faults,
 				      np_nvme_error_class_name(np_nvme_error_class(first)),
@@ -283,18 +284,18 @@ static int findings_nvme_ctrl(const struct np_health *h, const struct np_nvme_ct
 	int r = nvme_warning(h, c, d);
 	if (r >= 0 && h->nvme_spare_below_threshold && sm->available_spare_threshold_percent > 0 &&
 	    sm->available_spare_percent < sm->available_spare_threshold_percent)
-		r = np_desired_add_finding(d, "nvme-critical", c->name, "SpareBelowThreshold",
+		r = np_desired_add_finding(d, NP_FINDING_NVME_CRITICAL, c->name, NP_REASON_SPARE_BELOW_THRESHOLD,
 					   "%s: available spare %u%% below its threshold %u%%", c->name,
 					   sm->available_spare_percent, sm->available_spare_threshold_percent);
 	if (r >= 0 && h->nvme_percentage_used_max >= 0 && sm->percentage_used > h->nvme_percentage_used_max)
-		r = np_desired_add_finding(d, "nvme-critical", c->name, "WearOut",
+		r = np_desired_add_finding(d, NP_FINDING_NVME_CRITICAL, c->name, NP_REASON_WEAR_OUT,
 					   "%s: %u%% of its rated endurance used (limit %d%%)", c->name,
 					   sm->percentage_used, h->nvme_percentage_used_max);
 	const struct np_nvme_ctrl *old = hist && hist->prev ? find_ctrl(&hist->prev->nvme, c->name) : NULL;
 	if (!old || !old->smart.present || !old->smart.plausible)
 		return r;
 	if (r >= 0 && h->nvme_media_errors_growth && u128_gt(sm->media_errors, old->smart.media_errors))
-		r = np_desired_add_finding(d, "nvme-critical", c->name, "MediaErrors",
+		r = np_desired_add_finding(d, NP_FINDING_NVME_CRITICAL, c->name, NP_REASON_MEDIA_ERRORS,
 					   "%s: media errors grew from %llu to %llu", c->name,
 					   (unsigned long long)old->smart.media_errors.lo,
 					   (unsigned long long)sm->media_errors.lo);
@@ -321,13 +322,13 @@ static int findings_multipath(const struct np_health *h, const struct np_multipa
 					snprintf(first, sizeof(first), "%s", pt->dev ? pt->dev : pt->major_minor);
 			}
 		if (failed)
-			r = np_desired_add_finding(d, "multipath-degraded", m->name ? m->name : m->dm, "PathFailed",
+			r = np_desired_add_finding(d, NP_FINDING_MULTIPATH_DEGRADED, m->name ? m->name : m->dm, NP_REASON_PATH_FAILED,
 						   "%s: %u of %u paths failed (first: %s)%s", m->name ? m->name : m->dm,
 						   failed, total, first, m->queue_io ? "; I/O is being queued" : "");
 	}
 	for (size_t i = 0; r >= 0 && km && i < km->n_flaps; i++)
 		if (km->flaps[i].in_window >= h->multipath_flaps)
-			r = np_desired_add_finding(d, "path-flapping", km->flaps[i].map, "PathFlapping",
+			r = np_desired_add_finding(d, NP_FINDING_PATH_FLAPPING, km->flaps[i].map, NP_REASON_PATH_FLAPPING,
 						   "map %s: %u path flaps in the last %.0f s (threshold %u)",
 						   km->flaps[i].map, km->flaps[i].in_window,
 						   (double)km->flaps_window_ms / 1000, h->multipath_flaps);
@@ -359,13 +360,13 @@ static int stall_volume_events(const struct np_volumes *vs, const struct np_stal
 		_cleanup_free_ char *pvc = np_asprintf("pv:%s", v->pv_name);
 		if (!vmsg || !pvc || (v->pod_uid && !pod))
 			return -ENOMEM;
-		r = np_desired_add_event(d, "VolumePathStall", "Warning", vmsg, "PersistentVolume", v->pv_name,
+		r = np_desired_add_event(d, NP_EVENT_VOLUME_PATH_STALL, "Warning", vmsg, "PersistentVolume", v->pv_name,
 					 st->device);
 		if (r >= 0)
-			r = np_desired_add_event(d, "VolumePathStall", "Warning", vmsg, "PersistentVolumeClaim", pvc,
+			r = np_desired_add_event(d, NP_EVENT_VOLUME_PATH_STALL, "Warning", vmsg, "PersistentVolumeClaim", pvc,
 						 st->device);
 		if (r >= 0 && pod)
-			r = np_desired_add_event(d, "VolumePathStall", "Warning", vmsg, "Pod", pod, st->device);
+			r = np_desired_add_event(d, NP_EVENT_VOLUME_PATH_STALL, "Warning", vmsg, "Pod", pod, st->device);
 	}
 	return r;
 }
@@ -384,7 +385,7 @@ static int findings_stalls(const struct np_health *h, const struct np_report *re
 				      (unsigned long long)st->in_flight, (double)st->duration_ms / 1000);
 		if (!msg)
 			return -ENOMEM;
-		r = np_desired_add_finding(d, "volume-stall", st->device, "Stalled", "%s", msg);
+		r = np_desired_add_finding(d, NP_FINDING_VOLUME_STALL, st->device, NP_REASON_STALLED, "%s", msg);
 		if (r >= 0)
 			r = stall_volume_events(&rep->volumes, st, msg, d);
 	}

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "policy.h"
+#include "vocab.h"
 #include "label.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -540,9 +541,6 @@ static int f_act_event(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-static const char *const finding_ids[] = { "firmware-unpinned", "nvme-critical", "multipath-degraded",
-					   "path-flapping", "pcie-errors", "link-downgraded", "volume-stall",
-					   "offload-mismatch", "nic-drops", "irq-skew" };
 
 static int f_actions(struct pctx *c, yaml_node_t *v, const char *path, void *o)
 {
@@ -553,9 +551,7 @@ static int f_actions(struct pctx *c, yaml_node_t *v, const char *path, void *o)
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; r >= 0 && pr < v->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(c, pr->key);
 		const char *id = scalar(k);
-		bool known = false;
-		for (size_t i = 0; id && i < ARRAY_SIZE(finding_ids); i++)
-			known = known || streq(id, finding_ids[i]);
+		bool known = np_vocab_finding(id) != NULL; /* the vocabulary's findings */
 		if (!known)
 			return fail(c, k, path, "unknown finding '%s'", id ? id : "?");
 		struct np_action *a = action_slot(p, id);

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vocab.h - nodeprint's words on the Node, in one place: finding ids (also the
+ * last part of taint keys, <labelPrefix>/<finding>), the reasons a finding
+ * gives its condition, condition types, Event reasons and the default action
+ * of each finding. findings.c, desired.c, blind.c, the agent and the default
+ * policy use these names; tests/unit/test_vocab.c checks docs/reference.md and
+ * the default policy against the table.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* finding ids */
+#define NP_FINDING_FIRMWARE_UNPINNED "firmware-unpinned"
+#define NP_FINDING_NVME_CRITICAL "nvme-critical"
+#define NP_FINDING_MULTIPATH_DEGRADED "multipath-degraded"
+#define NP_FINDING_PATH_FLAPPING "path-flapping"
+#define NP_FINDING_PCIE_ERRORS "pcie-errors"
+#define NP_FINDING_LINK_DOWNGRADED "link-downgraded"
+#define NP_FINDING_VOLUME_STALL "volume-stall"
+#define NP_FINDING_OFFLOAD_MISMATCH "offload-mismatch"
+#define NP_FINDING_NIC_DROPS "nic-drops"
+#define NP_FINDING_IRQ_SKEW "irq-skew"
+#define NP_FINDING_SOURCE_UNREADABLE "source-unreadable" /* not a policy action: always on (blind.h) */
+
+/* condition types */
+#define NP_COND_BUNDLE_PINNED "BundlePinned"
+#define NP_COND_NVME_HEALTHY "NVMeHealthy"
+#define NP_COND_MULTIPATH_HEALTHY "MultipathHealthy"
+#define NP_COND_PCIE_HEALTHY "PCIeHealthy"
+#define NP_COND_VOLUME_PATHS_HEALTHY "VolumePathsHealthy"
+#define NP_COND_OFFLOADS_COMPLIANT "OffloadsCompliant"
+#define NP_COND_NIC_HEALTHY "NICHealthy"
+
+/* reasons a finding gives its condition (False) */
+#define NP_REASON_DRIFT "Drift"
+#define NP_REASON_UNPINNED "Unpinned"
+#define NP_REASON_CRITICAL_WARNING "CriticalWarning"
+#define NP_REASON_SPARE_BELOW_THRESHOLD "SpareBelowThreshold"
+#define NP_REASON_WEAR_OUT "WearOut"
+#define NP_REASON_MEDIA_ERRORS "MediaErrors"
+#define NP_REASON_ERROR_LOG_GROWTH "ErrorLogGrowth"
+#define NP_REASON_PATH_FAILED "PathFailed"
+#define NP_REASON_PATH_FLAPPING "PathFlapping"
+#define NP_REASON_AER_UNCORRECTABLE "AERUncorrectable"
+#define NP_REASON_AER_CORRECTABLE_RATE "AERCorrectableRate"
+#define NP_REASON_LINK_DOWNGRADED "LinkDowngraded"
+#define NP_REASON_STALLED "Stalled"
+#define NP_REASON_OFFLOAD_MISMATCH "OffloadMismatch"
+#define NP_REASON_DROPS "Drops"
+#define NP_REASON_IRQ_SKEW "IRQSkew"
+/* reasons of a condition without a finding */
+#define NP_REASON_ALL_CHECKS_PASSED "AllChecksPassed"
+#define NP_REASON_NO_PINS "NoPins"
+#define NP_REASON_NO_CLASS "NoClass"
+
+/* Event reasons that are no finding's action */
+#define NP_EVENT_PATH_FAILED "PathFailed"         /* the kernel logged Failing path (at once, from /dev/kmsg) */
+#define NP_EVENT_PATH_REINSTATED "PathReinstated" /* ... Reinstating path */
+#define NP_EVENT_VOLUME_PATH_STALL "VolumePathStall" /* on the PV, claim and Pod of a stalled device */
+#define NP_EVENT_TAINT_REFUSED "TaintRefused"     /* the safety valve refused a taint */
+#define NP_EVENT_SOURCE_UNREADABLE "SourceUnreadable"
+
+/* A finding: its id, the reasons it gives, and its default action (the built-in policy). */
+struct np_vocab_finding {
+	const char *id;
+	const char *const *reasons;   /* NULL-terminated */
+	const char *condition;        /* default condition type */
+	const char *taint;            /* default taint effect: NoSchedule, PreferNoSchedule, none */
+	const char *event;            /* default Event reason */
+};
+
+/* The policy's findings (source-unreadable excluded: it is no action). *@n gets the count. Static. */
+const struct np_vocab_finding *np_vocab_findings(size_t *n);
+/* The finding @id, or NULL. */
+const struct np_vocab_finding *np_vocab_finding(const char *id);
+
+/*
+ * Every other word of the vocabulary, by kind: NULL-terminated static lists.
+ * "condition": the condition types; "reason": every condition reason (the
+ * findings' and AllChecksPassed, NoPins, NoClass); "event": every Event reason
+ * (the default actions' and the others above).
+ */
+const char *const *np_vocab_words(const char *kind);
