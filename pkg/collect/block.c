@@ -204,21 +204,16 @@ static void note_err(struct np_block_dev *d, int r, const char *path)
 static void attr_str(const struct np_host *h, struct np_block_dev *d, const char *base, const char *rel,
 		     char **dst)
 {
-	_cleanup_free_ char *p = np_asprintf("%s/%s", base, rel);
 	char *v = NULL;
-	if (!p)
-		return;
-	int r = np_host_read_line(h, p, &v);
-	note_err(d, r, p);
-	if (r < 0)
-		return;
-	np_strip(v);
-	if (!*v) {
-		free(v);
-		return;
+	int r = np_host_attr(h, &v, "%s/%s", base, rel);
+	if (r < 0) {
+		_cleanup_free_ char *p = np_asprintf("%s/%s", base, rel);
+		note_err(d, r, p ? p : rel);
 	}
-	free(*dst);
-	*dst = v;
+	if (r > 0) {
+		free(*dst);
+		*dst = v;
+	}
 }
 
 static void attr_num(const struct np_host *h, struct np_block_dev *d, const char *base, const char *rel,

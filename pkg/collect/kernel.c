@@ -132,13 +132,6 @@ int np_parse_cpuinfo(const char *buf, size_t len, struct np_kernel *k)
 	return cpus ? 0 : -EINVAL;
 }
 
-/* Read one attribute; a missing or unreadable one leaves the field NULL. */
-static void read_attr(const struct np_host *h, const char *path, char **dst)
-{
-	if (np_host_read_line(h, path, dst) < 0)
-		*dst = NULL;
-}
-
 static int collect_os(const struct np_host *h, struct np_kernel *k)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -163,8 +156,8 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 		k->release = NULL;
 		np_status_set(&k->status, r, "/proc/sys/kernel/osrelease: %s", np_errno_reason(r));
 	}
-	read_attr(h, "/proc/sys/kernel/version", &k->version);
-	read_attr(h, "/proc/sys/kernel/arch", &k->machine);
+	np_host_attr(h, &k->version, "/proc/sys/kernel/version");
+	np_host_attr(h, &k->machine, "/proc/sys/kernel/arch");
 	struct utsname u;
 	if (!k->machine && h->live && uname(&u) == 0)
 		k->machine = strdup(u.machine);
@@ -172,7 +165,7 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 	if (r < 0)
 		np_status_set(&k->status, r, "/proc/sys/kernel/tainted: %s", np_errno_reason(r));
 	k->taint_letters = np_taint_letters(k->tainted);
-	read_attr(h, "/proc/sys/kernel/random/boot_id", &k->boot_id);
+	np_host_attr(h, &k->boot_id, "/proc/sys/kernel/random/boot_id");
 	r = collect_os(h, k);
 	if (r < 0)
 		np_status_set(&k->status, r, "os-release: %s", np_errno_reason(r));
@@ -189,11 +182,8 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 		{ "bios_date", offsetof(struct np_kernel, dmi_bios_date) },
 		{ "board_name", offsetof(struct np_kernel, dmi_board_name) },
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(dmi); i++) {
-		_cleanup_free_ char *path = np_asprintf("/sys/class/dmi/id/%s", dmi[i].attr);
-		if (path)
-			read_attr(h, path, (char **)((char *)k + dmi[i].off));
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(dmi); i++)
+		np_host_attr(h, (char **)((char *)k + dmi[i].off), "/sys/class/dmi/id/%s", dmi[i].attr);
 
 	_cleanup_free_ char *cpu = NULL;
 	size_t len;

@@ -207,19 +207,16 @@ int np_parse_proc_modules(const char *buf, size_t len, struct np_modules *s)
 static void read_module_attr(const struct np_host *h, struct np_modules *s, const char *name,
 			     const char *attr, char **dst)
 {
-	_cleanup_free_ char *path = np_asprintf("/sys/module/%s/%s", name, attr);
-	if (!path)
-		return;
 	char *v = NULL;
-	int r = np_host_read_line(h, path, &v);
-	if (r == -ENOENT || r == -ENODEV)
-		return;
+	int r = np_host_attr(h, &v, "/sys/module/%s/%s", name, attr);
 	if (r < 0) {
-		np_status_set(&s->status, r, "%s: %s", path, np_errno_reason(r));
+		np_status_set(&s->status, r, "/sys/module/%s/%s: %s", name, attr, np_errno_reason(r));
 		return;
 	}
-	free(*dst);
-	*dst = v;
+	if (r > 0) {
+		free(*dst);
+		*dst = v;
+	}
 }
 
 static void join_sysfs(const struct np_host *h, struct np_modules *s, struct np_module *m)

@@ -176,22 +176,6 @@ out:
 	return r;
 }
 
-/* ---- sysfs ---- */
-
-static void attr(const struct np_host *h, char **dst, const char *fmt, ...) _printf_(3, 4);
-static void attr(const struct np_host *h, char **dst, const char *fmt, ...)
-{
-	_cleanup_free_ char *path = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&path, fmt, ap) < 0)
-		path = NULL;
-	va_end(ap);
-	*dst = NULL;
-	if (!path || np_host_read_line(h, path, dst) < 0)
-		*dst = NULL;
-}
-
 /* maj:min -> kernel name through /sys/dev/block/M:m */
 void np_mpath_path_names(const struct np_host *h, struct np_mpath_map *m)
 {
@@ -259,7 +243,7 @@ int np_mpath_collect_map(const struct np_host *h, const char *dm, struct np_mpat
 {
 	int64_t t0 = mono_us();
 	_cleanup_free_ char *uuid = NULL;
-	attr(h, &uuid, "/sys/block/%s/dm/uuid", dm);
+	np_host_attr(h, &uuid, "/sys/block/%s/dm/uuid", dm);
 	if (!uuid || !np_startswith(uuid, "mpath-"))
 		return 0;
 	memset(m, 0, sizeof(*m));
@@ -267,8 +251,8 @@ int np_mpath_collect_map(const struct np_host *h, const char *dm, struct np_mpat
 	m->dm = strdup(dm);
 	if (!m->dm)
 		return -ENOMEM;
-	attr(h, &m->name, "/sys/block/%s/dm/name", dm);
-	attr(h, &m->major_minor, "/sys/block/%s/dev", dm);
+	np_host_attr(h, &m->name, "/sys/block/%s/dm/name", dm);
+	np_host_attr(h, &m->major_minor, "/sys/block/%s/dev", dm);
 	_cleanup_free_ char *p = np_asprintf("/sys/block/%s/size", dm);
 	uint64_t sectors;
 	if (p && np_host_read_u64(h, p, &sectors) == 0 && sectors <= UINT64_MAX / 512)

@@ -445,10 +445,8 @@ static int64_t read_s64_or(const struct np_host *h, const char *dir, const char 
 
 static char *read_str(const struct np_host *h, const char *dir, const char *attr)
 {
-	_cleanup_free_ char *p = np_asprintf("%s/%s", dir, attr);
 	char *v = NULL;
-	if (!p || np_host_read_line(h, p, &v) < 0)
-		return NULL;
+	np_host_attr(h, &v, "%s/%s", dir, attr);
 	return v;
 }
 

@@ -90,26 +90,6 @@ char *np_nvme_path_head(const char *path)
 	return np_asprintf("nvme%.*sn%s", (int)alen, a, c);
 }
 
-/* Read an attribute; a missing or unreadable one (or an empty one) leaves NULL. */
-static void attr(const struct np_host *h, char **dst, const char *fmt, ...) _printf_(3, 4);
-static void attr(const struct np_host *h, char **dst, const char *fmt, ...)
-{
-	_cleanup_free_ char *path = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&path, fmt, ap) < 0)
-		path = NULL;
-	va_end(ap);
-	free(*dst);
-	*dst = NULL;
-	if (!path || np_host_read_line(h, path, dst) < 0)
-		*dst = NULL;
-	else if (!**dst) {
-		free(*dst);
-		*dst = NULL;
-	}
-}
-
 static struct np_nvme_ns *ns_find_or_add(struct np_nvme_ctrl *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_namespaces; i++)
@@ -147,7 +127,7 @@ static void ns_facts(const struct np_host *h, struct np_nvme_ns *ns)
 	 * disks with nvme_bdev_ops when the controller uses ANA); a multipath head has none.
 	 */
 	if (!ns->n_paths)
-		attr(h, &ns->ana_state, "/sys/block/%s/ana_state", ns->name);
+		np_host_attr(h, &ns->ana_state, "/sys/block/%s/ana_state", ns->name);
 }
 
 static int add_path(const struct np_host *h, struct np_nvme_ctrl *c, const char *path)
@@ -167,7 +147,7 @@ static int add_path(const struct np_host *h, struct np_nvme_ctrl *c, const char 
 	p->name = strdup(path);
 	if (!p->name)
 		return -ENOMEM;
-	attr(h, &p->ana_state, "/sys/class/nvme/%s/%s/ana_state", c->name, path);
+	np_host_attr(h, &p->ana_state, "/sys/class/nvme/%s/%s/ana_state", c->name, path);
 	return 0;
 }
 
@@ -196,14 +176,14 @@ static int collect_namespaces(const struct np_host *h, struct np_nvme_ctrl *c)
 static void collect_sysfs(const struct np_host *h, struct np_nvme_ctrl *c)
 {
 	const char *n = c->name;
-	attr(h, &c->model, "/sys/class/nvme/%s/model", n);
-	attr(h, &c->serial, "/sys/class/nvme/%s/serial", n);
-	attr(h, &c->firmware_rev, "/sys/class/nvme/%s/firmware_rev", n);
-	attr(h, &c->state, "/sys/class/nvme/%s/state", n);
-	attr(h, &c->transport, "/sys/class/nvme/%s/transport", n);
-	attr(h, &c->address, "/sys/class/nvme/%s/address", n);
-	attr(h, &c->subsystem_nqn, "/sys/class/nvme/%s/subsysnqn", n);
-	attr(h, &c->cntlid, "/sys/class/nvme/%s/cntlid", n);
+	np_host_attr(h, &c->model, "/sys/class/nvme/%s/model", n);
+	np_host_attr(h, &c->serial, "/sys/class/nvme/%s/serial", n);
+	np_host_attr(h, &c->firmware_rev, "/sys/class/nvme/%s/firmware_rev", n);
+	np_host_attr(h, &c->state, "/sys/class/nvme/%s/state", n);
+	np_host_attr(h, &c->transport, "/sys/class/nvme/%s/transport", n);
+	np_host_attr(h, &c->address, "/sys/class/nvme/%s/address", n);
+	np_host_attr(h, &c->subsystem_nqn, "/sys/class/nvme/%s/subsysnqn", n);
+	np_host_attr(h, &c->cntlid, "/sys/class/nvme/%s/cntlid", n);
 }
 
 /* libnvme helpers return the NVMe status (> 0), or -1 with errno. */
@@ -314,7 +294,7 @@ static void do_smart(int fd, struct np_nvme_ctrl *c, struct np_nvme_poll *poll, 
 static int open_ctrl(const struct np_host *h, struct np_nvme_ctrl *c, const char *devpath)
 {
 	_cleanup_free_ char *dev = NULL;
-	attr(h, &dev, "/sys/class/nvme/%s/dev", c->name);
+	np_host_attr(h, &dev, "/sys/class/nvme/%s/dev", c->name);
 	unsigned maj, min;
 	if (!dev || sscanf(dev, "%u:%u", &maj, &min) != 2)
 		return -ENODEV;
@@ -408,8 +388,8 @@ static int collect_subsystems(const struct np_host *h, struct np_nvme *s)
 	for (size_t i = 0; i < n; i++) {
 		struct np_nvme_subsys *ss = &s->subsystems[s->n_subsystems++];
 		ss->name = strdup(names[i]);
-		attr(h, &ss->nqn, "/sys/class/nvme-subsystem/%s/subsysnqn", names[i]);
-		attr(h, &ss->iopolicy, "/sys/class/nvme-subsystem/%s/iopolicy", names[i]);
+		np_host_attr(h, &ss->nqn, "/sys/class/nvme-subsystem/%s/subsysnqn", names[i]);
+		np_host_attr(h, &ss->iopolicy, "/sys/class/nvme-subsystem/%s/iopolicy", names[i]);
 		_cleanup_free_ char *dir = np_asprintf("/sys/class/nvme-subsystem/%s", names[i]);
 		char **ents = NULL;
 		size_t ne = 0;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -135,6 +136,33 @@ int np_host_read_line(const struct np_host *h, const char *path, char **out)
 	np_strip(buf);
 	*out = TAKE_PTR(buf);
 	return 0;
+}
+
+int np_host_attr(const struct np_host *h, char **dst, const char *fmt, ...)
+{
+	_cleanup_free_ char *path = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vasprintf(&path, fmt, ap);
+	va_end(ap);
+	free(*dst);
+	*dst = NULL;
+	if (k < 0) {
+		path = NULL;
+		return -ENOMEM;
+	}
+	char *v = NULL;
+	int r = np_host_read_line(h, path, &v);
+	if (r == -ENOENT || r == -ENOTDIR || r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	if (!*v) {
+		free(v);
+		return 0;
+	}
+	*dst = v;
+	return 1;
 }
 
 int np_host_read_u64(const struct np_host *h, const char *path, uint64_t *out)

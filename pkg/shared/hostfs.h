@@ -59,6 +59,17 @@ int np_host_read(const struct np_host *h, const char *path, size_t max, char **o
  */
 int np_host_read_line(const struct np_host *h, const char *path, char **out);
 
+/*
+ * np_host_attr() - read the attribute at the path formatted from @fmt into
+ * *@dst (freeing what was there), with the one rule every collector follows:
+ * the first line, trimmed; an empty value, an absent file (-ENOENT, -ENOTDIR,
+ * -ENODEV) and an unreadable one all leave *@dst NULL, never "". Returns 1
+ * when a value was read, 0 when empty or absent, or the -errno of a file
+ * that exists but cannot be read (-EACCES, -EIO, ...: the caller records it
+ * in its status), -ENOMEM.
+ */
+int np_host_attr(const struct np_host *h, char **dst, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Read a sysfs attribute holding one unsigned decimal (or 0x-hex) number. Returns 0 or -errno (-EINVAL if not a number). */
 int np_host_read_u64(const struct np_host *h, const char *path, uint64_t *out);
 int np_host_read_s64(const struct np_host *h, const char *path, int64_t *out);

@@ -690,8 +690,16 @@ class Guest:
             raise GuestError(f"not JSON from `{cmd[:100]}`: {e}: {text[:300]!r}")
 
     def inspect(self, args="", timeout=DEFAULT_TIMEOUT):
-        """`nodeprint inspect -o json ARGS` in the guest, parsed."""
-        return self.json(f"nodeprint inspect -o json --color never {args}", timeout)
+        """`nodeprint inspect -o json ARGS` in the guest, parsed. Exit 3 (blind) and 4 (findings) are
+        inspect's answers, not failures (docs/reference.md, exit status)."""
+        cmd = f"nodeprint inspect -o json --color never {args}"
+        rc, out, err = self.sh(cmd, timeout)
+        if rc not in (0, 3, 4):
+            raise GuestError(f"guest command failed (rc={rc}): {cmd[:200]}\n{err.strip()[-800:]}")
+        try:
+            return json.loads(out)
+        except ValueError as e:
+            raise GuestError(f"not JSON from `{cmd[:100]}`: {e}: {out[:300]!r}")
 
     def console_tail(self, n=25):
         try:
