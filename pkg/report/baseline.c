@@ -340,8 +340,8 @@ static char *spread_cell(const struct np_bench_record *r, enum np_bench_fig f, c
 void np_bench_records_print(const struct np_bench_record *r, size_t n, struct np_out *o)
 {
 	static const char *const hdr[] = { "when (UTC)", "kind", "bundle", "class", "kernel", "device",
-					   "model / firmware", "profile", "n", "IOPS (min-max)", "p99 us (min-max)",
-					   "verdict" };
+					   "model / firmware", "profile", "n", "IOPS (min-max)", "MiB/s",
+					   "clat p50/p95 us", "p99 us (min-max)", "p99.9/max us", "verdict" };
 	_cleanup_free_ const struct np_bench_record **v = calloc(n ? n : 1, sizeof(*v));
 	struct np_table *t = np_table_new(ARRAY_SIZE(hdr), hdr);
 	if (!v || !t) {
@@ -368,9 +368,12 @@ void np_bench_records_print(const struct np_bench_record *r, size_t n, struct np
 					    e->p99_change_percent, e->iops_change_percent,
 					    e->reference ? e->reference : "-") :
 				strdup(e->pinned ? "pinned baseline" : "baseline");
+		_cleanup_free_ char *bw = np_asprintf("%.1f", e->median.v[NP_BF_BW] / (1024 * 1024));
+		_cleanup_free_ char *lo = np_asprintf("%.0f/%.0f", e->median.v[NP_BF_P50], e->median.v[NP_BF_P95]);
+		_cleanup_free_ char *hi = np_asprintf("%.0f/%.0f", e->median.v[NP_BF_P999], e->median.v[NP_BF_MAX]);
 		const char *cells[] = { when, e->kind == NP_BENCH_VERDICT ? "verdict" : "baseline", e->bundle,
 					e->klass, e->kernel, e->device, mf, e->profile.name,
-					NULL, iops, p99, verdict };
+					NULL, iops, bw, lo, p99, hi, verdict };
 		char nbuf[16];
 		snprintf(nbuf, sizeof(nbuf), "%u", e->repeats);
 		cells[8] = nbuf;
