@@ -10,6 +10,7 @@
 #include "../../pkg/agent/cleanup.h"
 #include "../../pkg/kube/config.h"
 #include "../../pkg/policy/policy.h"
+#include "../../pkg/policy/vocab.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 
@@ -114,7 +115,7 @@ static int keys(const struct copts *o, char **prefix, char ***types)
 	}
 	/* set from `baseline compare` verdicts, not from an action (docs/baseline.md) */
 	if (r >= 0 && !o->types)
-		r = np_strv_push(types, &n, "BundleRegression");
+		r = np_strv_push(types, &n, NP_COND_BUNDLE_REGRESSION);
 	np_policy_free(&p);
 	return !*prefix ? -ENOMEM : r;
 }

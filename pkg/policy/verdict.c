@@ -2,6 +2,7 @@
 /* verdict.c - the canary verdict (see verdict.h). Pure: no I/O. */
 #define _GNU_SOURCE
 #include "verdict.h"
+#include "vocab.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -116,9 +117,11 @@ int np_bench_desired(const struct np_policy *p, const struct np_bench_record *v,
 		return -ENOMEM;
 	static const char *const status[] = { [NP_VERDICT_PASS] = "False", [NP_VERDICT_REGRESSED] = "True",
 					      [NP_VERDICT_INCONCLUSIVE] = "Unknown", [NP_VERDICT_NO_BASELINE] = "Unknown" };
-	static const char *const reason[] = { [NP_VERDICT_PASS] = "WithinBaseline", [NP_VERDICT_REGRESSED] = "Regressed",
-					      [NP_VERDICT_INCONCLUSIVE] = "Noisy", [NP_VERDICT_NO_BASELINE] = "NoBaseline" };
-	c->type = strdup("BundleRegression");
+	static const char *const reason[] = { [NP_VERDICT_PASS] = NP_REASON_WITHIN_BASELINE,
+					      [NP_VERDICT_REGRESSED] = NP_REASON_REGRESSED,
+					      [NP_VERDICT_INCONCLUSIVE] = NP_REASON_NOISY,
+					      [NP_VERDICT_NO_BASELINE] = NP_REASON_NO_BASELINE };
+	c->type = strdup(NP_COND_BUNDLE_REGRESSION);
 	c->status = strdup(status[o]);
 	c->reason = strdup(reason[o]);
 	c->message = strdup(msg);
@@ -138,7 +141,7 @@ int np_bench_desired(const struct np_policy *p, const struct np_bench_record *v,
 	struct np_event *e = GROW(d->events, d->n_events);
 	if (!e)
 		return -ENOMEM;
-	e->reason = strdup(o == NP_VERDICT_REGRESSED ? "BundleRegression" : "BundleVerdict");
+	e->reason = strdup(o == NP_VERDICT_REGRESSED ? NP_EVENT_BUNDLE_REGRESSION : NP_EVENT_BUNDLE_VERDICT);
 	e->type = strdup(o == NP_VERDICT_REGRESSED ? "Warning" : "Normal");
 	e->message = strdup(msg);
 	e->kind = strdup("Node");

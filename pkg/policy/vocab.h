@@ -33,6 +33,8 @@
 #define NP_COND_VOLUME_PATHS_HEALTHY "VolumePathsHealthy"
 #define NP_COND_OFFLOADS_COMPLIANT "OffloadsCompliant"
 #define NP_COND_NIC_HEALTHY "NICHealthy"
+/* set by `baseline compare` verdicts, no finding; True is the bad state (docs/baseline.md) */
+#define NP_COND_BUNDLE_REGRESSION "BundleRegression"
 
 /* reasons a finding gives its condition (False) */
 #define NP_REASON_DRIFT "Drift"
@@ -55,6 +57,11 @@
 #define NP_REASON_ALL_CHECKS_PASSED "AllChecksPassed"
 #define NP_REASON_NO_PINS "NoPins"
 #define NP_REASON_NO_CLASS "NoClass"
+/* BundleRegression's reasons (pkg/policy/verdict.c) */
+#define NP_REASON_REGRESSED "Regressed"
+#define NP_REASON_WITHIN_BASELINE "WithinBaseline"
+#define NP_REASON_NOISY "Noisy"
+#define NP_REASON_NO_BASELINE "NoBaseline"
 
 /* Event reasons that are no finding's action */
 #define NP_EVENT_PATH_FAILED "PathFailed"         /* the kernel logged Failing path (at once, from /dev/kmsg) */
@@ -62,6 +69,8 @@
 #define NP_EVENT_VOLUME_PATH_STALL "VolumePathStall" /* on the PV, claim and Pod of a stalled device */
 #define NP_EVENT_TAINT_REFUSED "TaintRefused"     /* the safety valve refused a taint */
 #define NP_EVENT_SOURCE_UNREADABLE "SourceUnreadable"
+#define NP_EVENT_BUNDLE_REGRESSION "BundleRegression" /* a new compare verdict: regressed (Warning) */
+#define NP_EVENT_BUNDLE_VERDICT "BundleVerdict"       /* ... any other verdict (Normal) */
 
 /* A finding: its id, the reasons it gives, and its default action (the built-in policy). */
 struct np_vocab_finding {
