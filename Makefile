@@ -25,7 +25,7 @@ PKG_OBJ  := $(PKG_SRC:%.c=$(B)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: image image-dockerfile fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube check-helm check-cluster test-world helm-template bench fuzz deps deps-test clean
+.PHONY: image image-dockerfile fuzz-build all run check check-unit check-asan check-e2e check-vm check-kube check-helm check-cluster check-node test-world helm-template bench fuzz deps deps-test clean
 
 all: $(B)/nodeprint $(TESTS)
 
@@ -97,11 +97,11 @@ fuzz-build: $(FUZZ_BIN)
 check-unit: all
 	tests/run.sh unit
 
-# The test world: kube-apiserver, kube-scheduler, kube-controller-manager, kubelet, kubectl, etcd and
-# Helm at pinned versions, built from the Go module proxy once into $(NP_K8S_CACHE) (default
+# The test world: kube-apiserver, kube-scheduler, kube-controller-manager, kubelet, kubectl, etcd,
+# Helm, containerd, runc and crictl at pinned versions, built from the Go module proxy once into $(NP_K8S_CACHE) (default
 # .cache/k8s; docs/test-cluster.md). Test-only: the product stays C.
 test-world: deps-test
-	@tests/cluster/build.sh >/dev/null
+	@tests/cluster/build.sh kube etcd helm runtime >/dev/null
 
 # Render the Helm chart helm/nodeprint with the real Helm (built by tests/cluster/build.sh; Helm is not
 # in Debian 12). HELM_ARGS="--set k=v -f values.yaml".
@@ -114,6 +114,11 @@ check-helm: deps-test all
 # The end-to-end proofs against the real control plane (tests/cluster/, docs/test-cluster.md).
 check-cluster: deps-test all
 	tests/run.sh cluster
+
+# The DaemonSet on a real node: runc alone, then containerd + runc + kubelet (tests/node/, docs/test-node.md).
+check-node: deps-test all
+	@$(MAKE) --no-print-directory image | tail -1
+	tests/run.sh node
 
 bench: deps
 	@$(MAKE) --no-print-directory $(B)/nodeprint

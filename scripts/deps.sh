@@ -17,8 +17,8 @@ qemu-system-x86 qemu-utils busybox-static cpio socat nvme-cli dmsetup xz-utils
 ca-certificates openssl sysstat curl prometheus fio
 golang-go"
 # tests/node: Debian's runc runs the image when the test world's is not built; the CNI plugins
-# (bridge, host-local, loopback) make the kubelet's Node Ready
-TEST="$TEST runc containernetworking-plugins"
+# (loopback) make the kubelet's Node Ready; libseccomp-dev: the test world's runc with seccomp
+TEST="$TEST runc containernetworking-plugins libseccomp-dev"
 # make image: a bookworm root without Docker (debootstrap) and the OCI layout (umoci)
 IMAGE="debootstrap umoci"
 

@@ -4,9 +4,11 @@
 #
 #   tests/cluster/build.sh [COMPONENT...]   build what is missing, print the bin folder on stdout
 #   COMPONENT: kube (kube-apiserver, kube-scheduler, kube-controller-manager, kubelet, kubectl),
-#              etcd, helm; default: all of them
+#              etcd, helm; runtime (containerd, containerd-shim-runc-v2, ctr, runc, crictl, and the
+#              pod sandbox's pause from Kubernetes' own pause.c: tests/node); default: kube etcd helm
 #
-# Pinned versions (docs/test-cluster.md): Kubernetes v1.37.2, etcd v3.7.3, Helm v4.3.2.
+# Pinned versions (docs/test-cluster.md): Kubernetes v1.37.2, etcd v3.7.3, Helm v4.3.2, containerd
+# v2.4.2, runc v1.5.3, crictl v1.37.0.
 # Cache: $NP_K8S_CACHE (default <repo>/.cache/k8s, git-ignored), binaries in bin/, each with a
 # .NAME.version stamp, so a version change rebuilds just that binary. Go: `go` when it is 1.26 or newer, else the Go
 # toolchain module fetched with the machine's own (older) go and its own GOPROXY settings.
@@ -19,6 +21,9 @@ C=$(readlink -m "${NP_K8S_CACHE:-$ROOT/.cache/k8s}")
 K8S_VERSION=v1.37.2
 ETCD_VERSION=v3.7.3
 HELM_VERSION=v4.3.2
+CONTAINERD_VERSION=v2.4.2
+RUNC_VERSION=v1.5.3
+CRICTL_VERSION=v1.37.0
 GO_VERSION=1.26.8
 GO_MIN_MINOR=26
 # a download that has not finished in this long is the network, not the build
@@ -156,10 +161,12 @@ build_kube() {
 	done
 }
 
-# a whole module's command at a version: $1 = binary name, $2 = module@version, $3 = package path
+# a whole module's command at a version: $1 = binary name, $2 = module@version, $3 = package path,
+# $4 = extra -ldflags, $5 = build tags
 build_module_cmd() {
-	local name=$1 modver=$2 pkg=$3 ld=${4:-} src=$C/src/$1-${2#*@}
-	have "$name" "$modver" && return 0
+	local name=$1 modver=$2 pkg=$3 ld=${4:-} tags=${5:-} src=$C/src/$1-${2#*@} stamp=$2
+	[ -n "${5:-}" ] && stamp="$stamp tags=$5"
+	have "$name" "$stamp" && return 0
 	check_proxy
 	mkdir -p "$src"
 	if [ ! -f "$src/go.sum" ]; then
@@ -169,8 +176,8 @@ build_module_cmd() {
 			timeout "$FETCH_TIMEOUT" "$GO" mod tidy >>get.log 2>&1) ||
 			die "cannot resolve $modver: $(tail -c 400 "$src/get.log")"
 	fi
-	gobuild "$name" "$src" -ldflags "-s -w $ld" -o "$BIN/$name.tmp" "$pkg"
-	installed "$name" "$modver"
+	gobuild "$name" "$src" -tags "$tags" -ldflags "-s -w $ld" -o "$BIN/$name.tmp" "$pkg"
+	installed "$name" "$stamp"
 }
 
 build_etcd() {
@@ -182,6 +189,31 @@ build_helm() {
 		"-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"
 }
 
+# --- a container runtime for the kubelet: containerd + its runc shim, runc, crictl ---------------
+build_runtime() {
+	local ctr=github.com/containerd/containerd/v2
+	# no_btrfs: Debian's libbtrfs headers are not needed (btrfs snapshotter left out)
+	build_module_cmd containerd "$ctr@$CONTAINERD_VERSION" $ctr/cmd/containerd \
+		"-X $ctr/version.Version=$CONTAINERD_VERSION" no_btrfs
+	build_module_cmd containerd-shim-runc-v2 "$ctr@$CONTAINERD_VERSION" $ctr/cmd/containerd-shim-runc-v2 \
+		"-X $ctr/version.Version=$CONTAINERD_VERSION" no_btrfs
+	build_module_cmd ctr "$ctr@$CONTAINERD_VERSION" $ctr/cmd/ctr "-X $ctr/version.Version=$CONTAINERD_VERSION" no_btrfs
+	# runc's nsexec is C: cgo on; seccomp (libseccomp-dev): containerd gives a non-privileged pod's
+	# sandbox the RuntimeDefault profile, which a runc without it refuses
+	CGO_ENABLED=1 build_module_cmd runc "github.com/opencontainers/runc@$RUNC_VERSION" github.com/opencontainers/runc \
+		"-X main.version=${RUNC_VERSION#v}" seccomp
+	build_module_cmd crictl "sigs.k8s.io/cri-tools@$CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl \
+		"-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION"
+	# the sandbox process (no registry to pull registry.k8s.io/pause from): Kubernetes' pause.c, static
+	if ! have pause "$K8S_VERSION"; then
+		local src
+		src=$("$GO" mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+		gcc -Os -static -DVERSION="$K8S_VERSION" -o "$BIN/pause.tmp" "$src/build/pause/linux/pause.c" ||
+			die "cannot compile pause.c (gcc, libc6-dev)"
+		installed pause "$K8S_VERSION"
+	fi
+}
+
 what=("$@")
 [ ${#what[@]} -eq 0 ] && what=(kube etcd helm)
 for w in "${what[@]}"; do
@@ -189,6 +221,7 @@ for w in "${what[@]}"; do
 	kube) build_kube ;;
 	etcd) build_etcd ;;
 	helm) build_helm ;;
+	runtime) build_runtime ;;
 	*) die "unknown component '$w' (kube, etcd, helm)" ;;
 	esac
 done
