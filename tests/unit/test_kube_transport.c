@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
+#include "../../pkg/agent/publish.h"
 #include "../../pkg/kube/api.h"
 #include "../../pkg/kube/auth.h"
 #include "../../pkg/kube/incluster.h"
@@ -811,6 +812,56 @@ static void test_taints_conflict_reread(void **state)
 	np_kube_client_free(c);
 }
 
+/*
+ * A VolumePathStall about a claim names it by its volume ("pv:NAME"): the publisher GETs the PV and
+ * sends the Event about spec.claimRef's PVC with its uid. The PVC itself is never read (RBAC grants
+ * no get on it): a claimRef without uid (a PV not bound yet; kube-apiserver's PV controller writes
+ * the uid when it binds, which an API server without controllers never did) gives an Event without one.
+ */
+static void test_event_claim_from_pv(void **state)
+{
+	(void)state;
+	static const struct reply s[] = {
+		{ "200 OK", "{\"kind\":\"PersistentVolume\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"pv-1\",\"uid\":\"u-pv\"},"
+			    "\"spec\":{\"claimRef\":{\"kind\":\"PersistentVolumeClaim\",\"namespace\":\"apps\",\"name\":\"data\","
+			    "\"uid\":\"u-claim\"}}}" },
+		{ "201 Created", "{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"data.1\",\"namespace\":\"apps\"}}" },
+		{ "200 OK", "{\"kind\":\"PersistentVolume\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"pv-2\",\"uid\":\"u-pv2\"},"
+			    "\"spec\":{\"claimRef\":{\"kind\":\"PersistentVolumeClaim\",\"namespace\":\"apps\",\"name\":\"logs\"}}}" },
+		{ "201 Created", "{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"logs.1\",\"namespace\":\"apps\"}}" },
+	};
+	start(s, 4);
+	struct np_kube_client *c = client(NULL, 0, 0);
+	struct np_publisher p;
+	char *err = NULL;
+	assert_int_equal(np_publisher_init(&p, c, "n1"), 0);
+	struct np_event e = { .reason = "VolumePathStall", .type = "Warning", .message = "sdb: stalled",
+			      .kind = "PersistentVolumeClaim", .name = "pv:pv-1", .subject = "sdb" };
+	assert_int_equal(np_publish_event(&p, &e, 1000, &err), 0);
+	e.name = "pv:pv-2";
+	e.subject = "sdc";
+	assert_int_equal(np_publish_event(&p, &e, 1000, &err), 0);
+	stop();
+	assert_int_equal(srv.nseen, 4);
+	assert_string_equal(srv.seen[0].line, "GET /api/v1/persistentvolumes/pv-1 HTTP/1.1");
+	assert_string_equal(srv.seen[1].line, "POST /api/v1/namespaces/apps/events HTTP/1.1");
+	json_auto_t *ev = json_loads(srv.seen[1].body, 0, NULL);
+	json_t *io = json_object_get(ev, "involvedObject");
+	assert_string_equal(json_string_value(json_object_get(io, "kind")), "PersistentVolumeClaim");
+	assert_string_equal(json_string_value(json_object_get(io, "name")), "data");
+	assert_string_equal(json_string_value(json_object_get(io, "uid")), "u-claim");
+	/* no uid in the reference: no PVC GET, the Event goes without a uid */
+	assert_string_equal(srv.seen[2].line, "GET /api/v1/persistentvolumes/pv-2 HTTP/1.1");
+	assert_string_equal(srv.seen[3].line, "POST /api/v1/namespaces/apps/events HTTP/1.1");
+	json_auto_t *ev2 = json_loads(srv.seen[3].body, 0, NULL);
+	io = json_object_get(ev2, "involvedObject");
+	assert_string_equal(json_string_value(json_object_get(io, "name")), "logs");
+	assert_null(json_object_get(io, "uid"));
+	free(err);
+	np_publisher_free(&p);
+	np_kube_client_free(c);
+}
+
 static void test_client_new_checks(void **state)
 {
 	(void)state;
@@ -846,6 +897,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_event_claim_from_pv),
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_status_decoding),
