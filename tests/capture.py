@@ -27,6 +27,9 @@ PRESETS = {
         "/proc/interrupts", "/proc/stat",
         "/sys/class/block/*", "/sys/class/block/*/device", "/sys/block/*", "/proc/diskstats", "/proc/self/mountinfo",
         "/proc/1/mountinfo", "/sys/class/nvme/*", "/sys/class/nvme-subsystem/*", "/run/udev/data",
+        # timeouts: module parameters (built-in modules have them too), transport loss timers
+        "/sys/module/nvme_core/parameters", "/sys/module/dm_multipath/parameters",
+        "/sys/class/fc_remote_ports/*", "/sys/class/iscsi_session/*",
     ],
     # the net collector alone: interfaces, their devices' MSI vectors, IRQ and CPU counters
     "net": [

@@ -288,6 +288,12 @@ static void ask_multipathd(struct np_multipath *s)
 	s->multipathd_available = true;
 	np_multipathd_merge(s, &d);
 	np_mpd_free(&d);
+	/* no_path_retry counts checker intervals: their length, for the timeout chain */
+	_cleanup_free_ char *cfg = NULL;
+	int64_t v;
+	if (np_multipathd_query("show config", MPATHD_TIMEOUT_MS, &cfg, NULL) >= 0 &&
+	    np_multipathd_config_int(cfg, "defaults", "polling_interval", &v) >= 0 && v > 0)
+		s->mpathd_polling_interval_s = v;
 }
 
 static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report *rep)

@@ -80,6 +80,7 @@ struct np_mpd_map {
 	bool have_paths_active;
 	int64_t paths_active;  /* JSON "paths": the number of ACTIVE paths, not all (case 15) */
 	int64_t path_faults;   /* a lifetime counter, not a state */
+	char *queueing;        /* "on", "off", "-", "N chk", "N sec" (print.c snprint_queueing()) */
 	struct np_mpd_group *groups;
 	size_t n_groups;
 };
@@ -98,6 +99,15 @@ struct np_mpd {
  */
 int np_multipathd_parse_json(const char *buf, size_t len, struct np_mpd *out);
 void np_mpd_free(struct np_mpd *d);
+
+/*
+ * np_multipathd_config_int() - the integer @key of top-level section @section
+ * ("defaults") in multipathd's reply to `show config` (libmultipath/print.c
+ * snprint_config(): "<section> {" lines, then "\t<key> <value>" lines up to
+ * "}"; nested sections such as "device {" are skipped). Returns 0 and *@out,
+ * -ENOENT (no such section or key), -EINVAL (the value is not an integer).
+ */
+int np_multipathd_config_int(const char *cfg, const char *section, const char *key, int64_t *out);
 
 /*
  * np_multipathd_merge() - add multipathd's checker/device state and group

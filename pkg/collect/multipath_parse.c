@@ -442,6 +442,45 @@ out:
 	return r;
 }
 
+/* ---- multipathd show config ---- */
+
+int np_multipathd_config_int(const char *cfg, const char *section, const char *key, int64_t *out)
+{
+	int depth = 0;
+	bool inside = false;
+	size_t kl = strlen(key), sl = strlen(section);
+	for (const char *l = cfg; l && *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		while (n && (*l == ' ' || *l == '\t'))
+			l++, n--;
+		while (n && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
+			n--;
+		bool opens = n >= 1 && l[n - 1] == '{', closes = n == 1 && l[0] == '}';
+		if (opens) {
+			if (depth == 0 && n > sl && strncmp(l, section, sl) == 0 && (l[sl] == ' ' || l[sl] == '\t'))
+				inside = true;
+			depth++;
+		} else if (closes) {
+			if (depth > 0 && --depth == 0)
+				inside = false;
+		} else if (inside && depth == 1 && n > kl && strncmp(l, key, kl) == 0 && (l[kl] == ' ' || l[kl] == '\t')) {
+			_cleanup_free_ char *v = strndup(l + kl, n - kl);
+			if (!v)
+				return -ENOMEM;
+			char *t = np_strip(v);
+			size_t tl = strlen(t);
+			if (tl >= 2 && t[0] == '"' && t[tl - 1] == '"') {
+				t[tl - 1] = '\0';
+				t++;
+			}
+			return np_parse_s64(t, out) < 0 ? -EINVAL : 0;
+		}
+		l = e ? e + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
 /* ---- multipathd JSON ---- */
 
 /* A string member, or a number printed as text; NULL when absent. */
@@ -503,6 +542,7 @@ static int parse_map(json_t *jm, struct np_mpd_map *m)
 	m->have_paths_active = jint(jm, "paths", &m->paths_active);
 	if (!jint(jm, "path_faults", &m->path_faults))
 		m->path_faults = 0;
+	m->queueing = jstr(jm, "queueing");
 	json_t *jg = json_object_get(jm, "path_groups");
 	if (!json_is_array(jg))
 		return 0;
@@ -573,6 +613,7 @@ void np_mpd_free(struct np_mpd *d)
 		free(m->name);
 		free(m->uuid);
 		free(m->sysfs);
+		free(m->queueing);
 	}
 	free(d->maps);
 	memset(d, 0, sizeof(*d));
@@ -618,6 +659,7 @@ size_t np_multipathd_merge(struct np_multipath *s, const struct np_mpd *d)
 		const struct np_mpd_map *dm = find_map(d, m);
 		if (!dm)
 			continue;
+		set_str(&m->mpathd_queueing, dm->queueing);
 		for (size_t g = 0; g < m->n_groups; g++) {
 			if (g < dm->n_groups && dm->groups[g].have_pri) {
 				m->groups[g].have_priority = true;

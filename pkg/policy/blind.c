@@ -11,14 +11,15 @@
 static const char *const *const source_findings[NP_SRC__N] = {
 	[NP_SRC_KMSG] = (const char *const[]){ "path-flapping", NULL },
 	[NP_SRC_NVME] = (const char *const[]){ "nvme-critical", NULL },
-	[NP_SRC_MULTIPATH] = (const char *const[]){ "multipath-degraded", NULL },
+	[NP_SRC_MULTIPATH] = (const char *const[]){ "multipath-degraded", NP_FINDING_TIMEOUT_CHAIN, NULL },
 	[NP_SRC_PCI] = (const char *const[]){ "pcie-errors", "link-downgraded", NULL },
 	[NP_SRC_BLOCK] = (const char *const[]){ "volume-stall", NULL },
 	[NP_SRC_NET] = (const char *const[]){ "nic-drops", "irq-skew", "offload-mismatch", NULL },
-	[NP_SRC_VOLUMES] = (const char *const[]){ NULL },
+	[NP_SRC_VOLUMES] = (const char *const[]){ NP_FINDING_TIMEOUT_CHAIN, NULL },
 	[NP_SRC_MOUNTS] = (const char *const[]){ NULL },
 	[NP_SRC_KERNEL] = (const char *const[]){ "firmware-unpinned", NULL },
 	[NP_SRC_MODULES] = (const char *const[]){ "firmware-unpinned", NULL },
+	[NP_SRC_TIMEOUTS] = (const char *const[]){ NP_FINDING_TIMEOUT_CHAIN, NULL },
 };
 
 const char *const *np_source_findings(enum np_source_id id)

@@ -2,6 +2,7 @@
 /* findings.c - health findings, one function per area of the report. */
 #define _GNU_SOURCE
 #include "findings.h"
+#include "tmochain.h"
 #include "vocab.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -408,5 +409,7 @@ int np_findings_health(const struct np_policy *p, const struct np_class *cls, co
 		rc = findings_multipath(&p->health, &r->multipath, &r->kmsg, d);
 	if (rc >= 0)
 		rc = findings_stalls(&p->health, r, d);
+	if (rc >= 0)
+		rc = np_findings_timeouts(&p->health, r, d);
 	return rc;
 }

@@ -317,11 +317,41 @@ static int f_health_mpath(struct pctx *c, yaml_node_t *v, const char *p, void *o
 	return walk_map(c, v, p, f, o);
 }
 
+static int f_tmo_app(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &H(o)->tmo_app_timeout_s, -1, 86400);
+}
+
+static int f_tmo_unbounded(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->tmo_unbounded_queueing);
+}
+
+static int f_tmo_fast(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->tmo_fast_io_fail_below_loss);
+}
+
+static int f_tmo_failover(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->tmo_failover_within_device_timeout);
+}
+
+static int f_health_tmo(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "appTimeoutSeconds", f_tmo_app },
+					  { "unboundedQueueing", f_tmo_unbounded },
+					  { "fastIoFailBelowLoss", f_tmo_fast },
+					  { "failoverWithinDeviceTimeout", f_tmo_failover },
+					  {} };
+	return walk_map(c, v, p, f, o);
+}
+
 static int f_health(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	static const struct field f[] = { { "nvme", f_health_nvme }, { "pcie", f_health_pcie },
 					  { "net", f_health_net },   { "block", f_health_block },
-					  { "multipath", f_health_mpath }, {} };
+					  { "multipath", f_health_mpath }, { "timeouts", f_health_tmo }, {} };
 	return walk_map(c, v, p, f, o);
 }
 
@@ -893,6 +923,11 @@ static const char default_yaml[] =
 	"    flapsPerWindow: 3\n"
 	"    windowSeconds: 600\n"
 	"    failedPaths: true\n"
+	"  timeouts:\n"
+	"    appTimeoutSeconds: 30\n"
+	"    unboundedQueueing: true\n"
+	"    fastIoFailBelowLoss: true\n"
+	"    failoverWithinDeviceTimeout: true\n"
 	"actions:\n"
 	"  firmware-unpinned:  {condition: BundlePinned, taint: NoSchedule, event: FirmwareDrift}\n"
 	"  nvme-critical:      {condition: NVMeHealthy, taint: NoSchedule, event: NVMeCriticalWarning}\n"
@@ -904,6 +939,7 @@ static const char default_yaml[] =
 	"  offload-mismatch:   {condition: OffloadsCompliant, taint: none, event: OffloadDrift}\n"
 	"  nic-drops:          {condition: NICHealthy, taint: none, event: NICDrops}\n"
 	"  irq-skew:           {condition: NICHealthy, taint: none, event: IRQSkew}\n"
+	"  timeout-chain:      {condition: StorageTimeoutsConsistent, taint: none, event: TimeoutChain}\n"
 	"baseline:\n"
 	"  directory: /var/lib/nodeprint/baseline\n"
 	"  rawDevice: \"\"\n"

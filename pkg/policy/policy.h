@@ -66,6 +66,10 @@ struct np_health {
 	unsigned multipath_flaps;             /* flaps in the window that make a map "flapping" */
 	double multipath_window_seconds;
 	bool multipath_failed_paths;
+	double tmo_app_timeout_s;             /* the application's I/O timeout, seconds; < 0 = off */
+	bool tmo_unbounded_queueing;          /* queue_if_no_path without a bound under a CSI volume */
+	bool tmo_fast_io_fail_below_loss;     /* fast_io_fail_tmo must be below dev_loss_tmo / ctrl_loss_tmo */
+	bool tmo_failover_within_device_timeout; /* a path's failover must not outlast its command timeout */
 };
 
 /* The storage micro-test (`nodeprint baseline`, docs/baseline.md): where, how long, how judged. */

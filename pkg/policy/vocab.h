@@ -23,6 +23,7 @@
 #define NP_FINDING_OFFLOAD_MISMATCH "offload-mismatch"
 #define NP_FINDING_NIC_DROPS "nic-drops"
 #define NP_FINDING_IRQ_SKEW "irq-skew"
+#define NP_FINDING_TIMEOUT_CHAIN "timeout-chain"
 #define NP_FINDING_SOURCE_UNREADABLE "source-unreadable" /* not a policy action: always on (blind.h) */
 
 /* condition types */
@@ -33,6 +34,7 @@
 #define NP_COND_VOLUME_PATHS_HEALTHY "VolumePathsHealthy"
 #define NP_COND_OFFLOADS_COMPLIANT "OffloadsCompliant"
 #define NP_COND_NIC_HEALTHY "NICHealthy"
+#define NP_COND_STORAGE_TIMEOUTS "StorageTimeoutsConsistent"
 /* set by `baseline compare` verdicts, no finding; True is the bad state (docs/baseline.md) */
 #define NP_COND_BUNDLE_REGRESSION "BundleRegression"
 
@@ -53,6 +55,10 @@
 #define NP_REASON_OFFLOAD_MISMATCH "OffloadMismatch"
 #define NP_REASON_DROPS "Drops"
 #define NP_REASON_IRQ_SKEW "IRQSkew"
+#define NP_REASON_UNBOUNDED_QUEUEING "UnboundedQueueing"
+#define NP_REASON_QUEUEING_OVER_APP "QueueingOverAppTimeout"
+#define NP_REASON_FAST_IO_FAIL_NOT_BELOW_LOSS "FastIOFailNotBelowLoss"
+#define NP_REASON_FAILOVER_OVER_DEVICE_TIMEOUT "FailoverOverDeviceTimeout"
 /* reasons of a condition without a finding */
 #define NP_REASON_ALL_CHECKS_PASSED "AllChecksPassed"
 #define NP_REASON_NO_PINS "NoPins"

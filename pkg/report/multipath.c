@@ -33,6 +33,7 @@ void np_mpath_map_free(struct np_mpath_map *m)
 	free(m->major_minor);
 	free(m->hardware_handler);
 	np_strv_free(m->features);
+	free(m->mpathd_queueing);
 	np_strv_free(m->slaves);
 	np_status_clear(&m->status);
 	memset(m, 0, sizeof(*m));
@@ -125,6 +126,7 @@ static json_t *map_to_json(const struct np_mpath_map *m)
 	json_object_set_new(o, "features", np_json_strv(m->features));
 	np_json_str(o, "hardware_handler", m->hardware_handler);
 	json_object_set_new(o, "queueing", m->have_queue_io ? json_boolean(m->queue_io) : json_null());
+	np_json_str(o, "multipathd_queueing", m->mpathd_queueing);
 	if (m->have_queue_io)
 		np_json_u64(o, "pg_init_count", m->pg_init_count);
 	else
@@ -156,6 +158,8 @@ json_t *np_multipath_to_json(const struct np_multipath *s)
 	json_t *d = json_object();
 	np_json_bool(d, "available", s->multipathd_available);
 	np_json_str(d, "error", s->multipathd.err ? s->multipathd.error : NULL);
+	json_object_set_new(d, "polling_interval_s", s->mpathd_polling_interval_s > 0
+			    ? json_integer(s->mpathd_polling_interval_s) : json_null());
 	json_object_set_new(o, "multipathd", d);
 	np_status_to_json(&s->status, o);
 	return o;

@@ -51,6 +51,9 @@ struct np_mpath_map {
 	bool queue_io;      /* status: I/O is being queued (no usable path, queue_if_no_path) */
 	uint64_t pg_init_count;
 	unsigned next_group;/* status: group the kernel will use next (1-based) */
+	char *mpathd_queueing; /* multipathd's "queueing" (its no_path_retry, libmultipath print.c
+				* snprint_queueing()): "on" (for ever), "off", "-" (unset), "N chk"
+				* (N checker intervals), "N sec" (counting down now); NULL = not asked */
 	struct np_mpath_group *groups;
 	size_t n_groups;
 	bool paths_known;   /* the table (or status) was parsed: groups and paths are the kernel's;
@@ -65,6 +68,8 @@ struct np_multipath {
 	size_t n_maps;
 	bool multipathd_available;
 	struct np_status multipathd; /* why multipathd could not be asked */
+	int64_t mpathd_polling_interval_s; /* multipathd's checker interval (`show config` defaults
+					    * polling_interval); 0 when not read */
 };
 
 void np_mpath_map_free(struct np_mpath_map *m);

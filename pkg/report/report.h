@@ -18,6 +18,7 @@
 #include "out.h"
 #include "pci.h"
 #include "sources.h"
+#include "timeouts.h"
 #include "volumes.h"
 
 #include <jansson.h>
@@ -40,6 +41,7 @@ struct np_report {
 	struct np_mounts mounts;
 	struct np_nvme nvme;
 	struct np_multipath multipath;
+	struct np_timeouts timeouts;
 	struct np_kmsg kmsg;
 	struct np_volumes volumes;
 	struct np_bundle bundle;  /* filled by np_report_fingerprint() */

@@ -22,6 +22,7 @@ static const struct {
 	[NP_SRC_MOUNTS] = { "mounts", "the mount table", "MountsUnreadable" },
 	[NP_SRC_KERNEL] = { "kernel", "kernel, OS and DMI facts", "KernelInfoUnreadable" },
 	[NP_SRC_MODULES] = { "modules", "kernel modules", "ModulesUnreadable" },
+	[NP_SRC_TIMEOUTS] = { "timeouts", "storage timeouts", "TimeoutsUnreadable" },
 };
 
 static bool denied(int err)
@@ -84,6 +85,15 @@ static void judge_pci(const struct np_pci *p, struct np_source *s)
 			item_down(s, p->devices[i].address, &p->devices[i].status, 0, NULL);
 }
 
+static void judge_timeouts(const struct np_timeouts *t, struct np_source *s)
+{
+	if (t->status.err)
+		down(s, &t->status);
+	for (size_t i = 0; i < t->n_devs; i++)
+		if (t->devs[i].status.err)
+			item_down(s, t->devs[i].name, &t->devs[i].status, 0, NULL);
+}
+
 /* A few records that did not parse among many that did is not blindness; none parsed is. */
 static void judge_kmsg(const struct np_kmsg *k, struct np_source *s)
 {
@@ -99,6 +109,7 @@ unsigned np_report_sources(const struct np_report *r, struct np_source out[NP_SR
 	judge_nvme(&r->nvme, &out[NP_SRC_NVME]);
 	judge_multipath(&r->multipath, &out[NP_SRC_MULTIPATH]);
 	judge_pci(&r->pci, &out[NP_SRC_PCI]);
+	judge_timeouts(&r->timeouts, &out[NP_SRC_TIMEOUTS]);
 	const struct np_status *whole[NP_SRC__N] = {
 		[NP_SRC_BLOCK] = &r->block.status,     [NP_SRC_NET] = &r->net.status,
 		[NP_SRC_VOLUMES] = &r->volumes.status, [NP_SRC_MOUNTS] = &r->mounts.status,
