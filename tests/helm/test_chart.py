@@ -164,6 +164,22 @@ def test_values(base):
         container(o)["args"][4] == "--metrics-address=127.0.0.1:9200" and
         container(o)["ports"][0]["containerPort"] == 9200, "metrics address and port reach the args and the port", c)
 
+    # privileged off: the securityContext of capabilities SYS_ADMIN + SYSLOG, nothing else changes
+    o = rendered("--set", "privileged=false")
+    c = changes(base, o)
+    tap(set(c) == {DS} and all(p.startswith(f"{C0}.securityContext") for p in c[DS]) and
+        container(base)["securityContext"].get("privileged") is True and
+        container(o)["securityContext"] == {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
+                                            "runAsUser": 0, "runAsNonRoot": False,
+                                            "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN", "SYSLOG"]}},
+        "privileged=false: only the securityContext changes, to SYS_ADMIN + SYSLOG without escalation", c)
+
+    # extra environment (kube-proxy-less clusters): appended after NODE_NAME, nothing else
+    o = rendered("--set-json", 'env=[{"name":"KUBERNETES_SERVICE_HOST","value":"10.0.0.10"}]')
+    c = changes(base, o)
+    tap(c == {DS: [f"{C0}.env"]} and container(o)["env"][1] == {"name": "KUBERNETES_SERVICE_HOST", "value": "10.0.0.10"}
+        and container(o)["env"][0]["name"] == "NODE_NAME", "env: appended after NODE_NAME", c)
+
     # admission policy off: both objects gone, nothing else
     o = rendered("--set", "admissionPolicy.enabled=false")
     c = changes(base, o)

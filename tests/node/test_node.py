@@ -8,8 +8,8 @@ Asserts: the Pod Running and Ready (readiness probe on /readyz), the Node publis
 in-cluster config and the pod-bound token (labels = this machine's own `nodeprint inspect`, the
 conditions), the container's capabilities and read-only root as the manifest says (/proc/self/status
 through kubectl exec), the kernel log read inside the Pod, /healthz and /readyz served, `kubectl logs`
-showing the structured log; a Pod restart; then the privilege removed (the old SYS_ADMIN + SYSLOG
-securityContext): the Pod runs on, the Node says MultipathHealthy=Unknown (KernelLogUnreadable), one
+showing the structured log; a Pod restart; the Helm chart (real Helm) installed in their place; then
+the privilege removed with the chart's switch (helm upgrade --set privileged=false: SYS_ADMIN + SYSLOG): the Pod runs on, the Node says MultipathHealthy=Unknown (KernelLogUnreadable), one
 SourceUnreadable Warning Event, nodeprint_source_up{source="kmsg"} 0; and back. Times (image import,
 Pod start, first publish) as TAP comments. Needs root. TAP output."""
 import json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.request, yaml
@@ -66,7 +66,7 @@ def wait(what, fn, timeout):
     return None, f"{what}: not within {timeout} s (last: {last})"
 
 
-def manifests(kube, server, privileged=True):
+def manifests(kube, server):
     """manifests/ as kustomize renders it, the Pod told the apiserver's address (no kube-proxy)."""
     docs = [d for d in yaml.safe_load_all(kube("kustomize", os.path.join(ROOT, "manifests"))) if d]
     for d in docs:
@@ -75,10 +75,6 @@ def manifests(kube, server, privileged=True):
         c = d["spec"]["template"]["spec"]["containers"][0]
         c["env"] += [{"name": "KUBERNETES_SERVICE_HOST", "value": "127.0.0.1"},
                      {"name": "KUBERNETES_SERVICE_PORT", "value": server.rsplit(":", 1)[1]}]
-        if not privileged:  # the securityContext before privileged: SYS_ADMIN + SYSLOG
-            c["securityContext"] = {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
-                                    "runAsUser": 0, "runAsNonRoot": False,
-                                    "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN", "SYSLOG"]}}
     return yaml.safe_dump_all(docs)
 
 
@@ -149,9 +145,39 @@ def check_container(kube, pod):
     tap("kmsg=ok" in out, "kubectl exec: /host/dev/kmsg is read inside the Pod", out)
 
 
+def helm(env, *args):
+    p = subprocess.run([env["NP_HELM"], "--kubeconfig", env["NP_KUBE_KUBECONFIG"], *args], capture_output=True,
+                       text=True, timeout=300)
+    if p.returncode != 0:
+        raise RuntimeError(f"helm {' '.join(args)}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def server_env(env):
+    """--set-json of the chart's env value: the apiserver's address (no kube-proxy here)."""
+    return ("env=[{\"name\":\"KUBERNETES_SERVICE_HOST\",\"value\":\"127.0.0.1\"},"
+            f"{{\"name\":\"KUBERNETES_SERVICE_PORT\",\"value\":\"{env['NP_KUBE_SERVER'].rsplit(':', 1)[1]}\"}}]")
+
+
+def check_helm(kube, env, node):
+    """The chart replaces the manifests: helm install, the Pod Ready, the Node still published."""
+    kube("delete", "-f", "-", "--wait=true", "--timeout=120s", input=manifests(kube, env["NP_KUBE_SERVER"]))
+    t0 = time.monotonic()
+    helm(env, "install", "nodeprint", os.path.join(ROOT, "helm", "nodeprint"), "--set-json", server_env(env))
+    pod, t = wait("Pod Ready (helm)", lambda: ready_pod(kube), 120)
+    times["helm install -> Pod Ready"] = t if pod else None
+    tap(bool(pod), "helm install (the real Helm): the chart's Pod Running and Ready", t)
+    nd = node_obj(kube, node) if pod else {}
+    tap(bool(pod) and nd["metadata"]["labels"].get("nodeprint.io/bundle") and
+        cond(nd, "MultipathHealthy").get("status") == "True", "helm install: the Node stays published", t)
+    return bool(pod)
+
+
 def check_blind(kube, env, node):
-    kube("apply", "-f", "-", input=manifests(kube, env["NP_KUBE_SERVER"], privileged=False))
+    """The privilege removed with the chart's switch (helm upgrade --set privileged=false)."""
     old = [p["metadata"]["name"] for p in kube.json("-n", NS, "get", "pods")["items"]]
+    helm(env, "upgrade", "nodeprint", os.path.join(ROOT, "helm", "nodeprint"), "--reuse-values",
+         "--set", "privileged=false")
     pod, t = wait("unprivileged pod Ready", lambda: ready_pod(kube, old), 90)
     if not pod:
         tap(False, "without the privilege: the Pod runs and is Ready", t)
@@ -180,7 +206,8 @@ def check_blind(kube, env, node):
     tap(len(ev2) == 1 and (ev2[0].get("count") or 1) == 1, "the Event is not repeated every cycle",
         [(e["metadata"]["name"], e.get("count")) for e in ev2])
     # and back
-    kube("apply", "-f", "-", input=manifests(kube, env["NP_KUBE_SERVER"]))
+    helm(env, "upgrade", "nodeprint", os.path.join(ROOT, "helm", "nodeprint"), "--reuse-values",
+         "--set", "privileged=true")
     nd, t = wait("MultipathHealthy True again",
                  lambda: (x := node_obj(kube, node)) and cond(x, "MultipathHealthy").get("status") == "True" and x, 90)
     tap(bool(nd), "privilege restored: MultipathHealthy True again", t)
@@ -245,10 +272,13 @@ def main():
         tap(bool(new) and {k: v for k, v in after.items() if k.startswith("nodeprint.io/")} ==
             {k: v for k, v in before.items() if k.startswith("nodeprint.io/")},
             "Pod restart: a new Pod Ready, the Node's labels kept", t)
-        check_blind(kube, env, node)
+        if check_helm(kube, env, node):
+            check_blind(kube, env, node)
         return 0
     finally:
         if node_started:
+            subprocess.run([env["NP_HELM"], "--kubeconfig", env["NP_KUBE_KUBECONFIG"], "uninstall", "nodeprint"],
+                           capture_output=True, timeout=120)
             Kube(env)("delete", "-f", "-", "--wait=false", check=False,
                       input=manifests(Kube(env), env["NP_KUBE_SERVER"]))
             subprocess.run([os.path.join(HERE, "node.sh"), "stop", ndir], env=env, capture_output=True, timeout=300)
