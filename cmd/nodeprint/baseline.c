@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "baseline.h"
+#include "cli.h"
 #include "../../pkg/collect/benchdev.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/fio.h"
@@ -151,9 +152,7 @@ static int identify(const struct bopts *o, const struct np_policy *pol, const st
 	struct np_report rep = { 0 };
 	struct np_desired d = { 0 };
 	char hn[256];
-	const char *name = o->node_name ? o->node_name : getenv("NODE_NAME");
-	if (!name || !*name)
-		name = gethostname(hn, sizeof(hn)) == 0 ? (hn[sizeof(hn) - 1] = '\0', hn) : "unknown";
+	const char *name = np_cli_node_name(o->node_name, hn, sizeof(hn));
 	struct np_node_facts node = { .name = name, .labels = labels, .n_labels = n_labels };
 	int r = np_collect_all(&ctx, NULL, &rep);
 	if (r >= 0)
@@ -280,9 +279,7 @@ static int cluster_open(const struct bopts *o, struct cluster *c)
 	struct np_kube_config cfg;
 	_cleanup_free_ char *err = NULL;
 	char hn[256];
-	const char *name = o->node_name ? o->node_name : getenv("NODE_NAME");
-	if (!name || !*name)
-		name = gethostname(hn, sizeof(hn)) == 0 ? (hn[sizeof(hn) - 1] = '\0', hn) : "unknown";
+	const char *name = np_cli_node_name(o->node_name, hn, sizeof(hn));
 	c->ns = o->namespace_ ? o->namespace_ : getenv("POD_NAMESPACE") ? getenv("POD_NAMESPACE") : "nodeprint";
 	int r = np_kube_config_auto(&o->kube, &cfg, &err);
 	if (r >= 0)

@@ -192,3 +192,16 @@ unsigned np_cli_width(void)
 		return ws.ws_col;
 	return 0;
 }
+
+const char *np_cli_node_name(const char *given, char *buf, size_t len)
+{
+	if (given)
+		return given;
+	const char *env = getenv("NODE_NAME");
+	if (env && *env)
+		return env;
+	if (gethostname(buf, len) < 0)
+		return "unknown";
+	buf[len - 1] = '\0';
+	return buf;
+}

@@ -42,3 +42,10 @@ int np_cli_dump(const json_t *j, enum np_format fmt);
  * 0 = unlimited (piped text is for grep and files; truncating it would lose data).
  */
 unsigned np_cli_width(void);
+
+/*
+ * np_cli_node_name() - the Node a command is about: @given (--node-name) when
+ * set, else $NODE_NAME, else the hostname written into @buf (@len bytes), else
+ * "unknown". Returns a borrowed string.
+ */
+const char *np_cli_node_name(const char *given, char *buf, size_t len);

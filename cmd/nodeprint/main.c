@@ -225,19 +225,6 @@ static int load_policy(const struct opts *o, struct np_policy *p)
 	return r;
 }
 
-static const char *node_name(const struct opts *o, char *buf, size_t len)
-{
-	if (o->node_name)
-		return o->node_name;
-	const char *env = getenv("NODE_NAME");
-	if (env && *env)
-		return env;
-	if (gethostname(buf, len) < 0)
-		return "unknown";
-	buf[len - 1] = '\0';
-	return buf;
-}
-
 /* plan against a cluster: the client and the Node. Returns 0, or -errno after printing why. */
 static int cluster_node(const struct opts *o, const char *name, struct np_kube_client **kc, json_t **node)
 {
@@ -375,7 +362,7 @@ static int run_report(int argc, char **argv, bool with_report)
 	struct np_report rep = { 0 };
 	struct np_desired plan = { 0 };
 	char host_buf[256];
-	struct np_node_facts node = { .name = node_name(&o, host_buf, sizeof(host_buf)) };
+	struct np_node_facts node = { .name = np_cli_node_name(o.node_name, host_buf, sizeof(host_buf)) };
 	struct np_kube_client *kc = NULL;
 	json_t *node_obj = NULL, *against = NULL;
 	_cleanup_free_ struct np_kv *labels = NULL;
