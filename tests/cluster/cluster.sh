@@ -70,33 +70,43 @@ pick_ports() {
 	return 0
 }
 
-# $1 = name, $2 = subject, $3 = extensions (or ""): a P-256 key and a certificate signed by the CA
+# $1 = name, $2 = subject, $3 = extensions (or ""), $4 = the signing CA (default ca): a P-256 key
+# and a certificate
 cert() {
-	local n=$1 subj=$2 ext=$3 p=$DIR/pki
+	local n=$1 subj=$2 ext=$3 ca=${4:-ca} p=$DIR/pki
 	[ -f "$p/$n.crt" ] && return 0
 	openssl ecparam -name prime256v1 -genkey -noout -out "$p/$n.key" 2>/dev/null
 	openssl req -new -key "$p/$n.key" -subj "$subj" -out "$p/$n.csr" 2>/dev/null
 	printf '%s\n' "keyUsage=critical,digitalSignature,keyEncipherment" "$ext" >"$p/$n.ext"
-	openssl x509 -req -in "$p/$n.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" -CAcreateserial -days 3650 \
+	openssl x509 -req -in "$p/$n.csr" -CA "$p/$ca.crt" -CAkey "$p/$ca.key" -CAcreateserial -days 3650 \
 		-extfile "$p/$n.ext" -out "$p/$n.crt" 2>/dev/null
 	rm -f "$p/$n.csr" "$p/$n.ext"
+}
+
+# $1 = name, $2 = common name: a self-signed P-256 CA
+ca() {
+	local p=$DIR/pki
+	[ -f "$p/$1.crt" ] && return 0
+	openssl ecparam -name prime256v1 -genkey -noout -out "$p/$1.key" 2>/dev/null
+	openssl req -x509 -new -key "$p/$1.key" -subj "/CN=$2" -days 3650 \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+		-out "$p/$1.crt" 2>/dev/null
 }
 
 pki() {
 	local p=$DIR/pki
 	mkdir -p "$p"
-	if [ ! -f "$p/ca.crt" ]; then
-		openssl ecparam -name prime256v1 -genkey -noout -out "$p/ca.key" 2>/dev/null
-		openssl req -x509 -new -key "$p/ca.key" -subj "/CN=nodeprint-test-ca" -days 3650 \
-			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
-			-out "$p/ca.crt" 2>/dev/null
-	fi
+	ca ca nodeprint-test-ca
 	cert apiserver "/CN=kube-apiserver" "extendedKeyUsage=serverAuth
 subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 	cert admin "/O=system:masters/CN=np-admin" "extendedKeyUsage=clientAuth"
 	cert kube-controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
 	cert kube-scheduler "/CN=system:kube-scheduler" "extendedKeyUsage=clientAuth"
 	cert apiserver-kubelet-client "/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth"
+	# the aggregation layer's front proxy (kubeadm's layout): without a request-header CA every
+	# component logs "missing content for CA bundle" forever
+	ca front-proxy-ca front-proxy-ca
+	cert front-proxy-client "/CN=front-proxy-client" "extendedKeyUsage=clientAuth" front-proxy-ca
 	[ -f "$p/sa.key" ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$p/sa.key" 2>/dev/null
 	[ -f "$p/sa.pub" ] || openssl pkey -in "$p/sa.key" -pubout -out "$p/sa.pub" 2>/dev/null
 	[ -f "$p/admin.token" ] || openssl rand -hex 24 >"$p/admin.token"
@@ -230,6 +240,10 @@ start() {
 		--tls-cert-file "$P/apiserver.crt" --tls-private-key-file "$P/apiserver.key" \
 		--client-ca-file "$P/ca.crt" --token-auth-file "$P/tokens.csv" \
 		--kubelet-client-certificate "$P/apiserver-kubelet-client.crt" --kubelet-client-key "$P/apiserver-kubelet-client.key" \
+		--requestheader-client-ca-file "$P/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+		--requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+		--requestheader-extra-headers-prefix X-Remote-Extra- \
+		--proxy-client-cert-file "$P/front-proxy-client.crt" --proxy-client-key-file "$P/front-proxy-client.key" \
 		--service-account-issuer "$issuer" --service-account-key-file "$P/sa.pub" \
 		--service-account-signing-key-file "$P/sa.key" --api-audiences "$issuer" \
 		--service-cluster-ip-range 10.96.0.0/16 \
