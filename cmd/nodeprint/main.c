@@ -465,6 +465,7 @@ static void run_usage(FILE *f)
 		   "  --metrics-address A  serve /metrics, /healthz, /readyz on A (e.g. :20270, 127.0.0.1:20270;\n"
 		   "                       the chart's default port is 20270, docs/reference.md says why)\n"
 		   "  --metrics-all-devices  block metrics for loop, ram and zram devices too (default: left out)\n"
+		   "  --health-address A   serve only /healthz and /readyz on A (probes without metrics)\n"
 		   "  --log-level LEVEL    debug, info (default), warn, error\n"
 		   "  --log-format FMT     logfmt (default) or json\n"
 		   "  --state-dir DIR      baseline records (docs/baseline.md); the annotation <prefix>/baseline-request\n"
@@ -485,6 +486,7 @@ static int cmd_run(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' }, { "log-format", required_argument, NULL, 'F' },
 		{ "metrics-address", required_argument, NULL, 'M' },
 		{ "metrics-all-devices", no_argument, NULL, 'D' },
+		{ "health-address", required_argument, NULL, 'H' },
 		{ "smart-interval", required_argument, NULL, 'I' },
 		{ "resync", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 'B' },
@@ -504,7 +506,15 @@ static int cmd_run(int argc, char **argv)
 		case 'R': o.host_root = optarg; break;
 		case 'K': o.kubelet_dir = optarg; break;
 		case 'd': o.dry_run = true; break;
-		case 'M': o.metrics_address = optarg; break;
+		case 'M':
+		case 'H':
+			if (o.metrics_address) {
+				fprintf(stderr, "nodeprint run: --metrics-address and --health-address are one endpoint: give one\n");
+				return NP_EXIT_USAGE;
+			}
+			o.metrics_address = optarg;
+			o.health_only = c == 'H';
+			break;
 		case 'D': o.metrics_all_devices = true; break;
 		case 'B': o.state_dir = optarg; break;
 		case 'L':

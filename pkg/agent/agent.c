@@ -656,8 +656,9 @@ int np_agent_run(const struct np_agent_opts *o)
 		if (ur < 0)
 			np_log(NP_LOG_WARN, "no device events (netlink uevents), polling only", "error=\"%s\"",
 			       strerror(-ur));
-		if (o->metrics_address) {
-			r = np_metrics_start(o->metrics_address, &a.metrics, render_metrics, metrics_ready, &a);
+		if (o->metrics_address) { /* --health-address: the same endpoint without /metrics */
+			r = np_metrics_start(o->metrics_address, &a.metrics, o->health_only ? NULL : render_metrics,
+					     metrics_ready, &a);
 			if (r < 0)
 				np_log(NP_LOG_ERROR, "metrics endpoint", "address=%s error=\"%s\"", o->metrics_address,
 				       strerror(-r));

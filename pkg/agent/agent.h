@@ -29,6 +29,7 @@ struct np_agent_opts {
 	const char *metrics_address; /* "127.0.0.1:20270", ":20270"; NULL = no endpoint */
 	bool metrics_all_devices;    /* block metrics for loop, ram and zram devices too */
 	const char *state_dir;       /* baseline records; a <prefix>/baseline-request runs a compare (NULL = off) */
+	bool health_only;            /* metrics_address serves /healthz and /readyz only (--health-address) */
 };
 
 /*

@@ -390,7 +390,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		char *b = strdup(ok ? "ok\n" : "not ready: no cycle completed yet\n");
 		return reply(c, ok ? 200 : 503, "text/plain", b, b ? strlen(b) : 0);
 	}
-	if (!streq(url, "/metrics"))
+	if (!streq(url, "/metrics") || !s->render) /* --health-address: probes only */
 		return reply(c, 404, "text/plain", strdup("not found\n"), 10);
 	char *buf = NULL;
 	size_t len = 0;

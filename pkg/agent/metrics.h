@@ -57,7 +57,7 @@ struct np_metrics_server;
  * np_metrics_start() - listen on @addr ("127.0.0.1:20270", ":20270", "[::1]:20270").
  * The caller adds np_metrics_fd() to its epoll set and calls
  * np_metrics_run() when it is readable. The snapshot functions are called
- * on each request. Returns 0 or -errno (-EINVAL for a bad address,
+ * on each request; @render NULL serves only /healthz and /readyz (/metrics is 404). Returns 0 or -errno (-EINVAL for a bad address,
  * -EADDRINUSE, ...).
  */
 int np_metrics_start(const char *addr, struct np_metrics_server **out,

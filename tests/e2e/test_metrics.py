@@ -73,6 +73,33 @@ def process_metrics(text):
     return samples
 
 
+def health_only():
+    """--health-address: the probes without metrics (the chart's metrics.enabled=false keeps its probes)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    a = subprocess.Popen([BIN, "run", "--dry-run", "--node-name", "node-e2e", "--poll", "1",
+                          "--health-address", f"127.0.0.1:{port}"], stderr=subprocess.PIPE, text=True)
+    try:
+        codes = {}
+        for _ in range(100):
+            try:
+                codes = {p: get(base + p)[0] for p in ("/healthz", "/readyz", "/metrics")}
+                if codes["/readyz"] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        tap(codes == {"/healthz": 200, "/readyz": 200, "/metrics": 404},
+            "--health-address serves /healthz and /readyz, and no /metrics", codes)
+    finally:
+        a.terminate()
+        a.wait(timeout=10)
+    p = subprocess.run([BIN, "run", "--node-name", "n", "--health-address", ":1", "--metrics-address", ":2"],
+                       capture_output=True, text=True)
+    tap(p.returncode == 2 and len(p.stderr.splitlines()) == 1, "--health-address with --metrics-address: one line, exit 2",
+        p.stderr)
+
+
 def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -141,6 +168,7 @@ def main():
         fx = os.path.join(ROOT, "tests", "fixtures", "nib-q35-aer")
         p = subprocess.run([BIN, "run", "--dry-run", "--node-name", "n", "--host-root", fx, "--cycles", "2", "--poll", "0.2"],
                            capture_output=True, text=True, timeout=30)
+        health_only()
         tap(p.returncode == 0 and "kernel log is not a device here" in p.stderr and p.stderr.count('msg="cycle"') == 2,
             "run on a captured host root (dev/kmsg a plain file): two cycles, exit 0", p.stderr[-800:])
     finally:

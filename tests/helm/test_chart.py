@@ -2,8 +2,11 @@
 """helm/nodeprint: the chart's rendering by the real Helm (`helm template`, v4.3.2 built by
 tests/cluster/build.sh) against manifests/, value by value, and accepted by the real cluster. TAP output.
 
-1. default values render exactly the objects of `kubectl kustomize manifests/` (parsed YAML, matched
-   by kind/namespace/name; no extra labels), and of the manifests/ files read directly;
+1. default values, release "nodeprint" in namespace "nodeprint", render exactly the objects of
+   `kubectl kustomize manifests/` (parsed YAML, matched by kind/namespace/name), and of the manifests/
+   files read directly - less what only one side has by design: the Namespace (kustomize users get
+   it from manifests/; the chart installs into the release namespace and never owns one), Helm's two
+   bookkeeping labels (helm.sh/chart, app.kubernetes.io/managed-by) and the uninstall hook objects;
 2. a non-default value changes exactly the fields it should (every other field of every object equal);
 3. bad values fail with a clear message (required, a labelPrefix the policy contradicts, ...);
 4. `kubectl apply --dry-run=server --validate=strict` of renderings is accepted by kube-apiserver
@@ -21,10 +24,32 @@ from cluster import Cluster, tap  # noqa: E402
 HELM = KUBECTL = None
 
 
-def render(*args):
-    """(returncode, stdout, stderr) of `helm template nodeprint CHART` with args."""
-    p = subprocess.run([HELM, "template", "nodeprint", CHART, *args], capture_output=True, text=True, timeout=60)
+def render(*args, release="nodeprint"):
+    """(returncode, stdout, stderr) of `helm template RELEASE CHART -n nodeprint` with args (a later -n wins)."""
+    p = subprocess.run([HELM, "template", release, CHART, "-n", "nodeprint", *args], capture_output=True, text=True,
+                       timeout=60)
     return p.returncode, p.stdout, p.stderr
+
+
+HELM_ONLY = ("helm.sh/chart", "app.kubernetes.io/managed-by")
+
+
+def is_hook(o):
+    return "helm.sh/hook" in (o["metadata"].get("annotations") or {})
+
+
+def as_manifests(objs):
+    """@objs as manifests/ has them: no hook objects, no Helm bookkeeping labels (copies)."""
+    out = {}
+    for k, o in objs.items():
+        if is_hook(o):
+            continue
+        o = json.loads(json.dumps(o))
+        for labels in (o["metadata"].get("labels"), o.get("spec", {}).get("template", {}).get("metadata", {}).get("labels")):
+            for h in HELM_ONLY:
+                (labels or {}).pop(h, None)
+        out[k] = o
+    return out
 
 
 def objects(text):
@@ -39,11 +64,12 @@ def objects(text):
     return out
 
 
-def rendered(*args):
-    rc, out, err = render(*args)
+def rendered(*args, hooks=False, release="nodeprint"):
+    """The objects of a rendering; the uninstall hook objects only with @hooks."""
+    rc, out, err = render(*args, release=release)
     if rc != 0:
         raise RuntimeError(f"helm template {' '.join(args)}: {err}")
-    return objects(out)
+    return {k: o for k, o in objects(out).items() if hooks or not is_hook(o)}
 
 
 def diff(a, b, path=""):
@@ -89,7 +115,6 @@ VAPB = ("ValidatingAdmissionPolicyBinding", "", "nodeprint-own-node")
 VAP_BL = ("ValidatingAdmissionPolicy", "", "nodeprint-baselines")
 VAPB_BL = ("ValidatingAdmissionPolicyBinding", "", "nodeprint-baselines")
 CM = ("ConfigMap", "nodeprint", "nodeprint-policy")
-NS = ("Namespace", "", "nodeprint")
 C0 = ".spec.template.spec.containers[0]"
 
 
@@ -102,9 +127,11 @@ def test_default(base_text):
                           capture_output=True, text=True, timeout=120)
     if not tap(kust.returncode == 0, "kubectl kustomize manifests/ runs", kust.stderr):
         return
-    want = objects(kust.stdout)
-    got = objects(base_text)
-    tap(sorted(got) == sorted(want), "default rendering has exactly the objects of manifests/",
+    want = {k: o for k, o in objects(kust.stdout).items() if k[0] != "Namespace"}
+    full = objects(base_text)
+    got = as_manifests(full)
+    tap(sorted(got) == sorted(want), "default rendering has exactly the objects of manifests/ (less its Namespace, "
+        "plus the uninstall hook)",
         f"chart only: {sorted(set(got) - set(want))}\nmanifests only: {sorted(set(want) - set(got))}")
     c = changes(want, got)
     tap(not c, "default rendering equals kubectl kustomize manifests/ field for field", c)
@@ -112,14 +139,19 @@ def test_default(base_text):
     for f in sorted(glob.glob(os.path.join(ROOT, "manifests", "*.yaml"))):
         if not f.endswith("kustomization.yaml"):
             direct.update(objects(open(f).read()))
+    direct = {k: o for k, o in direct.items() if k[0] != "Namespace"}
     c = changes(direct, got)
     tap(not c, "and equals the manifests/ files parsed directly (no kustomize rewriting)", c)
-    labels = {k: o["metadata"].get("labels") for k, o in got.items()}
-    tap(all(v and "helm.sh/chart" not in v and "app.kubernetes.io/managed-by" not in v for v in labels.values()),
-        "no Helm bookkeeping labels", labels)
+    chart = yaml.safe_load(open(os.path.join(CHART, "Chart.yaml")))
+    std = {"helm.sh/chart": f"nodeprint-{chart['version']}", "app.kubernetes.io/name": "nodeprint",
+           "app.kubernetes.io/instance": "nodeprint", "app.kubernetes.io/version": chart["appVersion"],
+           "app.kubernetes.io/managed-by": "Helm"}
+    labels = {k: o["metadata"].get("labels") for k, o in full.items()}
+    tap(all(v and all(v.get(a) == b for a, b in std.items()) for v in labels.values()),
+        "every object carries the standard labels (helm.sh/chart, name, instance, version, managed-by)", labels)
     docs = base_text.split("---\n")
     tap(docs[0] == "" and all(d.startswith("# Source: nodeprint/templates/") for d in docs[1:]) and
-        len(docs) - 1 == len(got), "helm template layout: one '# Source:' document per object, none empty",
+        len(docs) - 1 == len(full), "helm template layout: one '# Source:' document per object, none empty",
         base_text[:400])
 
 
@@ -147,17 +179,18 @@ def test_values(base):
         "the VAP CEL prefix is the new prefix", o[VAP]["spec"]["variables"][0])
     keys = [t.get("key") for t in o[DS]["spec"]["template"]["spec"]["tolerations"]]
     tap(keys == ["hw.example.com/firmware-unpinned", "hw.example.com/multipath-degraded",
-                 "hw.example.com/nvme-critical", "hw.example.com/path-flapping", None],
+                 "hw.example.com/nvme-critical", "hw.example.com/path-flapping", None, None],
         "tolerations are the new prefix's own taints, then values.tolerations", keys)
 
-    # metrics off: no endpoint, so no port and no probes (they use it)
+    # metrics off: the port serves only the probes (--health-address); the probes stay
     o = rendered("--set", "metrics.enabled=false")
     c = changes(base, o)
     args = container(o)["args"]
-    tap(c == {DS: [f"{C0}.args", f"{C0}.livenessProbe", f"{C0}.ports", f"{C0}.readinessProbe"]} and
-        not any(a.startswith("--metrics-address") for a in args) and
-        args == [a for a in container(base)["args"] if not a.startswith("--metrics-address")],
-        "metrics.enabled=false removes --metrics-address, the port and both probes, nothing else", c)
+    tap(c == {DS: [f"{C0}.args[4]", f"{C0}.livenessProbe.httpGet.port", f"{C0}.ports[0].name",
+                   f"{C0}.readinessProbe.httpGet.port"]} and
+        args[4] == "--health-address=:20270" and container(o)["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+        and container(o)["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"},
+        "metrics.enabled=false: --health-address on the same port, both probes kept, nothing else", c)
     o = rendered("--set", "metrics.address=127.0.0.1", "--set", "metrics.port=9200")
     c = changes(base, o)
     tap(c == {DS: [f"{C0}.args[4]", f"{C0}.ports[0].containerPort"]} and
@@ -186,9 +219,29 @@ def test_values(base):
     tap(c == {VAP: ["<absent>"], VAPB: ["<absent>"], VAP_BL: ["<absent>"], VAPB_BL: ["<absent>"]},
         "admissionPolicy.enabled=false removes the VAPs and their bindings only", c)
 
-    # namespace.create=false: the Namespace object goes, the rest stays in it
-    o = rendered("--set", "namespace.create=false")
-    tap(changes(base, o) == {NS: ["<absent>"]}, "namespace.create=false removes only the Namespace", changes(base, o))
+    # the release namespace: every namespaced object goes there, the admission policy names its service account
+    o = rendered("-n", "storage-ops")
+    nss = sorted({k[1] for k in o})
+    tap(nss == ["", "storage-ops"] and not any(k[0] == "Namespace" for k in o) and
+        o[("ValidatingAdmissionPolicy", "", "nodeprint-own-node")]["spec"]["matchConditions"][0]["expression"] ==
+        'request.userInfo.username == "system:serviceaccount:storage-ops:nodeprint"' and
+        o[("ClusterRoleBinding", "", "nodeprint")]["subjects"][0]["namespace"] == "storage-ops",
+        "helm -n storage-ops: objects in the release namespace, no Namespace object, the VAP and binding follow", nss)
+    # a second release: other names and selector, so it never collides with or selects the first
+    o = rendered(release="np2")
+    ds2 = o.get(("DaemonSet", "nodeprint", "np2-nodeprint"), {})
+    tap(not set(o) & set(base) and ds2.get("spec", {}).get("selector", {}).get("matchLabels") ==
+        {"app.kubernetes.io/name": "nodeprint", "app.kubernetes.io/instance": "np2"},
+        "release np2: every object named np2-nodeprint*, its selector has instance np2", sorted(o))
+    o = rendered("--set", "fullnameOverride=hwprint", "--set", "nameOverride=hw")
+    ds3 = o.get(("DaemonSet", "nodeprint", "hwprint"), {})
+    tap(ds3 and ds3["metadata"]["labels"]["app.kubernetes.io/name"] == "hw" and
+        ("ConfigMap", "nodeprint", "hwprint-policy") in o, "fullnameOverride names the objects, nameOverride the app label",
+        sorted(o))
+    o = rendered("--set", "imagePullSecrets[0].name=regcred")
+    tap(changes(base, o) == {DS: [".spec.template.spec.imagePullSecrets"]} and
+        o[DS]["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "regcred"}],
+        "imagePullSecrets reach the pod spec, nothing else", changes(base, o))
 
     # scheduling and resources through -f, as an operator would
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
@@ -201,10 +254,7 @@ def test_values(base):
     spec = o[DS]["spec"]["template"]["spec"]
     c = changes(base, o)
     tap(set(c) == {DS} and set(c[DS]) == {".spec.template.spec.nodeSelector", ".spec.template.spec.priorityClassName",
-                                          ".spec.template.spec.tolerations[4].effect",
-                                          ".spec.template.spec.tolerations[4].key",
-                                          ".spec.template.spec.tolerations[4].operator",
-                                          ".spec.template.spec.tolerations[4].value",
+                                          ".spec.template.spec.tolerations",
                                           f"{C0}.resources.requests.cpu",
                                           f"{C0}.resources.requests.memory", f"{C0}.resources.limits.memory"} and
         spec["nodeSelector"] == {"kubernetes.io/os": "linux", "node-role/storage": ""} and
@@ -234,10 +284,16 @@ def test_values(base):
 
 def test_errors():
     rc, out, err = render("--set", "image.repository=")
-    tap(rc == 1 and out == "" and err.startswith("Error: execution error at (nodeprint/templates/") and
-        "image.repository is required" in err, "an empty required value fails, naming the template and the value", err)
-    rc, out, err = render("--set", "namespace.name=null")
-    tap(rc == 1 and "namespace.name is required" in err, "a null (deleted) required value fails", err)
+    tap(rc == 1 and out == "" and "values don't meet the specifications of the schema" in err and
+        "/image/repository" in err, "an empty required value fails values.schema.json, naming the value", err)
+    rc, out, err = render("--set", "image.repository=null")
+    tap(rc == 1 and "repository" in err, "a null (deleted) required value fails", err)
+    rc, out, err = render("--set", "metrics.prot=1")
+    tap(rc == 1 and "'prot' not allowed" in err, "a misspelt value fails values.schema.json instead of being ignored", err)
+    rc, out, err = render("--set", "metrics.port=70000")
+    tap(rc == 1 and "/metrics/port" in err, "a port over 65535 fails values.schema.json", err)
+    rc, out, err = render("--kube-version", "1.29.0")
+    tap(rc == 1 and "kubeVersion: >=1.30.0-0" in err, "Kubernetes 1.29 is refused (kubeVersion: the admission policy needs 1.30)", err)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         f.write("policy: |\n  apiVersion: nodeprint.io/v1\n  kind: Policy\n  labelPrefix: nodeprint.io\n")
         f.flush()
@@ -245,7 +301,8 @@ def test_errors():
     tap(rc == 1 and 'policy labelPrefix "nodeprint.io" differs from labelPrefix "hw.example.com"' in err,
         "a policy whose labelPrefix contradicts labelPrefix fails", err)
     rc, out, err = render("--set", "labelPrefix=Bad/Prefix")
-    tap(rc == 1 and "is not a DNS subdomain" in err, "a labelPrefix that is not a DNS subdomain fails (it goes into CEL)", err)
+    tap(rc == 1 and "/labelPrefix" in err and "does not match pattern" in err,
+        "a labelPrefix that is not a DNS subdomain fails (it goes into CEL)", err)
     rc, out, err = render("--set-string", "policy=: [not yaml")
     tap(rc == 1 and "policy is not a YAML mapping" in err, "a policy that is not YAML fails", err)
 
@@ -292,11 +349,9 @@ def dry_run(tmp):
         tap(False, "the test cluster starts", str(e))
         return
     try:
-        # namespaced objects need their Namespace: it exists before a dry run of the rest, as it would
-        rc, out, err = render()
-        ns = "\n---\n".join(d for d in out.split("---\n") if "\nkind: Namespace\n" in "\n" + d)
-        p = c.kubectl("apply", "-f", "-", input=ns, check=False)
-        tap(p.returncode == 0 and "namespace/nodeprint created" in p.stdout, "the chart's Namespace applies", p.stdout + p.stderr)
+        # the release namespace exists before a dry run of the rest (helm install --create-namespace)
+        p = c.kubectl("create", "namespace", "nodeprint", check=False)
+        tap(p.returncode == 0 and "namespace/nodeprint created" in p.stdout, "the release namespace is created", p.stdout + p.stderr)
         for name, args in (("default values", []),
                            ("labelPrefix, image, metrics port, nodeSelector", [
                                "--set", "labelPrefix=hw.example.com", "--set", "image.tag=9.9.9",
@@ -355,8 +410,8 @@ def schema_check():
             checked.append(k[0])
             for e in jsonschema.Draft7Validator(sch).iter_errors(o):
                 errs.append(f"{k}: {'/'.join(map(str, e.absolute_path))}: {e.message[:200]}")
-        tap(not errs and len(checked) == len(objs) - 1,
-            f"strict JSON schemas (../shared/k8s) accept every object but the Namespace ({name}, {len(checked)})",
+        tap(not errs and len(checked) == len(objs),
+            f"strict JSON schemas (../shared/k8s) accept every object ({name}, {len(checked)})",
             "\n".join(errs) or checked)
     objs = rendered()
     bad = json.loads(json.dumps(objs[DS]))
@@ -377,7 +432,7 @@ def main():
     rc, base_text, err = render()
     if not tap(rc == 0, "chart renders with default values", err):
         return
-    base = objects(base_text)
+    base = {k: o for k, o in objects(base_text).items() if not is_hook(o)}
     test_default(base_text)
     for t in (lambda: test_values(base), test_errors, schema_check):
         try:

@@ -10,7 +10,8 @@ conditions), the container's capabilities and read-only root as the manifest say
 through kubectl exec), the kernel log read inside the Pod, /healthz and /readyz served, `kubectl logs`
 showing the structured log; a Pod restart; the Helm chart (real Helm) installed in their place; then
 the privilege removed with the chart's switch (helm upgrade --set privileged=false: SYS_ADMIN + SYSLOG): the Pod runs on, the Node says MultipathHealthy=Unknown (KernelLogUnreadable), one
-SourceUnreadable Warning Event, nodeprint_source_up{source="kmsg"} 0; and back. Times (image import,
+SourceUnreadable Warning Event, nodeprint_source_up{source="kmsg"} 0; and back; then helm uninstall,
+whose post-delete hook Job runs `nodeprint cleanup` on the kubelet (no nodeprint.io/ key left). Times (image import,
 Pod start, first publish) as TAP comments. Needs root. TAP output."""
 import json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.request, yaml
 
@@ -163,7 +164,9 @@ def check_helm(kube, env, node):
     """The chart replaces the manifests: helm install, the Pod Ready, the Node still published."""
     kube("delete", "-f", "-", "--wait=true", "--timeout=120s", input=manifests(kube, env["NP_KUBE_SERVER"]))
     t0 = time.monotonic()
-    helm(env, "install", "nodeprint", os.path.join(ROOT, "helm", "nodeprint"), "--set-json", server_env(env))
+    # the chart installs into the release namespace and does not own it (the manifests' was deleted)
+    helm(env, "install", "nodeprint", os.path.join(ROOT, "helm", "nodeprint"), "-n", NS, "--create-namespace",
+         "--set-json", server_env(env))
     pod, t = wait("Pod Ready (helm)", lambda: ready_pod(kube), 120)
     times["helm install -> Pod Ready"] = t if pod else None
     tap(bool(pod), "helm install (the real Helm): the chart's Pod Running and Ready", t)
@@ -176,7 +179,7 @@ def check_helm(kube, env, node):
 def check_blind(kube, env, node):
     """The privilege removed with the chart's switch (helm upgrade --set privileged=false)."""
     old = [p["metadata"]["name"] for p in kube.json("-n", NS, "get", "pods")["items"]]
-    helm(env, "upgrade", "nodeprint", os.path.join(ROOT, "helm", "nodeprint"), "--reuse-values",
+    helm(env, "upgrade", "nodeprint", os.path.join(ROOT, "helm", "nodeprint"), "-n", NS, "--reuse-values",
          "--set", "privileged=false")
     pod, t = wait("unprivileged pod Ready", lambda: ready_pod(kube, old), 90)
     if not pod:
@@ -206,11 +209,37 @@ def check_blind(kube, env, node):
     tap(len(ev2) == 1 and (ev2[0].get("count") or 1) == 1, "the Event is not repeated every cycle",
         [(e["metadata"]["name"], e.get("count")) for e in ev2])
     # and back
-    helm(env, "upgrade", "nodeprint", os.path.join(ROOT, "helm", "nodeprint"), "--reuse-values",
+    helm(env, "upgrade", "nodeprint", os.path.join(ROOT, "helm", "nodeprint"), "-n", NS, "--reuse-values",
          "--set", "privileged=true")
     nd, t = wait("MultipathHealthy True again",
                  lambda: (x := node_obj(kube, node)) and cond(x, "MultipathHealthy").get("status") == "True" and x, 90)
     tap(bool(nd), "privilege restored: MultipathHealthy True again", t)
+
+
+def check_uninstall(kube, env, node):
+    """helm uninstall: the post-delete hook Job runs `nodeprint cleanup` on this kubelet; afterwards no
+    nodeprint.io/ key or nodeprint condition is left on the Node, every other key is."""
+    before = node_obj(kube, node)
+    theirs = lambda nd: ({k: v for k, v in nd["metadata"].get("labels", {}).items() if not k.startswith("nodeprint.io/")},
+                         [t for t in nd["spec"].get("taints", []) if not t["key"].startswith("nodeprint.io/")],
+                         sorted(c["type"] for c in nd["status"].get("conditions", []) if c["type"] in
+                                ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")))
+    t0 = time.monotonic()
+    p = subprocess.run([env["NP_HELM"], "--kubeconfig", env["NP_KUBE_KUBECONFIG"], "uninstall", "nodeprint", "-n", NS,
+                        "--timeout", "240s"], capture_output=True, text=True, timeout=300)
+    times["helm uninstall (hook Job included)"] = time.monotonic() - t0
+    after = node_obj(kube, node)
+    own = [k for k in list(after["metadata"].get("labels", {})) + list(after["metadata"].get("annotations", {}))
+           if k.startswith("nodeprint.io/")] + [t["key"] for t in after["spec"].get("taints", [])
+                                                if t["key"].startswith("nodeprint.io/")] + \
+        [c["type"] for c in after["status"].get("conditions", []) if c["type"] in ("BundlePinned", "NVMeHealthy", "MultipathHealthy", "PCIeHealthy", "VolumePathsHealthy",
+                       "OffloadsCompliant", "NICHealthy", "BundleRegression", "StorageTimeoutsConsistent")]
+    tap(p.returncode == 0 and not own, "helm uninstall: the post-delete Job ran nodeprint cleanup on this kubelet, "
+        "no nodeprint.io/ key or nodeprint condition is left", f"{own}\n{p.stdout}{p.stderr}")
+    tap(theirs(after) == theirs(before), "and every other label, taint and kubelet condition is kept",
+        f"{theirs(before)}\n{theirs(after)}")
+    tap(subprocess.run([env["NP_KUBECTL"], "--kubeconfig", env["NP_KUBE_KUBECONFIG"], "get", "ns", NS],
+                       capture_output=True).returncode == 0, "the namespace stays (the chart does not own it)")
 
 
 def main():
@@ -274,11 +303,12 @@ def main():
             "Pod restart: a new Pod Ready, the Node's labels kept", t)
         if check_helm(kube, env, node):
             check_blind(kube, env, node)
+            check_uninstall(kube, env, node)
         return 0
     finally:
         if node_started:
-            subprocess.run([env["NP_HELM"], "--kubeconfig", env["NP_KUBE_KUBECONFIG"], "uninstall", "nodeprint"],
-                           capture_output=True, timeout=120)
+            subprocess.run([env["NP_HELM"], "--kubeconfig", env["NP_KUBE_KUBECONFIG"], "uninstall", "nodeprint",
+                            "-n", NS, "--no-hooks"], capture_output=True, timeout=120)
             Kube(env)("delete", "-f", "-", "--wait=false", check=False,
                       input=manifests(Kube(env), env["NP_KUBE_SERVER"]))
             subprocess.run([os.path.join(HERE, "node.sh"), "stop", ndir], env=env, capture_output=True, timeout=300)

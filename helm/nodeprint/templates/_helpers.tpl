@@ -1,20 +1,54 @@
 {{/*
-nodeprint chart helpers. No helm.sh/chart or app.kubernetes.io/managed-by labels: the default
-rendering equals manifests/ object for object (tests/helm/test_chart.py).
+nodeprint chart helpers, with the conventions of the common charts (node-feature-discovery,
+node-problem-detector): names from nameOverride/fullnameOverride, objects in the release namespace,
+the standard app.kubernetes.io/* and helm.sh/chart labels. With the release name "nodeprint" in the
+namespace "nodeprint" the rendering equals manifests/ except the two Helm bookkeeping labels
+(helm.sh/chart, app.kubernetes.io/managed-by) and the Namespace, which the chart does not own
+(tests/helm/test_chart.py).
 */}}
 
-{{/* The name of every object (Namespace aside): the chart's name, "nodeprint". */}}
+{{/* The app name: nameOverride or the chart's name. */}}
 {{- define "nodeprint.name" -}}
-{{- .Chart.Name -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* The name of every object: fullnameOverride, else the release name when it holds the app name, else
+release-app ("nodeprint" for `helm install nodeprint`). Kept to 52 characters: suffixes
+("-own-node", "-policy", "-cleanup") stay within 63. */}}
+{{- define "nodeprint.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "nodeprint.name" . -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The release namespace (helm install -n NS): the chart never sets or owns another. */}}
 {{- define "nodeprint.namespace" -}}
-{{- required "namespace.name is required" .Values.namespace.name -}}
+{{- .Release.Namespace -}}
 {{- end -}}
 
-{{/* Labels of every object and the DaemonSet's selector. */}}
-{{- define "nodeprint.labels" -}}
+{{- define "nodeprint.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The DaemonSet's selector (immutable): name and instance, so two releases never select each other's pods. */}}
+{{- define "nodeprint.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "nodeprint.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Labels of every object. */}}
+{{- define "nodeprint.labels" -}}
+helm.sh/chart: {{ include "nodeprint.chart" . }}
+{{ include "nodeprint.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{- define "nodeprint.image" -}}
