@@ -25,6 +25,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -329,6 +330,41 @@ static int cluster_save(struct cluster *c, const struct np_bench_record *v, size
 	return r;
 }
 
+/*
+ * One measuring session: SIGINT, SIGTERM and SIGHUP are held from the first
+ * run to the last (np_fio_run() reads them through its signalfd, so one that
+ * arrives between runs stops the next), and the test file, laid out once by
+ * fio and shared by every run, is removed at the end whatever happened.
+ */
+struct session {
+	sigset_t old;
+	bool blocked;
+	char *file;
+};
+
+static int session_begin(struct session *s)
+{
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGINT);
+	sigaddset(&m, SIGTERM);
+	sigaddset(&m, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &m, &s->old) < 0)
+		return negative_errno();
+	s->blocked = true;
+	return 0;
+}
+
+static void session_end(struct session *s)
+{
+	if (s->file) {
+		unlink(s->file);
+		free(s->file);
+	}
+	if (s->blocked) /* a signal still pending is delivered now, after the file is gone */
+		sigprocmask(SIG_SETMASK, &s->old, NULL);
+}
+
 /* run (compare false) or compare. */
 static int cmd_measure(const struct bopts *o, bool compare)
 {
@@ -378,11 +414,20 @@ static int cmd_measure(const struct bopts *o, bool compare)
 			w.bundle_state, w.klass ? w.klass : "(none)", w.kernel, w.dev.name,
 			w.dev.model ? w.dev.model : "model unknown", w.dev.firmware ? w.dev.firmware : "unknown",
 			lim.raw_device ? " RAW, read-only" : "");
+	_cleanup_(session_end) struct session ses = { 0 };
+	if (r >= 0)
+		r = session_begin(&ses);
 	for (size_t i = 0; r >= 0 && i < bp->n_profiles; i++) {
 		const struct np_bench_profile *p = &bp->profiles[i];
 		if (o->only_profile && !streq(o->only_profile, p->name))
 			continue;
 		r = not_busy(&pol, &host, &w);
+		if (r >= 0 && !lim.raw_device && !ses.file) {
+			_cleanup_free_ char *err = NULL;
+			if ((r = np_fio_file_create(lim.directory, lim.file_bytes, &ses.file, &err)) < 0)
+				fprintf(stderr, "nodeprint: baseline: %s\n", err ? err : strerror(-r));
+			lim.file = ses.file;
+		}
 		if (r >= 0)
 			r = run_profile(p, &lim, repeats, &w, text, &recs[n_recs]);
 		if (r >= 0)

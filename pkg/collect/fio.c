@@ -423,6 +423,27 @@ static void closepair(int p[2])
 	p[0] = p[1] = -1;
 }
 
+int np_fio_file_create(const char *directory, uint64_t bytes, char **path, char **err)
+{
+	*path = NULL;
+	int r = check_space(directory, bytes, err);
+	if (r < 0)
+		return r;
+	char *f = np_asprintf("%s/" FILE_PREFIX "%d" FILE_SUFFIX, directory, (int)getpid());
+	if (!f)
+		return -ENOMEM;
+	int fd = open(f, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = negative_errno();
+		fail(err, r, "test file %s: %s", f, strerror(-r));
+		free(f);
+		return r;
+	}
+	close(fd);
+	*path = f;
+	return 0;
+}
+
 int np_fio_run(const struct np_bench_profile *p, const struct np_fio_limits *lim, struct np_fio_result *out,
 	       char **err)
 {
@@ -432,25 +453,13 @@ int np_fio_run(const struct np_bench_profile *p, const struct np_fio_limits *lim
 		return fail(err, -EPERM, "profile %s writes (rw=%s): a raw device is only ever read", p->name, p->rw);
 	if (!(lim->wall_seconds > 0))
 		return fail(err, -EINVAL, "no wall-time limit");
-	/* the file path, unlinked on every return below (the attribute runs after the signals are restored) */
+	/* a file of this run only is unlinked on every return below (after the signals are restored) */
 	_cleanup_(unlinkp) char *file = NULL;
-	const char *target = lim->raw_device;
+	const char *target = lim->raw_device ? lim->raw_device : lim->file;
 	if (!target) {
-		int r = check_space(lim->directory, lim->file_bytes, err);
+		int r = np_fio_file_create(lim->directory, lim->file_bytes, &file, err);
 		if (r < 0)
 			return r;
-		char *f = np_asprintf("%s/" FILE_PREFIX "%d" FILE_SUFFIX, lim->directory, (int)getpid());
-		if (!f)
-			return -ENOMEM;
-		int fd = open(f, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
-			r = negative_errno();
-			fail(err, r, "test file %s: %s", f, strerror(-r));
-			free(f);
-			return r;
-		}
-		close(fd);
-		file = f;
 		target = file;
 	}
 	_cleanup_(argv_free) char **argv = fio_argv(p, lim, target);

@@ -40,22 +40,32 @@ struct np_fio_limits {
 	const char *fio;          /* the fio binary, default "fio" (PATH) */
 	const char *directory;    /* the test file goes here */
 	const char *raw_device;   /* non-NULL: read this device instead (read-only profiles) */
+	const char *file;         /* non-NULL: this test file (np_fio_file_create()), kept across runs so
+				   * fio lays it out once; NULL: a file per run, removed after it */
 	uint64_t file_bytes;      /* test file size */
 	double wall_seconds;      /* hard limit per run: fio is killed after this */
 };
 
 /*
- * np_fio_run() - run one profile once: create a test file
- * "<directory>/nodeprint-baseline.<pid>.fio" (O_EXCL), run fio on it (or on
- * the raw device, with --readonly) with libaio and O_DIRECT, one
- * group-reported job, the fio job as threads (one process to kill), kill
- * fio's process group after @lim->wall_seconds, and remove the file whatever
- * happens. SIGINT, SIGTERM and SIGHUP are blocked while fio runs and read
- * through a signalfd: one arriving kills fio, removes the file and returns
- * -EINTR (the caller exits). Returns 0 and fills @out, -ETIME (killed at the
- * wall limit), -ENOENT (no fio), -ENOSPC (the directory lacks room for the
- * file), a parse error of np_fio_parse_json(), or -errno; *@err gets a
- * malloc'd reason on failure (caller frees).
+ * np_fio_file_create() - create the empty test file
+ * "<@directory>/nodeprint-baseline.<pid>.fio" (O_EXCL, 0600) after checking
+ * that @bytes plus 10 % and 64 MiB fit. Returns 0 with the malloc'd path in
+ * *@path (the caller unlinks and frees it), -ENOSPC, or -errno; *@err says why.
+ */
+int np_fio_file_create(const char *directory, uint64_t bytes, char **path, char **err);
+
+/*
+ * np_fio_run() - run one profile once on @lim->file, or on a test file of its
+ * own (np_fio_file_create(), removed whatever happens), or on the raw device
+ * (with --readonly): libaio and O_DIRECT, one group-reported job, the job as
+ * threads (one process to kill); fio's process group is killed after
+ * @lim->wall_seconds. SIGINT, SIGTERM and SIGHUP are blocked while fio runs
+ * and read through a signalfd: one arriving (or already pending, when the
+ * caller blocked them between runs) kills fio and returns -EINTR (the caller
+ * removes @lim->file and exits). Returns 0 and fills @out, -ETIME (killed at
+ * the wall limit), -ENOENT (no fio), -ENOSPC (no room for its own file), a
+ * parse error of np_fio_parse_json(), or -errno; *@err gets a malloc'd reason
+ * on failure (caller frees).
  */
 int np_fio_run(const struct np_bench_profile *p, const struct np_fio_limits *lim, struct np_fio_result *out,
 	       char **err);
