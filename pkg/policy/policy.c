@@ -134,10 +134,51 @@ static int get_strv(struct pctx *c, const yaml_node_t *n, const char *path, char
 
 typedef int (*field_fn)(struct pctx *c, yaml_node_t *val, const char *path, void *obj);
 
+/* What a key holds: a value stored at an offset of the walked object, or a function for the rest. */
+enum field_type { F_FN, F_BOOL, F_NUM, F_INT, F_UINT };
+
 struct field {
 	const char *name;
-	field_fn fn;
+	field_fn fn;          /* F_FN */
+	enum field_type type;
+	size_t off;           /* F_BOOL (bool), F_NUM (double), F_INT (int), F_UINT (unsigned): offset in the object */
+	double min, max;      /* F_NUM, F_INT, F_UINT: the accepted range */
 };
+
+/* Table rows: a key of type T's member @m, in [@lo, @hi]; a member of another C type does not compile. */
+#define FIELD_OFF(T, m, ctype) \
+	(offsetof(T, m) + 0 * sizeof(char[__builtin_types_compatible_p(__typeof__(((T *)0)->m), ctype) ? 1 : -1]))
+#define FIELD_BOOL(key, T, m) { key, NULL, F_BOOL, FIELD_OFF(T, m, bool), 0, 0 }
+#define FIELD_NUM(key, T, m, lo, hi) { key, NULL, F_NUM, FIELD_OFF(T, m, double), lo, hi }
+#define FIELD_INT(key, T, m, lo, hi) { key, NULL, F_INT, FIELD_OFF(T, m, int), lo, hi }
+#define FIELD_UINT(key, T, m, lo, hi) { key, NULL, F_UINT, FIELD_OFF(T, m, unsigned), lo, hi }
+
+/* Store the value of @v for the typed field @f into @obj. */
+static int set_field(struct pctx *c, const struct field *f, yaml_node_t *v, const char *path, void *obj)
+{
+	void *dst = (char *)obj + f->off;
+	double d;
+	int r;
+	switch (f->type) {
+	case F_BOOL:
+		return get_bool(c, v, path, dst);
+	case F_NUM:
+		return get_num(c, v, path, dst, f->min, f->max);
+	case F_INT:
+		r = get_num(c, v, path, &d, f->min, f->max);
+		if (r >= 0)
+			*(int *)dst = (int)d;
+		return r;
+	case F_UINT:
+		r = get_num(c, v, path, &d, f->min, f->max);
+		if (r >= 0)
+			*(unsigned *)dst = (unsigned)d;
+		return r;
+	case F_FN:
+		break;
+	}
+	return f->fn(c, v, path, obj);
+}
 
 /* Walk a mapping; every key must be one of @fields (typos are errors). */
 static int walk_map(struct pctx *c, yaml_node_t *n, const char *path, const struct field *fields, void *obj)
@@ -158,7 +199,7 @@ static int walk_map(struct pctx *c, yaml_node_t *n, const char *path, const stru
 			f++;
 		if (!f->name)
 			return fail(c, k, sub, "unknown field");
-		r = f->fn(c, v, sub, obj);
+		r = set_field(c, f, v, sub, obj);
 		if (r < 0)
 			return r;
 	}
@@ -198,122 +239,58 @@ static int f_nvme_bits(struct pctx *c, yaml_node_t *v, const char *path, void *o
 	return r;
 }
 
-static int f_nvme_spare(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->nvme_spare_below_threshold);
-}
-
-static int f_nvme_used(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	double d;
-	int r = get_num(c, v, p, &d, -1, 255);
-	if (r >= 0)
-		H(o)->nvme_percentage_used_max = (int)d;
-	return r;
-}
-
-static int f_nvme_media(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->nvme_media_errors_growth);
-}
-
-static int f_nvme_errlog(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->nvme_error_log_growth);
-}
-
 static int f_health_nvme(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = { { "criticalWarningBits", f_nvme_bits },
-					  { "spareBelowThreshold", f_nvme_spare },
-					  { "percentageUsedMax", f_nvme_used },
-					  { "mediaErrorsGrowth", f_nvme_media },
-					  { "errorLogGrowth", f_nvme_errlog },
-					  {} };
+	static const struct field f[] = {
+		{ "criticalWarningBits", f_nvme_bits },
+		FIELD_BOOL("spareBelowThreshold", struct np_policy, health.nvme_spare_below_threshold),
+		FIELD_INT("percentageUsedMax", struct np_policy, health.nvme_percentage_used_max, -1, 255),
+		FIELD_BOOL("mediaErrorsGrowth", struct np_policy, health.nvme_media_errors_growth),
+		FIELD_BOOL("errorLogGrowth", struct np_policy, health.nvme_error_log_growth),
+		{},
+	};
 	return walk_map(c, v, p, f, o);
-}
-
-static int f_aer_cor(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &H(o)->pcie_aer_correctable_per_hour, -1, 1e9);
-}
-
-static int f_aer_uncor(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->pcie_aer_uncorrectable);
-}
-
-static int f_link(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->pcie_link_downgrade);
 }
 
 static int f_health_pcie(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = { { "aerCorrectablePerHour", f_aer_cor },
-					  { "aerUncorrectable", f_aer_uncor },
-					  { "linkDowngrade", f_link },
-					  {} };
+	static const struct field f[] = {
+		FIELD_NUM("aerCorrectablePerHour", struct np_policy, health.pcie_aer_correctable_per_hour, -1, 1e9),
+		FIELD_BOOL("aerUncorrectable", struct np_policy, health.pcie_aer_uncorrectable),
+		FIELD_BOOL("linkDowngrade", struct np_policy, health.pcie_link_downgrade),
+		{},
+	};
 	return walk_map(c, v, p, f, o);
-}
-
-static int f_drops(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &H(o)->net_drops_per_second, -1, 1e12);
-}
-
-static int f_skew(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &H(o)->net_irq_skew_percent, -1, 100);
 }
 
 static int f_health_net(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = { { "dropsPerSecond", f_drops }, { "irqSkewPercent", f_skew }, {} };
+	static const struct field f[] = {
+		FIELD_NUM("dropsPerSecond", struct np_policy, health.net_drops_per_second, -1, 1e12),
+		FIELD_NUM("irqSkewPercent", struct np_policy, health.net_irq_skew_percent, -1, 100),
+		{},
+	};
 	return walk_map(c, v, p, f, o);
-}
-
-static int f_stall(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &H(o)->block_stall_seconds, 1, 86400);
-}
-
-static int f_await(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &H(o)->block_await_ms, -1, 1e9);
 }
 
 static int f_health_block(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = { { "stallSeconds", f_stall }, { "awaitMs", f_await }, {} };
+	static const struct field f[] = {
+		FIELD_NUM("stallSeconds", struct np_policy, health.block_stall_seconds, 1, 86400),
+		FIELD_NUM("awaitMs", struct np_policy, health.block_await_ms, -1, 1e9),
+		{},
+	};
 	return walk_map(c, v, p, f, o);
-}
-
-static int f_flaps(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	double d;
-	int r = get_num(c, v, p, &d, 1, 1e6);
-	if (r >= 0)
-		H(o)->multipath_flaps = (unsigned)d;
-	return r;
-}
-
-static int f_window(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &H(o)->multipath_window_seconds, 1, 86400 * 7);
-}
-
-static int f_failed(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->multipath_failed_paths);
 }
 
 static int f_health_mpath(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = { { "flapsPerWindow", f_flaps },
-					  { "windowSeconds", f_window },
-					  { "failedPaths", f_failed },
-					  {} };
+	static const struct field f[] = {
+		FIELD_UINT("flapsPerWindow", struct np_policy, health.multipath_flaps, 1, 1e6),
+		FIELD_NUM("windowSeconds", struct np_policy, health.multipath_window_seconds, 1, 86400 * 7),
+		FIELD_BOOL("failedPaths", struct np_policy, health.multipath_failed_paths),
+		{},
+	};
 	return walk_map(c, v, p, f, o);
 }
 
@@ -617,45 +594,6 @@ static int f_bl_raw(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-static int f_bl_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &B(o)->file_mib, 1, 1 << 20);
-}
-
-static int f_bl_util(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &B(o)->max_util_percent, 0, 100);
-}
-
-static int f_bl_sample(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &B(o)->busy_sample_seconds, 0.1, 60);
-}
-
-static int f_bl_wall(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &B(o)->wall_seconds, 1, 3600);
-}
-
-static int f_bl_repeats(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	double d;
-	int r = get_num(c, v, p, &d, 1, 25);
-	if (r >= 0)
-		B(o)->repeats = (unsigned)d;
-	return r;
-}
-
-static int f_bl_p99(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &B(o)->p99_growth_percent, 0, 10000);
-}
-
-static int f_bl_iops(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &B(o)->iops_drop_percent, 0, 100);
-}
-
 static int f_pr_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_bench_profile *pr = o;
@@ -700,36 +638,18 @@ static int f_pr_bs(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return 0;
 }
 
-static int f_pr_depth(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	double d;
-	int r = get_num(c, v, p, &d, 1, 4096);
-	if (r >= 0)
-		((struct np_bench_profile *)o)->iodepth = (unsigned)d;
-	return r;
-}
-
-static int f_pr_jobs(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	double d;
-	int r = get_num(c, v, p, &d, 1, 64);
-	if (r >= 0)
-		((struct np_bench_profile *)o)->jobs = (unsigned)d;
-	return r;
-}
-
-static int f_pr_seconds(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &((struct np_bench_profile *)o)->seconds, 0.5, 600);
-}
-
 /* the document's list replaces the default one */
 static int f_bl_profiles(struct pctx *c, yaml_node_t *v, const char *path, void *o)
 {
-	static const struct field f[] = { { "name", f_pr_name },	 { "rw", f_pr_rw },
-					  { "blockSize", f_pr_bs },	 { "iodepth", f_pr_depth },
-					  { "jobs", f_pr_jobs },	 { "seconds", f_pr_seconds },
-					  {} };
+	static const struct field f[] = {
+		{ "name", f_pr_name },
+		{ "rw", f_pr_rw },
+		{ "blockSize", f_pr_bs },
+		FIELD_UINT("iodepth", struct np_bench_profile, iodepth, 1, 4096),
+		FIELD_UINT("jobs", struct np_bench_profile, jobs, 1, 64),
+		FIELD_NUM("seconds", struct np_bench_profile, seconds, 0.5, 600),
+		{},
+	};
 	struct np_baseline_policy *b = B(o);
 	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
 	if (r < 0)
@@ -764,11 +684,16 @@ static int f_bl_profiles(struct pctx *c, yaml_node_t *v, const char *path, void 
 static int f_baseline(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	static const struct field f[] = {
-		{ "directory", f_bl_dir },		{ "rawDevice", f_bl_raw },
-		{ "fileSizeMiB", f_bl_size },		{ "maxUtilPercent", f_bl_util },
-		{ "busySampleSeconds", f_bl_sample },	{ "wallSeconds", f_bl_wall },
-		{ "repeats", f_bl_repeats },		{ "p99GrowthPercent", f_bl_p99 },
-		{ "iopsDropPercent", f_bl_iops },	{ "profiles", f_bl_profiles },
+		{ "directory", f_bl_dir },
+		{ "rawDevice", f_bl_raw },
+		FIELD_NUM("fileSizeMiB", struct np_policy, baseline.file_mib, 1, 1 << 20),
+		FIELD_NUM("maxUtilPercent", struct np_policy, baseline.max_util_percent, 0, 100),
+		FIELD_NUM("busySampleSeconds", struct np_policy, baseline.busy_sample_seconds, 0.1, 60),
+		FIELD_NUM("wallSeconds", struct np_policy, baseline.wall_seconds, 1, 3600),
+		FIELD_UINT("repeats", struct np_policy, baseline.repeats, 1, 25),
+		FIELD_NUM("p99GrowthPercent", struct np_policy, baseline.p99_growth_percent, 0, 10000),
+		FIELD_NUM("iopsDropPercent", struct np_policy, baseline.iops_drop_percent, 0, 100),
+		{ "profiles", f_bl_profiles },
 		{},
 	};
 	int r = walk_map(c, v, p, f, o);
@@ -826,46 +751,21 @@ static int f_prefix(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-static int f_heartbeat(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &((struct np_policy *)o)->heartbeat_seconds, 10, 86400);
-}
-
-static int f_holddown(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &((struct np_policy *)o)->taint_hold_down_seconds, 0, 86400);
-}
-
-static int f_valve_pct(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &((struct np_policy *)o)->valve_max_tainted_percent, 0, 100);
-}
-
 static int f_valve(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = { { "maxTaintedPercent", f_valve_pct }, {} };
+	static const struct field f[] = {
+		FIELD_NUM("maxTaintedPercent", struct np_policy, valve_max_tainted_percent, 0, 100), {}
+	};
 	return walk_map(c, v, p, f, o);
-}
-
-static int f_ev_burst(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &((struct np_policy *)o)->event_burst, 1, 1000);
-}
-
-static int f_ev_rate(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &((struct np_policy *)o)->event_per_minute, 0, 6000);
-}
-
-static int f_ev_aggregate(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &((struct np_policy *)o)->event_aggregate_seconds, 0, 86400);
 }
 
 static int f_events(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	static const struct field f[] = {
-		{ "burst", f_ev_burst }, { "perMinute", f_ev_rate }, { "aggregateSeconds", f_ev_aggregate }, {}
+		FIELD_NUM("burst", struct np_policy, event_burst, 1, 1000),
+		FIELD_NUM("perMinute", struct np_policy, event_per_minute, 0, 6000),
+		FIELD_NUM("aggregateSeconds", struct np_policy, event_aggregate_seconds, 0, 86400),
+		{},
 	};
 	return walk_map(c, v, p, f, o);
 }
@@ -874,8 +774,8 @@ static const struct field top_fields[] = {
 	{ "apiVersion", f_api_version },
 	{ "kind", f_kind },
 	{ "labelPrefix", f_prefix },
-	{ "heartbeatSeconds", f_heartbeat },
-	{ "taintHoldDownSeconds", f_holddown },
+	FIELD_NUM("heartbeatSeconds", struct np_policy, heartbeat_seconds, 10, 86400),
+	FIELD_NUM("taintHoldDownSeconds", struct np_policy, taint_hold_down_seconds, 0, 86400),
 	{ "safetyValve", f_valve },
 	{ "events", f_events },
 	{ "classes", f_classes },
