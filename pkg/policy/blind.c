@@ -2,6 +2,7 @@
 /* blind.c - conditions without their inputs are Unknown, and one Event says why. */
 #define _GNU_SOURCE
 #include "blind.h"
+#include "record.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 

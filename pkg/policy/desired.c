@@ -5,6 +5,7 @@
 #include "blind.h"
 #include "findings.h"
 #include "label.h"
+#include "record.h"
 #include "version.h"
 #include "vocab.h"
 #include "../report/json.h"
@@ -12,26 +13,7 @@
 #include "../shared/strutil.h"
 
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <string.h>
-
-
-int np_desired_add_finding(struct np_desired *d, const char *id, const char *subject, const char *reason,
-			   const char *fmt, ...)
-{
-	struct np_finding *f = GROW(d->findings, d->n_findings);
-	if (!f)
-		return -ENOMEM;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&f->message, fmt, ap) < 0)
-		f->message = NULL;
-	va_end(ap);
-	f->id = strdup(id);
-	f->subject = strdup(subject ? subject : "");
-	f->reason = strdup(reason);
-	return f->id && f->subject && f->reason && f->message ? 0 : -ENOMEM;
-}
 
 static int add_kv(struct np_kv **arr, size_t *n, const char *key, const char *value)
 {
@@ -292,21 +274,6 @@ static int condition_false(struct np_condition *c, const struct np_finding *f)
 	if (r >= 0)
 		r = set_str(&c->message, f->message);
 	return r;
-}
-
-int np_desired_add_event(struct np_desired *d, const char *reason, const char *type, const char *message,
-			 const char *kind, const char *name, const char *subject)
-{
-	struct np_event *e = GROW(d->events, d->n_events);
-	if (!e)
-		return -ENOMEM;
-	e->reason = strdup(reason);
-	e->type = strdup(type);
-	e->message = strdup(message);
-	e->kind = strdup(kind);
-	e->name = strdup(name ? name : "");
-	e->subject = strdup(subject ? subject : "");
-	return e->reason && e->type && e->message && e->kind && e->name && e->subject ? 0 : -ENOMEM;
 }
 
 /*

@@ -106,13 +106,3 @@ json_t *np_desired_to_json(const struct np_desired *d);
 /* The human plan. */
 void np_desired_print(const struct np_desired *d, struct np_out *o);
 
-/*
- * Internal to pkg/policy: add an Event of @type (Normal | Warning) on the
- * object @kind/@name (strings copied; @name NULL = ""). Returns 0 or -ENOMEM.
- */
-int np_desired_add_event(struct np_desired *d, const char *reason, const char *type, const char *message,
-			 const char *kind, const char *name, const char *subject);
-
-/* Internal to pkg/policy: add a finding (strings copied). Returns 0 or -ENOMEM. */
-int np_desired_add_finding(struct np_desired *d, const char *id, const char *subject, const char *reason,
-			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -2,6 +2,7 @@
 /* findings.c - health findings, one function per area of the report. */
 #define _GNU_SOURCE
 #include "findings.h"
+#include "record.h"
 #include "tmochain.h"
 #include "vocab.h"
 #include "../shared/macro.h"

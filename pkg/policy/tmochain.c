@@ -2,6 +2,7 @@
 /* tmochain.c - the timeout chain under dm-multipath maps and CSI volumes, judged. */
 #define _GNU_SOURCE
 #include "tmochain.h"
+#include "record.h"
 #include "vocab.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"

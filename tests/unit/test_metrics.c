@@ -8,6 +8,7 @@
 #include "../../pkg/agent/metrics.h"
 #include "../../pkg/collect/multipath.h"
 #include "../../pkg/collect/nvme_smart.h"
+#include "../../pkg/policy/record.h"
 
 static void test_storage_metrics(void **state)
 {
