@@ -30,6 +30,8 @@ PRESETS = {
         # timeouts: module parameters (built-in modules have them too), transport loss timers
         "/sys/module/nvme_core/parameters", "/sys/module/dm_multipath/parameters",
         "/sys/class/fc_remote_ports/*", "/sys/class/iscsi_session/*",
+        # numa: nodes' CPUs, IRQ effective affinity, process names (irqbalance)
+        "/sys/devices/system/node/node*/cpulist", "/proc/irq/*/effective_affinity_list", "/proc/[0-9]*/comm",
     ],
     # the net collector alone: interfaces, their devices' MSI vectors, IRQ and CPU counters
     "net": [

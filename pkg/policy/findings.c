@@ -394,6 +394,37 @@ static int findings_stalls(const struct np_health *h, const struct np_report *re
 	return r;
 }
 
+/* ---- NUMA ---- */
+
+/* A NIC or NVMe controller whose interrupt load is served on another node than its own. */
+static int findings_numa(const struct np_health *h, const struct np_numa *nu, struct np_desired *d)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && h->numa_remote_irq_percent >= 0 && i < nu->n_devs; i++) {
+		const struct np_numa_dev *dev = &nu->devs[i];
+		if (dev->numa_node < 0 || dev->remote_percent < 0 || dev->remote_percent <= h->numa_remote_irq_percent)
+			continue;
+		const struct np_numa_irq *first = NULL;
+		size_t remote = 0;
+		for (size_t k = 0; k < dev->nirqs; k++)
+			if (dev->irqs[k].remote > 0 && remote++ == 0)
+				first = &dev->irqs[k];
+		char served[48] = "";
+		if (dev->served_remote_percent >= 0)
+			snprintf(served, sizeof(served), "; %.0f%% served remotely since boot", dev->served_remote_percent);
+		r = np_desired_add_finding(d, NP_FINDING_NUMA_REMOTE_IRQ, dev->name, NP_REASON_REMOTE_IRQS,
+					   "%s (%s %s) is on NUMA node %lld; %.0f%% of its interrupt load is on IRQ lines "
+					   "served only by CPUs of another node (%zu of %zu lines, first: IRQ %u %s on CPUs "
+					   "%s)%s; irqbalance %s (threshold %.0f%%)",
+					   dev->name, dev->kind, dev->pci, (long long)dev->numa_node, dev->remote_percent,
+					   remote, dev->nirqs, first ? first->irq : 0, first && first->name ? first->name : "?",
+					   first && first->effective ? first->effective : "?", served,
+					   !nu->irqbalance_known ? "unknown" : nu->irqbalance_pid >= 0 ? "running" : "not running",
+					   h->numa_remote_irq_percent);
+	}
+	return r;
+}
+
 int np_findings_health(const struct np_policy *p, const struct np_class *cls, const struct np_report *r,
 		       const struct np_eval_history *hist, struct np_desired *d)
 {
@@ -412,5 +443,7 @@ int np_findings_health(const struct np_policy *p, const struct np_class *cls, co
 		rc = findings_stalls(&p->health, r, d);
 	if (rc >= 0)
 		rc = np_findings_timeouts(&p->health, r, d);
+	if (rc >= 0)
+		rc = findings_numa(&p->health, &r->numa, d);
 	return rc;
 }

@@ -324,11 +324,23 @@ static int f_health_tmo(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return walk_map(c, v, p, f, o);
 }
 
+static int f_numa_remote(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_num(c, v, p, &H(o)->numa_remote_irq_percent, -1, 100);
+}
+
+static int f_health_numa(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "remoteIrqPercent", f_numa_remote }, {} };
+	return walk_map(c, v, p, f, o);
+}
+
 static int f_health(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	static const struct field f[] = { { "nvme", f_health_nvme }, { "pcie", f_health_pcie },
 					  { "net", f_health_net },   { "block", f_health_block },
-					  { "multipath", f_health_mpath }, { "timeouts", f_health_tmo }, {} };
+					  { "multipath", f_health_mpath }, { "timeouts", f_health_tmo },
+					  { "numa", f_health_numa }, {} };
 	return walk_map(c, v, p, f, o);
 }
 
@@ -828,6 +840,8 @@ static const char default_yaml[] =
 	"    unboundedQueueing: true\n"
 	"    fastIoFailBelowLoss: true\n"
 	"    failoverWithinDeviceTimeout: true\n"
+	"  numa:\n"
+	"    remoteIrqPercent: 90\n"
 	"actions:\n"
 	"  firmware-unpinned:  {condition: BundlePinned, taint: NoSchedule, event: FirmwareDrift}\n"
 	"  nvme-critical:      {condition: NVMeHealthy, taint: NoSchedule, event: NVMeCriticalWarning}\n"
@@ -840,6 +854,7 @@ static const char default_yaml[] =
 	"  nic-drops:          {condition: NICHealthy, taint: none, event: NICDrops}\n"
 	"  irq-skew:           {condition: NICHealthy, taint: none, event: IRQSkew}\n"
 	"  timeout-chain:      {condition: StorageTimeoutsConsistent, taint: none, event: TimeoutChain}\n"
+	"  numa-remote-irq:    {condition: NUMALocal, taint: none, event: NUMARemoteIRQ}\n"
 	"baseline:\n"
 	"  directory: /var/lib/nodeprint/baseline\n"
 	"  rawDevice: \"\"\n"

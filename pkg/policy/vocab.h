@@ -24,6 +24,7 @@
 #define NP_FINDING_NIC_DROPS "nic-drops"
 #define NP_FINDING_IRQ_SKEW "irq-skew"
 #define NP_FINDING_TIMEOUT_CHAIN "timeout-chain"
+#define NP_FINDING_NUMA_REMOTE_IRQ "numa-remote-irq"
 #define NP_FINDING_SOURCE_UNREADABLE "source-unreadable" /* not a policy action: always on (blind.h) */
 
 /* condition types */
@@ -35,6 +36,7 @@
 #define NP_COND_OFFLOADS_COMPLIANT "OffloadsCompliant"
 #define NP_COND_NIC_HEALTHY "NICHealthy"
 #define NP_COND_STORAGE_TIMEOUTS "StorageTimeoutsConsistent"
+#define NP_COND_NUMA_LOCAL "NUMALocal"
 /* set by `baseline compare` verdicts, no finding; True is the bad state (docs/baseline.md) */
 #define NP_COND_BUNDLE_REGRESSION "BundleRegression"
 
@@ -59,6 +61,7 @@
 #define NP_REASON_QUEUEING_OVER_APP "QueueingOverAppTimeout"
 #define NP_REASON_FAST_IO_FAIL_NOT_BELOW_LOSS "FastIOFailNotBelowLoss"
 #define NP_REASON_FAILOVER_OVER_DEVICE_TIMEOUT "FailoverOverDeviceTimeout"
+#define NP_REASON_REMOTE_IRQS "RemoteIRQs"
 /* reasons of a condition without a finding */
 #define NP_REASON_ALL_CHECKS_PASSED "AllChecksPassed"
 #define NP_REASON_NO_PINS "NoPins"

@@ -14,6 +14,7 @@
 #include "mounts.h"
 #include "multipath.h"
 #include "net.h"
+#include "numa.h"
 #include "nvme.h"
 #include "out.h"
 #include "pci.h"
@@ -37,6 +38,7 @@ struct np_report {
 	struct np_modules modules;
 	struct np_pci pci;
 	struct np_net net;
+	struct np_numa numa;
 	struct np_block block;
 	struct np_mounts mounts;
 	struct np_nvme nvme;

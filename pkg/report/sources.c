@@ -23,6 +23,7 @@ static const struct {
 	[NP_SRC_KERNEL] = { "kernel", "kernel, OS and DMI facts", "KernelInfoUnreadable" },
 	[NP_SRC_MODULES] = { "modules", "kernel modules", "ModulesUnreadable" },
 	[NP_SRC_TIMEOUTS] = { "timeouts", "storage timeouts", "TimeoutsUnreadable" },
+	[NP_SRC_NUMA] = { "numa", "NUMA nodes and IRQ affinity", "NUMAUnreadable" },
 };
 
 static bool denied(int err)
@@ -94,6 +95,15 @@ static void judge_timeouts(const struct np_timeouts *t, struct np_source *s)
 			item_down(s, t->devs[i].name, &t->devs[i].status, 0, NULL);
 }
 
+static void judge_numa(const struct np_numa *n, struct np_source *s)
+{
+	if (n->status.err)
+		down(s, &n->status);
+	for (size_t i = 0; i < n->n_devs; i++)
+		if (n->devs[i].status.err)
+			item_down(s, n->devs[i].name, &n->devs[i].status, 0, NULL);
+}
+
 /* A few records that did not parse among many that did is not blindness; none parsed is. */
 static void judge_kmsg(const struct np_kmsg *k, struct np_source *s)
 {
@@ -110,6 +120,7 @@ unsigned np_report_sources(const struct np_report *r, struct np_source out[NP_SR
 	judge_multipath(&r->multipath, &out[NP_SRC_MULTIPATH]);
 	judge_pci(&r->pci, &out[NP_SRC_PCI]);
 	judge_timeouts(&r->timeouts, &out[NP_SRC_TIMEOUTS]);
+	judge_numa(&r->numa, &out[NP_SRC_NUMA]);
 	const struct np_status *whole[NP_SRC__N] = {
 		[NP_SRC_BLOCK] = &r->block.status,     [NP_SRC_NET] = &r->net.status,
 		[NP_SRC_VOLUMES] = &r->volumes.status, [NP_SRC_MOUNTS] = &r->mounts.status,

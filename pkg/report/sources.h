@@ -28,6 +28,7 @@ enum np_source_id {
 	NP_SRC_KERNEL,
 	NP_SRC_MODULES,
 	NP_SRC_TIMEOUTS,
+	NP_SRC_NUMA,
 	NP_SRC__N,
 };
 

@@ -276,7 +276,7 @@ def test_values(base):
     conds = o[VAP]["spec"]["variables"][2]["expression"]
     keys = [t.get("key") for t in o[DS]["spec"]["template"]["spec"]["tolerations"]]
     tap(set(changes(base, o)) == {CM, VAP, DS} and
-        conds == '["BundlePinned", "BundleRegression", "MultipathHealthy", "NICHealthy", "NVMeHealthy", '
+        conds == '["BundlePinned", "BundleRegression", "MultipathHealthy", "NICHealthy", "NUMALocal", "NVMeHealthy", '
                  '"OffloadsCompliant", "PCIeHealthy", "RAIDHealthy", "StorageTimeoutsConsistent", "VolumePathsHealthy"]' and
         "nodeprint.io/raid-degraded" in keys and "raid-degraded" in o[CM]["data"]["policy.yaml"],
         "a policy action's condition and taint reach the VAP and the tolerations", f"{conds}\n{keys}")
