@@ -225,16 +225,6 @@ int np_ds_delta(const struct np_ds_counters *old, const struct np_ds_counters *n
 	return -ERANGE;
 }
 
-uint64_t np_ds_completions(const struct np_ds_counters *c)
-{
-	static const enum np_ds_field f[] = { NP_DS_READS, NP_DS_WRITES, NP_DS_DISCARDS, NP_DS_FLUSHES };
-	uint64_t sum = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
-		if (np_ds_has(c, f[i]))
-			sum += c->v[f[i]];
-	return sum;
-}
-
 /* Per-operation average of @time over @ops (iostat's r_await etc.): 0 when nothing completed. */
 static double await_of(uint64_t time_ms, uint64_t ops)
 {

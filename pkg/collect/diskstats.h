@@ -86,5 +86,3 @@ int np_ds_delta(const struct np_ds_counters *old, const struct np_ds_counters *n
 int np_ds_rates(const struct np_ds_counters *old, const struct np_ds_counters *new, double elapsed_ms,
 		struct np_block_rates *out);
 
-/* Completions of all kinds: reads + writes + discards + flushes (absent fields count 0). */
-uint64_t np_ds_completions(const struct np_ds_counters *c);

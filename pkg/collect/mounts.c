@@ -223,7 +223,13 @@ static int new_dev(const struct np_host *h, struct np_mounts *s, unsigned major,
 	return 0;
 }
 
-int np_mounts_index_devices(const struct np_host *h, struct np_mounts *s)
+/*
+ * np_mounts_index_devices() - build @s->devices: every distinct major:minor
+ * of @s->mounts that is a block device (/sys/dev/block/M:m exists under the
+ * host root), named after its sysfs entry, with the mounts on it in order.
+ * Returns 0 or -ENOMEM.
+ */
+static int np_mounts_index_devices(const struct np_host *h, struct np_mounts *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct np_mount *m = &s->mounts[i];
@@ -241,14 +247,6 @@ int np_mounts_index_devices(const struct np_host *h, struct np_mounts *s)
 			return -ENOMEM;
 	}
 	return 0;
-}
-
-const struct np_mount *np_mounts_find_point(const struct np_mounts *s, const char *path)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (streq(s->mounts[i].mount_point, path))
-			return &s->mounts[i];
-	return NULL;
 }
 
 static int collect_mounts(const struct np_collect_ctx *ctx, struct np_report *rep)

@@ -43,13 +43,3 @@ char *np_mountinfo_unescape(char *s);
  */
 int np_read_host_mountinfo(const struct np_host *h, struct np_mounts *out);
 
-/*
- * np_mounts_index_devices() - build @s->devices: every distinct major:minor
- * of @s->mounts that is a block device (/sys/dev/block/M:m exists under the
- * host root), named after its sysfs entry, with the mounts on it in order.
- * Returns 0 or -ENOMEM.
- */
-int np_mounts_index_devices(const struct np_host *h, struct np_mounts *s);
-
-/* The first mount whose mount point equals @path (after decoding), or NULL. */
-const struct np_mount *np_mounts_find_point(const struct np_mounts *s, const char *path);

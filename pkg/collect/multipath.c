@@ -86,7 +86,15 @@ static int read_all(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-int np_multipathd_query(const char *cmd, int timeout_ms, char **reply, size_t *len)
+/*
+ * np_multipathd_query() - send @cmd to multipathd on its abstract unix
+ * socket "@/org/kernel/linux/storage/multipathd" with libmpathcmd's framing
+ * (a native size_t length including the NUL, then the bytes; the reply the
+ * same way). Waits at most @timeout_ms per step. Returns 0 and a malloc'd
+ * NUL-terminated reply (caller frees), or -errno: -ECONNREFUSED/-ENOENT
+ * (not running), -ETIMEDOUT, -EFBIG (reply > 16 MiB), -EPROTO.
+ */
+static int np_multipathd_query(const char *cmd, int timeout_ms, char **reply, size_t *len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	/* abstract name: sun_path[0] = '\0', length counts exactly the name */
@@ -239,7 +247,14 @@ static void read_dm(const struct np_host *h, struct np_mpath_map *m)
 		np_status_set(&m->status, r, "status: %s", why ? why : np_errno_reason(r));
 }
 
-int np_mpath_collect_map(const struct np_host *h, const char *dm, struct np_mpath_map *m)
+/*
+ * np_mpath_collect_map() - one map from /sys/block/<dm> under the host root:
+ * returns 0 when it is not a multipath map (dm/uuid without "mpath-"; @m
+ * untouched), 1 when @m was filled (sysfs facts; table and status through
+ * libdevmapper on the live host, else an EOPNOTSUPP status), -ENOMEM.
+ * Free @m with np_mpath_map_free().
+ */
+static int np_mpath_collect_map(const struct np_host *h, const char *dm, struct np_mpath_map *m)
 {
 	int64_t t0 = mono_us();
 	_cleanup_free_ char *uuid = NULL;

@@ -49,15 +49,6 @@ int np_dm_mpath_parse_table(const char *params, struct np_mpath_map *m, const ch
  */
 int np_dm_mpath_parse_status(const char *params, struct np_mpath_map *m, const char **why);
 
-/*
- * np_mpath_collect_map() - one map from /sys/block/<dm> under the host root:
- * returns 0 when it is not a multipath map (dm/uuid without "mpath-"; @m
- * untouched), 1 when @m was filled (sysfs facts; table and status through
- * libdevmapper on the live host, else an EOPNOTSUPP status), -ENOMEM.
- * Free @m with np_mpath_map_free().
- */
-int np_mpath_collect_map(const struct np_host *h, const char *dm, struct np_mpath_map *m);
-
 /* Name each path of @m ("8:0" -> "sda") through /sys/dev/block/M:m under the host root. */
 void np_mpath_path_names(const struct np_host *h, struct np_mpath_map *m);
 
@@ -117,12 +108,3 @@ int np_multipathd_config_int(const char *cfg, const char *section, const char *k
  */
 size_t np_multipathd_merge(struct np_multipath *s, const struct np_mpd *d);
 
-/*
- * np_multipathd_query() - send @cmd to multipathd on its abstract unix
- * socket "@/org/kernel/linux/storage/multipathd" with libmpathcmd's framing
- * (a native size_t length including the NUL, then the bytes; the reply the
- * same way). Waits at most @timeout_ms per step. Returns 0 and a malloc'd
- * NUL-terminated reply (caller frees), or -errno: -ECONNREFUSED/-ENOENT
- * (not running), -ETIMEDOUT, -EFBIG (reply > 16 MiB), -EPROTO.
- */
-int np_multipathd_query(const char *cmd, int timeout_ms, char **reply, size_t *len);

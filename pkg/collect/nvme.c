@@ -342,7 +342,21 @@ static void collect_device(const struct np_host *h, struct np_nvme_ctrl *c, stru
 	np_nvme_id_ctrl_free(&id);
 }
 
-int np_nvme_collect_ctrl(const struct np_host *h, const char *name, struct np_nvme_poll *poll,
+/*
+ * np_nvme_collect_ctrl() - one controller, e.g. "nvme0".
+ * Reads /sys/class/nvme/<name>/{model,serial,firmware_rev,state,transport,
+ * address,subsysnqn,cntlid,dev} and its namespaces/paths; then, when
+ * /dev/<name> under the host root is the character device sysfs names (same
+ * dev_t: the same kernel), Identify Controller, the firmware slot log, the
+ * SMART log (only when np_nvme_poll_smart_due(@poll, @now_ms)) and the error
+ * log (only when its entry counter grew; only entries newer than the last
+ * seen). @poll is updated; NULL = a fresh state (read everything).
+ * Failures of the device part are recorded in @out->status ("unavailable:
+ * permission (/dev/nvme0)") with the sysfs facts kept. Returns 0, or -errno
+ * when the controller's sysfs folder cannot be read (-ENOENT) or -ENOMEM.
+ * @out is filled even on failure; free it with np_nvme_ctrl_free().
+ */
+static int np_nvme_collect_ctrl(const struct np_host *h, const char *name, struct np_nvme_poll *poll,
 			 int64_t now_ms, struct np_nvme_ctrl *out)
 {
 	struct np_nvme_poll fresh;

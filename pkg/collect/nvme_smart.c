@@ -86,7 +86,12 @@ int np_nvme_threshold_celsius(uint16_t kelvin, int *celsius)
 	return np_nvme_kelvin_to_celsius(kelvin, celsius);
 }
 
-char *np_nvme_field(const void *field, size_t width)
+/*
+ * np_nvme_field() - a fixed-width, space- or NUL-padded ASCII field as a
+ * trimmed string: NULL when empty after trimming (case 10: "unknown", never
+ * ""), and on ENOMEM. Non-printable bytes become '?'.
+ */
+static char *np_nvme_field(const void *field, size_t width)
 {
 	char *s = np_strndup_field(field, width);
 	if (s && !*s) {

@@ -83,13 +83,6 @@ int np_nvme_id_ctrl_decode(const void *buf, size_t len, struct np_nvme_id_ctrl *
 void np_nvme_id_ctrl_free(struct np_nvme_id_ctrl *id);
 
 /*
- * np_nvme_field() - a fixed-width, space- or NUL-padded ASCII field as a
- * trimmed string: NULL when empty after trimming (case 10: "unknown", never
- * ""), and on ENOMEM. Non-printable bytes become '?'.
- */
-char *np_nvme_field(const void *field, size_t width);
-
-/*
  * Conservative polling state for one controller, kept by the agent between
  * samples (inspect uses a fresh one): SMART at most every smart_interval_ms,
  * the error log only when num_err_log_entries grew.

@@ -39,18 +39,12 @@ struct np_stall_detector {
 	size_t n_ended, ended_cap;
 	struct np_stall_event *view;  /* ended + ongoing, rebuilt after each feed */
 	size_t n_view;
-	uint64_t dropped;
 	int64_t last_ms;
 	bool has_last;
 };
 
 static const enum np_ds_field time_fields[] = { NP_DS_READ_MS, NP_DS_WRITE_MS, NP_DS_DISCARD_MS, NP_DS_FLUSH_MS };
 static const enum np_ds_field done_fields[] = { NP_DS_READS, NP_DS_WRITES, NP_DS_DISCARDS, NP_DS_FLUSHES };
-
-const char *np_stall_reason_name(enum np_stall_reason r)
-{
-	return r == NP_STALL_AWAIT ? "await" : "no_completion";
-}
 
 void np_stall_set_cfg(struct np_stall_detector *d, const struct np_stall_cfg *cfg)
 {
@@ -88,7 +82,6 @@ static int archive(struct np_stall_detector *d, const struct np_stall_event *ev)
 	if (d->n_ended == NP_STALL_HISTORY_MAX) {
 		memmove(d->ended, d->ended + 1, (d->n_ended - 1) * sizeof(*ev));
 		d->n_ended--;
-		d->dropped++;
 	}
 	if (d->n_ended == d->ended_cap) {
 		size_t nc = d->ended_cap ? d->ended_cap * 2 : 16;
@@ -324,7 +317,3 @@ size_t np_stall_events(const struct np_stall_detector *d, const struct np_stall_
 	return d->n_view;
 }
 
-uint64_t np_stall_dropped(const struct np_stall_detector *d)
-{
-	return d->dropped;
-}

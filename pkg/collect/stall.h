@@ -27,7 +27,7 @@
 
 #define NP_STALL_DEFAULT_MS 10000
 #define NP_STALL_DEFAULT_WINDOW_MS 10000
-/* Ended stalls kept (oldest dropped first, counted in np_stall_dropped()). */
+/* Ended stalls kept (oldest dropped first). */
 #define NP_STALL_HISTORY_MAX 1024
 
 struct np_stall_cfg {
@@ -67,8 +67,3 @@ int np_stall_feed(struct np_stall_detector *d, const struct np_diskstats *s, int
  */
 size_t np_stall_events(const struct np_stall_detector *d, const struct np_stall_event **ev);
 
-/* Ended stalls dropped because the history was full. */
-uint64_t np_stall_dropped(const struct np_stall_detector *d);
-
-/* "no_completion" or "await". */
-const char *np_stall_reason_name(enum np_stall_reason r);

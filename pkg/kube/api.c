@@ -12,7 +12,8 @@
 #define DEF_TAINT_TRIES 5
 #define DEF_WATCH_S 300
 
-const char *np_patch_content_type(enum np_patch_type t)
+/* The Content-Type of a patch type. */
+static const char *np_patch_content_type(enum np_patch_type t)
 {
 	switch (t) {
 	case NP_PATCH_STRATEGIC:

@@ -29,9 +29,6 @@ enum np_event_api {
 	NP_EVENTS_V1,        /* /apis/events.k8s.io/v1/namespaces/NS/events (regarding, series) */
 };
 
-/* The Content-Type of a patch type. */
-const char *np_patch_content_type(enum np_patch_type t);
-
 /* true when @s is a DNS-1123 subdomain (object names: lowercase alphanumerics, '-', '.'). */
 bool np_kube_name_valid(const char *s);
 

@@ -212,7 +212,7 @@ static int get_seq(struct loader *L, struct kfile *f, yaml_node_t *m, const char
 
 /* ---- entries ---- */
 
-void np_kube_exec_free(struct np_kube_exec *e)
+static void np_kube_exec_free(struct np_kube_exec *e)
 {
 	if (!e)
 		return;

@@ -71,4 +71,3 @@ int np_kubeconfig_parse_buf(const char *path, const char *buf, size_t len, const
 
 /* Release everything a config holds (the struct itself is the caller's). */
 void np_kube_config_free(struct np_kube_config *c);
-void np_kube_exec_free(struct np_kube_exec *e);

@@ -208,7 +208,8 @@ static int walk_map(struct pctx *c, yaml_node_t *n, const char *path, const stru
 
 /* ---- health ---- */
 
-int np_nvme_warning_bit(const char *name)
+/* Named SMART critical warning bits (NVMe Base Spec 2.0, Figure 207): bit index or -1. */
+static int np_nvme_warning_bit(const char *name)
 {
 	static const char *const bits[] = { "available_spare", "temperature", "reliability", "read_only",
 					     "volatile_memory_backup", "persistent_memory_region" };

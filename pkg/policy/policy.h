@@ -129,6 +129,3 @@ void np_policy_free(struct np_policy *p);
 /* The action for a finding id (NULL when the policy does nothing for it). */
 const struct np_action *np_policy_action(const struct np_policy *p, const char *finding);
 
-
-/* Named SMART critical warning bits (NVMe Base Spec 2.0, Figure 207): bit index or -1. */
-int np_nvme_warning_bit(const char *name);

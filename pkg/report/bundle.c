@@ -45,7 +45,8 @@ static void item_free(struct np_bundle_item *it)
 	free(it->value);
 }
 
-char *np_bundle_canonical(const struct np_bundle *b)
+/* The canonical text (malloc'd, caller frees), or NULL on ENOMEM. */
+static char *np_bundle_canonical(const struct np_bundle *b)
 {
 	char *buf = NULL;
 	size_t len = 0;

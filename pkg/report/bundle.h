@@ -29,8 +29,6 @@ struct np_bundle {
 int np_bundle_add(struct np_bundle *b, const char *component, const char *key, const char *value);
 /* Sort, de-duplicate and compute the hash. Returns 0 or -ENOMEM/-EIO. */
 int np_bundle_finish(struct np_bundle *b);
-/* The canonical text (malloc'd, caller frees), or NULL on ENOMEM. */
-char *np_bundle_canonical(const struct np_bundle *b);
 void np_bundle_free(struct np_bundle *b);
 /* {"hash": "...", "components": [{"component","key","value"}...]} */
 json_t *np_bundle_to_json(const struct np_bundle *b);

@@ -61,7 +61,7 @@ void np_kmsg_free(struct np_kmsg *s)
 	*s = (struct np_kmsg){ 0 };
 }
 
-json_t *np_kmsg_event_to_json(const struct np_kmsg_event *e)
+static json_t *np_kmsg_event_to_json(const struct np_kmsg_event *e)
 {
 	json_t *o = json_object();
 	np_json_str(o, "kind", np_kmsg_kind_name(e->kind));

@@ -88,7 +88,6 @@ struct np_kmsg {
 
 void np_kmsg_event_free(struct np_kmsg_event *e);
 void np_kmsg_free(struct np_kmsg *s);
-json_t *np_kmsg_event_to_json(const struct np_kmsg_event *e);
 json_t *np_kmsg_to_json(const struct np_kmsg *s);
 void np_kmsg_print(const struct np_kmsg *s, struct np_out *o);
 int np_kmsg_bundle(const struct np_kmsg *s, struct np_bundle *b);

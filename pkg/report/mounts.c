@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *np_format_devnum(unsigned major, unsigned minor, char *buf, size_t size)
+/* "M:m" into @buf (at least 24 bytes); returns @buf. */
+static char *np_format_devnum(unsigned major, unsigned minor, char *buf, size_t size)
 {
 	snprintf(buf, size, "%u:%u", major, minor);
 	return buf;

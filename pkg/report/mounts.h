@@ -52,5 +52,3 @@ json_t *np_mounts_to_json(const struct np_mounts *s);
 void np_mounts_print(const struct np_mounts *s, struct np_out *o);
 int np_mounts_bundle(const struct np_mounts *s, struct np_bundle *b);
 
-/* "M:m" into @buf (at least 24 bytes); returns @buf. */
-char *np_format_devnum(unsigned major, unsigned minor, char *buf, size_t size);

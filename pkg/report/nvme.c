@@ -15,11 +15,6 @@ static const char *const crit_names[8] = {
 	"volatile_memory_backup", "persistent_memory_region", "bit6", "bit7",
 };
 
-const char *np_nvme_critical_warning_name(unsigned bit)
-{
-	return bit < 8 ? crit_names[bit] : "unknown";
-}
-
 char *np_u128_to_dec(struct np_u128 v, char *buf, size_t size)
 {
 	unsigned __int128 x = ((unsigned __int128)v.hi << 64) | v.lo;
@@ -62,7 +57,11 @@ char *np_u128_times_to_dec(struct np_u128 v, uint32_t mul, char *buf, size_t siz
 	return buf;
 }
 
-void np_json_u128(json_t *o, const char *key, struct np_u128 v)
+/*
+ * np_json_u128() - set @key to an integer when @v fits in int64, else to its
+ * decimal string; never negative, never a float (case 05).
+ */
+static void np_json_u128(json_t *o, const char *key, struct np_u128 v)
 {
 	if (v.hi == 0) {
 		np_json_u64(o, key, v.lo);

@@ -148,10 +148,3 @@ char *np_u128_to_dec(struct np_u128 v, char *buf, size_t size);
  * 2^128) into @buf (at least 48 bytes). Used for data units x 512,000 bytes.
  */
 char *np_u128_times_to_dec(struct np_u128 v, uint32_t mul, char *buf, size_t size);
-/*
- * np_json_u128() - set @key to an integer when @v fits in int64, else to its
- * decimal string; never negative, never a float (case 05).
- */
-void np_json_u128(json_t *o, const char *key, struct np_u128 v);
-/* Names of the set critical-warning bits (NVMe 2.0 fig. 207): "available_spare", ... "bit7". */
-const char *np_nvme_critical_warning_name(unsigned bit);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-const char *np_volume_mode_name(enum np_volume_mode m)
+static const char *np_volume_mode_name(enum np_volume_mode m)
 {
 	switch (m) {
 	case NP_VOLUME_FILESYSTEM:
@@ -19,7 +19,7 @@ const char *np_volume_mode_name(enum np_volume_mode m)
 	return "unknown";
 }
 
-void np_volume_free(struct np_volume *v)
+static void np_volume_free(struct np_volume *v)
 {
 	free(v->pv_name);
 	free(v->pod_uid);

@@ -47,8 +47,6 @@ struct np_volumes {
 	size_t n_devices;
 };
 
-const char *np_volume_mode_name(enum np_volume_mode m);
-void np_volume_free(struct np_volume *v);
 void np_volumes_free(struct np_volumes *s);
 json_t *np_volumes_to_json(const struct np_volumes *s);
 void np_volumes_print(const struct np_volumes *s, struct np_out *o);

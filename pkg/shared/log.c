@@ -69,7 +69,8 @@ static bool has_bearer(const char *v, size_t n)
 	return false;
 }
 
-char *np_log_redact(const char *kv)
+/* The redaction applied to a formatted line (exposed for tests). Returns a malloc'd string or NULL. */
+static char *np_log_redact(const char *kv)
 {
 	char *out = NULL;
 	size_t len = 0;

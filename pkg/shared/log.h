@@ -23,5 +23,3 @@ int np_log_setup(const char *level, const char *format);
 void np_log(enum np_log_level level, const char *msg, const char *kv_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The redaction applied to a formatted line (exposed for tests). Returns a malloc'd string or NULL. */
-char *np_log_redact(const char *kv);
