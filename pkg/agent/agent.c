@@ -477,7 +477,9 @@ static int setup_kube(struct agent *a)
 		free(err);
 		return r;
 	}
-	r = np_publisher_init(&a->pub, a->kc, a->o->node_name);
+	/* the safety valve's Leases live in the agent's namespace (the DaemonSet sets it from the Pod) */
+	const char *ns = getenv("NODEPRINT_NAMESPACE");
+	r = np_publisher_init(&a->pub, a->kc, a->o->node_name, ns && *ns ? ns : "nodeprint");
 	apply_event_limits(a);
 	return r;
 }

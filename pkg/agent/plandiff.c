@@ -5,6 +5,7 @@
 #include "plandiff.h"
 #include "publish.h"
 #include "reconcile.h"
+#include "valve.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -53,41 +54,69 @@ static int plan_events(const json_t *node, const struct np_policy *pol, const st
 	return 0;
 }
 
-/* The safety valve for each hard taint the Node lacks: refused keys into @keys and @refused, the
- * TaintRefused Event into @events. */
-static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, const struct np_desired *d,
-		      const json_t *node, char ***keys, size_t *n_keys, json_t *refused, json_t *events, char **err)
+static int refusal(json_t *refused, json_t *events, const char *node, const char *key, const char *reason,
+		   const char *type, const char *msg, const char *why)
 {
-	const json_t *cur = json_object_get(json_object_get(node, "spec"), "taints");
-	for (size_t i = 0; kc && i < d->n_taints; i++) {
-		const struct np_taint *t = &d->taints[i];
-		bool present = false;
-		size_t j;
-		json_t *ct;
-		json_array_foreach((json_t *)cur, j, ct)
-			present = present || streq(json_string_value(json_object_get(ct, "key")) ?: "", t->key);
-		if (present || !(streq(t->effect, "NoSchedule") || streq(t->effect, "NoExecute")))
-			continue;
-		_cleanup_free_ char *msg = NULL;
-		int r = np_safety_valve(kc, json_string_value(json_object_get(json_object_get(node, "metadata"), "name")),
-					pol->label_prefix, d->klass, t->key, pol->valve_max_tainted_percent, &msg, err);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		if (np_strv_push(keys, n_keys, t->key) < 0 ||
-		    json_array_append_new(refused, json_pack("{s:s,s:s}", "key", t->key, "why", msg ? msg : "")) < 0)
-			return -ENOMEM;
-		/* the agent says so in an Event on the Node, before its writes */
-		json_t *ev = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:s,s:b,s:s}", "reason", NP_EVENT_TAINT_REFUSED, "type", "Warning",
-				       "kind", "Node", "name", json_string_value(json_object_get(
-								       json_object_get(node, "metadata"), "name")),
-				       "subject", t->key, "message", msg ? msg : "", "send", 1, "why",
-				       "the safety valve refused a taint");
-		if (!ev || json_array_append_new(events, ev) < 0)
+	if (json_array_append_new(refused, json_pack("{s:s,s:s,s:s}", "key", key, "reason", reason, "why", msg)) < 0)
+		return -ENOMEM;
+	/* the agent says so in an Event on the Node, before its writes */
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "reason", reason, "type", type, "kind", "Node",
+			       "name", node, "subject", key, "message", msg, "send", 1, "why", why);
+	if (!ev || json_array_append_new(events, ev) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The gate (observe mode, opt-out label) and the safety valve, read-only: held-back and refused
+ * keys into @keys and @refused, their Events into @events. */
+static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, const struct np_desired *d,
+		      const json_t *node, const struct np_taint_gate *g, char ***keys, size_t *n_keys, json_t *refused,
+		      json_t *events, json_t *writes, char **err)
+{
+	const char *name = json_string_value(json_object_get(json_object_get(node, "metadata"), "name"));
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < g->n_observed; i++)
+		r = refusal(refused, events, name, g->observed[i], NP_EVENT_TAINT_OBSERVED, "Normal",
+			    "observe mode: the taint is not written", "observe mode (policy or action)");
+	for (size_t i = 0; r >= 0 && i < g->n_disabled; i++)
+		r = refusal(refused, events, name, g->disabled[i], NP_EVENT_TAINT_DISABLED, "Normal",
+			    "NoSchedule/NoExecute taints are disabled on this node by its label", "the Node's opt-out label");
+	if (r < 0 || !kc || !g->n_need_slot)
+		return r;
+	const char *ns = getenv("NODEPRINT_NAMESPACE");
+	struct np_valve_ctx x = { .kc = kc, .ns = ns && *ns ? ns : "nodeprint", .prefix = pol->label_prefix,
+				  .klass = d->klass, .node = name,
+				  .limits = { .max_percent = pol->valve_max_tainted_percent,
+					      .max_new = (unsigned)pol->valve_max_new_per_window,
+					      .window_seconds = pol->valve_window_seconds,
+					      .ttl_seconds = pol->valve_slot_ttl_seconds } };
+	_cleanup_free_ char *msg = NULL;
+	struct np_valve_outcome oc = { 0 };
+	r = np_valve_acquire(&x, time(NULL), true, &oc, &msg, err);
+	_cleanup_free_ char *lease = oc.lease;
+	if (r > 0 && oc.write) {
+		/* the slot is taken before the taint is written */
+		_cleanup_free_ char *path = np_asprintf("/apis/coordination.k8s.io/v1/namespaces/%s/leases%s%s", x.ns,
+							oc.lease_exists ? "/" : "", oc.lease_exists ? lease : "");
+		json_t *body = json_pack("{s:s,s:s,s:s,s:I,s:I}", "lease", lease, "slotFor", name, "verdict",
+					 oc.verdict == NP_VALVE_GRANTED ? "granted" : "held", "inUse", (json_int_t)oc.in_use,
+					 "budget", (json_int_t)oc.budget);
+		json_t *wr = path && body ? write_entry(oc.lease_exists ? "PUT" : "POST", path, "application/json",
+							 "the safety valve's slot, by resourceVersion compare-and-swap "
+							 "(409: read again, count again)", body) : NULL;
+		json_decref(body);
+		if (!wr || json_array_append_new(writes, wr) < 0)
 			return -ENOMEM;
 	}
-	return 0;
+	if (r != 0)
+		return r < 0 ? r : 0;
+	for (size_t i = 0; r >= 0 && i < g->n_need_slot; i++) {
+		if (np_strv_push(keys, n_keys, g->need_slot[i]) < 0)
+			return -ENOMEM;
+		r = refusal(refused, events, name, g->need_slot[i], NP_EVENT_TAINT_REFUSED, "Warning", msg,
+			    "the safety valve refused a taint");
+	}
+	return r;
 }
 
 static bool desired_taint(const struct np_desired *d, const char *key, const char *effect)
@@ -148,8 +177,14 @@ int np_plan_against_node(struct np_kube_client *kc, const struct np_policy *pol,
 		return -ENOMEM;
 	char **refused = NULL;
 	size_t n_refused = 0;
-	int r = plan_valve(kc, pol, d, node, &refused, &n_refused, json_object_get(plan, "refusedTaints"),
-			   json_object_get(plan, "events"), err);
+	struct np_taint_gate g = { 0 };
+	int r = np_taint_gate(pol, d, node, &g);
+	struct np_desired view = *d;
+	view.taints = g.kept;
+	view.n_taints = g.n_kept;
+	if (r >= 0)
+		r = plan_valve(kc, pol, d, node, &g, &refused, &n_refused, json_object_get(plan, "refusedTaints"),
+			       json_object_get(plan, "events"), json_object_get(plan, "writes"), err);
 	struct np_reconcile_opts o = { .prefix = pol->label_prefix, .now = now,
 				       .hold_down_seconds = pol->taint_hold_down_seconds,
 				       .heartbeat_seconds = pol->heartbeat_seconds, .allow_removals = true,
@@ -157,7 +192,7 @@ int np_plan_against_node(struct np_kube_client *kc, const struct np_policy *pol,
 	struct np_node_writes w = { 0 };
 	struct np_taint_memory mem = { 0 };
 	if (r >= 0)
-		r = np_reconcile_node(node, d, &o, &mem, &w);
+		r = np_reconcile_node(node, &view, &o, &mem, &w);
 	_cleanup_free_ char *path = np_asprintf("/api/v1/nodes/%s", name);
 	_cleanup_free_ char *spath = np_asprintf("/api/v1/nodes/%s/status", name);
 	json_t *writes = json_object_get(plan, "writes");
@@ -177,8 +212,9 @@ int np_plan_against_node(struct np_kube_client *kc, const struct np_policy *pol,
 	if (r >= 0)
 		r = plan_events(node, pol, d, json_object_get(plan, "events"));
 	if (r >= 0)
-		r = plan_held(pol, d, node, w.taints_patch, json_object_get(plan, "heldTaints"));
+		r = plan_held(pol, &view, node, w.taints_patch, json_object_get(plan, "heldTaints"));
 	np_node_writes_free(&w);
+	np_taint_gate_free(&g);
 	np_taint_memory_free(&mem);
 	np_strv_free(refused);
 	if (r < 0) {
@@ -210,8 +246,8 @@ int np_plan_against_node_print(const json_t *plan, FILE *f)
 		fprintf(f, "  taint %s:%s kept for now: %s\n", json_string_value(json_object_get(x, "key")),
 			json_string_value(json_object_get(x, "effect")), json_string_value(json_object_get(x, "why")));
 	json_array_foreach(json_object_get(plan, "refusedTaints"), i, x)
-		fprintf(f, "  safety valve refuses taint %s: %s\n", json_string_value(json_object_get(x, "key")),
-			json_string_value(json_object_get(x, "why")));
+		fprintf(f, "  %s taint %s: %s\n", json_string_value(json_object_get(x, "reason")) ?: NP_EVENT_TAINT_REFUSED,
+			json_string_value(json_object_get(x, "key")), json_string_value(json_object_get(x, "why")));
 	json_array_foreach(json_object_get(plan, "events"), i, x)
 		fprintf(f, "  Event %-20s %s/%s  %s (%s)\n", json_string_value(json_object_get(x, "reason")),
 			json_string_value(json_object_get(x, "kind")), json_string_value(json_object_get(x, "name")),

@@ -3,23 +3,26 @@
 #define _GNU_SOURCE
 #include "../policy/vocab.h"
 #include "publish.h"
+#include "valve.h"
 #include "../shared/log.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
 #include <string.h>
 
-int np_publisher_init(struct np_publisher *p, struct np_kube_client *kc, const char *node)
+int np_publisher_init(struct np_publisher *p, struct np_kube_client *kc, const char *node, const char *ns)
 {
 	*p = (struct np_publisher){ .kc = kc, .resync = true };
 	np_event_book_init(&p->book);
 	p->node = strdup(node);
-	return p->node ? 0 : -ENOMEM;
+	p->ns = strdup(ns);
+	return p->node && p->ns ? 0 : -ENOMEM;
 }
 
 void np_publisher_free(struct np_publisher *p)
 {
 	free(p->node);
+	free(p->ns);
 	json_decref(p->node_obj);
 	np_taint_memory_free(&p->mem);
 	np_event_book_free(&p->book);
@@ -56,87 +59,77 @@ static int patch(struct np_publisher *p, bool status, enum np_patch_type t, json
 
 /* ---- safety valve ---- */
 
-struct valve_count {
-	const char *key, *node;
-	unsigned total, tainted;
-	bool self; /* our Node was in the list */
-};
-
-static int count_page(json_t *page, void *ud)
+static struct np_valve_ctx valve_ctx(const struct np_publisher *p, const struct np_policy *pol,
+				     const struct np_desired *d)
 {
-	struct valve_count *vc = ud;
-	size_t i, j;
-	json_t *node, *t;
-	json_array_foreach(json_object_get(page, "items"), i, node) {
-		const char *name = json_string_value(json_object_get(json_object_get(node, "metadata"), "name"));
-		vc->total++;
-		vc->self = vc->self || (name && vc->node && streq(name, vc->node));
-		json_array_foreach(json_object_get(json_object_get(node, "spec"), "taints"), j, t) {
-			const char *k = json_string_value(json_object_get(t, "key"));
-			if (k && streq(k, vc->key)) {
-				vc->tainted++;
-				break;
-			}
-		}
-	}
-	return 0;
+	return (struct np_valve_ctx){ .kc = p->kc, .ns = p->ns, .prefix = pol->label_prefix, .klass = d->klass,
+				      .node = p->node,
+				      .limits = { .max_percent = pol->valve_max_tainted_percent,
+						  .max_new = (unsigned)pol->valve_max_new_per_window,
+						  .window_seconds = pol->valve_window_seconds,
+						  .ttl_seconds = pol->valve_slot_ttl_seconds } };
 }
 
-int np_safety_valve(struct np_kube_client *kc, const char *node, const char *prefix, const char *klass,
-		    const char *key, double max_percent, char **msg, char **err)
+static int refuse(struct np_publisher *p, char *const *keys, size_t n, const char *reason, const char *type,
+		  const char *msg, time_t now, char ***refused, size_t *n_refused)
 {
-	_cleanup_free_ char *sel = klass ? np_asprintf("%s/class=%s", prefix, klass) : NULL;
-	if (klass && !sel)
-		return -ENOMEM;
-	struct valve_count vc = { .key = key, .node = node };
-	int r = np_kube_list(kc, "/api/v1/nodes", sel, NULL, 500, count_page, &vc, err);
-	if (r < 0)
-		return r;
-	/* a Node not labelled with its class yet (first cycle: the label patch comes later) is one of them */
-	if (!vc.self)
-		vc.total++;
-	unsigned total = vc.total;
-	double share = 100.0 * (vc.tainted + 1) / total;
-	if (share <= max_percent || total == 1)
-		return 1; /* a single-node class can always protect itself */
-	*msg = np_asprintf("refusing to add %s: %u of %u nodes%s%s already carry it; one more would be %.0f%% "
-			   "(safety valve %.0f%%)", key, vc.tainted, vc.total, klass ? " of class " : "",
-			   klass ? klass : "", share, max_percent);
-	return *msg ? 0 : -ENOMEM;
-}
-
-/* Keys of NoSchedule/NoExecute taints the valve refuses; Events say why. */
-static int valve(struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d, time_t now,
-		 char ***refused, size_t *n_refused, char **err)
-{
-	const json_t *cur = json_object_get(json_object_get(p->node_obj, "spec"), "taints");
-	for (size_t i = 0; i < d->n_taints; i++) {
-		const struct np_taint *t = &d->taints[i];
-		bool hard = streq(t->effect, "NoSchedule") || streq(t->effect, "NoExecute");
-		bool present = false;
-		size_t j;
-		json_t *ct;
-		json_array_foreach((json_t *)cur, j, ct)
-			present = present || streq(json_string_value(json_object_get(ct, "key")) ?: "", t->key);
-		if (!hard || present)
-			continue;
-		_cleanup_free_ char *msg = NULL;
-		int r = np_safety_valve(p->kc, p->node, pol->label_prefix, d->klass, t->key,
-					pol->valve_max_tainted_percent, &msg, err);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		p->valve_refusals++;
-		np_log(NP_LOG_WARN, "safety valve", "node=%s detail=\"%s\"", p->node, msg);
-		struct np_event e = { .reason = NP_EVENT_TAINT_REFUSED, .type = "Warning", .message = msg, .kind = "Node",
-				      .name = p->node, .subject = t->key };
+	for (size_t i = 0; i < n; i++) {
+		struct np_event e = { .reason = (char *)reason, .type = (char *)type, .message = (char *)msg,
+				      .kind = "Node", .name = p->node, .subject = keys[i] };
 		np_publish_event(p, &e, now, NULL);
-		r = np_strv_push(refused, n_refused, t->key);
-		if (r < 0)
-			return r;
+		if (refused && np_strv_push(refused, n_refused, keys[i]) < 0)
+			return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * The gate and the valve before the taint write: held-back taints get their Events; hard keys
+ * that need a slot get one from the class's Lease or are refused (TaintRefused). Refused keys
+ * into @refused. A valve that cannot decide (API error) refuses: never a hard taint without a
+ * slot; its error goes to *@err and is returned after the other writes.
+ */
+static int valve(struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d,
+		 const struct np_taint_gate *g, time_t now, char ***refused, size_t *n_refused, char **err)
+{
+	int r = 0;
+	for (size_t i = 0; i < g->n_observed; i++) {
+		_cleanup_free_ char *m = np_asprintf("observe mode: taint %s is not written (policy %s)", g->observed[i],
+						     pol->observe ? "observe: true" : "action observe: true");
+		if (!m || refuse(p, &g->observed[i], 1, NP_EVENT_TAINT_OBSERVED, "Normal", m, now, NULL, NULL) < 0)
+			return -ENOMEM;
+	}
+	if (g->n_disabled) {
+		_cleanup_free_ char *m = np_asprintf("NoSchedule/NoExecute taints are disabled on this node by its label "
+						     "%s/taints=disabled", pol->label_prefix);
+		if (!m || refuse(p, g->disabled, g->n_disabled, NP_EVENT_TAINT_DISABLED, "Normal", m, now, NULL, NULL) < 0)
+			return -ENOMEM;
+	}
+	p->valve_granted = false;
+	if (!g->n_need_slot)
+		return 0;
+	struct np_valve_ctx x = valve_ctx(p, pol, d);
+	_cleanup_free_ char *msg = NULL;
+	r = np_valve_acquire(&x, now, false, NULL, &msg, err);
+	if (r > 0) {
+		p->valve_granted = true;
+		p->slot = NP_SLOT_HELD;
+		return 0;
+	}
+	if (r < 0) {
+		p->api_errors++;
+		msg = np_asprintf("safety valve: cannot decide (%s); NoSchedule/NoExecute taints wait",
+				  err && *err ? *err : strerror(-r));
+		np_log(NP_LOG_WARN, "safety valve unavailable", "node=%s detail=\"%s\"", p->node, msg ?: "");
+		/* no Event while the API fails: it would fail too */
+		for (size_t i = 0; i < g->n_need_slot; i++)
+			if (np_strv_push(refused, n_refused, g->need_slot[i]) < 0)
+				return -ENOMEM;
+		return r;
+	}
+	p->valve_refusals++;
+	np_log(NP_LOG_WARN, "safety valve", "node=%s detail=\"%s\"", p->node, msg);
+	return refuse(p, g->need_slot, g->n_need_slot, NP_EVENT_TAINT_REFUSED, "Warning", msg, now, refused, n_refused);
 }
 
 /* ---- taints ---- */
@@ -145,19 +138,64 @@ struct taint_edit {
 	struct np_publisher *p;
 	const struct np_desired *d;
 	const struct np_reconcile_opts *o;
+	const char *prefix;
+	/* the opts again with every hard key refused: for a Node found without a hard taint of ours
+	 * (someone removed it since we read the Node) when the valve gave no slot this cycle */
+	const struct np_reconcile_opts *no_hard;
+	bool hard_after;  /* the list as written (or left) holds a hard taint of ours */
 };
 
 static int edit_taints(json_t *taints, void *ud)
 {
 	struct taint_edit *te = ud;
 	unsigned added, removed;
-	json_t *next = np_reconcile_taints(taints, te->d, te->o, &te->p->mem, &added, &removed);
+	bool guard = !te->p->valve_granted && !np_valve_hard_own_taint(taints, te->prefix);
+	json_t *next = np_reconcile_taints(taints, te->d, guard ? te->no_hard : te->o, &te->p->mem, &added, &removed);
+	te->hard_after = np_valve_hard_own_taint(next ? next : taints, te->prefix);
 	if (!next)
 		return 0;
 	json_array_clear(taints);
 	json_array_extend(taints, next);
 	json_decref(next);
 	return 1;
+}
+
+/* Every hard taint key of @d, and @refused: what a Node without a slot may not add. */
+static int all_hard(const struct np_desired *d, char *const *refused, char ***out)
+{
+	size_t n = 0;
+	for (size_t i = 0; refused && refused[i]; i++)
+		if (np_strv_push(out, &n, refused[i]) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < d->n_taints; i++)
+		if (np_valve_hard_effect(d->taints[i].effect) && np_strv_push(out, &n, d->taints[i].key) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* After the taint write: a Node that carries no hard taint of ours any more gives its slot back. */
+static int free_slot(struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d, bool hard_after)
+{
+	if (hard_after) {
+		if (p->slot == NP_SLOT_NONE)
+			p->slot = NP_SLOT_UNKNOWN; /* tainted: it may hold one (a restart, an older version) */
+		return 0;
+	}
+	if (p->slot == NP_SLOT_NONE)
+		return 0;
+	struct np_valve_ctx x = valve_ctx(p, pol, d);
+	_cleanup_free_ char *e = NULL;
+	int r = np_valve_release_slot(&x, &e);
+	if (r < 0) {
+		p->api_errors++;
+		np_log(NP_LOG_WARN, "safety valve: cannot give the slot back (retried next cycle; reclaimed after "
+		       "slotTTLSeconds otherwise)", "node=%s error=\"%s\"", p->node, e ?: strerror(-r));
+		return r;
+	}
+	if (r > 0)
+		np_log(NP_LOG_INFO, "safety valve: slot given back", "node=%s class=%s", p->node, d->klass ?: "");
+	p->slot = NP_SLOT_NONE;
+	return 0;
 }
 
 /* ---- events for findings that appear ---- */
@@ -455,44 +493,71 @@ int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct
 				return -ENOMEM;
 		p->primed = true;
 	}
-	char **refused = NULL;
+	char **refused = NULL, **no_hard_keys = NULL;
 	size_t n_refused = 0;
-	r = valve(p, pol, d, now, &refused, &n_refused, err);
+	struct np_taint_gate g = { 0 };
+	r = np_taint_gate(pol, d, p->node_obj, &g);
+	/* the desired state as it may be written: held-back taints left out */
+	struct np_desired view = *d;
+	view.taints = g.kept;
+	view.n_taints = g.n_kept;
+	_cleanup_free_ char *valve_err = NULL;
+	int valve_r = r >= 0 ? valve(p, pol, d, &g, now, &refused, &n_refused, &valve_err) : 0;
+	if (valve_r == -ENOMEM)
+		r = valve_r;
 	struct np_reconcile_opts o = { .prefix = pol->label_prefix, .now = now,
 				       .hold_down_seconds = pol->taint_hold_down_seconds,
 				       .heartbeat_seconds = pol->heartbeat_seconds, .allow_removals = allow_removals,
 				       .refused_taints = refused };
+	struct np_reconcile_opts no_hard = o;
+	if (r >= 0)
+		r = all_hard(&view, refused, &no_hard_keys);
+	no_hard.refused_taints = no_hard_keys;
 	struct np_node_writes w = { 0 };
 	struct np_taint_memory before = { 0 };
 	if (r >= 0)
 		r = np_taint_memory_dup(&p->mem, &before);
 	if (r >= 0)
-		r = np_reconcile_node(p->node_obj, d, &o, &p->mem, &w);
+		r = np_reconcile_node(p->node_obj, &view, &o, &p->mem, &w);
 	/* the writes in order; after one the server refused for its content (an admission policy, a
 	 * validation rule) the others still go out, after a transport or server error they wait */
 	struct write_steps ws = { .err = err, .go = r >= 0, .first = r < 0 ? r : 0 };
 	char *e = NULL;
 	if (ws.go && w.metadata_patch)
 		step(&ws, patch(p, false, NP_PATCH_MERGE, w.metadata_patch, &e), &e);
+	bool hard_after = np_valve_hard_own_taint(json_object_get(json_object_get(p->node_obj, "spec"), "taints"),
+						  pol->label_prefix);
+	bool taints_ok = true;
 	if (ws.go && w.taints_patch) {
 		/* the guarded write decides again on the Node it re-reads, from the memory as it was */
 		np_taint_memory_free(&p->mem);
 		p->mem = before;
 		before = (struct np_taint_memory){ 0 };
-		struct taint_edit te = { p, d, &o };
+		struct taint_edit te = { p, &view, &o, pol->label_prefix, &no_hard, hard_after };
 		int t = np_kube_node_taints_update(p->kc, p->node, edit_taints, &te, 0, &e);
 		if (t > 0)
 			p->patches++;
 		p->resync = true; /* the helper re-read the Node: refresh our copy next time */
+		hard_after = te.hard_after;
+		taints_ok = t >= 0;
 		step(&ws, t, &e);
 	}
+	if (ws.go && taints_ok)
+		step(&ws, free_slot(p, pol, d, hard_after), &e);
 	if (ws.go && w.status_patch)
 		step(&ws, patch(p, true, NP_PATCH_STRATEGIC, w.status_patch, &e), &e);
 	if (ws.go)
 		step(&ws, finding_events(p, d, now, &e), &e);
+	if (valve_r < 0 && !ws.first) {
+		ws.first = valve_r;
+		if (err && !*err)
+			*err = TAKE_PTR(valve_err);
+	}
 	r = ws.first;
 	np_taint_memory_free(&before);
 	np_node_writes_free(&w);
 	np_strv_free(refused);
+	np_strv_free(no_hard_keys);
+	np_taint_gate_free(&g);
 	return r < 0 ? r : 0;
 }

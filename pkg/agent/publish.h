@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * publish.h - one reconcile of the Node with the API: metadata merge patch,
- * taints by guarded read-modify-write (after the safety valve), conditions by
+ * taints by guarded read-modify-write (after the safety valve, valve.h), conditions by
  * strategic merge patch on nodes/status, and Events for findings that appear.
  */
 #pragma once
@@ -15,9 +15,19 @@
 #include <stdbool.h>
 #include <time.h>
 
+/* Whether this Node holds a slot in its class's safety-valve Lease (valve.h). */
+enum np_slot_state {
+	NP_SLOT_UNKNOWN,            /* after a start, or while tainted: ask the Lease when the taint goes */
+	NP_SLOT_HELD,
+	NP_SLOT_NONE,
+};
+
 struct np_publisher {
 	struct np_kube_client *kc;  /* borrowed */
 	char *node;                 /* Node name */
+	char *ns;                   /* namespace of the safety valve's Leases */
+	enum np_slot_state slot;
+	bool valve_granted;         /* the valve gave (or confirmed) a slot this cycle */
 	json_t *node_obj;           /* last Node the API returned (GET at start and resync, PATCH answers) */
 	struct np_taint_memory mem;
 	struct np_event_book book;
@@ -28,8 +38,8 @@ struct np_publisher {
 	bool resync;                /* GET the Node before the next reconcile */
 };
 
-/* Returns 0 or -ENOMEM. @kc stays the caller's. */
-int np_publisher_init(struct np_publisher *p, struct np_kube_client *kc, const char *node);
+/* Returns 0 or -ENOMEM. @kc stays the caller's; @ns is the namespace of the valve's Leases. */
+int np_publisher_init(struct np_publisher *p, struct np_kube_client *kc, const char *node, const char *ns);
 void np_publisher_free(struct np_publisher *p);
 
 /*
@@ -55,14 +65,3 @@ int np_publish_event(struct np_publisher *p, const struct np_event *e, time_t no
  * the first API error as -errno (*@err says why; that count stays due).
  */
 int np_publish_held_events(struct np_publisher *p, time_t now, char **err);
-
-/*
- * np_safety_valve() - may a NoSchedule/NoExecute taint @key be added to this
- * node? LISTs the nodes of @klass (label <prefix>/class, all nodes when NULL)
- * and counts those carrying @key; @node counts as one of the class even when
- * the LIST lacks it (its class label is written after the valve on its first
- * cycle). Returns 1 (allowed), 0 (refused: more than @max_percent of the class
- * would carry it; *@msg says why), or -errno.
- */
-int np_safety_valve(struct np_kube_client *kc, const char *node, const char *prefix, const char *klass,
-		    const char *key, double max_percent, char **msg, char **err);

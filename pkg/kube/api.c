@@ -6,11 +6,15 @@
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
+#include "retry.h"
+
 #include <string.h>
+#include <sys/random.h>
 
 #define DEF_PAGE 500
 #define DEF_TAINT_TRIES 5
 #define DEF_WATCH_S 300
+#define DEF_LEASE_TRIES 16
 
 /* The Content-Type of a patch type. */
 static const char *np_patch_content_type(enum np_patch_type t)
@@ -400,6 +404,98 @@ int np_kube_node_taints_update(struct np_kube_client *c, const char *name, int (
 	for (unsigned i = 0; i < max_tries; i++) {
 		r = taints_once(c, name, edit, ud, err);
 		if (r != -ESTALE)
+			return r;
+	}
+	return r;
+}
+
+/* ---- leases ---- */
+
+static char *lease_path(const char *ns, const char *name)
+{
+	return np_asprintf("/apis/coordination.k8s.io/v1/namespaces/%s/leases%s%s", ns, name ? "/" : "", name ? name : "");
+}
+
+static int lease_call(struct np_kube_client *c, const char *method, const char *ns, const char *name, json_t *body,
+		      json_t **out, char **err)
+{
+	_cleanup_free_ char *p = NULL, *text = NULL;
+
+	if (!np_kube_name_valid(ns))
+		return bad_name(err, "namespace", ns);
+	if (name && !np_kube_name_valid(name))
+		return bad_name(err, "lease", name);
+	if (!(p = lease_path(ns, name)) || (body && !(text = json_dumps(body, JSON_COMPACT))))
+		return -ENOMEM;
+	return call(c, method, p, text ? "application/json" : NULL, text, "Lease", out, err);
+}
+
+int np_kube_get_lease(struct np_kube_client *c, const char *ns, const char *name, json_t **out, char **err)
+{
+	return lease_call(c, "GET", ns, name, NULL, out, err);
+}
+
+int np_kube_create_lease(struct np_kube_client *c, const char *ns, json_t *lease, json_t **out, char **err)
+{
+	return lease_call(c, "POST", ns, NULL, lease, out, err);
+}
+
+int np_kube_update_lease(struct np_kube_client *c, const char *ns, const char *name, json_t *lease, json_t **out,
+			 char **err)
+{
+	return lease_call(c, "PUT", ns, name, lease, out, err);
+}
+
+static int lease_once(struct np_kube_client *c, const char *ns, const char *name, int (*edit)(json_t *, void *),
+		      void *ud, json_t **out, char **err)
+{
+	json_auto_t *lease = NULL;
+	int r = np_kube_get_lease(c, ns, name, &lease, err);
+
+	if (r == -ENOENT) {
+		free(err ? *err : NULL);
+		if (err)
+			*err = NULL;
+		lease = json_pack("{s:s,s:s,s:{s:s,s:s}}", "apiVersion", "coordination.k8s.io/v1", "kind", "Lease",
+				  "metadata", "name", name, "namespace", ns);
+		if (!lease)
+			return -ENOMEM;
+	} else if (r < 0) {
+		return r;
+	} else if (!rv_of(lease)) {
+		return np_kube_seterr(err, -EBADMSG, "lease %s/%s: no resourceVersion", ns, name);
+	}
+	bool exists = rv_of(lease) != NULL;
+	r = edit(lease, ud);
+	if (r <= 0)
+		return r;
+	r = exists ? np_kube_update_lease(c, ns, name, lease, out, err) : np_kube_create_lease(c, ns, lease, out, err);
+	return r < 0 ? r : 1;
+}
+
+int np_kube_lease_update(struct np_kube_client *c, const char *ns, const char *name,
+			 int (*edit)(json_t *lease, void *ud), void *ud, unsigned max_tries, json_t **out, char **err)
+{
+	static const struct np_backoff pause = { .max_attempts = 64, .base_ms = 10, .cap_ms = 640 };
+	int r = -ESTALE;
+
+	if (!max_tries)
+		max_tries = DEF_LEASE_TRIES;
+	for (unsigned i = 0; i < max_tries; i++) {
+		if (i > 0) {
+			/* agents that lost the same race must not meet again in step */
+			uint32_t rnd = 0;
+			if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+				rnd = (uint32_t)i * 2654435761u;
+			uint64_t ms = np_backoff_delay_ms(&pause, i, rnd);
+			nanosleep(&(struct timespec){ .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L },
+				  NULL);
+			free(err ? *err : NULL);
+			if (err)
+				*err = NULL;
+		}
+		r = lease_once(c, ns, name, edit, ud, out, err);
+		if (r != -ESTALE && r != -EEXIST)
 			return r;
 	}
 	return r;

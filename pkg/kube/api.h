@@ -107,3 +107,31 @@ int np_kube_node_taints_update(struct np_kube_client *c, const char *name, int (
 int np_kube_parse_object(const char *body, size_t len, const char *kind, json_t **out);
 int np_kube_parse_list(const char *body, size_t len, json_t **out, const char **cont);
 int np_kube_parse_watch_line(const char *line, size_t len, json_t **out, const char **type, json_t **obj);
+
+/*
+ * Leases (coordination.k8s.io/v1, /apis/coordination.k8s.io/v1/namespaces/NS/leases/NAME): what
+ * client-go's leader election (tools/leaderelection/resourcelock, LeaseLock) uses as a lock.
+ * np_kube_get_lease() GETs one (-ENOENT when absent); np_kube_create_lease() POSTs @lease
+ * (borrowed; -EEXIST when another client created it first); np_kube_update_lease() PUTs @lease
+ * (borrowed), whose metadata.resourceVersion makes it a compare-and-swap: -ESTALE (409) when the
+ * Lease changed since that version was read. The stored Lease goes to *@out when @out is set.
+ */
+int np_kube_get_lease(struct np_kube_client *c, const char *ns, const char *name, json_t **out, char **err);
+int np_kube_create_lease(struct np_kube_client *c, const char *ns, json_t *lease, json_t **out, char **err);
+int np_kube_update_lease(struct np_kube_client *c, const char *ns, const char *name, json_t *lease, json_t **out,
+			 char **err);
+
+/*
+ * np_kube_lease_update() - read-modify-write of the Lease NS/NAME by resourceVersion
+ * compare-and-swap. GETs it (an absent one is handed over as a new object with apiVersion, kind,
+ * metadata.name and .namespace only), hands it to @edit, and PUTs it with the resourceVersion it
+ * was read at (POSTs it when it did not exist). A conflict (409: -ESTALE, or -EEXIST when another
+ * client created it in between) re-reads after a short random pause (10 ms doubling to 640 ms,
+ * equal jitter) and edits again, at most @max_tries times (0 = 16).
+ * @edit(lease, ud) edits the object in place (it stays the loop's) and returns 1 to write it, 0
+ * when nothing is to be written (no request), or a negative errno (returned as is).
+ * Returns 1 when written (the stored Lease in *@out when @out is set), 0 when nothing had to
+ * change, or a negative errno (-ESTALE after @max_tries conflicts).
+ */
+int np_kube_lease_update(struct np_kube_client *c, const char *ns, const char *name,
+			 int (*edit)(json_t *lease, void *ud), void *ud, unsigned max_tries, json_t **out, char **err);

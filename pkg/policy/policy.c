@@ -561,11 +561,11 @@ static int f_act_event(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-
 static int f_actions(struct pctx *c, yaml_node_t *v, const char *path, void *o)
 {
 	static const struct field f[] = { { "condition", f_act_condition }, { "taint", f_act_taint },
-					  { "event", f_act_event }, {} };
+					  { "event", f_act_event },
+					  FIELD_BOOL("observe", struct np_action, observe), {} };
 	struct np_policy *p = o;
 	int r = want_type(c, v, path, YAML_MAPPING_NODE);
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; r >= 0 && pr < v->data.mapping.pairs.top; pr++) {
@@ -767,7 +767,11 @@ static int f_prefix(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 static int f_valve(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	static const struct field f[] = {
-		FIELD_NUM("maxTaintedPercent", struct np_policy, valve_max_tainted_percent, 0, 100), {}
+		FIELD_NUM("maxTaintedPercent", struct np_policy, valve_max_tainted_percent, 0, 100),
+		FIELD_UINT("maxNewPerWindow", struct np_policy, valve_max_new_per_window, 0, 100000),
+		FIELD_NUM("windowSeconds", struct np_policy, valve_window_seconds, 1, 86400),
+		FIELD_NUM("slotTTLSeconds", struct np_policy, valve_slot_ttl_seconds, 10, 86400),
+		{},
 	};
 	return walk_map(c, v, p, f, o);
 }
@@ -790,6 +794,7 @@ static const struct field top_fields[] = {
 	FIELD_NUM("heartbeatSeconds", struct np_policy, heartbeat_seconds, 10, 86400),
 	FIELD_NUM("taintHoldDownSeconds", struct np_policy, taint_hold_down_seconds, 0, 86400),
 	{ "safetyValve", f_valve },
+	FIELD_BOOL("observe", struct np_policy, observe),
 	{ "events", f_events },
 	{ "classes", f_classes },
 	{ "health", f_health },
@@ -964,6 +969,9 @@ int np_policy_parse(const char *buf, size_t len, const char *source, struct np_p
 		*err = np_asprintf("%s: binary data (NUL byte) in a YAML policy", source);
 		return -EINVAL;
 	}
+	/* defaults the built-in document leaves out (docs/policy.md) */
+	p->valve_window_seconds = 300;
+	p->valve_slot_ttl_seconds = 300;
 	struct pctx c = { .source = source, .p = p };
 	int r = buf == default_yaml ? 0 : parse_doc(&c, default_yaml, sizeof(default_yaml) - 1, "built-in default");
 	if (r >= 0)

@@ -48,6 +48,7 @@ struct np_action {
 	char *condition;     /* CamelCase condition type, e.g. "BundlePinned" */
 	char *taint_effect;  /* NoSchedule, PreferNoSchedule, NoExecute, or NULL */
 	char *event_reason;  /* e.g. "FirmwareDrift" */
+	bool observe;        /* conditions and Events only: its taint is not written (observe: true) */
 };
 
 struct np_health {
@@ -94,6 +95,10 @@ struct np_policy {
 	double heartbeat_seconds;
 	double taint_hold_down_seconds;
 	double valve_max_tainted_percent;
+	unsigned valve_max_new_per_window; /* new hard taints per class and window; 0 = no rate limit */
+	double valve_window_seconds;      /* that window, default 300 */
+	double valve_slot_ttl_seconds;    /* an untainted holder's slot is reclaimed after this, default 300 */
+	bool observe;                     /* observe mode: conditions and Events, no taints at all */
 	double event_burst;             /* Events per involved object and reason sent at once, default 5 */
 	double event_per_minute;        /* refill of that bucket, default 1 */
 	double event_aggregate_seconds; /* repeats within this update one Event's count, default 600 */

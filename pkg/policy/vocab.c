@@ -74,6 +74,7 @@ const char *const *np_vocab_words(const char *kind)
 		"PathFlapping",		   NP_EVENT_VOLUME_PATH_STALL, "PCIeErrors",	  "LinkDowngraded",
 		"OffloadDrift",		   "NICDrops",		    "IRQSkew",		  "TimeoutChain",		  "NUMARemoteIRQ",
 		NP_EVENT_TAINT_REFUSED,
+		NP_EVENT_TAINT_OBSERVED,   NP_EVENT_TAINT_DISABLED, /* the safety valve's gate (pkg/agent/valve.h) */
 		NP_EVENT_SOURCE_UNREADABLE, NP_EVENT_BUNDLE_REGRESSION, NP_EVENT_BUNDLE_VERDICT, NULL,
 	};
 	if (streq(kind, "condition"))

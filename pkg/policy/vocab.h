@@ -77,6 +77,8 @@
 #define NP_EVENT_PATH_REINSTATED "PathReinstated" /* ... Reinstating path */
 #define NP_EVENT_VOLUME_PATH_STALL "VolumePathStall" /* on the PV, claim and Pod of a stalled device */
 #define NP_EVENT_TAINT_REFUSED "TaintRefused"     /* the safety valve refused a taint */
+#define NP_EVENT_TAINT_OBSERVED "TaintObserved"   /* observe mode held a taint back */
+#define NP_EVENT_TAINT_DISABLED "TaintDisabled"   /* the Node's opt-out label held a hard taint back */
 #define NP_EVENT_SOURCE_UNREADABLE "SourceUnreadable"
 #define NP_EVENT_BUNDLE_REGRESSION "BundleRegression" /* a new compare verdict: regressed (Warning) */
 #define NP_EVENT_BUNDLE_VERDICT "BundleVerdict"       /* ... any other verdict (Normal) */

@@ -210,14 +210,17 @@ def test_values(base):
     # extra environment (kube-proxy-less clusters): appended after NODE_NAME, nothing else
     o = rendered("--set-json", 'env=[{"name":"KUBERNETES_SERVICE_HOST","value":"10.0.0.10"}]')
     c = changes(base, o)
-    tap(c == {DS: [f"{C0}.env"]} and container(o)["env"][1] == {"name": "KUBERNETES_SERVICE_HOST", "value": "10.0.0.10"}
-        and container(o)["env"][0]["name"] == "NODE_NAME", "env: appended after NODE_NAME", c)
+    tap(c == {DS: [f"{C0}.env"]} and container(o)["env"][2] == {"name": "KUBERNETES_SERVICE_HOST", "value": "10.0.0.10"}
+        and [e["name"] for e in container(o)["env"][:2]] == ["NODE_NAME", "NODEPRINT_NAMESPACE"],
+        "env: appended after NODE_NAME and NODEPRINT_NAMESPACE", c)
 
-    # admission policy off: both objects gone, nothing else
+    # admission policy off: both policies and their bindings gone, nothing else
     o = rendered("--set", "admissionPolicy.enabled=false")
     c = changes(base, o)
-    tap(c == {VAP: ["<absent>"], VAPB: ["<absent>"], VAP_BL: ["<absent>"], VAPB_BL: ["<absent>"]},
-        "admissionPolicy.enabled=false removes the VAPs and their bindings only", c)
+    lvap = ("ValidatingAdmissionPolicy", "", "nodeprint-valve-leases")
+    lvapb = ("ValidatingAdmissionPolicyBinding", "", "nodeprint-valve-leases")
+    tap(c == {VAP: ["<absent>"], VAPB: ["<absent>"], VAP_BL: ["<absent>"], VAPB_BL: ["<absent>"], lvap: ["<absent>"],
+              lvapb: ["<absent>"]}, "admissionPolicy.enabled=false removes the VAPs and their bindings only", c)
 
     # the release namespace: every namespaced object goes there, the admission policy names its service account
     o = rendered("-n", "storage-ops")

@@ -43,12 +43,17 @@ def main(tmp):
     cl = out.get("cluster", {})
     tap(p.returncode == 0 and cl.get("node") == "node-p" and cl.get("resourceVersion") == rv0,
         "plan -o json names the Node and the resourceVersion it read", p.stderr[-800:] + p.stdout[-800:])
-    writes = cl.get("writes", [])
-    tap([(w["method"], w["path"], w["contentType"]) for w in writes] ==
-        [("PATCH", "/api/v1/nodes/node-p", "application/merge-patch+json"),
+    all_writes = cl.get("writes", [])
+    tap([(w["method"], w["path"], w["contentType"]) for w in all_writes] ==
+        [("POST", "/apis/coordination.k8s.io/v1/namespaces/nodeprint/leases", "application/json"),
+         ("PATCH", "/api/v1/nodes/node-p", "application/merge-patch+json"),
          ("PATCH", "/api/v1/nodes/node-p", "application/merge-patch+json"),
          ("PATCH", "/api/v1/nodes/node-p/status", "application/strategic-merge-patch+json")],
-        "three writes: labels/annotations, the taint list, nodes/status", writes)
+        "four writes: the safety valve's slot (a new Lease), labels/annotations, the taint list, nodes/status", all_writes)
+    tap(all_writes and all_writes[0]["body"] == {"lease": "nodeprint-valve-lab", "slotFor": "node-p", "verdict": "granted",
+                                                 "inUse": 1, "budget": 1},
+        "the slot: Lease nodeprint-valve-lab, granted, 1 of a budget of 1 (a one-node class)", all_writes[:1])
+    writes = all_writes[1:]
     meta = writes[0]["body"]["metadata"] if writes else {}
     keys = list(meta.get("labels", {})) + list(meta.get("annotations", {}))
     tap(keys and all(k.startswith("nodeprint.io/") for k in keys), "the metadata patch holds only nodeprint.io/ keys", keys)
@@ -72,7 +77,7 @@ def main(tmp):
     last = control("GET", "/requests")["last_seq"]
     a = subprocess.run([BIN, "run", "--node-name", "node-p", "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"], "--policy", drift,
                         "--cycles", "2", "--poll", "0.3", "--settle", "0"], capture_output=True, text=True, timeout=120)
-    tap(a.returncode == 0 and agent_writes(last) == [(w["method"], w["path"]) for w in writes],
+    tap(a.returncode == 0 and agent_writes(last) == [(w["method"], w["path"]) for w in all_writes],
         "the agent's writes (request log) are the plan's, in order", agent_writes(last))
     labels = node("node-p")["metadata"]["labels"]
     tap(all(labels.get(k) == v for k, v in meta.get("labels", {}).items()), "the Node carries the plan's labels", labels)

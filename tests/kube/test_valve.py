@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+"""The safety valve under concurrency (issue 24): many `nodeprint run` agents, one per Node of one
+class, against a real API server, with a policy change that makes every Node's bundle unpinned.
+
+What is checked, from a WATCH on Nodes (never from the agents' own claims): at no instant do more than
+floor(maxTaintedPercent x class / 100) Nodes carry a nodeprint NoSchedule/NoExecute taint; the wave
+settles at exactly that many; every refused Node has its condition and a TaintRefused Event; slots
+freed by recovering Nodes go to waiting ones; the same with half the agents killed and restarted
+mid-wave, and with the API server stopped and started mid-wave; and no slot leaks: once the wave is
+over the Lease's slots are exactly the tainted Nodes, and none once every Node recovers.
+NP_VALVE_AGENTS sets the fleet size (default 20); tests/bench runs it larger. Figures (max tainted
+share, time to settle, requests) go to stdout as '# figure ...' lines and to $NP_VALVE_FIGURES (JSON).
+TAP output.
+"""
+import http.client, json, os, signal, ssl, subprocess, sys, threading, time, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kubetest import ENV, SERVER, run_with_server, tap  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
+N = int(os.environ.get("NP_VALVE_AGENTS", "20"))
+PCT = 30
+BUDGET = PCT * N // 100
+PREFIX = "nodeprint.io"
+CLASS = "wave"
+LEASE = f"nodeprint-valve-{CLASS}"
+NS = "nodeprint"
+FIG = {"agents": N, "maxTaintedPercent": PCT, "budget": BUDGET}
+
+
+def names():
+    return [f"wave-{i:03d}" for i in range(N)]
+
+
+def api(method, path, body=None, ctype="application/json"):
+    ctx = ssl.create_default_context(cafile=ENV["NP_KUBE_CA"])
+    req = urllib.request.Request(ENV["NP_KUBE_SERVER"] + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + ENV["NP_KUBE_ADMIN_TOKEN"], "Content-Type": ctype})
+    with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+        return json.loads(r.read() or b"null")
+
+
+def control(method, path):
+    ctx = ssl.create_default_context(cafile=ENV["NP_KUBE_CA"])
+    req = urllib.request.Request(ENV["NP_KUBE_CONTROL_URL"] + path, method=method,
+                                 headers={"Authorization": "Bearer " + ENV["NP_KUBE_ADMIN_TOKEN"]})
+    with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+        data = r.read()
+        return json.loads(data) if data else None
+
+
+def hard(node):
+    return any(t.get("key", "").startswith(PREFIX + "/") and t.get("effect") in ("NoSchedule", "NoExecute")
+               for t in (node.get("spec") or {}).get("taints") or [])
+
+
+class Watcher(threading.Thread):
+    """Counts the class's Nodes with a hard taint of ours after every WATCH event; re-lists and
+    re-watches when the stream ends (an API outage included: nothing can change while it is down)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.tainted, self.max, self.events, self.stop_ = set(), 0, 0, False
+        self.lock = threading.Lock()
+        self.last_change = time.monotonic()
+        self.history = []  # (time, count)
+
+    def apply(self, name, is_hard):
+        with self.lock:
+            before = len(self.tainted)
+            (self.tainted.add if is_hard else self.tainted.discard)(name)
+            if len(self.tainted) != before:
+                self.last_change = time.monotonic()
+                self.history.append((time.monotonic(), len(self.tainted)))
+            self.max = max(self.max, len(self.tainted))
+
+    def run(self):
+        sel = f"{PREFIX}%2Fclass%3D{CLASS}"
+        while not self.stop_:
+            try:
+                lst = api("GET", f"/api/v1/nodes?labelSelector={sel}")
+                with self.lock:
+                    now = {n["metadata"]["name"] for n in lst["items"] if hard(n)}
+                for n in lst["items"]:
+                    self.apply(n["metadata"]["name"], hard(n))
+                rv = lst["metadata"]["resourceVersion"]
+                host, port = ENV["NP_KUBE_SERVER"].split("//")[1].split(":")
+                c = http.client.HTTPSConnection(host, int(port), timeout=30,
+                                                context=ssl.create_default_context(cafile=ENV["NP_KUBE_CA"]))
+                c.request("GET", f"/api/v1/nodes?watch=1&labelSelector={sel}&resourceVersion={rv}&timeoutSeconds=60",
+                          headers={"Authorization": "Bearer " + ENV["NP_KUBE_ADMIN_TOKEN"]})
+                r = c.getresponse()
+                while not self.stop_:
+                    line = r.readline()
+                    if not line:
+                        break
+                    ev = json.loads(line)
+                    if ev["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                        o = ev["object"]
+                        self.events += 1
+                        self.apply(o["metadata"]["name"], ev["type"] != "DELETED" and hard(o))
+                c.close()
+                del now
+            except Exception:
+                time.sleep(0.2)
+
+    def count(self):
+        with self.lock:
+            return len(self.tainted)
+
+
+class Fleet:
+    def __init__(self, tmp):
+        self.tmp, self.procs = tmp, {}
+        os.makedirs(f"{tmp}/agents", exist_ok=True)
+
+    def policy(self, name, pinned):
+        release = os.uname().release if pinned else "1.0.*"
+        path = f"{self.tmp}/agents/{name}.yaml"
+        text = (f"taintHoldDownSeconds: 0\nsafetyValve: {{maxTaintedPercent: {PCT}, slotTTLSeconds: 20}}\n"
+                f"classes:\n  - name: {CLASS}\n    pins: {{kernel: {{release: ['{release}']}}}}\n")
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.rename(path + ".tmp", path)
+
+    def start(self, name):
+        log = open(f"{self.tmp}/agents/{name}.log", "a")
+        env = dict(os.environ, NODEPRINT_NAMESPACE=NS)
+        self.procs[name] = subprocess.Popen(
+            [BIN, "run", "--node-name", name, "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"], "--policy",
+             f"{self.tmp}/agents/{name}.yaml", "--poll", os.environ.get("NP_VALVE_POLL", "2"), "--settle", "0",
+             "--smart-interval", "3600"], stdout=log, stderr=log, env=env)
+
+    def kill(self, name, sig=signal.SIGKILL):
+        p = self.procs.pop(name, None)
+        if p:
+            p.send_signal(sig)
+            p.wait(timeout=30)
+
+    def stop_all(self):
+        for n in list(self.procs):
+            self.kill(n, signal.SIGTERM)
+
+
+def nodes():
+    return {n["metadata"]["name"]: n for n in api("GET", f"/api/v1/nodes?labelSelector={PREFIX}%2Fclass%3D{CLASS}")["items"]}
+
+
+def lease_book():
+    try:
+        l = api("GET", f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/{LEASE}")
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return {}
+        raise
+    return json.loads(l["metadata"].get("annotations", {}).get(f"{PREFIX}/valve", "{}"))
+
+
+def lease_slots():
+    return set(lease_book().get("slots", {}))
+
+
+def refused_events():
+    ev = api("GET", "/api/v1/events?fieldSelector=reason%3DTaintRefused")["items"]
+    return {e["involvedObject"]["name"] for e in ev}
+
+
+def cond(node, t="BundlePinned"):
+    return next((c["status"] for c in node.get("status", {}).get("conditions", []) if c["type"] == t), None)
+
+
+def wait(pred, timeout, step=0.5):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            v = pred()
+            if v:
+                return v
+        except Exception:
+            pass
+        time.sleep(step)
+    return None
+
+
+def settled(w, want, quiet=4.0):
+    """The wave is over: @want Nodes tainted, every Node's condition False, every untainted one refused
+    with an Event, and no taint change for @quiet seconds."""
+    if w.count() != want or time.monotonic() - w.last_change < quiet:
+        return False
+    nd = nodes()
+    if len(nd) != N or any(cond(n) != "False" for n in nd.values()):
+        return False
+    untainted = {k for k, n in nd.items() if not hard(n)}
+    return untainted <= refused_events()
+
+
+def recovered(w):
+    nd = nodes()
+    return w.count() == 0 and all(cond(n) == "True" for n in nd.values()) and not lease_slots()
+
+
+def sa_requests(since):
+    reqs = control("GET", f"/requests?since={since}")["requests"]
+    return [r for r in reqs if r["user"].startswith("system:serviceaccount")]
+
+
+def summarise(label, reqs, t0, t_settle):
+    by = {}
+    for r in reqs:
+        p = r["path"]
+        kind = ("lease" if "/leases" in p else "events" if "/events" in p else
+                "node list" if p == "/api/v1/nodes" else "node status" if p.endswith("/status") else "node")
+        k = f"{r['method']} {kind}"
+        by[k] = by.get(k, 0) + 1
+    conflicts = sum(1 for r in reqs if r.get("status") == 409 and "/leases" in r["path"])
+    FIG[label] = {"settle_s": round(t_settle - t0, 1), "requests": len(reqs), "per_agent": round(len(reqs) / N, 1),
+                  "lease_conflicts": conflicts, "by": by}
+    print(f"# figure {label}: settled in {t_settle - t0:.1f} s, {len(reqs)} requests ({len(reqs) / N:.1f} per agent), "
+          f"{conflicts} lease conflicts (409), {by}", flush=True)
+
+
+def last_seq():
+    return control("GET", "/requests")["last_seq"]
+
+
+def requests_since(seq):
+    """The agents' requests since @seq; after an API server restart the log starts again (from 0)."""
+    now = last_seq()
+    return sa_requests(seq if now >= seq else 0), now < seq
+
+
+def wave(fl, w, label, disturb=None, together=False):
+    """Switch every agent's policy to drift (@together: stop them, then start all at once on it),
+    optionally disturb the wave, wait for it to settle."""
+    w.max = w.count()
+    if together:
+        fl.stop_all()
+    seq, t0 = last_seq(), time.monotonic()
+    for n in names():
+        fl.policy(n, pinned=False)
+    if together:
+        for n in names():
+            fl.start(n)
+        FIG.setdefault("start_spread_s", {})[label] = round(time.monotonic() - t0, 2)
+    if disturb:
+        disturb()
+    ok = wait(lambda: settled(w, BUDGET), 90 + N)
+    t1 = w.last_change if ok else time.monotonic()
+    tap(w.max <= BUDGET, f"{label}: at most {BUDGET} of {N} Nodes ({PCT}%) ever carried a hard taint (watch: max {w.max})",
+        w.history[-30:])
+    nd = nodes()
+    refused = refused_events()
+    untainted = {k for k, n in nd.items() if not hard(n)}
+    tap(ok and w.count() == BUDGET, f"{label}: settles at exactly {BUDGET} tainted", (w.count(), sorted(untainted)))
+    tap(untainted and untainted <= refused and all(cond(nd[k]) == "False" for k in untainted),
+        f"{label}: every refused Node has BundlePinned=False and a TaintRefused Event", sorted(untainted - refused))
+    slots = lease_slots()
+    tainted = {k for k, n in nd.items() if hard(n)}
+    tap(slots == tainted, f"{label}: the Lease's slots are exactly the tainted Nodes (no leak)", (sorted(slots), sorted(tainted)))
+    FIG.setdefault("max_tainted", {})[label] = w.max
+    reqs, restarted = requests_since(seq)
+    summarise(label + (" (requests after the restart)" if restarted else ""), reqs, t0, t1)
+    return tainted
+
+
+def recover_all(fl, w, label):
+    seq, t0 = last_seq(), time.monotonic()
+    for n in names():
+        fl.policy(n, pinned=True)
+    ok = wait(lambda: recovered(w), 60 + N)
+    tap(ok, f"{label}: every Node recovers, every taint goes, every slot is given back", (w.count(), sorted(lease_slots())))
+    summarise(label, sa_requests(seq), t0, w.last_change)
+
+
+def main(tmp):
+    for n in names():
+        api("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
+                                      "metadata": {"name": n, "labels": {f"{PREFIX}/class": CLASS}}})
+    w = Watcher()
+    w.start()
+    fl = Fleet(tmp)
+    try:
+        for n in names():
+            fl.policy(n, pinned=True)
+            fl.start(n)
+        ok = wait(lambda: all(cond(x) == "True" for x in nodes().values()) and len(nodes()) == N, 60 + N)
+        tap(ok, f"{N} agents start on a pinned policy: every Node BundlePinned=True, none tainted")
+        tap(not lease_slots() and w.max == 0, "a healthy fleet takes no slot", sorted(lease_slots()))
+
+        # 1. the policy change: every Node's bundle is unpinned at once
+        first = wave(fl, w, "wave")
+
+        # 2. the tainted Nodes recover: their slots go to Nodes that waited
+        seq, t0 = last_seq(), time.monotonic()
+        for n in first:
+            fl.policy(n, pinned=True)
+        ok = wait(lambda: (w.count() == BUDGET and not (w.tainted & first) and
+                           time.monotonic() - w.last_change > 3), 60 + N)
+        tap(ok and w.max <= BUDGET, f"freed slots go to waiting Nodes: {BUDGET} others tainted, never more than {BUDGET} "
+            f"(max {w.max})", (sorted(w.tainted), sorted(first)))
+        summarise("handover", sa_requests(seq), t0, w.last_change)
+        recover_all(fl, w, "recovery")
+
+        # 3. the issue's reproduction: every agent starts within a fraction of a second on that policy
+        wave(fl, w, "started together", together=True)
+        recover_all(fl, w, "recovery after the start")
+
+        # 4. half the agents killed (SIGKILL) and restarted mid-wave
+        half = names()[::2]
+
+        def restart():
+            time.sleep(0.5)
+            for n in half:
+                fl.kill(n)
+            time.sleep(1.0)
+            for n in half:
+                fl.start(n)
+        wave(fl, w, "restarts mid-wave", disturb=restart)
+        recover_all(fl, w, "recovery after restarts")
+
+        # 5. the API server stopped and started mid-wave (same port, same etcd data)
+        sdir = ENV["NP_KUBE_DIR"]
+
+        def outage():
+            time.sleep(0.5)
+            subprocess.run([SERVER, "stop", sdir], capture_output=True, timeout=60)
+            time.sleep(5)
+            subprocess.run([SERVER, "start", sdir], capture_output=True, timeout=300)
+        wave(fl, w, "API outage mid-wave", disturb=outage)
+        recover_all(fl, w, "recovery after the outage")
+
+        # 6. slots whose holder cannot give them back: an agent killed with its taint removed by hand
+        # (reclaimed after slotTTLSeconds, 20 s here), and a Node deleted (reclaimed at once: 404)
+        tainted = sorted(wave(fl, w, "wave before the leaks"))
+        x, y = tainted[0], tainted[1]
+        fl.kill(x)
+        renewed = lease_book()["slots"][x]["renewed"]
+        api("PATCH", f"/api/v1/nodes/{x}", {"spec": {"taints": [t for t in nodes()[x]["spec"]["taints"]
+                                                              if not t["key"].startswith(PREFIX + "/")]}},
+            "application/merge-patch+json")
+        ok = wait(lambda: x not in lease_slots() and w.count() == BUDGET, 60)
+        age = time.time() - renewed
+        tap(ok and 20 <= age < 40 and w.max <= BUDGET, f"a dead agent's slot (its Node untainted by hand) is reclaimed after "
+            f"the TTL ({age:.0f} s after its last renewal, TTL 20 s) and goes to a waiting Node (max {w.max})",
+            (sorted(lease_slots()), sorted(w.tainted)))
+        FIG["ttl_reclaim_s"] = round(age, 1)
+        fl.kill(y)
+        api("DELETE", f"/api/v1/nodes/{y}")
+        t0 = time.monotonic()
+        budget = PCT * (N - 1) // 100
+        ok = wait(lambda: y not in lease_slots() and lease_slots() == set(w.tainted), 30)
+        dt = time.monotonic() - t0
+        tap(ok and w.count() <= budget, f"a deleted Node's slot is reclaimed at once ({dt:.0f} s; {w.count()} tainted, "
+            f"budget {budget} of {N - 1})", (sorted(lease_slots()), sorted(w.tainted)))
+        FIG["gone_reclaim_s"] = round(dt, 1)
+    finally:
+        fl.stop_all()
+        w.stop_ = True
+    out = os.environ.get("NP_VALVE_FIGURES")
+    if out:
+        with open(out, "w") as f:
+            json.dump(FIG, f, indent=1)
+
+
+if __name__ == "__main__":
+    run_with_server(main, "test_valve")
