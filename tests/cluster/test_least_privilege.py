@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Least privilege, proven against the real control plane (tests/cluster/cluster.sh): the agent runs
-with exactly the ClusterRole of manifests/ (applied with the built kubectl, `apply -k`) and a token
+with exactly the ClusterRole and the safety valve's Role of manifests/ (applied with the built
+kubectl, `apply -k`; the Role given the Lease of the policy's class, the documented step) and a token
 from TokenRequest bound to a Pod of the DaemonSet's spec on its Node. The audit log then shows no
 agent request answered 403, and every verb of the node and event rules used; writes outside what the
 agent may do are denied, each by the layer that should (RBAC or the ValidatingAdmissionPolicy). TAP.
@@ -21,7 +22,7 @@ def agent_requests(events):
 
 
 def rule_keys(role):
-    """{(apiGroup, resource[/subresource], verb)} a ClusterRole grants."""
+    """{(apiGroup, resource[/subresource], verb)} a (Cluster)Role grants."""
     out = set()
     for r in role["rules"]:
         for g in r.get("apiGroups", []):
@@ -62,6 +63,10 @@ def main(c, tmp):
     tap("clusterrole.rbac.authorization.k8s.io/nodeprint created" in p.stdout,
         "kubectl apply -k manifests/ with the built kubectl", p.stdout + p.stderr)
     role = json.loads(c.kubectl("get", "clusterrole", "nodeprint", "-o", "json").stdout)
+    # the documented step for a policy with classes: the valve Role names each class's Lease
+    c.kubectl("patch", "role", "nodeprint-valve", "-n", "nodeprint", "--type", "json", "-p",
+              json.dumps([{"op": "add", "path": "/rules/0/resourceNames/-", "value": "nodeprint-valve-lab"}]))
+    valve_role = json.loads(c.kubectl("get", "role", "nodeprint-valve", "-n", "nodeprint", "-o", "json").stdout)
     for n in ("node-1", "node-2", "node-3"):
         c.create_node(n, labels={"team": "storage"}, taints=[{"key": "dedicated", "value": "storage", "effect": "NoSchedule"}])
     kc = c.agent_kubeconfig("node-1")
@@ -117,9 +122,14 @@ def main(c, tmp):
     tap(all(x.returncode == 0 for x in logs), "every agent run exits 0", [x.stderr[-400:] for x in logs])
 
     granted = rule_keys(role)
+    valve_granted = rule_keys(valve_role)
     used = {used_key(e) for e in reqs if e["responseStatus"]["code"] < 400}
-    beyond = sorted(used - granted)
-    tap(not beyond, "every request the agent made is one the ClusterRole grants", beyond)
+    beyond = sorted(used - granted - valve_granted)
+    tap(not beyond, "every request the agent made is one the ClusterRole or the valve Role grants", beyond)
+    lease_names = {e["objectRef"].get("name") for e in reqs if e.get("objectRef", {}).get("resource") == "leases"}
+    tap(sorted(valve_granted) == [("coordination.k8s.io", "leases", v) for v in ("create", "get", "update")] and
+        used & valve_granted == valve_granted and lease_names <= {"nodeprint-valve-lab", None},
+        "the valve Role: leases create/get/update, all used, on the class's Lease only", (sorted(used & valve_granted), lease_names))
     # pods list, persistentvolumes get: only Events about a stalled volume resolve Pods and PVs; the
     # node-in-a-box agent group (tests/vm) makes that happen on a real kernel
     here = {k for k in granted if k[1] not in ("pods", "persistentvolumes")}
@@ -151,6 +161,17 @@ def main(c, tmp):
     p = c.kubectl("get", "secrets", "-n", "kube-system", kubeconfig=kc, check=False)
     code, by_what, msg = denial(c, m, "/secrets")
     tap(p.returncode != 0 and code == 403 and by_what == "RBAC", f"reading Secrets: {code}, denied by {by_what}", p.stderr)
+    m = c.audit_mark()
+    st, body = c.api("POST", "/apis/coordination.k8s.io/v1/namespaces/nodeprint/leases",
+                     {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "not-the-valve"}},
+                     token=agent_token(kc))
+    code, by_what, msg = denial(c, m, "/leases")
+    tap(st == 403 and by_what == "admission policy nodeprint-valve-leases" and "safety valve" in msg,
+        f"creating a Lease that is not the valve's: {code}, denied by the {by_what}", (body, msg))
+    m = c.audit_mark()
+    st, body = c.api("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-2", token=agent_token(kc))
+    code, by_what, msg = denial(c, m, "/leases/node-2")
+    tap(st == 403 and by_what == "RBAC", f"reading another Lease (a Node's heartbeat): {code}, denied by {by_what}", (body, msg))
     m = c.audit_mark()
     st, body = c.api("PATCH", "/api/v1/nodes/node-1/status", {"status": {"conditions": [
         {"type": "Ready", "status": "False", "reason": "Hijacked", "message": "x"}]}}, token=agent_token(kc),

@@ -1,24 +1,27 @@
 #!/usr/bin/env python3
 """The safety valve under concurrency (issue 24): many `nodeprint run` agents, one per Node of one
-class, against a real API server, with a policy change that makes every Node's bundle unpinned.
+class, against the real control plane (tests/cluster/cluster.sh: kube-apiserver with RBAC and the
+shipped manifests' admission policies enforced; each agent with a token bound to a Pod on its own
+Node), with a policy change that makes every Node's bundle unpinned.
 
 What is checked, from a WATCH on Nodes (never from the agents' own claims): at no instant do more than
 floor(maxTaintedPercent x class / 100) Nodes carry a nodeprint NoSchedule/NoExecute taint; the wave
 settles at exactly that many; every refused Node has its condition and a TaintRefused Event; slots
 freed by recovering Nodes go to waiting ones; the same with half the agents killed and restarted
 mid-wave, and with the API server stopped and started mid-wave; and no slot leaks: once the wave is
-over the Lease's slots are exactly the tainted Nodes, and none once every Node recovers.
+over the Lease's slots are exactly the tainted Nodes, and none once every Node recovers. Requests
+are counted from the audit log (the agents' user and User-Agent).
 NP_VALVE_AGENTS sets the fleet size (default 20); tests/bench runs it larger. Figures (max tainted
 share, time to settle, requests) go to stdout as '# figure ...' lines and to $NP_VALVE_FIGURES (JSON).
 TAP output.
 """
-import http.client, json, os, signal, ssl, subprocess, sys, threading, time, urllib.request
+import http.client, json, os, signal, ssl, subprocess, sys, threading, time, urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kubetest import ENV, SERVER, run_with_server, tap  # noqa: E402
+from cluster import AGENT_USER, HOST_RELEASE, HOST_ROOT, NODEPRINT as BIN, run_with_cluster, tap  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
+ENV = {}
+CL = {}
 N = int(os.environ.get("NP_VALVE_AGENTS", "20"))
 PCT = 30
 BUDGET = PCT * N // 100
@@ -40,15 +43,6 @@ def api(method, path, body=None, ctype="application/json"):
                                  headers={"Authorization": "Bearer " + ENV["NP_KUBE_ADMIN_TOKEN"], "Content-Type": ctype})
     with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
         return json.loads(r.read() or b"null")
-
-
-def control(method, path):
-    ctx = ssl.create_default_context(cafile=ENV["NP_KUBE_CA"])
-    req = urllib.request.Request(ENV["NP_KUBE_CONTROL_URL"] + path, method=method,
-                                 headers={"Authorization": "Bearer " + ENV["NP_KUBE_ADMIN_TOKEN"]})
-    with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
-        data = r.read()
-        return json.loads(data) if data else None
 
 
 def hard(node):
@@ -112,12 +106,12 @@ class Watcher(threading.Thread):
 
 
 class Fleet:
-    def __init__(self, tmp):
-        self.tmp, self.procs = tmp, {}
+    def __init__(self, tmp, kubeconfigs):
+        self.tmp, self.procs, self.kubeconfigs = tmp, {}, kubeconfigs
         os.makedirs(f"{tmp}/agents", exist_ok=True)
 
     def policy(self, name, pinned):
-        release = os.uname().release if pinned else "1.0.*"
+        release = HOST_RELEASE if pinned else "1.0.*"
         path = f"{self.tmp}/agents/{name}.yaml"
         text = (f"taintHoldDownSeconds: 0\nsafetyValve: {{maxTaintedPercent: {PCT}, slotTTLSeconds: 20}}\n"
                 f"classes:\n  - name: {CLASS}\n    pins: {{kernel: {{release: ['{release}']}}}}\n")
@@ -129,9 +123,9 @@ class Fleet:
         log = open(f"{self.tmp}/agents/{name}.log", "a")
         env = dict(os.environ, NODEPRINT_NAMESPACE=NS)
         self.procs[name] = subprocess.Popen(
-            [BIN, "run", "--node-name", name, "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"], "--policy",
-             f"{self.tmp}/agents/{name}.yaml", "--poll", os.environ.get("NP_VALVE_POLL", "2"), "--settle", "0",
-             "--smart-interval", "3600"], stdout=log, stderr=log, env=env)
+            [BIN, "run", "--node-name", name, "--kubeconfig", self.kubeconfigs[name], "--policy",
+             f"{self.tmp}/agents/{name}.yaml", "--host-root", HOST_ROOT, "--poll", os.environ.get("NP_VALVE_POLL", "2"),
+             "--settle", "0", "--smart-interval", "3600"], stdout=log, stderr=log, env=env)
 
     def kill(self, name, sig=signal.SIGKILL):
         p = self.procs.pop(name, None)
@@ -201,20 +195,20 @@ def recovered(w):
     return w.count() == 0 and all(cond(n) == "True" for n in nd.values()) and not lease_slots()
 
 
-def sa_requests(since):
-    reqs = control("GET", f"/requests?since={since}")["requests"]
-    return [r for r in reqs if r["user"].startswith("system:serviceaccount")]
+def agent_requests(since):
+    """The agents' requests after audit-log offset @since (their user and nodeprint's User-Agent)."""
+    return [e for e in CL["c"].audit(since, user=AGENT_USER) if e.get("userAgent", "").startswith("nodeprint/")
+            and e["stage"] == "ResponseComplete"]
 
 
 def summarise(label, reqs, t0, t_settle):
     by = {}
-    for r in reqs:
-        p = r["path"]
-        kind = ("lease" if "/leases" in p else "events" if "/events" in p else
-                "node list" if p == "/api/v1/nodes" else "node status" if p.endswith("/status") else "node")
-        k = f"{r['method']} {kind}"
+    for e in reqs:
+        o = e.get("objectRef", {})
+        res = o.get("resource", "") + ("/" + o["subresource"] if o.get("subresource") else "")
+        k = f"{e['verb']} {res}"
         by[k] = by.get(k, 0) + 1
-    conflicts = sum(1 for r in reqs if r.get("status") == 409 and "/leases" in r["path"])
+    conflicts = sum(1 for e in reqs if e["responseStatus"]["code"] == 409 and e.get("objectRef", {}).get("resource") == "leases")
     FIG[label] = {"settle_s": round(t_settle - t0, 1), "requests": len(reqs), "per_agent": round(len(reqs) / N, 1),
                   "lease_conflicts": conflicts, "by": by}
     print(f"# figure {label}: settled in {t_settle - t0:.1f} s, {len(reqs)} requests ({len(reqs) / N:.1f} per agent), "
@@ -222,13 +216,7 @@ def summarise(label, reqs, t0, t_settle):
 
 
 def last_seq():
-    return control("GET", "/requests")["last_seq"]
-
-
-def requests_since(seq):
-    """The agents' requests since @seq; after an API server restart the log starts again (from 0)."""
-    now = last_seq()
-    return sa_requests(seq if now >= seq else 0), now < seq
+    return CL["c"].audit_mark()
 
 
 def wave(fl, w, label, disturb=None, together=False):
@@ -260,8 +248,7 @@ def wave(fl, w, label, disturb=None, together=False):
     tainted = {k for k, n in nd.items() if hard(n)}
     tap(slots == tainted, f"{label}: the Lease's slots are exactly the tainted Nodes (no leak)", (sorted(slots), sorted(tainted)))
     FIG.setdefault("max_tainted", {})[label] = w.max
-    reqs, restarted = requests_since(seq)
-    summarise(label + (" (requests after the restart)" if restarted else ""), reqs, t0, t1)
+    summarise(label, agent_requests(seq), t0, t1)
     return tainted
 
 
@@ -271,16 +258,23 @@ def recover_all(fl, w, label):
         fl.policy(n, pinned=True)
     ok = wait(lambda: recovered(w), 60 + N)
     tap(ok, f"{label}: every Node recovers, every taint goes, every slot is given back", (w.count(), sorted(lease_slots())))
-    summarise(label, sa_requests(seq), t0, w.last_change)
+    summarise(label, agent_requests(seq), t0, w.last_change)
 
 
-def main(tmp):
+def main(c, tmp):
+    CL["c"] = c
+    ENV.update(c.env)
+    p = c.apply_manifests()
+    tap(p.returncode == 0, "the shipped manifests applied (RBAC, admission policies)", p.stderr)
+    # the documented step: the valve Role names the Lease of each class of the policy
+    c.kubectl("patch", "role", "nodeprint-valve", "-n", NS, "--type", "json", "-p",
+              json.dumps([{"op": "add", "path": "/rules/0/resourceNames/-", "value": LEASE}]))
     for n in names():
-        api("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
-                                      "metadata": {"name": n, "labels": {f"{PREFIX}/class": CLASS}}})
+        c.create_node(n, labels={f"{PREFIX}/class": CLASS}, wait_ready=False)
+    kubeconfigs = {n: c.agent_kubeconfig(n) for n in names()}
     w = Watcher()
     w.start()
-    fl = Fleet(tmp)
+    fl = Fleet(tmp, kubeconfigs)
     try:
         for n in names():
             fl.policy(n, pinned=True)
@@ -300,7 +294,7 @@ def main(tmp):
                            time.monotonic() - w.last_change > 3), 60 + N)
         tap(ok and w.max <= BUDGET, f"freed slots go to waiting Nodes: {BUDGET} others tainted, never more than {BUDGET} "
             f"(max {w.max})", (sorted(w.tainted), sorted(first)))
-        summarise("handover", sa_requests(seq), t0, w.last_change)
+        summarise("handover", agent_requests(seq), t0, w.last_change)
         recover_all(fl, w, "recovery")
 
         # 3. the issue's reproduction: every agent starts within a fraction of a second on that policy
@@ -320,14 +314,12 @@ def main(tmp):
         wave(fl, w, "restarts mid-wave", disturb=restart)
         recover_all(fl, w, "recovery after restarts")
 
-        # 5. the API server stopped and started mid-wave (same port, same etcd data)
-        sdir = ENV["NP_KUBE_DIR"]
-
+        # 5. the control plane stopped and started mid-wave (cluster.sh restart: same ports, same etcd)
         def outage():
             time.sleep(0.5)
-            subprocess.run([SERVER, "stop", sdir], capture_output=True, timeout=60)
-            time.sleep(5)
-            subprocess.run([SERVER, "start", sdir], capture_output=True, timeout=300)
+            t = time.monotonic()
+            c.restart()
+            FIG["outage_s"] = round(time.monotonic() - t, 1)
         wave(fl, w, "API outage mid-wave", disturb=outage)
         recover_all(fl, w, "recovery after the outage")
 
@@ -365,4 +357,4 @@ def main(tmp):
 
 
 if __name__ == "__main__":
-    run_with_server(main, "test_valve")
+    run_with_cluster(main, "test_valve")
