@@ -2,6 +2,7 @@
 /* fleet.c - fleet drift view from the Node objects' nodeprint labels and fingerprint annotation. */
 #define _GNU_SOURCE
 #include "fleet.h"
+#include "valve.h"
 #include "../policy/desired.h"
 #include "../policy/verdict.h"
 #include "../report/bundle.h"
@@ -49,6 +50,7 @@ int np_fleet_add(struct np_fleet *f, const json_t *node)
 	struct np_fleet_group *g = group(f, klass ? klass : "", hash ? hash : "");
 	if (!g)
 		return -ENOMEM;
+	g->opted_out += streq(meta(node, "labels", pre, "taints") ?: "", "disabled");
 	if (g->nodes++ > 0)
 		return 0;
 	const char *state = meta(node, "labels", pre, "bundle-state");
@@ -269,6 +271,60 @@ static void bench_print(const struct np_bench_record *ref, struct bundle_verdict
 			b[i].bundle);
 }
 
+struct np_fleet_impact *np_fleet_impact(const struct np_fleet *f, size_t *n)
+{
+	const struct np_action *a = np_policy_action(f->pol, "firmware-unpinned");
+	bool hard = a && np_valve_hard_effect(a->taint_effect) && !a->observe && !f->pol->observe;
+	struct np_fleet_impact *out = calloc(f->n + 1, sizeof(*out));
+	*n = 0;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct np_fleet_group *g = &f->g[i];
+		if (!*n || !streq(out[*n - 1].klass, g->klass))
+			out[(*n)++] = (struct np_fleet_impact){ .klass = g->klass };
+		struct np_fleet_impact *c = &out[*n - 1];
+		c->nodes += g->nodes;
+		c->opted_out += g->opted_out;
+		if (g->n_drift) {
+			c->drifting += g->nodes;
+			c->would_taint += hard ? g->nodes - g->opted_out : 0;
+		}
+	}
+	for (size_t i = 0; i < *n; i++) {
+		out[i].budget = np_valve_budget(f->pol->valve_max_tainted_percent, out[i].nodes);
+		out[i].allowed = out[i].would_taint < out[i].budget ? out[i].would_taint : out[i].budget;
+	}
+	return out;
+}
+
+static json_t *impact_json(const struct np_fleet *f)
+{
+	size_t n;
+	_cleanup_free_ struct np_fleet_impact *im = np_fleet_impact(f, &n);
+	json_t *classes = json_array();
+	for (size_t i = 0; im && i < n; i++)
+		json_array_append_new(classes, json_pack("{s:s?,s:i,s:i,s:i,s:i,s:i,s:i}", "class",
+							 *im[i].klass ? im[i].klass : NULL, "nodes", (int)im[i].nodes,
+							 "drifting", (int)im[i].drifting, "opted_out", (int)im[i].opted_out,
+							 "would_taint", (int)im[i].would_taint, "valve_budget",
+							 (int)im[i].budget, "valve_allows", (int)im[i].allowed));
+	return classes;
+}
+
+static void impact_print(const struct np_fleet *f, FILE *out)
+{
+	size_t n;
+	_cleanup_free_ struct np_fleet_impact *im = np_fleet_impact(f, &n);
+	if (!im || !n)
+		return;
+	fprintf(out, "\n%-16s %6s %9s %10s %12s %13s %s\n", "CLASS", "NODES", "DRIFTING", "OPTED-OUT", "WOULD-TAINT",
+		"VALVE-BUDGET", "TAINTED-AT-ONCE");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%-16s %6u %9u %10u %12u %13u %u\n", *im[i].klass ? im[i].klass : "-", im[i].nodes,
+			im[i].drifting, im[i].opted_out, im[i].would_taint, im[i].budget, im[i].allowed);
+}
+
 json_t *np_fleet_to_json(const struct np_fleet *f)
 {
 	json_t *a = json_array();
@@ -286,8 +342,8 @@ json_t *np_fleet_to_json(const struct np_fleet *f)
 	}
 	json_t *bench = json_array();
 	bench_groups(f, bench_json, bench);
-	json_t *o = json_pack("{s:i,s:i,s:o,s:o}", "nodes", (int)f->nodes, "unlabelled", (int)f->unlabelled, "groups",
-			      a, "baselines", bench);
+	json_t *o = json_pack("{s:i,s:i,s:o,s:o,s:o}", "nodes", (int)f->nodes, "unlabelled", (int)f->unlabelled, "groups",
+			      a, "classes", impact_json(f), "baselines", bench);
 	if (o && f->bench_error)
 		json_object_set_new(o, "baselines_error", json_string(f->bench_error));
 	return o;
@@ -304,6 +360,7 @@ void np_fleet_print(const struct np_fleet *f, FILE *out)
 			fprintf(out, "%*s%s\n", 74, "", g->drift[k]);
 	}
 	fprintf(out, "%u nodes in %zu groups; %u without a nodeprint bundle label\n", f->nodes, f->n, f->unlabelled);
+	impact_print(f, out);
 	fprintf(out, "\nBaselines (nodeprint-baselines-* ConfigMaps; docs/baseline.md):\n");
 	if (f->bench_error)
 		fprintf(out, "  unavailable: %s\n", f->bench_error);

@@ -19,6 +19,7 @@ struct np_fleet_group {
 	char *hash;         /* bundle label, "" when the agent has not labelled the node */
 	char *state;        /* bundle-state label */
 	unsigned nodes;
+	unsigned opted_out; /* nodes with the label <prefix>/taints=disabled */
 	char *example;      /* the first node's name */
 	json_t *components; /* the fingerprint annotation's components (first node's), or NULL */
 	char **drift;       /* "component key value: reason" against the class's pins */
@@ -34,6 +35,21 @@ struct np_fleet {
 	size_t n_bench;
 	char *bench_error;             /* why they could not be read, or NULL */
 };
+
+/*
+ * What the policy would do to each class before it is applied: Nodes whose bundle drifts from the
+ * class's pins, how many of them would get a NoSchedule/NoExecute taint (the action of
+ * firmware-unpinned is hard and not in observe mode; Nodes with the opt-out label left out), the
+ * safety valve's budget floor(maxTaintedPercent x nodes / 100) and how many it lets through.
+ * Health findings are not known here (they need the node itself): this is the bundle's part.
+ */
+struct np_fleet_impact {
+	const char *klass;  /* borrowed from a group */
+	unsigned nodes, drifting, opted_out, would_taint, budget, allowed;
+};
+
+/* Per class, in class order (after np_fleet_finish()). Returns a malloc'd array of *@n, or NULL (-ENOMEM or none). */
+struct np_fleet_impact *np_fleet_impact(const struct np_fleet *f, size_t *n);
 
 /* Add one Node object. Returns 0 or -ENOMEM. */
 int np_fleet_add(struct np_fleet *f, const json_t *node);

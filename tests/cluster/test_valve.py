@@ -57,6 +57,7 @@ class Watcher(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         self.tainted, self.max, self.events, self.stop_ = set(), 0, 0, False
+        self.ever = set()  # Nodes seen tainted since the last reset
         self.lock = threading.Lock()
         self.last_change = time.monotonic()
         self.history = []  # (time, count)
@@ -65,6 +66,8 @@ class Watcher(threading.Thread):
         with self.lock:
             before = len(self.tainted)
             (self.tainted.add if is_hard else self.tainted.discard)(name)
+            if is_hard:
+                self.ever.add(name)
             if len(self.tainted) != before:
                 self.last_change = time.monotonic()
                 self.history.append((time.monotonic(), len(self.tainted)))
@@ -110,10 +113,12 @@ class Fleet:
         self.tmp, self.procs, self.kubeconfigs = tmp, {}, kubeconfigs
         os.makedirs(f"{tmp}/agents", exist_ok=True)
 
-    def policy(self, name, pinned):
+    def policy(self, name, pinned, observe=False, path=None, rate=None):
         release = HOST_RELEASE if pinned else "1.0.*"
-        path = f"{self.tmp}/agents/{name}.yaml"
-        text = (f"taintHoldDownSeconds: 0\nsafetyValve: {{maxTaintedPercent: {PCT}, slotTTLSeconds: 20}}\n"
+        path = path or f"{self.tmp}/agents/{name}.yaml"
+        limit = f", maxNewPerWindow: {rate[0]}, windowSeconds: {rate[1]}" if rate else ""
+        text = (f"taintHoldDownSeconds: 0\nsafetyValve: {{maxTaintedPercent: {PCT}, slotTTLSeconds: 20{limit}}}\n"
+                f"observe: {'true' if observe else 'false'}\n"
                 f"classes:\n  - name: {CLASS}\n    pins: {{kernel: {{release: ['{release}']}}}}\n")
         with open(path + ".tmp", "w") as f:
             f.write(text)
@@ -156,9 +161,19 @@ def lease_slots():
     return set(lease_book().get("slots", {}))
 
 
-def refused_events():
-    ev = api("GET", "/api/v1/events?fieldSelector=reason%3DTaintRefused")["items"]
+OPTED_OUT = set()   # Nodes labelled <prefix>/taints=disabled
+
+
+def refused_events(reason="TaintRefused"):
+    ev = api("GET", f"/api/v1/events?fieldSelector=reason%3D{reason}")["items"]
     return {e["involvedObject"]["name"] for e in ev}
+
+
+def opt_out(names_, on):
+    for n in names_:
+        api("PATCH", f"/api/v1/nodes/{n}", {"metadata": {"labels": {f"{PREFIX}/taints": "disabled" if on else None}}},
+            "application/merge-patch+json")
+        (OPTED_OUT.add if on else OPTED_OUT.discard)(n)
 
 
 def cond(node, t="BundlePinned"):
@@ -187,7 +202,7 @@ def settled(w, want, quiet=4.0):
     if len(nd) != N or any(cond(n) != "False" for n in nd.values()):
         return False
     untainted = {k for k, n in nd.items() if not hard(n)}
-    return untainted <= refused_events()
+    return untainted - OPTED_OUT <= refused_events() and OPTED_OUT <= refused_events("TaintDisabled")
 
 
 def recovered(w):
@@ -219,15 +234,16 @@ def last_seq():
     return CL["c"].audit_mark()
 
 
-def wave(fl, w, label, disturb=None, together=False):
+def wave(fl, w, label, disturb=None, together=False, rate=None):
     """Switch every agent's policy to drift (@together: stop them, then start all at once on it),
     optionally disturb the wave, wait for it to settle."""
     w.max = w.count()
+    w.ever = set(w.tainted)
     if together:
         fl.stop_all()
     seq, t0 = last_seq(), time.monotonic()
     for n in names():
-        fl.policy(n, pinned=False)
+        fl.policy(n, pinned=False, rate=rate)
     if together:
         for n in names():
             fl.start(n)
@@ -242,8 +258,12 @@ def wave(fl, w, label, disturb=None, together=False):
     refused = refused_events()
     untainted = {k for k, n in nd.items() if not hard(n)}
     tap(ok and w.count() == BUDGET, f"{label}: settles at exactly {BUDGET} tainted", (w.count(), sorted(untainted)))
-    tap(untainted and untainted <= refused and all(cond(nd[k]) == "False" for k in untainted),
+    tap(untainted and untainted - OPTED_OUT <= refused and all(cond(nd[k]) == "False" for k in untainted),
         f"{label}: every refused Node has BundlePinned=False and a TaintRefused Event", sorted(untainted - refused))
+    if OPTED_OUT:
+        tap(OPTED_OUT <= untainted and OPTED_OUT <= refused_events("TaintDisabled") and not (OPTED_OUT & w.ever),
+            f"{label}: the {len(OPTED_OUT)} Nodes labelled {PREFIX}/taints=disabled were never tainted, each has a "
+            f"TaintDisabled Event", (sorted(OPTED_OUT & w.ever), sorted(OPTED_OUT - refused_events("TaintDisabled"))))
     slots = lease_slots()
     tainted = {k for k, n in nd.items() if hard(n)}
     tap(slots == tainted, f"{label}: the Lease's slots are exactly the tainted Nodes (no leak)", (sorted(slots), sorted(tainted)))
@@ -283,6 +303,39 @@ def main(c, tmp):
         tap(ok, f"{N} agents start on a pinned policy: every Node BundlePinned=True, none tainted")
         tap(not lease_slots() and w.max == 0, "a healthy fleet takes no slot", sorted(lease_slots()))
 
+        # 0. before the change: `fleet --policy` shows what it would do to the class
+        drift = f"{tmp}/drift.yaml"
+        fl.policy(None, pinned=False, path=drift)
+        p = subprocess.run([BIN, "fleet", "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "--policy", drift, "-o", "json"],
+                           capture_output=True, text=True, timeout=60)
+        cls = {c_.get("class"): c_ for c_ in (json.loads(p.stdout).get("classes", []) if p.returncode == 0 else [])}
+        tap(cls.get(CLASS, {}) == {"class": CLASS, "nodes": N, "drifting": N, "opted_out": 0, "would_taint": N,
+                                   "valve_budget": BUDGET, "valve_allows": BUDGET},
+            f"fleet --policy: class {CLASS} would have {N} Nodes drift and tainted, the valve lets {BUDGET} through",
+            p.stdout[-1500:] + p.stderr[-500:])
+        opt_out(names()[:2], True)
+        fl.policy(None, pinned=False, observe=True, path=f"{tmp}/observe.yaml")
+        p = subprocess.run([BIN, "fleet", "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "--policy", drift], capture_output=True,
+                           text=True, timeout=60)
+        q = subprocess.run([BIN, "fleet", "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "--policy", f"{tmp}/observe.yaml",
+                            "-o", "json"], capture_output=True, text=True, timeout=60)
+        row = [ln.split() for ln in p.stdout.splitlines() if ln.startswith(CLASS + " ")]
+        obs = {c_.get("class"): c_ for c_ in (json.loads(q.stdout).get("classes", []) if q.returncode == 0 else [])}
+        tap([CLASS, str(N), str(N), "2", str(N - 2), str(BUDGET), str(BUDGET)] in row and
+            obs.get(CLASS, {}).get("would_taint") == 0,
+            "fleet: two opted-out Nodes are left out of would-taint; in observe mode nothing would be tainted",
+            (p.stdout[-800:], q.stdout[-400:]))
+        opt_out(names()[:2], False)
+
+        # 1a. observe mode first: every Node's condition goes False, no taint, TaintObserved Events
+        for n in names():
+            fl.policy(n, pinned=False, observe=True)
+        ok = wait(lambda: all(cond(x) == "False" for x in nodes().values()) and
+                  set(names()) <= refused_events("TaintObserved"), 60 + N)
+        time.sleep(3)
+        tap(ok and w.max == 0 and not lease_slots(), f"observe mode: {N} Nodes drift (BundlePinned=False, TaintObserved "
+            f"Events), none tainted, no slot taken", (w.max, sorted(lease_slots())))
+
         # 1. the policy change: every Node's bundle is unpinned at once
         first = wave(fl, w, "wave")
 
@@ -298,8 +351,10 @@ def main(c, tmp):
         recover_all(fl, w, "recovery")
 
         # 3. the issue's reproduction: every agent starts within a fraction of a second on that policy
+        opt_out(names()[-2:], True)
         wave(fl, w, "started together", together=True)
         recover_all(fl, w, "recovery after the start")
+        opt_out(names()[-2:], False)
 
         # 4. half the agents killed (SIGKILL) and restarted mid-wave
         half = names()[::2]
@@ -315,12 +370,22 @@ def main(c, tmp):
         recover_all(fl, w, "recovery after restarts")
 
         # 5. the control plane stopped and started mid-wave (cluster.sh restart: same ports, same etcd)
+        # with a rate limit of 2 new taints per 10 s the wave takes about 30 s, so the outage falls inside it
         def outage():
-            time.sleep(0.5)
+            wait(lambda: w.count() >= 1, 30, step=0.05)
+            FIG["tainted_when_the_api_went_down"] = w.count()
             t = time.monotonic()
             c.restart()
             FIG["outage_s"] = round(time.monotonic() - t, 1)
-        wave(fl, w, "API outage mid-wave", disturb=outage)
+        h0 = len(w.history)
+        wave(fl, w, "API outage mid-wave", disturb=outage, rate=(2, 10))
+        down = FIG["tainted_when_the_api_went_down"]
+        hist = [(0, 0)] + w.history[h0:]
+        rises = [t for (t, n), (_, m) in zip(hist[1:], hist) if n > m]
+        worst = max((sum(1 for u in rises if t <= u < t + 9) for t in rises), default=0)
+        tap(0 < down < BUDGET and worst <= 2, f"the outage ({FIG['outage_s']} s) hit mid-wave ({down} of {BUDGET} tainted when the "
+            f"control plane stopped); the rate limit held: at most {worst} new taints in any 9 s (maxNewPerWindow 2 per 10 s)",
+            w.history[-12:])
         recover_all(fl, w, "recovery after the outage")
 
         # 6. slots whose holder cannot give them back: an agent killed with its taint removed by hand
