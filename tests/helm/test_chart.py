@@ -246,6 +246,16 @@ def test_values(base):
         o[DS]["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "regcred"}],
         "imagePullSecrets reach the pod spec, nothing else", changes(base, o))
 
+    # the safety valve's Role names the Lease of every class of the policy, and no other
+    pol = ("labelPrefix: nodeprint.io\nclasses:\n  - name: gpu-a100\n  - name: Storage_Big\n"
+           "  - name: lab\n    match: {nodeLabels: {team: lab}}\n")
+    o = rendered("--set-string", f"policy={pol}")
+    role = o.get(("Role", "nodeprint", "nodeprint-valve"), {})
+    names = role.get("rules", [{}])[0].get("resourceNames")
+    tap(names == ["nodeprint-valve", "nodeprint-valve-gpu-a100", "nodeprint-valve-storage-big", "nodeprint-valve-lab"] and
+        role["rules"][0]["verbs"] == ["get", "update"] and "resourceNames" not in role["rules"][1],
+        "the valve Role: get/update on the Lease of each policy class, create (not limitable by name)", role)
+
     # scheduling and resources through -f, as an operator would
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         f.write("nodeSelector: {kubernetes.io/os: linux, node-role/storage: \"\"}\n"
