@@ -834,7 +834,7 @@ static void test_event_claim_from_pv(void **state)
 	struct np_kube_client *c = client(NULL, 0, 0);
 	struct np_publisher p;
 	char *err = NULL;
-	assert_int_equal(np_publisher_init(&p, c, "n1"), 0);
+	assert_int_equal(np_publisher_init(&p, c, "n1", "nodeprint"), 0);
 	struct np_event e = { .reason = "VolumePathStall", .type = "Warning", .message = "sdb: stalled",
 			      .kind = "PersistentVolumeClaim", .name = "pv:pv-1", .subject = "sdb" };
 	assert_int_equal(np_publish_event(&p, &e, 1000, &err), 0);
