@@ -273,12 +273,12 @@ static void bench_print(const struct np_bench_record *ref, struct bundle_verdict
 
 struct np_fleet_impact *np_fleet_impact(const struct np_fleet *f, size_t *n)
 {
-	const struct np_action *a = np_policy_action(f->pol, "firmware-unpinned");
-	bool hard = a && np_valve_hard_effect(a->taint_effect) && !a->observe && !f->pol->observe;
 	struct np_fleet_impact *out = calloc(f->n + 1, sizeof(*out));
 	*n = 0;
-	if (!out)
-		return NULL;
+	if (!out || !f->pol)
+		return out; /* no policy: nothing to foresee */
+	const struct np_action *a = np_policy_action(f->pol, "firmware-unpinned");
+	bool hard = a && np_valve_hard_effect(a->taint_effect) && !a->observe && !f->pol->observe;
 	for (size_t i = 0; i < f->n; i++) {
 		const struct np_fleet_group *g = &f->g[i];
 		if (!*n || !streq(out[*n - 1].klass, g->klass))

@@ -48,7 +48,8 @@ struct np_fleet_impact {
 	unsigned nodes, drifting, opted_out, would_taint, budget, allowed;
 };
 
-/* Per class, in class order (after np_fleet_finish()). Returns a malloc'd array of *@n, or NULL (-ENOMEM or none). */
+/* Per class, in class order (after np_fleet_finish()). Returns a malloc'd array of *@n (empty without
+ * a policy), or NULL (-ENOMEM). */
 struct np_fleet_impact *np_fleet_impact(const struct np_fleet *f, size_t *n);
 
 /* Add one Node object. Returns 0 or -ENOMEM. */
