@@ -171,6 +171,8 @@ static int set_field(struct pctx *c, const struct field *f, yaml_node_t *v, cons
 		return r;
 	case F_UINT:
 		r = get_num(c, v, path, &d, f->min, f->max);
+		if (r >= 0 && d != floor(d)) /* a count: 1.5 is a typo, not 1 */
+			return fail(c, v, path, "expected a whole number, got %g", d);
 		if (r >= 0)
 			*(unsigned *)dst = (unsigned)d;
 		return r;
