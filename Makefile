@@ -1,13 +1,15 @@
 # nodeprint - see README.md. `make run` and `make check` install what they need.
 CC      ?= gcc
+# a cross build names its pkg-config too (docker/README.md, "Other architectures")
+PKG_CONFIG ?= pkg-config
 PKGS    := libcurl jansson libnvme libudev yaml-0.1 nettle devmapper libmicrohttpd
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-           -D_FILE_OFFSET_BITS=64 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           -D_FILE_OFFSET_BITS=64 $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libcurl and libmicrohttpd are loaded with dlopen on first use (pkg/kube/curl_dl.h, pkg/agent/mhd_dl.h):
 # compiled against, not linked.
 DLOPENED := libcurl libmicrohttpd
-LDLIBS  += $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -lm
+LDLIBS  += $(shell $(PKG_CONFIG) --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -lm
 
 # SAN=1 builds into build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer.
 ifeq ($(SAN),1)
