@@ -32,6 +32,8 @@ PRESETS = {
         "/sys/class/fc_remote_ports/*", "/sys/class/iscsi_session/*",
         # numa: nodes' CPUs, IRQ effective affinity, process names (irqbalance)
         "/sys/devices/system/node/node*/cpulist", "/proc/irq/*/effective_affinity_list", "/proc/[0-9]*/comm",
+        # tcp and virt: TCP counters of the host's namespace, virtio devices
+        "/proc/1/net/snmp", "/proc/1/net/netstat", "/sys/bus/virtio/devices/*",
     ],
     # the net collector alone: interfaces, their devices' MSI vectors, IRQ and CPU counters
     "net": [

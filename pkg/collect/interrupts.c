@@ -228,6 +228,7 @@ static int parse_cpu_line(const char *line, struct np_cpu_sample *c)
 		return r;
 	c->cpu = (unsigned)id;
 	c->softirq = v[6];
+	c->steal = v[7];
 	c->total = 0;
 	for (size_t i = 0; i < 8; i++)
 		if (__builtin_add_overflow(c->total, v[i], &c->total))

@@ -51,7 +51,8 @@ void np_irq_table_free(struct np_irq_table *t);
 
 /*
  * np_parse_stat_cpus() - the per-CPU "cpuN" lines of /proc/stat (proc(5):
- * user nice system idle iowait irq softirq steal guest guest_nice, in USER_HZ).
+ * user nice system idle iowait irq softirq steal guest guest_nice, in USER_HZ;
+ * softirq and steal are kept).
  * The aggregate "cpu" line and other lines are ignored. Returns 0 with a
  * malloc'd array in *@out (caller frees) and its length in *@n, or -EINVAL
  * (no cpuN line, fewer than 7 columns, a column that is not a number, a

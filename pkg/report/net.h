@@ -74,6 +74,7 @@ struct np_cpu_sample {
 	uint64_t softirq;   /* 7th column, USER_HZ ticks */
 	uint64_t total;     /* user+nice+system+idle+iowait+irq+softirq+steal, USER_HZ ticks
 	                     * (guest and guest_nice are already counted in user and nice) */
+	uint64_t steal;     /* 8th column (2.6.11+), USER_HZ ticks; 0 when the line has none */
 };
 
 struct np_net {

@@ -19,7 +19,9 @@
 #include "out.h"
 #include "pci.h"
 #include "sources.h"
+#include "tcp.h"
 #include "timeouts.h"
+#include "virt.h"
 #include "volumes.h"
 
 #include <jansson.h>
@@ -39,6 +41,8 @@ struct np_report {
 	struct np_pci pci;
 	struct np_net net;
 	struct np_numa numa;
+	struct np_tcp tcp;
+	struct np_virt virt;
 	struct np_block block;
 	struct np_mounts mounts;
 	struct np_nvme nvme;

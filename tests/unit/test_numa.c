@@ -6,7 +6,7 @@
  * strings and on what they must refuse; the default policy's numa-remote-irq finding.
  */
 #include "testutil.h"
-#include "../../pkg/collect/collector.h"
+#include "collectutil.h"
 #include "../../pkg/collect/numa.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/shared/macro.h"
@@ -79,13 +79,8 @@ static const struct np_numa_dev *dev(const struct np_report *r, const char *name
 static void test_capture(void **state)
 {
 	(void)state;
-	struct np_host h;
 	struct np_report r = { 0 };
-	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/nib-numa")), 0);
-	struct np_collect_ctx ctx = { .host = &h };
-	char *only[] = { "numa", NULL };
-	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
-	np_host_close(&h);
+	np_collect_fixture("tests/fixtures/nib-numa", "numa", &r);
 	assert_int_equal(r.numa.status.err, 0);
 	assert_int_equal(r.numa.n_nodes, 2);
 	assert_string_equal(r.numa.nodes[0].cpulist, "0");

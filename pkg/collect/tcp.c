@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tcp.c - TCP counters of the host's network namespace: /proc/1/net/snmp
+ * (Tcp:) and /proc/1/net/netstat (TcpExt:) under the host root (PID 1's
+ * namespace is the host's, whatever namespace nodeprint runs in), sampled
+ * twice with --interval for rates.
+ */
+#define _GNU_SOURCE
+#include "tcp.h"
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <string.h>
+#include <time.h>
+
+/* The first line at or after @from that starts with "@proto: ": its text after that, up to *@eol. */
+static const char *proto_line(const char *from, const char *end, const char *proto, const char **eol)
+{
+	size_t pl = strlen(proto);
+	for (const char *p = from; p && p < end;) {
+		const char *e = memchr(p, '\n', (size_t)(end - p));
+		if (!e)
+			e = end;
+		if ((size_t)(e - p) > pl + 1 && strncmp(p, proto, pl) == 0 && p[pl] == ':' && p[pl + 1] == ' ') {
+			*eol = e;
+			return p + pl + 2;
+		}
+		p = e + 1;
+	}
+	return NULL;
+}
+
+int np_snmp_get(const char *buf, size_t len, const char *proto, const char *name, int64_t *out)
+{
+	const char *end = buf + len, *he, *ve;
+	const char *h = proto_line(buf, end, proto, &he);
+	if (!h)
+		return -ENOENT;
+	const char *v = he < end ? proto_line(he + 1, end, proto, &ve) : NULL;
+	if (!v || ve == he)
+		return -EINVAL;
+	_cleanup_free_ char *hs = strndup(h, (size_t)(he - h)), *vs = strndup(v, (size_t)(ve - v));
+	if (!hs || !vs)
+		return -ENOMEM;
+	_cleanup_free_ char **hw = NULL, **vw = NULL;
+	size_t nh = 0, nv = 0;
+	if (np_split(hs, " ", &hw, &nh) < 0 || np_split(vs, " ", &vw, &nv) < 0) {
+		np_strv_free(TAKE_PTR(hw));
+		return -ENOMEM;
+	}
+	int r = nh == nv ? -ENOENT : -EINVAL;
+	for (size_t i = 0; r == -ENOENT && i < nh; i++)
+		if (streq(hw[i], name))
+			r = np_parse_s64(vw[i], out) < 0 ? -EINVAL : 0;
+	np_strv_free(TAKE_PTR(hw));
+	np_strv_free(TAKE_PTR(vw));
+	return r;
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Both files, then every counter; a counter missing from this kernel stays !have. */
+static int sample(const struct np_host *h, struct np_tcp *s)
+{
+	static const char *const files[][2] = { { "/proc/1/net/snmp", "/proc/net/snmp" },
+						 { "/proc/1/net/netstat", "/proc/net/netstat" } };
+	_cleanup_free_ char *snmp = NULL, *netstat = NULL;
+	char **dst[] = { &snmp, &netstat };
+	size_t lens[2] = { 0 };
+	for (size_t f = 0; f < 2; f++) {
+		int r = np_host_read(h, files[f][0], 0, dst[f], &lens[f]);
+		if (r == -ENOENT)
+			r = np_host_read(h, files[f][1], 0, dst[f], &lens[f]);
+		if (r < 0) {
+			np_status_set(&s->status, r, "%s: %s", files[f][0], np_errno_reason(-r));
+			return r;
+		}
+	}
+	for (size_t i = 0; i < NP_TCP__N; i++) {
+		bool ext = streq(np_tcp_counter_proto(i), "TcpExt");
+		int r = np_snmp_get(ext ? netstat : snmp, ext ? lens[1] : lens[0], np_tcp_counter_proto(i),
+				    np_tcp_counter_name(i), &s->v[i]);
+		s->have[i] = r == 0;
+		if (r == -EINVAL)
+			np_status_set(&s->status, r, "%s: %s line not understood", ext ? files[1][0] : files[0][0],
+				      np_tcp_counter_proto(i));
+		if (r == -ENOMEM)
+			return r;
+	}
+	return 0;
+}
+
+static int collect_tcp(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	struct np_tcp *s = &rep->tcp;
+	s->retrans_percent = -1;
+	int r = sample(ctx->host, s);
+	memcpy(s->first, s->v, sizeof(s->first));
+	s->first_us = mono_us();
+	return r;
+}
+
+static int resample_tcp(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	struct np_tcp *s = &rep->tcp;
+	if (s->status.err)
+		return 0;
+	bool had[NP_TCP__N];
+	memcpy(had, s->have, sizeof(had));
+	int r = sample(ctx->host, s);
+	if (r < 0)
+		return r;
+	s->interval_s = (double)(mono_us() - s->first_us) / 1e6;
+	if (s->interval_s <= 0)
+		return 0;
+	s->has_rates = true;
+	for (size_t i = 0; i < NP_TCP__N; i++) {
+		s->have[i] = s->have[i] && had[i];
+		s->rate[i] = s->have[i] && s->v[i] >= s->first[i] ? (double)(s->v[i] - s->first[i]) / s->interval_s : 0;
+	}
+	int64_t out = s->v[NP_TCP_OUT_SEGS] - s->first[NP_TCP_OUT_SEGS];
+	if (s->have[NP_TCP_OUT_SEGS] && s->have[NP_TCP_RETRANS_SEGS] && out > 0)
+		s->retrans_percent = 100.0 * (double)(s->v[NP_TCP_RETRANS_SEGS] - s->first[NP_TCP_RETRANS_SEGS]) / (double)out;
+	return 0;
+}
+
+NP_SECTION(tcp, 42, 32, collect_tcp, resample_tcp);

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * TCP counters on a real capture of this development host (tests/fixtures/host-tcp-virt: its
+ * /proc/1/net/snmp and /proc/1/net/netstat), and the parser on what it must refuse.
+ */
+#include "testutil.h"
+#include "collectutil.h"
+#include "../../pkg/collect/tcp.h"
+#include "../../pkg/shared/macro.h"
+
+static void test_parse(void **state)
+{
+	(void)state;
+	size_t len;
+	char *snmp = np_slurp("tests/fixtures/host-tcp-virt/proc/1/net/snmp", &len);
+	int64_t v;
+	assert_int_equal(np_snmp_get(snmp, len, "Tcp", "RetransSegs", &v), 0);
+	assert_int_equal(v, 7982);
+	assert_int_equal(np_snmp_get(snmp, len, "Tcp", "OutSegs", &v), 0);
+	assert_int_equal(v, 2329734);
+	assert_int_equal(np_snmp_get(snmp, len, "Tcp", "MaxConn", &v), 0); /* signed: -1 */
+	assert_int_equal(v, -1);
+	assert_int_equal(np_snmp_get(snmp, len, "Tcp", "NoSuch", &v), -ENOENT);
+	assert_int_equal(np_snmp_get(snmp, len, "Sctp", "RetransSegs", &v), -ENOENT);
+	/* "Udp:" must not match "UdpLite:" and the reverse */
+	assert_int_equal(np_snmp_get(snmp, len, "UdpLite", "InDatagrams", &v), 0);
+	/* truncated after the header line: no values */
+	char *tcp = strstr(snmp, "Tcp: RtoAlgorithm");
+	char *nl = strchr(tcp, '\n');
+	assert_int_equal(np_snmp_get(snmp, (size_t)(nl - snmp), "Tcp", "RetransSegs", &v), -EINVAL);
+	/* one value fewer than names */
+	char *vals = strstr(nl, "Tcp: ");
+	char *vend = strchr(vals, '\n');
+	char *cut = strndup(snmp, (size_t)(vend - snmp));
+	*strrchr(cut, ' ') = '\0';
+	assert_int_equal(np_snmp_get(cut, strlen(cut), "Tcp", "RetransSegs", &v), -EINVAL);
+	free(cut);
+	free(snmp);
+	char *netstat = np_slurp("tests/fixtures/host-tcp-virt/proc/1/net/netstat", &len);
+	assert_int_equal(np_snmp_get(netstat, len, "TcpExt", "TCPTimeouts", &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(np_snmp_get(netstat, len, "TcpExt", "ListenDrops", &v), 0);
+	assert_int_equal(v, 0);
+	free(netstat);
+	assert_int_equal(np_snmp_get("Tcp: A B\nTcp: 1 x\n", 18, "Tcp", "B", &v), -EINVAL);
+}
+
+static void test_capture(void **state)
+{
+	(void)state;
+	struct np_report r = { 0 };
+	np_collect_fixture("tests/fixtures/host-tcp-virt", "tcp", &r);
+	assert_int_equal(r.tcp.status.err, 0);
+	for (size_t i = 0; i < NP_TCP__N; i++)
+		assert_true(r.tcp.have[i]);
+	assert_int_equal(r.tcp.v[NP_TCP_RETRANS_SEGS], 7982);
+	assert_int_equal(r.tcp.v[NP_TCP_ACTIVE_OPENS], 40693);
+	assert_int_equal(r.tcp.v[NP_TCP_OUT_RSTS], 28299);
+	assert_false(r.tcp.has_rates);
+	np_report_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_capture),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
