@@ -14,7 +14,8 @@ Stable interface for tests (import with sys.path.insert(0, ROOT + "/tests/cluste
                  wait_ready=True)           a Node as a kubelet registers it: capacity, allocatable,
                                             addresses, Ready=True, and its Lease (kept renewed); returns
                                             once the not-ready taint admission adds is lifted
-    .set_heartbeat(name, on)                stop / resume renewing the Node's Lease (it goes NotReady)
+    .set_heartbeat(name, on)                stop / resume renewing the Node's Lease (stopped, it goes Ready
+                                            Unknown; resumed, Ready=True is posted again)
     .apply_manifests(path=ROOT/manifests)   kubectl apply -k (Namespace, RBAC, admission policy, ...)
     .agent_pod(node) -> pod name            a Pod of manifests/' DaemonSet spec bound to node (it never
                                             starts: there is no kubelet); its labels do not match the
@@ -198,11 +199,17 @@ class Cluster:
         return node
 
     def set_heartbeat(self, name, on):
-        """Resume (on) or stop renewing Node @name's Lease; stopped, node-lifecycle marks it NotReady
-        after its grace period (50 s) and taints it node.kubernetes.io/unreachable."""
+        """Resume (on: the Lease renewed and Ready=True posted, as a kubelet coming back does) or stop
+        renewing Node @name's Lease; stopped, node-lifecycle marks it Ready Unknown after its grace period
+        (50 s) and taints it node.kubernetes.io/unreachable (NoExecute only while other Nodes of the zone
+        are healthy: with all of them down it enters full disruption mode and evicts nothing)."""
         self.must("PATCH", f"/api/v1/nodes/{name}", {"metadata": {"annotations": {HEARTBEAT_OFF: None if on else "true"}}})
-        if on:
+        if on:      # a kubelet back: its Lease, and Ready=True posted again (node-lifecycle set it Unknown)
             renew_lease(self, self.must("GET", f"/api/v1/nodes/{name}"))
+            t = now_rfc3339()
+            self.must("PATCH", f"/api/v1/nodes/{name}/status", {"status": {"conditions": [
+                {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
+                 "lastHeartbeatTime": t, "lastTransitionTime": t}]}}, ctype="application/strategic-merge-patch+json")
 
     def node(self, name):
         return self.must("GET", f"/api/v1/nodes/{name}")
