@@ -374,6 +374,7 @@ def main(c, tmp):
         def outage():
             wait(lambda: w.count() >= 1, 30, step=0.05)
             FIG["tainted_when_the_api_went_down"] = w.count()
+            FIG["slots_when_the_api_went_down"] = len(lease_slots())
             t = time.monotonic()
             c.restart()
             FIG["outage_s"] = round(time.monotonic() - t, 1)
@@ -383,9 +384,12 @@ def main(c, tmp):
         hist = [(0, 0)] + w.history[h0:]
         rises = [t for (t, n), (_, m) in zip(hist[1:], hist) if n > m]
         worst = max((sum(1 for u in rises if t <= u < t + 9) for t in rises), default=0)
-        tap(0 < down < BUDGET and worst <= 2, f"the outage ({FIG['outage_s']} s) hit mid-wave ({down} of {BUDGET} tainted when the "
-            f"control plane stopped); the rate limit held: at most {worst} new taints in any 9 s (maxNewPerWindow 2 per 10 s)",
-            w.history[-12:])
+        # a slot granted just before the outage gets its taint only after it: it shows up late, beside
+        # the next window's grants (the limit is on grants, made on the server)
+        late = max(0, FIG["slots_when_the_api_went_down"] - down)
+        tap(0 < down < BUDGET and worst <= 2 + late, f"the outage ({FIG['outage_s']} s) hit mid-wave ({down} of {BUDGET} tainted "
+            f"when the control plane stopped); the rate limit held: at most {worst} new taints in any 9 s (maxNewPerWindow 2 "
+            f"per 10 s; {late} granted before the outage and written after it)", w.history[-12:])
         recover_all(fl, w, "recovery after the outage")
 
         # 6. slots whose holder cannot give them back: an agent killed with its taint removed by hand

@@ -39,9 +39,9 @@ def main(tmp):
 
     last = control("GET", "/requests")["last_seq"]
     p = plan("node-p", drift, "-o", "json")
-    out = json.loads(p.stdout) if p.returncode == 0 else {}
+    out = json.loads(p.stdout) if p.returncode == 4 else {}
     cl = out.get("cluster", {})
-    tap(p.returncode == 0 and cl.get("node") == "node-p" and cl.get("resourceVersion") == rv0,
+    tap(p.returncode == 4 and cl.get("node") == "node-p" and cl.get("resourceVersion") == rv0,
         "plan -o json names the Node and the resourceVersion it read", p.stderr[-800:] + p.stdout[-800:])
     all_writes = cl.get("writes", [])
     tap([(w["method"], w["path"], w["contentType"]) for w in all_writes] ==
@@ -70,7 +70,7 @@ def main(tmp):
     tap(mine and all(r["method"] == "GET" for r in mine) and node("node-p")["metadata"]["resourceVersion"] == rv0,
         "plan only reads: GETs in the request log, the Node's resourceVersion unchanged", [(r["method"], r["path"]) for r in mine])
     t = plan("node-p", drift)
-    tap(t.returncode == 0 and "== Against the cluster: Node node-p" in t.stdout and "PATCH /api/v1/nodes/node-p/status" in t.stdout
+    tap(t.returncode == 4 and "== Against the cluster: Node node-p" in t.stdout and "PATCH /api/v1/nodes/node-p/status" in t.stdout
         and "Event FirmwareDrift" in t.stdout, "the text plan lists the requests and the Event", t.stdout[-1500:])
 
     # the agent then sends exactly those writes, and leaves the labels the plan showed
@@ -83,8 +83,8 @@ def main(tmp):
     tap(all(labels.get(k) == v for k, v in meta.get("labels", {}).items()), "the Node carries the plan's labels", labels)
 
     p = plan("node-p", drift, "-o", "json")
-    cl = json.loads(p.stdout).get("cluster", {}) if p.returncode == 0 else {}
-    tap(p.returncode == 0 and cl.get("writes") == [], "after the agent ran: no writes (steady state)", cl.get("writes"))
+    cl = json.loads(p.stdout).get("cluster", {}) if p.returncode == 4 else {}
+    tap(p.returncode == 4 and cl.get("writes") == [], "after the agent ran: no writes (steady state)", cl.get("writes"))
     ev = {e["reason"]: e for e in cl.get("events", [])}
     tap(ev.get("FirmwareDrift", {}).get("send") is False and "BundlePinned" in ev["FirmwareDrift"]["why"],
         "the Event is not sent again: condition BundlePinned already reports it", ev.get("FirmwareDrift"))
@@ -97,7 +97,7 @@ def main(tmp):
                     [{"key": "nodeprint.io/firmware-unpinned", "effect": "NoSchedule"}] if tainted else [])
     create_node("node-q", {"team": "storage"})
     p = plan("node-q", drift, "-o", "json")
-    cl = json.loads(p.stdout).get("cluster", {}) if p.returncode == 0 else {}
+    cl = json.loads(p.stdout).get("cluster", {}) if p.returncode == 4 else {}
     ref = cl.get("refusedTaints", [])
     tap([r["key"] for r in ref] == ["nodeprint.io/firmware-unpinned"] and "safety valve" in ref[0]["why"],
         "the plan shows the safety valve's refusal and why", ref)
@@ -113,7 +113,7 @@ def main(tmp):
     create_node("node-s1", {"nodeprint.io/class": "solo"}, [{"key": "nodeprint.io/firmware-unpinned", "effect": "NoSchedule"}])
     create_node("node-s2", {})
     p = plan("node-s2", solo, "-o", "json")
-    cl = json.loads(p.stdout).get("cluster", {}) if p.returncode == 0 else {}
+    cl = json.loads(p.stdout).get("cluster", {}) if p.returncode == 4 else {}
     ref = cl.get("refusedTaints", [])
     tap(len(ref) == 1 and "1 of 2 nodes" in ref[0]["why"], "an unlabelled Node counts in its class: the valve refuses "
         "the 2nd of 2 (regression: it was allowed as a one-node class)", ref or p.stderr)
@@ -128,7 +128,7 @@ def main(tmp):
     # claiming a steady state (it cannot know since when the finding is clear)
     create_node("node-h", {}, [{"key": "nodeprint.io/nvme-critical", "effect": "NoSchedule"}])
     p = plan("node-h", drift, "-o", "json")
-    cl = json.loads(p.stdout).get("cluster", {}) if p.returncode == 0 else {}
+    cl = json.loads(p.stdout).get("cluster", {}) if p.returncode == 4 else {}
     held = cl.get("heldTaints", [])
     tap([(h["key"], h["effect"]) for h in held] == [("nodeprint.io/nvme-critical", "NoSchedule")]
         and "taintHoldDownSeconds (300 s)" in held[0]["why"], "a stale own taint is listed as held, with the hold-down", held)
