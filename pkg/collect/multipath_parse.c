@@ -192,79 +192,83 @@ static int table_group(struct toks *t, struct np_mpath_group *g)
 	return 0;
 }
 
+/* What a table parse builds before it replaces the map's (freed when the parse fails). */
+struct table_parts {
+	char **features;
+	char *hw;
+	struct np_mpath_group *groups;
+	size_t n_groups;
+};
+
+static void table_parts_free(struct table_parts *x)
+{
+	groups_free(x->groups, x->n_groups);
+	np_strv_free(x->features);
+	free(x->hw);
+}
+
+static int table_parse(struct toks *t, struct table_parts *x)
+{
+	size_t nf, nh, ng, initial;
+	if (count(t, 1, &nf) < 0 || skip(t, nf) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < nf; i++)
+		if (strv_push(&x->features, t->v[t->i - nf + i]) < 0)
+			return -ENOMEM;
+	if (!x->features && !(x->features = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+	if (count(t, 1, &nh) < 0)
+		return -EINVAL;
+	if (nh > t->n - t->i) {
+		t->why = "truncated: a counted list ends early";
+		return -EINVAL;
+	}
+	if (nh && !(x->hw = join(t, nh)))
+		return -ENOMEM;
+	if (count(t, 4, &ng) < 0 || count(t, 0, &initial) < 0)
+		return -EINVAL;
+	if (initial > ng) {
+		t->why = "initial group beyond the group count";
+		return -EINVAL;
+	}
+	x->groups = calloc(ng ? ng : 1, sizeof(*x->groups));
+	if (!x->groups)
+		return -ENOMEM;
+	for (size_t g = 0; g < ng; g++) {
+		x->groups[g].index = (unsigned)g + 1;
+		x->n_groups++;
+		int r = table_group(t, &x->groups[g]);
+		if (r < 0)
+			return r;
+	}
+	if (t->i != t->n) {
+		t->why = "tokens left over after the last group";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int np_dm_mpath_parse_table(const char *params, struct np_mpath_map *m, const char **why)
 {
-	struct toks t;
-	size_t nf, nh, ng, initial;
-	char **features = NULL, *hw = NULL;
-	struct np_mpath_group *groups = NULL;
-	size_t n_groups = 0;
+	_cleanup_(toks_free) struct toks t = { 0 };
+	_cleanup_(table_parts_free) struct table_parts x = { 0 };
 	int r = toks_init(&t, params);
+	if (r >= 0)
+		r = table_parse(&t, &x);
+	if (why)
+		*why = r == -EINVAL ? (t.why ? t.why : "malformed") : NULL;
 	if (r < 0)
-		goto out;
-	r = -EINVAL;
-	if (count(&t, 1, &nf) < 0 || skip(&t, nf) < 0)
-		goto out;
-	for (size_t i = 0; i < nf; i++)
-		if (strv_push(&features, t.v[t.i - nf + i]) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-	if (!features && !(features = calloc(1, sizeof(char *)))) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (count(&t, 1, &nh) < 0)
-		goto out;
-	if (nh > t.n - t.i) {
-		t.why = "truncated: a counted list ends early";
-		goto out;
-	}
-	if (nh && !(hw = join(&t, nh))) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (count(&t, 4, &ng) < 0 || count(&t, 0, &initial) < 0)
-		goto out;
-	if (initial > ng) {
-		t.why = "initial group beyond the group count";
-		goto out;
-	}
-	groups = calloc(ng ? ng : 1, sizeof(*groups));
-	if (!groups) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t g = 0; g < ng; g++) {
-		groups[g].index = (unsigned)g + 1;
-		n_groups++;
-		r = table_group(&t, &groups[g]);
-		if (r < 0)
-			goto out;
-	}
-	r = -EINVAL;
-	if (t.i != t.n) {
-		t.why = "tokens left over after the last group";
-		goto out;
-	}
+		return r;
 	groups_free(m->groups, m->n_groups);
 	np_strv_free(m->features);
 	free(m->hardware_handler);
-	m->groups = TAKE_PTR(groups);
-	m->n_groups = n_groups;
-	n_groups = 0;
-	m->features = TAKE_PTR(features);
-	m->hardware_handler = TAKE_PTR(hw);
+	m->groups = TAKE_PTR(x.groups);
+	m->n_groups = x.n_groups;
+	x.n_groups = 0;
+	m->features = TAKE_PTR(x.features);
+	m->hardware_handler = TAKE_PTR(x.hw);
 	m->paths_known = true;
-	r = 0;
-out:
-	if (why)
-		*why = r == -EINVAL ? (t.why ? t.why : "malformed") : NULL;
-	groups_free(groups, n_groups);
-	np_strv_free(features);
-	free(hw);
-	toks_free(&t);
-	return r;
+	return 0;
 }
 
 struct st_path {
@@ -325,34 +329,42 @@ static int status_group(struct toks *t, struct st_group *g, struct st_path **pat
 	return 0;
 }
 
+struct built_groups {
+	struct np_mpath_group *g;
+	size_t n;
+};
+
+static void built_groups_free(struct built_groups *b)
+{
+	groups_free(b->g, b->n);
+}
+
 /* Build groups from the status alone (no table). */
 static int status_build(struct np_mpath_map *m, const struct st_group *sg, size_t ng,
 			const struct st_path *sp)
 {
-	struct np_mpath_group *g = calloc(ng ? ng : 1, sizeof(*g));
-	if (!g)
+	_cleanup_(built_groups_free) struct built_groups b = { .g = calloc(ng ? ng : 1, sizeof(*b.g)) };
+	if (!b.g)
 		return -ENOMEM;
-	size_t made = 0;
-	for (size_t i = 0; i < ng; i++, made++) {
-		g[i].index = (unsigned)i + 1;
-		g[i].paths = calloc(sg[i].n ? sg[i].n : 1, sizeof(*g[i].paths));
-		if (!g[i].paths)
-			goto enomem;
+	for (size_t i = 0; i < ng; i++) {
+		struct np_mpath_group *g = &b.g[b.n++];
+		g->index = (unsigned)i + 1;
+		g->paths = calloc(sg[i].n ? sg[i].n : 1, sizeof(*g->paths));
+		if (!g->paths)
+			return -ENOMEM;
 		for (size_t k = 0; k < sg[i].n; k++) {
-			g[i].paths[k].major_minor = strdup(sp[sg[i].first + k].dev);
-			g[i].n_paths++;
-			if (!g[i].paths[k].major_minor)
-				goto enomem;
+			g->paths[k].major_minor = strdup(sp[sg[i].first + k].dev);
+			g->n_paths++;
+			if (!g->paths[k].major_minor)
+				return -ENOMEM;
 		}
 	}
 	groups_free(m->groups, m->n_groups);
-	m->groups = g;
+	m->groups = TAKE_PTR(b.g);
 	m->n_groups = ng;
+	b.n = 0;
 	m->paths_known = true;
 	return 0;
-enomem:
-	groups_free(g, made + 1);
-	return -ENOMEM;
 }
 
 static int status_apply(struct np_mpath_map *m, const struct st_group *sg, size_t ng,
@@ -390,55 +402,52 @@ static int status_apply(struct np_mpath_map *m, const struct st_group *sg, size_
 	return 0;
 }
 
-int np_dm_mpath_parse_status(const char *params, struct np_mpath_map *m, const char **why)
+static int status_parse(struct toks *t, struct np_mpath_map *m, const char **reason)
 {
-	struct toks t;
-	size_t nf, nh, ng, nextg;
-	_cleanup_free_ struct st_group *groups = NULL;
-	_cleanup_free_ struct st_path *paths = NULL;
-	size_t n_paths = 0;
+	size_t nf, nh, ng, nextg, n_paths = 0;
 	uint64_t qio = 0, pgi = 0;
 	bool have_q = false;
-	const char *reason = NULL;
-	int r = toks_init(&t, params);
-	if (r < 0)
-		goto out;
-	r = -EINVAL;
-	if (count(&t, 1, &nf) < 0)
-		goto out;
-	if (nf >= 2 && t.n - t.i >= 2 && np_parse_u64(t.v[t.i], &qio) == 0 &&
-	    np_parse_u64(t.v[t.i + 1], &pgi) == 0)
+	if (count(t, 1, &nf) < 0)
+		return -EINVAL;
+	if (nf >= 2 && t->n - t->i >= 2 && np_parse_u64(t->v[t->i], &qio) == 0 &&
+	    np_parse_u64(t->v[t->i + 1], &pgi) == 0)
 		have_q = true;
-	if (skip(&t, nf) < 0 || count(&t, 1, &nh) < 0 || skip(&t, nh) < 0)
-		goto out;
-	if (count(&t, 4, &ng) < 0 || count(&t, 0, &nextg) < 0)
-		goto out;
-	groups = calloc(ng ? ng : 1, sizeof(*groups));
-	if (!groups) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (skip(t, nf) < 0 || count(t, 1, &nh) < 0 || skip(t, nh) < 0)
+		return -EINVAL;
+	if (count(t, 4, &ng) < 0 || count(t, 0, &nextg) < 0)
+		return -EINVAL;
+	_cleanup_free_ struct st_group *groups = calloc(ng ? ng : 1, sizeof(*groups));
+	_cleanup_free_ struct st_path *paths = NULL;
+	if (!groups)
+		return -ENOMEM;
 	for (size_t g = 0; g < ng; g++) {
-		r = status_group(&t, &groups[g], &paths, &n_paths);
+		int r = status_group(t, &groups[g], &paths, &n_paths);
 		if (r < 0)
-			goto out;
+			return r;
 	}
-	r = -EINVAL;
-	if (t.i != t.n) {
-		t.why = "tokens left over after the last group";
-		goto out;
+	if (t->i != t->n) {
+		t->why = "tokens left over after the last group";
+		return -EINVAL;
 	}
-	r = status_apply(m, groups, ng, paths, &reason);
+	int r = status_apply(m, groups, ng, paths, reason);
 	if (r < 0)
-		goto out;
+		return r;
 	m->have_queue_io = have_q;
 	m->queue_io = qio != 0;
 	m->pg_init_count = pgi;
 	m->next_group = (unsigned)nextg;
-out:
+	return 0;
+}
+
+int np_dm_mpath_parse_status(const char *params, struct np_mpath_map *m, const char **why)
+{
+	_cleanup_(toks_free) struct toks t = { 0 };
+	const char *reason = NULL;
+	int r = toks_init(&t, params);
+	if (r >= 0)
+		r = status_parse(&t, m, &reason);
 	if (why)
 		*why = r == -EINVAL ? (reason ? reason : t.why ? t.why : "malformed") : NULL;
-	toks_free(&t);
 	return r;
 }
 
