@@ -8,20 +8,12 @@ report's "sources", the plan's Unknown conditions with the source's reason, the 
 and the agent's nodeprint_source_up metric and single log line. TAP output."""
 import json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
+import taplib
+from taplib import tap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-n = failed = 0
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines()[:25]:
-            print(f"# {line}")
 
 
 def run(*args, prefix=(), timeout=120):
@@ -182,8 +174,8 @@ def main():
         host_root_nobody()
         agent_nobody()
     nvme_denied()
-    print(f"1..{n}")
-    return 1 if failed else 0
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":
@@ -191,5 +183,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except Exception as e:
         tap(False, "test_blind crashed", repr(e))
-        print(f"1..{n}")
+        print(f"1..{taplib.n}")
         sys.exit(1)

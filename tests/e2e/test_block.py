@@ -10,21 +10,11 @@ import json, mmap, os, shutil, subprocess, sys, tempfile, threading
 
 import report_schema
 
+import taplib
+from taplib import tap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-n = 0
-failed = 0
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
 
 
 def inspect(*args):
@@ -201,8 +191,8 @@ def main():
         check_interval()
     except Exception as e:  # a crash is a failure, never a silent pass
         tap(False, "block e2e ran to the end", repr(e))
-    print(f"1..{n}")
-    return 1 if failed else 0
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":

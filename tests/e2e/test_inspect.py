@@ -8,21 +8,11 @@ import json, os, shutil, subprocess, sys, tempfile
 
 import report_schema
 
+import taplib
+from taplib import tap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-n = 0
-failed = 0
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
 
 
 def inspect(*args):
@@ -96,8 +86,8 @@ def main():
     tap(bad.returncode == 2 and "nonexistent-root" in bad.stderr, "a missing host root is a usage error (exit 2)", bad.stderr)
     bad = subprocess.run([BIN, "inspect", "--only", "nosuch"], capture_output=True, text=True)
     tap(bad.returncode == 2 and "nosuch" in bad.stderr, "an unknown section is a clear error", bad.stderr)
-    print(f"1..{n}")
-    return 1 if failed else 0
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":
@@ -105,5 +95,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except Exception as e:  # a crash is a failure with its reason, never a silent pass
         tap(False, "test_inspect crashed", repr(e))
-        print(f"1..{n}")
+        print(f"1..{taplib.n}")
         sys.exit(1)

@@ -13,21 +13,11 @@ import json, os, subprocess, sys, tempfile, time
 
 import report_schema
 
+import taplib
+from taplib import tap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NP = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-n = 0
-failed = 0
-
-
-def tap(ok, name, diag=None):
-    global n, failed
-    n += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    if not ok:
-        failed += 1
-        if diag:
-            for line in str(diag).splitlines()[:20]:
-                print(f"# {line}")
 
 
 def findmnt():
@@ -124,8 +114,8 @@ def main():
         return 1
     test_mounts()
     test_kmsg()
-    print(f"1..{n}")
-    return 1 if failed else 0
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":

@@ -10,10 +10,11 @@ import glob, json, os, re, subprocess, sys
 
 import report_schema
 
+import taplib
+from taplib import tap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-n = 0
-failed = 0
 
 # `ethtool -k` shows these features under the legacy names of ethtool's off_flag_def table;
 # each stands for exactly one kernel feature (the multi-feature groups tx-checksumming,
@@ -26,17 +27,6 @@ LEGACY = {
     "receive-hashing": "rx-hashing",
 }
 GROUPS = {"tx-checksumming", "scatter-gather", "tcp-segmentation-offload"}
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
 
 
 def run(*cmd):
@@ -249,7 +239,7 @@ def main():
     for tool in ("ethtool", "ip"):
         if run("sh", "-c", f"command -v {tool}").returncode != 0:
             tap(False, f"{tool} is installed (scripts/deps.sh test)")
-            print(f"1..{n}")
+            print(f"1..{taplib.n}")
             return 1
     devs = sorted(i for i in os.listdir("/sys/class/net") if os.path.exists(f"/sys/class/net/{i}/device"))
     before = {i: sysfs_stats(i) for i in devs}
@@ -257,7 +247,7 @@ def main():
     after = {i: sysfs_stats(i) for i in devs}
     tap(p.returncode == 0, "nodeprint inspect -o json --only net exits 0", p.stderr)
     if p.returncode != 0:
-        print(f"1..{n}")
+        print(f"1..{taplib.n}")
         return 1
     doc = report_schema.loads(p.stdout)
     sec = doc["net"]
@@ -289,8 +279,8 @@ def main():
                       f"driver {i['driver_version'] or 'none'} firmware {i['firmware_version'] or 'none'}"))
     tap({(c["key"], c["value"]) for c in items} == want, "bundle has one nic item per driver and device model",
         f"{items} vs {want}")
-    print(f"1..{n}")
-    return 1 if failed else 0
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":

@@ -8,25 +8,15 @@ import json, os, shlex, subprocess, sys
 
 import report_schema
 
+import taplib
+from taplib import tap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 SECTIONS = os.environ.get("NP_E2E_SECTIONS", "pci,modules").split(",")
-n = 0
-failed = 0
 # where libudev (sd-hwdb) looks for the compiled hwdb
 HWDB_PATHS = ["/etc/systemd/hwdb/hwdb.bin", "/etc/udev/hwdb.bin", "/usr/lib/systemd/hwdb/hwdb.bin",
               "/lib/systemd/hwdb/hwdb.bin", "/usr/lib/udev/hwdb.bin", "/lib/udev/hwdb.bin"]
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
 
 
 def run(*cmd):
@@ -187,8 +177,8 @@ def main():
         vers = check_modules(rep["modules"])
         items = {(c["key"], c["value"]) for c in rep["fingerprint"]["components"] if c["component"] == "module"}
         tap(set(vers.items()) <= items, "every module version is a bundle item", sorted(set(vers.items()) - items))
-    print(f"1..{n}")
-    return 1 if failed else 0
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":
@@ -196,5 +186,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except Exception as e:  # a crash is a failure with its reason, never a silent pass
         tap(False, "test_pci_modules crashed", repr(e))
-        print(f"1..{n}")
+        print(f"1..{taplib.n}")
         sys.exit(1)

@@ -5,19 +5,11 @@ import json, os, subprocess, sys, tempfile
 
 import report_schema
 
+import taplib
+from taplib import tap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-n = failed = 0
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
 
 
 def plan(policy_text):
@@ -95,8 +87,8 @@ def main():
     bad = subprocess.run([BIN, "policy", "--check", f.name], capture_output=True, text=True)
     os.unlink(f.name)
     tap(bad.returncode == 1 and ":3:5: classes[0].pinz: unknown field" in bad.stderr, "policy --check names line:column and field", bad.stderr)
-    print(f"1..{n}")
-    return 1 if failed else 0
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":
@@ -104,5 +96,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except Exception as e:
         tap(False, "test_plan crashed", repr(e))
-        print(f"1..{n}")
+        print(f"1..{taplib.n}")
         sys.exit(1)

@@ -10,19 +10,11 @@ import glob, json, os, subprocess, sys
 
 import report_schema
 
+import taplib
+from taplib import tap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-n = failed = 0
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
 
 
 def sysfs(path):
@@ -78,8 +70,8 @@ def main():
         mp["multipathd"])
     if not mp["multipathd"]["available"]:
         tap(bool(mp["multipathd"]["error"]), "multipathd: the reason it was not asked is given", mp["multipathd"])
-    print(f"1..{n}")
-    return 1 if failed else 0
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":
