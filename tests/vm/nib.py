@@ -54,7 +54,7 @@ ORACLE_DEBS = {"nvme-cli": ["usr/sbin/nvme"], "libnvme1": [], "dmsetup": ["sbin/
 # name through the crypto API (t10-pi, used by nvme-core), so modprobe cannot see them.
 MODULES = """nvme nvme-core scsi_debug sd_mod sg dm-mod dm-multipath dm-round-robin dm-queue-length
 dm-service-time e1000e virtio_net virtio_pci virtio_console 9p 9pnet_virtio aer_inject
-crc64_rocksoft_generic crct10dif_generic""".split()
+nvmet nvmet-tcp nvme-tcp crc64_rocksoft_generic crct10dif_generic""".split()
 # libraries nodeprint loads with dlopen (pkg/kube/curl_dl.c): the agent's HTTP client
 DLOPEN_LIBS = ["libcurl.so.4", "libmicrohttpd.so.12"]
 PY_MODULES = "argparse glob os sys json errno fcntl stat select locale gettext"   # capture.py, kmsg_capture.py
