@@ -10,10 +10,12 @@ conditions), the container's capabilities and read-only root as the manifest say
 through kubectl exec), the kernel log read inside the Pod, /healthz and /readyz served, `kubectl logs`
 showing the structured log; a Pod restart; the Helm chart (real Helm) installed in their place; then
 the privilege removed with the chart's switch (helm upgrade --set privileged=false: SYS_ADMIN + SYSLOG): the Pod runs on, the Node says MultipathHealthy=Unknown (KernelLogUnreadable), one
-SourceUnreadable Warning Event, nodeprint_source_up{source="kmsg"} 0; and back; then helm uninstall,
+SourceUnreadable Warning Event, nodeprint_source_up{source="kmsg"} 0; and back. With
+NP_NODE_TOKEN_ROTATION=1 (11 minutes more): a 600 s projected token, renewed by the kubelet, and the
+agent's requests still answered after the first token expired (audit log). Then helm uninstall,
 whose post-delete hook Job runs `nodeprint cleanup` on the kubelet (no nodeprint.io/ key left). Times (image import,
 Pod start, first publish) as TAP comments. Needs root. TAP output."""
-import json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.request, yaml
+import calendar, json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.request, yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -242,6 +244,60 @@ def check_uninstall(kube, env, node):
                        capture_output=True).returncode == 0, "the namespace stays (the chart does not own it)")
 
 
+def jwt_claims(token):
+    import base64
+    part = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def check_rotation(kube, env, node):
+    """NP_NODE_TOKEN_ROTATION=1 (11 minutes): the agent's token projected with the shortest expiry a
+    TokenRequest allows (600 s; the kubelet renews it at 80 %) and --resync=20, so the agent keeps
+    making requests; after the first token has expired its requests still succeed, with a new token."""
+    ds = kube.json("-n", NS, "get", "ds", "nodeprint")
+    args = ds["spec"]["template"]["spec"]["containers"][0]["args"] + ["--resync=20"]
+    sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+    patch = {"spec": {"template": {"spec": {
+        "automountServiceAccountToken": False,
+        "volumes": [{"name": "sa-token", "projected": {"sources": [
+            {"serviceAccountToken": {"path": "token", "expirationSeconds": 600}},
+            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+            {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}]}}]}}],
+        "containers": [{"name": "nodeprint", "args": args,
+                        "volumeMounts": [{"name": "sa-token", "mountPath": sa, "readOnly": True}]}]}}}}
+    old = [p["metadata"]["name"] for p in kube.json("-n", NS, "get", "pods")["items"]]
+    kube("-n", NS, "patch", "ds", "nodeprint", "--type", "strategic", "-p", json.dumps(patch))
+    pod, t = wait("Pod with a 600 s token Ready", lambda: ready_pod(kube, old), 120)
+    if not pod:
+        tap(False, "token rotation: the Pod with a 600 s token is Ready", t)
+        return
+    name = pod["metadata"]["name"]
+    first = jwt_claims(kube("-n", NS, "exec", name, "--", "cat", f"{sa}/token"))
+    tap(first["exp"] - first["iat"] == 600, "token rotation: the projected token lasts 600 s", first)
+    seen = {first["jti"]}
+    while time.time() < first["exp"] + 45:
+        time.sleep(15)
+        seen.add(jwt_claims(kube("-n", NS, "exec", name, "--", "cat", f"{sa}/token"))["jti"])
+    tap(len(seen) >= 2, f"token rotation: the kubelet renewed the token ({len(seen)} tokens seen)", seen)
+    user = "system:serviceaccount:nodeprint:nodeprint"
+    after, bad = [], []
+    with open(env["NP_KUBE_AUDIT_LOG"]) as f:
+        for line in f:
+            e = json.loads(line)
+            if e.get("user", {}).get("username") != user or e.get("stage") != "ResponseComplete":
+                continue
+            code = e.get("responseStatus", {}).get("code", 0)
+            if code == 401:
+                bad.append(e["requestURI"])
+            ts = e.get("stageTimestamp", "")
+            if ts and calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")) > first["exp"] and 200 <= code < 300:
+                after.append(e["requestURI"])
+    tap(len(after) >= 2 and not bad, f"token rotation: {len(after)} agent requests answered 2xx after the first "
+        "token expired, none 401", f"401s: {bad[:5]}")
+    cs = kube.json("-n", NS, "get", "pod", name)["status"]["containerStatuses"][0]
+    tap(cs["ready"] and cs["restartCount"] == 0, "token rotation: the Pod stayed Ready, no restart", cs)
+
+
 def main():
     if os.geteuid() != 0 or not os.path.exists(ARCHIVE) or not os.path.exists(BIN):
         tap(False, "prerequisites: root, make image's archive, build/nodeprint", f"uid={os.geteuid()} {ARCHIVE}")
@@ -303,6 +359,10 @@ def main():
             "Pod restart: a new Pod Ready, the Node's labels kept", t)
         if check_helm(kube, env, node):
             check_blind(kube, env, node)
+            if os.environ.get("NP_NODE_TOKEN_ROTATION") == "1":
+                check_rotation(kube, env, node)
+            else:
+                print("# token rotation not run: NP_NODE_TOKEN_ROTATION=1 (11 minutes: a token lasts at least 600 s)")
             check_uninstall(kube, env, node)
         return 0
     finally:
