@@ -8,11 +8,13 @@
 #include "kmsg.h"
 #include "collector.h"
 #include "flaps.h"
+#include "gpu_xid.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -361,12 +363,53 @@ static bool same_str(const char *a, const char *b)
 	return a == b || (a && b && streq(a, b));
 }
 
-/* The kept event @rec repeats (same kind, facility, device, message), or NULL. Newest first. */
+static bool gpu_kind(enum np_kmsg_kind k)
+{
+	return k == NP_KMSG_GPU_XID || k == NP_KMSG_GPU_SXID || k == NP_KMSG_GPU_RESET;
+}
+
+/* A GPU line's code, class, pid and process (gpu_xid.h); the class under the newest driver branch seen. */
+struct gpu_fields {
+	int code;
+	enum np_gpu_class cls;
+	int64_t pid;
+	const char *origin;
+	char name[64];
+};
+
+static int gpu_fields_of(const struct np_kmsg *s, const struct np_kmsg_match *m, const char *msg,
+			 struct gpu_fields *g)
+{
+	*g = (struct gpu_fields){ .code = -1, .pid = -1 };
+	if (m->kind == NP_KMSG_GPU_RESET) {
+		bool failed = m->detail && streq(m->detail, "failed");
+		g->code = failed;
+		g->cls = failed ? NP_GPU_CLASS_REBOOT : NP_GPU_CLASS_APPLICATION;
+		g->origin = failed ? "amdgpu: the driver could not reset the GPU; it stays unusable until a reboot"
+				   : "amdgpu: the reset succeeded; the GPU is back";
+		return 0;
+	}
+	struct np_xid x;
+	if (np_xid_parse(msg, &x) < 0 || (x.sxid && !x.severity))
+		return -EINVAL; /* an SXid's "Severity …"/"Data {…}" companion lines are no occurrence of their own */
+	g->code = (int)x.code;
+	g->pid = x.pid;
+	g->cls = np_xid_class(&x, s->nvidia_branch, &g->origin);
+	snprintf(g->name, sizeof(g->name), "%s", x.name);
+	return 0;
+}
+
+/* The kept event @rec repeats (same kind, facility, device, message; GPU kinds: same device and code), or NULL. */
 static struct np_kmsg_event *find_repeat(struct np_kmsg *s, const struct np_kmsg_match *m,
-					 const struct np_kmsg_record *rec)
+					 const struct np_kmsg_record *rec, int gpu_code)
 {
 	for (size_t i = s->n; i-- > 0;) {
 		struct np_kmsg_event *e = &s->events[i];
+		if (gpu_kind(m->kind)) {
+			if (e->kind == m->kind && e->gpu_code == gpu_code && same_str(e->device, m->device))
+				return e;
+			continue;
+		}
 		if (e->kind == m->kind && e->facility == rec->facility && same_str(e->message, rec->message) &&
 		    (same_str(e->device, m->device) || (!m->device && same_str(e->device, rec->device))))
 			return e;
@@ -388,12 +431,20 @@ int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int6
 		       struct np_kmsg_event **ev)
 {
 	struct np_kmsg_match m;
+	unsigned branch = np_nvrm_driver_branch(rec->message);
+	if (branch) /* the driver's load line: Xid classes after it follow its branch */
+		s->nvidia_branch = branch;
 	int k = np_kmsg_classify(rec->message, &m);
 	if (k <= 0)
 		return k;
+	struct gpu_fields g = { .code = -1, .pid = -1 };
+	if (gpu_kind(m.kind) && gpu_fields_of(s, &m, rec->message, &g) < 0) {
+		np_kmsg_match_free(&m); /* the rule's line but not a well-formed one */
+		return 0;
+	}
 	unsigned max = s->max_events ? s->max_events : DEFAULT_MAX_EVENTS;
 	s->matched++;
-	struct np_kmsg_event *e = find_repeat(s, &m, rec);
+	struct np_kmsg_event *e = find_repeat(s, &m, rec, g.code);
 	if (e) { /* a storm of one line is one event whose count is the number of records */
 		np_kmsg_match_free(&m);
 		e = to_end(s, e);
@@ -425,6 +476,13 @@ int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int6
 	e->count = 1;
 	e->last_seq = rec->seq;
 	e->last_monotonic_us = rec->ts_us;
+	e->gpu_code = g.code;
+	e->gpu_class = g.cls;
+	e->gpu_pid = g.pid;
+	e->gpu_origin = g.origin;
+	e->driver_branch = gpu_kind(e->kind) && e->kind != NP_KMSG_GPU_RESET ? s->nvidia_branch : 0;
+	if (g.name[0] && !(e->gpu_process = strdup(g.name)))
+		return -ENOMEM;
 	if (wall_offset_ms)
 		e->wall_estimate_ms = wall_offset_ms + (int64_t)(rec->ts_us / 1000);
 	if (ev)

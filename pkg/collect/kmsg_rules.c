@@ -105,6 +105,16 @@ static const struct kmsg_rule rules[] = {
 	/* hung tasks: I/O that never completes shows here first */
 	{ NP_KMSG_HUNG_TASK, "^INFO: task (.+:[0-9]+) blocked for more than ([0-9]+ seconds)", { 1 }, 0, 2, 0, 0, NULL, 0,
 	  "kernel/hung_task.c check_hung_task(): \"INFO: task %s:%d blocked for more than %ld seconds.\", 2.6.30+" },
+	/* GPUs: the code and class come from gpu_xid.c (np_xid_parse/np_xid_class); these rules find the lines */
+	{ NP_KMSG_GPU_XID, "^NVRM: Xid \\((PCI:)?([0-9a-fA-F:.]+)\\): ([0-9]+)(,|$)", { 2 }, 0, 3, 0, 0, NULL, 0,
+	  "NVIDIA driver (RM error logging): \"NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s\" (450+; "
+	  "\"Xid (PCI:…): %d, %s\" and \"Xid (0000:…): %d, …\" before); docs.nvidia.com/deploy/xid-errors" },
+	{ NP_KMSG_GPU_SXID, "^nvidia-nvswitch[0-9]+: SXid \\((PCI:)?([0-9a-fA-F:.]+)\\): ([0-9]+), ", { 2 }, 0, 3, 0, 0,
+	  NULL, 0, "NVIDIA nvswitch driver: \"nvidia-nvswitch%d: SXid (PCI:%s): %05d, %s, …\" (Fatal / Non-fatal)" },
+	{ NP_KMSG_GPU_RESET, "^amdgpu ([0-9a-fA-F:.]+): (amdgpu: )?GPU reset\\([0-9]+\\) (failed|succeeded)", { 1 }, 0, 3, 0, 0,
+	  NULL, 0,
+	  "drivers/gpu/drm/amd/amdgpu/amdgpu_device.c amdgpu_device_gpu_recover() / amdgpu_device_sched_resume(): "
+	  "dev_info(\"GPU reset(%d) failed\\n\") / \"GPU reset(%d) succeeded!\\n\", 5.x+ (\"amdgpu: \" dev_fmt 5.9+)" },
 	/* PCIe AER */
 	{ NP_KMSG_AER_CORRECTABLE, DEV_PREFIX ".*(PCIe|CXL) Bus Error: severity=(Correct[^,]*)", { 3 }, 0, 5, 0, 0, NULL, 0,
 	  "drivers/pci/pcie/aer.c aer_print_error(): \"%s Bus Error: severity=%s, type=%s, (%s)\", 3.x+ (\"AER: \" 4.17+)" },

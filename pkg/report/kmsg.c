@@ -26,6 +26,9 @@ static const char *const kind_names[NP_KMSG_KIND_MAX] = {
 	[NP_KMSG_ISCSI_CONN_ERROR] = "iscsi_conn_error",
 	[NP_KMSG_ISCSI_SESSION_TIMEOUT] = "iscsi_session_timeout",
 	[NP_KMSG_HUNG_TASK] = "hung_task",
+	[NP_KMSG_GPU_XID] = "gpu_xid",
+	[NP_KMSG_GPU_SXID] = "gpu_sxid",
+	[NP_KMSG_GPU_RESET] = "gpu_reset",
 };
 _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == NP_KMSG_KIND_MAX, "a kind without a name");
 
@@ -36,8 +39,23 @@ const char *np_kmsg_kind_name(enum np_kmsg_kind k)
 	return kind_names[k];
 }
 
+static const char *const class_names[NP_GPU_CLASS_MAX] = {
+	[NP_GPU_CLASS_NONE] = "none",
+	[NP_GPU_CLASS_APPLICATION] = "application",
+	[NP_GPU_CLASS_RESET] = "gpu-reset",
+	[NP_GPU_CLASS_REBOOT] = "node-reboot",
+	[NP_GPU_CLASS_HARDWARE] = "hardware",
+	[NP_GPU_CLASS_UNCLASSIFIED] = "unclassified",
+};
+
+const char *np_gpu_class_name(enum np_gpu_class c)
+{
+	return (unsigned)c < NP_GPU_CLASS_MAX ? class_names[c] : "unknown";
+}
+
 void np_kmsg_event_free(struct np_kmsg_event *e)
 {
+	free(e->gpu_process);
 	free(e->device);
 	free(e->map);
 	free(e->detail);
@@ -90,6 +108,16 @@ static json_t *np_kmsg_event_to_json(const struct np_kmsg_event *e)
 	np_json_str(o, "message", e->message);
 	np_json_str(o, "subsystem", e->subsystem);
 	np_json_str(o, "kdevice", e->kdevice);
+	if (e->kind == NP_KMSG_GPU_XID || e->kind == NP_KMSG_GPU_SXID || e->kind == NP_KMSG_GPU_RESET) {
+		json_t *g = json_object();
+		json_object_set_new(g, "code", json_integer(e->gpu_code));
+		np_json_str(g, "class", np_gpu_class_name(e->gpu_class));
+		json_object_set_new(g, "pid", e->gpu_pid >= 0 ? json_integer(e->gpu_pid) : json_null());
+		json_object_set_new(g, "process", e->gpu_process ? json_string(e->gpu_process) : json_null());
+		json_object_set_new(g, "driver_branch", e->driver_branch ? json_integer(e->driver_branch) : json_null());
+		json_object_set_new(g, "class_source", e->gpu_origin ? json_string(e->gpu_origin) : json_null());
+		json_object_set_new(o, "gpu", g);
+	}
 	return o;
 }
 
@@ -109,6 +137,7 @@ json_t *np_kmsg_to_json(const struct np_kmsg *s)
 	}
 	np_json_u64(o, "matched", s->matched);
 	np_json_u64(o, "max_events", s->max_events);
+	json_object_set_new(o, "nvidia_driver_branch", s->nvidia_branch ? json_integer(s->nvidia_branch) : json_null());
 	np_json_str(o, "clock", "monotonic");
 	np_json_bool(o, "wall_clock_estimated", s->wall_clock_estimated);
 	json_t *a = json_array();
@@ -141,6 +170,7 @@ static enum np_tone kind_tone(enum np_kmsg_kind k)
 	case NP_KMSG_AER_CORRECTABLE:
 	case NP_KMSG_LINK_DOWN:
 	case NP_KMSG_NVME_ABORT:
+	case NP_KMSG_GPU_RESET:
 		return NP_TONE_WARN;
 	default:
 		return NP_TONE_BAD;

@@ -34,8 +34,25 @@ enum np_kmsg_kind {
 	NP_KMSG_ISCSI_CONN_ERROR,    /* " connectionN:M: detected conn error (1021)" */
 	NP_KMSG_ISCSI_SESSION_TIMEOUT, /* " sessionN: session recovery timed out after N secs": its I/O now fails */
 	NP_KMSG_HUNG_TASK,           /* "INFO: task comm:pid blocked for more than N seconds." */
+	NP_KMSG_GPU_XID,             /* "NVRM: Xid (PCI:0000:3b:00): 79, pid=…, name=…, GPU has fallen off the bus." */
+	NP_KMSG_GPU_SXID,            /* "nvidia-nvswitch3: SXid (PCI:0000:88:00.0): 20034, Fatal, …" */
+	NP_KMSG_GPU_RESET,           /* amdgpu "GPU reset(N) failed" / "GPU reset(N) succeeded!" */
 	NP_KMSG_KIND_MAX,
 };
+
+/* What a GPU log line asks of the node (pkg/collect/gpu_xid.c, from NVIDIA's Xid catalog). */
+enum np_gpu_class {
+	NP_GPU_CLASS_NONE = 0,       /* not a GPU event */
+	NP_GPU_CLASS_APPLICATION,    /* the application's error: restart it or ignore; never a node problem */
+	NP_GPU_CLASS_RESET,          /* the GPU needs a reset */
+	NP_GPU_CLASS_REBOOT,         /* the node needs a reboot (bare-metal restart) */
+	NP_GPU_CLASS_HARDWARE,       /* a hardware fault: mechanicals, NVLink, thermal */
+	NP_GPU_CLASS_UNCLASSIFIED,   /* a code without a row (or one the driver branch decides, branch unknown) */
+	NP_GPU_CLASS_MAX,
+};
+
+/* "application", "gpu-reset", "node-reboot", "hardware", "unclassified"; "none". Static. */
+const char *np_gpu_class_name(enum np_gpu_class c);
 
 /* The JSON name of a kind ("nvme_timeout", …); "none" for NP_KMSG_NONE, "unknown" out of range. Static. */
 const char *np_kmsg_kind_name(enum np_kmsg_kind k);
@@ -59,6 +76,13 @@ struct np_kmsg_event {
 	char *message;         /* the record's text, \xNN escapes decoded */
 	char *subsystem;       /* dictionary SUBSYSTEM= ("pci", "block", "net"), or NULL */
 	char *kdevice;         /* dictionary DEVICE= ("b8:0", "+pci:0000:00:1c.0", "n2"), or NULL */
+	/* GPU kinds: repeats aggregate per (kind, device, code) whatever the pid/name/text */
+	int gpu_code;          /* Xid/SXid code; amdgpu reset: 1 failed, 0 succeeded; -1 other kinds */
+	enum np_gpu_class gpu_class;
+	int64_t gpu_pid;       /* pid of the first occurrence, -1 when not printed */
+	char *gpu_process;     /* its process name, or NULL */
+	unsigned driver_branch; /* NVIDIA driver major the class was read under (0 = not known) */
+	const char *gpu_origin; /* the table row's source (static), or NULL */
 };
 
 /* Multipath path flaps seen in this run's log records (pkg/collect/flaps.h, log source only). */
@@ -84,6 +108,7 @@ struct np_kmsg {
 	struct np_kmsg_flaps *flaps;
 	size_t n_flaps;
 	int64_t flaps_window_ms;
+	unsigned nvidia_branch;   /* major of the newest "NVRM: loading NVIDIA UNIX … Kernel Module X.Y" line, 0 = none */
 };
 
 void np_kmsg_event_free(struct np_kmsg_event *e);
