@@ -292,6 +292,33 @@ static void read_driver_numa(const struct np_host *h, struct np_pci_device *d)
 	}
 }
 
+/*
+ * SR-IOV (Documentation/PCI/pci-iov-howto.rst, drivers/pci/iov.c): sriov_totalvfs, sriov_numvfs,
+ * one virtfnN link per enabled VF; each VF's driver link. A device without sriov_totalvfs is no PF.
+ */
+static void read_sriov(const struct np_host *h, struct np_pci_device *d)
+{
+	_cleanup_free_ char *tot = attr_path(d->address, "sriov_totalvfs"), *num = attr_path(d->address, "sriov_numvfs");
+	if (!tot || !num || note(d, "sriov_totalvfs", np_host_read_u64(h, tot, &d->sriov_totalvfs)) < 0)
+		return;
+	d->has_sriov = true;
+	if (note(d, "sriov_numvfs", np_host_read_u64(h, num, &d->sriov_numvfs)) < 0 || d->sriov_numvfs > 4096)
+		return;
+	d->vfs = calloc(d->sriov_numvfs ? d->sriov_numvfs : 1, sizeof(*d->vfs));
+	for (uint64_t k = 0; d->vfs && k < d->sriov_numvfs; k++) {
+		char name[32];
+		snprintf(name, sizeof(name), "virtfn%llu", (unsigned long long)k);
+		_cleanup_free_ char *link = attr_path(d->address, name);
+		struct np_pci_vf *vf = &d->vfs[d->n_vfs];
+		if (!link || note(d, name, np_host_link_basename(h, link, &vf->address)) < 0)
+			continue;
+		d->n_vfs++;
+		_cleanup_free_ char *drv = attr_path(vf->address, "driver");
+		if (!drv || np_host_link_basename(h, drv, &vf->driver) < 0)
+			vf->driver = NULL;
+	}
+}
+
 /* hwdb names of @d; leaves them NULL when the database has none. */
 static void hwdb_names(struct udev_hwdb *hw, struct np_pci_device *d)
 {
@@ -348,6 +375,7 @@ static void collect_device(const struct np_host *h, struct udev_hwdb *hw, struct
 	read_ids(h, d);
 	read_upstream(h, d);
 	read_driver_numa(h, d);
+	read_sriov(h, d);
 	read_speed(h, d, "current_link_speed", &d->cur_speed);
 	read_speed(h, d, "max_link_speed", &d->max_speed);
 	read_width(h, d, "current_link_width", &d->has_cur_width, &d->cur_width);

@@ -24,6 +24,11 @@ void np_pci_device_free(struct np_pci_device *d)
 	free(d->vendor_name);
 	free(d->device_name);
 	free(d->driver);
+	for (size_t i = 0; i < d->n_vfs; i++) {
+		free(d->vfs[i].address);
+		free(d->vfs[i].driver);
+	}
+	free(d->vfs);
 	free(d->cur_speed.text);
 	free(d->max_speed.text);
 	np_aer_counters_free(&d->aer_cor);
@@ -198,6 +203,24 @@ json_t *np_pci_aer_to_json(const struct np_pci_device *d)
 	return o;
 }
 
+/* null for a device that is no SR-IOV physical function */
+static json_t *sriov_to_json(const struct np_pci_device *d)
+{
+	if (!d->has_sriov)
+		return json_null();
+	json_t *o = json_object(), *a = json_array();
+	np_json_u64(o, "total_vfs", d->sriov_totalvfs);
+	np_json_u64(o, "num_vfs", d->sriov_numvfs);
+	for (size_t i = 0; i < d->n_vfs; i++) {
+		json_t *v = json_object();
+		np_json_str(v, "address", d->vfs[i].address);
+		np_json_str(v, "driver", d->vfs[i].driver);
+		json_array_append_new(a, v);
+	}
+	json_object_set_new(o, "vfs", a);
+	return o;
+}
+
 static json_t *device_to_json(const struct np_pci *pci, const struct np_pci_device *d)
 {
 	json_t *o = json_object();
@@ -213,6 +236,7 @@ static json_t *device_to_json(const struct np_pci *pci, const struct np_pci_devi
 	np_json_str(o, "device_name", d->device_name);
 	np_json_str(o, "driver", d->driver);
 	json_object_set_new(o, "numa_node", d->has_numa ? json_integer(d->numa_node) : json_null());
+	json_object_set_new(o, "sriov", sriov_to_json(d));
 	json_object_set_new(o, "link", link_to_json(pci, d));
 	json_object_set_new(o, "aer", np_pci_aer_to_json(d));
 	np_status_to_json(&d->status, o);

@@ -39,6 +39,12 @@ struct np_pci_speed {
 	double gts;     /* gigatransfers per second; 0 when unknown */
 };
 
+/* A virtual function of an SR-IOV physical function. */
+struct np_pci_vf {
+	char *address;                /* the VF's PCI function, from the PF's virtfnN link */
+	char *driver;                 /* its bound driver; NULL when unbound (e.g. probe failed, vfio not bound) */
+};
+
 struct np_pci_device {
 	struct np_status status;      /* per-device failures (unreadable attribute, AER junk) */
 	char *address;                /* "0000:00:03.0" (domain:bus:device.function) */
@@ -51,6 +57,10 @@ struct np_pci_device {
 	char *driver;                 /* basename of the driver symlink; NULL when unbound */
 	bool has_numa;                /* numa_node >= 0 */
 	int64_t numa_node;
+	bool has_sriov;               /* an SR-IOV physical function (sriov_totalvfs exists) */
+	uint64_t sriov_totalvfs, sriov_numvfs; /* VFs the device supports / has enabled now */
+	struct np_pci_vf *vfs;        /* the enabled VFs (virtfn0..), n_vfs of them */
+	size_t n_vfs;
 	struct np_pci_speed cur_speed, max_speed;
 	bool has_cur_width, has_max_width;
 	uint64_t cur_width, max_width; /* lanes */

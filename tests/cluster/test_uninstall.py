@@ -22,7 +22,7 @@ FOREIGN_COND = {"type": "KernelDeadlock", "status": "False", "reason": "KernelHa
                 "message": "kernel has no deadlock", "lastHeartbeatTime": "2026-12-07T10:00:00Z",
                 "lastTransitionTime": "2026-12-07T10:00:00Z"}
 OWN_TYPES = {"BundlePinned", "NVMeHealthy", "MultipathHealthy", "PCIeHealthy", "VolumePathsHealthy",
-             "OffloadsCompliant", "NICHealthy"}
+             "OffloadsCompliant", "NICHealthy", "StorageTimeoutsConsistent", "NUMALocal"}
 
 
 def ours(nd):
