@@ -23,11 +23,9 @@ int np_udev_db_parse(const char *buf, size_t len, char ***props, size_t *bad)
 	size_t n = 0, nbad = 0;
 	if (!v)
 		return -ENOMEM;
-	for (size_t off = 0; off < len;) {
-		const char *line = buf + off;
-		const char *nl = memchr(line, '\n', len - off);
-		size_t ll = nl ? (size_t)(nl - line) : len - off;
-		off += ll + (nl ? 1 : 0);
+	const char *line;
+	size_t ll;
+	for (size_t off = 0; np_next_line(buf, len, &off, &line, &ll);) {
 		if (ll == 0)
 			continue;
 		if (ll < 2 || line[1] != ':' || !isalpha((unsigned char)line[0]) || memchr(line, '\0', ll)) {

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "diskstats.h"
 #include "../shared/macro.h"
+#include "../shared/strutil.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -161,11 +162,9 @@ int np_diskstats_parse(const char *buf, size_t len, struct np_diskstats *out)
 	size_t cap = 0;
 	unsigned lineno = 0;
 	*out = (struct np_diskstats){ 0 };
-	for (size_t off = 0; off < len;) {
-		const char *line = buf + off;
-		const char *nl = memchr(line, '\n', len - off);
-		size_t ll = nl ? (size_t)(nl - line) : len - off;
-		off += ll + (nl ? 1 : 0);
+	const char *line;
+	size_t ll;
+	for (size_t off = 0; np_next_line(buf, len, &off, &line, &ll);) {
 		lineno++;
 		if (lineno > NP_DS_MAX_LINES)
 			return -EFBIG;

@@ -186,11 +186,9 @@ int np_parse_proc_modules(const char *buf, size_t len, struct np_modules *s)
 {
 	int ret = 0;
 	unsigned lineno = 0;
-	for (size_t off = 0; off < len;) {
-		const char *p = buf + off;
-		const char *nl = memchr(p, '\n', len - off);
-		size_t l = nl ? (size_t)(nl - p) : len - off;
-		off += l + 1;
+	const char *p;
+	size_t l;
+	for (size_t off = 0; np_next_line(buf, len, &off, &p, &l);) {
 		lineno++;
 		if (l == 0)
 			continue;

@@ -138,15 +138,13 @@ static int parse_one(const char *p, size_t len, struct np_mounts *out)
 int np_parse_mountinfo(const char *buf, size_t len, struct np_mounts *out)
 {
 	unsigned lineno = 0;
-	size_t off = 0;
-	while (off < len) {
-		const char *p = buf + off;
-		const char *nl = memchr(p, '\n', len - off);
-		size_t l = nl ? (size_t)(nl - p) : len - off;
-		off += l + (nl ? 1 : 0);
+	const char *p;
+	size_t l;
+	for (size_t off = 0; np_next_line(buf, len, &off, &p, &l);) {
 		lineno++;
 		if (l == 0)
 			continue;
+		bool nl = off <= len; /* the last line without its newline: maybe cut short */
 		int r = parse_one(p, l, out);
 		if (r == -ENOMEM)
 			return r;

@@ -116,11 +116,9 @@ int np_parse_aer_counters(const char *buf, size_t len, struct np_aer_counters *a
 	int ret = 0;
 	unsigned lineno = 0;
 	a->present = true;
-	for (size_t off = 0; off < len;) {
-		const char *p = buf + off;
-		const char *nl = memchr(p, '\n', len - off);
-		size_t l = nl ? (size_t)(nl - p) : len - off;
-		off += l + 1;
+	const char *p;
+	size_t l;
+	for (size_t off = 0; np_next_line(buf, len, &off, &p, &l);) {
 		lineno++;
 		const char *why = NULL;
 		int err = 0;

@@ -74,13 +74,28 @@ int np_parse_dec(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* @s without surrounding blanks: [start, *@e); NULL when @s is NULL or blank. */
+static const char *span(const char *s, const char **e)
+{
+	if (!s)
+		return NULL;
+	s = skip_ws(s, e);
+	return s == *e ? NULL : s;
+}
+
+/* After a strto*() call that started at a span ending at @e: -ERANGE, -EINVAL (stopped early) or 0. */
+static int conv_done(const char *end, const char *e)
+{
+	if (errno == ERANGE)
+		return -ERANGE;
+	return end == e ? 0 : -EINVAL;
+}
+
 int np_parse_u64(const char *s, uint64_t *out)
 {
 	const char *e;
-	if (!s)
-		return -EINVAL;
-	s = skip_ws(s, &e);
-	if (s == e || *s == '-' || *s == '+')
+	s = span(s, &e);
+	if (!s || *s == '-' || *s == '+')
 		return -EINVAL;
 	int base = 10;
 	if (e - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -92,21 +107,17 @@ int np_parse_u64(const char *s, uint64_t *out)
 	errno = 0;
 	char *end;
 	unsigned long long v = strtoull(s, &end, base);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (end != e)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	int r = conv_done(end, e);
+	if (r == 0)
+		*out = v;
+	return r;
 }
 
 int np_parse_s64(const char *s, int64_t *out)
 {
 	const char *e;
+	s = span(s, &e);
 	if (!s)
-		return -EINVAL;
-	s = skip_ws(s, &e);
-	if (s == e)
 		return -EINVAL;
 	const char *d = (*s == '-' || *s == '+') ? s + 1 : s;
 	if (!isdigit((unsigned char)*d))
@@ -114,31 +125,39 @@ int np_parse_s64(const char *s, int64_t *out)
 	errno = 0;
 	char *end;
 	long long v = strtoll(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (end != e)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	int r = conv_done(end, e);
+	if (r == 0)
+		*out = v;
+	return r;
 }
 
 int np_parse_double(const char *s, double *out)
 {
 	const char *e;
+	s = span(s, &e);
 	if (!s)
-		return -EINVAL;
-	s = skip_ws(s, &e);
-	if (s == e)
 		return -EINVAL;
 	errno = 0;
 	char *end;
 	double v = strtod(s, &end);
-	if (errno == ERANGE || !isfinite(v))
-		return -ERANGE;
-	if (end != e)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	int r = conv_done(end, e);
+	if (r == 0 && !isfinite(v))
+		r = -ERANGE;
+	if (r == 0)
+		*out = v;
+	return r;
+}
+
+bool np_next_line(const char *buf, size_t len, size_t *off, const char **line, size_t *l)
+{
+	if (*off >= len)
+		return false;
+	const char *p = buf + *off;
+	const char *nl = memchr(p, '\n', len - *off);
+	*l = nl ? (size_t)(nl - p) : len - *off;
+	*line = p;
+	*off += *l + 1;
+	return true;
 }
 
 int np_strv_push_take(char ***v, size_t *n, char *s)

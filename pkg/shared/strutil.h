@@ -42,5 +42,12 @@ int np_split(const char *s, const char *seps, char ***out, size_t *n);
 /* malloc'd printf; NULL on ENOMEM. */
 char *np_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * np_next_line() - the line of @buf (@len bytes, no NUL needed) that starts
+ * at *@off: *@line and *@l get its start and length without the '\n', and
+ * *@off moves past it. Returns false at the end of the buffer.
+ */
+bool np_next_line(const char *buf, size_t len, size_t *off, const char **line, size_t *l);
+
 /* true when @s starts with @prefix. */
 bool np_startswith(const char *s, const char *prefix);
