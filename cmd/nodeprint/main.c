@@ -47,7 +47,7 @@ static void usage(FILE *f)
 		"  version      print the version\n"
 		"\n"
 		"Exit codes: 0 ok; 1 error; 2 bad usage (options, policy, host root); inspect and plan\n"
-		"also 3 blind (a source could not be read); inspect 4 findings or drift (docs/reference.md).\n");
+		"also 3 blind (a source could not be read), 4 findings or drift (docs/reference.md).\n");
 }
 
 /* Options of inspect and plan; @plan adds the cluster options. */
@@ -84,11 +84,9 @@ static void report_usage(FILE *f, bool plan)
 			"      --context NAME     this context (implies --cluster)\n");
 	fprintf(f, "  -h, --help             this help\n\n");
 	fprintf(f, "%s",
-		plan ? "Exit codes: 0 printed; 1 error; 2 bad usage (options, policy, host root); 3 blind: a\n"
-		       "source could not be read (its checks are Unknown). Findings are not an error here.\n"
-		     : "Exit codes: 0 no finding, every source read; 1 error; 2 bad usage (options, policy,\n"
-		       "host root); 3 blind: a source could not be read (its checks are Unknown), no finding;\n"
-		       "4 findings or bundle drift.\n");
+		"Exit codes: 0 no finding, every source read; 1 error; 2 bad usage (options, policy,\n"
+		"host root); 3 blind: a source could not be read (its checks are Unknown), no finding;\n"
+		"4 findings or bundle drift.\n");
 }
 
 struct opts {
@@ -397,8 +395,7 @@ static int run_report(int argc, char **argv, bool with_report)
 	size_t found = 0; /* findings about the node; what it could not read is exit 3 (blind) */
 	for (size_t i = 0; i < plan.n_findings; i++)
 		found += !streq(plan.findings[i].id, NP_FINDING_SOURCE_UNREADABLE);
-	/* inspect gates scripts on findings (4); plan, a preview and a diff, only says blind (3) */
-	int code = r < 0 ? NP_EXIT_ERROR : found && with_report ? NP_EXIT_FINDINGS : blind ? NP_EXIT_BLIND : NP_EXIT_OK;
+	int code = r < 0 ? NP_EXIT_ERROR : found ? NP_EXIT_FINDINGS : blind ? NP_EXIT_BLIND : NP_EXIT_OK;
 	json_decref(against);
 	json_decref(node_obj);
 	np_kube_client_free(kc);

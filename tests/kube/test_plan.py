@@ -42,7 +42,7 @@ def main(tmp):
     out = json.loads(p.stdout) if p.returncode == 4 else {}
     cl = out.get("cluster", {})
     tap(p.returncode == 4 and cl.get("node") == "node-p" and cl.get("resourceVersion") == rv0,
-        "plan -o json names the Node and the resourceVersion it read", p.stderr[-800:] + p.stdout[-800:])
+        "plan -o json names the Node and the resourceVersion it read", f"exit {p.returncode}\n" + p.stderr[-800:] + p.stdout[-300:])
     all_writes = cl.get("writes", [])
     tap([(w["method"], w["path"], w["contentType"]) for w in all_writes] ==
         [("POST", "/apis/coordination.k8s.io/v1/namespaces/nodeprint/leases", "application/json"),
