@@ -92,7 +92,7 @@ static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, co
 					      .ttl_seconds = pol->valve_slot_ttl_seconds } };
 	_cleanup_free_ char *msg = NULL;
 	struct np_valve_outcome oc = { 0 };
-	r = np_valve_acquire(&x, time(NULL), true, &oc, &msg, err);
+	r = np_valve_acquire(&x, 0, true, &oc, &msg, err);
 	_cleanup_free_ char *lease = oc.lease;
 	if (r > 0 && oc.write) {
 		/* the slot is taken before the taint is written */

@@ -110,7 +110,7 @@ static int valve(struct np_publisher *p, const struct np_policy *pol, const stru
 		return 0;
 	struct np_valve_ctx x = valve_ctx(p, pol, d);
 	_cleanup_free_ char *msg = NULL;
-	r = np_valve_acquire(&x, now, false, NULL, &msg, err);
+	r = np_valve_acquire(&x, 0, false, NULL, &msg, err);
 	if (r > 0) {
 		p->valve_granted = true;
 		p->slot = NP_SLOT_HELD;

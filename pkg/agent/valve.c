@@ -346,15 +346,18 @@ static int edit_book(json_t *lease, void *ud)
 		if (r < 0)
 			return r;
 	}
+	/* the time of this attempt, not of the cycle: after an outage the cycle's start is long past, and
+	 * a grant stamped with it would look old to the rate limit */
+	time_t now = a->now ? a->now : time(NULL);
 	/* a release has no census (no LIST): it reclaims nothing, lest it drop a tainted holder */
-	a->reclaimed = a->release ? 0 : np_valve_reclaim(&b, &a->census, a->gone, a->now, &x->limits);
+	a->reclaimed = a->release ? 0 : np_valve_reclaim(&b, &a->census, a->gone, now, &x->limits);
 	bool changed = a->reclaimed > 0;
 	if (a->release) {
 		a->released = np_valve_release(&b, x->node);
 		changed = a->released;
 	} else {
 		bool c;
-		a->verdict = np_valve_decide(&b, &a->census, x->node, a->now, &x->limits, &c);
+		a->verdict = np_valve_decide(&b, &a->census, x->node, now, &x->limits, &c);
 		changed = changed || c;
 	}
 	a->in_use = np_valve_in_use(&b, &a->census);
@@ -373,7 +376,7 @@ static int edit_book(json_t *lease, void *ud)
 	}
 	char stamp[40];
 	struct tm tm;
-	gmtime_r(&a->now, &tm);
+	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
 	json_t *spec = json_object_get(lease, "spec");
 	if (!json_is_object(spec)) {
@@ -450,7 +453,7 @@ int np_valve_release_slot(const struct np_valve_ctx *x, char **err)
 	_cleanup_free_ char *name = np_valve_lease_name(x->klass);
 	if (!name)
 		return -ENOMEM;
-	_cleanup_(acquire_free) struct acquire a = { .x = x, .now = time(NULL), .release = true, .err = err };
+	_cleanup_(acquire_free) struct acquire a = { .x = x, .release = true, .err = err };
 	/* no Lease, no slot: the edit changes nothing and nothing is written (a healthy fleet creates none) */
 	int r = np_kube_lease_update(x->kc, x->ns, name, edit_book, &a, 0, NULL, err);
 	return r < 0 ? r : a.released;

@@ -152,8 +152,10 @@ struct np_valve_outcome {
 /*
  * np_valve_acquire() - take (or confirm) a slot for @x->node: LIST the class's Nodes, then
  * compare-and-swap the Lease (created when absent) with reclaimed slots and the decision; a
- * holder missing from the LIST is looked up (GET: 404 = gone). With @dry nothing is written
- * (`nodeprint plan`). @out (may be NULL) gets the outcome. Returns 1 (allowed), 0 (refused:
+ * holder missing from the LIST is looked up (GET: 404 = gone). @now (seconds since the epoch)
+ * stamps grants and renewals and ages the book; 0 = the wall clock at each compare-and-swap attempt
+ * (what the agent passes: its cycle may have started long before, e.g. before an API outage). With
+ * @dry nothing is written (`nodeprint plan`). @out (may be NULL) gets the outcome. Returns 1 (allowed), 0 (refused:
  * *@msg says why, for the TaintRefused Event), or -errno with *@err (then no taint may be added:
  * fail closed): -ENOTUNIQ when the Lease belongs to another class, -EBADMSG when its book cannot
  * be read, the API's errors.

@@ -370,26 +370,40 @@ def main(c, tmp):
         recover_all(fl, w, "recovery after restarts")
 
         # 5. the control plane stopped and started mid-wave (cluster.sh restart: same ports, same etcd)
-        # with a rate limit of 2 new taints per 10 s the wave takes about 30 s, so the outage falls inside it
+        # with a rate limit of 2 new taints per 10 s the wave takes about 30 s, so the outage falls inside it;
+        # the grants (the limit's own record, in the Lease) are sampled through the wave
+        grants, sampling = set(), {"on": True}
+
+        def sample():
+            while sampling["on"]:
+                try:
+                    grants.update(lease_book().get("grants", []))
+                except Exception:
+                    pass
+                time.sleep(0.2)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+
         def outage():
             wait(lambda: w.count() >= 1, 30, step=0.05)
             FIG["tainted_when_the_api_went_down"] = w.count()
-            FIG["slots_when_the_api_went_down"] = len(lease_slots())
             t = time.monotonic()
             c.restart()
             FIG["outage_s"] = round(time.monotonic() - t, 1)
-        h0 = len(w.history)
+        h0, wall0 = len(w.history), int(time.time())
         wave(fl, w, "API outage mid-wave", disturb=outage, rate=(2, 10))
+        sampling["on"] = False
         down = FIG["tainted_when_the_api_went_down"]
+        g = sorted(x for x in grants if x >= wall0)  # the book keeps the earlier waves' grants for their window
+        tight = [(a, b) for a, b in zip(g, g[2:]) if b - a < 10]
         hist = [(0, 0)] + w.history[h0:]
         rises = [t for (t, n), (_, m) in zip(hist[1:], hist) if n > m]
-        worst = max((sum(1 for u in rises if t <= u < t + 9) for t in rises), default=0)
-        # a slot granted just before the outage gets its taint only after it: it shows up late, beside
-        # the next window's grants (the limit is on grants, made on the server)
-        late = max(0, FIG["slots_when_the_api_went_down"] - down)
-        tap(0 < down < BUDGET and worst <= 2 + late, f"the outage ({FIG['outage_s']} s) hit mid-wave ({down} of {BUDGET} tainted "
-            f"when the control plane stopped); the rate limit held: at most {worst} new taints in any 9 s (maxNewPerWindow 2 "
-            f"per 10 s; {late} granted before the outage and written after it)", w.history[-12:])
+        FIG["outage_wave_taints_in_any_9s_watch"] = max((sum(1 for u in rises if t <= u < t + 9) for t in rises), default=0)
+        FIG["outage_wave_grants"] = [x - g[0] for x in g] if g else []
+        tap(0 < down < BUDGET and len(g) >= 2 and not tight,
+            f"the outage ({FIG['outage_s']} s) hit mid-wave ({down} of {BUDGET} tainted when the control plane stopped); "
+            f"the rate limit held: {len(g)} grants at +{FIG['outage_wave_grants']} s, never 3 within 10 s "
+            f"(maxNewPerWindow 2 per 10 s)", (g, tight, w.history[-12:]))
         recover_all(fl, w, "recovery after the outage")
 
         # 6. slots whose holder cannot give them back: an agent killed with its taint removed by hand
