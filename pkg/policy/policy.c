@@ -349,7 +349,7 @@ static int f_health(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 
 /* ---- classes ---- */
 
-static const char *const pin_components[] = { "kernel", "module", "nic", "nvme", "bios", "cpu" };
+static const char *const pin_components[] = { "kernel", "module", "nic", "nvme", "bios", "cpu", "gpu" };
 
 static int add_matches(struct pctx *c, yaml_node_t *v, const char *path, struct np_match **m, size_t *n)
 {

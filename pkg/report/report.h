@@ -9,6 +9,7 @@
 #include "block.h"
 #include "bundle.h"
 #include "kernel.h"
+#include "gpu.h"
 #include "kmsg.h"
 #include "modules.h"
 #include "mounts.h"
@@ -39,6 +40,7 @@ struct np_report {
 	struct np_kernel kernel;
 	struct np_modules modules;
 	struct np_pci pci;
+	struct np_gpu gpu;
 	struct np_net net;
 	struct np_numa numa;
 	struct np_tcp tcp;

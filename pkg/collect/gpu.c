@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * gpu.c - display controllers and processing accelerators from
+ * /sys/bus/pci/devices (class 0x03xxxx, 0x12xxxx; Documentation/ABI/testing/
+ * sysfs-bus-pci), the bound driver's /sys/module/<driver>/version, and
+ * NVIDIA's /proc/driver/nvidia/version and gpus/<addr>/information.
+ */
+#define _GNU_SOURCE
+#include "gpu.h"
+#include "collector.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <string.h>
+
+int np_nvidia_version_parse(const char *buf, char **out)
+{
+	static const char lead[] = "NVRM version:";
+	const char *p = strstr(buf, lead);
+	if (!p || (p != buf && p[-1] != '\n'))
+		return -EINVAL;
+	const char *m = strstr(p, "Kernel Module");
+	const char *eol = strchr(p, '\n');
+	if (!m || (eol && m > eol))
+		return -EINVAL;
+	m += strlen("Kernel Module");
+	while (*m == ' ' || *m == '\t')
+		m++;
+	size_t n = strcspn(m, " \t\n");
+	if (!n || n > 64)
+		return -EINVAL;
+	*out = strndup(m, n);
+	return *out ? 0 : -ENOMEM;
+}
+
+int np_nvidia_info_field(const char *buf, const char *key, char **out)
+{
+	size_t kl = strlen(key);
+	for (const char *l = buf; l && *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		if (n > kl && strncmp(l, key, kl) == 0 && l[kl] == ':') {
+			char *v = strndup(l + kl + 1, n - kl - 1);
+			if (!v)
+				return -ENOMEM;
+			np_strip(v);
+			*out = v;
+			return 0;
+		}
+		l = e ? e + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+static int nvidia(const struct np_host *h, struct np_gpu *s)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = np_host_read(h, "/proc/driver/nvidia/version", 64 << 10, &buf, NULL);
+	if (r == -ENOENT)
+		return 0; /* no NVIDIA driver */
+	if (r >= 0)
+		r = np_nvidia_version_parse(buf, &s->nvidia_version);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		np_status_set(&s->status, r, "/proc/driver/nvidia/version: %s", r == -EINVAL ? "no NVRM version line"
+												: np_errno_reason(-r));
+	for (size_t i = 0; i < s->n; i++) {
+		_cleanup_free_ char *info = NULL, *p = np_asprintf("/proc/driver/nvidia/gpus/%s/information",
+								  s->devs[i].address);
+		if (!p)
+			return -ENOMEM;
+		if (np_host_read(h, p, 64 << 10, &info, NULL) < 0)
+			continue;
+		if (np_nvidia_info_field(info, "Model", &s->devs[i].model) == -ENOMEM ||
+		    np_nvidia_info_field(info, "Video BIOS", &s->devs[i].vbios) == -ENOMEM)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int hex_attr(const struct np_host *h, const char *addr, const char *name, uint64_t max, uint64_t *out)
+{
+	_cleanup_free_ char *v = NULL;
+	int r = np_host_attr(h, &v, "/sys/bus/pci/devices/%s/%s", addr, name);
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	return np_parse_u64(v, out) < 0 || *out > max ? -EINVAL : 0;
+}
+
+static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
+{
+	const struct np_host *h = ctx->host;
+	struct np_gpu *s = &rep->gpu;
+	char **names = NULL;
+	size_t n = 0;
+	int r = np_host_list(h, "/sys/bus/pci/devices", &names, &n);
+	if (r < 0)
+		return r;
+	s->devs = calloc(n ? n : 1, sizeof(*s->devs));
+	if (!s->devs)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		uint64_t cls, ven = 0, dev = 0;
+		if (hex_attr(h, names[i], "class", 0xffffff, &cls) < 0 || ((cls >> 16) != 0x03 && (cls >> 16) != 0x12))
+			continue;
+		struct np_gpu_dev *d = &s->devs[s->n++];
+		d->class_code = (uint32_t)cls;
+		if (hex_attr(h, names[i], "vendor", 0xffff, &ven) < 0 || hex_attr(h, names[i], "device", 0xffff, &dev) < 0)
+			np_status_set(&s->status, -EINVAL, "%s: vendor or device id unreadable", names[i]);
+		d->vendor_id = (uint16_t)ven;
+		d->device_id = (uint16_t)dev;
+		_cleanup_free_ char *link = np_asprintf("/sys/bus/pci/devices/%s/driver", names[i]);
+		d->address = strdup(names[i]);
+		if (!d->address || !link) {
+			r = -ENOMEM;
+			break;
+		}
+		if (np_host_link_basename(h, link, &d->driver) < 0)
+			d->driver = NULL;
+		if (d->driver && np_host_attr(h, &d->driver_version, "/sys/module/%s/version", d->driver) == -ENOMEM)
+			r = -ENOMEM;
+	}
+	np_strv_free(names);
+	return r < 0 ? r : nvidia(h, s);
+}
+
+NP_SECTION(gpu, 32, 82, collect_gpu, NULL);

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+/* gpu.c - the gpu section: free, JSON, text, fingerprint items. */
+#include "gpu.h"
+#include "json.h"
+#include "../shared/macro.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void np_gpu_free(struct np_gpu *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->devs[i].address);
+		free(s->devs[i].driver);
+		free(s->devs[i].driver_version);
+		free(s->devs[i].model);
+		free(s->devs[i].vbios);
+	}
+	free(s->devs);
+	free(s->nvidia_version);
+	np_status_clear(&s->status);
+	*s = (struct np_gpu){ 0 };
+}
+
+json_t *np_gpu_to_json(const struct np_gpu *s)
+{
+	json_t *o = json_object(), *a = json_array();
+	np_json_str(o, "nvidia_version", s->nvidia_version);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct np_gpu_dev *d = &s->devs[i];
+		char cls[8], ven[8], dev[8];
+		snprintf(cls, sizeof(cls), "%06x", d->class_code);
+		snprintf(ven, sizeof(ven), "%04x", d->vendor_id);
+		snprintf(dev, sizeof(dev), "%04x", d->device_id);
+		json_t *x = json_object();
+		np_json_str(x, "address", d->address);
+		np_json_str(x, "class", cls);
+		np_json_str(x, "vendor_id", ven);
+		np_json_str(x, "device_id", dev);
+		np_json_str(x, "driver", d->driver);
+		np_json_str(x, "driver_version", d->driver_version);
+		np_json_str(x, "model", d->model);
+		np_json_str(x, "vbios", d->vbios);
+		json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "devices", a);
+	np_status_to_json(&s->status, o);
+	return o;
+}
+
+void np_gpu_print(const struct np_gpu *s, struct np_out *o)
+{
+	static const char *const hdr[] = { "ADDRESS", "CLASS", "ID", "DRIVER", "VERSION", "MODEL", "VBIOS" };
+	np_out_heading(o, "GPUs and accelerators");
+	if (s->status.err)
+		np_out_error(o, s->status.error);
+	if (s->nvidia_version)
+		np_out_kv(o, "nvidia driver", s->nvidia_version);
+	struct np_table *t = np_table_new(ARRAY_SIZE(hdr), hdr);
+	for (size_t i = 0; t && i < s->n; i++) {
+		const struct np_gpu_dev *d = &s->devs[i];
+		char cls[8], id[12];
+		snprintf(cls, sizeof(cls), "%06x", d->class_code);
+		snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
+		const char *cells[] = { d->address, cls, id, d->driver, d->driver_version, d->model, d->vbios };
+		np_table_add(t, NP_TONE_PLAIN, cells);
+	}
+	if (t)
+		np_table_print_free(t, o);
+}
+
+int np_gpu_bundle(const struct np_gpu *s, struct np_bundle *b)
+{
+	int r = s->nvidia_version ? np_bundle_add(b, "gpu", "nvidia", s->nvidia_version) : 0;
+	for (size_t i = 0; r >= 0 && i < s->n; i++) {
+		const struct np_gpu_dev *d = &s->devs[i];
+		char key[160];
+		if (d->driver) {
+			snprintf(key, sizeof(key), "%s %04x:%04x", d->driver, d->vendor_id, d->device_id);
+			r = np_bundle_add(b, "gpu", key, d->driver_version ? d->driver_version : "unknown");
+		}
+		if (r >= 0 && d->vbios) {
+			snprintf(key, sizeof(key), "vbios %s", d->model ? d->model : d->address);
+			r = np_bundle_add(b, "gpu", key, d->vbios);
+		}
+	}
+	return r;
+}
