@@ -16,7 +16,8 @@ Stable interface for tests (import with sys.path.insert(0, ROOT + "/tests/cluste
                                             once the not-ready taint admission adds is lifted
     .set_heartbeat(name, on)                stop / resume renewing the Node's Lease (stopped, it goes Ready
                                             Unknown; resumed, Ready=True is posted again)
-    .apply_manifests(path=ROOT/manifests)   kubectl apply -k (Namespace, RBAC, admission policy, ...)
+    .apply_manifests(path=ROOT/manifests, valve_classes=())  kubectl apply -k (Namespace, RBAC, admission
+                                            policies, ...); the valve Role then names each class's Lease
     .agent_pod(node) -> pod name            a Pod of manifests/' DaemonSet spec bound to node (it never
                                             starts: there is no kubelet); its labels do not match the
                                             DaemonSet's selector, so the DaemonSet controller leaves it
@@ -215,8 +216,15 @@ class Cluster:
         return self.must("GET", f"/api/v1/nodes/{name}")
 
     # --- the agent ----------------------------------------------------------------------------
-    def apply_manifests(self, path=None):
-        return self.kubectl("apply", "-k", path or os.path.join(ROOT, "manifests"))
+    def apply_manifests(self, path=None, valve_classes=()):
+        """kubectl apply -k manifests/, then the documented step for a policy with classes: the safety
+        valve's Role (manifests/rbac.yaml) names the Lease nodeprint-valve-<class> of each of
+        @valve_classes. Returns apply's CompletedProcess."""
+        p = self.kubectl("apply", "-k", path or os.path.join(ROOT, "manifests"))
+        if valve_classes:
+            self.kubectl("patch", "role", "nodeprint-valve", "-n", AGENT_NS, "--type", "json", "-p", json.dumps(
+                [{"op": "add", "path": "/rules/0/resourceNames/-", "value": f"nodeprint-valve-{k}"} for k in valve_classes]))
+        return p
 
     def agent_pod(self, node, manifests=None):
         """A Pod of the manifests' DaemonSet pod template, bound to @node (spec.nodeName), in the

@@ -13,7 +13,7 @@ SAMPLES = os.path.join(ROOT, "docs", "samples.md")
 
 
 def main(c, tmp):
-    c.apply_manifests()
+    c.apply_manifests(valve_classes=("r740",))
     c.create_node("node-a", labels={"node.kubernetes.io/instance-type": "r740", "team": "storage"},
                   taints=[{"key": "dedicated", "value": "storage", "effect": "NoSchedule"}])
     kc = c.agent_kubeconfig("node-a")

@@ -77,7 +77,7 @@ class NodeWatch:
 
 
 def main(c, tmp):
-    c.apply_manifests()
+    c.apply_manifests(valve_classes=("lab", "shipped"))
     c.create_node("node-1")
     c.create_node("node-2")
     c.wait(lambda: c.api("GET", "/api/v1/namespaces/default/serviceaccounts/default")[0] == 200, timeout=60)

@@ -45,7 +45,7 @@ def all_bound(c, app, want):
 
 
 def main(c, tmp):
-    c.apply_manifests()
+    c.apply_manifests(valve_classes=("lab",))
     for n in ("node-1", "node-2", "node-3"):
         c.create_node(n)
     # the ServiceAccount admission plugin needs default/default, made by the controller-manager
