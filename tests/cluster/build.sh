@@ -5,7 +5,8 @@
 #   tests/cluster/build.sh [COMPONENT...]   build what is missing, print the bin folder on stdout
 #   COMPONENT: kube (kube-apiserver, kube-scheduler, kube-controller-manager, kubelet, kubectl),
 #              etcd, helm; runtime (containerd, containerd-shim-runc-v2, ctr, runc, crictl, and the
-#              pod sandbox's pause from Kubernetes' own pause.c: tests/node); default: kube etcd helm
+#              pod sandbox's pause from Kubernetes' own pause.c: tests/node); faultproxy
+#              (tests/cluster/faultproxy, the tests' fault-injecting proxy); default: kube etcd helm
 #
 # Pinned versions (docs/test-cluster.md): Kubernetes v1.37.2, etcd v3.7.3, Helm v4.3.2, containerd
 # v2.4.2, runc v1.5.3, crictl v1.37.0.
@@ -214,6 +215,15 @@ build_runtime() {
 	fi
 }
 
+# the fault proxy: our own source, standard library only (no download); rebuilt when its source changes
+build_faultproxy() {
+	local src=$HERE/faultproxy stamp
+	stamp=$(cat "$src"/go.mod "$src"/*.go | sha256sum | cut -c1-16)
+	have faultproxy "$stamp" && return 0
+	gobuild faultproxy "$src" -ldflags "-s -w" -o "$BIN/faultproxy.tmp" .
+	installed faultproxy "$stamp"
+}
+
 what=("$@")
 [ ${#what[@]} -eq 0 ] && what=(kube etcd helm)
 for w in "${what[@]}"; do
@@ -222,7 +232,8 @@ for w in "${what[@]}"; do
 	etcd) build_etcd ;;
 	helm) build_helm ;;
 	runtime) build_runtime ;;
-	*) die "unknown component '$w' (kube, etcd, helm)" ;;
+	faultproxy) build_faultproxy ;;
+	*) die "unknown component '$w' (kube, etcd, helm, runtime, faultproxy)" ;;
 	esac
 done
 echo "$BIN"

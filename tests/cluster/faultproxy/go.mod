@@ -1,0 +1,3 @@
+module nodeprint.test/faultproxy
+
+go 1.26
