@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * kube_it - the client (pkg/kube) against the REAL test API server (docs/test-apiserver.md),
- * with kubectl as a second, independent writer. Run by tests/kube/test_client.sh, which starts
- * the server and exports NP_KUBE_*; prints TAP. Every auth mode (token, tokenFile, client
+ * kube_it - the client (pkg/kube) against a real kube-apiserver behind the fault proxy
+ * (docs/test-cluster.md), with kubectl as a second, independent writer. Run by
+ * tests/kube/test_client.sh, which starts them and exports NP_KUBE_*; prints TAP. Every auth mode (token, tokenFile, client
  * certificate, exec plugin with token and with certificate, in-cluster with a fake
  * service-account folder), every failure mode (500, 429 + Retry-After, dropped connection,
  * 401 -> token file re-read / plugin re-run, 409), every patch type, taints changed while
  * kubectl changes the Node between our GET and PATCH, LIST pagination, events, watch.
- * Waits are checked in the server's own request log, never timed here.
+ * Tokens that rotate are real bound service-account tokens (TokenRequest), revoked by deleting
+ * the Secret they are bound to. Waits are checked in the proxy's request log, never timed here.
  */
 #define _GNU_SOURCE
 #include "../../pkg/kube/api.h"
@@ -26,6 +27,8 @@
 
 static int n_tests, n_failed;
 static struct np_kube_client *admin;
+/* a kubeconfig of the client's own ServiceAccount (client_identity()), for the API the agent's RBAC does not grant */
+static char *client_kc;
 static char tmpdir[256];
 static char suffix[16];
 
@@ -212,6 +215,91 @@ static const char *taint_keys(json_t *node, char *buf, size_t n)
 	return buf;
 }
 
+/* ServiceAccount @sa in namespace default, bound to the shipped ClusterRole nodeprint */
+static void service_account(const char *sa)
+{
+	_cleanup_free_ char *sab = np_asprintf("{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\",\"metadata\":{\"name\":\"%s\"}}", sa);
+	_cleanup_free_ char *crb = np_asprintf("{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRoleBinding\","
+					       "\"metadata\":{\"name\":\"np-it-%s\"},\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\","
+					       "\"kind\":\"ClusterRole\",\"name\":\"nodeprint\"},\"subjects\":[{\"kind\":\"ServiceAccount\","
+					       "\"name\":\"%s\",\"namespace\":\"default\"}]}", sa, sa);
+	json_decref(adm("POST", "/api/v1/namespaces/default/serviceaccounts", "application/json", sab, NULL));
+	json_decref(adm("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", "application/json", crb, NULL));
+}
+
+/*
+ * A real bound service-account token of @sa (service_account()), bound to a new Secret @secret
+ * (TokenRequest). Returns the token (free it) or NULL.
+ */
+static char *bound_token(const char *sa, const char *secret)
+{
+	_cleanup_free_ char *sec = np_asprintf("{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"%s\"}}", secret);
+	int r;
+	json_t *s = adm("POST", "/api/v1/namespaces/default/secrets", "application/json", sec, &r);
+	const char *uid = json_string_value(json_object_get(json_object_get(s, "metadata"), "uid"));
+	_cleanup_free_ char *tr = np_asprintf("{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenRequest\",\"spec\":"
+					      "{\"expirationSeconds\":3600,\"boundObjectRef\":{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
+					      "\"name\":\"%s\",\"uid\":\"%s\"}}}", secret, uid ? uid : "");
+	json_decref(s);
+	_cleanup_free_ char *path = np_asprintf("/api/v1/namespaces/default/serviceaccounts/%s/token", sa);
+	json_t *t = adm("POST", path, "application/json", tr, &r);
+	const char *tok = json_string_value(json_object_get(json_object_get(t, "status"), "token"));
+	char *out = tok ? strdup(tok) : NULL;
+	json_decref(t);
+	if (!out)
+		diag("TokenRequest for %s bound to Secret %s failed: %d", sa, secret, r);
+	return out;
+}
+
+/*
+ * Revoke a bound token as a cluster does: delete the Secret it is bound to. kube-apiserver keeps a
+ * token it accepted in its cache for up to 10 s, so wait until it refuses @tok, asking the apiserver
+ * directly (not through the proxy, whose log the tests read). Returns true once refused.
+ */
+static bool revoke_token(const char *secret, const char *tok)
+{
+	_cleanup_free_ char *p = np_asprintf("/api/v1/namespaces/default/secrets/%s", secret);
+	json_decref(adm("DELETE", p, NULL, NULL, NULL));
+	for (int i = 0; i < 60; i++) {
+		if (sh("test \"$(curl -s -o /dev/null -w '%%{http_code}' --cacert \"$NP_KUBE_CA\" -H 'Authorization: Bearer %s' "
+		       "\"$NP_KUBE_APISERVER_URL/api\")\" = 401", tok) == 0)
+			return true;
+		usleep(250 * 1000);
+	}
+	diag("token bound to Secret %s still accepted 15 s after the Secret was deleted", secret);
+	return false;
+}
+
+/*
+ * The scenarios of listing, events and watch test the client, not the agent: they use verbs the
+ * shipped ClusterRole does not grant (watch, events.k8s.io, persistentvolumeclaims), so they run as
+ * ServiceAccount np-it-client with the ClusterRole nodeprint plus one for exactly those. Writes its
+ * kubeconfig (a bound token) and returns its path, or NULL.
+ */
+static char *client_identity(void)
+{
+	const char *role = "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRole\",\"metadata\":{\"name\":\"np-it-client\"},"
+			   "\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"nodes\"],\"verbs\":[\"watch\"]},"
+			   "{\"apiGroups\":[\"\"],\"resources\":[\"persistentvolumes\",\"persistentvolumeclaims\"],\"verbs\":[\"get\"]},"
+			   "{\"apiGroups\":[\"events.k8s.io\"],\"resources\":[\"events\"],\"verbs\":[\"create\",\"patch\"]}]}";
+	const char *bind = "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRoleBinding\",\"metadata\":{\"name\":\"np-it-client-extra\"},"
+			   "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\",\"name\":\"np-it-client\"},"
+			   "\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"np-it-client\",\"namespace\":\"default\"}]}";
+	service_account("np-it-client");
+	json_decref(adm("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", "application/json", role, NULL));
+	json_decref(adm("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", "application/json", bind, NULL));
+	_cleanup_free_ char *tok = bound_token("np-it-client", "np-it-client");
+	if (!tok)
+		return NULL;
+	char *kc = tpath("client.kubeconfig");
+	_cleanup_free_ char *y = np_asprintf("clusters: [{name: t, cluster: {server: '%s', certificate-authority: '%s'}}]\n"
+					     "users: [{name: u, user: {token: '%s'}}]\n"
+					     "contexts: [{name: t, context: {cluster: t, user: u}}]\ncurrent-context: t\n",
+					     env("NP_KUBE_SERVER"), env("NP_KUBE_CA"), tok);
+	write_file(kc, y, 0600);
+	return kc;
+}
+
 /* ---- auth modes ---- */
 
 static void auth_modes(const char *node)
@@ -256,11 +344,12 @@ static void connection_reuse(const char *node)
 static void token_rotation(const char *node)
 {
 	_cleanup_free_ char *tf = tpath("rot.token"), *kc = tpath("rot.kubeconfig");
+	service_account("np-it-rotator");
+	_cleanup_free_ char *t1 = bound_token("np-it-rotator", "np-it-rot-1"), *t2 = bound_token("np-it-rotator", "np-it-rot-2");
+	_cleanup_free_ char *c1 = np_asprintf("%s\n", t1 ? t1 : ""), *c2 = np_asprintf("%s\n", t2 ? t2 : "");
 	char *err = NULL;
 	int r;
-	json_decref(adm("POST", "/np-test/tokens", "application/json", "{\"token\":\"np-it-rot-1\",\"user\":\"np-it-rotator\"}", &r));
-	json_decref(adm("POST", "/np-test/tokens", "application/json", "{\"token\":\"np-it-rot-2\",\"user\":\"np-it-rotator\"}", &r));
-	write_file(tf, "np-it-rot-1\n", 0600);
+	write_file(tf, c1, 0600);
 	_cleanup_free_ char *y = np_asprintf("clusters: [{name: t, cluster: {server: '%s', certificate-authority: '%s'}}]\n"
 					     "users: [{name: u, user: {tokenFile: rot.token}}]\n"
 					     "contexts: [{name: t, context: {cluster: t, user: u}}]\ncurrent-context: t\n",
@@ -268,25 +357,26 @@ static void token_rotation(const char *node)
 	write_file(kc, y, 0600);
 	struct np_kube_client *c = client_from(kc, NULL);
 	r = c ? np_kube_get_node(c, node, NULL, &err) : -EINVAL;
-	ok(r == 0, "tokenFile relative to its kubeconfig: first token accepted");
-	/* rotate: new file content, old token revoked on the server */
-	write_file(tf, "np-it-rot-2\n", 0600);
-	json_decref(adm("DELETE", "/np-test/tokens?token=np-it-rot-1", NULL, NULL, &r));
+	ok(r == 0, "tokenFile relative to its kubeconfig: first bound token accepted%s%s", r ? ": " : "", r ? err : "");
+	/* rotate: new file content, old token revoked (its Secret deleted) */
+	write_file(tf, c2, 0600);
+	bool gone = t1 && revoke_token("np-it-rot-1", t1);
 	long long s = last_seq();
 	r = c ? np_kube_get_node(c, node, NULL, &err) : -EINVAL;
 	_cleanup_free_ char *p = np_asprintf("/api/v1/nodes/%s", node);
 	json_t *log = log_since(s, p);
-	ok(r == 0 && json_array_size(log) == 2 && status_at(log, 0) == 401 && status_at(log, 1) == 200 &&
+	ok(gone && r == 0 && json_array_size(log) == 2 && status_at(log, 0) == 401 && status_at(log, 1) == 200 &&
 		   np_kube_client_stats(c)->auth_refreshes == 1,
 	   "401 after rotation -> token file re-read -> 200 (log: %zu requests, %d then %d)", json_array_size(log),
 	   status_at(log, 0), status_at(log, 1));
 	json_decref(log);
 	/* a revoked token with no new one: -EACCES after one refresh, no loop */
-	json_decref(adm("DELETE", "/np-test/tokens?token=np-it-rot-2", NULL, NULL, &r));
+	gone = t2 && revoke_token("np-it-rot-2", t2);
 	s = last_seq();
 	r = c ? np_kube_get_node(c, node, NULL, &err) : -EINVAL;
 	log = log_since(s, p);
-	ok(r == -EACCES && json_array_size(log) == 2, "revoked token: -EACCES after one re-read (%zu requests)", json_array_size(log));
+	ok(gone && r == -EACCES && json_array_size(log) == 2, "revoked token: -EACCES after one re-read (%zu requests)",
+	   json_array_size(log));
 	json_decref(log);
 	free(err);
 	np_kube_client_free(c);
@@ -313,9 +403,9 @@ static void exec_plugins(const char *node)
 		   "fi\n"
 		   "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}\\n' \"$(cat \"$d/plugin.token\")\"\n",
 		   0700);
-	json_decref(adm("POST", "/np-test/tokens", "application/json", "{\"token\":\"np-it-exec-1\",\"user\":\"np-it-exec\"}", &r));
-	json_decref(adm("POST", "/np-test/tokens", "application/json", "{\"token\":\"np-it-exec-2\",\"user\":\"np-it-exec\"}", &r));
-	write_file(cur, "np-it-exec-1", 0600);
+	service_account("np-it-exec");
+	_cleanup_free_ char *t1 = bound_token("np-it-exec", "np-it-exec-1"), *t2 = bound_token("np-it-exec", "np-it-exec-2");
+	write_file(cur, t1 ? t1 : "", 0600);
 	unlink(runs);
 	_cleanup_free_ char *y = np_asprintf(
 		"clusters: [{name: t, cluster: {server: '%s', certificate-authority: '%s'}}]\n"
@@ -329,8 +419,8 @@ static void exec_plugins(const char *node)
 	struct np_kube_client *c = client_from(kc, NULL);
 	r = c ? np_kube_get_node(c, node, NULL, &err) : -EINVAL;
 	ok(r == 0, "exec plugin (v1, env: null, relative command): token accepted%s%s", r ? ": " : "", r ? err : "");
-	write_file(cur, "np-it-exec-2", 0600);
-	json_decref(adm("DELETE", "/np-test/tokens?token=np-it-exec-1", NULL, NULL, &r));
+	write_file(cur, t2 ? t2 : "", 0600);
+	bool gone = t1 && revoke_token("np-it-exec-1", t1);
 	long long s = last_seq();
 	r = c ? np_kube_get_node(c, node, NULL, &err) : -EINVAL;
 	json_t *log = log_since(s, NULL);
@@ -339,7 +429,7 @@ static void exec_plugins(const char *node)
 	if (np_read_file(runs, 4096, &rl, NULL) >= 0)
 		for (char *p = rl; (p = strchr(p, '\n')); p++)
 			nr++;
-	ok(r == 0 && nr == 2 && json_array_size(log) == 2 && status_at(log, 0) == 401 && status_at(log, 1) == 200,
+	ok(gone && r == 0 && nr == 2 && json_array_size(log) == 2 && status_at(log, 0) == 401 && status_at(log, 1) == 200,
 	   "exec plugin re-run after a 401 (plugin runs: %zu, log %d then %d)", nr, status_at(log, 0), status_at(log, 1));
 	json_decref(log);
 	np_kube_client_free(c);
@@ -356,7 +446,7 @@ static void exec_plugins(const char *node)
 		r = np_kube_get_node(c, node, NULL, &err);
 	log = log_since(s, NULL);
 	const char *user = json_string_value(json_object_get(json_array_get(log, 0), "user"));
-	ok(r == 0 && user && streq(user, "np-admin"), "exec plugin returning a client certificate as raw PEM: user %s%s%s",
+	ok(r == 0 && user && streq(user, env("NP_KUBE_ADMIN_USER")), "exec plugin returning a client certificate as raw PEM: user %s%s%s",
 	   user ? user : "?", r ? ": " : "", r ? err : "");
 	json_decref(log);
 	np_kube_client_free(c);
@@ -625,7 +715,7 @@ static int count_page(json_t *page, void *ud)
 
 static void listing(void)
 {
-	struct np_kube_client *c = client_from(env("NP_KUBE_AGENT_KUBECONFIG"), NULL);
+	struct np_kube_client *c = client_from(client_kc, NULL);
 	char *err = NULL;
 	if (!c)
 		return;
@@ -684,7 +774,7 @@ static void listing(void)
 
 static void events(const char *node)
 {
-	struct np_kube_client *c = client_from(env("NP_KUBE_AGENT_KUBECONFIG"), NULL);
+	struct np_kube_client *c = client_from(client_kc, NULL);
 	char *err = NULL;
 	if (!c)
 		return;
@@ -744,7 +834,7 @@ static int on_watch(const char *type, json_t *obj, void *ud)
 
 static void watching(const char *node)
 {
-	struct np_kube_client *c = client_from(env("NP_KUBE_AGENT_KUBECONFIG"), NULL);
+	struct np_kube_client *c = client_from(client_kc, NULL);
 	char *err = NULL;
 	json_t *n = NULL;
 	if (!c)
@@ -777,6 +867,8 @@ int main(void)
 	}
 	_cleanup_free_ char *node = node_name("it-node");
 	create_node(node, NULL);
+	client_kc = client_identity();
+	ok(client_kc != NULL, "ServiceAccount np-it-client with a bound token (TokenRequest) for the client-only scenarios");
 	auth_modes(node);
 	connection_reuse(node);
 	token_rotation(node);
@@ -790,6 +882,7 @@ int main(void)
 	watching(node);
 	json_decref(adm("DELETE", "/np-test/faults", NULL, NULL, NULL));
 	np_kube_client_free(admin);
+	free(client_kc);
 	sh("rm -rf '%s'", tmpdir);
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;

@@ -1,5 +1,6 @@
-"""kubetest.py - what the TAP tests against the test API server share: TAP lines and a server
-started for the test (tests/kube/server.sh) whose env (NP_KUBE_*) is handed over in ENV."""
+"""kubetest.py - what the TAP tests against the test cluster share: TAP lines and a real kube-apiserver
+behind the fault proxy, started for the test (tests/kube/server.sh), whose env (NP_KUBE_*) is handed
+over in ENV; `kubectl` on PATH is then the one tests/cluster/build.sh built (NP_K8S_BIN)."""
 import os, subprocess, sys, tempfile
 
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.sh")
@@ -27,11 +28,12 @@ def run_with_server(main, label):
             sdir = os.path.join(tmp, "server")
             start = subprocess.run([SERVER, "start", sdir], capture_output=True, text=True, timeout=3600)
             if start.returncode != 0:
-                tap(False, "test API server starts", start.stderr[-3000:])
+                tap(False, "test cluster (kube-apiserver + fault proxy) starts", start.stderr[-3000:])
             else:
                 for line in open(os.path.join(sdir, "env")):
                     k, _, v = line.strip().partition("=")
                     ENV[k] = v
+                os.environ["PATH"] = ENV["NP_K8S_BIN"] + os.pathsep + os.environ.get("PATH", "")
                 try:
                     main(tmp)
                 except Exception as e:

@@ -71,10 +71,12 @@ def main(tmp):
     release = os.uname().release
     create_node("node-a", {"kubernetes.io/hostname": "node-a", "team": "storage"},
                 [{"key": "dedicated", "value": "storage", "effect": "NoSchedule"}])
-    # kubelet's Ready condition, written to nodes/status directly (kubectl < 1.24 has no --subresource)
+    # kubelet's Ready condition, and two conditions of another writer that kube-apiserver stores without
+    # validating them (a status outside True|False|Unknown, an empty type): the agent must read past them
+    odd = [{"type": "example.com/Odd", "status": "Maybe"}, {"type": "", "status": "True", "reason": "NoType"}]
     api("PATCH", "/api/v1/nodes/node-a/status", {"status": {"conditions": [
         {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
-         "lastHeartbeatTime": "2026-11-29T18:00:00Z", "lastTransitionTime": "2026-11-29T17:00:00Z"}]}},
+         "lastHeartbeatTime": "2026-11-29T18:00:00Z", "lastTransitionTime": "2026-11-29T17:00:00Z"}, *odd]}},
         "application/merge-patch+json")
     drift = write(f"{tmp}/drift.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: ['1.0.*']}}\n")
     pinned = write(f"{tmp}/pinned.yaml", f"classes:\n  - name: lab\n    pins: {{kernel: {{release: ['{release}']}}}}\n")
@@ -93,6 +95,8 @@ def main(tmp):
     conds = {c["type"]: c for c in nd["status"].get("conditions", [])}
     tap(conds.get("BundlePinned", {}).get("status") == "False" and conds["BundlePinned"]["reason"] == "Drift", "BundlePinned=False reason Drift", conds.get("BundlePinned"))
     tap(conds.get("Ready", {}).get("reason") == "KubeletReady", "kubelet's Ready condition untouched", conds.get("Ready"))
+    kept = [{k: c.get(k) for k in o} for o in odd for c in nd["status"]["conditions"] if c["type"] == o["type"]]
+    tap(kept == odd, "another writer's unvalidated conditions (status Maybe, empty type) kept as they were", kept)
     ann = nd["metadata"].get("annotations", {}).get("nodeprint.io/fingerprint", "")
     tap(ann and json.loads(ann)["hash"] == want_hash, "fingerprint annotation on the Node")
     ev = json.loads(kubectl("get", "events", "-A", "--field-selector", "involvedObject.name=node-a,reason=FirmwareDrift", "-o", "json"))["items"]

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """test_agent.py - node-in-a-box, agent group: issue 6 end to end. `nodeprint run` runs in the guest
-(Debian's kernel under QEMU, emulated NVMe, scsi_debug + dm-multipath), the test Kubernetes API server
-(tests/kube/server.sh) on the host; the guest reaches it only through QEMU user networking
-(guestfwd 10.0.2.100:6443 -> socat -> 127.0.0.1:PORT; the kubeconfig's tls-server-name is
-`localhost`, the name the server's certificate carries). kubectl on the host is the independent client.
+(Debian's kernel under QEMU, emulated NVMe, scsi_debug + dm-multipath), a real kube-apiserver behind the
+fault proxy (tests/kube/server.sh) on the host; the guest reaches the proxy only through QEMU user
+networking (guestfwd 10.0.2.100:6443 -> socat -> 127.0.0.1:PORT; the kubeconfig's tls-server-name is
+`localhost`, a name the proxy's certificate carries). The agent's token is a real bound service-account
+token (TokenRequest, bound to a Pod on the guest's Node) under the shipped RBAC. kubectl of the pinned
+release on the host is the independent client.
 
 Faults are injected for real: the NVMe controller's SMART critical warning from the host (QMP qom-set),
 multipath path failures in the guest's kernel (`dmsetup message ... fail_path` / `reinstate_path`,
@@ -400,6 +402,7 @@ def main():
             tap.fail("agent: test API server starts", p.stderr[-3000:])
             tap.finish()
         env = dict(ln.strip().split("=", 1) for ln in open(os.path.join(sdir, "env")) if "=" in ln)
+        os.environ["PATH"] = env["NP_K8S_BIN"] + os.pathsep + os.environ["PATH"]  # kubectl of the pinned release
         port = env["NP_KUBE_SERVER"].rsplit(":", 1)[1]
         k = Cluster(env)
         g = None

@@ -1,3 +1,0 @@
-module npkubeserver
-
-go 1.26
