@@ -150,6 +150,7 @@ start() {
 		--tls-cert-file "$DIR/apiserver.crt" --tls-private-key-file "$DIR/apiserver.key" \
 		--client-ca-file "$DIR/ca.crt" --token-auth-file "$DIR/tokens.csv" \
 		--authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction --endpoint-reconciler-type none \
+		--allow-privileged=true \
 		--service-account-issuer https://kubernetes.default.svc --service-account-key-file "$DIR/sa.pub" \
 		--service-account-signing-key-file "$DIR/sa.key" --service-cluster-ip-range 10.0.0.0/24 \
 		--audit-policy-file "$DIR/audit-policy.yaml" --audit-log-path "$DIR/audit.log" \

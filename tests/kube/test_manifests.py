@@ -47,8 +47,8 @@ def main(tmp):
     p = kubectl("NP_KUBE_KUBECONFIG", "apply", "-f", os.path.join(ROOT, "manifests", "admission-policy.yaml"))
     tap(p.returncode == 0, "the manifests' admission policy and binding apply for real", p.stderr)
     # the plugin's informer picks the policy up within a second or two: probe until a foreign write is denied
-    for _ in range(60):
-        probe = kubectl("NP_KUBE_AGENT_KUBECONFIG", "label", "--overwrite", "node", other, "nodeprint.io/probe=1")
+    for i in range(60):  # a new value each time: kubectl sends nothing for a label it already has
+        probe = kubectl("NP_KUBE_AGENT_KUBECONFIG", "label", "--overwrite", "node", other, f"nodeprint.io/probe={i}")
         if probe.returncode != 0:
             break
         time.sleep(0.5)
