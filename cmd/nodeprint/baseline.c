@@ -144,9 +144,9 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* The bundle, its class and state (the agent's own code), the kernel, and the device under test. */
-static int identify(const struct bopts *o, const struct np_policy *pol, const struct np_host *host,
-		    const char *target, const struct np_kv *labels, size_t n_labels, struct who *w)
+/* The bundle, its class and state (the agent's own code) and the kernel; not the device. Returns 0 or -errno (printed). */
+static int identify_bundle(const struct bopts *o, const struct np_policy *pol, const struct np_host *host,
+			   const struct np_kv *labels, size_t n_labels, struct who *w)
 {
 	struct np_ctx_overrides ov = { .kmsg_max = 16 };
 	struct np_collect_ctx ctx = np_collect_ctx_build(host, pol, &ov);
@@ -169,10 +169,18 @@ static int identify(const struct bopts *o, const struct np_policy *pol, const st
 	}
 	np_desired_free(&d);
 	np_report_free(&rep);
-	if (r < 0) {
+	if (r < 0)
 		fprintf(stderr, "nodeprint: baseline: collecting the bundle: %s\n", strerror(-r));
+	return r;
+}
+
+/* The bundle, its class and state, the kernel, and the device under test. */
+static int identify(const struct bopts *o, const struct np_policy *pol, const struct np_host *host,
+		    const char *target, const struct np_kv *labels, size_t n_labels, struct who *w)
+{
+	int r = identify_bundle(o, pol, host, labels, n_labels, w);
+	if (r < 0)
 		return r;
-	}
 	r = np_bench_device_of(host, target, &w->dev);
 	if (r < 0)
 		fprintf(stderr, "nodeprint: baseline: %s: no block device under it (%s)%s\n", target, strerror(-r),
@@ -501,6 +509,42 @@ static int show_add(const char *name, const struct np_bench_record *recs, size_t
 	return 0;
 }
 
+/*
+ * The ConfigMap of this Node's class, for an identity that may not list ConfigMaps (the agent's: the
+ * shipped Role grants get, create, update only). The class is the policy's, judged on this host and
+ * the Node's labels as `baseline compare` does. @why is the refused LIST's error. Returns 0 or -errno
+ * (printed).
+ */
+static int show_own_class(const struct bopts *o, struct cluster *cl, struct np_bench_record **v, size_t *n,
+			  const char *why)
+{
+	struct np_policy pol;
+	struct np_host host;
+	struct who w = { 0 };
+	_cleanup_free_ char *perr = NULL;
+	int r = o->policy ? np_policy_load(o->policy, &pol, &perr) : np_policy_default(&pol);
+	if (r < 0) {
+		fprintf(stderr, "nodeprint: policy: %s\n", perr ? perr : strerror(-r));
+		return r;
+	}
+	r = np_host_open(&host, o->host_root);
+	if (r < 0) {
+		fprintf(stderr, "nodeprint: baseline: host root: %s\n", strerror(-r));
+		np_policy_free(&pol);
+		return r;
+	}
+	r = identify_bundle(o, &pol, &host, cl->labels, cl->n_labels, &w);
+	if (r >= 0) {
+		fprintf(stderr, "nodeprint: baseline: not allowed to list ConfigMaps (%s); showing only this Node's class, %s\n",
+			why ? why : "403", w.klass ? w.klass : "none");
+		r = cluster_load(cl, w.klass, v, n);
+	}
+	who_free(&w);
+	np_host_close(&host);
+	np_policy_free(&pol);
+	return r;
+}
+
 static int cmd_show(const struct bopts *o)
 {
 	struct np_bench_record *v = NULL;
@@ -511,12 +555,14 @@ static int cmd_show(const struct bopts *o)
 		return EX_ERROR;
 	}
 	if (o->cluster) {
-		/* every class's ConfigMap */
+		/* every class's ConfigMap, else (the agent's own identity: its Role may get, not list) this Node's */
 		struct cluster cl = { 0 };
 		struct show_ctx sc = { &v, &n };
 		_cleanup_free_ char *err = NULL;
 		r = cluster_open(o, &cl);
-		if (r >= 0 && (r = np_kube_baselines_list(cl.kc, cl.ns, show_add, &sc, &err)) < 0)
+		if (r >= 0 && (r = np_kube_baselines_list(cl.kc, cl.ns, show_add, &sc, &err)) == -EPERM)
+			r = show_own_class(o, &cl, &v, &n, err);
+		else if (r < 0)
 			fprintf(stderr, "nodeprint: baseline: listing the baselines ConfigMaps: %s\n", err ? err : strerror(-r));
 		cluster_free(&cl);
 		if (r < 0) {

@@ -77,8 +77,14 @@ baseline:
 
     p = nodeprint("baseline", "show", "--state-dir", f"{tmp}/empty", "--cluster", "--kubeconfig", agent_kc,
                   "--node-name", "node-a", "--policy", pol)
-    tap(p.returncode == 0 and "pinned baseline" in p.stdout and "verdict" in p.stdout,
-        "baseline show --cluster lists the class's records", p.stdout + p.stderr)
+    tap(p.returncode == 0 and "pinned baseline" in p.stdout and "verdict" in p.stdout and
+        "not allowed to list ConfigMaps" in p.stderr and "this Node's class, r740" in p.stderr,
+        "baseline show --cluster as the agent (its Role may get, not list): the records of its own class's ConfigMap",
+        p.stdout + p.stderr)
+    p = nodeprint("baseline", "show", "--state-dir", f"{tmp}/empty", "--cluster", "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"],
+                  "--node-name", "node-a", "--policy", pol)
+    tap(p.returncode == 0 and "pinned baseline" in p.stdout and "not allowed" not in p.stderr,
+        "baseline show --cluster as an admin lists every class's ConfigMap", p.stdout + p.stderr)
 
     # the agent: a request annotation runs one compare; the verdict is published, the request removed
     kubectl("annotate", "node", "node-a", "nodeprint.io/baseline-request=first")
