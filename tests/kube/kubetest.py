@@ -1,7 +1,7 @@
 """kubetest.py - what the TAP tests against the test cluster share: TAP lines and a real kube-apiserver
 behind the fault proxy, started for the test (tests/kube/server.sh), whose env (NP_KUBE_*) is handed
 over in ENV; `kubectl` on PATH is then the one tests/cluster/build.sh built (NP_K8S_BIN)."""
-import os, subprocess, sys, tempfile
+import collections, json, os, subprocess, sys, tempfile
 
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.sh")
 ENV = {}
@@ -16,6 +16,25 @@ def tap(ok, name, detail=""):
     if not ok and detail:
         for line in str(detail).splitlines()[:25]:
             print(f"# {line}")
+
+
+def audit(user):
+    """kube-apiserver's audit log (NP_KUBE_AUDIT_LOG): (verb, status code) of each request of @user that
+    completed there (faults the proxy answered never reach it)."""
+    out = []
+    with open(ENV["NP_KUBE_AUDIT_LOG"]) as f:
+        for line in f:
+            e = json.loads(line)
+            if e.get("stage") == "ResponseComplete" and e.get("user", {}).get("username") == user:
+                out.append((e["verb"], e.get("responseStatus", {}).get("code", 0)))
+    return out
+
+
+def audit_summary(user):
+    """A TAP comment line: the user's requests by verb and status, e.g. 'get 200: 41, patch 200: 12'."""
+    c = collections.Counter(f"{v} {s}" for v, s in audit(user))
+    print("# audit log, " + user + ": " + ", ".join(f"{k}: {n}" for k, n in sorted(c.items())), flush=True)
+    return c
 
 
 def run_with_server(main, label):

@@ -78,7 +78,8 @@ pki() {
 		printf '%s,np-admin,np-admin,"system:masters"\n' "$(cat "$d/admin.token")" >"$d/tokens.csv"
 		chmod 600 "$d/admin.token" "$d/tokens.csv"
 	fi
-	[ -f "$d/audit-policy.yaml" ] || printf 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n' >"$d/audit-policy.yaml"
+	# Metadata for every request, one entry per request (a watch: ResponseStarted too)
+	printf 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n' >"$d/audit-policy.yaml"
 }
 
 kubeconfig() { # $1 = server, $2 = CA, $3 = user lines (YAML, indented 4)

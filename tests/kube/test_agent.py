@@ -9,7 +9,7 @@ NoSchedule taint when too much of the class carries it. TAP output.
 import json, os, socket, ssl, subprocess, sys, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kubetest import ENV, run_with_server, tap  # noqa: E402
+from kubetest import ENV, audit, audit_summary, run_with_server, tap  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
@@ -263,6 +263,13 @@ def main(tmp):
     bad = write(f"{tmp}/bad.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: []}}\n")
     p = agent(bad, cycles=1)
     tap(p.returncode != 0 and "bad.yaml:3:" in p.stderr, "a bad policy at start is a clear error", p.stderr[-500:])
+
+    # least privilege, as kube-apiserver saw it: the agent ran every scenario above with its bound token
+    # and the shipped RBAC only, and nothing of it was refused (faults are the proxy's, never the apiserver's)
+    audit_summary(ENV["NP_KUBE_AGENT_USER"])
+    seen = audit(ENV["NP_KUBE_AGENT_USER"])
+    refused = [(v, s) for v, s in seen if s in (401, 403)]
+    tap(len(seen) >= 30 and refused == [], f"audit log: none of the agent's {len(seen)} requests refused (401/403)", refused[:10])
 
 
 if __name__ == "__main__":
