@@ -37,6 +37,19 @@ def audit_summary(user):
     return c
 
 
+def valve_classes(*classes):
+    """Let the agent use the safety valve's Lease of each policy class in @classes, as an operator does
+    for their policy's classes: manifests/rbac.yaml's Role nodeprint-valve names each Lease
+    (nodeprint-valve-<class>); the shipped one names only nodeprint-valve (Nodes without a class)."""
+    kubectl = os.path.join(ENV["NP_K8S_BIN"], "kubectl")
+    role = json.loads(subprocess.run([kubectl, "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "-n", "nodeprint", "get", "role",
+                                      "nodeprint-valve", "-o", "json"], capture_output=True, text=True, check=True).stdout)
+    names = role["rules"][0]["resourceNames"]
+    names += [f"nodeprint-valve-{c}" for c in classes if f"nodeprint-valve-{c}" not in names]
+    subprocess.run([kubectl, "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "apply", "-f", "-"], input=json.dumps(role),
+                   capture_output=True, text=True, check=True)
+
+
 def run_with_server(main, label):
     """Start a server in a temp folder, fill ENV, run main(tmp), stop it; exit with the TAP result.
     A server that cannot start, or a crash in main, is a failure with its reason, never a pass."""

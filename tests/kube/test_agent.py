@@ -9,7 +9,7 @@ NoSchedule taint when too much of the class carries it. TAP output.
 import json, os, socket, ssl, subprocess, sys, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kubetest import ENV, audit, audit_summary, run_with_server, tap  # noqa: E402
+from kubetest import ENV, audit, audit_summary, run_with_server, tap, valve_classes  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
@@ -68,6 +68,7 @@ def create_node(name, labels, taints=()):
 
 
 def main(tmp):
+    valve_classes('lab', 'other', 'storage-nodes', 'evt')  # the policies' classes below (manifests/rbac.yaml)
     release = os.uname().release
     create_node("node-a", {"kubernetes.io/hostname": "node-a", "team": "storage"},
                 [{"key": "dedicated", "value": "storage", "effect": "NoSchedule"}])

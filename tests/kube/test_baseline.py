@@ -11,7 +11,7 @@ fio runs for real (1 s profile, a file under /var/tmp). TAP output.
 import json, os, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kubetest import ENV, run_with_server, tap  # noqa: E402
+from kubetest import ENV, run_with_server, tap, valve_classes  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
@@ -31,6 +31,7 @@ def nodeprint(*args, timeout=120):
 
 
 def main(tmp):
+    valve_classes('r740')  # the policies' classes below (manifests/rbac.yaml)
     kubectl("create", "namespace", "nodeprint", check=False)  # the server may create it
     node = {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": "node-a", "labels": {"kubernetes.io/hostname": "node-a", "rack": "r740"}}}

@@ -8,7 +8,7 @@ foreign key is byte-for-byte what it was. Dry run writes nothing; a second run r
 import json, os, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kubetest import ENV, run_with_server, tap  # noqa: E402
+from kubetest import ENV, run_with_server, tap, valve_classes  # noqa: E402
 from test_agent import BIN, agent, api, create_node, node, write  # noqa: E402
 
 FOREIGN_LABELS = {"kubernetes.io/hostname": "node-a", "team": "storage", "nodeprint.io-other/x": "1",
@@ -46,6 +46,7 @@ def foreign(nd):
 
 
 def main(tmp):
+    valve_classes('lab')  # the policies' classes below (manifests/rbac.yaml)
     drift = write(f"{tmp}/drift.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: ['1.0.*']}}\n")
     create_node("node-a", FOREIGN_LABELS, FOREIGN_TAINTS)
     create_node("node-b", {"team": "db"}, FOREIGN_TAINTS[:1])

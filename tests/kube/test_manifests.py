@@ -6,7 +6,7 @@ itself still works under it. TAP output."""
 import json, os, ssl, subprocess, sys, time, urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kubetest import ENV, run_with_server, tap  # noqa: E402
+from kubetest import ENV, run_with_server, tap, valve_classes  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
@@ -28,6 +28,7 @@ def api(method, path, body, token, ctype="application/merge-patch+json"):
 
 
 def main(tmp):
+    valve_classes('lab')  # the policies' classes below (manifests/rbac.yaml)
     p = subprocess.run(["kubectl", "kustomize", os.path.join(ROOT, "manifests")], capture_output=True, text=True)
     docs = p.stdout
     p = kubectl("NP_KUBE_KUBECONFIG", "apply", "--dry-run=server", "--validate=strict", "-f", "-", stdin=docs)

@@ -11,7 +11,7 @@ except the taint list, which carries them verbatim. TAP output.
 import json, os, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kubetest import ENV, run_with_server, tap  # noqa: E402
+from kubetest import ENV, run_with_server, tap, valve_classes  # noqa: E402
 from test_agent import BIN, api, control, create_node, node, write  # noqa: E402
 
 FOREIGN = {"key": "dedicated", "value": "storage", "effect": "NoSchedule"}
@@ -28,6 +28,7 @@ def agent_writes(since):
 
 
 def main(tmp):
+    valve_classes('lab', 'solo')  # the policies' classes below (manifests/rbac.yaml)
     release = os.uname().release
     drift = write(f"{tmp}/drift.yaml", "classes:\n  - name: lab\n    pins: {kernel: {release: ['1.0.*']}}\n")
     create_node("node-p", {"kubernetes.io/hostname": "node-p", "team": "storage"}, [FOREIGN])
