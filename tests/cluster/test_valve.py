@@ -15,7 +15,7 @@ NP_VALVE_AGENTS sets the fleet size (default 20); tests/bench runs it larger. Fi
 share, time to settle, requests) go to stdout as '# figure ...' lines and to $NP_VALVE_FIGURES (JSON).
 TAP output.
 """
-import http.client, json, os, signal, ssl, subprocess, sys, threading, time, urllib.error, urllib.request
+import collections, http.client, json, os, signal, ssl, subprocess, sys, threading, time, urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import AGENT_USER, HOST_RELEASE, HOST_ROOT, NODEPRINT as BIN, run_with_cluster, tap  # noqa: E402
@@ -372,12 +372,13 @@ def main(c, tmp):
         # 5. the control plane stopped and started mid-wave (cluster.sh restart: same ports, same etcd)
         # with a rate limit of 2 new taints per 10 s the wave takes about 30 s, so the outage falls inside it;
         # the grants (the limit's own record, in the Lease) are sampled through the wave
-        grants, sampling = set(), {"on": True}
+        grants, sampling = {}, {"on": True}   # grant time -> how many (two in one second are two)
 
         def sample():
             while sampling["on"]:
                 try:
-                    grants.update(lease_book().get("grants", []))
+                    for t_, k in collections.Counter(lease_book().get("grants", [])).items():
+                        grants[t_] = max(grants.get(t_, 0), k)
                 except Exception:
                     pass
                 time.sleep(0.2)
@@ -394,7 +395,8 @@ def main(c, tmp):
         wave(fl, w, "API outage mid-wave", disturb=outage, rate=(2, 10))
         sampling["on"] = False
         down = FIG["tainted_when_the_api_went_down"]
-        g = sorted(x for x in grants if x >= wall0)  # the book keeps the earlier waves' grants for their window
+        # (the book keeps the earlier waves' grants for their window)
+        g = sorted(x for x, k in grants.items() if x >= wall0 for _ in range(k))
         tight = [(a, b) for a, b in zip(g, g[2:]) if b - a < 10]
         hist = [(0, 0)] + w.history[h0:]
         rises = [t for (t, n), (_, m) in zip(hist[1:], hist) if n > m]
