@@ -35,8 +35,6 @@ def policy(kernel_ok, module_ok):
 def main(c, tmp):
     p = c.apply_manifests()
     tap(p.returncode == 0, "the shipped manifests applied", p.stderr)
-    c.kubectl("patch", "role", "nodeprint-valve", "-n", "nodeprint", "--type", "json", "-p",
-              json.dumps([{"op": "add", "path": "/rules/0/resourceNames/-", "value": "nodeprint-valve-lab"}]))
     c.create_node(NODE, labels={"team": "storage"})
     kc = c.agent_kubeconfig(NODE)
     # another writer's conditions (a kubelet's pressures, a third tool's) beside the kubelet's Ready

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Least privilege, proven against the real control plane (tests/cluster/cluster.sh): the agent runs
 with exactly the ClusterRole and the safety valve's Role of manifests/ (applied with the built
-kubectl, `apply -k`; the Role given the Lease of the policy's class, the documented step) and a token
+kubectl, `apply -k`) and a token
 from TokenRequest bound to a Pod of the DaemonSet's spec on its Node. The audit log then shows no
 agent request answered 403, and every verb of the node and event rules used; writes outside what the
 agent may do are denied, each by the layer that should (RBAC or the ValidatingAdmissionPolicy). TAP.
@@ -128,6 +128,7 @@ def main(c, tmp):
     tap(sorted(valve_granted) == [("coordination.k8s.io", "leases", v) for v in ("create", "get", "update")] and
         used & valve_granted == valve_granted and lease_names <= {"nodeprint-valve-lab", None},
         "the valve Role: leases create/get/update, all used, on the class's Lease only", (sorted(used & valve_granted), lease_names))
+    tap(valve_role["metadata"]["namespace"] == "nodeprint", "the valve Role is a Role in nodeprint's namespace")
     # pods list, persistentvolumes get: only Events about a stalled volume resolve Pods and PVs; the
     # node-in-a-box agent group (tests/vm) makes that happen on a real kernel
     here = {k for k in granted if k[1] not in ("pods", "persistentvolumes")}
@@ -166,6 +167,17 @@ def main(c, tmp):
     code, by_what, msg = denial(c, m, "/leases")
     tap(st == 403 and by_what == "admission policy nodeprint-valve-leases" and "safety valve" in msg,
         f"creating a Lease that is not the valve's: {code}, denied by the {by_what}", (body, msg))
+    _, other = c.api("POST", "/apis/coordination.k8s.io/v1/namespaces/nodeprint/leases",
+                     {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "someone-elses"}})
+    m = c.audit_mark()
+    st, body = c.api("PUT", "/apis/coordination.k8s.io/v1/namespaces/nodeprint/leases/someone-elses",
+                     {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                      "metadata": {"name": "someone-elses", "namespace": "nodeprint",
+                                   "resourceVersion": other["metadata"]["resourceVersion"]},
+                      "spec": {"holderIdentity": "x"}}, token=agent_token(kc))
+    code, by_what, msg = denial(c, m, "/leases/someone-elses")
+    tap(st == 403 and by_what == "admission policy nodeprint-valve-leases",
+        f"updating another Lease in its namespace: {code}, denied by the {by_what}", (body, msg))
     m = c.audit_mark()
     st, body = c.api("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-2", token=agent_token(kc))
     code, by_what, msg = denial(c, m, "/leases/node-2")

@@ -286,9 +286,6 @@ def main(c, tmp):
     ENV.update(c.env)
     p = c.apply_manifests()
     tap(p.returncode == 0, "the shipped manifests applied (RBAC, admission policies)", p.stderr)
-    # the documented step: the valve Role names the Lease of each class of the policy
-    c.kubectl("patch", "role", "nodeprint-valve", "-n", NS, "--type", "json", "-p",
-              json.dumps([{"op": "add", "path": "/rules/0/resourceNames/-", "value": LEASE}]))
     for n in names():
         c.create_node(n, labels={f"{PREFIX}/class": CLASS}, wait_ready=False)
     kubeconfigs = {n: c.agent_kubeconfig(n) for n in names()}

@@ -246,15 +246,16 @@ def test_values(base):
         o[DS]["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "regcred"}],
         "imagePullSecrets reach the pod spec, nothing else", changes(base, o))
 
-    # the safety valve's Role names the Lease of every class of the policy, and no other
-    pol = ("labelPrefix: nodeprint.io\nclasses:\n  - name: gpu-a100\n  - name: Storage_Big\n"
-           "  - name: lab\n    match: {nodeLabels: {team: lab}}\n")
-    o = rendered("--set-string", f"policy={pol}")
-    role = o.get(("Role", "nodeprint", "nodeprint-valve"), {})
-    names = role.get("rules", [{}])[0].get("resourceNames")
-    tap(names == ["nodeprint-valve", "nodeprint-valve-gpu-a100", "nodeprint-valve-storage-big", "nodeprint-valve-lab"] and
-        role["rules"][0]["verbs"] == ["get", "update"] and "resourceNames" not in role["rules"][1],
-        "the valve Role: get/update on the Lease of each policy class, create (not limitable by name)", role)
+    # the safety valve's Role: leases of the release namespace only; its admission policy names the Leases
+    o = rendered("-n", "storage-ops")
+    role = o.get(("Role", "storage-ops", "nodeprint-valve"), {})
+    vap = o.get(("ValidatingAdmissionPolicy", "", "nodeprint-valve-leases"), {})
+    tap(role.get("rules") == [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+                               "verbs": ["get", "create", "update"]}] and
+        vap.get("spec", {}).get("matchConditions", [{}])[0].get("expression") ==
+        'request.userInfo.username == "system:serviceaccount:storage-ops:nodeprint"',
+        "the valve Role: leases get/create/update in the release namespace; the VAP follows its service account",
+        (role, vap.get("spec")))
 
     # scheduling and resources through -f, as an operator would
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:

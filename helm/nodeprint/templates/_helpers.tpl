@@ -115,20 +115,3 @@ The policy text (values.policy through tpl), checked: valid YAML, a mapping, and
 {{- end -}}
 {{- $keys | sortAlpha | toJson -}}
 {{- end -}}
-
-{{/*
-The safety valve's Lease names (pkg/agent/valve.c np_valve_lease_name): nodeprint-valve, and
-nodeprint-valve-<class> for every class of the policy (lower-cased, other characters than
-[a-z0-9-] as '-', no trailing '-'); a JSON array.
-*/}}
-{{- define "nodeprint.valveLeases" -}}
-{{- $p := include "nodeprint.policy" . | fromYaml -}}
-{{- $names := list "nodeprint-valve" -}}
-{{- range $c := get $p "classes" | default list -}}
-{{- if and (kindIs "map" $c) (get $c "name") -}}
-{{- $n := printf "nodeprint-valve-%s" (regexReplaceAll "[^a-z0-9-]" (get $c "name" | toString | lower) "-") -}}
-{{- $names = append $names (regexReplaceAll "-+$" $n "") -}}
-{{- end -}}
-{{- end -}}
-{{- $names | uniq | toJson -}}
-{{- end -}}
