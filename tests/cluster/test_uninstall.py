@@ -53,11 +53,18 @@ def main(c, tmp):
     c.must("PATCH", f"/api/v1/nodes/{NODE}/status", {"status": {"conditions": st["conditions"] + [FOREIGN_COND]}},
            ctype="application/strategic-merge-patch+json")
     c.kubectl("create", "namespace", "nodeprint")
-    p = h("install", "nodeprint", CHART, "-n", "nodeprint", "--set", "image.repository=nodeprint")
+    # the policy the agent runs is the chart's too: its valve Role names the class's Lease
+    # (the built-in policy with a class: the chart derives the admission policy's condition types from
+    # its actions and the valve Role's Lease names from its classes)
+    default = subprocess.run([NODEPRINT, "policy", "--default"], capture_output=True, text=True).stdout
+    assert "classes: []" in default
+    drift = write(os.path.join(tmp, "drift.yaml"), default.replace(
+        "classes: []", "classes:\n  - name: lab\n    pins: {kernel: {release: ['1.0.*']}}"))
+    p = h("install", "nodeprint", CHART, "-n", "nodeprint", "--set", "image.repository=nodeprint",
+          "--set-file", f"policy={drift}")
     if not tap(p.returncode == 0 and "STATUS: deployed" in p.stdout, "helm install into an existing namespace",
                p.stdout + p.stderr):
         return
-    drift = write(os.path.join(tmp, "drift.yaml"), "classes:\n  - name: lab\n    pins: {kernel: {release: ['1.0.*']}}\n")
     agent_kc = c.agent_kubeconfig(NODE)
     p = c.run_agent(NODE, drift, agent_kc, host_root=HOST_ROOT, cycles=2)
     before = c.node(NODE)
