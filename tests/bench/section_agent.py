@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Agent figures for `make bench` (issue 6): API requests in a steady state and the agent's peak
 RSS (VmHWM), without and with --metrics-address, and where the resident memory is (the largest
-mappings by Rss from /proc/PID/smaps, a library's segments added up), against the test API server
-(tests/kube/server.sh; built on first use, a few minutes cold). Skipped with a message when the
+mappings by Rss from /proc/PID/smaps, a library's segments added up), against a real kube-apiserver
+behind the fault proxy (tests/kube/server.sh; binaries from tests/cluster/build.sh's cache). Skipped with a message when the
 server cannot be started."""
 import collections, json, os, socket, ssl, subprocess, sys, tempfile, time, urllib.request
 
