@@ -294,6 +294,20 @@ static void render_stalls(FILE *f, const struct np_block *b, bool all)
 		}
 }
 
+/* One series per GPU log series of the kernel log (device, code, class): its line count this cycle. */
+static void render_gpu(FILE *f, const struct np_kmsg *km)
+{
+	help(f, "nodeprint_gpu_xid_total", "counter",
+	     "NVIDIA Xid/SXid and amdgpu reset lines in the kernel log read, per device, code and class.");
+	for (size_t i = 0; i < km->n; i++) {
+		const struct np_kmsg_event *e = &km->events[i];
+		if (e->gpu_class == NP_GPU_CLASS_NONE || !e->device)
+			continue;
+		fprintf(f, "nodeprint_gpu_xid_total{device=\"%s\",code=\"%d\",class=\"%s\"} %llu\n", esc(e->device),
+			e->gpu_code, np_gpu_class_name(e->gpu_class), (unsigned long long)e->count);
+	}
+}
+
 static void render_histogram(FILE *f, const char *name, const char *text, const struct np_histogram *h)
 {
 	help(f, name, "histogram", text);
@@ -344,6 +358,7 @@ int np_metrics_render(FILE *f, const struct np_report *r, const struct np_desire
 		render_nvme(f, &r->nvme);
 		render_multipath(f, &r->multipath);
 		render_stalls(f, &r->block, st && st->all_block_devices);
+		render_gpu(f, &r->kmsg);
 	}
 	if (st)
 		render_agent(f, st);

@@ -10,7 +10,7 @@
 
 /* Which findings each source feeds (findings.c and desired.c are the judges). */
 static const char *const *const source_findings[NP_SRC__N] = {
-	[NP_SRC_KMSG] = (const char *const[]){ "path-flapping", NULL },
+	[NP_SRC_KMSG] = (const char *const[]){ "path-flapping", NP_FINDING_GPU_FAULT, NP_FINDING_GPU_RESET_REQUIRED, NULL },
 	[NP_SRC_NVME] = (const char *const[]){ "nvme-critical", NULL },
 	[NP_SRC_MULTIPATH] = (const char *const[]){ "multipath-degraded", NP_FINDING_TIMEOUT_CHAIN, NULL },
 	[NP_SRC_PCI] = (const char *const[]){ "pcie-errors", "link-downgraded", NULL },

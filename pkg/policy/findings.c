@@ -425,6 +425,45 @@ static int findings_numa(const struct np_health *h, const struct np_numa *nu, st
 	return r;
 }
 
+/* ---- GPUs ---- */
+
+static const char *gpu_line_kind(enum np_kmsg_kind k)
+{
+	return k == NP_KMSG_GPU_SXID ? "SXid" : k == NP_KMSG_GPU_RESET ? "amdgpu reset" : "Xid";
+}
+
+/*
+ * A GPU kernel-log series (one per device and code, pkg/collect/gpu_xid.c) whose class asks more of
+ * the node than restarting an application: node-reboot and hardware -> gpu-fault, gpu-reset ->
+ * gpu-reset-required. Application and unclassified series are never a node problem by themselves.
+ */
+static int findings_gpu(const struct np_kmsg *km, struct np_desired *d)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < km->n; i++) {
+		const struct np_kmsg_event *e = &km->events[i];
+		const char *id = NULL, *reason = NULL;
+		if (e->gpu_class == NP_GPU_CLASS_REBOOT || e->gpu_class == NP_GPU_CLASS_HARDWARE) {
+			id = NP_FINDING_GPU_FAULT;
+			reason = e->gpu_class == NP_GPU_CLASS_REBOOT ? NP_REASON_NODE_REBOOT_REQUIRED
+								       : NP_REASON_GPU_HARDWARE_FAULT;
+		} else if (e->gpu_class == NP_GPU_CLASS_RESET) {
+			id = NP_FINDING_GPU_RESET_REQUIRED;
+			reason = NP_REASON_GPU_RESET_REQUIRED;
+		}
+		if (!id || !e->device)
+			continue;
+		char branch[32] = "";
+		if (e->driver_branch)
+			snprintf(branch, sizeof(branch), ", driver R%u", e->driver_branch);
+		r = np_desired_add_finding(d, id, e->device, reason, "GPU %s: %s %d, class %s (%s%s), %llu time%s; first: %.160s",
+					   e->device, gpu_line_kind(e->kind), e->gpu_code, np_gpu_class_name(e->gpu_class),
+					   e->gpu_origin ? e->gpu_origin : "?", branch, (unsigned long long)e->count,
+					   e->count == 1 ? "" : "s", e->message ? e->message : "");
+	}
+	return r;
+}
+
 int np_findings_health(const struct np_policy *p, const struct np_class *cls, const struct np_report *r,
 		       const struct np_eval_history *hist, struct np_desired *d)
 {
@@ -445,5 +484,7 @@ int np_findings_health(const struct np_policy *p, const struct np_class *cls, co
 		rc = np_findings_timeouts(&p->health, r, d);
 	if (rc >= 0)
 		rc = findings_numa(&p->health, &r->numa, d);
+	if (rc >= 0)
+		rc = findings_gpu(&r->kmsg, d);
 	return rc;
 }

@@ -863,6 +863,8 @@ static const char default_yaml[] =
 	"  irq-skew:           {condition: NICHealthy, taint: none, event: IRQSkew}\n"
 	"  timeout-chain:      {condition: StorageTimeoutsConsistent, taint: none, event: TimeoutChain}\n"
 	"  numa-remote-irq:    {condition: NUMALocal, taint: none, event: NUMARemoteIRQ}\n"
+	"  gpu-fault:          {condition: AcceleratorsHealthy, taint: NoSchedule, event: GPUFault}\n"
+	"  gpu-reset-required: {condition: AcceleratorsHealthy, taint: none, event: GPUResetRequired}\n"
 	"baseline:\n"
 	"  directory: /var/lib/nodeprint/baseline\n"
 	"  rawDevice: \"\"\n"

@@ -25,6 +25,8 @@
 #define NP_FINDING_IRQ_SKEW "irq-skew"
 #define NP_FINDING_TIMEOUT_CHAIN "timeout-chain"
 #define NP_FINDING_NUMA_REMOTE_IRQ "numa-remote-irq"
+#define NP_FINDING_GPU_FAULT "gpu-fault"           /* a GPU log series of class node-reboot or hardware */
+#define NP_FINDING_GPU_RESET_REQUIRED "gpu-reset-required" /* ... of class gpu-reset */
 #define NP_FINDING_SOURCE_UNREADABLE "source-unreadable" /* not a policy action: always on (blind.h) */
 
 /* condition types */
@@ -37,6 +39,7 @@
 #define NP_COND_NIC_HEALTHY "NICHealthy"
 #define NP_COND_STORAGE_TIMEOUTS "StorageTimeoutsConsistent"
 #define NP_COND_NUMA_LOCAL "NUMALocal"
+#define NP_COND_ACCELERATORS_HEALTHY "AcceleratorsHealthy"
 /* set by `baseline compare` verdicts, no finding; True is the bad state (docs/baseline.md) */
 #define NP_COND_BUNDLE_REGRESSION "BundleRegression"
 
@@ -62,6 +65,9 @@
 #define NP_REASON_FAST_IO_FAIL_NOT_BELOW_LOSS "FastIOFailNotBelowLoss"
 #define NP_REASON_FAILOVER_OVER_DEVICE_TIMEOUT "FailoverOverDeviceTimeout"
 #define NP_REASON_REMOTE_IRQS "RemoteIRQs"
+#define NP_REASON_NODE_REBOOT_REQUIRED "NodeRebootRequired"
+#define NP_REASON_GPU_HARDWARE_FAULT "GPUHardwareFault"
+#define NP_REASON_GPU_RESET_REQUIRED "GPUResetRequired"
 /* reasons of a condition without a finding */
 #define NP_REASON_ALL_CHECKS_PASSED "AllChecksPassed"
 #define NP_REASON_NO_PINS "NoPins"

@@ -9,6 +9,8 @@
 #include "testutil.h"
 #include "../../pkg/collect/gpu_xid.h"
 #include "../../pkg/collect/kmsg.h"
+#include "../../pkg/agent/metrics.h"
+#include "../../pkg/policy/desired.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 
@@ -230,6 +232,95 @@ static void test_section_series(void **state)
 	np_kmsg_free(&a);
 }
 
+static const struct np_condition *cond(const struct np_desired *d, const char *type)
+{
+	for (size_t i = 0; i < d->n_conditions; i++)
+		if (streq(d->conditions[i].type, type))
+			return &d->conditions[i];
+	return NULL;
+}
+
+/*
+ * The default policy: a node-reboot series (Xid 79, issue #1151's line) is gpu-fault with a NoSchedule
+ * taint and AcceleratorsHealthy False / NodeRebootRequired; a gpu-reset series (Xid 62) is
+ * gpu-reset-required without a taint; 672 application-class Xid 45 lines (NVSentinel #1710) are nothing.
+ */
+static void test_default_policy(void **state)
+{
+	(void)state;
+	struct np_policy p;
+	assert_int_equal(np_policy_default(&p), 0);
+	struct np_report r = { 0 };
+	r.kmsg.max_events = 256;
+	for (unsigned i = 0; i < 672; i++)
+		assert_int_equal(add(&r.kmsg, 100 + i, i % 2 ? L45_CHIA_8 : L45_CHIA_9), 1);
+	struct np_desired d;
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
+	for (size_t i = 0; i < d.n_findings; i++)
+		assert_false(np_startswith(d.findings[i].id, "gpu-"));
+	const struct np_condition *c = cond(&d, "AcceleratorsHealthy");
+	assert_non_null(c);
+	assert_string_equal(c->status, "True");
+	np_desired_free(&d);
+
+	assert_int_equal(add(&r.kmsg, 1000, L79_1151), 1);
+	assert_int_equal(add(&r.kmsg, 1001, L79_1151), 1);
+	assert_int_equal(add(&r.kmsg, 1002, L62_CHIA), 1);
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
+	size_t fault = 0, reset = 0;
+	for (size_t i = 0; i < d.n_findings; i++) {
+		const struct np_finding *f = &d.findings[i];
+		if (streq(f->id, "gpu-fault")) {
+			fault++;
+			assert_string_equal(f->subject, "0000:2b:00");
+			assert_string_equal(f->reason, "NodeRebootRequired");
+			assert_non_null(strstr(f->message, "GPU 0000:2b:00: Xid 79, class node-reboot"));
+			assert_non_null(strstr(f->message, "RESTART_BM"));
+			assert_non_null(strstr(f->message, "2 times"));
+		} else if (streq(f->id, "gpu-reset-required")) {
+			reset++;
+			assert_string_equal(f->subject, "0000:0a:00");
+			assert_string_equal(f->reason, "GPUResetRequired");
+		}
+	}
+	assert_int_equal(fault, 1);
+	assert_int_equal(reset, 1);
+	c = cond(&d, "AcceleratorsHealthy");
+	assert_non_null(c);
+	assert_string_equal(c->status, "False");
+	assert_string_equal(c->reason, "NodeRebootRequired");
+	size_t taints = 0;
+	for (size_t i = 0; i < d.n_taints; i++)
+		if (strstr(d.taints[i].key, "/gpu-")) {
+			taints++;
+			assert_string_equal(d.taints[i].key, "nodeprint.io/gpu-fault");
+			assert_string_equal(d.taints[i].effect, "NoSchedule");
+		}
+	assert_int_equal(taints, 1);
+	size_t ev = 0;
+	for (size_t i = 0; i < d.n_events; i++)
+		if (streq(d.events[i].reason, "GPUFault") || streq(d.events[i].reason, "GPUResetRequired")) {
+			ev++;
+			assert_string_equal(d.events[i].type, "Warning");
+			assert_non_null(strstr(d.events[i].message, "Xid"));
+		}
+	assert_int_equal(ev, 2);
+
+	/* the metric: one series per (device, code, class) with the true count */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(np_metrics_render(f, &r, &d, NULL), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "nodeprint_gpu_xid_total{device=\"0000:2b:00\",code=\"79\",class=\"node-reboot\"} 2\n"));
+	assert_non_null(strstr(buf, "nodeprint_gpu_xid_total{device=\"0000:0a:00\",code=\"45\",class=\"application\"} 672\n"));
+	assert_non_null(strstr(buf, "nodeprint_gpu_xid_total{device=\"0000:0a:00\",code=\"62\",class=\"gpu-reset\"} 1\n"));
+	free(buf);
+	np_desired_free(&d);
+	np_report_free(&r);
+	np_policy_free(&p);
+}
+
 /* 800K lines, 29 distinct (device, code) series with a pid and channel that change every line */
 static void test_flood(void **state)
 {
@@ -280,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_driver_branch),
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_section_series),
+		cmocka_unit_test(test_default_policy),
 		cmocka_unit_test(test_flood),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
