@@ -88,6 +88,29 @@ static int hex_attr(const struct np_host *h, const char *addr, const char *name,
 	return np_parse_u64(v, out) < 0 || *out > max ? -EINVAL : 0;
 }
 
+int np_pci_config_dead(const uint8_t *buf, size_t len)
+{
+	if (len < 4)
+		return -EINVAL;
+	return buf[0] == 0xff && buf[1] == 0xff && buf[2] == 0xff && buf[3] == 0xff;
+}
+
+/* The device's config space liveness (first 64 bytes: readable without privilege). */
+static int config_dead(const struct np_host *h, const char *addr, struct np_status *st)
+{
+	_cleanup_free_ char *path = np_asprintf("/sys/bus/pci/devices/%s/config", addr), *buf = NULL;
+	size_t len = 0;
+	if (!path)
+		return -ENOMEM;
+	int r = np_host_read(h, path, 4096, &buf, &len); /* 256 bytes unprivileged, 4096 as root */
+	if (r == -ENOMEM)
+		return r;
+	int dead = r < 0 ? -1 : np_pci_config_dead((const uint8_t *)buf, len);
+	if (dead < 0 && r != -ENOENT)
+		np_status_set(st, r < 0 ? r : -EINVAL, "%s/config: %s", addr, r < 0 ? np_errno_reason(r) : "shorter than 4 bytes");
+	return dead < 0 ? -1 : dead;
+}
+
 static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
@@ -118,6 +141,9 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 		}
 		if (np_host_link_basename(h, link, &d->driver) < 0)
 			d->driver = NULL;
+		d->config_dead = config_dead(h, names[i], &s->status);
+		if (d->config_dead == -ENOMEM)
+			r = -ENOMEM;
 		if (d->driver && np_host_attr(h, &d->driver_version, "/sys/module/%s/version", d->driver) == -ENOMEM)
 			r = -ENOMEM;
 	}

@@ -2,6 +2,18 @@
 /* gpu.h - the gpu collector's parsers, public for tests and fuzzing. */
 #pragma once
 
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * np_pci_config_dead() - 1 when the first dword of a config space image
+ * (@buf, @len bytes: /sys/bus/pci/devices/X/config) reads all ones, as a
+ * read of a device that left the bus completes (a configuration request no
+ * function answers returns all ones to software: PCI Local Bus / PCIe Base
+ * Spec), 0 when not, -EINVAL when @len < 4.
+ */
+int np_pci_config_dead(const uint8_t *buf, size_t len);
+
 #include "../report/gpu.h"
 
 /*

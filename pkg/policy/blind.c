@@ -22,6 +22,7 @@ static const char *const *const source_findings[NP_SRC__N] = {
 	[NP_SRC_MODULES] = (const char *const[]){ "firmware-unpinned", NULL },
 	[NP_SRC_TIMEOUTS] = (const char *const[]){ NP_FINDING_TIMEOUT_CHAIN, NULL },
 	[NP_SRC_NUMA] = (const char *const[]){ NP_FINDING_NUMA_REMOTE_IRQ, NULL },
+	[NP_SRC_GPU] = (const char *const[]){ NP_FINDING_GPU_MISSING, NULL },
 };
 
 const char *const *np_source_findings(enum np_source_id id)

@@ -179,6 +179,30 @@ static char *fingerprint_annotation(const struct np_report *r, const char *state
 	return s;
 }
 
+/* gpu.count (answering GPUs), and the first GPU's gpu.model, gpu.driver, gpu.vbios when known. */
+static int add_gpu_labels(struct np_desired *d, const char *pre, const struct np_gpu *g)
+{
+	unsigned n = 0;
+	const struct np_gpu_dev *first = NULL;
+	for (size_t i = 0; i < g->n; i++)
+		if (g->devs[i].config_dead <= 0 && n++ == 0)
+			first = &g->devs[i];
+	if (!first)
+		return 0;
+	char count[16];
+	snprintf(count, sizeof(count), "%u", n);
+	int rc = add_label(d, pre, "gpu.count", count, 0);
+	const char *drv = g->nvidia_version ? g->nvidia_version : first->driver_version ? first->driver_version : first->driver;
+	const char *vbios = first->vbios;
+	if (rc >= 0 && first->model)
+		rc = add_label(d, pre, "gpu.model", first->model, 12);
+	if (rc >= 0 && drv)
+		rc = add_label(d, pre, "gpu.driver", drv, 12);
+	if (rc >= 0 && vbios)
+		rc = add_label(d, pre, "gpu.vbios", vbios, 12);
+	return rc;
+}
+
 /*
  * Labels and the fingerprint annotation. A partial report (--only) plans no bundle, bundle-state
  * or fingerprint (its hash covers only the sections read: not the node's bundle), and the kernel
@@ -200,6 +224,8 @@ static int build_metadata(const struct np_policy *p, const struct np_report *r, 
 		rc = add_firmware_labels(d, pre, &r->bundle, "nvme");
 	if (rc >= 0 && np_report_read(r, "net"))
 		rc = add_firmware_labels(d, pre, &r->bundle, "nic");
+	if (rc >= 0 && np_report_read(r, "gpu"))
+		rc = add_gpu_labels(d, pre, &r->gpu);
 	if (rc < 0 || r->only)
 		return rc;
 	_cleanup_free_ char *key = np_asprintf("%s/fingerprint", pre);

@@ -464,6 +464,33 @@ static int findings_gpu(const struct np_kmsg *km, struct np_desired *d)
 	return r;
 }
 
+/*
+ * A GPU that stopped answering (config space all ones) is a finding by itself; a class that expects
+ * N GPUs (classes[].expect.gpus) and finds fewer answering on the PCI bus is one even with no Xid.
+ */
+static int findings_gpu_missing(const struct np_class *cls, const struct np_gpu *g, struct np_desired *d)
+{
+	int r = 0;
+	unsigned answering = 0;
+	for (size_t i = 0; r >= 0 && i < g->n; i++) {
+		if (g->devs[i].config_dead <= 0) {
+			answering++;
+			continue;
+		}
+		r = np_desired_add_finding(d, NP_FINDING_GPU_MISSING, g->devs[i].address, NP_REASON_GPU_NOT_RESPONDING,
+					   "GPU %s (%04x:%04x%s%s): its PCI config space reads all ones: the device stopped "
+					   "answering (fell off the bus)",
+					   g->devs[i].address, g->devs[i].vendor_id, g->devs[i].device_id,
+					   g->devs[i].driver ? ", driver " : "", g->devs[i].driver ? g->devs[i].driver : "");
+	}
+	if (r >= 0 && cls && cls->expect_gpus >= 0 && answering < (unsigned)cls->expect_gpus)
+		r = np_desired_add_finding(d, NP_FINDING_GPU_MISSING, "gpus", NP_REASON_GPU_MISSING,
+					   "class %s expects %d GPUs (pinned in the policy: expect.gpus); %u answer on the "
+					   "PCI bus (%zu listed)",
+					   cls->name, cls->expect_gpus, answering, g->n);
+	return r;
+}
+
 int np_findings_health(const struct np_policy *p, const struct np_class *cls, const struct np_report *r,
 		       const struct np_eval_history *hist, struct np_desired *d)
 {
@@ -486,5 +513,7 @@ int np_findings_health(const struct np_policy *p, const struct np_class *cls, co
 		rc = findings_numa(&p->health, &r->numa, d);
 	if (rc >= 0)
 		rc = findings_gpu(&r->kmsg, d);
+	if (rc >= 0 && np_report_read(r, "gpu"))
+		rc = findings_gpu_missing(cls, &r->gpu, d);
 	return rc;
 }

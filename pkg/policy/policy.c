@@ -486,11 +486,17 @@ static int f_class_offloads(struct pctx *c, yaml_node_t *v, const char *path, vo
 	return r;
 }
 
+static int f_class_expect(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { FIELD_INT("gpus", struct np_class, expect_gpus, 0, 4096), {} };
+	return walk_map(c, v, p, f, o);
+}
+
 static int f_classes(struct pctx *c, yaml_node_t *v, const char *path, void *o)
 {
 	static const struct field f[] = { { "name", f_class_name },   { "match", f_class_match },
 					  { "pins", f_class_pins },   { "offloads", f_class_offloads },
-					  {} };
+					  { "expect", f_class_expect }, {} };
 	struct np_policy *p = o;
 	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
 	for (yaml_node_item_t *it = v->data.sequence.items.start; r >= 0 && it < v->data.sequence.items.top; it++) {
@@ -499,7 +505,7 @@ static int f_classes(struct pctx *c, yaml_node_t *v, const char *path, void *o)
 			return -ENOMEM;
 		p->classes = nc;
 		struct np_class *k = &p->classes[p->n_classes++];
-		*k = (struct np_class){ 0 };
+		*k = (struct np_class){ .expect_gpus = -1 };
 		_cleanup_free_ char *sub = np_asprintf("%s[%td]", path, it - v->data.sequence.items.start);
 		yaml_node_t *e = node(c, *it);
 		r = walk_map(c, e, sub, f, k);
@@ -865,6 +871,7 @@ static const char default_yaml[] =
 	"  numa-remote-irq:    {condition: NUMALocal, taint: none, event: NUMARemoteIRQ}\n"
 	"  gpu-fault:          {condition: AcceleratorsHealthy, taint: NoSchedule, event: GPUFault}\n"
 	"  gpu-reset-required: {condition: AcceleratorsHealthy, taint: none, event: GPUResetRequired}\n"
+	"  gpu-missing:        {condition: AcceleratorsHealthy, taint: NoSchedule, event: GPUMissing}\n"
 	"baseline:\n"
 	"  directory: /var/lib/nodeprint/baseline\n"
 	"  rawDevice: \"\"\n"

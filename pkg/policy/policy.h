@@ -40,6 +40,7 @@ struct np_class {
 	size_t n_pins;
 	struct np_offload_rule *offloads;
 	size_t n_offloads;
+	int expect_gpus;      /* expect.gpus: GPUs (PCI class 0x03/0x12) the class's Nodes carry; -1 = not pinned */
 };
 
 /* What one finding id does; NULL/empty members mean "not this action". */

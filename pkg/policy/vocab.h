@@ -27,6 +27,7 @@
 #define NP_FINDING_NUMA_REMOTE_IRQ "numa-remote-irq"
 #define NP_FINDING_GPU_FAULT "gpu-fault"           /* a GPU log series of class node-reboot or hardware */
 #define NP_FINDING_GPU_RESET_REQUIRED "gpu-reset-required" /* ... of class gpu-reset */
+#define NP_FINDING_GPU_MISSING "gpu-missing"       /* an expected GPU absent from the bus or not answering */
 #define NP_FINDING_SOURCE_UNREADABLE "source-unreadable" /* not a policy action: always on (blind.h) */
 
 /* condition types */
@@ -68,6 +69,8 @@
 #define NP_REASON_NODE_REBOOT_REQUIRED "NodeRebootRequired"
 #define NP_REASON_GPU_HARDWARE_FAULT "GPUHardwareFault"
 #define NP_REASON_GPU_RESET_REQUIRED "GPUResetRequired"
+#define NP_REASON_GPU_MISSING "GPUMissing"
+#define NP_REASON_GPU_NOT_RESPONDING "GPUNotResponding"
 /* reasons of a condition without a finding */
 #define NP_REASON_ALL_CHECKS_PASSED "AllChecksPassed"
 #define NP_REASON_NO_PINS "NoPins"

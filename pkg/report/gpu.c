@@ -41,6 +41,7 @@ json_t *np_gpu_to_json(const struct np_gpu *s)
 		np_json_str(x, "driver_version", d->driver_version);
 		np_json_str(x, "model", d->model);
 		np_json_str(x, "vbios", d->vbios);
+		json_object_set_new(x, "config_space_dead", d->config_dead < 0 ? json_null() : json_boolean(d->config_dead));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "devices", a);

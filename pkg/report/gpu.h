@@ -23,6 +23,8 @@ struct np_gpu_dev {
 	char *driver_version;       /* /sys/module/<driver>/version, NULL when the module has none */
 	char *model;                /* NVIDIA: "Model:" of /proc/driver/nvidia/gpus/<addr>/information */
 	char *vbios;                /* NVIDIA: "Video BIOS:" of the same file */
+	int config_dead;            /* 1: config space's first dword reads all ones (the device stopped answering:
+				     * fell off the bus), 0: it answers, -1: not read */
 };
 
 struct np_gpu {

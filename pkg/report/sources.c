@@ -24,6 +24,7 @@ static const struct {
 	[NP_SRC_MODULES] = { "modules", "kernel modules", "ModulesUnreadable" },
 	[NP_SRC_TIMEOUTS] = { "timeouts", "storage timeouts", "TimeoutsUnreadable" },
 	[NP_SRC_NUMA] = { "numa", "NUMA nodes and IRQ affinity", "NUMAUnreadable" },
+	[NP_SRC_GPU] = { "gpu", "GPUs on the PCI bus", "GPUUnreadable" },
 };
 
 static bool denied(int err)
@@ -125,6 +126,7 @@ unsigned np_report_sources(const struct np_report *r, struct np_source out[NP_SR
 		[NP_SRC_BLOCK] = &r->block.status,     [NP_SRC_NET] = &r->net.status,
 		[NP_SRC_VOLUMES] = &r->volumes.status, [NP_SRC_MOUNTS] = &r->mounts.status,
 		[NP_SRC_KERNEL] = &r->kernel.status,   [NP_SRC_MODULES] = &r->modules.status,
+		[NP_SRC_GPU] = &r->gpu.status,
 	};
 	unsigned n_down = 0;
 	for (size_t i = 0; i < NP_SRC__N; i++) {

@@ -29,6 +29,7 @@ enum np_source_id {
 	NP_SRC_MODULES,
 	NP_SRC_TIMEOUTS,
 	NP_SRC_NUMA,
+	NP_SRC_GPU,
 	NP_SRC__N,
 };
 

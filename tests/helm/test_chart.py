@@ -166,7 +166,7 @@ def test_values(base):
     # the label prefix: policy, admission policy CEL and messages, own-taint tolerations - nothing else
     o = rendered("--set", "labelPrefix=hw.example.com")
     c = changes(base, o)
-    want = {CM: [".data.policy.yaml"], DS: [f".spec.template.spec.tolerations[{i}].key" for i in range(5)],
+    want = {CM: [".data.policy.yaml"], DS: [f".spec.template.spec.tolerations[{i}].key" for i in range(6)],
             VAP: [".spec.validations[1].message", ".spec.validations[2].message", ".spec.validations[3].message",
                   ".spec.variables[0].expression"]}
     tap(c == want, "labelPrefix changes exactly the policy, the VAP prefix and messages, the tolerations", c)
@@ -178,7 +178,8 @@ def test_values(base):
         o[VAP]["spec"]["validations"][1]["message"].endswith("labels under hw.example.com/"),
         "the VAP CEL prefix is the new prefix", o[VAP]["spec"]["variables"][0])
     keys = [t.get("key") for t in o[DS]["spec"]["template"]["spec"]["tolerations"]]
-    tap(keys == ["hw.example.com/firmware-unpinned", "hw.example.com/gpu-fault", "hw.example.com/multipath-degraded",
+    tap(keys == ["hw.example.com/firmware-unpinned", "hw.example.com/gpu-fault", "hw.example.com/gpu-missing",
+                 "hw.example.com/multipath-degraded",
                  "hw.example.com/nvme-critical", "hw.example.com/path-flapping", None, None],
         "tolerations are the new prefix's own taints, then values.tolerations", keys)
 
@@ -273,7 +274,7 @@ def test_values(base):
                                           f"{C0}.resources.requests.memory", f"{C0}.resources.limits.memory"} and
         spec["nodeSelector"] == {"kubernetes.io/os": "linux", "node-role/storage": ""} and
         spec["priorityClassName"] == "nodeprint-high" and
-        spec["tolerations"][5] == {"key": "dedicated", "operator": "Equal", "value": "storage", "effect": "NoExecute"} and
+        spec["tolerations"][6] == {"key": "dedicated", "operator": "Equal", "value": "storage", "effect": "NoExecute"} and
         # maps coalesce with the chart's defaults as in Helm: limits.cpu stays (null would remove it)
         container(o)["resources"] == {"requests": {"cpu": "20m", "memory": "32Mi"},
                                       "limits": {"cpu": "200m", "memory": "128Mi"}},

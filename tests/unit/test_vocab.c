@@ -45,7 +45,7 @@ static void test_reference_names_every_word(void **state)
 	struct np_report r = { 0 };
 	struct np_status *st[] = { &r.kmsg.status, &r.nvme.status, &r.multipath.status, &r.pci.status, &r.block.status,
 				   &r.net.status, &r.volumes.status, &r.mounts.status, &r.kernel.status, &r.modules.status,
-				   &r.timeouts.status, &r.numa.status };
+				   &r.timeouts.status, &r.numa.status, &r.gpu.status };
 	for (size_t i = 0; i < ARRAY_SIZE(st); i++)
 		np_status_set(st[i], -EIO, "x");
 	struct np_source src[NP_SRC__N];
