@@ -217,11 +217,12 @@ class Cluster:
 
     # --- the agent ----------------------------------------------------------------------------
     def apply_manifests(self, path=None, valve_classes=()):
-        """kubectl apply -k manifests/, then the documented step for a policy with classes: the safety
-        valve's Role (manifests/rbac.yaml) names the Lease nodeprint-valve-<class> of each of
-        @valve_classes. Returns apply's CompletedProcess."""
+        """kubectl apply -k manifests/; when the safety valve's Role names its Leases (resourceNames),
+        add nodeprint-valve-<class> of each of @valve_classes (the shipped Role grants the namespace's
+        leases, the admission policy limits the names). Returns apply's CompletedProcess."""
         p = self.kubectl("apply", "-k", path or os.path.join(ROOT, "manifests"))
-        if valve_classes:
+        role = json.loads(self.kubectl("get", "role", "nodeprint-valve", "-n", AGENT_NS, "-o", "json").stdout)
+        if valve_classes and "resourceNames" in role["rules"][0]:   # the shipped Role names none
             self.kubectl("patch", "role", "nodeprint-valve", "-n", AGENT_NS, "--type", "json", "-p", json.dumps(
                 [{"op": "add", "path": "/rules/0/resourceNames/-", "value": f"nodeprint-valve-{k}"} for k in valve_classes]))
         return p

@@ -38,12 +38,14 @@ def audit_summary(user):
 
 
 def valve_classes(*classes):
-    """Let the agent use the safety valve's Lease of each policy class in @classes, as an operator does
-    for their policy's classes: manifests/rbac.yaml's Role nodeprint-valve names each Lease
-    (nodeprint-valve-<class>); the shipped one names only nodeprint-valve (Nodes without a class)."""
+    """Let the agent use the safety valve's Lease of each policy class in @classes when the Role
+    nodeprint-valve names its Leases (resourceNames). The shipped Role grants the namespace's leases
+    and the admission policy nodeprint-valve-leases limits the names: then nothing is to be done."""
     kubectl = os.path.join(ENV["NP_K8S_BIN"], "kubectl")
     role = json.loads(subprocess.run([kubectl, "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "-n", "nodeprint", "get", "role",
                                       "nodeprint-valve", "-o", "json"], capture_output=True, text=True, check=True).stdout)
+    if "resourceNames" not in role["rules"][0]:
+        return  # the shipped Role: every Lease of the namespace, the admission policy names them
     names = role["rules"][0]["resourceNames"]
     names += [f"nodeprint-valve-{c}" for c in classes if f"nodeprint-valve-{c}" not in names]
     subprocess.run([kubectl, "--kubeconfig", ENV["NP_KUBE_KUBECONFIG"], "apply", "-f", "-"], input=json.dumps(role),
