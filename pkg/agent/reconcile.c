@@ -23,8 +23,8 @@ static const char *kv_get(const struct np_kv *a, size_t n, const char *key)
 }
 
 /* Merge-patch fragment for one metadata map: set differing desired keys, null stale own keys. */
-static json_t *map_patch(const json_t *cur, const struct np_kv *want, size_t n, const struct np_reconcile_opts *o,
-			 unsigned *changed)
+static json_t *map_patch(const json_t *cur, const struct np_kv *want, size_t n, char *const *keep,
+			 const struct np_reconcile_opts *o, unsigned *changed)
 {
 	json_t *p = json_object();
 	for (size_t i = 0; i < n; i++) {
@@ -37,7 +37,7 @@ static json_t *map_patch(const json_t *cur, const struct np_kv *want, size_t n, 
 	const char *k;
 	json_t *v;
 	json_object_foreach((json_t *)cur, k, v) {
-		if (o->allow_removals && own_key(k, o->prefix) && !kv_get(want, n, k)) {
+		if (o->allow_removals && own_key(k, o->prefix) && !kv_get(want, n, k) && !np_strv_contains(keep, k)) {
 			json_object_set_new(p, k, json_null());
 			(*changed)++;
 		}
@@ -52,8 +52,8 @@ static json_t *map_patch(const json_t *cur, const struct np_kv *want, size_t n, 
 static json_t *metadata_patch(const json_t *meta, const struct np_desired *d, const struct np_reconcile_opts *o,
 			      unsigned *changed)
 {
-	json_t *lp = map_patch(json_object_get(meta, "labels"), d->labels, d->n_labels, o, changed);
-	json_t *ap = map_patch(json_object_get(meta, "annotations"), d->annotations, d->n_annotations, o, changed);
+	json_t *lp = map_patch(json_object_get(meta, "labels"), d->labels, d->n_labels, d->keep, o, changed);
+	json_t *ap = map_patch(json_object_get(meta, "annotations"), d->annotations, d->n_annotations, d->keep, o, changed);
 	if (!lp && !ap)
 		return NULL;
 	json_t *m = json_object();

@@ -208,11 +208,17 @@ static int add_gpu_labels(struct np_desired *d, const char *pre, const struct np
  * or fingerprint (its hash covers only the sections read: not the node's bundle), and the kernel
  * and firmware labels only from sections it read.
  */
-static int build_metadata(const struct np_policy *p, const struct np_report *r, struct np_desired *d)
+static int build_metadata(const struct np_policy *p, const struct np_report *r, bool bundle_blind,
+			  struct np_desired *d)
 {
 	const char *pre = p->label_prefix;
 	int rc = 0;
-	if (!r->only)
+	if (bundle_blind) { /* a hash over what could be read is not the node's bundle: keep the last one */
+		size_t n = 0;
+		rc = np_strv_push_take(&d->keep, &n, np_asprintf("%s/bundle", pre));
+		if (rc >= 0)
+			rc = np_strv_push_take(&d->keep, &n, np_asprintf("%s/fingerprint", pre));
+	} else if (!r->only)
 		rc = add_label(d, pre, "bundle", r->bundle.hash, 0);
 	if (rc >= 0 && !r->only)
 		rc = add_label(d, pre, "bundle-state", d->bundle_state, 0);
@@ -226,7 +232,7 @@ static int build_metadata(const struct np_policy *p, const struct np_report *r, 
 		rc = add_firmware_labels(d, pre, &r->bundle, "nic");
 	if (rc >= 0 && np_report_read(r, "gpu"))
 		rc = add_gpu_labels(d, pre, &r->gpu);
-	if (rc < 0 || r->only)
+	if (rc < 0 || r->only || bundle_blind)
 		return rc;
 	_cleanup_free_ char *key = np_asprintf("%s/fingerprint", pre);
 	_cleanup_free_ char *val = fingerprint_annotation(r, d->bundle_state);
@@ -369,9 +375,33 @@ static int bundle_condition(const struct np_policy *p, struct np_desired *d)
 	return r;
 }
 
+/*
+ * True when a source that gives the bundle its items could not be read: the
+ * kernel or modules (any failure), or a whole section with firmware items
+ * (an NVMe controller without SMART still has its firmware in sysfs).
+ */
+static bool bundle_blind(const struct np_report *r)
+{
+	static const char *const whole[] = { "pci", "net", "nvme", NULL };
+	struct np_source src[NP_SRC__N];
+	if (!np_report_sources(r, src))
+		return false;
+	for (unsigned i = 0; i < NP_SRC__N; i++) {
+		if (src[i].up || !np_report_read(r, src[i].name))
+			continue;
+		for (const char *const *f = np_source_findings(i); *f; f++)
+			if (streq(*f, "firmware-unpinned"))
+				return true;
+		if (!src[i].failed && np_strv_contains((char *const *)whole, src[i].name))
+			return true;
+	}
+	return false;
+}
+
 int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, const struct np_eval_history *hist,
 		       const struct np_node_facts *node, struct np_desired *d)
 {
+	bool blind = bundle_blind(r);
 	*d = (struct np_desired){ 0 };
 	const struct np_class *cls = NULL;
 	for (size_t i = 0; i < p->n_classes && !cls; i++)
@@ -380,16 +410,18 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 	int rc = 0;
 	if (cls && !(d->klass = strdup(cls->name)))
 		rc = -ENOMEM;
-	if (rc >= 0 && cls && cls->n_pins && !r->only) /* a partial bundle is not judged against pins */
+	/* a partial or blind bundle is not judged against pins: no drift, no taint from what was not read */
+	if (rc >= 0 && cls && cls->n_pins && !r->only && !blind)
 		rc = np_policy_judge_bundle(cls, &r->bundle, d);
 	size_t bundle_findings = d->n_findings;
 	if (rc >= 0)
-		rc = set_str(&d->bundle_state,
-			     !cls || !cls->n_pins ? "unknown" : bundle_findings ? "drift" : "pinned");
+		rc = set_str(&d->bundle_state, !cls || !cls->n_pins || blind ? "unknown"
+					       : bundle_findings	      ? "drift"
+										: "pinned");
 	if (rc >= 0)
 		rc = np_findings_health(p, cls, r, hist, d);
 	if (rc >= 0)
-		rc = build_metadata(p, r, d);
+		rc = build_metadata(p, r, blind, d);
 	if (rc >= 0)
 		rc = apply_actions(p, r, node, d);
 	if (rc >= 0 && !r->only)

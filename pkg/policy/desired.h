@@ -79,6 +79,12 @@ struct np_desired {
 	size_t n_conditions;
 	struct np_event *events;
 	size_t n_events;
+	/*
+	 * Own label/annotation keys to leave as they are on the Node: the bundle
+	 * label and fingerprint when the bundle's inputs could not be read (blind
+	 * is never a new bundle). NULL-terminated, or NULL.
+	 */
+	char **keep;
 };
 
 /*

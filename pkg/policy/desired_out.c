@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* desired_out.c - freeing, JSON and human form of the desired state. */
 #include "desired.h"
+#include "../shared/strutil.h"
 #include "../report/json.h"
 
 #include <stdlib.h>
@@ -19,6 +20,7 @@ void np_desired_free(struct np_desired *d)
 {
 	free(d->klass);
 	free(d->bundle_state);
+	np_strv_free(d->keep);
 	for (size_t i = 0; i < d->n_findings; i++) {
 		free(d->findings[i].id);
 		free(d->findings[i].subject);

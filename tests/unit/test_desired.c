@@ -153,6 +153,35 @@ static void test_pinned_and_drift(void **state)
 	np_desired_free(&d);
 }
 
+/* Blind is never a new bundle: kernel facts unreadable -> no drift, no taint, the last bundle kept. */
+static void test_blind_bundle_not_judged(void **state)
+{
+	(void)state;
+	struct np_desired d;
+	np_status_set(&rep.kernel.status, -EACCES, "unavailable: permission (/proc/sys/kernel/osrelease)");
+	evaluate("classes:\n  - name: lab\n    pins: {kernel: {release: ['>=9.0 <9.1']}}\n", &d);
+	np_status_clear(&rep.kernel.status);
+	assert_string_equal(d.bundle_state, "unknown");
+	for (size_t i = 0; i < d.n_findings; i++)
+		assert_string_not_equal(d.findings[i].id, "firmware-unpinned");
+	assert_int_equal(d.n_taints, 0);
+	assert_null(label(&d, "nodeprint.io/bundle"));
+	assert_string_equal(label(&d, "nodeprint.io/bundle-state"), "unknown");
+	assert_string_equal(cond(&d, "BundlePinned")->status, "Unknown");
+	assert_true(np_strv_contains(d.keep, "nodeprint.io/bundle"));
+	assert_true(np_strv_contains(d.keep, "nodeprint.io/fingerprint"));
+	for (size_t i = 0; i < d.n_annotations; i++)
+		assert_string_not_equal(d.annotations[i].key, "nodeprint.io/fingerprint");
+	np_desired_free(&d);
+
+	/* readable again: judged as before (drift), nothing kept */
+	evaluate("classes:\n  - name: lab\n    pins: {kernel: {release: ['>=9.0 <9.1']}}\n", &d);
+	assert_string_equal(d.bundle_state, "drift");
+	assert_null(d.keep);
+	assert_int_equal(d.n_taints, 1);
+	np_desired_free(&d);
+}
+
 static void test_prefix_and_taint_effect_from_policy(void **state)
 {
 	(void)state;
@@ -202,6 +231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_policy_no_class),
 		cmocka_unit_test(test_pinned_and_drift),
+		cmocka_unit_test(test_blind_bundle_not_judged),
 		cmocka_unit_test(test_partial_plans_only_what_was_read),
 		cmocka_unit_test(test_prefix_and_taint_effect_from_policy),
 		cmocka_unit_test(test_annotation_budget),

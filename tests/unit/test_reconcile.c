@@ -216,6 +216,40 @@ static void test_settling_never_removes(void **state)
 	json_decref(node);
 }
 
+/* Kept keys (the bundle while its inputs are blind) are neither rewritten nor removed. */
+static void test_kept_keys_untouched(void **state)
+{
+	(void)state;
+	json_t *node = load_node();
+	struct np_desired d = desired(false);
+	struct np_taint_memory mem = { 0 };
+	struct np_reconcile_opts o = { .prefix = "nodeprint.io", .now = 1790000000, .hold_down_seconds = 300,
+				       .heartbeat_seconds = 600, .allow_removals = true };
+	struct np_node_writes w;
+	assert_int_equal(np_reconcile_node(node, &d, &o, &mem, &w), 0);
+	apply(node, &w);
+	np_node_writes_free(&w);
+
+	/* next cycle blind: no bundle label, no fingerprint desired, both kept */
+	char *keep[] = { "nodeprint.io/bundle", "nodeprint.io/fingerprint", NULL };
+	d.n_labels = 1;
+	d.labels = &labels[1];
+	d.n_annotations = 0;
+	d.keep = keep;
+	assert_int_equal(np_reconcile_node(node, &d, &o, &mem, &w), 0);
+	assert_null(w.metadata_patch);
+	np_node_writes_free(&w);
+
+	/* not kept: the same desired state removes both */
+	d.keep = NULL;
+	assert_int_equal(np_reconcile_node(node, &d, &o, &mem, &w), 0);
+	json_t *m = json_object_get(w.metadata_patch, "metadata");
+	assert_true(json_is_null(json_object_get(json_object_get(m, "labels"), "nodeprint.io/bundle")));
+	assert_true(json_is_null(json_object_get(json_object_get(m, "annotations"), "nodeprint.io/fingerprint")));
+	np_node_writes_free(&w);
+	json_decref(node);
+}
+
 static void test_refused_and_invalid(void **state)
 {
 	(void)state;
@@ -242,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_first_write_then_steady),
 		cmocka_unit_test(test_taint_hold_down_and_restart),
 		cmocka_unit_test(test_settling_never_removes),
+		cmocka_unit_test(test_kept_keys_untouched),
 		cmocka_unit_test(test_refused_and_invalid),
 	};
 	return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
