@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "gpu.h"
+#include "nvml_dl.h"
 #include "collector.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -119,7 +120,7 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 	size_t n = 0;
 	int r = np_host_list(h, "/sys/bus/pci/devices", &names, &n);
 	if (r < 0)
-		return r;
+		return (s->nvml = strdup("not tried")) ? r : -ENOMEM;
 	s->devs = calloc(n ? n : 1, sizeof(*s->devs));
 	if (!s->devs)
 		r = -ENOMEM;
@@ -142,12 +143,22 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 		if (np_host_link_basename(h, link, &d->driver) < 0)
 			d->driver = NULL;
 		d->config_dead = config_dead(h, names[i], &s->status);
+		if (d->vendor_id == 0x10de && h->live) {
+			if (!s->nvml) { /* the first NVIDIA function on the live host: load NVML, only now */
+				np_nvml_open(NULL, &s->nvml);
+				s->nvml_driver = np_nvml_driver_version();
+			}
+			(void)np_nvml_read_device(d->address, &d->nvml);
+		}
 		if (d->config_dead == -ENOMEM)
 			r = -ENOMEM;
 		if (d->driver && np_host_attr(h, &d->driver_version, "/sys/module/%s/version", d->driver) == -ENOMEM)
 			r = -ENOMEM;
 	}
 	np_strv_free(names);
+	np_nvml_close();
+	if (r >= 0 && !s->nvml && !(s->nvml = strdup(h->live ? "absent" : "not tried")))
+		r = -ENOMEM;
 	return r < 0 ? r : nvidia(h, s);
 }
 

@@ -15,17 +15,45 @@ void np_gpu_free(struct np_gpu *s)
 		free(s->devs[i].driver_version);
 		free(s->devs[i].model);
 		free(s->devs[i].vbios);
+		free(s->devs[i].nvml.vbios);
 	}
 	free(s->devs);
 	free(s->nvidia_version);
+	free(s->nvml);
+	free(s->nvml_driver);
 	np_status_clear(&s->status);
 	*s = (struct np_gpu){ 0 };
+}
+
+static json_t *num(int64_t v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static json_t *nvml_to_json(const struct np_gpu_nvml *n)
+{
+	if (!n->read)
+		return json_null();
+	json_t *o = json_object();
+	np_json_str(o, "vbios", n->vbios);
+	json_object_set_new(o, "ecc_volatile_uncorrected", num(n->ecc_volatile_uncorrected));
+	json_object_set_new(o, "ecc_aggregate_uncorrected", num(n->ecc_aggregate_uncorrected));
+	json_object_set_new(o, "retired_pages_dbe", num(n->retired_pages_dbe));
+	json_object_set_new(o, "retired_pages_pending", num(n->retired_pending));
+	json_object_set_new(o, "row_remap_pending", num(n->remap_pending));
+	json_object_set_new(o, "row_remap_failed", num(n->remap_failed));
+	json_object_set_new(o, "pcie_link_width", num(n->pcie_width));
+	json_object_set_new(o, "pcie_link_gen", num(n->pcie_gen));
+	json_object_set_new(o, "clock_throttle_reasons", num(n->throttle_reasons));
+	return o;
 }
 
 json_t *np_gpu_to_json(const struct np_gpu *s)
 {
 	json_t *o = json_object(), *a = json_array();
 	np_json_str(o, "nvidia_version", s->nvidia_version);
+	np_json_str(o, "nvml", s->nvml);
+	np_json_str(o, "nvml_driver", s->nvml_driver);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct np_gpu_dev *d = &s->devs[i];
 		char cls[8], ven[8], dev[8];
@@ -42,6 +70,7 @@ json_t *np_gpu_to_json(const struct np_gpu *s)
 		np_json_str(x, "model", d->model);
 		np_json_str(x, "vbios", d->vbios);
 		json_object_set_new(x, "config_space_dead", d->config_dead < 0 ? json_null() : json_boolean(d->config_dead));
+		json_object_set_new(x, "nvml", nvml_to_json(&d->nvml));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "devices", a);

@@ -12,8 +12,21 @@
 #include "out.h"
 #include "status.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* What NVML said about one device; every number -1 when NVML did not answer it (NOT_SUPPORTED, ...). */
+struct np_gpu_nvml {
+	bool read;                 /* a handle was found for the device's PCI address */
+	char *vbios;
+	int64_t ecc_volatile_uncorrected, ecc_aggregate_uncorrected;
+	int64_t retired_pages_dbe; /* pages retired for double-bit errors (pre-Ampere page retirement) */
+	int64_t retired_pending;   /* 1 when a retirement waits for the next reset */
+	int64_t remap_pending, remap_failed; /* row remapping (Ampere+): pending a reset / failed ever */
+	int64_t pcie_width, pcie_gen;        /* current link */
+	int64_t throttle_reasons;  /* nvmlClocksThrottleReason* bit mask */
+};
 
 struct np_gpu_dev {
 	char *address;              /* PCI function */
@@ -25,11 +38,14 @@ struct np_gpu_dev {
 	char *vbios;                /* NVIDIA: "Video BIOS:" of the same file */
 	int config_dead;            /* 1: config space's first dword reads all ones (the device stopped answering:
 				     * fell off the bus), 0: it answers, -1: not read */
+	struct np_gpu_nvml nvml;    /* NVIDIA functions on the live host with libnvidia-ml.so.1 only */
 };
 
 struct np_gpu {
 	struct np_status status;
 	char *nvidia_version;       /* the version in /proc/driver/nvidia/version's NVRM line, NULL without it */
+	char *nvml;                 /* "absent", "loaded", "not tried" (a capture) or why loading failed */
+	char *nvml_driver;          /* nvmlSystemGetDriverVersion(), NULL without NVML */
 	struct np_gpu_dev *devs;
 	size_t n;
 };
