@@ -297,6 +297,28 @@ def test_values(base):
         "a policy action's condition and taint reach the VAP and the tolerations", f"{conds}\n{keys}")
 
 
+def test_policy_without_actions(base):
+    """A policy file without actions: the agent keeps the built-in ones, so the VAP must too."""
+    pol = "apiVersion: nodeprint.io/v1\nkind: Policy\nlabelPrefix: {{ .Values.labelPrefix }}\n" \
+          "actions:\n  nvme-critical: {taint: none}\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        yaml.safe_dump({"policy": pol}, f)
+        f.flush()
+        o = rendered("-f", f.name)
+    tap(o[VAP]["spec"]["variables"][2]["expression"] == base[VAP]["spec"]["variables"][2]["expression"],
+        "a policy that only retunes one action keeps every built-in condition type in the VAP",
+        o[VAP]["spec"]["variables"][2]["expression"])
+    keys = [t.get("key") for t in o[DS]["spec"]["template"]["spec"]["tolerations"]]
+    tap("nodeprint.io/nvme-critical" not in keys and "nodeprint.io/firmware-unpinned" in keys,
+        "its taint: none drops that taint only, the built-in ones stay", keys)
+    got = subprocess.run([os.path.join(ROOT, "build", "nodeprint"), "policy", "--default"], capture_output=True,
+                         text=True, timeout=30).stdout
+    with open(os.path.join(CHART, "files", "default-actions.yaml")) as f:
+        shipped = yaml.safe_load(f)
+    tap(shipped == {"actions": yaml.safe_load(got)["actions"]},
+        "helm/nodeprint/files/default-actions.yaml equals `nodeprint policy --default`'s actions", shipped)
+
+
 def test_errors():
     rc, out, err = render("--set", "image.repository=")
     tap(rc == 1 and out == "" and "values don't meet the specifications of the schema" in err and
@@ -449,7 +471,7 @@ def main():
         return
     base = {k: o for k, o in objects(base_text).items() if not is_hook(o)}
     test_default(base_text)
-    for t in (lambda: test_values(base), test_errors, schema_check):
+    for t in (lambda: test_values(base), lambda: test_policy_without_actions(base), test_errors, schema_check):
         try:
             t()
         except Exception as e:

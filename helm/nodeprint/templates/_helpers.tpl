@@ -85,7 +85,16 @@ The policy text (values.policy through tpl), checked: valid YAML, a mapping, and
 {{/* The policy's actions (a map finding -> {condition, taint, event}), as JSON. */}}
 {{- define "nodeprint.actions" -}}
 {{- $p := include "nodeprint.policy" . | fromYaml -}}
-{{- get $p "actions" | default dict | toJson -}}
+{{- /* the agent merges a policy's actions over the built-in ones, field by field: so does the chart */ -}}
+{{- $acts := get (.Files.Get "files/default-actions.yaml" | fromYaml) "actions" | default dict | deepCopy -}}
+{{- range $finding, $a := get $p "actions" | default dict -}}
+{{- if and (kindIs "map" $a) (kindIs "map" (get $acts $finding)) -}}
+{{- $_ := set $acts $finding (mergeOverwrite (get $acts $finding | deepCopy) $a) -}}
+{{- else -}}
+{{- $_ := set $acts $finding $a -}}
+{{- end -}}
+{{- end -}}
+{{- $acts | toJson -}}
 {{- end -}}
 
 {{/* Condition types the agent writes: every action's condition, sorted, unique; a JSON array. */}}
