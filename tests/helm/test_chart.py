@@ -447,9 +447,12 @@ def schema_check():
             checked.append(k[0])
             for e in jsonschema.Draft7Validator(sch).iter_errors(o):
                 errs.append(f"{k}: {'/'.join(map(str, e.absolute_path))}: {e.message[:200]}")
-        tap(not errs and len(checked) == len(objs),
-            f"strict JSON schemas (../shared/k8s) accept every object ({name}, {len(checked)})",
-            "\n".join(errs) or checked)
+        # ../shared/k8s has no Role/RoleBinding schema: those are checked by the real apiserver's dry run
+        uncovered = sorted({k[0] for k in objs} - set(checked))
+        tap(not errs and set(uncovered) <= {"Role", "RoleBinding"} and
+            {"DaemonSet", "ConfigMap", "ClusterRole", "ValidatingAdmissionPolicy"} <= set(checked),
+            f"strict JSON schemas (../shared/k8s) accept every object they cover ({name}, {len(checked)})",
+            "\n".join(errs) or f"checked {checked}, no schema for {uncovered}")
     objs = rendered()
     bad = json.loads(json.dumps(objs[DS]))
     bad["spec"]["template"]["spec"]["hostNetworking"] = True
