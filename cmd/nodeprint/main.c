@@ -582,18 +582,58 @@ static int fleet_baselines(const char *name, const struct np_bench_record *recs,
 	return np_fleet_add_baselines(ud, recs, n);
 }
 
+static void fleet_usage(void)
+{
+	printf("Usage: nodeprint fleet [--kubeconfig F] [--context C] [--policy FILE] [--selector LABELS]\n"
+	       "                       [--class C] [--bundle HASH] [--fail-on drift,unknown]\n"
+	       "                       [--page-size N] [--namespace NS] [-o text|json|yaml]\n\n"
+	       "Every Node's class and bundle (from the labels and fingerprint annotation the agents\n"
+	       "wrote), grouped; each group judged pinned, drift or unknown by the policy's pins (the\n"
+	       "agents' bundle-state label for a class without pins); per class the pinned bundle (the\n"
+	       "pinned one on most nodes) and what each other bundle changes, component by component;\n"
+	       "what --policy would taint; per class the pinned bundle's storage baseline and each other\n"
+	       "bundle's verdicts (--namespace NS: where the nodeprint-baselines-* ConfigMaps are,\n"
+	       "default nodeprint; docs/baseline.md). Reads only.\n"
+	       "  --class C        only Nodes labelled with class C (added to --selector)\n"
+	       "  --bundle HASH    only that bundle's groups, with their Nodes' names\n"
+	       "  --fail-on LIST   drift: exit 4 when a shown Node drifts; unknown: exit 3 when one is\n"
+	       "                   unknown (no bundle label, no readable annotation); both: 4 wins\n"
+	       "Exit codes: 0 printed; 1 error (API); 2 bad usage; 3 unknown, 4 drift (with --fail-on).\n");
+}
+
+/* --fail-on drift,unknown. Returns 0 or -EINVAL. */
+static int fleet_fail_on(const char *arg, bool *drift, bool *unknown)
+{
+	_cleanup_free_ char *dup = strdup(arg);
+	char *save = NULL;
+	if (!dup)
+		return -ENOMEM;
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (streq(t, "drift"))
+			*drift = true;
+		else if (streq(t, "unknown"))
+			*unknown = true;
+		else
+			return -EINVAL;
+	}
+	return *drift || *unknown ? 0 : -EINVAL;
+}
+
 static int cmd_fleet(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "kubeconfig", required_argument, NULL, 'k' }, { "context", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'P' },     { "output", required_argument, NULL, 'o' },
 		{ "page-size", required_argument, NULL, 'l' },  { "selector", required_argument, NULL, 'l' + 1 },
-		{ "namespace", required_argument, NULL, 'n' },  { "help", no_argument, NULL, 'h' },
-		{}
+		{ "namespace", required_argument, NULL, 'n' },  { "class", required_argument, NULL, 'C' },
+		{ "bundle", required_argument, NULL, 'b' },     { "fail-on", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },             {}
 	};
 	struct np_kube_source src = { 0 };
 	struct opts o = { .cmd = "fleet", .output = "text" };
 	const char *selector = NULL, *ns = getenv("POD_NAMESPACE") ? getenv("POD_NAMESPACE") : "nodeprint";
+	const char *klass = NULL, *bundle = NULL;
+	bool fail_drift = false, fail_unknown = false;
 	uint64_t page = 500;
 	int c;
 	while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
@@ -604,38 +644,47 @@ static int cmd_fleet(int argc, char **argv)
 		case 'o': o.output = optarg; break;
 		case 'l' + 1: selector = optarg; break;
 		case 'n': ns = optarg; break;
+		case 'C': klass = optarg; break;
+		case 'b': bundle = optarg; break;
+		case 'F':
+			if (fleet_fail_on(optarg, &fail_drift, &fail_unknown) < 0) {
+				fprintf(stderr, "nodeprint fleet: --fail-on: expected drift, unknown or drift,unknown, "
+						"got '%s'\n", optarg);
+				return NP_EXIT_USAGE;
+			}
+			break;
 		case 'l':
 			if (np_parse_u64(optarg, &page) < 0 || page == 0 || page > 5000) {
 				fprintf(stderr, "nodeprint fleet: --page-size: expected 1 to 5000, got '%s'\n", optarg);
 				return NP_EXIT_USAGE;
 			}
 			break;
-		case 'h':
-			printf("Usage: nodeprint fleet [--kubeconfig F] [--context C] [--policy FILE] [--selector LABELS]\n"
-			       "                       [--page-size N] [--namespace NS] [-o text|json|yaml]\n\n"
-			       "Every Node's class and bundle (from the labels and fingerprint annotation the agents\n"
-			       "wrote), grouped, with their drift from the policy's pins, and per class the pinned\n"
-			       "bundle's storage baseline and each other bundle's verdicts (--namespace NS: where the\n"
-			       "nodeprint-baselines-* ConfigMaps are, default nodeprint; docs/baseline.md). Reads only.\n"
-			       "Exit codes: 0 printed; 1 error (API); 2 bad usage.\n");
-			return NP_EXIT_OK;
+		case 'h': fleet_usage(); return NP_EXIT_OK;
 		default: return np_cli_bad_option("fleet", c, argv);
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nodeprint fleet: unexpected argument '%s' (nodeprint fleet --help)\n", argv[optind]);
+		return NP_EXIT_USAGE;
 	}
 	if (np_cli_format("fleet", o.output, &o.fmt) < 0)
 		return NP_EXIT_USAGE;
 	struct np_policy pol;
 	if (load_policy(&o, &pol) < 0)
 		return 2;
+	/* --class is a label selector: the API server sends only that class's Nodes */
+	_cleanup_free_ char *sel = klass ? np_asprintf("%s%s%s/class=%s", selector ? selector : "", selector ? "," : "",
+						       pol.label_prefix, klass)
+					 : NULL;
 	struct np_kube_config cfg;
 	struct np_kube_client *kc = NULL;
 	char *err = NULL;
-	int r = np_kube_config_auto(&src, &cfg, &err);
+	int r = klass && !sel ? -ENOMEM : np_kube_config_auto(&src, &cfg, &err);
 	if (r >= 0)
 		r = np_kube_client_new(&cfg, NULL, &kc, &err);
-	struct np_fleet f = { .pol = &pol };
+	struct np_fleet f = { .pol = &pol, .show_bundle = bundle };
 	if (r >= 0)
-		r = np_kube_list(kc, "/api/v1/nodes", selector, NULL, (unsigned)page, fleet_page, &f, &err);
+		r = np_kube_list(kc, "/api/v1/nodes", sel ? sel : selector, NULL, (unsigned)page, fleet_page, &f, &err);
 	if (r >= 0)
 		r = np_fleet_finish(&f);
 	if (r >= 0) { /* the baselines are an addition: a refusal to list them is shown, not fatal */
@@ -656,12 +705,18 @@ static int cmd_fleet(int argc, char **argv)
 		json_decref(j);
 	} else {
 		np_fleet_print(&f, stdout);
+		r = fflush(stdout) == 0 ? 0 : -errno;
 	}
+	int rc = r < 0 ? NP_EXIT_ERROR : NP_EXIT_OK;
+	if (r >= 0 && fail_drift && np_fleet_nodes_with(&f, NP_FLEET_DRIFT))
+		rc = NP_EXIT_FINDINGS;
+	else if (r >= 0 && fail_unknown && np_fleet_nodes_with(&f, NP_FLEET_UNKNOWN))
+		rc = NP_EXIT_BLIND;
 	free(err);
 	np_fleet_free(&f);
 	np_kube_client_free(kc);
 	np_policy_free(&pol);
-	return r < 0 ? 1 : 0;
+	return rc;
 }
 
 /* collectors and version take no option but --help. Returns -1 to go on, else an exit code. */
