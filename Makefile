@@ -6,9 +6,9 @@ PKGS    := libcurl jansson libnvme libudev yaml-0.1 nettle devmapper libmicrohtt
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
            -D_FILE_OFFSET_BITS=64 $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libcurl and libmicrohttpd are loaded with dlopen on first use (pkg/kube/curl_dl.h, pkg/agent/mhd_dl.h):
-# compiled against, not linked.
-DLOPENED := libcurl libmicrohttpd
+# libcurl, libmicrohttpd, libnvme and libdevmapper are loaded with dlopen on first use (pkg/kube/curl_dl.h,
+# pkg/agent/mhd_dl.h, pkg/collect/nvme_dl.h, pkg/collect/dm_dl.h): compiled against, not linked.
+DLOPENED := libcurl libmicrohttpd libnvme devmapper
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -lm
 
 # SAN=1 builds into build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer.

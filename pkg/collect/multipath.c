@@ -3,13 +3,14 @@
  * multipath.c - dm-multipath maps: found in sysfs under the host root
  * (/sys/block/dm-N/dm/{name,uuid} with uuid prefix "mpath-", dev, size,
  * slaves/; Documentation/ABI/testing/sysfs-block-dm), table and status read
- * with libdevmapper (DM_DEVICE_TABLE / DM_DEVICE_STATUS, by major:minor) when
- * the host root is the live host, path names from /sys/dev/block/M:m, and
+ * with libdevmapper (DM_DEVICE_TABLE / DM_DEVICE_STATUS, by major:minor;
+ * loaded only then: dm_dl.h) when the host root is the live host, path names from /sys/dev/block/M:m, and
  * multipathd's checker state from `show maps json` on its socket.
  */
 #define _GNU_SOURCE
 #include "multipath.h"
 #include "collector.h"
+#include "dm_dl.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -138,11 +139,6 @@ static int np_multipathd_query(const char *cmd, int timeout_ms, char **reply, si
 
 /* ---- libdevmapper ---- */
 
-static void dm_quiet(int level, const char *file, int line, int dm_errno, const char *f, ...)
-{
-	(void)level, (void)file, (void)line, (void)dm_errno, (void)f;
-}
-
 /*
  * Params of the first "multipath" target of the map @maj:@min for @task
  * (DM_DEVICE_TABLE or DM_DEVICE_STATUS). Returns 0 and a malloc'd string,
@@ -202,7 +198,7 @@ void np_mpath_path_names(const struct np_host *h, struct np_mpath_map *m)
  * Can device-mapper ioctls reach the host's kernel? On the live host, yes. In a container that
  * mounts the host's /dev under the host root (the DaemonSet), /dev/mapper/control there is the
  * kernel's device (a container shares the kernel): libdevmapper is pointed at it with
- * dm_set_dev_dir(). A fixture tree has no character device there: sysfs facts only.
+ * dm_set_dev_dir() by dm_open(). A fixture tree has no character device there: sysfs facts only.
  */
 static bool dm_reachable(const struct np_host *h)
 {
@@ -210,10 +206,23 @@ static bool dm_reachable(const struct np_host *h)
 		return true;
 	_cleanup_close_ int fd = np_host_openat(h, "/dev/mapper/control", O_PATH);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode))
-		return false;
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+/* Load libdevmapper and point it at the host root's /dev. Returns 0 or -errno with *@why set. */
+static int dm_open(const struct np_host *h, char **why)
+{
+	int r = np_dm_load(why);
+	if (r < 0 || h->live)
+		return r;
 	_cleanup_free_ char *dev = np_asprintf("%s/dev", h->root);
-	return dev && dm_set_dev_dir(dev);
+	if (!dev)
+		return -ENOMEM;
+	if (!dm_set_dev_dir(dev)) {
+		*why = np_asprintf("dm_set_dev_dir(%s) failed", dev);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void read_dm(const struct np_host *h, struct np_mpath_map *m)
@@ -228,9 +237,14 @@ static void read_dm(const struct np_host *h, struct np_mpath_map *m)
 			      "table/status unavailable: no device-mapper control device for this host root (sysfs facts only)");
 		return;
 	}
-	_cleanup_free_ char *table = NULL, *status = NULL;
+	_cleanup_free_ char *table = NULL, *status = NULL, *dlwhy = NULL;
+	int r = dm_open(h, &dlwhy);
+	if (r < 0) {
+		np_status_set(&m->status, r, "table/status unavailable: %s", dlwhy ? dlwhy : np_errno_reason(r));
+		return;
+	}
 	const char *why = NULL;
-	int r = dm_params(DM_DEVICE_TABLE, maj, min, &table);
+	r = dm_params(DM_DEVICE_TABLE, maj, min, &table);
 	if (r < 0) {
 		np_status_set(&m->status, r, "table: %s", np_errno_reason(r));
 		return;
@@ -320,10 +334,6 @@ static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report 
 	int r = np_host_list(h, "/sys/block", &names, &n);
 	if (r < 0)
 		return r;
-	if (h->live || dm_reachable(h)) {
-		dm_log_with_errno_init(dm_quiet);
-		dm_udev_set_sync_support(0);
-	}
 	s->maps = calloc(n ? n : 1, sizeof(*s->maps));
 	if (!s->maps) {
 		np_strv_free(names);

@@ -5,10 +5,12 @@
  * per-path ana_state of native multipath), identity and health from admin
  * commands issued with libnvme's ioctl helpers (nvme_identify_ctrl,
  * nvme_get_log_{fw_slot,smart,error}) on /dev/nvmeX opened inside the host
- * root. libnvme's own tree scan is not used: it reads /sys directly.
+ * root; libnvme is loaded only then (nvme_dl.h). libnvme's own tree scan is
+ * not used: it reads /sys directly.
  */
 #define _GNU_SOURCE
 #include "nvme.h"
+#include "nvme_dl.h"
 #include "collector.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -324,6 +326,12 @@ static void collect_device(const struct np_host *h, struct np_nvme_ctrl *c, stru
 		np_status_set(&c->status, fd, "%s (%s)",
 			      fd == -ENODEV ? "unavailable: not the host's device node" : np_errno_reason(fd),
 			      devpath);
+		return;
+	}
+	_cleanup_free_ char *why = NULL;
+	int r = np_nvme_load(&why);
+	if (r < 0) {
+		np_status_set(&c->status, r, "unavailable: %s", why ? why : np_errno_reason(r));
 		return;
 	}
 	struct np_nvme_id_ctrl id = { 0 };

@@ -55,8 +55,8 @@ ORACLE_DEBS = {"nvme-cli": ["usr/sbin/nvme"], "libnvme1": [], "dmsetup": ["sbin/
 MODULES = """nvme nvme-core scsi_debug sd_mod sg dm-mod dm-multipath dm-round-robin dm-queue-length
 dm-service-time e1000e virtio_net virtio_pci virtio_console 9p 9pnet_virtio aer_inject
 nvmet nvmet-tcp nvme-tcp crc64_rocksoft_generic crct10dif_generic""".split()
-# libraries nodeprint loads with dlopen (pkg/kube/curl_dl.c): the agent's HTTP client
-DLOPEN_LIBS = ["libcurl.so.4", "libmicrohttpd.so.12"]
+# libraries nodeprint loads with dlopen (pkg/kube/curl_dl.c, pkg/agent/mhd_dl.c, pkg/collect/{nvme,dm}_dl.c)
+DLOPEN_LIBS = ["libcurl.so.4", "libmicrohttpd.so.12", "libnvme.so.1", "libdevmapper.so.1.02.1"]
 PY_MODULES = "argparse glob os sys json errno fcntl stat select locale gettext"   # capture.py, kmsg_capture.py
 BASE_FORMAT = 7   # bump when the base initramfs layout changes
 
