@@ -480,6 +480,8 @@ static int setup_kube(struct agent *a)
 	/* the safety valve's Leases live in the agent's namespace (the DaemonSet sets it from the Pod) */
 	const char *ns = getenv("NODEPRINT_NAMESPACE");
 	r = np_publisher_init(&a->pub, a->kc, a->o->node_name, ns && *ns ? ns : "nodeprint");
+	if (a->o->poll_seconds > 0)
+		a->pub.poll_seconds = a->o->poll_seconds; /* a Node refused a slot pauses from one poll up */
 	apply_event_limits(a);
 	return r;
 }

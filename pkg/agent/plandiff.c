@@ -93,7 +93,7 @@ static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, co
 	_cleanup_free_ char *msg = NULL;
 	struct np_valve_outcome oc = { 0 };
 	r = np_valve_acquire(&x, 0, true, &oc, &msg, err);
-	_cleanup_free_ char *lease = oc.lease;
+	_cleanup_free_ char *lease = oc.lease, *rv = oc.rv;
 	if (r > 0 && oc.write) {
 		/* the slot is taken before the taint is written */
 		_cleanup_free_ char *path = np_asprintf("/apis/coordination.k8s.io/v1/namespaces/%s/leases%s%s", x.ns,

@@ -9,11 +9,14 @@
 #include "../shared/strutil.h"
 
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 int np_publisher_init(struct np_publisher *p, struct np_kube_client *kc, const char *node, const char *ns)
 {
 	*p = (struct np_publisher){ .kc = kc, .resync = true };
 	np_event_book_init(&p->book);
+	p->poll_seconds = 10;
 	p->node = strdup(node);
 	p->ns = strdup(ns);
 	return p->node && p->ns ? 0 : -ENOMEM;
@@ -23,6 +26,7 @@ void np_publisher_free(struct np_publisher *p)
 {
 	free(p->node);
 	free(p->ns);
+	np_valve_wait_reset(&p->wait);
 	json_decref(p->node_obj);
 	np_taint_memory_free(&p->mem);
 	np_event_book_free(&p->book);
@@ -67,7 +71,50 @@ static struct np_valve_ctx valve_ctx(const struct np_publisher *p, const struct 
 				      .limits = { .max_percent = pol->valve_max_tainted_percent,
 						  .max_new = (unsigned)pol->valve_max_new_per_window,
 						  .window_seconds = pol->valve_window_seconds,
-						  .ttl_seconds = pol->valve_slot_ttl_seconds } };
+						  .ttl_seconds = pol->valve_slot_ttl_seconds,
+						  .retry_max_seconds = pol->valve_retry_max_seconds } };
+}
+
+static double mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint32_t random32(void)
+{
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint32_t)mono_seconds() * 2654435761u;
+	return rnd;
+}
+
+/*
+ * A Node that waits for a slot: may it skip asking the valve at @mono (it paused, or the Lease is
+ * as it was at the last refusal)? Returns 1 (skip: the taint stays refused, no Event), 0 (ask),
+ * -errno (the probe failed).
+ */
+static int valve_wait(struct np_publisher *p, const struct np_valve_ctx *x, double mono, char **err)
+{
+	struct np_valve_wait *w = &p->wait;
+	double base = p->poll_seconds > 0.1 ? p->poll_seconds : 0.1;
+	switch (np_valve_wait_step(w, mono, x->limits.retry_max_seconds, x->limits.ttl_seconds)) {
+	case NP_VALVE_ASK:
+		return 0;
+	case NP_VALVE_SKIP:
+		return 1;
+	case NP_VALVE_PROBE:
+		break;
+	}
+	_cleanup_free_ char *rv = NULL;
+	int r = np_valve_lease_version(x, &rv, err);
+	if (r < 0)
+		return r;
+	if (!rv || !streq(rv, w->rv))
+		return 0;
+	np_valve_wait_unchanged(w, mono, base, x->limits.retry_max_seconds, random32());
+	return 1;
 }
 
 static int refuse(struct np_publisher *p, char *const *keys, size_t n, const char *reason, const char *type,
@@ -106,12 +153,26 @@ static int valve(struct np_publisher *p, const struct np_policy *pol, const stru
 			return -ENOMEM;
 	}
 	p->valve_granted = false;
-	if (!g->n_need_slot)
+	if (!g->n_need_slot) {
+		np_valve_wait_reset(&p->wait);   /* not waiting (any more) */
 		return 0;
+	}
 	struct np_valve_ctx x = valve_ctx(p, pol, d);
 	_cleanup_free_ char *msg = NULL;
-	r = np_valve_acquire(&x, 0, false, NULL, &msg, err);
+	_cleanup_(np_valve_outcome_free) struct np_valve_outcome oc = { 0 };
+	double mono = mono_seconds();
+	r = valve_wait(p, &x, mono, err);
 	if (r > 0) {
+		/* still waiting: refused again without a request, the last refusal's Event stands */
+		for (size_t i = 0; i < g->n_need_slot; i++)
+			if (np_strv_push(refused, n_refused, g->need_slot[i]) < 0)
+				return -ENOMEM;
+		return 0;
+	}
+	if (r == 0)
+		r = np_valve_acquire(&x, 0, false, &oc, &msg, err);
+	if (r > 0) {
+		np_valve_wait_reset(&p->wait);
 		p->valve_granted = true;
 		p->slot = NP_SLOT_HELD;
 		return 0;
@@ -128,7 +189,11 @@ static int valve(struct np_publisher *p, const struct np_policy *pol, const stru
 		return r;
 	}
 	p->valve_refusals++;
-	np_log(NP_LOG_WARN, "safety valve", "node=%s detail=\"%s\"", p->node, msg);
+	if (np_valve_wait_refused(&p->wait, &oc, mono, time(NULL), p->poll_seconds > 0.1 ? p->poll_seconds : 0.1,
+				  x.limits.retry_max_seconds, random32()) < 0)
+		return -ENOMEM;
+	np_log(NP_LOG_WARN, "safety valve", "node=%s detail=\"%s\" next_ask_s=%.1f", p->node, msg,
+	       p->wait.next - mono);
 	return refuse(p, g->need_slot, g->n_need_slot, NP_EVENT_TAINT_REFUSED, "Warning", msg, now, refused, n_refused);
 }
 

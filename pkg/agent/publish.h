@@ -8,6 +8,7 @@
 
 #include "events.h"
 #include "reconcile.h"
+#include "valve.h"
 #include "../kube/api.h"
 #include "../policy/desired.h"
 
@@ -28,6 +29,8 @@ struct np_publisher {
 	char *ns;                   /* namespace of the safety valve's Leases */
 	enum np_slot_state slot;
 	bool valve_granted;         /* the valve gave (or confirmed) a slot this cycle */
+	struct np_valve_wait wait;  /* refused a slot: when to ask again (valve.h) */
+	double poll_seconds;        /* the agent's poll period: a waiting Node's first pause (default 10) */
 	json_t *node_obj;           /* last Node the API returned (GET at start and resync, PATCH answers) */
 	struct np_taint_memory mem;
 	struct np_event_book book;

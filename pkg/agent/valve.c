@@ -2,6 +2,7 @@
 /* valve.c - the safety valve's budget of hard-taint slots per class, in a Lease (see valve.h). */
 #define _GNU_SOURCE
 #include "valve.h"
+#include "../kube/retry.h"
 #include "../kube/util.h"
 #include "../policy/desired.h"
 #include "../shared/macro.h"
@@ -283,6 +284,8 @@ struct acquire {
 	enum np_valve_verdict verdict;
 	unsigned in_use, budget, reclaimed;
 	bool released, write, lease_exists;
+	char *rv;                       /* the Lease's resourceVersion as read (then as written) */
+	time_t rate_free_at;
 	char **err;
 };
 
@@ -360,6 +363,15 @@ static int edit_book(json_t *lease, void *ud)
 		a->verdict = np_valve_decide(&b, &a->census, x->node, now, &x->limits, &c);
 		changed = changed || c;
 	}
+	a->rate_free_at = 0;
+	for (size_t i = 0; a->verdict == NP_VALVE_RATE && i < b.n_grants; i++)
+		if (!a->rate_free_at || b.grants[i] + (time_t)ceil(x->limits.window_seconds) < a->rate_free_at)
+			a->rate_free_at = b.grants[i] + (time_t)ceil(x->limits.window_seconds);
+	free(a->rv);
+	const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
+	a->rv = rv ? strdup(rv) : NULL;
+	if (rv && !a->rv)
+		return -ENOMEM;
 	a->in_use = np_valve_in_use(&b, &a->census);
 	a->budget = np_valve_budget(x->limits.max_percent, a->census.total);
 	a->write = changed;
@@ -397,6 +409,14 @@ static void acquire_free(struct acquire *a)
 	np_valve_census_free(&a->census);
 	np_strv_free(a->gone);
 	np_strv_free(a->present);
+	free(a->rv);
+}
+
+void np_valve_outcome_free(struct np_valve_outcome *o)
+{
+	free(o->lease);
+	free(o->rv);
+	o->lease = o->rv = NULL;
 }
 
 int np_valve_acquire(const struct np_valve_ctx *x, time_t now, bool dry, struct np_valve_outcome *out, char **msg,
@@ -423,14 +443,22 @@ int np_valve_acquire(const struct np_valve_ctx *x, time_t now, bool dry, struct 
 		if (r >= 0)
 			r = edit_book(lease, &a);
 	} else {
-		r = np_kube_lease_update(x->kc, x->ns, name, edit_book, &a, 0, NULL, err);
+		json_auto_t *stored = NULL;
+		r = np_kube_lease_update(x->kc, x->ns, name, edit_book, &a, 0, &stored, err);
+		const char *rv = json_string_value(json_object_get(json_object_get(stored, "metadata"), "resourceVersion"));
+		if (r > 0 && rv) {
+			free(a.rv);
+			if (!(a.rv = strdup(rv)))
+				return -ENOMEM;
+		}
 	}
 	if (r < 0)
 		return r;
 	if (out) {
 		*out = (struct np_valve_outcome){ .verdict = a.verdict, .in_use = a.in_use, .budget = a.budget,
 						  .total = a.census.total, .reclaimed = a.reclaimed, .write = a.write,
-						  .lease_exists = a.lease_exists, .lease = TAKE_PTR(name) };
+						  .lease_exists = a.lease_exists, .lease = TAKE_PTR(name), .rv = TAKE_PTR(a.rv),
+						  .rate_free_at = a.rate_free_at };
 	}
 	if (a.verdict == NP_VALVE_HELD || a.verdict == NP_VALVE_GRANTED)
 		return 1;
@@ -457,6 +485,83 @@ int np_valve_release_slot(const struct np_valve_ctx *x, char **err)
 	/* no Lease, no slot: the edit changes nothing and nothing is written (a healthy fleet creates none) */
 	int r = np_kube_lease_update(x->kc, x->ns, name, edit_book, &a, 0, NULL, err);
 	return r < 0 ? r : a.released;
+}
+
+int np_valve_lease_version(const struct np_valve_ctx *x, char **rv, char **err)
+{
+	_cleanup_free_ char *name = np_valve_lease_name(x->klass);
+	json_auto_t *lease = NULL;
+	*rv = NULL;
+	if (!name)
+		return -ENOMEM;
+	int r = np_kube_get_lease(x->kc, x->ns, name, &lease, err);
+	if (r == -ENOENT) {
+		free(err ? *err : NULL);
+		if (err)
+			*err = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	const char *v = json_string_value(json_object_get(json_object_get(lease, "metadata"), "resourceVersion"));
+	if (!v)
+		return np_kube_seterr(err, -EBADMSG, "lease %s/%s: no resourceVersion", x->ns, name);
+	*rv = strdup(v);
+	return *rv ? 0 : -ENOMEM;
+}
+
+/* ---- a waiting Node's pauses ---- */
+
+void np_valve_wait_reset(struct np_valve_wait *w)
+{
+	free(w->rv);
+	*w = (struct np_valve_wait){ 0 };
+}
+
+enum np_valve_step np_valve_wait_step(const struct np_valve_wait *w, double mono, double cap, double ttl)
+{
+	/* in full at least every TTL, pause or not */
+	if (!w->refusals || cap <= 0 || mono - w->last_full >= ttl)
+		return NP_VALVE_ASK;
+	if (mono < w->next)
+		return NP_VALVE_SKIP;
+	return w->verdict == NP_VALVE_FULL && w->rv ? NP_VALVE_PROBE : NP_VALVE_ASK;
+}
+
+/* the pause after @refusals refusals: min(cap, base * 2^(refusals-1)), equal jitter */
+static double pause_s(unsigned refusals, double base, double cap, uint32_t rnd)
+{
+	if (cap < base)
+		cap = base;
+	const struct np_backoff b = { .max_attempts = UINT32_MAX, .base_ms = (uint64_t)(base * 1000),
+				      .cap_ms = (uint64_t)(cap * 1000) };
+	return (double)np_backoff_delay_ms(&b, refusals, rnd) / 1000.0;
+}
+
+int np_valve_wait_refused(struct np_valve_wait *w, const struct np_valve_outcome *o, double mono, time_t now,
+			  double base, double cap, uint32_t rnd)
+{
+	bool moved = w->refusals && !(w->rv && o->rv ? streq(w->rv, o->rv) : w->rv == o->rv);
+	char *rv = o->rv ? strdup(o->rv) : NULL;
+	if (o->rv && !rv)
+		return -ENOMEM;
+	free(w->rv);
+	w->rv = rv;
+	/* the Lease changed since the last refusal: slots move, ask often again */
+	w->refusals = moved ? 1 : w->refusals + 1;
+	w->verdict = o->verdict;
+	w->last_full = mono;
+	if (o->verdict == NP_VALVE_RATE && o->rate_free_at > now)
+		w->next = mono + (double)(o->rate_free_at - now) + (base > 0 ? base * (rnd % 1001) / 1000.0 : 0);
+	else
+		w->next = mono + pause_s(w->refusals, base, cap, rnd);
+	return 0;
+}
+
+void np_valve_wait_unchanged(struct np_valve_wait *w, double mono, double base, double cap, uint32_t rnd)
+{
+	w->refusals++;
+	w->next = mono + pause_s(w->refusals, base, cap, rnd);
 }
 
 /* ---- the gate in front of the valve ---- */

@@ -53,6 +53,7 @@ struct np_valve_limits {
 	unsigned max_new;              /* safetyValve.maxNewPerWindow; 0 = no rate limit */
 	double window_seconds;         /* safetyValve.windowSeconds */
 	double ttl_seconds;            /* safetyValve.slotTTLSeconds */
+	double retry_max_seconds;      /* safetyValve.retryMaxSeconds: a waiting Node's longest pause; 0 = every cycle */
 };
 
 enum np_valve_verdict {
@@ -147,7 +148,12 @@ struct np_valve_outcome {
 	bool write;                    /* the Lease was (dry: would be) written */
 	bool lease_exists;             /* ... by PUT (true) or created by POST (false) */
 	char *lease;                   /* its name (malloc'd; free it) */
+	char *rv;                      /* its resourceVersion after the decision (malloc'd; NULL: none exists) */
+	time_t rate_free_at;           /* RATE: when the window's oldest grant leaves it (seconds since the epoch) */
 };
+
+/* np_valve_outcome_free() - free @o's strings. */
+void np_valve_outcome_free(struct np_valve_outcome *o);
 
 /*
  * np_valve_acquire() - take (or confirm) a slot for @x->node: LIST the class's Nodes, then
@@ -162,6 +168,52 @@ struct np_valve_outcome {
  */
 int np_valve_acquire(const struct np_valve_ctx *x, time_t now, bool dry, struct np_valve_outcome *out, char **msg,
 		     char **err);
+
+/*
+ * np_valve_lease_version() - GET the Lease of @x->klass: its resourceVersion in *@rv (malloc'd), or
+ * NULL when the Lease does not exist. Returns 0 or -errno with *@err.
+ */
+int np_valve_lease_version(const struct np_valve_ctx *x, char **rv, char **err);
+
+/*
+ * A Node refused a slot waits before it asks again: its pause doubles from the agent's poll
+ * period (@base) up to safetyValve.retryMaxSeconds (@cap) with equal jitter (a pause d is drawn
+ * from [d/2, d]), and restarts from @base when the Lease changed since the last refusal. When the
+ * pause is over and the last refusal was FULL, a GET of the Lease comes first (PROBE): an
+ * unchanged resourceVersion means no slot was given back or taken, and the LIST and
+ * compare-and-swap are skipped; once slotTTLSeconds passed since its last full ask it asks in full, pause or not (its
+ * LIST notices a grown class, its decision reclaims dead slots). A RATE refusal waits until the
+ * window's oldest grant leaves it, plus up to @base. So a freed slot is asked for by every waiting
+ * Node within @cap plus one cycle. Times are monotonic seconds; pure.
+ */
+struct np_valve_wait {
+	unsigned refusals;             /* consecutive refusals; 0 = not waiting */
+	enum np_valve_verdict verdict; /* the last refusal: FULL or RATE */
+	char *rv;                      /* the Lease's resourceVersion then (malloc'd; NULL: none) */
+	double next;                   /* no request for the valve before this */
+	double last_full;              /* the last LIST and compare-and-swap */
+};
+
+enum np_valve_step {
+	NP_VALVE_ASK,                  /* LIST and compare-and-swap (np_valve_acquire()) */
+	NP_VALVE_PROBE,                /* GET the Lease; ASK when its resourceVersion moved */
+	NP_VALVE_SKIP,                 /* refused without a request */
+};
+
+void np_valve_wait_reset(struct np_valve_wait *w);
+
+/* np_valve_wait_step() - what a Node that needs a slot does at @mono (@ttl: slotTTLSeconds). */
+enum np_valve_step np_valve_wait_step(const struct np_valve_wait *w, double mono, double cap, double ttl);
+
+/*
+ * np_valve_wait_refused() - a LIST and compare-and-swap at @mono (wall clock @now) refused
+ * with @o: schedule the next request (@rnd: any random value). Returns 0 or -ENOMEM.
+ */
+int np_valve_wait_refused(struct np_valve_wait *w, const struct np_valve_outcome *o, double mono, time_t now,
+			  double base, double cap, uint32_t rnd);
+
+/* np_valve_wait_unchanged() - a PROBE at @mono found the Lease unchanged: pause again, longer. */
+void np_valve_wait_unchanged(struct np_valve_wait *w, double mono, double base, double cap, uint32_t rnd);
 
 /*
  * np_valve_release_slot() - give @x->node's slot back (the Node carries no hard taint any

@@ -779,6 +779,7 @@ static int f_valve(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 		FIELD_UINT("maxNewPerWindow", struct np_policy, valve_max_new_per_window, 0, 100000),
 		FIELD_NUM("windowSeconds", struct np_policy, valve_window_seconds, 1, 86400),
 		FIELD_NUM("slotTTLSeconds", struct np_policy, valve_slot_ttl_seconds, 10, 86400),
+		FIELD_NUM("retryMaxSeconds", struct np_policy, valve_retry_max_seconds, 0, 3600),
 		{},
 	};
 	return walk_map(c, v, p, f, o);
@@ -983,6 +984,7 @@ int np_policy_parse(const char *buf, size_t len, const char *source, struct np_p
 	/* defaults the built-in document leaves out (docs/policy.md) */
 	p->valve_window_seconds = 300;
 	p->valve_slot_ttl_seconds = 300;
+	p->valve_retry_max_seconds = 60;
 	struct pctx c = { .source = source, .p = p };
 	int r = buf == default_yaml ? 0 : parse_doc(&c, default_yaml, sizeof(default_yaml) - 1, "built-in default");
 	if (r >= 0)

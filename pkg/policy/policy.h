@@ -99,6 +99,7 @@ struct np_policy {
 	unsigned valve_max_new_per_window; /* new hard taints per class and window; 0 = no rate limit */
 	double valve_window_seconds;      /* that window, default 300 */
 	double valve_slot_ttl_seconds;    /* an untainted holder's slot is reclaimed after this, default 300 */
+	double valve_retry_max_seconds;   /* a Node refused a slot pauses at most this long, default 60; 0 = every cycle */
 	bool observe;                     /* observe mode: conditions and Events, no taints at all */
 	double event_burst;             /* Events per involved object and reason sent at once, default 5 */
 	double event_per_minute;        /* refill of that bucket, default 1 */

@@ -307,7 +307,8 @@ static void test_gate(void **state)
 
 	/* the keys' bounds */
 	static const char *const bad[] = { "safetyValve: {maxNewPerWindow: 1.5}\n", "safetyValve: {windowSeconds: 0}\n",
-					   "safetyValve: {slotTTLSeconds: 5}\n", "observe: maybe\n",
+					   "safetyValve: {slotTTLSeconds: 5}\n", "safetyValve: {retryMaxSeconds: 4000}\n",
+					   "safetyValve: {retryMaxSeconds: -1}\n", "observe: maybe\n",
 					   "actions:\n  nvme-critical: {observe: 1}\n" };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		assert_int_equal(np_policy_parse(bad[i], strlen(bad[i]), "t.yaml", &pol, &err), -EINVAL);
@@ -317,8 +318,66 @@ static void test_gate(void **state)
 	const char ok[] = "observe: true\n";
 	assert_int_equal(np_policy_parse(ok, strlen(ok), "t.yaml", &pol, &err), 0);
 	assert_true(pol.observe && pol.valve_window_seconds == 300 && pol.valve_slot_ttl_seconds == 300 &&
-		    pol.valve_max_new_per_window == 0);
+		    pol.valve_max_new_per_window == 0 && pol.valve_retry_max_seconds == 60);
 	np_policy_free(&pol);
+	const char every[] = "safetyValve: {retryMaxSeconds: 0}\n";
+	assert_int_equal(np_policy_parse(every, strlen(every), "t.yaml", &pol, &err), 0);
+	assert_true(pol.valve_retry_max_seconds == 0);
+	np_policy_free(&pol);
+}
+
+/* A waiting Node's pauses: doubling from the poll period to the cap, jittered into [d/2, d],
+ * probes while the Lease stands still, restarts when it moved, a full ask at least every TTL. */
+static void test_wait(void **state)
+{
+	(void)state;
+	struct np_valve_wait w = { 0 };
+	struct np_valve_outcome full = { .verdict = NP_VALVE_FULL, .rv = (char *)"100" };
+	const double base = 2, cap = 16, ttl = 300;
+
+	assert_int_equal(np_valve_wait_step(&w, 0, cap, ttl), NP_VALVE_ASK); /* not waiting */
+	assert_int_equal(np_valve_wait_refused(&w, &full, 1000, 5000, base, cap, 0), 0);
+	assert_int_equal(w.refusals, 1);
+	assert_true(w.next == 1001);                          /* rnd 0: the lower end, d/2 of base */
+	assert_int_equal(np_valve_wait_step(&w, 1000.5, cap, ttl), NP_VALVE_SKIP);
+	assert_int_equal(np_valve_wait_step(&w, 1001, cap, ttl), NP_VALVE_PROBE);
+	/* the Lease stands still: the pauses double up to the cap, each in [d/2, d] */
+	double t = 1001, pauses[8];
+	for (unsigned i = 0; i < ARRAY_SIZE(pauses); i++) {
+		np_valve_wait_unchanged(&w, t, base, cap, UINT32_MAX - i);
+		pauses[i] = w.next - t;
+		t = w.next;
+	}
+	const double d[] = { 4, 8, 16, 16, 16, 16, 16, 16 };
+	for (unsigned i = 0; i < ARRAY_SIZE(pauses); i++)
+		assert_true(pauses[i] >= d[i] / 2 && pauses[i] <= d[i]);
+	assert_true(pauses[3] > 8); /* with this rnd the top of [d/2, d]: the cap is reached */
+	/* a full ask at least every slotTTLSeconds, even when the Lease stands still */
+	assert_int_equal(np_valve_wait_step(&w, 1000 + ttl - 1, cap, ttl), NP_VALVE_PROBE);
+	assert_int_equal(np_valve_wait_step(&w, 1000 + ttl, cap, ttl), NP_VALVE_ASK);
+	assert_int_equal(np_valve_wait_step(&w, w.next - 0.5, cap, ttl), NP_VALVE_SKIP);
+	assert_int_equal(np_valve_wait_step(&w, w.next - 0.5, cap, w.next - 0.5 - 1000), NP_VALVE_ASK); /* pausing, TTL over */
+	/* refused again on the same version: the pause keeps growing */
+	unsigned n = w.refusals;
+	assert_int_equal(np_valve_wait_refused(&w, &full, t, 5000, base, cap, 7), 0);
+	assert_int_equal(w.refusals, n + 1);
+	assert_true(w.next - t >= cap / 2);
+	/* the Lease moved (a slot given back, and taken by another Node first): from the poll period again */
+	struct np_valve_outcome moved = { .verdict = NP_VALVE_FULL, .rv = (char *)"101" };
+	assert_int_equal(np_valve_wait_refused(&w, &moved, t, 5000, base, cap, 0), 0);
+	assert_int_equal(w.refusals, 1);
+	assert_true(w.next - t == base / 2);
+	assert_string_equal(w.rv, "101");
+	/* a rate refusal waits for the window's oldest grant, plus up to one poll of jitter, no probe */
+	struct np_valve_outcome rate = { .verdict = NP_VALVE_RATE, .rv = (char *)"101", .rate_free_at = 5100 };
+	assert_int_equal(np_valve_wait_refused(&w, &rate, t, 5000, base, cap, 1000), 0);
+	assert_true(w.next - t == 100 + base);
+	assert_int_equal(np_valve_wait_step(&w, w.next, cap, ttl), NP_VALVE_ASK);
+	/* retryMaxSeconds 0: every cycle asks */
+	assert_int_equal(np_valve_wait_step(&w, t, 0, ttl), NP_VALVE_ASK);
+	np_valve_wait_reset(&w);
+	assert_int_equal(w.refusals, 0);
+	assert_null(w.rv);
 }
 
 int main(void)
@@ -329,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_wave_serialised), cmocka_unit_test(test_tainted_without_slot),
 		cmocka_unit_test(test_reclaim),         cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_lease_name),      cmocka_unit_test(test_gate),
+		cmocka_unit_test(test_wait),
 	};
 	return cmocka_run_group_tests_name("valve", tests, NULL, NULL);
 }
