@@ -378,8 +378,8 @@ static int run_report(int argc, char **argv, bool with_report)
 	np_strv_free(only);
 	if (r >= 0)
 		r = np_policy_evaluate(&pol, &rep, NULL, &node, &plan);
-	struct np_source src[NP_SRC__N];
-	bool blind = r >= 0 && np_report_sources(&rep, src) > 0; /* exit 3: some checks are Unknown */
+	_cleanup_(np_sources_free) struct np_sources src = { 0 };
+	bool blind = r >= 0 && np_report_sources(&rep, &src) != 0; /* exit 3: some checks are Unknown (or ENOMEM) */
 	char *err = NULL;
 	if (r >= 0 && node_obj) {
 		r = np_plan_against_node(kc, &pol, &plan, node_obj, time(NULL), &against, &err);

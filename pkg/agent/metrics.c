@@ -117,12 +117,12 @@ static void render_info(FILE *f, const struct np_report *r, const struct np_desi
 
 static void render_sources(FILE *f, const struct np_report *r)
 {
-	struct np_source src[NP_SRC__N];
-	np_report_sources(r, src);
+	_cleanup_(np_sources_free) struct np_sources src = { 0 };
+	np_report_sources(r, &src);
 	help(f, "nodeprint_source_up", "gauge",
 	     "1 when every input of the source was read, 0 when not (its conditions are Unknown).");
-	for (size_t i = 0; i < NP_SRC__N; i++)
-		fprintf(f, "nodeprint_source_up{source=\"%s\"} %d\n", src[i].name, src[i].up);
+	for (size_t i = 0; i < src.n; i++)
+		fprintf(f, "nodeprint_source_up{source=\"%s\"} %d\n", src.v[i].name, src.v[i].up);
 }
 
 static uint64_t aer_sum(const struct np_aer_counters *a)

@@ -8,28 +8,6 @@
 
 #include <string.h>
 
-/* Which findings each source feeds (findings.c and desired.c are the judges). */
-static const char *const *const source_findings[NP_SRC__N] = {
-	[NP_SRC_KMSG] = (const char *const[]){ "path-flapping", NP_FINDING_GPU_FAULT, NP_FINDING_GPU_RESET_REQUIRED, NULL },
-	[NP_SRC_NVME] = (const char *const[]){ "nvme-critical", NULL },
-	[NP_SRC_MULTIPATH] = (const char *const[]){ "multipath-degraded", NP_FINDING_TIMEOUT_CHAIN, NULL },
-	[NP_SRC_PCI] = (const char *const[]){ "pcie-errors", "link-downgraded", NULL },
-	[NP_SRC_BLOCK] = (const char *const[]){ "volume-stall", NULL },
-	[NP_SRC_NET] = (const char *const[]){ "nic-drops", "irq-skew", "offload-mismatch", NULL },
-	[NP_SRC_VOLUMES] = (const char *const[]){ NP_FINDING_TIMEOUT_CHAIN, NULL },
-	[NP_SRC_MOUNTS] = (const char *const[]){ NULL },
-	[NP_SRC_KERNEL] = (const char *const[]){ "firmware-unpinned", NULL },
-	[NP_SRC_MODULES] = (const char *const[]){ "firmware-unpinned", NULL },
-	[NP_SRC_TIMEOUTS] = (const char *const[]){ NP_FINDING_TIMEOUT_CHAIN, NULL },
-	[NP_SRC_NUMA] = (const char *const[]){ NP_FINDING_NUMA_REMOTE_IRQ, NULL },
-	[NP_SRC_GPU] = (const char *const[]){ NP_FINDING_GPU_MISSING, NULL },
-};
-
-const char *const *np_source_findings(enum np_source_id id)
-{
-	return source_findings[id];
-}
-
 /* Longest condition or Event message we build (the API's Event recorder cuts at 1024). */
 #define MESSAGE_MAX 1000
 
@@ -76,28 +54,36 @@ static int blind_condition(struct np_condition *c, const struct np_source *s, bo
 	return r;
 }
 
-/* Conditions fed by the sources down: True becomes Unknown (ours[] marks those, for later sources). */
-static int blind_conditions(const struct np_policy *p, const struct np_source *src, struct np_desired *d,
-			    char **unknown, size_t *n_unknown)
+/*
+ * Conditions fed by the sources down (the vocabulary's rows that read them): True becomes Unknown
+ * (ours[] marks those, for later sources). @unknown gets the condition types, @max at most.
+ */
+static int blind_conditions(const struct np_policy *p, const struct np_sources *src, struct np_desired *d,
+			    char **unknown, size_t max, size_t *n_unknown)
 {
 	_cleanup_free_ bool *ours = calloc(d->n_conditions + 1, sizeof(*ours));
 	if (!ours)
 		return -ENOMEM;
+	size_t n_vocab;
+	const struct np_vocab_finding *vocab = np_vocab_findings(&n_vocab);
 	int r = 0;
-	for (size_t i = 0; r >= 0 && i < NP_SRC__N; i++) {
-		for (const char *const *f = source_findings[i]; !src[i].up && r >= 0 && *f; f++) {
-			const struct np_action *a = np_policy_action(p, *f);
+	for (size_t i = 0; r >= 0 && i < src->n; i++) {
+		const struct np_source *s = &src->v[i];
+		for (size_t f = 0; !s->up && r >= 0 && f < n_vocab; f++) {
+			if (!np_vocab_reads(&vocab[f], s->name))
+				continue;
+			const struct np_action *a = np_policy_action(p, vocab[f].id);
 			struct np_condition *c = a && a->condition && *a->condition ? find_condition(d, a->condition)
 										  : NULL;
 			if (!c)
 				continue;
 			size_t k = (size_t)(c - d->conditions);
 			if (ours[k]) {
-				r = blind_condition(c, &src[i], false);
+				r = blind_condition(c, s, false);
 			} else if (streq(c->status, "True")) {
 				ours[k] = true;
-				r = blind_condition(c, &src[i], true);
-				if (r >= 0 && *n_unknown < NP_SRC__N * 3)
+				r = blind_condition(c, s, true);
+				if (r >= 0 && *n_unknown < max)
 					unknown[(*n_unknown)++] = c->type;
 			}
 		}
@@ -106,17 +92,17 @@ static int blind_conditions(const struct np_policy *p, const struct np_source *s
 }
 
 /* "kmsg,nvme" and one sentence per source, then the conditions now Unknown. */
-static int blind_finding(const struct np_source *src, char *const *unknown, size_t n_unknown, const char *node,
+static int blind_finding(const struct np_sources *src, char *const *unknown, size_t n_unknown, const char *node,
 			 struct np_desired *d)
 {
 	_cleanup_free_ char *subject = strdup(""), *msg = strdup("nodeprint cannot see");
-	for (size_t i = 0; subject && msg && i < NP_SRC__N; i++) {
-		if (src[i].up)
+	for (size_t i = 0; subject && msg && i < src->n; i++) {
+		if (src->v[i].up)
 			continue;
-		_cleanup_free_ char *s = source_sentence(&src[i]);
+		_cleanup_free_ char *s = source_sentence(&src->v[i]);
 		if (!s)
 			return -ENOMEM;
-		char *ns = np_asprintf("%s%s%s", subject, *subject ? "," : "", src[i].name);
+		char *ns = np_asprintf("%s%s%s", subject, *subject ? "," : "", src->v[i].name);
 		char *nm = strlen(msg) + strlen(s) < MESSAGE_MAX - 200
 			? np_asprintf("%s%s %s", msg, *subject ? ";" : ":", s + strlen("cannot read ")) : strdup(msg);
 		free(subject);
@@ -141,14 +127,16 @@ static int blind_finding(const struct np_source *src, char *const *unknown, size
 int np_policy_blind(const struct np_policy *p, const struct np_report *r, const char *node_name,
 		    struct np_desired *d)
 {
-	struct np_source src[NP_SRC__N];
-	unsigned n_down = np_report_sources(r, src);
-	if (!n_down)
-		return 0;
-	char *unknown[NP_SRC__N * 3]; /* borrowed condition types */
+	_cleanup_(np_sources_free) struct np_sources src = { 0 };
+	int n_down = np_report_sources(r, &src);
+	if (n_down <= 0)
+		return n_down;
+	_cleanup_free_ char **unknown = calloc(d->n_conditions + 1, sizeof(*unknown)); /* borrowed types */
+	if (!unknown)
+		return -ENOMEM;
 	size_t n_unknown = 0;
-	int rc = blind_conditions(p, src, d, unknown, &n_unknown);
+	int rc = blind_conditions(p, &src, d, unknown, d->n_conditions, &n_unknown);
 	if (rc >= 0)
-		rc = blind_finding(src, unknown, n_unknown, node_name, d);
-	return rc < 0 ? rc : (int)n_down;
+		rc = blind_finding(&src, unknown, n_unknown, node_name, d);
+	return rc < 0 ? rc : n_down;
 }

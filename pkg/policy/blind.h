@@ -13,7 +13,8 @@
 
 /*
  * np_policy_blind() - for every source of @r that is down (np_report_sources()),
- * turn each condition of @d that a finding fed by it maps to (through @p's
+ * turn each condition of @d that a finding reading it (the vocabulary's
+ * sources, vocab.h) maps to (through @p's
  * actions) from True to Unknown, with the source's reason (KernelLogUnreadable,
  * NVMeAdminDenied, ...) and a message naming what could not be read. A False
  * condition stays False (a problem seen is a fact, even when another input is
@@ -25,6 +26,3 @@
  */
 int np_policy_blind(const struct np_policy *p, const struct np_report *r, const char *node_name,
 		    struct np_desired *d);
-
-/* The finding ids whose input is source @id (NULL-terminated, static). */
-const char *const *np_source_findings(enum np_source_id id);

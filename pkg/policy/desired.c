@@ -309,34 +309,30 @@ static int condition_false(struct np_condition *c, const struct np_finding *f)
 }
 
 /*
- * Whether a partial report read every source that feeds the action's finding (np_source_findings());
- * a whole report read everything. A finding no source feeds is not judged in a partial report.
+ * Whether a partial report read every source the action's finding reads (the vocabulary's sources);
+ * a whole report read everything. A finding that reads no source is not judged in a partial report.
  */
-static bool action_read(const struct np_report *rep, const struct np_source src[NP_SRC__N], const struct np_action *a)
+static bool action_read(const struct np_report *rep, const struct np_action *a)
 {
 	if (!rep->only)
 		return true;
-	bool fed = false;
-	for (int id = 0; id < NP_SRC__N; id++)
-		for (const char *const *f = np_source_findings((enum np_source_id)id); *f; f++)
-			if (streq(*f, a->finding)) {
-				if (!np_report_read(rep, src[id].name))
-					return false;
-				fed = true;
-			}
-	return fed;
+	const struct np_vocab_finding *v = np_vocab_finding(a->finding);
+	if (!v || !*v->sources)
+		return false;
+	for (const char *const *s = v->sources; *s; s++)
+		if (!np_report_read(rep, *s))
+			return false;
+	return true;
 }
 
 static int apply_actions(const struct np_policy *p, const struct np_report *rep, const struct np_node_facts *node,
 			 struct np_desired *d)
 {
 	int r = 0;
-	struct np_source src[NP_SRC__N];
-	np_report_sources(rep, src);
 	/* every condition the policy can set is reported, True until a finding says otherwise; a
 	 * partial report plans none for what it did not read */
 	for (size_t i = 0; r >= 0 && i < p->n_actions; i++)
-		if (p->actions[i].condition && *p->actions[i].condition && action_read(rep, src, &p->actions[i]) &&
+		if (p->actions[i].condition && *p->actions[i].condition && action_read(rep, &p->actions[i]) &&
 		    !condition(d, p->actions[i].condition))
 			r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < d->n_findings; i++) {
@@ -383,16 +379,18 @@ static int bundle_condition(const struct np_policy *p, struct np_desired *d)
 static bool bundle_blind(const struct np_report *r)
 {
 	static const char *const whole[] = { "pci", "net", "nvme", NULL };
-	struct np_source src[NP_SRC__N];
-	if (!np_report_sources(r, src))
-		return false;
-	for (unsigned i = 0; i < NP_SRC__N; i++) {
-		if (src[i].up || !np_report_read(r, src[i].name))
+	const struct np_vocab_finding *fw = np_vocab_finding(NP_FINDING_FIRMWARE_UNPINNED);
+	_cleanup_(np_sources_free) struct np_sources src = { 0 };
+	int n_down = np_report_sources(r, &src);
+	if (n_down < 0)
+		return true; /* ENOMEM: nothing says the bundle was read */
+	for (size_t i = 0; n_down && i < src.n; i++) {
+		const struct np_source *s = &src.v[i];
+		if (s->up || !np_report_read(r, s->name))
 			continue;
-		for (const char *const *f = np_source_findings(i); *f; f++)
-			if (streq(*f, "firmware-unpinned"))
-				return true;
-		if (!src[i].failed && np_strv_contains((char *const *)whole, src[i].name))
+		if (np_vocab_reads(fw, s->name))
+			return true;
+		if (!s->failed && np_strv_contains((char *const *)whole, s->name))
 			return true;
 	}
 	return false;

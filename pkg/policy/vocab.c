@@ -7,38 +7,39 @@
 #include <string.h>
 
 #define REASONS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define SOURCES(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static const struct np_vocab_finding findings[] = {
 	{ NP_FINDING_FIRMWARE_UNPINNED, REASONS(NP_REASON_DRIFT, NP_REASON_UNPINNED), NP_COND_BUNDLE_PINNED,
-	  "NoSchedule", "FirmwareDrift" },
+	  "NoSchedule", "FirmwareDrift", SOURCES("kernel", "modules") },
 	{ NP_FINDING_NVME_CRITICAL,
 	  REASONS(NP_REASON_CRITICAL_WARNING, NP_REASON_SPARE_BELOW_THRESHOLD, NP_REASON_WEAR_OUT,
 		  NP_REASON_MEDIA_ERRORS, NP_REASON_ERROR_LOG_GROWTH),
-	  NP_COND_NVME_HEALTHY, "NoSchedule", "NVMeCriticalWarning" },
+	  NP_COND_NVME_HEALTHY, "NoSchedule", "NVMeCriticalWarning", SOURCES("nvme") },
 	{ NP_FINDING_MULTIPATH_DEGRADED, REASONS(NP_REASON_PATH_FAILED), NP_COND_MULTIPATH_HEALTHY, "PreferNoSchedule",
-	  NP_EVENT_PATH_FAILED },
+	  NP_EVENT_PATH_FAILED, SOURCES("multipath") },
 	{ NP_FINDING_PATH_FLAPPING, REASONS(NP_REASON_PATH_FLAPPING), NP_COND_MULTIPATH_HEALTHY, "PreferNoSchedule",
-	  "PathFlapping" },
+	  "PathFlapping", SOURCES("kmsg") },
 	{ NP_FINDING_PCIE_ERRORS, REASONS(NP_REASON_AER_UNCORRECTABLE, NP_REASON_AER_CORRECTABLE_RATE),
-	  NP_COND_PCIE_HEALTHY, "none", "PCIeErrors" },
-	{ NP_FINDING_LINK_DOWNGRADED, REASONS(NP_REASON_LINK_DOWNGRADED), NP_COND_PCIE_HEALTHY, "none", "LinkDowngraded" },
+	  NP_COND_PCIE_HEALTHY, "none", "PCIeErrors", SOURCES("pci") },
+	{ NP_FINDING_LINK_DOWNGRADED, REASONS(NP_REASON_LINK_DOWNGRADED), NP_COND_PCIE_HEALTHY, "none", "LinkDowngraded", SOURCES("pci") },
 	{ NP_FINDING_VOLUME_STALL, REASONS(NP_REASON_STALLED), NP_COND_VOLUME_PATHS_HEALTHY, "none",
-	  NP_EVENT_VOLUME_PATH_STALL },
+	  NP_EVENT_VOLUME_PATH_STALL, SOURCES("block") },
+	{ NP_FINDING_NIC_DROPS, REASONS(NP_REASON_DROPS), NP_COND_NIC_HEALTHY, "none", "NICDrops", SOURCES("net") },
+	{ NP_FINDING_IRQ_SKEW, REASONS(NP_REASON_IRQ_SKEW), NP_COND_NIC_HEALTHY, "none", "IRQSkew", SOURCES("net") },
 	{ NP_FINDING_OFFLOAD_MISMATCH, REASONS(NP_REASON_OFFLOAD_MISMATCH), NP_COND_OFFLOADS_COMPLIANT, "none",
-	  "OffloadDrift" },
-	{ NP_FINDING_NIC_DROPS, REASONS(NP_REASON_DROPS), NP_COND_NIC_HEALTHY, "none", "NICDrops" },
-	{ NP_FINDING_IRQ_SKEW, REASONS(NP_REASON_IRQ_SKEW), NP_COND_NIC_HEALTHY, "none", "IRQSkew" },
+	  "OffloadDrift", SOURCES("net") },
 	{ NP_FINDING_TIMEOUT_CHAIN,
 	  REASONS(NP_REASON_UNBOUNDED_QUEUEING, NP_REASON_QUEUEING_OVER_APP, NP_REASON_FAST_IO_FAIL_NOT_BELOW_LOSS,
 		  NP_REASON_FAILOVER_OVER_DEVICE_TIMEOUT),
-	  NP_COND_STORAGE_TIMEOUTS, "none", "TimeoutChain" },
-	{ NP_FINDING_NUMA_REMOTE_IRQ, REASONS(NP_REASON_REMOTE_IRQS), NP_COND_NUMA_LOCAL, "none", "NUMARemoteIRQ" },
+	  NP_COND_STORAGE_TIMEOUTS, "none", "TimeoutChain", SOURCES("multipath", "volumes", "timeouts") },
+	{ NP_FINDING_NUMA_REMOTE_IRQ, REASONS(NP_REASON_REMOTE_IRQS), NP_COND_NUMA_LOCAL, "none", "NUMARemoteIRQ", SOURCES("numa") },
 	{ NP_FINDING_GPU_FAULT, REASONS(NP_REASON_NODE_REBOOT_REQUIRED, NP_REASON_GPU_HARDWARE_FAULT),
-	  NP_COND_ACCELERATORS_HEALTHY, "NoSchedule", "GPUFault" },
+	  NP_COND_ACCELERATORS_HEALTHY, "NoSchedule", "GPUFault", SOURCES("kmsg") },
 	{ NP_FINDING_GPU_MISSING, REASONS(NP_REASON_GPU_MISSING, NP_REASON_GPU_NOT_RESPONDING), NP_COND_ACCELERATORS_HEALTHY,
-	  "NoSchedule", "GPUMissing" },
+	  "NoSchedule", "GPUMissing", SOURCES("gpu") },
 	{ NP_FINDING_GPU_RESET_REQUIRED, REASONS(NP_REASON_GPU_RESET_REQUIRED), NP_COND_ACCELERATORS_HEALTHY, "none",
-	  "GPUResetRequired" },
+	  "GPUResetRequired", SOURCES("kmsg") },
 };
 
 const struct np_vocab_finding *np_vocab_findings(size_t *n)
@@ -53,6 +54,11 @@ const struct np_vocab_finding *np_vocab_finding(const char *id)
 		if (streq(findings[i].id, id))
 			return &findings[i];
 	return NULL;
+}
+
+bool np_vocab_reads(const struct np_vocab_finding *f, const char *source)
+{
+	return f && np_strv_contains((char *const *)f->sources, source);
 }
 
 const char *const *np_vocab_words(const char *kind)

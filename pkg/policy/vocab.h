@@ -99,12 +99,22 @@ struct np_vocab_finding {
 	const char *condition;        /* default condition type */
 	const char *taint;            /* default taint effect: NoSchedule, PreferNoSchedule, none */
 	const char *event;            /* default Event reason */
+	/*
+	 * The sources (report sections registered with NP_SECTION_SOURCE()) it
+	 * reads, NULL-terminated: when one is down its condition is Unknown,
+	 * never True (blind.h), and a partial report judges it only when every
+	 * one was read. The rows' order is the order in which a source's
+	 * conditions turn Unknown and are named in the SourceUnreadable message.
+	 */
+	const char *const *sources;
 };
 
 /* The policy's findings (source-unreadable excluded: it is no action). *@n gets the count. Static. */
 const struct np_vocab_finding *np_vocab_findings(size_t *n);
 /* The finding @id, or NULL. */
 const struct np_vocab_finding *np_vocab_finding(const char *id);
+/* True when finding @f (may be NULL) reads source @source (a section name). */
+bool np_vocab_reads(const struct np_vocab_finding *f, const char *source);
 
 /*
  * Every other word of the vocabulary, by kind: NULL-terminated static lists.

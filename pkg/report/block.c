@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "block.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -331,3 +333,5 @@ int np_block_bundle(const struct np_block *s, struct np_bundle *b)
 	(void)b;
 	return 0;
 }
+
+NP_SECTION_SOURCE(block, 50, "block I/O counters", "BlockStatsUnreadable", NULL);

@@ -2,6 +2,8 @@
 /* gpu.c - the gpu section: free, JSON, text, fingerprint items. */
 #include "gpu.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
 
 #include <stdio.h>
@@ -116,3 +118,5 @@ int np_gpu_bundle(const struct np_gpu *s, struct np_bundle *b)
 	}
 	return r;
 }
+
+NP_SECTION_SOURCE(gpu, 130, "GPUs on the PCI bus", "GPUUnreadable", NULL);

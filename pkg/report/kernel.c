@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kernel.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 
 #include <stdlib.h>
 
@@ -85,3 +87,5 @@ int np_kernel_bundle(const struct np_kernel *k, struct np_bundle *b)
 		r = np_bundle_add(b, "cpu", k->cpu_model ? k->cpu_model : "unknown", k->microcode);
 	return r;
 }
+
+NP_SECTION_SOURCE(kernel, 90, "kernel, OS and DMI facts", "KernelInfoUnreadable", NULL);

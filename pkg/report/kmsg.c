@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kmsg.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,3 +220,13 @@ int np_kmsg_bundle(const struct np_kmsg *s, struct np_bundle *b)
 	(void)b;
 	return 0;
 }
+
+/* A few records that did not parse among many that did is not blindness; none parsed is. */
+static void kmsg_judge(const struct np_report *r, struct np_source *s)
+{
+	const struct np_kmsg *k = &r->kmsg;
+	if (k->status.err && !(k->status.err == EINVAL && k->records_read > k->bad_records))
+		np_source_down(s, &k->status);
+}
+
+NP_SECTION_SOURCE(kmsg, 10, "the kernel log", "KernelLogUnreadable", kmsg_judge);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "modules.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -128,3 +130,5 @@ int np_modules_bundle(const struct np_modules *s, struct np_bundle *b)
 	}
 	return 0;
 }
+
+NP_SECTION_SOURCE(modules, 100, "kernel modules", "ModulesUnreadable", NULL);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mounts.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/strutil.h"
 
 #include <stdio.h>
@@ -122,3 +124,5 @@ int np_mounts_bundle(const struct np_mounts *s, struct np_bundle *b)
 	(void)b;
 	return 0;
 }
+
+NP_SECTION_SOURCE(mounts, 80, "the mount table", "MountsUnreadable", NULL);

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "multipath.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -237,3 +239,15 @@ int np_multipath_bundle(const struct np_multipath *s, struct np_bundle *b)
 	(void)b;
 	return 0;
 }
+
+static void multipath_judge(const struct np_report *r, struct np_source *s)
+{
+	const struct np_multipath *m = &r->multipath;
+	if (m->status.err)
+		np_source_down(s, &m->status);
+	for (size_t i = 0; i < m->n_maps; i++)
+		if (m->maps[i].status.err)
+			np_source_item_down(s, m->maps[i].name ? m->maps[i].name : m->maps[i].dm, &m->maps[i].status, 0, NULL);
+}
+
+NP_SECTION_SOURCE(multipath, 30, "multipath tables", "MultipathTableUnreadable", multipath_judge);

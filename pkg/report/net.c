@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "net.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -360,3 +362,5 @@ int np_net_bundle(const struct np_net *s, struct np_bundle *b)
 	}
 	return 0;
 }
+
+NP_SECTION_SOURCE(net, 60, "NICs", "NetUnreadable", NULL);

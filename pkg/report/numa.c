@@ -2,6 +2,8 @@
 /* numa.c - the numa section: free, JSON, text. */
 #include "numa.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
 
 #include <stdio.h>
@@ -143,3 +145,15 @@ int np_numa_bundle(const struct np_numa *s, struct np_bundle *b)
 	(void)b;
 	return 0;
 }
+
+static void numa_judge(const struct np_report *r, struct np_source *s)
+{
+	const struct np_numa *n = &r->numa;
+	if (n->status.err)
+		np_source_down(s, &n->status);
+	for (size_t i = 0; i < n->n_devs; i++)
+		if (n->devs[i].status.err)
+			np_source_item_down(s, n->devs[i].name, &n->devs[i].status, 0, NULL);
+}
+
+NP_SECTION_SOURCE(numa, 120, "NUMA nodes and IRQ affinity", "NUMAUnreadable", numa_judge);

@@ -2,9 +2,12 @@
 #define _GNU_SOURCE
 #include "nvme.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,3 +449,23 @@ int np_nvme_bundle(const struct np_nvme *s, struct np_bundle *b)
 	}
 	return 0;
 }
+
+static void nvme_judge(const struct np_report *r, struct np_source *s)
+{
+	const struct np_nvme *n = &r->nvme;
+	if (n->status.err)
+		np_source_down(s, &n->status);
+	for (size_t i = 0; i < n->n_controllers; i++) {
+		const struct np_nvme_ctrl *c = &n->controllers[i];
+		if (c->smart_skipped)
+			continue; /* the agent keeps the page read at the last due time */
+		if (!c->smart.present)
+			np_source_item_down(s, c->name, &c->status, EIO, "no SMART / health page");
+		else if (!c->smart.plausible)
+			np_source_item_down(s, c->name, &c->status, EIO, "SMART / health page is all zeros (a failed read)");
+	}
+	if (!s->up && (s->err == EPERM || s->err == EACCES))
+		s->reason = "NVMeAdminDenied";
+}
+
+NP_SECTION_SOURCE(nvme, 20, "NVMe SMART/health", "NVMeUnreadable", nvme_judge);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pci.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -337,3 +339,15 @@ int np_pci_bundle(const struct np_pci *s, struct np_bundle *b)
 	(void)b;
 	return 0;
 }
+
+static void pci_judge(const struct np_report *r, struct np_source *s)
+{
+	const struct np_pci *p = &r->pci;
+	if (p->status.err)
+		np_source_down(s, &p->status);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->devices[i].status.err)
+			np_source_item_down(s, p->devices[i].address, &p->devices[i].status, 0, NULL);
+}
+
+NP_SECTION_SOURCE(pci, 40, "PCIe links and AER counters", "PCIeUnreadable", pci_judge);

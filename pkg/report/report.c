@@ -3,6 +3,7 @@
 #include "report.h"
 #include "json.h"
 #include "section.h"
+#include "../shared/macro.h"
 #include "../shared/strutil.h"
 #include "../shared/version.h"
 
@@ -59,9 +60,9 @@ json_t *np_report_to_json(const struct np_report *r)
 		json_object_set_new(fp, "partial", json_true());
 	}
 	json_object_set_new(o, "fingerprint", fp);
-	struct np_source src[NP_SRC__N];
-	np_report_sources(r, src);
-	json_t *sj = np_sources_to_json(src);
+	_cleanup_(np_sources_free) struct np_sources src = { 0 };
+	np_report_sources(r, &src); /* ENOMEM: an empty list */
+	json_t *sj = np_sources_to_json(&src);
 	for (size_t i = json_array_size(sj); r->only && i-- > 0;) /* a partial report lists what it read */
 		if (!np_report_read(r, json_string_value(json_object_get(json_array_get(sj, i), "source"))))
 			json_array_remove(sj, i);
@@ -82,9 +83,9 @@ void np_report_print_title(const struct np_report *r, struct np_out *o)
 			fprintf(o->f, "%s%s", p == r->only ? " " : ",", *p);
 	}
 	fputc('\n', o->f);
-	struct np_source src[NP_SRC__N];
-	np_report_sources(r, src);
-	np_sources_print(src, o); /* the BLIND block: nothing when every source is up */
+	_cleanup_(np_sources_free) struct np_sources src = { 0 };
+	np_report_sources(r, &src);
+	np_sources_print(&src, o); /* the BLIND block: nothing when every source is up */
 }
 
 static int cmp_print(const void *a, const void *b)

@@ -12,13 +12,51 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct np_bundle;
 struct np_collect_ctx;
 struct np_out;
 struct np_report;
 struct np_section_state;
+struct np_source;
+
+/*
+ * What "could not be read" means for a section that feeds health checks
+ * (blind is never healthy, sources.h). Registered with NP_SECTION_SOURCE() in
+ * the section's own pkg/report/<section>.c; a section without one is no
+ * source (its failure makes nothing Unknown). Which findings read a source is
+ * the vocabulary's (pkg/policy/vocab.c, a row's sources).
+ */
+struct np_section_source {
+	int order;          /* place in the sources list: JSON "sources", nodeprint_source_up, the BLIND
+			     * block, and which source's reason a condition fed by two takes (the first) */
+	const char *what;   /* what it reads, for people, e.g. "the kernel log" */
+	const char *reason; /* CamelCase reason when down, e.g. "KernelLogUnreadable" */
+	/*
+	 * Optional: mark @s down (np_source_down(), np_source_item_down()) from
+	 * the section's and its items' status, and set s->reason for a more
+	 * precise cause. NULL: down when the section's status has an error.
+	 */
+	void (*judge)(const struct np_report *r, struct np_source *s);
+};
+
+/* Options of the metrics hooks (the agent's command line). */
+struct np_metrics_opts {
+	bool all_block_devices; /* --metrics-all-devices: loop, ram and zram devices too */
+};
+
+/*
+ * The section's Prometheus families (text format 0.0.4, helpers in expo.h),
+ * registered with NP_SECTION_METRICS() in its own pkg/report/<section>.c.
+ * render() writes every family of the section, HELP and TYPE included, even
+ * when it has no series.
+ */
+struct np_section_metrics {
+	void (*render)(FILE *f, const struct np_report *r, const struct np_metrics_opts *o);
+};
 
 struct np_section {
 	const char *name;  /* as in the JSON, the --only list and `nodeprint collectors` */
@@ -48,6 +86,8 @@ struct np_section {
 	void *(*state_new)(const struct np_collect_ctx *ctx);
 	void (*state_reload)(void *state, const struct np_collect_ctx *ctx);
 	void (*state_free)(void *state);
+	const struct np_section_source *source;   /* NULL: not a health source (NP_SECTION_SOURCE()) */
+	const struct np_section_metrics *metrics; /* NULL: no metrics of its own (NP_SECTION_METRICS()) */
 };
 
 /*
@@ -71,6 +111,8 @@ const struct np_section *np_section_find(const char *name);
 	NP_SECTION_STATEFUL(sec, ord, print_ord, collect_fn, resample_fn, NULL, NULL, NULL)
 
 #define NP_SECTION_STATEFUL(sec, ord, print_ord, collect_fn, resample_fn, new_fn, reload_fn, free_fn)   \
+	extern const struct np_section_source np_section_source_##sec __attribute__((weak));         \
+	extern const struct np_section_metrics np_section_metrics_##sec __attribute__((weak));       \
 	static void np_section_free_##sec(struct np_report *r) { np_##sec##_free(&r->sec); }         \
 	static json_t *np_section_json_##sec(const struct np_report *r)                              \
 	{                                                                                            \
@@ -99,6 +141,27 @@ const struct np_section *np_section_find(const char *name);
 		.state_new = (new_fn),                                                               \
 		.state_reload = (reload_fn),                                                         \
 		.state_free = (free_fn),                                                             \
+		.source = &np_section_source_##sec,                                                  \
+		.metrics = &np_section_metrics_##sec,                                                \
 	};                                                                                           \
 	static const struct np_section *const np_section_ptr_##sec                                   \
 		__attribute__((used, section("np_sections"), aligned(sizeof(void *)))) = &np_section_##sec
+
+/*
+ * NP_SECTION_SOURCE() - section @sec is a health source: @ord its place in
+ * the sources list, @what_ and @reason_ as in struct np_section_source,
+ * @judge_fn or NULL. NP_SECTION_METRICS() - section @sec renders its metric
+ * families with @render_fn. Both go at the end of pkg/report/<sec>.c; the
+ * section's descriptor picks them up by name (a weak reference: a section
+ * without one has NULL). A second one for the same section fails to link;
+ * tests/unit/test_sections.c checks that each names a registered section.
+ */
+#define NP_SECTION_SOURCE(sec, ord, what_, reason_, judge_fn)                                        \
+	extern const struct np_section_source np_section_source_##sec;                               \
+	const struct np_section_source np_section_source_##sec = {                                   \
+		.order = (ord), .what = (what_), .reason = (reason_), .judge = (judge_fn)            \
+	}
+
+#define NP_SECTION_METRICS(sec, render_fn)                                                           \
+	extern const struct np_section_metrics np_section_metrics_##sec;                             \
+	const struct np_section_metrics np_section_metrics_##sec = { .render = (render_fn) }

@@ -4,36 +4,15 @@
 #include "sources.h"
 #include "json.h"
 #include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
+#include "../shared/strutil.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-static const struct {
-	const char *name, *what, *reason;
-} source_info[NP_SRC__N] = {
-	[NP_SRC_KMSG] = { "kmsg", "the kernel log", "KernelLogUnreadable" },
-	[NP_SRC_NVME] = { "nvme", "NVMe SMART/health", "NVMeUnreadable" },
-	[NP_SRC_MULTIPATH] = { "multipath", "multipath tables", "MultipathTableUnreadable" },
-	[NP_SRC_PCI] = { "pci", "PCIe links and AER counters", "PCIeUnreadable" },
-	[NP_SRC_BLOCK] = { "block", "block I/O counters", "BlockStatsUnreadable" },
-	[NP_SRC_NET] = { "net", "NICs", "NetUnreadable" },
-	[NP_SRC_VOLUMES] = { "volumes", "CSI volumes", "VolumesUnreadable" },
-	[NP_SRC_MOUNTS] = { "mounts", "the mount table", "MountsUnreadable" },
-	[NP_SRC_KERNEL] = { "kernel", "kernel, OS and DMI facts", "KernelInfoUnreadable" },
-	[NP_SRC_MODULES] = { "modules", "kernel modules", "ModulesUnreadable" },
-	[NP_SRC_TIMEOUTS] = { "timeouts", "storage timeouts", "TimeoutsUnreadable" },
-	[NP_SRC_NUMA] = { "numa", "NUMA nodes and IRQ affinity", "NUMAUnreadable" },
-	[NP_SRC_GPU] = { "gpu", "GPUs on the PCI bus", "GPUUnreadable" },
-};
-
-static bool denied(int err)
-{
-	return err == EPERM || err == EACCES;
-}
-
-/* The first failure wins: it names the root cause. */
-static void down(struct np_source *s, const struct np_status *st)
+void np_source_down(struct np_source *s, const struct np_status *st)
 {
 	if (!s->up)
 		return;
@@ -42,140 +21,131 @@ static void down(struct np_source *s, const struct np_status *st)
 	s->detail = st->error;
 }
 
-static void item_down(struct np_source *s, const char *item, const struct np_status *st, int err_if_none,
-		      const char *why)
+void np_source_item_down(struct np_source *s, const char *item, const struct np_status *st, int err_if_none,
+			 const char *why)
 {
 	struct np_status fallback = { .err = err_if_none, .error = (char *)why };
 	if (s->up)
 		s->item = item;
-	down(s, st->err ? st : &fallback);
+	np_source_down(s, st->err ? st : &fallback);
 	s->failed++;
 }
 
-static void judge_nvme(const struct np_nvme *n, struct np_source *s)
+static int cmp_source(const void *a, const void *b)
 {
-	if (n->status.err)
-		down(s, &n->status);
-	for (size_t i = 0; i < n->n_controllers; i++) {
-		const struct np_nvme_ctrl *c = &n->controllers[i];
-		if (c->smart_skipped)
-			continue; /* the agent keeps the page read at the last due time */
-		if (!c->smart.present)
-			item_down(s, c->name, &c->status, EIO, "no SMART / health page");
-		else if (!c->smart.plausible)
-			item_down(s, c->name, &c->status, EIO, "SMART / health page is all zeros (a failed read)");
+	const struct np_section *x = *(const struct np_section *const *)a;
+	const struct np_section *y = *(const struct np_section *const *)b;
+	if (x->source->order != y->source->order)
+		return x->source->order < y->source->order ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The sections that are sources, in source order: NULL-terminated, owned by the module; NULL on ENOMEM. */
+static const struct np_section *const *source_sections(size_t *n)
+{
+	static const struct np_section **sorted;
+	static size_t count;
+	if (!sorted) {
+		size_t k;
+		const struct np_section *const *all = np_sections(&k);
+		const struct np_section **v = all ? calloc(k + 1, sizeof(*v)) : NULL;
+		if (!v)
+			return NULL;
+		size_t m = 0;
+		for (size_t i = 0; i < k; i++)
+			if (all[i]->source)
+				v[m++] = all[i];
+		qsort(v, m, sizeof(*v), cmp_source);
+		sorted = v;
+		count = m;
 	}
-	if (!s->up)
-		s->reason = denied(s->err) ? "NVMeAdminDenied" : source_info[NP_SRC_NVME].reason;
+	*n = count;
+	return sorted;
 }
 
-static void judge_multipath(const struct np_multipath *m, struct np_source *s)
+int np_report_sources(const struct np_report *r, struct np_sources *out)
 {
-	if (m->status.err)
-		down(s, &m->status);
-	for (size_t i = 0; i < m->n_maps; i++)
-		if (m->maps[i].status.err)
-			item_down(s, m->maps[i].name ? m->maps[i].name : m->maps[i].dm, &m->maps[i].status, 0, NULL);
-}
-
-static void judge_pci(const struct np_pci *p, struct np_source *s)
-{
-	if (p->status.err)
-		down(s, &p->status);
-	for (size_t i = 0; i < p->n; i++)
-		if (p->devices[i].status.err)
-			item_down(s, p->devices[i].address, &p->devices[i].status, 0, NULL);
-}
-
-static void judge_timeouts(const struct np_timeouts *t, struct np_source *s)
-{
-	if (t->status.err)
-		down(s, &t->status);
-	for (size_t i = 0; i < t->n_devs; i++)
-		if (t->devs[i].status.err)
-			item_down(s, t->devs[i].name, &t->devs[i].status, 0, NULL);
-}
-
-static void judge_numa(const struct np_numa *n, struct np_source *s)
-{
-	if (n->status.err)
-		down(s, &n->status);
-	for (size_t i = 0; i < n->n_devs; i++)
-		if (n->devs[i].status.err)
-			item_down(s, n->devs[i].name, &n->devs[i].status, 0, NULL);
-}
-
-/* A few records that did not parse among many that did is not blindness; none parsed is. */
-static void judge_kmsg(const struct np_kmsg *k, struct np_source *s)
-{
-	if (k->status.err && !(k->status.err == EINVAL && k->records_read > k->bad_records))
-		down(s, &k->status);
-}
-
-unsigned np_report_sources(const struct np_report *r, struct np_source out[NP_SRC__N])
-{
-	for (size_t i = 0; i < NP_SRC__N; i++)
-		out[i] = (struct np_source){ .name = source_info[i].name, .what = source_info[i].what, .up = true };
-	judge_kmsg(&r->kmsg, &out[NP_SRC_KMSG]);
-	judge_nvme(&r->nvme, &out[NP_SRC_NVME]);
-	judge_multipath(&r->multipath, &out[NP_SRC_MULTIPATH]);
-	judge_pci(&r->pci, &out[NP_SRC_PCI]);
-	judge_timeouts(&r->timeouts, &out[NP_SRC_TIMEOUTS]);
-	judge_numa(&r->numa, &out[NP_SRC_NUMA]);
-	const struct np_status *whole[NP_SRC__N] = {
-		[NP_SRC_BLOCK] = &r->block.status,     [NP_SRC_NET] = &r->net.status,
-		[NP_SRC_VOLUMES] = &r->volumes.status, [NP_SRC_MOUNTS] = &r->mounts.status,
-		[NP_SRC_KERNEL] = &r->kernel.status,   [NP_SRC_MODULES] = &r->modules.status,
-		[NP_SRC_GPU] = &r->gpu.status,
-	};
-	unsigned n_down = 0;
-	for (size_t i = 0; i < NP_SRC__N; i++) {
-		if (whole[i] && whole[i]->err)
-			down(&out[i], whole[i]);
-		if (!out[i].up && !out[i].reason)
-			out[i].reason = source_info[i].reason;
-		n_down += !out[i].up;
+	size_t n;
+	const struct np_section *const *sec = source_sections(&n);
+	*out = (struct np_sources){ 0 };
+	if (!sec)
+		return -ENOMEM;
+	out->v = calloc(n + 1, sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	out->n = n;
+	int n_down = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct np_section_source *d = sec[i]->source;
+		struct np_source *s = &out->v[i];
+		*s = (struct np_source){ .name = sec[i]->name, .what = d->what, .up = true };
+		if (d->judge) {
+			d->judge(r, s);
+		} else {
+			const struct np_status *st = (const void *)((const char *)r + sec[i]->status_offset);
+			if (st->err)
+				np_source_down(s, st);
+		}
+		if (!s->up && !s->reason)
+			s->reason = d->reason;
+		n_down += !s->up;
 	}
 	return n_down;
 }
 
-json_t *np_sources_to_json(const struct np_source s[NP_SRC__N])
+void np_sources_free(struct np_sources *s)
+{
+	free(s->v);
+	*s = (struct np_sources){ 0 };
+}
+
+const struct np_source *np_sources_get(const struct np_sources *s, const char *name)
+{
+	for (size_t i = 0; name && i < s->n; i++)
+		if (streq(s->v[i].name, name))
+			return &s->v[i];
+	return NULL;
+}
+
+json_t *np_sources_to_json(const struct np_sources *src)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; a && i < NP_SRC__N; i++) {
+	for (size_t i = 0; a && i < src->n; i++) {
+		const struct np_source *s = &src->v[i];
 		json_t *o = json_object();
-		np_json_str(o, "source", s[i].name);
-		json_object_set_new(o, "up", json_boolean(s[i].up));
-		if (!s[i].up) {
-			const char *name = strerrorname_np(s[i].err);
-			np_json_str(o, "reason", s[i].reason);
+		np_json_str(o, "source", s->name);
+		json_object_set_new(o, "up", json_boolean(s->up));
+		if (!s->up) {
+			const char *name = strerrorname_np(s->err);
+			np_json_str(o, "reason", s->reason);
 			np_json_str(o, "errno", name ? name : "EIO");
-			np_json_str(o, "error", s[i].detail ? s[i].detail : np_errno_reason(s[i].err));
-			np_json_str(o, "item", s[i].item);
-			json_object_set_new(o, "failed", json_integer(s[i].failed));
+			np_json_str(o, "error", s->detail ? s->detail : np_errno_reason(s->err));
+			np_json_str(o, "item", s->item);
+			json_object_set_new(o, "failed", json_integer(s->failed));
 		}
 		json_array_append_new(a, o);
 	}
 	return a;
 }
 
-void np_sources_print(const struct np_source s[NP_SRC__N], struct np_out *o)
+void np_sources_print(const struct np_sources *src, struct np_out *o)
 {
 	unsigned n_down = 0;
-	for (size_t i = 0; i < NP_SRC__N; i++)
-		n_down += !s[i].up;
+	for (size_t i = 0; i < src->n; i++)
+		n_down += !src->v[i].up;
 	if (!n_down)
 		return;
 	np_out_heading(o, "BLIND: what nodeprint cannot see (its checks are Unknown, not healthy)");
-	for (size_t i = 0; i < NP_SRC__N; i++) {
-		if (s[i].up)
+	for (size_t i = 0; i < src->n; i++) {
+		const struct np_source *s = &src->v[i];
+		if (s->up)
 			continue;
-		const char *name = strerrorname_np(s[i].err);
+		const char *name = strerrorname_np(s->err);
 		_cleanup_free_ char *msg = NULL;
-		if (asprintf(&msg, "%s: %s: %s%s%s (%s)%s", s[i].reason, s[i].what, s[i].item ? s[i].item : "",
-			     s[i].item ? ": " : "", s[i].detail ? s[i].detail : np_errno_reason(s[i].err),
-			     name ? name : "EIO", s[i].failed > 1 ? ", and more" : "") < 0)
+		if (asprintf(&msg, "%s: %s: %s%s%s (%s)%s", s->reason, s->what, s->item ? s->item : "",
+			     s->item ? ": " : "", s->detail ? s->detail : np_errno_reason(s->err),
+			     name ? name : "EIO", s->failed > 1 ? ", and more" : "") < 0)
 			msg = NULL;
-		np_out_error(o, msg ? msg : s[i].reason);
+		np_out_error(o, msg ? msg : s->reason);
 	}
 }

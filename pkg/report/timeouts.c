@@ -2,6 +2,8 @@
 /* timeouts.c - the timeouts section: free, JSON, text. */
 #include "timeouts.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -125,3 +127,15 @@ int np_timeouts_bundle(const struct np_timeouts *s, struct np_bundle *b)
 	(void)b;
 	return 0;
 }
+
+static void timeouts_judge(const struct np_report *r, struct np_source *s)
+{
+	const struct np_timeouts *t = &r->timeouts;
+	if (t->status.err)
+		np_source_down(s, &t->status);
+	for (size_t i = 0; i < t->n_devs; i++)
+		if (t->devs[i].status.err)
+			np_source_item_down(s, t->devs[i].name, &t->devs[i].status, 0, NULL);
+}
+
+NP_SECTION_SOURCE(timeouts, 110, "storage timeouts", "TimeoutsUnreadable", timeouts_judge);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "volumes.h"
 #include "json.h"
+#include "report.h"
+#include "section.h"
 #include "../shared/strutil.h"
 
 #include <stdio.h>
@@ -137,3 +139,5 @@ int np_volumes_bundle(const struct np_volumes *s, struct np_bundle *b)
 	(void)b;
 	return 0;
 }
+
+NP_SECTION_SOURCE(volumes, 70, "CSI volumes", "VolumesUnreadable", NULL);

@@ -50,6 +50,15 @@ static void evaluate(const char *yaml, const struct np_report *r, struct np_desi
 }
 
 /* /dev/kmsg refused, as collect_kmsg() records it in a container without the device rule. */
+/* Source @name of @all: it must be there. */
+static const struct np_source *src(const struct np_sources *all, const char *name)
+{
+	const struct np_source *s = np_sources_get(all, name);
+	if (!s)
+		fail_msg("no source %s", name);
+	return s;
+}
+
 static void kmsg_denied(struct np_report *r)
 {
 	np_status_set(&r->kmsg.status, -EPERM, "/dev/kmsg: %s", np_errno_reason(-EPERM));
@@ -71,10 +80,11 @@ static void test_all_up(void **state)
 {
 	(void)state;
 	struct np_report r = { 0 };
-	struct np_source src[NP_SRC__N];
-	assert_int_equal(np_report_sources(&r, src), 0);
-	for (size_t i = 0; i < NP_SRC__N; i++)
-		assert_true(src[i].up);
+	struct np_sources src;
+	assert_int_equal(np_report_sources(&r, &src), 0);
+	for (size_t i = 0; i < src.n; i++)
+		assert_true(src.v[i].up);
+	np_sources_free(&src);
 	struct np_desired d;
 	evaluate("", &r, &d);
 	assert_string_equal(cond(&d, "NVMeHealthy")->status, "True");
@@ -90,16 +100,18 @@ static void test_kmsg_and_nvme_denied(void **state)
 	struct np_report r = { 0 };
 	kmsg_denied(&r);
 	nvme_denied(&r);
-	struct np_source src[NP_SRC__N];
-	assert_int_equal(np_report_sources(&r, src), 2);
-	assert_false(src[NP_SRC_KMSG].up);
-	assert_string_equal(src[NP_SRC_KMSG].reason, "KernelLogUnreadable");
-	assert_int_equal(src[NP_SRC_KMSG].err, EPERM);
-	assert_false(src[NP_SRC_NVME].up);
-	assert_string_equal(src[NP_SRC_NVME].reason, "NVMeAdminDenied");
-	assert_string_equal(src[NP_SRC_NVME].item, "nvme0");
-	assert_int_equal(src[NP_SRC_NVME].failed, 1);
-	assert_true(src[NP_SRC_PCI].up && src[NP_SRC_MULTIPATH].up);
+	struct np_sources all;
+	assert_int_equal(np_report_sources(&r, &all), 2);
+	const struct np_source *kmsg = src(&all, "kmsg"), *nvme = src(&all, "nvme");
+	assert_false(kmsg->up);
+	assert_string_equal(kmsg->reason, "KernelLogUnreadable");
+	assert_int_equal(kmsg->err, EPERM);
+	assert_false(nvme->up);
+	assert_string_equal(nvme->reason, "NVMeAdminDenied");
+	assert_string_equal(nvme->item, "nvme0");
+	assert_int_equal(nvme->failed, 1);
+	assert_true(src(&all, "pci")->up && src(&all, "multipath")->up);
+	np_sources_free(&all);
 
 	struct np_desired d;
 	evaluate("", &r, &d);
@@ -196,14 +208,16 @@ static void test_kmsg_garbled(void **state)
 {
 	(void)state;
 	struct np_report r = { 0 };
-	struct np_source src[NP_SRC__N];
+	struct np_sources all;
 	r.kmsg.records_read = 500;
 	r.kmsg.bad_records = 2;
 	np_status_set(&r.kmsg.status, -EINVAL, "/dev/kmsg: %llu records did not parse", 2ULL);
-	assert_int_equal(np_report_sources(&r, src), 0);
+	assert_int_equal(np_report_sources(&r, &all), 0);
+	np_sources_free(&all);
 	r.kmsg.records_read = r.kmsg.bad_records = 7;
-	assert_int_equal(np_report_sources(&r, src), 1);
-	assert_string_equal(src[NP_SRC_KMSG].reason, "KernelLogUnreadable");
+	assert_int_equal(np_report_sources(&r, &all), 1);
+	assert_string_equal(src(&all, "kmsg")->reason, "KernelLogUnreadable");
+	np_sources_free(&all);
 	np_report_free(&r);
 }
 
@@ -217,25 +231,27 @@ static void test_capture_without_dev(void **state)
 	struct np_report r = { 0 };
 	assert_int_equal(np_collect_all(&ctx, NULL, &r), 0);
 	np_host_close(&h);
-	struct np_source src[NP_SRC__N];
-	assert_true(np_report_sources(&r, src) >= 2);
-	assert_false(src[NP_SRC_NVME].up);
-	assert_int_equal(src[NP_SRC_NVME].failed, r.nvme.n_controllers);
-	assert_int_equal(src[NP_SRC_NVME].err, ENOENT);
-	assert_string_equal(src[NP_SRC_NVME].reason, "NVMeUnreadable");
+	struct np_sources all;
+	assert_true(np_report_sources(&r, &all) >= 2);
+	const struct np_source *nvme = src(&all, "nvme");
+	assert_false(nvme->up);
+	assert_int_equal(nvme->failed, r.nvme.n_controllers);
+	assert_int_equal(nvme->err, ENOENT);
+	assert_string_equal(nvme->reason, "NVMeUnreadable");
 	struct np_desired d;
 	evaluate("", &r, &d);
 	for (size_t i = 0; i < d.n_conditions; i++)
 		assert_string_not_equal(d.conditions[i].status, "True");
 	json_t *j = np_report_to_json(&r);
 	json_t *s = json_object_get(j, "sources");
-	assert_int_equal(json_array_size(s), NP_SRC__N);
-	json_t *nv = json_array_get(s, NP_SRC_NVME);
+	assert_int_equal(json_array_size(s), all.n);
+	json_t *nv = json_array_get(s, (size_t)(nvme - all.v));
 	assert_string_equal(json_string_value(json_object_get(nv, "source")), "nvme");
 	assert_true(json_is_false(json_object_get(nv, "up")));
 	assert_string_equal(json_string_value(json_object_get(nv, "errno")), "ENOENT");
 	json_decref(j);
 	np_desired_free(&d);
+	np_sources_free(&all);
 	np_report_free(&r);
 }
 

@@ -11,10 +11,10 @@
 
 #include <dirent.h>
 
-/* The NP_SECTION(name, ...) and NP_SECTION_STATEFUL(name, ...) lines of pkg/collect, read from the sources. */
-static size_t registrations(char names[][32], size_t max)
+/* The first argument of every line of the .c files of @dir that starts with one of @macros ("NP_X("). */
+static size_t registrations(const char *dir, const char *const *macros, char names[][32], size_t max)
 {
-	DIR *d = opendir(np_src("pkg/collect"));
+	DIR *d = opendir(np_src(dir));
 	assert_non_null(d);
 	size_t n = 0;
 	for (struct dirent *de; (de = readdir(d));) {
@@ -22,19 +22,14 @@ static size_t registrations(char names[][32], size_t max)
 		if (l < 3 || strcmp(de->d_name + l - 2, ".c") != 0)
 			continue;
 		char rel[300];
-		snprintf(rel, sizeof(rel), "pkg/collect/%s", de->d_name);
+		snprintf(rel, sizeof(rel), "%s/%s", dir, de->d_name);
 		char *src = np_slurp(rel, NULL);
-		for (char *p = src; (p = strstr(p, "\nNP_SECTION")); p++) {
-			const char *a = p + strlen("\nNP_SECTION");
-			if (np_startswith(a, "_STATEFUL("))
-				a += strlen("_STATEFUL(");
-			else if (*a == '(')
-				a++;
-			else
-				continue;
-			assert_true(n < max);
-			sscanf(a, "%31[a-z_0-9]", names[n++]);
-		}
+		for (char *p = src; (p = strchr(p, '\n')); p++)
+			for (const char *const *m = macros; *m; m++)
+				if (np_startswith(p + 1, *m)) {
+					assert_true(n < max);
+					sscanf(p + 1 + strlen(*m), "%31[a-z_0-9]", names[n++]);
+				}
 		free(src);
 	}
 	closedir(d);
@@ -44,8 +39,9 @@ static size_t registrations(char names[][32], size_t max)
 static void test_every_registration_is_a_section(void **state)
 {
 	(void)state;
+	static const char *const macros[] = { "NP_SECTION(", "NP_SECTION_STATEFUL(", NULL };
 	char names[128][32];
-	size_t want = registrations(names, 128);
+	size_t want = registrations("pkg/collect", macros, names, 128);
 	size_t n;
 	const struct np_section *const *s = np_sections(&n);
 	assert_non_null(s);
@@ -73,6 +69,40 @@ static void test_every_registration_is_a_section(void **state)
 				    (s[i - 1]->order == s[i]->order && strcmp(s[i - 1]->name, s[i]->name) < 0));
 	}
 	assert_null(np_section_find("nosuch"));
+}
+
+/*
+ * Every NP_SECTION_SOURCE() and NP_SECTION_METRICS() line of pkg/report is the hook of the section
+ * it names (a misspelt name would be a hook no descriptor picks up), and no section has one the
+ * sources do not register.
+ */
+static void test_hooks_reach_their_section(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *macro;
+		size_t hook; /* offsetof(struct np_section, <hook>) */
+	} kinds[] = {
+		{ "NP_SECTION_SOURCE(", offsetof(struct np_section, source) },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		const char *const macros[] = { kinds[k].macro, NULL };
+		char names[128][32];
+		size_t want = registrations("pkg/report", macros, names, 128), have = 0;
+		assert_true(want >= 5);
+		for (size_t i = 0; i < want; i++) {
+			const struct np_section *x = np_section_find(names[i]);
+			if (!x || !*(const void *const *)((const char *)x + kinds[k].hook))
+				fail_msg("%s%s) is no section's hook", kinds[k].macro, names[i]);
+		}
+		for (const struct np_section *const *s = np_sections(NULL); *s; s++)
+			have += *(const void *const *)((const char *)*s + kinds[k].hook) != NULL;
+		assert_int_equal(have, want);
+	}
+	const struct np_section *nvme = np_section_find("nvme");
+	assert_string_equal(nvme->source->reason, "NVMeUnreadable");
+	assert_non_null(nvme->source->judge);
+	assert_null(np_section_find("tcp")->source); /* no health check reads it */
 }
 
 /* The report's JSON has one member per section, in their order, and nothing else but its header. */
@@ -122,6 +152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_registration_is_a_section),
 		cmocka_unit_test(test_report_loops_over_sections),
+		cmocka_unit_test(test_hooks_reach_their_section),
 	};
 	return cmocka_run_group_tests_name("sections", tests, NULL, NULL);
 }

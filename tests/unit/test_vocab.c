@@ -9,6 +9,7 @@
 #include "../../pkg/policy/blind.h"
 #include "../../pkg/policy/policy.h"
 #include "../../pkg/policy/vocab.h"
+#include "../../pkg/report/section.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 
@@ -43,18 +44,39 @@ static void test_reference_names_every_word(void **state)
 	assert_true(documented(doc, NP_FINDING_SOURCE_UNREADABLE) || strstr(doc, NP_FINDING_SOURCE_UNREADABLE));
 	/* the reasons of sources that cannot be read: every section down at once */
 	struct np_report r = { 0 };
-	struct np_status *st[] = { &r.kmsg.status, &r.nvme.status, &r.multipath.status, &r.pci.status, &r.block.status,
-				   &r.net.status, &r.volumes.status, &r.mounts.status, &r.kernel.status, &r.modules.status,
-				   &r.timeouts.status, &r.numa.status, &r.gpu.status };
-	for (size_t i = 0; i < ARRAY_SIZE(st); i++)
-		np_status_set(st[i], -EIO, "x");
-	struct np_source src[NP_SRC__N];
-	assert_int_equal(np_report_sources(&r, src), NP_SRC__N);
-	for (size_t i = 0; i < NP_SRC__N; i++)
-		if (!documented(doc, src[i].reason))
-			fail_msg("docs/reference.md lacks the blind reason %s", src[i].reason);
+	for (const struct np_section *const *s = np_sections(NULL); *s; s++)
+		np_status_set((struct np_status *)((char *)&r + (*s)->status_offset), -EIO, "x");
+	struct np_sources src;
+	int n_down = np_report_sources(&r, &src);
+	assert_int_equal(n_down, src.n);
+	assert_true(src.n >= 13);
+	for (size_t i = 0; i < src.n; i++)
+		if (!documented(doc, src.v[i].reason))
+			fail_msg("docs/reference.md lacks the blind reason %s", src.v[i].reason);
+	np_sources_free(&src);
 	np_report_free(&r);
 	free(doc);
+}
+
+/* Every source a finding reads is a registered section that is a source (NP_SECTION_SOURCE). */
+static void test_finding_sources_are_sources(void **state)
+{
+	(void)state;
+	size_t n;
+	const struct np_vocab_finding *f = np_vocab_findings(&n);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(f[i].sources);
+		if (!*f[i].sources)
+			fail_msg("finding %s reads no source: it would never be Unknown", f[i].id);
+		for (const char *const *s = f[i].sources; *s; s++) {
+			const struct np_section *sec = np_section_find(*s);
+			if (!sec || !sec->source)
+				fail_msg("finding %s reads %s, which is no source", f[i].id, *s);
+			assert_true(np_vocab_reads(&f[i], *s));
+		}
+	}
+	assert_false(np_vocab_reads(np_vocab_finding(NP_FINDING_NVME_CRITICAL), "kmsg"));
+	assert_false(np_vocab_reads(NULL, "kmsg"));
 }
 
 /* The built-in policy's actions are the table's defaults, one per finding, and name only its words. */
@@ -91,6 +113,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference_names_every_word),
 		cmocka_unit_test(test_default_policy_is_the_table),
+		cmocka_unit_test(test_finding_sources_are_sources),
 	};
 	return cmocka_run_group_tests_name("vocab", tests, NULL, NULL);
 }
