@@ -21,6 +21,7 @@ measure includes running the guest command (its round trip is measured and print
 figures go to the TAP comments and to $NP_TEST_LOG/vm-agent-latency.json (read by `make bench`).
 """
 import base64
+import contextlib
 import json
 import os
 import ssl
@@ -133,12 +134,17 @@ def is_event_write(r):
 # ---------------------------------------------------------------------------------------------
 # set-up: objects on the server, the guest's network, kubeconfig, policy, kubelet tree, the agent
 
-def cluster_objects(k):
-    """A Node as a kubelet and another owner left it, and a Pod whose PVC is bound to a CSI block PV."""
+def create_node(k):
+    """The guest's Node as a kubelet (Ready) and another owner (a label, an annotation, a taint) left it."""
     k.create({"apiVersion": "v1", "kind": "Node", "metadata": {
         "name": NODE, "labels": {"kubernetes.io/hostname": NODE, "team": "storage"},
         "annotations": {"example.com/owner": "platform"}}, "spec": {"taints": [FOREIGN_TAINT]}})
     k.api("PATCH", f"/api/v1/nodes/{NODE}/status", {"status": {"conditions": [READY]}}, "application/merge-patch+json")
+
+
+def cluster_objects(k):
+    """A Node as a kubelet and another owner left it, and a Pod whose PVC is bound to a CSI block PV."""
+    create_node(k)
     k.create({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-nib"},
               "spec": {"capacity": {"storage": "16Mi"}, "accessModes": ["ReadWriteOnce"], "volumeMode": "Block",
                        "csi": {"driver": "nib.csi.example.com", "volumeHandle": "mpatha"},
@@ -164,13 +170,19 @@ def kubeconfig(env):
         "contexts": [{"name": "nib", "context": {"cluster": "host", "user": "agent"}}]})
 
 
-def guest_setup(g, env, pod_uid):
-    g.out("/nib/setup.sh nvme multipath")
-    g.out("dd if=/dev/mapper/mpatha of=/dev/null bs=4k count=16 iflag=direct")
+def guest_net(g, env, policy):
+    """The guest's way to the API server (Devices.api_net's NIC as 10.0.2.15/24), its kubeconfig and
+    @policy in the share (/share/kubeconfig, /share/policy.yaml: what start_agent() passes)."""
     g.out("modprobe virtio_net; i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; "
           "ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up")
     (g.share / "kubeconfig").write_text(kubeconfig(env))
-    (g.share / "policy.yaml").write_text(POLICY)
+    (g.share / "policy.yaml").write_text(policy)
+
+
+def guest_setup(g, env, pod_uid):
+    g.out("/nib/setup.sh nvme multipath")
+    g.out("dd if=/dev/mapper/mpatha of=/dev/null bs=4k count=16 iflag=direct")
+    guest_net(g, env, POLICY)
     # the kubelet's layout of a CSI block volume: the device bind-mounted on a file under the pod,
     # vol_data.json under the plugin folder (pkg/volume/csi, csi_block.go)
     vol = f"/var/lib/kubelet/pods/{pod_uid}/volumeDevices/kubernetes.io~csi"
@@ -389,22 +401,32 @@ def restart(tap, g, k, ctx):
     g.sh("kill -TERM $(cat /tmp/agent.pid)")
 
 
-SCENARIOS = [baseline, nvme_critical, path_flaps, kmsg_event_retry, volume_stall, describe, foreign_kept, restart]
-
-
-def main():
-    tap = nib.Tap("agent")
+@contextlib.contextmanager
+def api_server(tap, group):
+    """The test API server (tests/kube/server.sh) with the agent's token bound to NODE, kubectl of the pinned
+    release on PATH; yields (env, Cluster, proxy port) and always stops it. A server that does not start is a
+    TAP failure and ends the group."""
     with tempfile.TemporaryDirectory() as tmp:
         sdir = os.path.join(tmp, "server")
         env_run = dict(os.environ, NP_KUBE_AGENT_NODE=NODE)
         p = subprocess.run([str(SERVER), "start", sdir], capture_output=True, text=True, timeout=3600, env=env_run)
         if p.returncode != 0:
-            tap.fail("agent: test API server starts", p.stderr[-3000:])
+            tap.fail(f"{group}: test API server starts", p.stderr[-3000:])
             tap.finish()
-        env = dict(ln.strip().split("=", 1) for ln in open(os.path.join(sdir, "env")) if "=" in ln)
-        os.environ["PATH"] = env["NP_K8S_BIN"] + os.pathsep + os.environ["PATH"]  # kubectl of the pinned release
-        port = env["NP_KUBE_SERVER"].rsplit(":", 1)[1]
-        k = Cluster(env)
+        try:
+            env = dict(ln.strip().split("=", 1) for ln in open(os.path.join(sdir, "env")) if "=" in ln)
+            os.environ["PATH"] = env["NP_K8S_BIN"] + os.pathsep + os.environ["PATH"]  # kubectl of the pinned release
+            yield env, Cluster(env), env["NP_KUBE_SERVER"].rsplit(":", 1)[1]
+        finally:
+            subprocess.run([str(SERVER), "stop", sdir], capture_output=True)
+
+
+SCENARIOS = [baseline, nvme_critical, path_flaps, kmsg_event_retry, volume_stall, describe, foreign_kept, restart]
+
+
+def main():
+    tap = nib.Tap("agent")
+    with api_server(tap, "agent") as (env, k, port):
         g = None
         try:
             ctx = {"pod_uid": cluster_objects(k)}
@@ -423,8 +445,6 @@ def main():
             tap.fail("agent: prerequisites", f"node-in-a-box prerequisite missing: {e}")
         except (nib.GuestError, OSError, subprocess.CalledProcessError) as e:
             tap.fail("agent: guest or server", f"{type(e).__name__}: {e}")
-        finally:
-            subprocess.run([str(SERVER), "stop", sdir], capture_output=True)
     tap.finish()
 
 
