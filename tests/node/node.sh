@@ -11,6 +11,9 @@
 #   tests/node/node.sh import DIR ARCHIVE BASE          # ctr images import an OCI archive as BASE:<tag>
 #   tests/node/node.sh stop DIR                         # kubelet, then every pod's containers, containerd
 #
+# NP_NODE_STATUS_SECONDS (default 10): the kubelet's nodeStatusUpdateFrequency and ReportFrequency,
+# how often it writes its Node's status (heartbeat) at the most and at the least.
+#
 # DIR holds everything (containerd root/state, kubelet root, pod logs, PKI, logs in DIR/log). Sandbox
 # image: Kubernetes' pause.c built by build.sh, imported as localhost/np-pause:<k8s version> (no
 # registry is reachable). Times go to stderr as "node.sh: <what> <ms> ms".
@@ -157,7 +160,8 @@ start_kubelet() {
 		imageGCLowThresholdPercent: 99
 		serializeImagePulls: false
 		syncFrequency: 5s
-		nodeStatusReportFrequency: 10s
+		nodeStatusUpdateFrequency: ${NP_NODE_STATUS_SECONDS:-10}s
+		nodeStatusReportFrequency: ${NP_NODE_STATUS_SECONDS:-10}s
 	EOF
 	t0=$(date +%s%N)
 	setsid "$BIN/kubelet" --config "$DIR/kubelet.yaml" --kubeconfig "$DIR/kubelet.kubeconfig" \

@@ -299,13 +299,10 @@ def check_rotation(kube, env, node):
     tap(cs["ready"] and cs["restartCount"] == 0, "token rotation: the Pod stayed Ready, no restart", cs)
 
 
-def main():
-    if os.geteuid() != 0 or not os.path.exists(ARCHIVE) or not os.path.exists(BIN):
-        tap(False, "prerequisites: root, make image's archive, build/nodeprint", f"uid={os.geteuid()} {ARCHIVE}")
-        print(f"1..{n}")
-        return 1
-    # one real node per machine: the kubelet slot, hostNetwork port 20270 and the shared
-    # /var/lib/kubelet mount are the machine's; a second run waits here (up to 20 minutes)
+def node_lock(tap):
+    """One real node per machine: the kubelet slot, hostNetwork port 20270 and the shared
+    /var/lib/kubelet mount are the machine's; a second node test waits here (up to 20 minutes).
+    Returns the open lock file (held while it stays open), or None after a failed TAP line."""
     lock = open(os.path.join(tempfile.gettempdir(), "nodeprint-node-test.lock"), "w")
     t0 = time.monotonic()
     while True:
@@ -314,11 +311,22 @@ def main():
             break
         except BlockingIOError:
             if time.monotonic() - t0 > 1200:
-                tap(False, "another tests/node/test_node.py holds this machine's node for 20 minutes")
-                return 1
+                tap(False, "another node test holds this machine's node for 20 minutes")
+                return None
             time.sleep(2)
     if time.monotonic() - t0 > 1:
         print(f"# waited {time.monotonic() - t0:.0f} s for another node test on this machine")
+    return lock
+
+
+def main():
+    if os.geteuid() != 0 or not os.path.exists(ARCHIVE) or not os.path.exists(BIN):
+        tap(False, "prerequisites: root, make image's archive, build/nodeprint", f"uid={os.geteuid()} {ARCHIVE}")
+        print(f"1..{n}")
+        return 1
+    lock = node_lock(tap)
+    if not lock:
+        return 1
     node = socket.gethostname()
     work = tempfile.mkdtemp(prefix="np-node-")
     cdir, ndir = os.path.join(work, "cluster"), os.path.join(work, "node")
