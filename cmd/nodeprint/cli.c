@@ -2,6 +2,7 @@
 /* cli.c - exit codes, option errors, output formats (JSON, YAML) and the text width. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "../../pkg/report/json_write.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 
@@ -175,8 +176,11 @@ int np_cli_dump(const json_t *j, enum np_format fmt)
 		return dump_yaml(j, stdout);
 	/* indented for people at a terminal; compact when piped (a large host's per-CPU interrupt
 	 * arrays are millions of numbers: one per line would multiply size and time) */
-	size_t flags = (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER;
-	int r = json_dumpf(j, stdout, flags) < 0 ? -EIO : 0;
+	int r;
+	if (isatty(STDOUT_FILENO))
+		r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
+	else
+		r = np_json_write_compact(j, stdout);
 	fputc('\n', stdout);
 	return r;
 }

@@ -21,6 +21,7 @@ struct np_irq_line {
 	uint64_t total;     /* sum of per_cpu */
 	char *desc;         /* the rest of the line, trimmed: chip, hwirq-type, actions */
 	char *action;       /* last word of desc (the action/handler name), or NULL */
+	int64_t num;        /* irq as a number, -1 for NMI, LOC, ERR, ... */
 };
 
 struct np_irq_table {
@@ -28,6 +29,7 @@ struct np_irq_table {
 	size_t ncpus;
 	struct np_irq_line *lines;
 	size_t nlines;
+	size_t nsorted;          /* lines[0..nsorted) have ascending numbers (the kernel's order) */
 	size_t skipped;          /* rows not understood, left out (e.g. ARM's count-less "FIQ: <owner>") */
 	unsigned first_skipped;  /* 1-based line number of the first of them; 0 when none */
 };
@@ -48,6 +50,12 @@ struct np_irq_table {
  */
 int np_parse_interrupts(const char *buf, size_t len, struct np_irq_table *t);
 void np_irq_table_free(struct np_irq_table *t);
+
+/*
+ * np_irq_table_find() - the line of IRQ number @irq, or NULL. O(log n) over
+ * the kernel's ascending numbered rows; a row out of order is still found.
+ */
+const struct np_irq_line *np_irq_table_find(const struct np_irq_table *t, unsigned irq);
 
 /*
  * np_parse_stat_cpus() - the per-CPU "cpuN" lines of /proc/stat (proc(5):

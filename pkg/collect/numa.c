@@ -167,16 +167,6 @@ static int cpu_node(const struct cpumap *m, unsigned cpu)
 	return cpu < m->n ? m->node[cpu] : -1;
 }
 
-static const struct np_irq_line *find_line(const struct np_irq_table *t, unsigned irq)
-{
-	char key[16];
-	snprintf(key, sizeof(key), "%u", irq);
-	for (size_t i = 0; t && i < t->nlines; i++)
-		if (streq(t->lines[i].irq, key))
-			return &t->lines[i];
-	return NULL;
-}
-
 /* The device's IRQ numbers: its MSI/MSI-X vectors, else its legacy INTx line. */
 static int device_irqs(const struct np_host *h, const char *bdf, unsigned **out, size_t *n)
 {
@@ -216,7 +206,7 @@ static int fill_irq(const struct np_host *h, const struct np_irq_table *t, const
 {
 	struct np_numa_irq *q = &d->irqs[d->nirqs++];
 	*q = (struct np_numa_irq){ .irq = irq, .remote = -1 };
-	const struct np_irq_line *l = find_line(t, irq);
+	const struct np_irq_line *l = np_irq_table_find(t, irq);
 	if (l) {
 		if (l->action && !(q->name = strdup(l->action)))
 			return -ENOMEM;

@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/interrupts.h"
+#include "../../pkg/shared/strutil.h"
 #include "../../pkg/collect/net.h"
 
 #include <dirent.h>
@@ -198,8 +199,32 @@ static void test_interrupts_capture(void **state)
 	}
 	assert_true(saw_err);
 	assert_true(saw_38);
+	/* every numbered row is found by number, the others (ERR, NMI) by none */
+	for (size_t i = 0; i < t.nlines; i++) {
+		uint64_t v;
+		if (np_parse_dec(t.lines[i].irq, UINT32_MAX, &v) == 0)
+			assert_ptr_equal(np_irq_table_find(&t, (unsigned)v), &t.lines[i]);
+	}
+	assert_int_equal(t.nsorted, t.nlines - 16); /* the kernel's order: numbers, then NMI LOC ... ERR MIS PIN NPI PIW */
+	assert_null(np_irq_table_find(&t, 9999));
 	np_irq_table_free(&t);
 	free(buf);
+}
+
+/* A row out of the kernel's order is still found, and a row with a number after it too. */
+static void test_interrupts_find_unsorted(void **state)
+{
+	(void)state;
+	const char *in = "  CPU0 CPU1\n 5: 1 2 a\n 9: 3 4 b\n 7: 5 6 c\n 11: 7 8 d\nNMI: 0 0 x\n";
+	struct np_irq_table t;
+	assert_int_equal(np_parse_interrupts(in, strlen(in), &t), 0);
+	assert_int_equal(t.nsorted, 2);
+	assert_string_equal(np_irq_table_find(&t, 5)->action, "a");
+	assert_string_equal(np_irq_table_find(&t, 9)->action, "b");
+	assert_string_equal(np_irq_table_find(&t, 7)->action, "c");
+	assert_string_equal(np_irq_table_find(&t, 11)->action, "d");
+	assert_null(np_irq_table_find(&t, 6));
+	np_irq_table_free(&t);
 }
 
 /* A generated /proc/interrupts with @ncpu columns (CPU numbers doubled: gaps as with offline CPUs). */
@@ -635,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_same_device),
 		cmocka_unit_test(test_feature_states),
 		cmocka_unit_test(test_interrupts_capture),
+		cmocka_unit_test(test_interrupts_find_unsorted),
 		cmocka_unit_test(test_interrupts_many_cpus),
 		cmocka_unit_test(test_interrupts_garbage),
 		cmocka_unit_test(test_stat_cpus),
