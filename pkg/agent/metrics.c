@@ -5,6 +5,8 @@
 #include "mhd_dl.h"
 #include "process.h"
 #include "../policy/blind.h"
+#include "../report/expo.h"
+#include "../report/section.h"
 #include "../shared/log.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -40,33 +42,6 @@ void np_histogram_observe(struct np_histogram *h, double s)
 	h->sum += s;
 }
 
-/* A label value escaped for the exposition format (\\, \", \n). Static rotating buffers. */
-static const char *esc(const char *s)
-{
-	static char bufs[4][512];
-	static int k;
-	char *b = bufs[k++ & 3];
-	size_t w = 0;
-	for (; s && *s && w < sizeof(bufs[0]) - 3; s++) {
-		if (*s == '\\' || *s == '"') {
-			b[w++] = '\\';
-			b[w++] = *s;
-		} else if (*s == '\n') {
-			b[w++] = '\\';
-			b[w++] = 'n';
-		} else {
-			b[w++] = *s;
-		}
-	}
-	b[w] = '\0';
-	return b;
-}
-
-static void help(FILE *f, const char *name, const char *type, const char *text)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
-}
-
 static size_t count_finding(const struct np_desired *d, const char *id)
 {
 	size_t c = 0;
@@ -93,24 +68,24 @@ static void render_findings(FILE *f, const struct np_desired *d, const struct np
 		if (!dup)
 			ids[n++] = d->findings[i].id;
 	}
-	help(f, "nodeprint_findings", "gauge", "Subjects (devices, maps, the bundle) with the finding now, by finding id.");
+	np_expo_help(f, "nodeprint_findings", "gauge", "Subjects (devices, maps, the bundle) with the finding now, by finding id.");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "nodeprint_findings{finding=\"%s\"} %zu\n", esc(ids[i]), count_finding(d, ids[i]));
-	help(f, "nodeprint_finding_active", "gauge", "1 while the finding is present, 0 when clear, by finding id.");
+		fprintf(f, "nodeprint_findings{finding=\"%s\"} %zu\n", np_expo_esc(ids[i]), count_finding(d, ids[i]));
+	np_expo_help(f, "nodeprint_finding_active", "gauge", "1 while the finding is present, 0 when clear, by finding id.");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "nodeprint_finding_active{finding=\"%s\"} %d\n", esc(ids[i]), count_finding(d, ids[i]) > 0);
+		fprintf(f, "nodeprint_finding_active{finding=\"%s\"} %d\n", np_expo_esc(ids[i]), count_finding(d, ids[i]) > 0);
 }
 
 static void render_info(FILE *f, const struct np_report *r, const struct np_desired *d, const struct np_policy *pol)
 {
-	help(f, "nodeprint_build_info", "gauge", "The running nodeprint, always 1.");
+	np_expo_help(f, "nodeprint_build_info", "gauge", "The running nodeprint, always 1.");
 	fprintf(f, "nodeprint_build_info{version=\"%s\"} 1\n", NODEPRINT_VERSION);
 	if (!r)
 		return;
-	help(f, "nodeprint_bundle_info", "gauge", "The node's driver bundle fingerprint, always 1.");
-	fprintf(f, "nodeprint_bundle_info{hash=\"%s\",state=\"%s\",class=\"%s\",kernel=\"%s\"} 1\n", esc(r->bundle.hash),
-		esc(d && d->bundle_state ? d->bundle_state : "unknown"), esc(d && d->klass ? d->klass : ""),
-		esc(r->kernel.release));
+	np_expo_help(f, "nodeprint_bundle_info", "gauge", "The node's driver bundle fingerprint, always 1.");
+	fprintf(f, "nodeprint_bundle_info{hash=\"%s\",state=\"%s\",class=\"%s\",kernel=\"%s\"} 1\n", np_expo_esc(r->bundle.hash),
+		np_expo_esc(d && d->bundle_state ? d->bundle_state : "unknown"), np_expo_esc(d && d->klass ? d->klass : ""),
+		np_expo_esc(r->kernel.release));
 	if (d)
 		render_findings(f, d, pol);
 }
@@ -119,198 +94,15 @@ static void render_sources(FILE *f, const struct np_report *r)
 {
 	_cleanup_(np_sources_free) struct np_sources src = { 0 };
 	np_report_sources(r, &src);
-	help(f, "nodeprint_source_up", "gauge",
+	np_expo_help(f, "nodeprint_source_up", "gauge",
 	     "1 when every input of the source was read, 0 when not (its conditions are Unknown).");
 	for (size_t i = 0; i < src.n; i++)
 		fprintf(f, "nodeprint_source_up{source=\"%s\"} %d\n", src.v[i].name, src.v[i].up);
 }
 
-static uint64_t aer_sum(const struct np_aer_counters *a)
-{
-	if (a->has_total)
-		return a->total;
-	uint64_t t = 0;
-	for (size_t i = 0; i < a->n; i++)
-		t += a->c[i].count;
-	return t;
-}
-
-static void render_pci(FILE *f, const struct np_pci *p)
-{
-	help(f, "nodeprint_pcie_aer_errors_total", "counter", "PCIe AER errors reported by the device, by severity.");
-	for (size_t i = 0; i < p->n; i++) {
-		const struct np_pci_device *d = &p->devices[i];
-		const struct {
-			const char *sev;
-			const struct np_aer_counters *a;
-		} s[] = { { "correctable", &d->aer_cor }, { "nonfatal", &d->aer_nonfatal }, { "fatal", &d->aer_fatal } };
-		for (size_t k = 0; k < ARRAY_SIZE(s); k++)
-			if (s[k].a->present)
-				fprintf(f, "nodeprint_pcie_aer_errors_total{device=\"%s\",severity=\"%s\"} %llu\n",
-					esc(d->address), s[k].sev, (unsigned long long)aer_sum(s[k].a));
-	}
-	help(f, "nodeprint_pcie_link_downgraded", "gauge",
-	     "1 when the link runs below the speed or width both of its ends support.");
-	for (size_t i = 0; i < p->n; i++) {
-		int dg = np_pci_link_downgraded(p, &p->devices[i]);
-		if (dg >= 0)
-			fprintf(f, "nodeprint_pcie_link_downgraded{device=\"%s\"} %d\n", esc(p->devices[i].address), dg);
-	}
-}
-
-static void render_net(FILE *f, const struct np_net *n)
-{
-	static const struct {
-		const char *stat, *dir, *kind;
-	} drops[] = { { "rx_dropped", "rx", "dropped" }, { "tx_dropped", "tx", "dropped" },
-		      { "rx_missed_errors", "rx", "missed" }, { "rx_fifo_errors", "rx", "fifo" } };
-	help(f, "nodeprint_net_dropped_packets_total", "counter", "Packets the NIC or its driver dropped.");
-	for (size_t i = 0; i < n->n; i++)
-		for (size_t k = 0; k < ARRAY_SIZE(drops); k++) {
-			int64_t v = np_net_stat_get(&n->ifs[i], drops[k].stat);
-			if (v >= 0)
-				fprintf(f, "nodeprint_net_dropped_packets_total{device=\"%s\",direction=\"%s\",kind=\"%s\"} %lld\n",
-					esc(n->ifs[i].name), drops[k].dir, drops[k].kind, (long long)v);
-		}
-	help(f, "nodeprint_net_irq_skew_ratio", "gauge", "Share of the NIC's interrupts on its busiest CPU.");
-	for (size_t i = 0; i < n->n; i++)
-		if (n->ifs[i].irq_skew_percent >= 0)
-			fprintf(f, "nodeprint_net_irq_skew_ratio{device=\"%s\"} %.4f\n", esc(n->ifs[i].name),
-				n->ifs[i].irq_skew_percent / 100.0);
-}
-
-static void render_nvme(FILE *f, const struct np_nvme *n)
-{
-	static const struct {
-		const char *name, *type, *help;
-	} m[] = {
-		{ "nodeprint_nvme_critical_warning", "gauge", "SMART critical warning bit mask (NVMe Base Spec, SMART / Health log byte 0)." },
-		{ "nodeprint_nvme_temperature_celsius", "gauge", "Composite temperature (absent when the device reports 0 K)." },
-		{ "nodeprint_nvme_available_spare_ratio", "gauge", "Available spare, 0 to 1." },
-		{ "nodeprint_nvme_available_spare_threshold_ratio", "gauge", "Available spare threshold, 0 to 1." },
-		{ "nodeprint_nvme_percentage_used_ratio", "gauge", "Share of rated endurance used (may exceed 1)." },
-		{ "nodeprint_nvme_media_errors_total", "counter", "Unrecovered data integrity errors." },
-	};
-	for (size_t k = 0; k < ARRAY_SIZE(m); k++) {
-		help(f, m[k].name, m[k].type, m[k].help);
-		for (size_t i = 0; i < n->n_controllers; i++) {
-			const struct np_nvme_ctrl *c = &n->controllers[i];
-			const struct np_nvme_smart *sm = &c->smart;
-			if (!sm->present || !sm->plausible || !c->name)
-				continue;
-			char labels[256];
-			snprintf(labels, sizeof(labels), "controller=\"%s\",model=\"%s\",firmware=\"%s\"", esc(c->name),
-				 esc(c->model ? c->model : ""), esc(c->firmware_rev ? c->firmware_rev : ""));
-			switch (k) {
-			case 0: fprintf(f, "%s{%s} %u\n", m[k].name, labels, sm->critical_warning); break;
-			case 1:
-				if (sm->temperature_kelvin)
-					fprintf(f, "%s{%s} %d\n", m[k].name, labels, (int)sm->temperature_kelvin - 273);
-				break;
-			case 2: fprintf(f, "%s{%s} %.2f\n", m[k].name, labels, sm->available_spare_percent / 100.0); break;
-			case 3: fprintf(f, "%s{%s} %.2f\n", m[k].name, labels, sm->available_spare_threshold_percent / 100.0); break;
-			case 4: fprintf(f, "%s{%s} %.2f\n", m[k].name, labels, sm->percentage_used / 100.0); break;
-			default: {
-				char dec[48];
-				fprintf(f, "%s{%s} %s\n", m[k].name, labels, np_u128_to_dec(sm->media_errors, dec, sizeof(dec)));
-			}
-			}
-		}
-	}
-}
-
-static void render_multipath(FILE *f, const struct np_multipath *mp)
-{
-	help(f, "nodeprint_multipath_paths", "gauge", "Paths of a multipath map by state.");
-	for (size_t i = 0; i < mp->n_maps; i++) {
-		const struct np_mpath_map *m = &mp->maps[i];
-		unsigned active = 0, failed = 0, unknown = 0;
-		for (size_t g = 0; g < m->n_groups; g++)
-			for (size_t k = 0; k < m->groups[g].n_paths; k++) {
-				const struct np_mpath_path *p = &m->groups[g].paths[k];
-				if (!p->have_state)
-					unknown++;
-				else if (p->active)
-					active++;
-				else
-					failed++;
-			}
-		const char *name = esc(m->name ? m->name : m->dm ? m->dm : "");
-		if (!m->paths_known) { /* the table was not read: its slaves are paths of unknown state, never 0 active */
-			for (char **s = m->slaves; s && *s; s++)
-				unknown++;
-			fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"unknown\"} %u\n", name, unknown);
-			continue;
-		}
-		fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"active\"} %u\n", name, active);
-		fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"failed\"} %u\n", name, failed);
-		if (unknown)
-			fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"unknown\"} %u\n", name, unknown);
-	}
-}
-
-static void stall_counts(const struct np_block *b, const char *dev, unsigned *total, unsigned *now)
-{
-	*total = *now = 0;
-	for (size_t k = 0; k < b->n_stalls; k++)
-		if (streq(b->stalls[k].device, dev)) {
-			(*total)++;
-			*now += b->stalls[k].ongoing;
-		}
-}
-
-/*
- * Loop, RAM-disk and zram devices are left out unless @all (--metrics-all-devices), as
- * node_exporter's diskstats collector does by default: hundreds of loop devices on a node with
- * snaps or image mounts would be series of nothing.
- */
-static bool block_device_shown(const char *name, bool all)
-{
-	static const char *const skip[] = { "loop", "ram", "zram" };
-	if (!name)
-		return false;
-	for (size_t k = 0; !all && k < ARRAY_SIZE(skip); k++) {
-		size_t l = strlen(skip[k]);
-		if (strncmp(name, skip[k], l) == 0 && name[l] && strspn(name + l, "0123456789") == strlen(name + l))
-			return false;
-	}
-	return true;
-}
-
-static void render_stalls(FILE *f, const struct np_block *b, bool all)
-{
-	unsigned total, now;
-	help(f, "nodeprint_block_stalls_total", "counter", "I/O stalls seen (in-flight I/O with no completion, or await over the threshold).");
-	for (size_t i = 0; i < b->n; i++)
-		if (block_device_shown(b->devices[i].name, all)) {
-			stall_counts(b, b->devices[i].name, &total, &now);
-			fprintf(f, "nodeprint_block_stalls_total{device=\"%s\"} %u\n", esc(b->devices[i].name), total);
-		}
-	help(f, "nodeprint_block_stalled", "gauge", "1 while a device is stalled.");
-	for (size_t i = 0; i < b->n; i++)
-		if (block_device_shown(b->devices[i].name, all)) {
-			stall_counts(b, b->devices[i].name, &total, &now);
-			fprintf(f, "nodeprint_block_stalled{device=\"%s\"} %u\n", esc(b->devices[i].name), now ? 1 : 0);
-		}
-}
-
-/* One series per GPU log series of the kernel log (device, code, class): its line count this cycle. */
-static void render_gpu(FILE *f, const struct np_kmsg *km)
-{
-	help(f, "nodeprint_gpu_xid_total", "counter",
-	     "NVIDIA Xid/SXid and amdgpu reset lines in the kernel log read, per device, code and class.");
-	for (size_t i = 0; i < km->n; i++) {
-		const struct np_kmsg_event *e = &km->events[i];
-		if (e->gpu_class == NP_GPU_CLASS_NONE || !e->device)
-			continue;
-		fprintf(f, "nodeprint_gpu_xid_total{device=\"%s\",code=\"%d\",class=\"%s\"} %llu\n", esc(e->device),
-			e->gpu_code, np_gpu_class_name(e->gpu_class), (unsigned long long)e->count);
-	}
-}
-
 static void render_histogram(FILE *f, const char *name, const char *text, const struct np_histogram *h)
 {
-	help(f, name, "histogram", text);
+	np_expo_help(f, name, "histogram", text);
 	uint64_t cum = 0;
 	for (size_t i = 0; i < NP_HIST_BUCKETS; i++) {
 		cum += h->counts[i];
@@ -326,25 +118,25 @@ static void render_agent(FILE *f, const struct np_agent_stats *st)
 	render_histogram(f, "nodeprint_collection_duration_seconds", "Time to collect one report.", &st->collect_seconds);
 	render_histogram(f, "nodeprint_cycle_duration_seconds",
 			 "Time of one whole cycle: collect, judge and publish to the API.", &st->cycle_seconds);
-	help(f, "nodeprint_cycles_total", "counter", "Cycles run, successful or not.");
+	np_expo_help(f, "nodeprint_cycles_total", "counter", "Cycles run, successful or not.");
 	fprintf(f, "nodeprint_cycles_total %lu\n", st->cycles);
-	help(f, "nodeprint_last_cycle_success_timestamp_seconds", "gauge",
+	np_expo_help(f, "nodeprint_last_cycle_success_timestamp_seconds", "gauge",
 	     "When a cycle last collected, judged and (with a cluster) published, Unix seconds; 0 = never. "
 	     "An agent that answers but no longer cycles shows here.");
 	fprintf(f, "nodeprint_last_cycle_success_timestamp_seconds %.3f\n", st->last_success);
-	help(f, "nodeprint_events_sent_total", "counter", "Kubernetes Events created or updated.");
+	np_expo_help(f, "nodeprint_events_sent_total", "counter", "Kubernetes Events created or updated.");
 	fprintf(f, "nodeprint_events_sent_total %lu\n", st->events_sent);
-	help(f, "nodeprint_events_suppressed_total", "counter", "Events held back by the per object and reason rate limit.");
+	np_expo_help(f, "nodeprint_events_suppressed_total", "counter", "Events held back by the per object and reason rate limit.");
 	fprintf(f, "nodeprint_events_suppressed_total %lu\n", st->events_suppressed);
-	help(f, "nodeprint_safety_valve_refusals_total", "counter", "NoSchedule/NoExecute taints the safety valve refused.");
+	np_expo_help(f, "nodeprint_safety_valve_refusals_total", "counter", "NoSchedule/NoExecute taints the safety valve refused.");
 	fprintf(f, "nodeprint_safety_valve_refusals_total %lu\n", st->valve_refusals);
-	help(f, "nodeprint_multipath_path_flaps_total", "counter", "Multipath path failed-to-active transitions.");
+	np_expo_help(f, "nodeprint_multipath_path_flaps_total", "counter", "Multipath path failed-to-active transitions.");
 	fprintf(f, "nodeprint_multipath_path_flaps_total %lu\n", st->flaps_total);
 	if (!st->api)
 		return;
-	help(f, "nodeprint_api_requests_total", "counter", "Kubernetes API requests by verb and HTTP status code (0 = no answer).");
+	np_expo_help(f, "nodeprint_api_requests_total", "counter", "Kubernetes API requests by verb and HTTP status code (0 = no answer).");
 	for (size_t i = 0; i < st->api->n_by_code; i++)
-		fprintf(f, "nodeprint_api_requests_total{verb=\"%s\",code=\"%ld\"} %lu\n", esc(st->api->by_code[i].verb),
+		fprintf(f, "nodeprint_api_requests_total{verb=\"%s\",code=\"%ld\"} %lu\n", np_expo_esc(st->api->by_code[i].verb),
 			st->api->by_code[i].code, st->api->by_code[i].n);
 }
 
@@ -353,12 +145,10 @@ int np_metrics_render(FILE *f, const struct np_report *r, const struct np_desire
 	render_info(f, r, d, st ? st->policy : NULL);
 	if (r) {
 		render_sources(f, r);
-		render_pci(f, &r->pci);
-		render_net(f, &r->net);
-		render_nvme(f, &r->nvme);
-		render_multipath(f, &r->multipath);
-		render_stalls(f, &r->block, st && st->all_block_devices);
-		render_gpu(f, &r->kmsg);
+		struct np_metrics_opts o = { .all_block_devices = st && st->all_block_devices };
+		for (const struct np_section *const *s = np_sections(NULL); s && *s; s++)
+			if ((*s)->metrics)
+				(*s)->metrics->render(f, r, &o);
 	}
 	if (st)
 		render_agent(f, st);

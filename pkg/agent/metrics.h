@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics.h - Prometheus text exposition (format 0.0.4) of the last report
- * and the agent's own counters, and the HTTP endpoint (libmicrohttpd, run
+ * (what every source could read, then each section's families from its
+ * metrics hook, section.h) and the agent's own counters, and the HTTP endpoint (libmicrohttpd, run
  * from the agent's epoll loop: no thread) serving /metrics, /healthz, /readyz.
  * Names: nodeprint_ prefix, base units as suffixes (_celsius, _ratio,
  * _seconds, _total), per https://prometheus.io/docs/practices/naming/.

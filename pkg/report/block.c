@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #define _GNU_SOURCE
 #include "block.h"
+#include "expo.h"
 #include "json.h"
 #include "report.h"
 #include "section.h"
@@ -327,6 +328,53 @@ void np_block_print(const struct np_block *s, struct np_out *o)
 		print_stalls(s, o);
 }
 
+static void stall_counts(const struct np_block *b, const char *dev, unsigned *total, unsigned *now)
+{
+	*total = *now = 0;
+	for (size_t k = 0; k < b->n_stalls; k++)
+		if (streq(b->stalls[k].device, dev)) {
+			(*total)++;
+			*now += b->stalls[k].ongoing;
+		}
+}
+
+/*
+ * Loop, RAM-disk and zram devices are left out unless @all (--metrics-all-devices), as
+ * node_exporter's diskstats collector does by default: hundreds of loop devices on a node with
+ * snaps or image mounts would be series of nothing.
+ */
+static bool block_device_shown(const char *name, bool all)
+{
+	static const char *const skip[] = { "loop", "ram", "zram" };
+	if (!name)
+		return false;
+	for (size_t k = 0; !all && k < ARRAY_SIZE(skip); k++) {
+		size_t l = strlen(skip[k]);
+		if (strncmp(name, skip[k], l) == 0 && name[l] && strspn(name + l, "0123456789") == strlen(name + l))
+			return false;
+	}
+	return true;
+}
+
+static void block_metrics(FILE *f, const struct np_report *r, const struct np_metrics_opts *o)
+{
+	const struct np_block *b = &r->block;
+	bool all = o->all_block_devices;
+	unsigned total, now;
+	np_expo_help(f, "nodeprint_block_stalls_total", "counter", "I/O stalls seen (in-flight I/O with no completion, or await over the threshold).");
+	for (size_t i = 0; i < b->n; i++)
+		if (block_device_shown(b->devices[i].name, all)) {
+			stall_counts(b, b->devices[i].name, &total, &now);
+			fprintf(f, "nodeprint_block_stalls_total{device=\"%s\"} %u\n", np_expo_esc(b->devices[i].name), total);
+		}
+	np_expo_help(f, "nodeprint_block_stalled", "gauge", "1 while a device is stalled.");
+	for (size_t i = 0; i < b->n; i++)
+		if (block_device_shown(b->devices[i].name, all)) {
+			stall_counts(b, b->devices[i].name, &total, &now);
+			fprintf(f, "nodeprint_block_stalled{device=\"%s\"} %u\n", np_expo_esc(b->devices[i].name), now ? 1 : 0);
+		}
+}
+
 int np_block_bundle(const struct np_block *s, struct np_bundle *b)
 {
 	(void)s;
@@ -335,3 +383,4 @@ int np_block_bundle(const struct np_block *s, struct np_bundle *b)
 }
 
 NP_SECTION_SOURCE(block, 50, "block I/O counters", "BlockStatsUnreadable", NULL);
+NP_SECTION_METRICS(block, block_metrics);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kmsg.h"
+#include "expo.h"
 #include "json.h"
 #include "report.h"
 #include "section.h"
@@ -221,6 +222,22 @@ int np_kmsg_bundle(const struct np_kmsg *s, struct np_bundle *b)
 	return 0;
 }
 
+/* One series per GPU log series of the kernel log (device, code, class): its line count this cycle. */
+static void kmsg_metrics(FILE *f, const struct np_report *r, const struct np_metrics_opts *o)
+{
+	const struct np_kmsg *km = &r->kmsg;
+	(void)o;
+	np_expo_help(f, "nodeprint_gpu_xid_total", "counter",
+	     "NVIDIA Xid/SXid and amdgpu reset lines in the kernel log read, per device, code and class.");
+	for (size_t i = 0; i < km->n; i++) {
+		const struct np_kmsg_event *e = &km->events[i];
+		if (e->gpu_class == NP_GPU_CLASS_NONE || !e->device)
+			continue;
+		fprintf(f, "nodeprint_gpu_xid_total{device=\"%s\",code=\"%d\",class=\"%s\"} %llu\n", np_expo_esc(e->device),
+			e->gpu_code, np_gpu_class_name(e->gpu_class), (unsigned long long)e->count);
+	}
+}
+
 /* A few records that did not parse among many that did is not blindness; none parsed is. */
 static void kmsg_judge(const struct np_report *r, struct np_source *s)
 {
@@ -230,3 +247,4 @@ static void kmsg_judge(const struct np_report *r, struct np_source *s)
 }
 
 NP_SECTION_SOURCE(kmsg, 10, "the kernel log", "KernelLogUnreadable", kmsg_judge);
+NP_SECTION_METRICS(kmsg, kmsg_metrics);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #define _GNU_SOURCE
 #include "multipath.h"
+#include "expo.h"
 #include "json.h"
 #include "report.h"
 #include "section.h"
@@ -240,6 +241,38 @@ int np_multipath_bundle(const struct np_multipath *s, struct np_bundle *b)
 	return 0;
 }
 
+static void multipath_metrics(FILE *f, const struct np_report *r, const struct np_metrics_opts *o)
+{
+	const struct np_multipath *mp = &r->multipath;
+	(void)o;
+	np_expo_help(f, "nodeprint_multipath_paths", "gauge", "Paths of a multipath map by state.");
+	for (size_t i = 0; i < mp->n_maps; i++) {
+		const struct np_mpath_map *m = &mp->maps[i];
+		unsigned active = 0, failed = 0, unknown = 0;
+		for (size_t g = 0; g < m->n_groups; g++)
+			for (size_t k = 0; k < m->groups[g].n_paths; k++) {
+				const struct np_mpath_path *p = &m->groups[g].paths[k];
+				if (!p->have_state)
+					unknown++;
+				else if (p->active)
+					active++;
+				else
+					failed++;
+			}
+		const char *name = np_expo_esc(m->name ? m->name : m->dm ? m->dm : "");
+		if (!m->paths_known) { /* the table was not read: its slaves are paths of unknown state, never 0 active */
+			for (char **s = m->slaves; s && *s; s++)
+				unknown++;
+			fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"unknown\"} %u\n", name, unknown);
+			continue;
+		}
+		fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"active\"} %u\n", name, active);
+		fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"failed\"} %u\n", name, failed);
+		if (unknown)
+			fprintf(f, "nodeprint_multipath_paths{map=\"%s\",state=\"unknown\"} %u\n", name, unknown);
+	}
+}
+
 static void multipath_judge(const struct np_report *r, struct np_source *s)
 {
 	const struct np_multipath *m = &r->multipath;
@@ -251,3 +284,4 @@ static void multipath_judge(const struct np_report *r, struct np_source *s)
 }
 
 NP_SECTION_SOURCE(multipath, 30, "multipath tables", "MultipathTableUnreadable", multipath_judge);
+NP_SECTION_METRICS(multipath, multipath_metrics);

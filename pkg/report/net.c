@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #define _GNU_SOURCE
 #include "net.h"
+#include "expo.h"
 #include "json.h"
 #include "report.h"
 #include "section.h"
@@ -343,6 +344,29 @@ void np_net_print(const struct np_net *s, struct np_out *o)
 		np_out_kvf(o, "/proc/interrupts", "%zu rows not understood, skipped", s->interrupts_rows_skipped);
 }
 
+static void net_metrics(FILE *f, const struct np_report *r, const struct np_metrics_opts *o)
+{
+	const struct np_net *n = &r->net;
+	(void)o;
+	static const struct {
+		const char *stat, *dir, *kind;
+	} drops[] = { { "rx_dropped", "rx", "dropped" }, { "tx_dropped", "tx", "dropped" },
+		      { "rx_missed_errors", "rx", "missed" }, { "rx_fifo_errors", "rx", "fifo" } };
+	np_expo_help(f, "nodeprint_net_dropped_packets_total", "counter", "Packets the NIC or its driver dropped.");
+	for (size_t i = 0; i < n->n; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(drops); k++) {
+			int64_t v = np_net_stat_get(&n->ifs[i], drops[k].stat);
+			if (v >= 0)
+				fprintf(f, "nodeprint_net_dropped_packets_total{device=\"%s\",direction=\"%s\",kind=\"%s\"} %lld\n",
+					np_expo_esc(n->ifs[i].name), drops[k].dir, drops[k].kind, (long long)v);
+		}
+	np_expo_help(f, "nodeprint_net_irq_skew_ratio", "gauge", "Share of the NIC's interrupts on its busiest CPU.");
+	for (size_t i = 0; i < n->n; i++)
+		if (n->ifs[i].irq_skew_percent >= 0)
+			fprintf(f, "nodeprint_net_irq_skew_ratio{device=\"%s\"} %.4f\n", np_expo_esc(n->ifs[i].name),
+				n->ifs[i].irq_skew_percent / 100.0);
+}
+
 int np_net_bundle(const struct np_net *s, struct np_bundle *b)
 {
 	for (size_t i = 0; i < s->n; i++) {
@@ -364,3 +388,4 @@ int np_net_bundle(const struct np_net *s, struct np_bundle *b)
 }
 
 NP_SECTION_SOURCE(net, 60, "NICs", "NetUnreadable", NULL);
+NP_SECTION_METRICS(net, net_metrics);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #define _GNU_SOURCE
 #include "nvme.h"
+#include "expo.h"
 #include "json.h"
 #include "report.h"
 #include "section.h"
@@ -450,6 +451,48 @@ int np_nvme_bundle(const struct np_nvme *s, struct np_bundle *b)
 	return 0;
 }
 
+static void nvme_metrics(FILE *f, const struct np_report *r, const struct np_metrics_opts *o)
+{
+	const struct np_nvme *n = &r->nvme;
+	(void)o;
+	static const struct {
+		const char *name, *type, *help;
+	} m[] = {
+		{ "nodeprint_nvme_critical_warning", "gauge", "SMART critical warning bit mask (NVMe Base Spec, SMART / Health log byte 0)." },
+		{ "nodeprint_nvme_temperature_celsius", "gauge", "Composite temperature (absent when the device reports 0 K)." },
+		{ "nodeprint_nvme_available_spare_ratio", "gauge", "Available spare, 0 to 1." },
+		{ "nodeprint_nvme_available_spare_threshold_ratio", "gauge", "Available spare threshold, 0 to 1." },
+		{ "nodeprint_nvme_percentage_used_ratio", "gauge", "Share of rated endurance used (may exceed 1)." },
+		{ "nodeprint_nvme_media_errors_total", "counter", "Unrecovered data integrity errors." },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(m); k++) {
+		np_expo_help(f, m[k].name, m[k].type, m[k].help);
+		for (size_t i = 0; i < n->n_controllers; i++) {
+			const struct np_nvme_ctrl *c = &n->controllers[i];
+			const struct np_nvme_smart *sm = &c->smart;
+			if (!sm->present || !sm->plausible || !c->name)
+				continue;
+			char labels[256];
+			snprintf(labels, sizeof(labels), "controller=\"%s\",model=\"%s\",firmware=\"%s\"", np_expo_esc(c->name),
+				 np_expo_esc(c->model ? c->model : ""), np_expo_esc(c->firmware_rev ? c->firmware_rev : ""));
+			switch (k) {
+			case 0: fprintf(f, "%s{%s} %u\n", m[k].name, labels, sm->critical_warning); break;
+			case 1:
+				if (sm->temperature_kelvin)
+					fprintf(f, "%s{%s} %d\n", m[k].name, labels, (int)sm->temperature_kelvin - 273);
+				break;
+			case 2: fprintf(f, "%s{%s} %.2f\n", m[k].name, labels, sm->available_spare_percent / 100.0); break;
+			case 3: fprintf(f, "%s{%s} %.2f\n", m[k].name, labels, sm->available_spare_threshold_percent / 100.0); break;
+			case 4: fprintf(f, "%s{%s} %.2f\n", m[k].name, labels, sm->percentage_used / 100.0); break;
+			default: {
+				char dec[48];
+				fprintf(f, "%s{%s} %s\n", m[k].name, labels, np_u128_to_dec(sm->media_errors, dec, sizeof(dec)));
+			}
+			}
+		}
+	}
+}
+
 static void nvme_judge(const struct np_report *r, struct np_source *s)
 {
 	const struct np_nvme *n = &r->nvme;
@@ -469,3 +512,4 @@ static void nvme_judge(const struct np_report *r, struct np_source *s)
 }
 
 NP_SECTION_SOURCE(nvme, 20, "NVMe SMART/health", "NVMeUnreadable", nvme_judge);
+NP_SECTION_METRICS(nvme, nvme_metrics);

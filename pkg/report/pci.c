@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pci.h"
+#include "expo.h"
 #include "json.h"
 #include "report.h"
 #include "section.h"
@@ -340,6 +341,41 @@ int np_pci_bundle(const struct np_pci *s, struct np_bundle *b)
 	return 0;
 }
 
+static uint64_t aer_sum(const struct np_aer_counters *a)
+{
+	if (a->has_total)
+		return a->total;
+	uint64_t t = 0;
+	for (size_t i = 0; i < a->n; i++)
+		t += a->c[i].count;
+	return t;
+}
+
+static void pci_metrics(FILE *f, const struct np_report *r, const struct np_metrics_opts *o)
+{
+	const struct np_pci *p = &r->pci;
+	(void)o;
+	np_expo_help(f, "nodeprint_pcie_aer_errors_total", "counter", "PCIe AER errors reported by the device, by severity.");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct np_pci_device *d = &p->devices[i];
+		const struct {
+			const char *sev;
+			const struct np_aer_counters *a;
+		} s[] = { { "correctable", &d->aer_cor }, { "nonfatal", &d->aer_nonfatal }, { "fatal", &d->aer_fatal } };
+		for (size_t k = 0; k < ARRAY_SIZE(s); k++)
+			if (s[k].a->present)
+				fprintf(f, "nodeprint_pcie_aer_errors_total{device=\"%s\",severity=\"%s\"} %llu\n",
+					np_expo_esc(d->address), s[k].sev, (unsigned long long)aer_sum(s[k].a));
+	}
+	np_expo_help(f, "nodeprint_pcie_link_downgraded", "gauge",
+	     "1 when the link runs below the speed or width both of its ends support.");
+	for (size_t i = 0; i < p->n; i++) {
+		int dg = np_pci_link_downgraded(p, &p->devices[i]);
+		if (dg >= 0)
+			fprintf(f, "nodeprint_pcie_link_downgraded{device=\"%s\"} %d\n", np_expo_esc(p->devices[i].address), dg);
+	}
+}
+
 static void pci_judge(const struct np_report *r, struct np_source *s)
 {
 	const struct np_pci *p = &r->pci;
@@ -351,3 +387,4 @@ static void pci_judge(const struct np_report *r, struct np_source *s)
 }
 
 NP_SECTION_SOURCE(pci, 40, "PCIe links and AER counters", "PCIeUnreadable", pci_judge);
+NP_SECTION_METRICS(pci, pci_metrics);

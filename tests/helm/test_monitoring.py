@@ -3,7 +3,7 @@
 (files/prometheus-rules.yaml and the PrometheusRule the chart renders from it) by `promtool check
 rules` and `promtool test rules` on sample series (tests/helm/prometheus-rules.test.yaml); the Grafana
 dashboard (every query parsed by promtool, every nodeprint metric it or an alert names documented in
-docs/reference.md and written by pkg/agent/metrics.c); the Service, ServiceMonitor and PodMonitor
+docs/reference.md and written by pkg/agent/metrics.c or a section's metrics hook in pkg/report); the Service, ServiceMonitor and PodMonitor
 selecting the agents' pods and port; NOTES.txt through `helm install --dry-run=client`; `helm lint`.
 Helm is the pinned v4.3.2 of tests/cluster/build.sh; promtool is Debian's (package prometheus). TAP.
 """
@@ -43,9 +43,14 @@ def check_exprs(exprs):
 
 
 def known_metrics():
-    """nodeprint_* names both documented (docs/reference.md) and written (pkg/agent/metrics.c)."""
+    """nodeprint_* names both documented (docs/reference.md) and written (pkg/agent/metrics.c, process.c and
+    the sections' metrics hooks, NP_SECTION_METRICS in pkg/report)."""
     doc = set(re.findall(r"`(nodeprint_[a-z_]+)`", open(os.path.join(ROOT, "docs", "reference.md")).read()))
     src = "".join(open(os.path.join(ROOT, "pkg", "agent", f)).read() for f in ("metrics.c", "process.c"))
+    rep = os.path.join(ROOT, "pkg", "report")
+    for f in sorted(os.listdir(rep)):
+        text = open(os.path.join(rep, f)).read() if f.endswith(".c") else ""
+        src += text if "\nNP_SECTION_METRICS(" in text else ""
     return {m for m in doc if m in src}
 
 

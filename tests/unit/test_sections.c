@@ -84,6 +84,7 @@ static void test_hooks_reach_their_section(void **state)
 		size_t hook; /* offsetof(struct np_section, <hook>) */
 	} kinds[] = {
 		{ "NP_SECTION_SOURCE(", offsetof(struct np_section, source) },
+		{ "NP_SECTION_METRICS(", offsetof(struct np_section, metrics) },
 	};
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		const char *const macros[] = { kinds[k].macro, NULL };
@@ -103,6 +104,8 @@ static void test_hooks_reach_their_section(void **state)
 	assert_string_equal(nvme->source->reason, "NVMeUnreadable");
 	assert_non_null(nvme->source->judge);
 	assert_null(np_section_find("tcp")->source); /* no health check reads it */
+	assert_non_null(np_section_find("kmsg")->metrics); /* nodeprint_gpu_xid_total */
+	assert_null(np_section_find("kernel")->metrics);
 }
 
 /* The report's JSON has one member per section, in their order, and nothing else but its header. */
