@@ -34,6 +34,9 @@ PRESETS = {
         "/sys/devices/system/node/node*/cpulist", "/proc/irq/*/effective_affinity_list", "/proc/[0-9]*/comm",
         # tcp and virt: TCP counters of the host's namespace, virtio devices
         "/proc/1/net/snmp", "/proc/1/net/netstat", "/sys/bus/virtio/devices/*",
+        # rdma: devices, their ports' counters and a RoCE port's netdev
+        "/sys/class/infiniband/*", "/sys/class/infiniband/*/ports/*/counters",
+        "/sys/class/infiniband/*/ports/*/hw_counters", "/sys/class/infiniband/*/ports/*/gid_attrs/ndevs",
     ],
     # the net collector alone: interfaces, their devices' MSI vectors, IRQ and CPU counters
     "net": [

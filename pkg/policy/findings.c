@@ -425,6 +425,50 @@ static int findings_numa(const struct np_health *h, const struct np_numa *nu, st
 	return r;
 }
 
+/* ---- RDMA ---- */
+
+/*
+ * An RDMA port that is not ACTIVE although its link is wanted: a RoCE port whose netdev is
+ * administratively up (the operator wants the link; carrier lost, or the HCA did not bring the port
+ * up), or an InfiniBand port that trained (phys_state LinkUp) but was never activated (INIT, ARMED: no
+ * subnet manager configured it). A port nobody enabled (netdev down, IB cable out: Polling) is none.
+ */
+static int findings_rdma(const struct np_health *h, const struct np_rdma *s, struct np_desired *d)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && h->rdma_port_down && i < s->n; i++) {
+		const struct np_rdma_dev *dev = &s->devs[i];
+		for (size_t k = 0; r >= 0 && k < dev->n_ports; k++) {
+			const struct np_rdma_port *p = &dev->ports[k];
+			if (p->state < 0 || p->state == NP_RDMA_PORT_ACTIVE)
+				continue;
+			bool roce = p->netdev && p->netdev_up > 0;
+			bool ib_trained = !p->netdev && p->phys_state == NP_RDMA_PHYS_LINK_UP;
+			if (!roce && !ib_trained)
+				continue;
+			_cleanup_free_ char *subject = np_asprintf("%s/%u", dev->name, p->port);
+			if (!subject)
+				return -ENOMEM;
+			if (roce)
+				r = np_desired_add_finding(d, NP_FINDING_RDMA_PORT_DOWN, subject, NP_REASON_PORT_DOWN,
+							   "RDMA port %s (%s) is %s, phys_state %s, while its netdev %s is up "
+							   "(operstate %s): RDMA over it fails",
+							   subject, p->link_layer ? p->link_layer : "?",
+							   p->state_name ? p->state_name : "?",
+							   p->phys_state_name ? p->phys_state_name : "?", p->netdev,
+							   p->netdev_operstate ? p->netdev_operstate : "?");
+			else
+				r = np_desired_add_finding(d, NP_FINDING_RDMA_PORT_DOWN, subject, NP_REASON_NO_SUBNET_MANAGER,
+							   "RDMA port %s (%s) has a trained link (LinkUp) but is %s: no subnet "
+							   "manager activated it (LID 0x%llx)",
+							   subject, p->link_layer ? p->link_layer : "?",
+							   p->state_name ? p->state_name : "?",
+							   (unsigned long long)(p->lid < 0 ? 0 : p->lid));
+		}
+	}
+	return r;
+}
+
 /* ---- GPUs ---- */
 
 static const char *gpu_line_kind(enum np_kmsg_kind k)
@@ -511,6 +555,8 @@ int np_findings_health(const struct np_policy *p, const struct np_class *cls, co
 		rc = np_findings_timeouts(&p->health, r, d);
 	if (rc >= 0)
 		rc = findings_numa(&p->health, &r->numa, d);
+	if (rc >= 0)
+		rc = findings_rdma(&p->health, &r->rdma, d);
 	if (rc >= 0)
 		rc = findings_gpu(&r->kmsg, d);
 	if (rc >= 0 && np_report_read(r, "gpu"))

@@ -338,18 +338,29 @@ static int f_health_numa(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return walk_map(c, v, p, f, o);
 }
 
+static int f_rdma_port_down(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	return get_bool(c, v, p, &H(o)->rdma_port_down);
+}
+
+static int f_health_rdma(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = { { "portDown", f_rdma_port_down }, {} };
+	return walk_map(c, v, p, f, o);
+}
+
 static int f_health(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	static const struct field f[] = { { "nvme", f_health_nvme }, { "pcie", f_health_pcie },
 					  { "net", f_health_net },   { "block", f_health_block },
 					  { "multipath", f_health_mpath }, { "timeouts", f_health_tmo },
-					  { "numa", f_health_numa }, {} };
+					  { "numa", f_health_numa }, { "rdma", f_health_rdma }, {} };
 	return walk_map(c, v, p, f, o);
 }
 
 /* ---- classes ---- */
 
-static const char *const pin_components[] = { "kernel", "module", "nic", "nvme", "bios", "cpu", "gpu" };
+static const char *const pin_components[] = { "kernel", "module", "nic", "nvme", "bios", "cpu", "gpu", "rdma" };
 
 static int add_matches(struct pctx *c, yaml_node_t *v, const char *path, struct np_match **m, size_t *n)
 {
@@ -422,7 +433,7 @@ static int f_class_pins(struct pctx *c, yaml_node_t *v, const char *path, void *
 		for (size_t i = 0; comp && i < ARRAY_SIZE(pin_components); i++)
 			known = known || streq(comp, pin_components[i]);
 		if (!known)
-			return fail(c, ck, path, "unknown bundle component '%s' (kernel, module, nic, nvme, bios, cpu)",
+			return fail(c, ck, path, "unknown bundle component '%s' (kernel, module, nic, nvme, bios, cpu, gpu, rdma)",
 				    comp ? comp : "?");
 		_cleanup_free_ char *sub = np_asprintf("%s.%s", path, comp);
 		r = want_type(c, cv, sub, YAML_MAPPING_NODE);
@@ -857,6 +868,8 @@ static const char default_yaml[] =
 	"    failoverWithinDeviceTimeout: true\n"
 	"  numa:\n"
 	"    remoteIrqPercent: 90\n"
+	"  rdma:\n"
+	"    portDown: true\n"
 	"actions:\n"
 	"  firmware-unpinned:  {condition: BundlePinned, taint: NoSchedule, event: FirmwareDrift}\n"
 	"  nvme-critical:      {condition: NVMeHealthy, taint: NoSchedule, event: NVMeCriticalWarning}\n"
@@ -873,6 +886,7 @@ static const char default_yaml[] =
 	"  gpu-fault:          {condition: AcceleratorsHealthy, taint: NoSchedule, event: GPUFault}\n"
 	"  gpu-reset-required: {condition: AcceleratorsHealthy, taint: none, event: GPUResetRequired}\n"
 	"  gpu-missing:        {condition: AcceleratorsHealthy, taint: NoSchedule, event: GPUMissing}\n"
+	"  rdma-port-down:     {condition: RDMAHealthy, taint: none, event: RDMAPortDown}\n"
 	"baseline:\n"
 	"  directory: /var/lib/nodeprint/baseline\n"
 	"  rawDevice: \"\"\n"

@@ -73,6 +73,7 @@ struct np_health {
 	bool tmo_fast_io_fail_below_loss;     /* fast_io_fail_tmo must be below dev_loss_tmo / ctrl_loss_tmo */
 	bool tmo_failover_within_device_timeout; /* a path's failover must not outlast its command timeout */
 	double numa_remote_irq_percent;       /* a device's interrupt load on remote-node CPUs above this; < 0 = off */
+	bool rdma_port_down;                  /* an RDMA port not ACTIVE while its netdev is up / its IB link is up */
 };
 
 /* The storage micro-test (`nodeprint baseline`, docs/baseline.md): where, how long, how judged. */

@@ -28,6 +28,7 @@
 #define NP_FINDING_GPU_FAULT "gpu-fault"           /* a GPU log series of class node-reboot or hardware */
 #define NP_FINDING_GPU_RESET_REQUIRED "gpu-reset-required" /* ... of class gpu-reset */
 #define NP_FINDING_GPU_MISSING "gpu-missing"       /* an expected GPU absent from the bus or not answering */
+#define NP_FINDING_RDMA_PORT_DOWN "rdma-port-down" /* an RDMA port not ACTIVE while its link is wanted */
 #define NP_FINDING_SOURCE_UNREADABLE "source-unreadable" /* not a policy action: always on (blind.h) */
 
 /* condition types */
@@ -41,6 +42,7 @@
 #define NP_COND_STORAGE_TIMEOUTS "StorageTimeoutsConsistent"
 #define NP_COND_NUMA_LOCAL "NUMALocal"
 #define NP_COND_ACCELERATORS_HEALTHY "AcceleratorsHealthy"
+#define NP_COND_RDMA_HEALTHY "RDMAHealthy"
 /* set by `baseline compare` verdicts, no finding; True is the bad state (docs/baseline.md) */
 #define NP_COND_BUNDLE_REGRESSION "BundleRegression"
 
@@ -71,6 +73,8 @@
 #define NP_REASON_GPU_RESET_REQUIRED "GPUResetRequired"
 #define NP_REASON_GPU_MISSING "GPUMissing"
 #define NP_REASON_GPU_NOT_RESPONDING "GPUNotResponding"
+#define NP_REASON_PORT_DOWN "PortDown"               /* RoCE: not ACTIVE while its netdev is up */
+#define NP_REASON_NO_SUBNET_MANAGER "NoSubnetManager" /* InfiniBand: LinkUp but not ACTIVE */
 /* reasons of a condition without a finding */
 #define NP_REASON_ALL_CHECKS_PASSED "AllChecksPassed"
 #define NP_REASON_NO_PINS "NoPins"

@@ -16,6 +16,7 @@
 #include "multipath.h"
 #include "net.h"
 #include "numa.h"
+#include "rdma.h"
 #include "nvme.h"
 #include "out.h"
 #include "pci.h"
@@ -43,6 +44,7 @@ struct np_report {
 	struct np_gpu gpu;
 	struct np_net net;
 	struct np_numa numa;
+	struct np_rdma rdma;
 	struct np_tcp tcp;
 	struct np_virt virt;
 	struct np_block block;

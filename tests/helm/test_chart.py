@@ -292,7 +292,7 @@ def test_values(base):
     keys = [t.get("key") for t in o[DS]["spec"]["template"]["spec"]["tolerations"]]
     tap(set(changes(base, o)) == {CM, VAP, DS} and
         conds == '["AcceleratorsHealthy", "BundlePinned", "BundleRegression", "MultipathHealthy", "NICHealthy", "NUMALocal", "NVMeHealthy", '
-                 '"OffloadsCompliant", "PCIeHealthy", "RAIDHealthy", "StorageTimeoutsConsistent", "VolumePathsHealthy"]' and
+                 '"OffloadsCompliant", "PCIeHealthy", "RAIDHealthy", "RDMAHealthy", "StorageTimeoutsConsistent", "VolumePathsHealthy"]' and
         "nodeprint.io/raid-degraded" in keys and "raid-degraded" in o[CM]["data"]["policy.yaml"],
         "a policy action's condition and taint reach the VAP and the tolerations", f"{conds}\n{keys}")
 

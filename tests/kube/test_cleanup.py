@@ -21,7 +21,7 @@ FOREIGN_CONDITIONS = [
     {"type": "KernelDeadlock", "status": "False", "reason": "KernelHasNoDeadlock", "message": "kernel has no deadlock",
      "lastHeartbeatTime": "2026-11-29T18:00:00Z", "lastTransitionTime": "2026-11-29T17:00:00Z"}]
 OWN_TYPES = {"AcceleratorsHealthy", "BundlePinned", "NVMeHealthy", "MultipathHealthy", "PCIeHealthy", "VolumePathsHealthy", "StorageTimeoutsConsistent", "NUMALocal",
-             "OffloadsCompliant", "NICHealthy"}
+             "OffloadsCompliant", "NICHealthy", "RDMAHealthy"}
 
 
 def cleanup(*args):

@@ -236,7 +236,7 @@ def check_uninstall(kube, env, node):
                                                 if t["key"].startswith("nodeprint.io/")] + \
         [c["type"] for c in after["status"].get("conditions", []) if c["type"] in ("BundlePinned", "NVMeHealthy", "MultipathHealthy", "PCIeHealthy", "VolumePathsHealthy",
                        "OffloadsCompliant", "NICHealthy", "BundleRegression", "StorageTimeoutsConsistent",
-                       "NUMALocal")]
+                       "NUMALocal", "RDMAHealthy")]
     tap(p.returncode == 0 and not own, "helm uninstall: the post-delete Job ran nodeprint cleanup on this kubelet, "
         "no nodeprint.io/ key or nodeprint condition is left", f"{own}\n{p.stdout}{p.stderr}")
     tap(theirs(after) == theirs(before), "and every other label, taint and kubelet condition is kept",

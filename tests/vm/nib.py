@@ -51,10 +51,12 @@ KERNEL_RE = re.compile(r"^linux-image-6\.1\.0-(\d+)-amd64$")
 ORACLE_DEBS = {"nvme-cli": ["usr/sbin/nvme"], "libnvme1": [], "dmsetup": ["sbin/dmsetup"],
                "libdevmapper1.02.1": [], "ethtool": ["sbin/ethtool"]}
 # Guest modules (and what modprobe pulls in). crc64-rocksoft and crct10dif are asked for by
-# name through the crypto API (t10-pi, used by nvme-core), so modprobe cannot see them.
+# name through the crypto API (t10-pi, used by nvme-core), so modprobe cannot see them; so is crc32
+# (rdma_rxe, soft-RoCE: "failed to init crc32 algorithm err:-2" without it).
 MODULES = """nvme nvme-core scsi_debug sd_mod sg dm-mod dm-multipath dm-round-robin dm-queue-length
 dm-service-time e1000e virtio_net virtio_pci virtio_console 9p 9pnet_virtio aer_inject
-nvmet nvmet-tcp nvme-tcp crc64_rocksoft_generic crct10dif_generic""".split()
+nvmet nvmet-tcp nvme-tcp crc64_rocksoft_generic crct10dif_generic rdma_rxe
+crc32_generic""".split()
 # libraries nodeprint loads with dlopen (pkg/kube/curl_dl.c, pkg/agent/mhd_dl.c, pkg/collect/{nvme,dm}_dl.c)
 DLOPEN_LIBS = ["libcurl.so.4", "libmicrohttpd.so.12", "libnvme.so.1", "libdevmapper.so.1.02.1"]
 PY_MODULES = "argparse glob os sys json errno fcntl stat select locale gettext"   # capture.py, kmsg_capture.py

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""End-to-end: the rdma section of `nodeprint inspect` on this machine and on the node-in-a-box captures.
+
+TAP output. On this machine the section must equal /sys/class/infiniband (read by this test; none here is
+an empty list, not an error). On tests/fixtures/nib-rdma and nib-rdma-down (real captures of soft-RoCE
+on the guest kernel) the JSON validates against docs/report.schema.json, `inspect` exits 0 / 4, and the
+down capture carries rdma-port-down with RDMAHealthy False and the RDMAPortDown Event.
+"""
+import glob, os, subprocess, sys
+
+import report_schema
+
+import taplib
+from taplib import tap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
+
+
+def inspect(*args):
+    return subprocess.run([BIN, "inspect", "-o", "json", "--color", "never", "--only", "rdma", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def main():
+    p = inspect()
+    tap(p.returncode in (0, 4), "nodeprint inspect --only rdma on this machine exits 0 or 4", p.stderr)
+    rep = report_schema.loads(p.stdout)
+    want = sorted(os.path.basename(d) for d in glob.glob("/sys/class/infiniband/*"))
+    tap(sorted(d["name"] for d in rep["rdma"]["devices"]) == want and "error" not in rep["rdma"],
+        f"rdma: this machine's devices = /sys/class/infiniband ({want})", rep["rdma"])
+    for fx, rc, state in (("nib-rdma", 0, "ACTIVE"), ("nib-rdma-down", 4, "DOWN")):
+        p = inspect("--host-root", os.path.join(ROOT, "tests", "fixtures", fx))
+        tap(p.returncode == rc, f"{fx}: inspect exits {rc}", p.stderr)
+        rep = report_schema.loads(p.stdout)
+        port = rep["rdma"]["devices"][0]["ports"][0]
+        with open(os.path.join(ROOT, "tests", "fixtures", fx, "sys/devices/virtual/infiniband/rxe0/ports/1/state")) as f:
+            tap(f"{port['state']}: {port['state_name']}" == f.read().strip() and port["state_name"] == state,
+                f"{fx}: rxe0 port 1 {state} = the captured state file", port)
+        conds = {c["type"]: (c["status"], c["reason"]) for c in rep["plan"]["conditions"]}
+        events = [e["reason"] for e in rep["plan"].get("events", [])]
+        if state == "ACTIVE":
+            tap(conds.get("RDMAHealthy") == ("True", "AllChecksPassed") and "RDMAPortDown" not in events,
+                f"{fx}: RDMAHealthy True, no Event", conds)
+        else:
+            tap(conds.get("RDMAHealthy") == ("False", "PortDown") and "RDMAPortDown" in events,
+                f"{fx}: RDMAHealthy False PortDown, Event RDMAPortDown", (conds, events))
+    print(f"1..{taplib.n}")
+    return 1 if taplib.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""test_rdma.py - node-in-a-box, RDMA on a real kernel: soft-RoCE (rdma_rxe) on a virtio NIC, created with
+iproute2's own `rdma link add rxe0 type rxe netdev eth0` (the host's /usr/bin/rdma, copied in). The rdma
+section equals the guest kernel's /sys/class/infiniband files and `rdma -j link` (state, physical state,
+netdev); QMP `set_link nic2 off` takes the NIC's carrier away while eth0 stays administratively up: the port
+goes DOWN and `rdma-port-down` / RDMAHealthy False / PortDown follows; `set_link on` clears it. `ip link set
+eth0 down` takes the port down too, but the operator did that: no finding.
+
+NIB_RDMA_CAPTURE=DIR also records the guest's /sys/class/infiniband tree (tests/capture.py) into DIR.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nib  # noqa: E402
+
+IB = "/sys/class/infiniband/rxe0"
+
+
+def devices():
+    d = nib.Devices().program("rdma")
+    d.args += ["-netdev", "user,id=n2n,restrict=on", "-device", "virtio-net-pci,id=nic2,netdev=n2n,romfile="]
+    return d
+
+
+def port(rep):
+    devs = {d["name"]: d for d in rep["rdma"]["devices"]}
+    return devs["rxe0"], devs["rxe0"]["ports"][0]
+
+
+def rdma_link(g):
+    return json.loads(g.out("rdma -j link show rxe0/1"))[0]
+
+
+def finding(rep):
+    f = [x for x in rep["plan"]["findings"] if x["id"] == "rdma-port-down"]
+    c = [(x["status"], x["reason"]) for x in rep["plan"]["conditions"] if x["type"] == "RDMAHealthy"]
+    return f, (c[0] if c else None)
+
+
+def wait_state(g, want, tries=50):
+    for _ in range(tries):
+        if g.out(f"cat {IB}/ports/1/state").strip() == want:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def capture(g, name):
+    """NIB_RDMA_CAPTURE=DIR: record the guest's RDMA devices and eth0 (tests/capture.py) into DIR/@name."""
+    if not os.environ.get("NIB_RDMA_CAPTURE"):
+        return
+    g.out("rm -rf /tmp/cap /share/cap.tar && python3 -I -S /nib/capture.py --out /tmp/cap "
+          "'/sys/class/infiniband/*' '/sys/class/infiniband/*/ports/*/counters' "
+          "'/sys/class/infiniband/*/ports/*/hw_counters' '/sys/class/infiniband/*/ports/*/gid_attrs/ndevs' "
+          "/sys/class/net/eth0 /proc/sys/kernel/osrelease && tar -C /tmp/cap -cf /share/cap.tar .", timeout=300)
+    dest = os.path.join(os.environ["NIB_RDMA_CAPTURE"], name)
+    os.makedirs(dest)
+    subprocess.run(["tar", "-C", dest, "-xf", str(g.share / "cap.tar")], check=True)
+    nib.log(f"captured into {dest}")
+
+
+def values(tap, g):
+    g.out("modprobe virtio_net; i=0; while [ ! -e /sys/class/net/eth0 ]; do sleep 0.1; i=$((i+1)); "
+          "[ $i -lt 100 ] || break; done; ip link set eth0 up; modprobe crc32_generic && modprobe rdma_rxe && "
+          "rdma link add rxe0 type rxe netdev eth0; i=0; until grep -q up /sys/class/net/eth0/operstate; do sleep 0.1; "
+          "i=$((i+1)); [ $i -lt 100 ] || break; done")
+    rep = g.inspect("--only rdma")
+    d, p = port(rep)
+    cat = {a: g.out(f"cat {IB}/{a}").strip() for a in ("node_guid", "node_type", "fw_ver", "parent")}
+    tap.eq((d["node_guid"], d["node_type"], d["fw_ver"], d["parent"]),
+           (cat["node_guid"], cat["node_type"].split(": ", 1)[1], cat["fw_ver"] or None, cat["parent"]),
+           f"rdma: rxe0 node_guid {cat['node_guid']}, node_type {cat['node_type']!r}, fw_ver (empty: none), "
+           "parent = sysfs")
+    tap.eq((d["device"], d["driver"], d["hca_type"], d["board_id"]), (None, None, None, None),
+           "rdma: soft-RoCE has no PCI device, driver, hca_type or board_id (the files are absent)")
+    pc = {a: g.out(f"cat {IB}/ports/1/{a}").strip() for a in ("state", "phys_state", "link_layer", "rate", "lid")}
+    tap.eq((p["port"], f"{p['state']}: {p['state_name']}", f"{p['phys_state']}: {p['phys_state_name']}",
+            p["link_layer"], p["rate"], p["lid"]),
+           (1, pc["state"], pc["phys_state"], pc["link_layer"], pc["rate"], int(pc["lid"], 16)),
+           f"rdma: port 1 state {pc['state']!r}, phys_state {pc['phys_state']!r}, {pc['link_layer']}, "
+           f"rate {pc['rate']!r}, lid {pc['lid']} = sysfs")
+    tap.eq(p["rate_gbps"], float(pc["rate"].split()[0]), "rdma: rate_gbps is the rate's leading number")
+    link = rdma_link(g)
+    tap.eq((p["state_name"], p["phys_state_name"], p["netdev"]),
+           (link["state"], {"LINK_UP": "LinkUp"}.get(link["physical_state"], link["physical_state"]),
+            link["netdev"]),
+           f"rdma: state, physical state and netdev = `rdma link` ({link['state']}, {link['physical_state']}, "
+           f"{link['netdev']})")
+    tap.eq((p["netdev_up"], p["netdev_operstate"]),
+           (int(g.out("cat /sys/class/net/eth0/flags"), 16) & 1 == 1, g.out("cat /sys/class/net/eth0/operstate").strip()),
+           "rdma: the port's netdev eth0 IFF_UP and operstate = /sys/class/net/eth0")
+    want = {n: int(g.out(f"cat {IB}/ports/1/hw_counters/{n}")) for n in
+            g.out(f"ls {IB}/ports/1/hw_counters").split() if n != "lifespan"}
+    got = {c["name"]: c["value"] for c in p["counters"] if c["group"] == "hw_counters"}
+    tap.eq(sorted(got), sorted(want), "rdma: hw_counters names = ls ports/1/hw_counters (lifespan is a setting)")
+    tap.ok(got.get("sent_pkts") is not None and got["sent_pkts"] <= want["sent_pkts"],
+           "rdma: sent_pkts read before sysfs's (counters never go back)", f"got {got} want {want}")
+    rep = g.inspect("--only rdma --interval 1")
+    _, p = port(rep)
+    rates = {c["name"]: c.get("per_second") for c in p["counters"]}
+    tap.ok(rep["rdma"].get("interval_s", 0) >= 1 and rates.get("sent_pkts") == 0.0,
+           "rdma: --interval 1: per-second rates, 0 for sent_pkts (no RDMA traffic)", f"{rates}")
+    f, c = finding(g.inspect())
+    tap.eq((f, c), ([], ("True", "AllChecksPassed")), "rdma: ACTIVE port: no finding, RDMAHealthy True")
+    capture(g, "nib-rdma")
+
+
+def carrier(tap, g):
+    g.qmp.execute("set_link", name="nic2", up=False)
+    tap.ok(wait_state(g, "1: DOWN"), "rdma: QMP set_link nic2 off: ports/1/state 1: DOWN")
+    rep = g.inspect()
+    _, p = port(rep)
+    tap.eq((p["state"], p["netdev_up"], p["netdev_operstate"]), (1, True, "down"),
+           "rdma: carrier lost: port DOWN, eth0 still IFF_UP, operstate down")
+    f, c = finding(rep)
+    tap.ok(len(f) == 1 and f[0]["subject"] == "rxe0/1" and f[0]["reason"] == "PortDown" and
+           c == ("False", "PortDown"), "rdma: rdma-port-down rxe0/1, RDMAHealthy False PortDown",
+           json.dumps(f) + str(c))
+    tap.ok(bool(f) and "DOWN" in f[0]["message"] and "eth0" in f[0]["message"],
+           "rdma: the message names the state and the netdev", f and f[0]["message"])
+    capture(g, "nib-rdma-down")
+    g.qmp.execute("set_link", name="nic2", up=True)
+    tap.ok(wait_state(g, "4: ACTIVE"), "rdma: set_link nic2 on: ACTIVE again")
+    f, c = finding(g.inspect())
+    tap.eq((f, c), ([], ("True", "AllChecksPassed")), "rdma: link back: the finding clears, RDMAHealthy True")
+
+
+def admin_down(tap, g):
+    g.out("ip link set eth0 down")
+    tap.ok(wait_state(g, "1: DOWN"), "rdma: ip link set eth0 down: port DOWN")
+    rep = g.inspect()
+    _, p = port(rep)
+    f, c = finding(rep)
+    tap.eq((p["state"], p["phys_state_name"], p["netdev_up"], f, c[0] if c else None),
+           (1, g.out(f"cat {IB}/ports/1/phys_state").strip().split(": ")[1], False, [], "True"),
+           "rdma: the operator took eth0 down: port DOWN, netdev_up false, no finding")
+    g.out("ip link set eth0 up")
+    tap.ok(wait_state(g, "4: ACTIVE"), "rdma: ip link set eth0 up: ACTIVE")
+
+
+SCENARIOS = [values, carrier, admin_down]
+
+if __name__ == "__main__":
+    nib.run_group("rdma", devices(), SCENARIOS)
