@@ -42,7 +42,20 @@ uint64_t np_backoff_delay_ms(const struct np_backoff *b, unsigned retry, uint32_
 		d *= 2;
 	if (d > b->cap_ms)
 		d = b->cap_ms;
+	return np_jitter_ms(d, rnd);
+}
+
+uint64_t np_jitter_ms(uint64_t d, uint32_t rnd)
+{
 	return d / 2 + rnd % (d / 2 + 1);
+}
+
+uint32_t np_xorshift32(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
 }
 
 int np_parse_retry_after(const char *v, time_t now, uint64_t *ms)

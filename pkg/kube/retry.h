@@ -37,10 +37,23 @@ struct np_backoff {
 
 /*
  * np_backoff_delay_ms() - delay before retry number @retry (1 = the first retry):
- * d = min(cap, base * 2^(retry-1)), then "equal jitter": d/2 + (rnd % (d/2 + 1)).
- * The result lies in [d/2, d]. @rnd is any random 32-bit value.
+ * d = min(cap, base * 2^(retry-1)), then np_jitter_ms(d, rnd). The result lies in [d/2, d].
+ * @rnd is any random 32-bit value.
  */
 uint64_t np_backoff_delay_ms(const struct np_backoff *b, unsigned retry, uint32_t rnd);
+
+/*
+ * np_jitter_ms() - "equal jitter" of a period @d (any unit): d/2 + (rnd % (d/2 + 1)), in
+ * [d/2, d]. Periods drawn this way keep many clients that started together from acting in
+ * lockstep while bounding each one's period by @d. @rnd is any random 32-bit value.
+ */
+uint64_t np_jitter_ms(uint64_t d, uint32_t rnd);
+
+/*
+ * np_xorshift32() - the next value of the xorshift32 generator whose state is *@s (seed it
+ * non-zero, e.g. from getrandom(2)); jitter needs spread, not secrecy. Returns it.
+ */
+uint32_t np_xorshift32(uint32_t *s);
 
 /*
  * np_parse_retry_after() - a Retry-After header value: delay-seconds (a non-negative

@@ -40,6 +40,7 @@ struct np_kube_client {
 	char *base;                  /* scheme://host:port[/prefix], host = tls-server-name when set */
 	struct curl_slist *connect_to;
 	uint32_t rng;
+	uint64_t not_before_ms;      /* a Retry-After we gave up on: no request before (clock ms) */
 };
 
 /* what one attempt collected */
@@ -89,11 +90,7 @@ const struct np_kube_stats *np_kube_client_stats(const struct np_kube_client *c)
 
 static uint32_t rnd(struct np_kube_client *c)
 {
-	/* xorshift32: jitter needs spread, not secrecy */
-	c->rng ^= c->rng << 13;
-	c->rng ^= c->rng >> 17;
-	c->rng ^= c->rng << 5;
-	return c->rng;
+	return np_xorshift32(&c->rng);
 }
 
 /* Split "https://host:port/prefix" and, with tls-server-name, aim the URL at that name while
@@ -472,6 +469,11 @@ static int run(struct np_kube_client *c, CURL *h, const char *method, const char
 		return -ENOMEM;
 	if (path[0] != '/')
 		return np_kube_seterr(&resp->error, -EINVAL, "%s %s: path must start with '/'", method, path);
+	if (start < c->not_before_ms) { /* the server asked for quiet after an earlier request */
+		c->stats.held_back++;
+		return np_kube_seterr(&resp->error, -EBUSY, "%s %s: not sent: the server asked for no request for "
+				      "another %" PRIu64 " ms (Retry-After)", method, path, c->not_before_ms - start);
+	}
 	for (;;) {
 		long code = 0;
 		uint64_t delay, now = c->clock.now_ms(c->clock.ud);
@@ -502,14 +504,14 @@ static int run(struct np_kube_client *c, CURL *h, const char *method, const char
 		}
 		bool again = retries && ((e == CURLE_OK && retryable_http(code)) ||
 					 (e != CURLE_OK && e != CURLE_WRITE_ERROR && retryable_conn(e, method)));
+		uint64_t ra;
+		bool asked = e == CURLE_OK && s->retry_after && np_parse_retry_after(s->retry_after, time(NULL), &ra) == 0;
+		now = c->clock.now_ms(c->clock.ud);
+		if (asked && (code == 429 || code == 503) && (!again || n >= c->o.retry.max_attempts || now + ra - start > c->o.retry.max_total_ms))
+			c->not_before_ms = now + ra; /* given up: the next requests wait for it too */
 		if (!again || n >= c->o.retry.max_attempts)
 			return fail(resp, method, path, e, code, s, errbuf, n);
-		uint64_t ra;
-		if (e == CURLE_OK && s->retry_after && np_parse_retry_after(s->retry_after, time(NULL), &ra) == 0)
-			delay = ra;
-		else
-			delay = np_backoff_delay_ms(&c->o.retry, n, rnd(c));
-		now = c->clock.now_ms(c->clock.ud);
+		delay = asked ? ra : np_backoff_delay_ms(&c->o.retry, n, rnd(c));
 		if (now + delay - start > c->o.retry.max_total_ms) {
 			r = fail(resp, method, path, e, code, s, errbuf, n);
 			char *m = np_asprintf("%s; giving up: next retry in %" PRIu64 " ms is past the %" PRIu64 " ms budget",

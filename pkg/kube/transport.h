@@ -44,6 +44,7 @@ struct np_kube_stats {
 	unsigned auth_refreshes;  /* 401s answered by refreshing the credential */
 	uint64_t throttled_ms;    /* time spent waiting for the rate limit */
 	uint64_t backoff_ms;      /* time spent waiting between attempts */
+	unsigned held_back;       /* requests not sent: a Retry-After given up on had not passed */
 	/* attempts by HTTP verb and status code (0 = no answer), for metrics; at most 48 pairs */
 	struct np_kube_code_count {
 		char verb[8];
@@ -87,7 +88,9 @@ const struct np_kube_stats *np_kube_client_stats(const struct np_kube_client *c)
  * @body of @content_type, retrying as documented: 5xx (500, 502, 503, 504) and 429 after a
  * backoff or the server's Retry-After; connection failures (refused, reset, timed out, empty
  * reply) for every method except POST, which is retried only when the connection could not be
- * made; a 401 once at once after refreshing a token file or exec credential.
+ * made; a 401 once at once after refreshing a token file or exec credential. A 429 or 503 whose
+ * Retry-After the retries could not wait out (past the budget, or the last attempt) holds every
+ * later request of the client until it has passed: they fail at once with -EBUSY, unsent.
  * Returns 0 for a 2xx answer (body in @resp), else the negative errno of errors.h (or of the
  * connection: -ECONNREFUSED, -ECONNRESET, -ETIMEDOUT, -EHOSTUNREACH, -EPROTO for TLS, -EFBIG
  * for an answer over the size bound) with @resp->error and @resp->status set.

@@ -75,6 +75,18 @@ static void test_backoff_bounds(void **state)
 	assert_int_equal(np_backoff_delay_ms(&b, 1, 0), 125);
 	assert_int_equal(np_backoff_delay_ms(&b, 1, 125), 250);
 	assert_int_equal(np_backoff_delay_ms(&b, 60, 0), 4000); /* no overflow with many retries */
+	/* the agent's resync periods: in [d/2, d], spread over it by the generator */
+	uint32_t st = 0x9e3779b9;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (int i = 0; i < 1000; i++) {
+		uint64_t d = np_jitter_ms(300000, np_xorshift32(&st));
+		assert_true(d >= 150000 && d <= 300000);
+		lo = d < lo ? d : lo;
+		hi = d > hi ? d : hi;
+	}
+	assert_true(lo < 160000 && hi > 290000);
+	assert_int_equal(np_jitter_ms(0, 7), 0);
+	assert_int_equal(np_jitter_ms(1, 0), 0);
 }
 
 static void test_retry_after(void **state)
@@ -561,8 +573,9 @@ static void test_429_retry_after(void **state)
 	(void)state;
 	static const struct reply s[] = { { "429 Too Many Requests\r\nRetry-After: 3", STATUS(429, "TooManyRequests") },
 					  { "200 OK", NODE("8", "[]") },
-					  { "429 Too Many Requests\r\nRetry-After: 120", STATUS(429, "TooManyRequests") } };
-	start(s, 3);
+					  { "429 Too Many Requests\r\nRetry-After: 120", STATUS(429, "TooManyRequests") },
+					  { "200 OK", NODE("9", "[]") } };
+	start(s, 4);
 	struct np_kube_client *c = client(NULL, 0, 0);
 	char *err = NULL;
 	assert_int_equal(np_kube_get_node(c, "n1", NULL, &err), 0);
@@ -570,10 +583,29 @@ static void test_429_retry_after(void **state)
 	assert_int_equal(fake.sleeps[0], 3000); /* the server's Retry-After, not our backoff */
 	/* a Retry-After beyond the 30 s budget: give up at once with -EBUSY */
 	assert_int_equal(np_kube_get_node(c, "n1", NULL, &err), -EBUSY);
-	stop();
 	assert_int_equal(fake.n, 1);
 	assert_non_null(strstr(err, "budget"));
 	free(err);
+	err = NULL;
+	/* the next cycles' requests within those 120 s are not sent at all */
+	fake.now += 60000;
+	assert_int_equal(np_kube_get_node(c, "n1", NULL, &err), -EBUSY);
+	assert_non_null(strstr(err, "Retry-After"));
+	free(err);
+	err = NULL;
+	struct np_kube_response resp;
+	fake.now += 59000;
+	assert_int_equal(np_kube_request(c, "PATCH", "/api/v1/nodes/n1", "application/merge-patch+json", "{}", 2, &resp),
+			 -EBUSY);
+	np_kube_response_free(&resp);
+	assert_int_equal(srv.nseen, 3);
+	assert_int_equal(np_kube_client_stats(c)->held_back, 2);
+	assert_int_equal(np_kube_client_stats(c)->requests, 3);
+	/* once it has passed, requests go again */
+	fake.now += 1000;
+	assert_int_equal(np_kube_get_node(c, "n1", NULL, &err), 0);
+	stop();
+	assert_int_equal(srv.nseen, 4);
 	np_kube_client_free(c);
 }
 
