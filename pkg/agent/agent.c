@@ -10,6 +10,7 @@
 #include "../collect/collector.h"
 #include "../collect/kmsg.h"
 #include "../collect/nvme.h"
+#include "../kube/retry.h"
 #include "../policy/blind.h"
 #include "../policy/desired.h"
 #include "../policy/label.h"
@@ -24,10 +25,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 
 struct agent {
@@ -47,7 +50,8 @@ struct agent {
 	struct np_report prev;
 	bool have_prev;
 	time_t started, prev_at;
-	time_t read_at;                  /* when the Node was last read in full (resync) */
+	double resync_at;                /* when the Node is next read in full (resync, jittered) */
+	uint32_t rng;                    /* jitter of the first cycle and of each resync period */
 	unsigned cycles;
 	int epfd, sigfd, timerfd;
 	struct np_uevent_monitor *uevents; /* NULL when netlink is refused: polling only */
@@ -125,6 +129,7 @@ static int64_t mono_ms(void)
  * most one collection a second); then it keeps its period. A kick while one is armed changes
  * nothing.
  */
+#define START_SPREAD_MS 5000
 #define KICK_MS 200
 #define KICK_GAP_MS 1000
 static void kick(struct agent *a, const char *why)
@@ -305,6 +310,17 @@ static struct np_collect_ctx agent_ctx(const struct agent *a)
 	return ctx;
 }
 
+/*
+ * The next full read of the Node after @now: a period drawn in [resync/2, resync] (equal jitter),
+ * so agents started together (a rollout, a pool booting, a restart of all) drift apart instead of
+ * reading their Nodes in lockstep, and each still reads at least every resync seconds.
+ */
+static double next_resync(struct agent *a, time_t now)
+{
+	uint64_t ms = (uint64_t)(a->o->resync_seconds * 1000);
+	return (double)now + (double)np_jitter_ms(ms, np_xorshift32(&a->rng)) / 1000.0;
+}
+
 static int cycle_once(struct agent *a);
 
 /* One cycle, timed for nodeprint_cycle_duration_seconds. */
@@ -362,9 +378,9 @@ static int cycle_once(struct agent *a)
 	}
 	bool settled = (double)(now - a->started) >= a->o->settle_seconds;
 	/* another writer may have changed our keys: read the whole Node again now and then */
-	if (a->kc && a->o->resync_seconds > 0 && (double)(now - a->read_at) >= a->o->resync_seconds) {
+	if (a->kc && a->o->resync_seconds > 0 && (double)now >= a->resync_at) {
 		a->pub.resync = true;
-		a->read_at = now;
+		a->resync_at = next_resync(a, now);
 	}
 	char *err = NULL;
 	bool published = true;
@@ -438,8 +454,12 @@ static int setup_fds(struct agent *a)
 	if (a->sigfd < 0 || a->timerfd < 0 || a->epfd < 0)
 		return negative_errno();
 	double p = a->o->poll_seconds > 0 ? a->o->poll_seconds : 10;
+	/* the first cycle within [1 ms, min(poll, START_SPREAD_MS)]: agents started together spread
+	 * their first reads and writes, and their polls keep that phase */
+	uint64_t spread = p * 1000 < START_SPREAD_MS ? (uint64_t)(p * 1000) : START_SPREAD_MS;
+	uint64_t first = 1 + np_xorshift32(&a->rng) % spread;
 	struct itimerspec its = { .it_interval = { (time_t)p, (long)((p - (time_t)p) * 1e9) },
-				  .it_value = { 0, 1000000 } };
+				  .it_value = { (time_t)(first / 1000), (long)(first % 1000) * 1000000L } };
 	if (timerfd_settime(a->timerfd, 0, &its, NULL) < 0)
 		return negative_errno();
 	int fds[] = { a->sigfd, a->timerfd, a->have_kmsg ? a->kmsg.fd : -1, a->metrics ? np_metrics_fd(a->metrics) : -1,
@@ -624,7 +644,9 @@ static void agent_free(struct agent *a)
 int np_agent_run(const struct np_agent_opts *o)
 {
 	struct agent a = { .o = o, .epfd = -1, .sigfd = -1, .timerfd = -1, .started = now_s() };
-	a.read_at = a.started; /* the publisher reads the Node at its first publish */
+	if (getrandom(&a.rng, sizeof(a.rng), GRND_NONBLOCK) != sizeof(a.rng) || !a.rng)
+		a.rng = (uint32_t)getpid() * 2654435761u | 1; /* spread, not secrecy */
+	a.resync_at = o->resync_seconds > 0 ? next_resync(&a, a.started) : 0; /* the first publish reads it */
 	np_histogram_init(&a.stats.collect_seconds);
 	np_histogram_init_cycle(&a.stats.cycle_seconds);
 	a.stats.policy = &a.pol;
