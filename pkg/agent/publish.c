@@ -273,24 +273,52 @@ static bool seen(char **v, size_t n, const char *k)
 	return false;
 }
 
+/* The Node's condition @type, or NULL. */
+static json_t *node_condition(const struct np_publisher *p, const char *type)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(json_object_get(p->node_obj, "status"), "conditions"), i, c) {
+		const char *t = json_string_value(json_object_get(c, "type"));
+		if (t && streq(t, type))
+			return c;
+	}
+	return NULL;
+}
+
+static bool cond_is(const json_t *c, const char *status, const char *reason)
+{
+	const char *st = json_string_value(json_object_get(c, "status"));
+	const char *re = json_string_value(json_object_get(c, "reason"));
+	return st && streq(st, status) && (!reason || (re && streq(re, reason)));
+}
+
 /*
  * After a restart the Node already says what we reported: a finding whose
  * condition is already False on the Node was announced by our previous life.
+ * Being blind has no condition of its own: it was announced when every
+ * condition it turns Unknown already is Unknown on the Node for the same
+ * reason (the source's: KernelLogUnreadable, ...).
  */
-static bool announced_before(const struct np_publisher *p, const struct np_policy *pol, const char *finding)
+static bool announced_before(const struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d,
+			     const char *finding)
 {
+	if (streq(finding, NP_FINDING_SOURCE_UNREADABLE)) {
+		size_t n = 0;
+		for (size_t i = 0; i < d->n_conditions; i++) {
+			const struct np_condition *c = &d->conditions[i];
+			if (!streq(c->status, "Unknown"))
+				continue;
+			if (!cond_is(node_condition(p, c->type), "Unknown", c->reason))
+				return false;
+			n++;
+		}
+		return n > 0;
+	}
 	const struct np_action *a = np_policy_action(pol, finding);
-	size_t i;
-	json_t *c;
 	if (!a || !a->condition)
 		return false;
-	json_array_foreach(json_object_get(json_object_get(p->node_obj, "status"), "conditions"), i, c) {
-		const char *t = json_string_value(json_object_get(c, "type"));
-		const char *st = json_string_value(json_object_get(c, "status"));
-		if (t && st && streq(t, a->condition) && streq(st, "False"))
-			return true;
-	}
-	return false;
+	return cond_is(node_condition(p, a->condition), "False", NULL);
 }
 
 static bool same_subject(const struct np_finding *f, const struct np_event *e)
@@ -552,7 +580,7 @@ int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct
 	}
 	if (!p->primed) { /* seed from the Node as it was before we write anything */
 		for (size_t i = 0; i < d->n_findings; i++)
-			if (announced_before(p, pol, d->findings[i].id) &&
+			if (announced_before(p, pol, d, d->findings[i].id) &&
 			    np_strv_push_take(&p->seen_findings, &p->n_seen,
 					      np_asprintf("%s\t%s", d->findings[i].id, d->findings[i].subject)) < 0)
 				return -ENOMEM;
