@@ -21,7 +21,8 @@ Stable interface for tests (import with sys.path.insert(0, ROOT + "/tests/cluste
     .agent_pod(node) -> pod name            a Pod of manifests/' DaemonSet spec bound to node (it never
                                             starts: there is no kubelet); its labels do not match the
                                             DaemonSet's selector, so the DaemonSet controller leaves it
-    .agent_token(node, seconds=3600) -> str TokenRequest bound to that Pod: the token carries
+    .agent_token(node, seconds=3600) -> str TokenRequest (the API's, as kubectl create token sends it)
+                                            bound to that Pod: the token carries
                                             authentication.kubernetes.io/node-name = node
     .agent_kubeconfig(node, path=None, token_file=False) -> path  kubeconfig with that token (inline,
                                             or tokenFile: path + ".token")
@@ -97,6 +98,7 @@ class Cluster:
         self.dir = os.path.abspath(d)
         self.env = read_env(self.dir) if os.path.exists(os.path.join(self.dir, "env")) else {}
         self._ctx = None
+        self._pod_template, self._pod_uid = {}, {}
 
     # --- life cycle ---------------------------------------------------------------------------
     def _script(self, verb):
@@ -231,9 +233,21 @@ class Cluster:
         """A Pod of the manifests' DaemonSet pod template, bound to @node (spec.nodeName), in the
         agent's namespace; created once. Returns its name."""
         name = f"nodeprint-agent-{node}"
-        st, _ = self.api("GET", f"/api/v1/namespaces/{AGENT_NS}/pods/{name}")
+        st, pod = self.api("GET", f"/api/v1/namespaces/{AGENT_NS}/pods/{name}")
         if st == 200:
+            self._pod_uid[name] = pod["metadata"]["uid"]
             return name
+        tmpl = self._pod_template.get(manifests) or self._read_pod_template(manifests)
+        labels = dict(tmpl["metadata"].get("labels", {}))
+        labels["app.kubernetes.io/name"] = "nodeprint-test-agent"   # outside the DaemonSet's selector
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": name, "namespace": AGENT_NS, "labels": labels},
+               "spec": dict(tmpl["spec"], nodeName=node)}
+        self._pod_uid[name] = self.must("POST", f"/api/v1/namespaces/{AGENT_NS}/pods", pod)["metadata"]["uid"]
+        return name
+
+    def _read_pod_template(self, manifests):
+        """The DaemonSet's pod template of @manifests (kustomized once per Cluster)."""
         docs = self.kubectl("kustomize", manifests or os.path.join(ROOT, "manifests")).stdout
         ds = None
         for doc in docs.split("\n---\n"):
@@ -243,22 +257,18 @@ class Cluster:
             raise RuntimeError("no DaemonSet in the manifests")
         # the YAML -> JSON conversion is kubectl's own (python3-yaml would do too; one parser less)
         dsj = json.loads(self.kubectl("create", "--dry-run=client", "-o", "json", "-f", "-", input=ds).stdout)
-        tmpl = dsj["spec"]["template"]
-        labels = dict(tmpl["metadata"].get("labels", {}))
-        labels["app.kubernetes.io/name"] = "nodeprint-test-agent"   # outside the DaemonSet's selector
-        pod = {"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"name": name, "namespace": AGENT_NS, "labels": labels},
-               "spec": dict(tmpl["spec"], nodeName=node)}
-        self.must("POST", f"/api/v1/namespaces/{AGENT_NS}/pods", pod)
-        return name
+        self._pod_template[manifests] = dsj["spec"]["template"]
+        return self._pod_template[manifests]
 
     def agent_token(self, node, seconds=3600):
         """A service-account token of the agent from TokenRequest, bound to agent_pod(node): the
         real authentication.kubernetes.io/node-name extra. Returns the token."""
         pod = self.agent_pod(node)
-        p = self.kubectl("create", "token", AGENT_SA, "-n", AGENT_NS, "--bound-object-kind", "Pod",
-                         "--bound-object-name", pod, "--duration", f"{seconds}s")
-        return p.stdout.strip()
+        tr = self.must("POST", f"/api/v1/namespaces/{AGENT_NS}/serviceaccounts/{AGENT_SA}/token", {
+            "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+            "spec": {"expirationSeconds": seconds,
+                     "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": pod, "uid": self._pod_uid[pod]}}})
+        return tr["status"]["token"]
 
     def agent_kubeconfig(self, node, path=None, token_file=False, seconds=3600):
         """A kubeconfig for nodeprint on @node (token inline, or tokenFile: PATH.token). Returns the path."""

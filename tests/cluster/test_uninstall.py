@@ -11,11 +11,11 @@ does, the Namespace is still there and the release's objects are gone. TAP outpu
 """
 import json, os, subprocess, sys
 
-import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from cluster import HOST_ROOT, NODEPRINT, ROOT, run_with_cluster, tap, write  # noqa: E402
+from fleet import own_condition_types  # noqa: E402
 
 CHART = os.path.join(ROOT, "helm", "nodeprint")
 NODE = "node-u"
@@ -23,11 +23,7 @@ FOREIGN_TAINT = {"key": "dedicated", "value": "storage", "effect": "NoSchedule"}
 FOREIGN_COND = {"type": "KernelDeadlock", "status": "False", "reason": "KernelHasNoDeadlock",
                 "message": "kernel has no deadlock", "lastHeartbeatTime": "2026-12-07T10:00:00Z",
                 "lastTransitionTime": "2026-12-07T10:00:00Z"}
-# nodeprint's condition types: every built-in action's, and the baseline verdict's (a hand-kept list
-# went stale when a section added one, and then counted it as foreign)
-OWN_TYPES = {a["condition"] for a in yaml.safe_load(subprocess.run(
-    [NODEPRINT, "policy", "--default"], capture_output=True, text=True, check=True).stdout)["actions"].values()
-    if a.get("condition")} | {"BundleRegression"}
+OWN_TYPES = own_condition_types()
 
 
 def ours(nd):

@@ -15,10 +15,11 @@ NP_VALVE_AGENTS sets the fleet size (default 20); tests/bench runs it larger. Fi
 share, time to settle, requests) go to stdout as '# figure ...' lines and to $NP_VALVE_FIGURES (JSON).
 TAP output.
 """
-import collections, http.client, json, os, signal, ssl, subprocess, sys, threading, time, urllib.error, urllib.request
+import collections, json, os, ssl, subprocess, sys, threading, time, urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import AGENT_USER, HOST_RELEASE, HOST_ROOT, NODEPRINT as BIN, run_with_cluster, tap  # noqa: E402
+from cluster import HOST_RELEASE, HOST_ROOT, NODEPRINT as BIN, run_with_cluster, tap  # noqa: E402
+import fleet  # noqa: E402
 
 ENV = {}
 CL = {}
@@ -50,19 +51,19 @@ def hard(node):
                for t in (node.get("spec") or {}).get("taints") or [])
 
 
-class Watcher(threading.Thread):
-    """Counts the class's Nodes with a hard taint of ours after every WATCH event; re-lists and
-    re-watches when the stream ends (an API outage included: nothing can change while it is down)."""
+class Watcher(fleet.NodeWatch):
+    """Counts the class's Nodes with a hard taint of ours after every WATCH event (tests/cluster/fleet.py:
+    re-lists and re-watches when the stream ends, an API outage included)."""
 
     def __init__(self):
-        super().__init__(daemon=True)
-        self.tainted, self.max, self.events, self.stop_ = set(), 0, 0, False
+        super().__init__(CL["c"], f"{PREFIX}%2Fclass%3D{CLASS}")
+        self.tainted, self.max = set(), 0
         self.ever = set()  # Nodes seen tainted since the last reset
-        self.lock = threading.Lock()
         self.last_change = time.monotonic()
         self.history = []  # (time, count)
 
-    def apply(self, name, is_hard):
+    def apply(self, name, node):
+        is_hard = node is not None and hard(node)
         with self.lock:
             before = len(self.tainted)
             (self.tainted.add if is_hard else self.tainted.discard)(name)
@@ -73,74 +74,29 @@ class Watcher(threading.Thread):
                 self.history.append((time.monotonic(), len(self.tainted)))
             self.max = max(self.max, len(self.tainted))
 
-    def run(self):
-        sel = f"{PREFIX}%2Fclass%3D{CLASS}"
-        while not self.stop_:
-            try:
-                lst = api("GET", f"/api/v1/nodes?labelSelector={sel}")
-                with self.lock:
-                    now = {n["metadata"]["name"] for n in lst["items"] if hard(n)}
-                for n in lst["items"]:
-                    self.apply(n["metadata"]["name"], hard(n))
-                rv = lst["metadata"]["resourceVersion"]
-                host, port = ENV["NP_KUBE_SERVER"].split("//")[1].split(":")
-                c = http.client.HTTPSConnection(host, int(port), timeout=30,
-                                                context=ssl.create_default_context(cafile=ENV["NP_KUBE_CA"]))
-                c.request("GET", f"/api/v1/nodes?watch=1&labelSelector={sel}&resourceVersion={rv}&timeoutSeconds=60",
-                          headers={"Authorization": "Bearer " + ENV["NP_KUBE_ADMIN_TOKEN"]})
-                r = c.getresponse()
-                while not self.stop_:
-                    line = r.readline()
-                    if not line:
-                        break
-                    ev = json.loads(line)
-                    if ev["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                        o = ev["object"]
-                        self.events += 1
-                        self.apply(o["metadata"]["name"], ev["type"] != "DELETED" and hard(o))
-                c.close()
-                del now
-            except Exception:
-                time.sleep(0.2)
-
     def count(self):
         with self.lock:
             return len(self.tainted)
 
 
-class Fleet:
-    def __init__(self, tmp, kubeconfigs):
-        self.tmp, self.procs, self.kubeconfigs = tmp, {}, kubeconfigs
-        os.makedirs(f"{tmp}/agents", exist_ok=True)
+class Fleet(fleet.Fleet):
+    """The class's agents (tests/cluster/fleet.py), all on one captured root, with the valve's policy."""
+
+    def __init__(self, c, tmp):
+        super().__init__(c, tmp, names(), poll=os.environ.get("NP_VALVE_POLL", "2"), host_root=HOST_ROOT,
+                         extra=("--smart-interval", "3600"))
 
     def policy(self, name, pinned, observe=False, path=None, rate=None):
         release = HOST_RELEASE if pinned else "1.0.*"
-        path = path or f"{self.tmp}/agents/{name}.yaml"
         limit = f", maxNewPerWindow: {rate[0]}, windowSeconds: {rate[1]}" if rate else ""
         text = (f"taintHoldDownSeconds: 0\nsafetyValve: {{maxTaintedPercent: {PCT}, slotTTLSeconds: 20{limit}}}\n"
                 f"observe: {'true' if observe else 'false'}\n"
                 f"classes:\n  - name: {CLASS}\n    pins: {{kernel: {{release: ['{release}']}}}}\n")
-        with open(path + ".tmp", "w") as f:
-            f.write(text)
-        os.rename(path + ".tmp", path)
-
-    def start(self, name):
-        log = open(f"{self.tmp}/agents/{name}.log", "a")
-        env = dict(os.environ, NODEPRINT_NAMESPACE=NS)
-        self.procs[name] = subprocess.Popen(
-            [BIN, "run", "--node-name", name, "--kubeconfig", self.kubeconfigs[name], "--policy",
-             f"{self.tmp}/agents/{name}.yaml", "--host-root", HOST_ROOT, "--poll", os.environ.get("NP_VALVE_POLL", "2"),
-             "--settle", "0", "--smart-interval", "3600"], stdout=log, stderr=log, env=env)
-
-    def kill(self, name, sig=signal.SIGKILL):
-        p = self.procs.pop(name, None)
-        if p:
-            p.send_signal(sig)
-            p.wait(timeout=30)
-
-    def stop_all(self):
-        for n in list(self.procs):
-            self.kill(n, signal.SIGTERM)
+        if path:
+            with open(path, "w") as f:
+                f.write(text)
+        else:
+            self.write_policy(name, text)
 
 
 def nodes():
@@ -211,18 +167,11 @@ def recovered(w):
 
 
 def agent_requests(since):
-    """The agents' requests after audit-log offset @since (their user and nodeprint's User-Agent)."""
-    return [e for e in CL["c"].audit(since, user=AGENT_USER) if e.get("userAgent", "").startswith("nodeprint/")
-            and e["stage"] == "ResponseComplete"]
+    return fleet.agent_requests(CL["c"], since)
 
 
 def summarise(label, reqs, t0, t_settle):
-    by = {}
-    for e in reqs:
-        o = e.get("objectRef", {})
-        res = o.get("resource", "") + ("/" + o["subresource"] if o.get("subresource") else "")
-        k = f"{e['verb']} {res}"
-        by[k] = by.get(k, 0) + 1
+    by = fleet.by_verb(reqs)
     conflicts = sum(1 for e in reqs if e["responseStatus"]["code"] == 409 and e.get("objectRef", {}).get("resource") == "leases")
     FIG[label] = {"settle_s": round(t_settle - t0, 1), "requests": len(reqs), "per_agent": round(len(reqs) / N, 1),
                   "lease_conflicts": conflicts, "by": by}
@@ -286,12 +235,10 @@ def main(c, tmp):
     ENV.update(c.env)
     p = c.apply_manifests()
     tap(p.returncode == 0, "the shipped manifests applied (RBAC, admission policies)", p.stderr)
-    for n in names():
-        c.create_node(n, labels={f"{PREFIX}/class": CLASS}, wait_ready=False)
-    kubeconfigs = {n: c.agent_kubeconfig(n) for n in names()}
+    fl = Fleet(c, tmp)
+    fl.register(labels=lambda n: {f"{PREFIX}/class": CLASS})
     w = Watcher()
     w.start()
-    fl = Fleet(tmp, kubeconfigs)
     try:
         for n in names():
             fl.policy(n, pinned=True)
