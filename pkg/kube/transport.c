@@ -342,6 +342,11 @@ static bool retryable_http(long code)
 	return code == 429 || code == 500 || code == 502 || code == 503 || code == 504;
 }
 
+void np_kube_client_set_accept(struct np_kube_client *c, const char *accept)
+{
+	c->o.accept = accept;
+}
+
 /* One attempt. Returns the CURLcode; *@code gets the HTTP status. */
 static CURLcode attempt(struct np_kube_client *c, CURL *h, const char *method, const char *url, const char *ctype,
 			const char *body, size_t blen, long timeout_ms, struct sink *s, long *code, char *errbuf)
@@ -350,16 +355,17 @@ static CURLcode attempt(struct np_kube_client *c, CURL *h, const char *method, c
 	const char *tok = np_kube_auth_token(&c->auth);
 	_cleanup_free_ char *authz = tok ? np_asprintf("Authorization: Bearer %s", tok) : NULL;
 	_cleanup_free_ char *ct = ctype ? np_asprintf("Content-Type: %s", ctype) : NULL;
+	_cleanup_free_ char *accept = np_asprintf("Accept: %s", c->o.accept ? c->o.accept : "application/json");
 	size_t cl, kl;
 	const char *cert = np_kube_auth_cert(&c->auth, &cl), *key = np_kube_auth_key(&c->auth, &kl);
 	CURLcode e;
 
-	hd = curl_slist_append(hd, "Accept: application/json");
+	hd = accept ? curl_slist_append(hd, accept) : NULL;
 	if (authz)
 		hd = curl_slist_append(hd, authz);
 	if (ct)
 		hd = curl_slist_append(hd, ct);
-	if (!hd || (tok && !authz) || (ctype && !ct)) {
+	if (!hd || !accept || (tok && !authz) || (ctype && !ct)) {
 		curl_slist_free_all(hd);
 		return CURLE_OUT_OF_MEMORY;
 	}

@@ -35,6 +35,7 @@ struct np_kube_client_opts {
 	size_t max_response_bytes;   /* 0 = default 32 MiB */
 	long exec_timeout_ms;        /* exec plugin; 0 = default 30000 */
 	const struct np_kube_clock *clock; /* NULL = CLOCK_MONOTONIC and nanosleep */
+	const char *accept;          /* Accept header; NULL = application/json (borrowed) */
 };
 
 /* Counters of one client since creation. */
@@ -78,6 +79,15 @@ struct np_kube_client;
 int np_kube_client_new(struct np_kube_config *cfg, const struct np_kube_client_opts *o,
 		       struct np_kube_client **out, char **err);
 void np_kube_client_free(struct np_kube_client *c);
+
+/*
+ * np_kube_client_set_accept() - the Accept header of the client's next requests: @accept (borrowed,
+ * must outlive its use), NULL for application/json. NP_KUBE_ACCEPT_METADATA asks a LIST for
+ * metadata only (PartialObjectMetadataList, as client-go's metadata client does,
+ * k8s.io/client-go/metadata), falling back to the whole objects where a server cannot.
+ */
+void np_kube_client_set_accept(struct np_kube_client *c, const char *accept);
+#define NP_KUBE_ACCEPT_METADATA "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
 /* The configuration in use (borrowed) and the counters. */
 const struct np_kube_config *np_kube_client_config(const struct np_kube_client *c);
