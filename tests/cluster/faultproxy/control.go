@@ -47,6 +47,7 @@ type logEntry struct {
 	User        string  `json:"user"`
 	UserAgent   string  `json:"user_agent"`
 	ContentType string  `json:"content_type"`
+	Accept      string  `json:"accept"`
 	Status      int     `json:"status"`
 	Fault       string  `json:"fault,omitempty"`
 	DurationMs  float64 `json:"duration_ms"`
@@ -187,6 +188,7 @@ func (c *control) wrap(h http.Handler) http.Handler {
 		e := logEntry{
 			Time: start.UTC().Format(time.RFC3339Nano), Method: r.Method, Path: r.URL.Path,
 			Query: r.URL.RawQuery, UserAgent: r.UserAgent(), ContentType: r.Header.Get("Content-Type"),
+			Accept: r.Header.Get("Accept"),
 		}
 		var once sync.Once
 		commit := func(code int) {
