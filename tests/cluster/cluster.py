@@ -41,6 +41,10 @@ cluster.py node DIR NAME... (registers Nodes).
 """
 import datetime, json, os, shutil, signal, ssl, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402,F401 - the cluster and helm tests import it from here
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SCRIPT = os.path.join(HERE, "cluster.sh")
@@ -53,18 +57,6 @@ HOST_RELEASE = "6.18.44-fc-v669"
 HEARTBEAT_OFF = "test.np/no-heartbeat"     # annotation: the heartbeat helper leaves this Node's Lease
 LEASE_SECONDS = 40                          # kubelet's default node lease duration
 RENEW_SECONDS = 10                          # kubelet renews at a quarter of it
-_count = {"n": 0, "failed": 0}
-
-
-def tap(ok, name, detail=""):
-    """One TAP line; on failure the first lines of @detail as comments. Returns ok."""
-    _count["n"] += 1
-    _count["failed"] += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {_count['n']} - {name}", flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines()[:30]:
-            print(f"# {line}")
-    return ok
 
 
 def write(path, text):
@@ -383,10 +375,9 @@ def run_with_cluster(main, label, start=True):
             tap(False, f"{label} crashed", repr(e) + "\n" + traceback.format_exc()[-2000:])
         finally:
             c.stop()
-    if not _count["failed"] or not os.environ.get("NP_KEEP_TMP"):
+    if not taplib.failed or not os.environ.get("NP_KEEP_TMP"):
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{_count['n']}")
-    sys.exit(1 if _count["failed"] else 0)
+    sys.exit(taplib.finish())
 
 
 if __name__ == "__main__":

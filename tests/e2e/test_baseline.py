@@ -12,19 +12,9 @@ import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-n = 0
-failed = 0
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402
 
 
 def sh(*cmd, check=True):
@@ -87,9 +77,8 @@ def leftovers(d):
 
 def main():
     if shutil.which("fio") is None:
-        print("1..1")
         tap(False, "fio is installed (scripts/deps.sh test)")
-        return 1
+        return
     work = tempfile.mkdtemp(prefix="np-baseline-e2e-", dir="/var/tmp")
     img, mnt, state = f"{work}/disk.img", f"{work}/mnt", f"{work}/state"
     os.makedirs(mnt)
@@ -259,9 +248,4 @@ def run_tests(work, mnt, state, pol, dev):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # a crash of the test itself is a failure, never silence
-        tap(False, "test_baseline.py ran to the end", repr(e))
-    print(f"1..{n}")
-    sys.exit(1 if failed else 0)
+    taplib.run(main, "test_baseline")

@@ -6,10 +6,12 @@ namespace, as the DaemonSet mounts them), and a captured NVMe host root whose /d
 character device nobody may open. Asserts the exit status 3, the BLIND block at the top, the
 report's "sources", the plan's Unknown conditions with the source's reason, the one Warning Event,
 and the agent's nodeprint_source_up metric and single log line. TAP output."""
-import json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import json, os, shutil, subprocess, sys, tempfile, time
 
-import taplib
-from taplib import tap
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402
+from agent import Agent  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
@@ -126,43 +128,19 @@ def nvme_denied():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def agent_nobody():
-    port = free_port()
-    agent = subprocess.Popen([*NOBODY, BIN, "run", "--dry-run", "--node-name", "node-blind", "--poll", "0.3",
-                              "--metrics-address", f"127.0.0.1:{port}"], stderr=subprocess.PIPE, text=True)
-    try:
-        text = ""
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                    text = r.read().decode()
-                if 'nodeprint_source_up{source="kmsg"}' in text:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
+    with Agent("node-blind", "--poll", "0.3", prefix=NOBODY) as agent:
+        _, text, _ = agent.wait("/metrics", until=lambda code, body: 'nodeprint_source_up{source="kmsg"}' in body,
+                                tries=100)
         time.sleep(1.5)  # a few more cycles: the blind line must not repeat
         tap('nodeprint_source_up{source="kmsg"} 0' in text and 'nodeprint_source_up{source="pci"} 1' in text,
             "agent as nobody: nodeprint_source_up kmsg 0, pci 1", text[:400])
         tap('nodeprint_findings{finding="source-unreadable"} 1' in text, "agent: the finding is counted")
-        agent.terminate()
-        rc = agent.wait(timeout=10)
-        log = agent.stderr.read()
+        rc, log = agent.stop()
         cycles = log.count('msg="cycle"')
         tap(rc == 0 and cycles >= 3, f"agent: runs on blind ({cycles} cycles) and exits 0 on SIGTERM", log[-600:])
         tap(log.count("msg=\"blind: sources cannot be read") == 1 and "sources=kmsg" in log,
             "agent: the blind line is logged once, not every cycle", log[-900:])
-    finally:
-        if agent.poll() is None:
-            agent.kill()
 
 
 def main():
@@ -174,14 +152,7 @@ def main():
         host_root_nobody()
         agent_nobody()
     nvme_denied()
-    print(f"1..{taplib.n}")
-    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as e:
-        tap(False, "test_blind crashed", repr(e))
-        print(f"1..{taplib.n}")
-        sys.exit(1)
+    taplib.run(main, "test_blind")

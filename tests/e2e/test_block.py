@@ -10,8 +10,9 @@ import json, mmap, os, shutil, subprocess, sys, tempfile, threading
 
 import report_schema
 
-import taplib
-from taplib import tap
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
@@ -179,21 +180,19 @@ def check_interval():
 
 def main():
     if not os.access(BIN, os.X_OK):
-        print(f"not ok 1 - {BIN} not built")
-        return 1
+        tap(False, f"{BIN} not built")
+        return
     for tool in ("lsblk",):
         if not shutil.which(tool):
-            print(f"not ok 1 - {tool} missing (scripts/deps.sh test)")
-            return 1
+            tap(False, f"{tool} missing (scripts/deps.sh test)")
+            return
     try:
         check_static(inspect())
         check_counters()
         check_interval()
     except Exception as e:  # a crash is a failure, never a silent pass
         tap(False, "block e2e ran to the end", repr(e))
-    print(f"1..{taplib.n}")
-    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    taplib.run(main, "test_block")

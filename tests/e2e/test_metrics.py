@@ -1,29 +1,17 @@
 #!/usr/bin/env python3
 """The agent's HTTP endpoint on this machine: /metrics checked by `promtool check metrics`
 (Debian's prometheus package) and against the report, /healthz, /readyz. TAP output."""
-import json, os, re, socket, subprocess, sys, time, urllib.error, urllib.request
+import os, re, socket, subprocess, sys, time
 
-import report_schema, taplib
-from taplib import tap
+import report_schema
+from agent import Agent, get
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
-
-
-def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read().decode(), r.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(), ""
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def slow_clients(port, base):
@@ -75,25 +63,17 @@ def process_metrics(text):
 
 def health_only():
     """--health-address: the probes without metrics (the chart's metrics.enabled=false keeps its probes)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    a = subprocess.Popen([BIN, "run", "--dry-run", "--node-name", "node-e2e", "--poll", "1",
-                          "--health-address", f"127.0.0.1:{port}"], stderr=subprocess.PIPE, text=True)
-    try:
-        codes = {}
-        for _ in range(100):
-            try:
-                codes = {p: get(base + p)[0] for p in ("/healthz", "/readyz", "/metrics")}
-                if codes["/readyz"] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
+    codes = {}
+
+    def probes(*_):
+        codes.update({p: get(a.base + p)[0] for p in ("/healthz", "/readyz", "/metrics")})
+        return codes["/readyz"] == 200
+
+    with Agent("node-e2e", "--poll", "1", address="--health-address") as a:
+        a.wait("/healthz", until=probes, tries=100)
         tap(codes == {"/healthz": 200, "/readyz": 200, "/metrics": 404},
             "--health-address serves /healthz and /readyz, and no /metrics", codes)
-    finally:
-        a.terminate()
-        a.wait(timeout=10)
+        a.stop()
     p = subprocess.run([BIN, "run", "--node-name", "n", "--health-address", ":1", "--metrics-address", ":2"],
                        capture_output=True, text=True)
     tap(p.returncode == 2 and len(p.stderr.splitlines()) == 1, "--health-address with --metrics-address: one line, exit 2",
@@ -101,25 +81,11 @@ def health_only():
 
 
 def main():
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    agent = subprocess.Popen([BIN, "run", "--dry-run", "--node-name", "node-e2e", "--poll", "2",
-                              "--metrics-address", f"127.0.0.1:{port}"], stderr=subprocess.PIPE, text=True)
-    try:
-        code = 0
-        for _ in range(50):
-            try:
-                code, body, _ = get(base + "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
+    with Agent("node-e2e", "--poll", "2") as a:
+        agent, base, port = a.proc, a.base, a.port
+        code, body, _ = a.wait("/healthz", until=lambda code, body: True)
         tap(code == 200 and body == "ok\n", "/healthz answers ok")
-        code, body, _ = get(base + "/readyz")
-        for _ in range(50):
-            if code == 200:
-                break
-            time.sleep(0.1)
-            code, body, _ = get(base + "/readyz")
+        code, body, _ = a.wait("/readyz")
         tap(code == 200, "/readyz is 200 once a cycle completed", f"{code} {body}")
         code, text, ctype = get(base + "/metrics")
         tap(code == 200 and ctype.startswith("text/plain; version=0.0.4"), "/metrics serves the text format", ctype)
@@ -161,9 +127,8 @@ def main():
         code, _, _ = get(base + "/nope")
         tap(code == 404, "unknown path is 404")
         slow_clients(port, base)
-        agent.terminate()
-        rc = agent.wait(timeout=10)
-        tap(rc == 0, "SIGTERM: the agent exits 0", agent.stderr.read()[-500:])
+        rc, err = a.stop()
+        tap(rc == 0, "SIGTERM: the agent exits 0", err[-500:])
         # a captured host root: its dev/kmsg is a plain file, which epoll refuses; the agent runs on
         fx = os.path.join(ROOT, "tests", "fixtures", "nib-q35-aer")
         p = subprocess.run([BIN, "run", "--dry-run", "--node-name", "n", "--host-root", fx, "--cycles", "2", "--poll", "0.2"],
@@ -171,17 +136,7 @@ def main():
         health_only()
         tap(p.returncode == 0 and "kernel log is not a device here" in p.stderr and p.stderr.count('msg="cycle"') == 2,
             "run on a captured host root (dev/kmsg a plain file): two cycles, exit 0", p.stderr[-800:])
-    finally:
-        if agent.poll() is None:
-            agent.kill()
-    print(f"1..{taplib.n}")
-    return 1 if taplib.failed else 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as e:
-        tap(False, "test_metrics crashed", repr(e))
-        print(f"1..{taplib.n}")
-        sys.exit(1)
+    taplib.run(main, "test_metrics")

@@ -21,6 +21,7 @@ CHART = os.path.join(ROOT, "helm", "nodeprint")
 BUILD = os.path.join(ROOT, "tests", "cluster", "build.sh")
 sys.path.insert(0, os.path.join(ROOT, "tests", "cluster"))
 from cluster import Cluster, tap  # noqa: E402
+import taplib  # noqa: E402 - tests/, on the path through cluster
 HELM = KUBECTL = None
 
 
@@ -484,7 +485,4 @@ def main():
 
 
 if __name__ == "__main__":
-    import cluster
-    main()
-    print(f"1..{cluster._count['n']}")
-    sys.exit(1 if cluster._count["failed"] else 0)
+    taplib.run(main, "test_chart")

@@ -15,9 +15,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CHART = os.path.join(ROOT, "helm", "nodeprint")
 RULES = os.path.join(CHART, "files", "prometheus-rules.yaml")
 DASH = os.path.join(CHART, "files", "grafana-dashboard.json")
-sys.path.insert(0, os.path.join(ROOT, "tests", "cluster"))
-import cluster  # noqa: E402
-from cluster import tap  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402
 HELM = None
 
 
@@ -205,6 +205,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
-    print(f"1..{cluster._count['n']}")
-    sys.exit(1 if cluster._count["failed"] else 0)
+    taplib.run(main, "test_monitoring")

@@ -13,20 +13,9 @@ import hashlib, json, os, re, shutil, subprocess, sys, tarfile, tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.environ.get("NP_IMAGE_OUT", os.path.join(ROOT, "build", "image"))
 LAYOUT = os.path.join(OUT, "nodeprint-oci")
-n = 0
-failed = 0
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
-    return ok
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402
 
 
 def version():
@@ -298,13 +287,11 @@ def main():
     ver = version()
     manifest, config = check_layout(ver)
     if config is None:
-        print(f"1..{n}")
         return 1
     check_config(config, ver)
     check_archive(manifest)
     if os.geteuid() != 0 or not shutil.which("umoci"):
         tap(False, "unpack and run the image", "needs root and umoci (scripts/deps.sh test)")
-        print(f"1..{n}")
         return 1
     tmp = tempfile.mkdtemp(prefix="np-image-test.")
     try:
@@ -319,9 +306,7 @@ def main():
             check_run(rootfs, ver)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{n}")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    taplib.run(main, "test_image")

@@ -3,19 +3,12 @@ behind the fault proxy, started for the test (tests/kube/server.sh), whose env (
 over in ENV; `kubectl` on PATH is then the one tests/cluster/build.sh built (NP_K8S_BIN)."""
 import collections, json, os, subprocess, sys, tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402,F401 - the kube tests import it from here
+
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.sh")
 ENV = {}
-_count = {"n": 0, "failed": 0}
-
-
-def tap(ok, name, detail=""):
-    """One TAP line; on failure the first lines of @detail as comments."""
-    _count["n"] += 1
-    _count["failed"] += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {_count['n']} - {name}", flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines()[:25]:
-            print(f"# {line}")
 
 
 def audit(user):
@@ -74,5 +67,4 @@ def run_with_server(main, label):
                     tap(False, f"{label} crashed", repr(e))
                 finally:
                     subprocess.run([SERVER, "stop", sdir], capture_output=True)
-    print(f"1..{_count['n']}")
-    sys.exit(1 if _count["failed"] else 0)
+    sys.exit(taplib.finish())

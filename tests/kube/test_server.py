@@ -18,25 +18,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-N = 0
-FAILED = 0
-
-
-def tap(ok, name, diag=None):
-    global N, FAILED
-    N += 1
-    print(("ok %d - %s" if ok else "not ok %d - %s") % (N, name), flush=True)
-    if not ok:
-        FAILED += 1
-        if diag is not None:
-            for line in str(diag).splitlines()[:30]:
-                print("#   " + line, flush=True)
-    return ok
-
-
-def eq(got, want, name):
-    return tap(got == want, name, "got:  %r\nwant: %r" % (got, want))
-
+sys.path.insert(0, os.path.dirname(HERE))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import eq, tap  # noqa: E402
 
 ENV = {}
 START_ENV = {}
@@ -116,8 +100,7 @@ def main():
     START_ENV.update(os.environ)
     s = subprocess.run([os.path.join(HERE, "server.sh"), "start", tmp], capture_output=True, text=True, env=START_ENV)
     if not tap(s.returncode == 0, "kube-apiserver and the fault proxy start and become ready", s.stderr[-3000:]):
-        print("1..%d" % N)
-        return 1
+        return
     print("# " + s.stderr.strip().replace("\n", "\n# "))
     for line in s.stdout.splitlines():
         k, _, v = line[len("export "):].partition("=")
@@ -133,8 +116,6 @@ def main():
     tap(subprocess.run(["sh", "-c", "kill -0 %s" % ENV["NP_KUBE_PID"]], capture_output=True).returncode != 0,
         "server.sh stop ends kube-apiserver")
     shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % N)
-    return 1 if FAILED else 0
 
 
 NODE = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"}},
@@ -562,4 +543,4 @@ def run_tests(tmp):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    taplib.run(main, "test_server")

@@ -25,6 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "cluster"))
 sys.path.insert(0, HERE)
 from cluster import AGENT_USER, HOST_ROOT, NODEPRINT, Cluster, tap, write  # noqa: E402
+import taplib  # noqa: E402 - tests/, on the path through cluster
 import test_contract as contract  # noqa: E402  (tests/cluster: the policy of findings under one condition)
 import test_node  # noqa: E402
 
@@ -246,11 +247,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:
-        import traceback
-        tap(False, "test_kubelet_contract crashed", repr(e) + "\n" + traceback.format_exc()[-1500:])
-    from cluster import _count
-    print(f"1..{_count['n']}")
-    sys.exit(1 if _count["failed"] else 0)
+    taplib.run(main, "test_kubelet_contract")

@@ -22,18 +22,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 ARCHIVE = os.path.join(ROOT, "build", "image", "nodeprint-0.1.0.oci.tar")
 BIN = os.path.join(ROOT, "build", "nodeprint")
 NS = "nodeprint"
-n = failed = 0
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402
 times = {}
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines()[:25]:
-            print(f"# {line}")
 
 
 def exports(text):
@@ -322,7 +314,6 @@ def node_lock(tap):
 def main():
     if os.geteuid() != 0 or not os.path.exists(ARCHIVE) or not os.path.exists(BIN):
         tap(False, "prerequisites: root, make image's archive, build/nodeprint", f"uid={os.geteuid()} {ARCHIVE}")
-        print(f"1..{n}")
         return 1
     lock = node_lock(tap)
     if not lock:
@@ -405,9 +396,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:
-        tap(False, "test_node crashed", repr(e))
-    print(f"1..{n}")
-    sys.exit(1 if failed else 0)
+    taplib.run(main, "test_node")

@@ -22,17 +22,9 @@ import oci  # noqa: E402
 
 IMAGE = os.path.join(ROOT, "build", "image", "nodeprint-oci")
 CAP_SYS_ADMIN, CAP_SYSLOG = 21, 34
-n = failed = 0
-
-
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines()[:25]:
-            print(f"# {line}")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+from taplib import tap  # noqa: E402
 
 
 def find_runc():
@@ -112,7 +104,6 @@ def main():
     if not runc or not os.path.isdir(IMAGE) or not shutil.which("umoci"):
         tap(False, "prerequisites: runc, umoci and make image's build/image/nodeprint-oci",
             f"runc={runc} image={os.path.isdir(IMAGE)} umoci={shutil.which('umoci')}")
-        print(f"1..{n}")
         return 1
     ver = subprocess.run([runc, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     print(f"# {ver} ({runc}), cgroup {'v2' if oci.cgroup_v2() else 'v1'}")
@@ -171,14 +162,7 @@ def main():
             f"exit {p.returncode} down={down(rep)}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"1..{n}")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as e:
-        tap(False, "test_runtime crashed", repr(e))
-        print(f"1..{n}")
-        sys.exit(1)
+    taplib.run(main, "test_runtime")

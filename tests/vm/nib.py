@@ -42,6 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
+import taplib  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CACHE = Path(os.environ.get("NODEPRINT_VM_CACHE") or REPO / ".cache" / "vm")
@@ -714,31 +717,17 @@ class Guest:
 # ---------------------------------------------------------------------------------------------
 # TAP
 
-class Tap:
-    """TAP output: ok(cond, name), eq(got, want, name). finish() exits 1 when anything failed."""
+class Tap(taplib.Tap):
+    """TAP output (tests/taplib.py): ok(cond, name), eq(got, want, name), fail(name, diag) for one guest
+    group. finish() exits 1 when anything failed or nothing ran."""
 
     def __init__(self, group):
-        self.group, self.n, self.failed = group, 0, 0
+        super().__init__()
+        self.group = group
         self.t0 = time.monotonic()
 
-    def ok(self, cond, name, diag=None):
-        self.n += 1
-        print(f"{'ok' if cond else 'not ok'} {self.n} - {name}", flush=True)
-        if not cond:
-            self.failed += 1
-            if diag:
-                for ln in str(diag).splitlines()[:40]:
-                    print(f"#   {ln}", flush=True)
-        return cond
-
-    def eq(self, got, want, name):
-        return self.ok(got == want, name, f"got:  {got!r}\nwant: {want!r}")
-
-    def fail(self, name, diag):
-        return self.ok(False, name, diag)
-
     def finish(self):
-        print(f"1..{self.n}")
+        super().finish()
         log(f"{self.group}: {self.n - self.failed}/{self.n} passed in {time.monotonic() - self.t0:.1f}s wall")
         sys.exit(1 if self.failed or self.n == 0 else 0)
 
