@@ -74,6 +74,13 @@ int np_kmsg_classify(const char *message, struct np_kmsg_match *m);
 /* The rules table: how many rules, and rule @i's kind, expression and origin (static strings).
  * np_kmsg_rule_info() returns 0, -ERANGE past the end, -EINVAL when the rules do not compile. */
 size_t np_kmsg_rules_count(void);
+/*
+ * np_kmsg_re_needle() - the longest run of literal text that every match of
+ * the POSIX ERE @re contains (outside groups and brackets, not made optional
+ * by ?, * or {}), into @buf (@size bytes, NUL-terminated). Returns its length;
+ * 0 (empty) when the pattern has a top-level '|' or no such text.
+ */
+size_t np_kmsg_re_needle(const char *re, char *buf, size_t size);
 int np_kmsg_rule_info(size_t i, enum np_kmsg_kind *kind, const char **re, const char **origin);
 void np_kmsg_match_free(struct np_kmsg_match *m);
 

@@ -399,6 +399,8 @@ static void test_rules_from_format_strings(void **state)
 		assert_int_equal(np_kmsg_rule_info(i, &k, &re, &origin), 0);
 		assert_true(k > NP_KMSG_NONE && k < NP_KMSG_KIND_MAX);
 		assert_true(strlen(origin) > 10);
+		char needle[64];
+		assert_true(np_kmsg_re_needle(re, needle, sizeof(needle)) >= 4); /* every rule is prefiltered */
 		has[k] = true;
 	}
 	for (int k = NP_KMSG_NONE + 1; k < NP_KMSG_KIND_MAX; k++)
@@ -678,6 +680,37 @@ static void test_follower_live(void **state)
 	np_host_close(&h);
 }
 
+/* The mandatory literal text of a pattern: what strstr() may require before regexec() runs. */
+static void test_re_needle(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *re, *want;
+	} cases[] = {
+		{ "^nvme (nvme[0-9]+): I/O .*QID [0-9]+ timeout, reset controller", " timeout, reset controller" },
+		{ "ab?cd", "cd" },            /* b optional: "a" and "cd" are the runs */
+		{ "fo+barbaz", "barbaz" },    /* o at least once: "fo" ends there */
+		{ "a{2}bc", "bc" },
+		{ "x*yz", "yz" },
+		{ "[]x]yz", "yz" },           /* a ']' first in a bracket is literal */
+		{ "[^]x]+uv", "uv" },
+		{ "\\(lit\\.\\)", "(lit.)" }, /* escaped: literal */
+		{ "(a|b)cde(f|g)?", "cde" },  /* alternation inside groups only */
+		{ "abc|defg", "" },           /* top-level alternation: nothing is mandatory */
+		{ "(abc)", "" },
+		{ "^$", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char b[64];
+		size_t n = np_kmsg_re_needle(cases[i].re, b, sizeof(b));
+		assert_string_equal(b, cases[i].want);
+		assert_int_equal(n, strlen(cases[i].want));
+	}
+	char small[4]; /* a run longer than the buffer is not taken */
+	assert_int_equal(np_kmsg_re_needle("abcdef", small, sizeof(small)), 0);
+	assert_string_equal(small, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -696,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_collect_fixture),
 		cmocka_unit_test(test_follower_gap_and_replay),
 		cmocka_unit_test(test_collect_path_flaps),
+		cmocka_unit_test(test_re_needle),
 		cmocka_unit_test(test_follower_live),
 	};
 	return cmocka_run_group_tests_name("kmsg", tests, NULL, NULL);
