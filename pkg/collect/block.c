@@ -227,9 +227,23 @@ static void attr_num(const struct np_host *h, struct np_block_dev *d, const char
 		*dst = (int64_t)v;
 }
 
-static void attr_list(const struct np_host *h, struct np_block_dev *d, const char *base, const char *rel,
-		      char ***dst)
+/*
+ * What a device's folder holds, listed once: the names it does not hold are not opened (a loop
+ * device has no device/, a whole disk no partition, dm or md). NULL when the listing failed, or
+ * for another folder than the one listed: then every name is tried.
+ */
+static bool has_entry(char *const *ents, const char *name)
 {
+	return !ents || np_strv_contains(ents, name);
+}
+
+static void attr_list(const struct np_host *h, struct np_block_dev *d, const char *base, char *const *ents,
+		      const char *rel, char ***dst)
+{
+	if (!has_entry(ents, rel)) {
+		*dst = calloc(1, sizeof(char *)); /* none, as for a missing folder below */
+		return;
+	}
 	_cleanup_free_ char *p = np_asprintf("%s/%s", base, rel);
 	if (!p)
 		return;
@@ -257,7 +271,7 @@ static void read_dev(const struct np_host *h, struct np_block_dev *d, const char
 	}
 }
 
-static void read_queue(const struct np_host *h, struct np_block_dev *d, const char *qbase)
+static void read_queue(const struct np_host *h, struct np_block_dev *d, const char *qbase, char *const *qents)
 {
 	int64_t rota = -1;
 	attr_num(h, d, qbase, "queue/rotational", &rota);
@@ -270,7 +284,8 @@ static void read_queue(const struct np_host *h, struct np_block_dev *d, const ch
 			np_status_set(&d->status, r, "%s/queue/scheduler: cannot parse", qbase);
 	}
 	attr_num(h, d, qbase, "queue/nr_requests", &d->nr_requests);
-	attr_num(h, d, qbase, "device/queue_depth", &d->queue_depth);
+	if (has_entry(qents, "device"))
+		attr_num(h, d, qbase, "device/queue_depth", &d->queue_depth);
 	attr_str(h, d, qbase, "queue/write_cache", &d->write_cache);
 	attr_num(h, d, qbase, "queue/logical_block_size", &d->logical_block_size);
 	attr_num(h, d, qbase, "queue/physical_block_size", &d->physical_block_size);
@@ -324,7 +339,8 @@ int np_udev_identity(char *const *props, char **vendor, char **model, char **ser
 	return !!*vendor + !!*model + !!*serial + !!*wwn;
 }
 
-static void read_identity(const struct np_host *h, struct np_block_dev *d, const char *base, const char *qbase)
+static void read_identity(const struct np_host *h, struct np_block_dev *d, const char *base, char *const *ents,
+			  const char *qbase, char *const *qents)
 {
 	if (d->udev) {
 		np_udev_identity(d->udev, &d->vendor, &d->model, &d->serial, &d->wwn);
@@ -332,17 +348,18 @@ static void read_identity(const struct np_host *h, struct np_block_dev *d, const
 		d->id_path = ip ? strdup(ip) : NULL;
 	}
 	bool from_udev = d->vendor || d->model || d->serial || d->wwn;
-	if (!d->vendor)
+	bool dev = has_entry(qents, "device");
+	if (!d->vendor && dev)
 		attr_str(h, d, qbase, "device/vendor", &d->vendor);
-	if (!d->model)
+	if (!d->model && dev)
 		attr_str(h, d, qbase, "device/model", &d->model);
-	if (!d->serial)
+	if (!d->serial && has_entry(qents, "serial"))
 		attr_str(h, d, qbase, "serial", &d->serial);
-	if (!d->serial)
+	if (!d->serial && dev)
 		attr_str(h, d, qbase, "device/serial", &d->serial);
-	if (!d->wwn)
+	if (!d->wwn && has_entry(ents, "wwid"))
 		attr_str(h, d, base, "wwid", &d->wwn);
-	if (!d->wwn)
+	if (!d->wwn && dev)
 		attr_str(h, d, qbase, "device/wwid", &d->wwn);
 	bool any = d->vendor || d->model || d->serial || d->wwn;
 	d->identity_source = any ? strdup(from_udev ? "udev" : "sysfs") : NULL;
@@ -384,12 +401,16 @@ static void read_device(const struct np_host *h, struct np_block_dev *d)
 	v = -1;
 	attr_num(h, d, base, "removable", &v);
 	d->removable = v > 0;
+	_cleanup_(strv_freep) char **ents = NULL;
+	if (np_host_list(h, base, &ents, NULL) < 0)
+		ents = NULL; /* try every name */
 	_cleanup_free_ char *pp = np_asprintf("%s/partition", base);
-	bool part = pp && np_host_exists(h, pp);
+	bool part = pp && has_entry(ents, "partition") && (ents || np_host_exists(h, pp));
 	if (part)
 		d->parent = partition_parent(h, base);
 	_cleanup_free_ char *dmp = np_asprintf("%s/dm", base), *mdp = np_asprintf("%s/md", base);
-	bool dm = dmp && np_host_exists(h, dmp), md = mdp && np_host_exists(h, mdp);
+	bool dm = dmp && has_entry(ents, "dm") && (ents || np_host_exists(h, dmp));
+	bool md = mdp && has_entry(ents, "md") && (ents || np_host_exists(h, mdp));
 	d->kind = strdup(np_block_kind(d->name, part, dm, md));
 	if (dm) {
 		attr_str(h, d, base, "dm/name", &d->dm_name);
@@ -398,11 +419,12 @@ static void read_device(const struct np_host *h, struct np_block_dev *d)
 	_cleanup_free_ char *qbase = d->parent ? np_asprintf("/sys/class/block/%s", d->parent) : strdup(base);
 	if (!qbase)
 		return;
-	read_queue(h, d, qbase);
-	attr_list(h, d, base, "holders", &d->holders);
-	attr_list(h, d, base, "slaves", &d->slaves);
+	char *const *qents = d->parent ? NULL : ents; /* a partition's queue and identity are its disk's */
+	read_queue(h, d, qbase, qents);
+	attr_list(h, d, base, ents, "holders", &d->holders);
+	attr_list(h, d, base, ents, "slaves", &d->slaves);
 	read_udev(h, d);
-	read_identity(h, d, base, qbase);
+	read_identity(h, d, base, ents, qbase, qents);
 }
 
 static int read_diskstats(const struct np_host *h, struct np_block *b, struct np_diskstats *ds)

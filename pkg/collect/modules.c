@@ -217,9 +217,16 @@ static void read_module_attr(const struct np_host *h, struct np_modules *s, cons
 	}
 }
 
-static void join_sysfs(const struct np_host *h, struct np_modules *s, struct np_module *m)
+/*
+ * A built-in module's folder holds parameters/ and, with MODULE_VERSION, version: the kernel makes
+ * srcversion, initstate and taint only for a loaded one (kernel/module/sysfs.c modinfo_attrs,
+ * kernel/params.c version_sysfs_builtin()). They are not looked for on a built-in.
+ */
+static void join_sysfs(const struct np_host *h, struct np_modules *s, struct np_module *m, bool builtin_known)
 {
 	read_module_attr(h, s, m->name, "version", &m->version);
+	if (m->builtin && builtin_known)
+		return;
 	read_module_attr(h, s, m->name, "srcversion", &m->srcversion);
 	read_module_attr(h, s, m->name, "initstate", &m->initstate);
 	if (!m->builtin && (!m->taint || !*m->taint)) {
@@ -263,6 +270,7 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 	size_t len = 0;
 
 	int r = np_host_read(h, "/proc/modules", NP_PROC_MODULES_MAX, &buf, &len);
+	bool builtin_known = true; /* /proc/modules read, or absent from a mounted /proc (no CONFIG_MODULES) */
 	if (r >= 0) {
 		s->loadable = true;
 		r = np_parse_proc_modules(buf, len, s);
@@ -271,6 +279,7 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 	} else if (r != -ENOENT || !np_host_exists(h, "/proc/sys/kernel")) {
 		/* ENOENT with a mounted /proc = kernel built without CONFIG_MODULES */
 		s->loadable = r != -ENOENT;
+		builtin_known = false;
 		np_status_set(&s->status, r, "/proc/modules: %s", np_errno_reason(r));
 	}
 
@@ -281,7 +290,7 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 	if (r < 0)
 		np_status_set(&s->status, r, "/sys/module: %s", np_errno_reason(r));
 	for (size_t i = 0; i < s->n; i++)
-		join_sysfs(h, s, &s->modules[i]);
+		join_sysfs(h, s, &s->modules[i], builtin_known);
 	if (s->n)
 		qsort(s->modules, s->n, sizeof(s->modules[0]), cmp_module);
 	/* nothing at all to report: the section failed as a whole */
