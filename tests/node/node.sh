@@ -10,6 +10,10 @@
 #                                                       # (NODE: `hostname`, which the apiserver resolves)
 #   tests/node/node.sh import DIR ARCHIVE BASE          # ctr images import an OCI archive as BASE:<tag>
 #   tests/node/node.sh stop DIR                         # kubelet, then every pod's containers, containerd
+#   For a node elsewhere (the node-in-a-box guest: tests/vm/guest/node.sh, tests/vm/test_pod.py):
+#   tests/node/node.sh guest DIR                        # DIR/pause.tar + pause.ref (the sandbox image),
+#                                                       # containerd.toml, cni/ (config, loopback plugin)
+#   tests/node/node.sh kubeconfig NODE DIR SERVER       # DIR/kubelet.kubeconfig for the apiserver at SERVER
 #
 # NP_NODE_STATUS_SECONDS (default 10): the kubelet's nodeStatusUpdateFrequency and ReportFrequency,
 # how often it writes its Node's status (heartbeat) at the most and at the least.
@@ -30,6 +34,43 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 
 ctr_() { "$BIN/ctr" --address "$DIR/containerd.sock" --namespace k8s.io "$@"; }
 
+# containerd's config on stdout: $1 root, $2 state folder, $3 socket, $4 runc, $5 CNI plugin folder,
+# $6 CNI config folder, $7 restrict_oom_score_adj, $8 NoPivotRoot (true on a ramdisk root: pivot_root(2)
+# refuses the initramfs with EINVAL, runc moves the root with MS_MOVE + chroot instead)
+containerd_config() {
+	cat <<-EOF
+		version = 3
+		root = "$1"
+		state = "$2"
+		[grpc]
+		  address = "$3"
+		[ttrpc]
+		  address = "$3.ttrpc"
+		[plugins.'io.containerd.cri.v1.images']
+		  snapshotter = "overlayfs"
+		  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+		    sandbox = "$PAUSE_REF"
+		[plugins.'io.containerd.cri.v1.runtime']
+		  restrict_oom_score_adj = $7
+		  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+		    default_runtime_name = "runc"
+		    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+		      runtime_type = "io.containerd.runc.v2"
+		      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+		        BinaryName = "$4"
+		        SystemdCgroup = false
+		        NoPivotRoot = $8
+		  [plugins.'io.containerd.cri.v1.runtime'.cni]
+		    bin_dirs = ["$5"]
+		    conf_dir = "$6"
+	EOF
+}
+
+# loopback only: the runtime's network is "ready", the node's interfaces are left alone
+cni_config() {
+	printf '{"cniVersion":"1.0.0","name":"np-lo","plugins":[{"type":"loopback"}]}\n' >"$1/10-np-lo.conflist"
+}
+
 start_containerd() {
 	mkdir -p "$DIR/containerd" "$DIR/cni" "$DIR/log" "$DIR/run"
 	# a root without CAP_SYS_RESOURCE (a sandboxed host) may not lower oom_score_adj: critical pods
@@ -37,33 +78,9 @@ start_containerd() {
 	RESTRICT_OOM=false
 	grep -q '^CapBnd:' /proc/self/status &&
 		[ $((0x$(awk '/^CapBnd:/ {print $2}' /proc/self/status) >> 24 & 1)) = 0 ] && RESTRICT_OOM=true
-	# loopback only: the runtime's network is "ready", the host's interfaces are left alone
-	printf '{"cniVersion":"1.0.0","name":"np-lo","plugins":[{"type":"loopback"}]}\n' >"$DIR/cni/10-np-lo.conflist"
-	cat >"$DIR/containerd/config.toml" <<-EOF
-		version = 3
-		root = "$DIR/containerd/root"
-		state = "$DIR/containerd/state"
-		[grpc]
-		  address = "$DIR/containerd.sock"
-		[ttrpc]
-		  address = "$DIR/containerd.sock.ttrpc"
-		[plugins.'io.containerd.cri.v1.images']
-		  snapshotter = "overlayfs"
-		  [plugins.'io.containerd.cri.v1.images'.pinned_images]
-		    sandbox = "$PAUSE_REF"
-		[plugins.'io.containerd.cri.v1.runtime']
-		  restrict_oom_score_adj = $RESTRICT_OOM
-		  [plugins.'io.containerd.cri.v1.runtime'.containerd]
-		    default_runtime_name = "runc"
-		    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-		      runtime_type = "io.containerd.runc.v2"
-		      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-		        BinaryName = "$BIN/runc"
-		        SystemdCgroup = false
-		  [plugins.'io.containerd.cri.v1.runtime'.cni]
-		    bin_dirs = ["/usr/lib/cni"]
-		    conf_dir = "$DIR/cni"
-	EOF
+	cni_config "$DIR/cni"
+	containerd_config "$DIR/containerd/root" "$DIR/containerd/state" "$DIR/containerd.sock" "$BIN/runc" \
+		/usr/lib/cni "$DIR/cni" $RESTRICT_OOM false >"$DIR/containerd/config.toml"
 	local t0
 	t0=$(date +%s%N)
 	PATH="$BIN:$PATH" setsid "$BIN/containerd" --config "$DIR/containerd/config.toml" \
@@ -79,22 +96,31 @@ start_containerd() {
 	log "containerd $(ms_since "$t0") ms"
 }
 
-# Kubernetes' pause.c as a one-file OCI image (umoci), imported as the sandbox image
-pause_image() {
-	local L=$DIR/pause-oci t0 tag=${PAUSE_REF##*:}
-	t0=$(date +%s%N)
+# Kubernetes' pause.c as a one-file OCI image (umoci) in DIR/pause.tar
+pause_tar() {
+	local L=$DIR/pause-oci tag=${PAUSE_REF##*:}
 	rm -rf "$L" "$DIR/pause-b"
 	umoci init --layout "$L" && umoci new --image "$L:$tag" && umoci unpack --rootless --image "$L:$tag" "$DIR/pause-b" >/dev/null
 	cp "$BIN/pause" "$DIR/pause-b/rootfs/pause"
 	umoci repack --image "$L:$tag" "$DIR/pause-b" && umoci config --image "$L:$tag" --config.entrypoint /pause
 	tar -C "$L" -cf "$DIR/pause.tar" .
+	rm -rf "$L" "$DIR/pause-b"
+}
+
+# ... imported as the sandbox image
+pause_image() {
+	local t0
+	t0=$(date +%s%N)
+	pause_tar
 	ctr_ images import --base-name "${PAUSE_REF%:*}" "$DIR/pause.tar" >/dev/null
 	log "pause image $(ms_since "$t0") ms"
 }
 
-# the node's client certificate (CN system:node:NODE, O system:nodes), signed by the cluster CA
+# the node's client certificate (CN system:node:NODE, O system:nodes), signed by the cluster CA, in
+# DIR/kubelet.kubeconfig for the apiserver at $1 (default $NP_KUBE_SERVER); certificates inline, so
+# the file works wherever the kubelet runs (a guest: tests/vm/test_pod.py)
 node_kubeconfig() {
-	local P=$DIR/pki
+	local P=$DIR/pki b64='base64 -w0'
 	mkdir -p "$P"
 	openssl ecparam -name prime256v1 -genkey -noout -out "$P/kubelet.key" 2>/dev/null
 	openssl req -new -key "$P/kubelet.key" -subj "/O=system:nodes/CN=system:node:$NODE" -out "$P/kubelet.csr" 2>/dev/null
@@ -104,8 +130,8 @@ node_kubeconfig() {
 	cat >"$DIR/kubelet.kubeconfig" <<-EOF
 		apiVersion: v1
 		kind: Config
-		clusters: [{name: np, cluster: {server: "$NP_KUBE_SERVER", certificate-authority: "$NP_KUBE_CA"}}]
-		users: [{name: node, user: {client-certificate: "$P/kubelet.crt", client-key: "$P/kubelet.key"}}]
+		clusters: [{name: np, cluster: {server: "${1:-$NP_KUBE_SERVER}", certificate-authority-data: "$($b64 "$NP_KUBE_CA")"}}]
+		users: [{name: node, user: {client-certificate-data: "$($b64 "$P/kubelet.crt")", client-key-data: "$($b64 "$P/kubelet.key")"}}]
 		contexts: [{name: node, context: {cluster: np, user: node}}]
 		current-context: node
 	EOF
@@ -239,10 +265,30 @@ import)
 	ctr_ images import --base-name "${4:?usage: node.sh import DIR ARCHIVE BASE}" "${3:?}" >&2
 	log "image import $(ms_since "$t0") ms"
 	;;
+guest)
+	# the guest's paths: tests/vm/guest/node.sh (binaries on the k8sbin share, this DIR as /share)
+	DIR=$(readlink -m "${2:?usage: node.sh guest DIR}")
+	BIN=$("$ROOT/tests/cluster/build.sh" runtime kube)
+	PAUSE_REF=localhost/np-pause:$(cat "$BIN/.pause.version")
+	mkdir -p "$DIR/cni"
+	pause_tar
+	echo "$PAUSE_REF" >"$DIR/pause.ref"
+	cni_config "$DIR/cni"
+	cp /usr/lib/cni/loopback "$DIR/cni/"
+	containerd_config /var/lib/containerd/root /run/containerd /run/containerd/containerd.sock /opt/k8s/runc \
+		/share/cni /share/cni false true >"$DIR/containerd.toml"
+	;;
+kubeconfig)
+	NODE=${2:?usage: node.sh kubeconfig NODE DIR SERVER}
+	DIR=$(readlink -m "${3:?usage: node.sh kubeconfig NODE DIR SERVER}")
+	: "${NP_KUBE_CA_KEY:?start the control plane first: eval \"\$(tests/cluster/cluster.sh start)\"}"
+	mkdir -p "$DIR"
+	node_kubeconfig "${4:?usage: node.sh kubeconfig NODE DIR SERVER}"
+	;;
 stop)
 	DIR=$(readlink -m "${2:?usage: node.sh stop DIR}")
 	BIN=$("$ROOT/tests/cluster/build.sh" runtime)
 	stop_all
 	;;
-*) echo "usage: node.sh start NODE DIR | import DIR ARCHIVE BASE | stop DIR" >&2; exit 2 ;;
+*) echo "usage: node.sh start NODE DIR | import DIR ARCHIVE BASE | stop DIR | guest DIR | kubeconfig NODE DIR SERVER" >&2; exit 2 ;;
 esac

@@ -59,7 +59,7 @@ ORACLE_DEBS = {"nvme-cli": ["usr/sbin/nvme"], "libnvme1": [], "dmsetup": ["sbin/
 MODULES = """nvme nvme-core scsi_debug sd_mod sg dm-mod dm-multipath dm-round-robin dm-queue-length
 dm-service-time e1000e virtio_net virtio_pci virtio_console 9p 9pnet_virtio aer_inject
 nvmet nvmet-tcp nvme-tcp crc64_rocksoft_generic crct10dif_generic rdma_rxe
-crc32_generic""".split()
+crc32_generic overlay""".split()   # overlay: containerd's snapshotter (test_pod.py)
 # libraries nodeprint loads with dlopen (pkg/kube/curl_dl.c, pkg/agent/mhd_dl.c, pkg/collect/{nvme,dm}_dl.c)
 DLOPEN_LIBS = ["libcurl.so.4", "libmicrohttpd.so.12", "libnvme.so.1", "libdevmapper.so.1.02.1"]
 PY_MODULES = "argparse glob os sys json errno fcntl stat select locale gettext"   # capture.py, kmsg_capture.py
@@ -420,9 +420,10 @@ def prepare():
     return {"kver": kver, "vmlinux": kdir / "vmlinux", "base": base, "oracles": oracle_debs}
 
 
-def build_overlay(path, programs=()):
-    """Per-run initramfs overlay: the program under test, its libraries, capture.py, guest helpers, and
-    the host programs a group asks for (Devices.program: e.g. Debian's fio, with its ldd libraries)."""
+def build_overlay(path, programs=(), libs_of=()):
+    """Per-run initramfs overlay: the program under test, its libraries, capture.py, guest helpers, the
+    host programs a group asks for (Devices.program: e.g. Debian's fio, with its ldd libraries) and the
+    libraries of binaries the guest runs from a share (Devices.libs_of: runc's libseccomp)."""
     if not os.access(NODEPRINT, os.X_OK):
         raise Missing(f"{NODEPRINT} is not built: run `make all` first (or set NODEPRINT_VM_BIN)")
     c = Cpio(path)
@@ -439,6 +440,8 @@ def build_overlay(path, programs=()):
             raise Missing(f"{prog} is not installed on the host (scripts/deps.sh test)")
         c.add_file("usr/bin/" + prog, Path(src).resolve(), 0o755)
         c.add_libs(Path(src).resolve())
+    for binary in libs_of:
+        c.add_libs(Path(binary))
     c.add_file("nib/capture.py", REPO / "tests" / "capture.py", 0o755)
     c.add_file("nib/kmsg_capture.py", REPO / "tests" / "kmsg_capture.py", 0o755)
     for f in sorted((HERE / "guest").glob("*")):
@@ -457,9 +460,20 @@ class Devices:
         self.args, self.port = [], 0
         self.files = []
         self.programs = []     # host programs copied into the guest with their libraries
+        self.libs_of = []      # binaries run from a share: only their libraries are copied
+        self.shares = 0
 
     def program(self, name):
         self.programs.append(name)
+        return self
+
+    def share(self, tag, host_dir, libs_of=()):
+        """@host_dir as a read-only 9p share with mount tag @tag (the guest mounts it: guest/node.sh);
+        the shared libraries of @libs_of (binaries in it) go into the overlay initramfs."""
+        self.shares += 1
+        self.args += ["-fsdev", f"local,id=ro{self.shares},path={host_dir},security_model=none,readonly=on",
+                      "-device", f"virtio-9p-pci,fsdev=ro{self.shares},mount_tag={tag}"]
+        self.libs_of += [Path(host_dir) / b for b in libs_of]
         return self
 
     def _root_port(self):
@@ -497,6 +511,21 @@ class Devices:
         rp = self._root_port()
         self.args += ["-netdev", f"user,id={id}n,restrict=on,guestfwd=tcp:{guest_addr}-cmd:"
                                  f"socat STDIO TCP:127.0.0.1:{host_port}",
+                      "-device", f"virtio-net-pci,bus={rp},id={id},netdev={id}n,romfile="]
+        return self
+
+    def cluster_net(self, api_port, kubelet_fwd, id="cl"):
+        """A virtio NIC on QEMU's user network 10.96.0.0/24 (the guest sets 10.96.0.15 itself: guest/node.sh),
+        where 10.96.0.1:443 - the test cluster's `kubernetes` Service ClusterIP, in its apiserver's
+        certificate - is forwarded to the host's kube-apiserver on 127.0.0.1:@api_port (guestfwd to
+        socat, one per connection): what kube-proxy does for that one Service. @kubelet_fwd = (host
+        address, port): the host's address:port is forwarded to the guest's kubelet on the same port,
+        so the apiserver reaches it for `kubectl logs`/`exec`. restrict=on: nothing else goes in or out."""
+        rp = self._root_port()
+        host, port = kubelet_fwd
+        self.args += ["-netdev", f"user,id={id}n,restrict=on,net=10.96.0.0/24,"
+                                 f"guestfwd=tcp:10.96.0.1:443-cmd:socat STDIO TCP:127.0.0.1:{api_port},"
+                                 f"hostfwd=tcp:{host}:{port}-:{port}",
                       "-device", f"virtio-net-pci,bus={rp},id={id},netdev={id}n,romfile="]
         return self
 
@@ -585,7 +614,7 @@ class Guest:
         self.share = self.run_dir / "share"
         (self.share / "o").mkdir(parents=True)
         overlay = self.run_dir / "overlay.cpio"
-        build_overlay(overlay, self.devices.programs)
+        build_overlay(overlay, self.devices.programs, self.devices.libs_of)
         initrd = self.run_dir / "initrd.img"          # concatenated archives: the kernel unpacks both
         with open(initrd, "wb") as out:
             for part in (self.cache["base"], overlay):
