@@ -94,6 +94,7 @@ static int plan_valve(struct np_kube_client *kc, const struct np_policy *pol, co
 	struct np_valve_outcome oc = { 0 };
 	r = np_valve_acquire(&x, 0, true, &oc, &msg, err);
 	_cleanup_free_ char *lease = oc.lease, *rv = oc.rv;
+	(void)rv; /* owned here, freed at scope exit (clang: -Wunused-variable) */
 	if (r > 0 && oc.write) {
 		/* the slot is taken before the taint is written */
 		_cleanup_free_ char *path = np_asprintf("/apis/coordination.k8s.io/v1/namespaces/%s/leases%s%s", x.ns,
