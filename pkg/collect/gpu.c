@@ -2,8 +2,9 @@
 /*
  * gpu.c - display controllers and processing accelerators from
  * /sys/bus/pci/devices (class 0x03xxxx, 0x12xxxx; Documentation/ABI/testing/
- * sysfs-bus-pci), the bound driver's /sys/module/<driver>/version, and
- * NVIDIA's /proc/driver/nvidia/version and gpus/<addr>/information.
+ * sysfs-bus-pci), the bound driver's /sys/module/<driver>/version,
+ * NVIDIA's /proc/driver/nvidia/version and gpus/<addr>/information, and
+ * amdgpu's own attributes and RAS counters (gpu_vendor.c).
  */
 #define _GNU_SOURCE
 #include "gpu.h"
@@ -73,8 +74,7 @@ static int nvidia(const struct np_host *h, struct np_gpu *s)
 			return -ENOMEM;
 		if (np_host_read(h, p, 64 << 10, &info, NULL) < 0)
 			continue;
-		if (np_nvidia_info_field(info, "Model", &s->devs[i].model) == -ENOMEM ||
-		    np_nvidia_info_field(info, "Video BIOS", &s->devs[i].vbios) == -ENOMEM)
+		if (np_nvidia_info_parse(info, &s->devs[i]) == -ENOMEM)
 			return -ENOMEM;
 	}
 	return 0;
@@ -129,6 +129,7 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 		if (hex_attr(h, names[i], "class", 0xffffff, &cls) < 0 || ((cls >> 16) != 0x03 && (cls >> 16) != 0x12))
 			continue;
 		struct np_gpu_dev *d = &s->devs[s->n++];
+		np_gpu_dev_init(d);
 		d->class_code = (uint32_t)cls;
 		if (hex_attr(h, names[i], "vendor", 0xffff, &ven) < 0 || hex_attr(h, names[i], "device", 0xffff, &dev) < 0)
 			np_status_set(&s->status, -EINVAL, "%s: vendor or device id unreadable", names[i]);
@@ -154,6 +155,8 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 			r = -ENOMEM;
 		if (d->driver && np_host_attr(h, &d->driver_version, "/sys/module/%s/version", d->driver) == -ENOMEM)
 			r = -ENOMEM;
+		if (r >= 0 && d->driver && streq(d->driver, "amdgpu"))
+			r = np_gpu_amdgpu(h, d, &s->status);
 	}
 	np_strv_free(names);
 	np_nvml_close();

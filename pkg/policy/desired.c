@@ -417,7 +417,7 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 					       : bundle_findings	      ? "drift"
 										: "pinned");
 	if (rc >= 0)
-		rc = np_findings_health(p, cls, r, hist, d);
+		rc = np_findings_health(p, cls, r, hist, node, d);
 	if (rc >= 0)
 		rc = build_metadata(p, r, blind, d);
 	if (rc >= 0)

@@ -56,6 +56,14 @@ struct np_node_facts {
 	const char *name;
 	const struct np_kv *labels;
 	size_t n_labels;
+	/*
+	 * The largest <prefix>/gpu.count label among the other Nodes of @peer_class (the agent's
+	 * LIST of its class, pkg/agent/peers.h), and one Node that carries it; 0 / NULL when not known.
+	 * Judged only for a Node of that class whose class pins no expect.gpus.
+	 */
+	unsigned peer_gpus;
+	const char *peer_gpus_node;
+	const char *peer_class;
 };
 
 /* The previous report of the same node, for rates and growth (the agent keeps it). */

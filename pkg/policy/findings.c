@@ -510,9 +510,12 @@ static int findings_gpu(const struct np_kmsg *km, struct np_desired *d)
 
 /*
  * A GPU that stopped answering (config space all ones) is a finding by itself; a class that expects
- * N GPUs (classes[].expect.gpus) and finds fewer answering on the PCI bus is one even with no Xid.
+ * N GPUs and finds fewer answering on the PCI bus is one even with no Xid. N is the class's
+ * expect.gpus; without it (and with health.gpu.expectFromPeers) the largest gpu.count label of the
+ * class's other Nodes, which the agent lists (@node->peer_gpus for class @node->peer_class).
  */
-static int findings_gpu_missing(const struct np_class *cls, const struct np_gpu *g, struct np_desired *d)
+static int findings_gpu_missing(const struct np_health *h, const struct np_class *cls,
+				const struct np_node_facts *node, const struct np_gpu *g, struct np_desired *d)
 {
 	int r = 0;
 	unsigned answering = 0;
@@ -532,11 +535,48 @@ static int findings_gpu_missing(const struct np_class *cls, const struct np_gpu 
 					   "class %s expects %d GPUs (pinned in the policy: expect.gpus); %u answer on the "
 					   "PCI bus (%zu listed)",
 					   cls->name, cls->expect_gpus, answering, g->n);
+	else if (r >= 0 && cls && cls->expect_gpus < 0 && h->gpu_expect_from_peers && node && node->peer_gpus &&
+		 node->peer_class && streq(node->peer_class, cls->name) && answering < node->peer_gpus)
+		r = np_desired_add_finding(d, NP_FINDING_GPU_MISSING, "gpus", NP_REASON_GPU_MISSING,
+					   "class %s expects %u GPUs (from peers of class %s: Node %s carries %u, label "
+					   "gpu.count; health.gpu.expectFromPeers); %u answer on the PCI bus (%zu listed)",
+					   cls->name, node->peer_gpus, cls->name,
+					   node->peer_gpus_node ? node->peer_gpus_node : "?", node->peer_gpus, answering, g->n);
+	return r;
+}
+
+/*
+ * A GPU whose driver counts more uncorrectable errors than health.gpu.uncorrectableMax since it
+ * loaded: amdgpu RAS blocks' "ue" (the blocks named), NVML's volatile uncorrected ECC count.
+ */
+static int findings_gpu_uncorrectable(const struct np_health *h, const struct np_gpu *g, struct np_desired *d)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && h->gpu_uncorrectable_max >= 0 && i < g->n; i++) {
+		const struct np_gpu_dev *dev = &g->devs[i];
+		int64_t n = np_gpu_uncorrectable(dev);
+		if (n <= h->gpu_uncorrectable_max)
+			continue;
+		char blocks[160] = "";
+		size_t off = 0;
+		for (size_t j = 0; j < dev->n_ras && off < sizeof(blocks); j++)
+			if (dev->ras[j].ue > 0)
+				off += (size_t)snprintf(blocks + off, sizeof(blocks) - off, "%s%s %lld", off ? ", " : "",
+							dev->ras[j].block, (long long)dev->ras[j].ue);
+		if (dev->nvml.read && dev->nvml.ecc_volatile_uncorrected > 0 && off < sizeof(blocks))
+			snprintf(blocks + off, sizeof(blocks) - off, "%sECC volatile %lld", off ? ", " : "",
+				 (long long)dev->nvml.ecc_volatile_uncorrected);
+		r = np_desired_add_finding(d, NP_FINDING_GPU_UNCORRECTABLE, dev->address, NP_REASON_GPU_UNCORRECTABLE,
+					   "GPU %s (%04x:%04x%s%s): %lld uncorrectable errors since the driver loaded (%s), "
+					   "over health.gpu.uncorrectableMax %d",
+					   dev->address, dev->vendor_id, dev->device_id, dev->model ? ", " : "",
+					   dev->model ? dev->model : "", (long long)n, blocks, h->gpu_uncorrectable_max);
+	}
 	return r;
 }
 
 int np_findings_health(const struct np_policy *p, const struct np_class *cls, const struct np_report *r,
-		       const struct np_eval_history *hist, struct np_desired *d)
+		       const struct np_eval_history *hist, const struct np_node_facts *node, struct np_desired *d)
 {
 	int rc = findings_offloads(cls, &r->net, d);
 	if (rc >= 0)
@@ -560,6 +600,8 @@ int np_findings_health(const struct np_policy *p, const struct np_class *cls, co
 	if (rc >= 0)
 		rc = findings_gpu(&r->kmsg, d);
 	if (rc >= 0 && np_report_read(r, "gpu"))
-		rc = findings_gpu_missing(cls, &r->gpu, d);
+		rc = findings_gpu_missing(&p->health, cls, node, &r->gpu, d);
+	if (rc >= 0 && np_report_read(r, "gpu"))
+		rc = findings_gpu_uncorrectable(&p->health, &r->gpu, d);
 	return rc;
 }

@@ -349,12 +349,24 @@ static int f_health_rdma(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return walk_map(c, v, p, f, o);
 }
 
+static int f_health_gpu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+	static const struct field f[] = {
+		FIELD_INT("uncorrectableMax", struct np_policy, health.gpu_uncorrectable_max, -1, 1000000000),
+		FIELD_BOOL("expectFromPeers", struct np_policy, health.gpu_expect_from_peers),
+		FIELD_NUM("peersRefreshSeconds", struct np_policy, health.gpu_peers_refresh_seconds, 10, 86400),
+		{},
+	};
+	return walk_map(c, v, p, f, o);
+}
+
 static int f_health(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	static const struct field f[] = { { "nvme", f_health_nvme }, { "pcie", f_health_pcie },
 					  { "net", f_health_net },   { "block", f_health_block },
 					  { "multipath", f_health_mpath }, { "timeouts", f_health_tmo },
-					  { "numa", f_health_numa }, { "rdma", f_health_rdma }, {} };
+					  { "numa", f_health_numa }, { "rdma", f_health_rdma },
+					  { "gpu", f_health_gpu }, {} };
 	return walk_map(c, v, p, f, o);
 }
 
@@ -870,6 +882,10 @@ static const char default_yaml[] =
 	"    remoteIrqPercent: 90\n"
 	"  rdma:\n"
 	"    portDown: true\n"
+	"  gpu:\n"
+	"    uncorrectableMax: 0\n"
+	"    expectFromPeers: true\n"
+	"    peersRefreshSeconds: 300\n"
 	"actions:\n"
 	"  firmware-unpinned:  {condition: BundlePinned, taint: NoSchedule, event: FirmwareDrift}\n"
 	"  nvme-critical:      {condition: NVMeHealthy, taint: NoSchedule, event: NVMeCriticalWarning}\n"
@@ -887,6 +903,7 @@ static const char default_yaml[] =
 	"  gpu-reset-required: {condition: AcceleratorsHealthy, taint: none, event: GPUResetRequired}\n"
 	"  gpu-missing:        {condition: AcceleratorsHealthy, taint: NoSchedule, event: GPUMissing}\n"
 	"  rdma-port-down:     {condition: RDMAHealthy, taint: none, event: RDMAPortDown}\n"
+	"  gpu-uncorrectable:  {condition: AcceleratorsHealthy, taint: none, event: GPUUncorrectableErrors}\n"
 	"baseline:\n"
 	"  directory: /var/lib/nodeprint/baseline\n"
 	"  rawDevice: \"\"\n"

@@ -74,6 +74,9 @@ struct np_health {
 	bool tmo_failover_within_device_timeout; /* a path's failover must not outlast its command timeout */
 	double numa_remote_irq_percent;       /* a device's interrupt load on remote-node CPUs above this; < 0 = off */
 	bool rdma_port_down;                  /* an RDMA port not ACTIVE while its netdev is up / its IB link is up */
+	int gpu_uncorrectable_max;            /* a GPU's uncorrectable error count above this is a finding; -1 = off */
+	bool gpu_expect_from_peers;           /* no expect.gpus: expect the largest gpu.count of the class's other Nodes */
+	double gpu_peers_refresh_seconds;     /* the agent lists its class's Nodes at most this often for that */
 };
 
 /* The storage micro-test (`nodeprint baseline`, docs/baseline.md): where, how long, how judged. */

@@ -42,6 +42,8 @@ static const struct np_vocab_finding findings[] = {
 	  "GPUResetRequired", SOURCES("kmsg") },
 	{ NP_FINDING_RDMA_PORT_DOWN, REASONS(NP_REASON_PORT_DOWN, NP_REASON_NO_SUBNET_MANAGER), NP_COND_RDMA_HEALTHY,
 	  "none", "RDMAPortDown", SOURCES("rdma") },
+	{ NP_FINDING_GPU_UNCORRECTABLE, REASONS(NP_REASON_GPU_UNCORRECTABLE), NP_COND_ACCELERATORS_HEALTHY, "none",
+	  "GPUUncorrectableErrors", SOURCES("gpu") },
 };
 
 const struct np_vocab_finding *np_vocab_findings(size_t *n)
@@ -81,6 +83,7 @@ const char *const *np_vocab_words(const char *kind)
 		NP_REASON_FAST_IO_FAIL_NOT_BELOW_LOSS, NP_REASON_FAILOVER_OVER_DEVICE_TIMEOUT, NP_REASON_REMOTE_IRQS,
 		NP_REASON_NODE_REBOOT_REQUIRED, NP_REASON_GPU_HARDWARE_FAULT, NP_REASON_GPU_RESET_REQUIRED,
 		NP_REASON_GPU_MISSING, NP_REASON_GPU_NOT_RESPONDING, NP_REASON_PORT_DOWN, NP_REASON_NO_SUBNET_MANAGER,
+		NP_REASON_GPU_UNCORRECTABLE,
 		NP_REASON_ALL_CHECKS_PASSED, NP_REASON_NO_PINS,
 		NP_REASON_NO_CLASS,	  NP_REASON_REGRESSED,	       NP_REASON_WITHIN_BASELINE,
 		NP_REASON_NOISY,	  NP_REASON_NO_BASELINE,       NULL,
@@ -89,7 +92,7 @@ const char *const *np_vocab_words(const char *kind)
 		"FirmwareDrift",	   "NVMeCriticalWarning",   NP_EVENT_PATH_FAILED, NP_EVENT_PATH_REINSTATED,
 		"PathFlapping",		   NP_EVENT_VOLUME_PATH_STALL, "PCIeErrors",	  "LinkDowngraded",
 		"OffloadDrift",		   "NICDrops",		    "IRQSkew",		  "TimeoutChain",		  "NUMARemoteIRQ",
-		"GPUFault",		   "GPUResetRequired", "GPUMissing", "RDMAPortDown",
+		"GPUFault",		   "GPUResetRequired", "GPUMissing", "RDMAPortDown", "GPUUncorrectableErrors",
 		NP_EVENT_TAINT_REFUSED,
 		NP_EVENT_TAINT_OBSERVED,   NP_EVENT_TAINT_DISABLED, /* the safety valve's gate (pkg/agent/valve.h) */
 		NP_EVENT_SOURCE_UNREADABLE, NP_EVENT_BUNDLE_REGRESSION, NP_EVENT_BUNDLE_VERDICT, NULL,

@@ -29,6 +29,7 @@
 #define NP_FINDING_GPU_RESET_REQUIRED "gpu-reset-required" /* ... of class gpu-reset */
 #define NP_FINDING_GPU_MISSING "gpu-missing"       /* an expected GPU absent from the bus or not answering */
 #define NP_FINDING_RDMA_PORT_DOWN "rdma-port-down" /* an RDMA port not ACTIVE while its link is wanted */
+#define NP_FINDING_GPU_UNCORRECTABLE "gpu-uncorrectable" /* a GPU's driver counts uncorrectable errors (RAS, ECC) */
 #define NP_FINDING_SOURCE_UNREADABLE "source-unreadable" /* not a policy action: always on (blind.h) */
 
 /* condition types */
@@ -75,6 +76,7 @@
 #define NP_REASON_GPU_NOT_RESPONDING "GPUNotResponding"
 #define NP_REASON_PORT_DOWN "PortDown"               /* RoCE: not ACTIVE while its netdev is up */
 #define NP_REASON_NO_SUBNET_MANAGER "NoSubnetManager" /* InfiniBand: LinkUp but not ACTIVE */
+#define NP_REASON_GPU_UNCORRECTABLE "GPUUncorrectableErrors"
 /* reasons of a condition without a finding */
 #define NP_REASON_ALL_CHECKS_PASSED "AllChecksPassed"
 #define NP_REASON_NO_PINS "NoPins"

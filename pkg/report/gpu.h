@@ -28,6 +28,12 @@ struct np_gpu_nvml {
 	int64_t throttle_reasons;  /* nvmlClocksThrottleReason* bit mask */
 };
 
+/* One amdgpu RAS block's error counts (ras/<block>_err_count); -1 when the file did not give it. */
+struct np_gpu_ras {
+	char *block;                /* "umc", "gfx", "sdma", "mmhub", ... */
+	int64_t ue, ce, de;         /* uncorrectable, correctable, deferred (de: newer kernels only) */
+};
+
 struct np_gpu_dev {
 	char *address;              /* PCI function */
 	uint32_t class_code;        /* 24-bit class */
@@ -35,7 +41,20 @@ struct np_gpu_dev {
 	char *driver;               /* bound driver, NULL when none */
 	char *driver_version;       /* /sys/module/<driver>/version, NULL when the module has none */
 	char *model;                /* NVIDIA: "Model:" of /proc/driver/nvidia/gpus/<addr>/information */
-	char *vbios;                /* NVIDIA: "Video BIOS:" of the same file */
+	char *vbios;                /* NVIDIA: "Video BIOS:" of the same file; amdgpu: vbios_version */
+	/* NVIDIA's information file, each NULL / -1 when it does not say */
+	char *uuid;                 /* "GPU UUID:" */
+	char *bus_type;             /* "Bus Type:" (PCIe) */
+	char *bus_location;         /* "Bus Location:" (the PCI address the driver uses) */
+	int64_t irq;                /* "IRQ:" */
+	int64_t device_minor;       /* "Device Minor:" (/dev/nvidiaN) */
+	int excluded;               /* "GPU Excluded:" Yes 1, No 0, -1 absent (older drivers) */
+	/* amdgpu's sysfs attributes, -1 when absent or unreadable */
+	int64_t vram_total_bytes, vram_used_bytes; /* mem_info_vram_total, mem_info_vram_used */
+	int64_t busy_percent;       /* gpu_busy_percent; not read while the GPU is runtime-suspended */
+	struct np_gpu_ras *ras;     /* ras/<block>_err_count, in the folder's order */
+	size_t n_ras;
+	bool ras_read;              /* the ras/ folder was listed (RAS-capable GPU) */
 	int config_dead;            /* 1: config space's first dword reads all ones (the device stopped answering:
 				     * fell off the bus), 0: it answers, -1: not read */
 	struct np_gpu_nvml nvml;    /* NVIDIA functions on the live host with libnvidia-ml.so.1 only */
@@ -51,6 +70,11 @@ struct np_gpu {
 };
 
 void np_gpu_free(struct np_gpu *s);
+/*
+ * np_gpu_uncorrectable() - the uncorrectable errors @d's driver counts since it loaded: the sum of
+ * its amdgpu RAS blocks' "ue" and NVML's volatile uncorrected ECC count, or -1 when it reports none.
+ */
+int64_t np_gpu_uncorrectable(const struct np_gpu_dev *d);
 /* docs/report/gpu.md. Caller owns the reference. */
 json_t *np_gpu_to_json(const struct np_gpu *s);
 void np_gpu_print(const struct np_gpu *s, struct np_out *o);

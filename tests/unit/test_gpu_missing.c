@@ -4,7 +4,9 @@
  * capture: one display-class function, 0000:00:03.0) counts one GPU that answers; the same tree
  * with that device removed (its sysfs directory and bus link deleted in a temporary copy: nothing
  * invented) leaves a class that pins expect.gpus: 1 with gpu-missing / GPUMissing and
- * AcceleratorsHealthy False, with no Xid at all. The config-space rule on a real config space.
+ * AcceleratorsHealthy False, with no Xid at all. Without expect.gpus, the count the class's other
+ * Nodes carry (the agent's peer figure) decides, under health.gpu.expectFromPeers. The config-space
+ * rule on a real config space.
  */
 #define _GNU_SOURCE
 #include "collectutil.h"
@@ -106,6 +108,50 @@ static void test_removed(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
+/* No expect.gpus: the largest gpu.count of the class's other Nodes, as the agent hands it over. */
+static void test_from_peers(void **state)
+{
+	(void)state;
+	struct np_report r = { 0 };
+	np_collect_fixture("tests/fixtures/nib-vga", "gpu", &r);
+	assert_int_equal(r.gpu.n, 1);
+	static const char on[] = "classes:\n  - name: vga\n", off[] = "classes:\n  - name: vga\nhealth: {gpu: {expectFromPeers: false}}\n",
+			  pinned[] = "classes:\n  - name: vga\n    expect: {gpus: 1}\n";
+	struct np_node_facts node = { .name = "node-a", .peer_gpus = 2, .peer_gpus_node = "node-b", .peer_class = "vga" };
+	struct {
+		const char *pol;
+		struct np_node_facts facts;
+		const char *want; /* the message's start, NULL: no finding */
+	} cases[] = {
+		{ on, node, "class vga expects 2 GPUs (from peers of class vga: Node node-b carries 2, label gpu.count; "
+			    "health.gpu.expectFromPeers); 1 answer on the PCI bus (1 listed)" },
+		{ off, node, NULL },
+		{ pinned, node, NULL }, /* the class pins 1: the policy decides, 1 answers */
+		{ on, { .name = "node-a", .peer_gpus = 2, .peer_gpus_node = "node-x", .peer_class = "other" }, NULL },
+		{ on, { .name = "node-a", .peer_gpus = 1, .peer_gpus_node = "node-b", .peer_class = "vga" }, NULL },
+		{ on, { .name = "node-a" }, NULL }, /* no peer figure (inspect, plan, the first cycle) */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct np_policy p;
+		char *err = NULL;
+		assert_int_equal(np_policy_parse(cases[i].pol, strlen(cases[i].pol), "test", &p, &err), 0);
+		struct np_desired d;
+		assert_int_equal(np_policy_evaluate(&p, &r, NULL, &cases[i].facts, &d), 0);
+		const struct np_finding *f = finding(&d, "gpu-missing");
+		if (!cases[i].want && f)
+			fail_msg("case %zu: unexpected %s", i, f->message);
+		if (cases[i].want) {
+			assert_non_null(f);
+			assert_string_equal(f->reason, "GPUMissing");
+			assert_string_equal(f->message, cases[i].want);
+			assert_string_equal(cond_status(&d, "AcceleratorsHealthy"), "False");
+		}
+		np_desired_free(&d);
+		np_policy_free(&p);
+	}
+	np_report_free(&r);
+}
+
 static void test_config_dead(void **state)
 {
 	(void)state;
@@ -125,6 +171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_present),
 		cmocka_unit_test(test_removed),
+		cmocka_unit_test(test_from_peers),
 		cmocka_unit_test(test_config_dead),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
