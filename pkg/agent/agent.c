@@ -5,6 +5,7 @@
 #include "canary.h"
 #include "collect_ctx.h"
 #include "metrics.h"
+#include "peers.h"
 #include "publish.h"
 #include "uevent.h"
 #include "../collect/collector.h"
@@ -68,6 +69,7 @@ struct agent {
 	struct np_agent_stats stats;
 	struct np_metrics_server *metrics;
 	struct np_canary canary;         /* on-demand `baseline compare` (--state-dir) */
+	struct np_peer_gpus peers;       /* the GPU count the class's other Nodes carry (health.gpu.expectFromPeers) */
 };
 
 static time_t now_s(void)
@@ -323,6 +325,35 @@ static double next_resync(struct agent *a, time_t now)
 
 static int cycle_once(struct agent *a);
 
+/*
+ * The class's peers' GPU count for gpu-missing when the class pins none: the class is the one the
+ * last cycle matched (none before the first), the LIST at most every peersRefreshSeconds.
+ */
+static void peer_facts(struct agent *a, struct np_node_facts *node)
+{
+	const char *klass = a->last.klass;
+	if (!a->kc || !klass || !a->pol.health.gpu_expect_from_peers)
+		return;
+	for (size_t i = 0; i < a->pol.n_classes; i++)
+		if (streq(a->pol.classes[i].name, klass) && a->pol.classes[i].expect_gpus >= 0)
+			return; /* the class pins its count: no peer needed */
+	char *err = NULL;
+	int r = np_peer_gpus_refresh(&a->peers, a->kc, a->pol.label_prefix, klass, a->o->node_name,
+				     (double)mono_ms() / 1000.0, a->pol.health.gpu_peers_refresh_seconds, &err);
+	if (r < 0)
+		np_log(NP_LOG_WARN, "listing the class's Nodes for their GPU count failed, retrying later",
+		       "class=%s error=\"%s\"", klass, err ? err : "");
+	else if (r > 0)
+		np_log(NP_LOG_DEBUG, "peers' GPU count", "class=%s peers=%u gpus=%u node=%s", klass, a->peers.peers,
+		       a->peers.gpus, a->peers.node ? a->peers.node : "");
+	free(err);
+	if (a->peers.listed && a->peers.klass && streq(a->peers.klass, klass)) {
+		node->peer_gpus = a->peers.gpus;
+		node->peer_gpus_node = a->peers.node;
+		node->peer_class = a->peers.klass;
+	}
+}
+
 /* One cycle, timed for nodeprint_cycle_duration_seconds. */
 static int cycle(struct agent *a)
 {
@@ -361,6 +392,7 @@ static int cycle_once(struct agent *a)
 	size_t n_labels = 0;
 	_cleanup_free_ struct np_kv *labels = a->kc ? np_node_label_facts(a->pub.node_obj, &n_labels) : NULL;
 	struct np_node_facts node = { .name = a->o->node_name, .labels = labels, .n_labels = n_labels };
+	peer_facts(a, &node);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (r >= 0)
@@ -621,6 +653,7 @@ static void agent_free(struct agent *a)
 	np_canary_stop(&a->canary);
 	np_metrics_stop(a->metrics);
 	np_uevent_close(a->uevents);
+	np_peer_gpus_free(&a->peers);
 	np_desired_free(&a->last);
 	for (size_t i = 0; i < a->n_pending; i++)
 		event_clear(&a->pending[i].ev);
