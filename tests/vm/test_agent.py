@@ -421,6 +421,32 @@ def api_server(tap, group):
             subprocess.run([str(SERVER), "stop", sdir], capture_output=True)
 
 
+def agent_group(group, devices, policy, scenarios, setup=None):
+    """A group of agent scenarios (functions taking (tap, guest, Cluster)): the test API server, its Node,
+    a guest with @devices(port) (port: the API server's, for Devices.api_net), @policy, setup(g) when given,
+    the agent started; every error is a TAP failure with the agent log's tail. Exits with the TAP result."""
+    tap = nib.Tap(group)
+    with api_server(tap, group) as (env, k, port):
+        try:
+            create_node(k)
+            with nib.Guest(devices(port), name=group) as g:
+                guest_net(g, env, policy)
+                if setup:
+                    setup(g)
+                start_agent(g, 1)
+                for fn in scenarios:
+                    try:
+                        fn(tap, g, k)
+                    except (nib.GuestError, KeyError, TypeError, IndexError, ValueError, OSError, StopIteration) as e:
+                        tap.fail(f"{fn.__name__}: {type(e).__name__}", f"{e}\n--- agent log (tail)\n" +
+                                 "\n".join(agent_log(g, 1).splitlines()[-30:]))
+        except nib.Missing as e:
+            tap.fail(f"{group}: prerequisites", f"node-in-a-box prerequisite missing: {e}")
+        except (nib.GuestError, OSError) as e:
+            tap.fail(f"{group}: guest or server", f"{type(e).__name__}: {e}")
+    tap.finish()
+
+
 SCENARIOS = [baseline, nvme_critical, path_flaps, kmsg_event_retry, volume_stall, describe, foreign_kept, restart]
 
 

@@ -147,31 +147,13 @@ def unplugged_xid(tap, g, k):
 SCENARIOS = [display, unplugged, added, unplugged_xid]
 
 
-def main():
-    tap = nib.Tap("gpu")
-    with ta.api_server(tap, "gpu") as (env, k, port):
-        d = nib.Devices()
-        d.args += ["-device", "VGA"]
-        rp1, _ = d._root_port(), d._root_port()
-        d.args += ["-device", f"bochs-display,bus={rp1},id=gpu1"]
-        d.api_net(port)
-        try:
-            ta.create_node(k)
-            with nib.Guest(d, name="gpu") as g:
-                ta.guest_net(g, env, POLICY)
-                ta.start_agent(g, 1)
-                for fn in SCENARIOS:
-                    try:
-                        fn(tap, g, k)
-                    except (nib.GuestError, KeyError, TypeError, IndexError, ValueError, OSError, StopIteration) as e:
-                        tap.fail(f"{fn.__name__}: {type(e).__name__}", f"{e}\n--- agent log (tail)\n" +
-                                 "\n".join(ta.agent_log(g, 1).splitlines()[-30:]))
-        except nib.Missing as e:
-            tap.fail("gpu: prerequisites", f"node-in-a-box prerequisite missing: {e}")
-        except (nib.GuestError, OSError) as e:
-            tap.fail("gpu: guest or server", f"{type(e).__name__}: {e}")
-    tap.finish()
+def devices(port):
+    d = nib.Devices()
+    d.args += ["-device", "VGA"]
+    rp1, _ = d._root_port(), d._root_port()
+    d.args += ["-device", f"bochs-display,bus={rp1},id=gpu1"]
+    return d.api_net(port)
 
 
 if __name__ == "__main__":
-    main()
+    ta.agent_group("gpu", devices, POLICY, SCENARIOS)
