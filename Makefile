@@ -122,7 +122,8 @@ check-node: deps-test all
 	@$(MAKE) --no-print-directory image | tail -1
 	tests/run.sh node
 
-bench: deps
+bench:
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory $(B)/nodeprint
 	tests/bench/bench.sh $(B)/nodeprint
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # deps.sh - install the Debian packages nodeprint needs, only those missing.
-# Idempotent; safe to run on every build. Usage: scripts/deps.sh [build|image|dockerfile|test|all]
+# Idempotent; safe to run on every build. Usage: scripts/deps.sh [build|image|dockerfile|test|bench|all]
 #   build: compiler and libraries for `make`        test: build + everything `make check` uses
 #   image: build + what `make image` uses (debootstrap, umoci)    dockerfile: buildah (make image-dockerfile)
+#   bench: build + the anchors `make bench` measures against (docs/performance.md)
 set -eu
 what=${1:-build}
 
@@ -21,16 +22,19 @@ golang-go"
 TEST="$TEST runc containernetworking-plugins libseccomp-dev"
 # make image: a bookworm root without Docker (debootstrap) and the OCI layout (umoci)
 IMAGE="debootstrap umoci"
+# make bench: a node_exporter to scrape, strace for the large tree's floor list, the playbook's tools
+BENCH="prometheus-node-exporter strace iproute2 util-linux kmod pciutils ethtool sysstat"
 
 case $what in
 build) want=$BUILD ;;
 image) want="$BUILD $IMAGE" ;;
 dockerfile) want="buildah" ;;
+bench) want="$BUILD $BENCH" ;;
 test | all)
 	# kubectl and helm are built at pinned versions by tests/cluster/build.sh (Debian 12's
 	# kubernetes-client is 1.20: no --validate=strict, no `kubectl events`)
 	want="$BUILD $TEST $IMAGE" ;;
-*) echo "usage: $0 [build|image|dockerfile|test|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|image|dockerfile|test|bench|all]" >&2; exit 2 ;;
 esac
 
 missing=""

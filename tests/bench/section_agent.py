@@ -32,6 +32,19 @@ def rss_by_mapping(pid):
     return per
 
 
+def cpu_ms(pid):
+    """User + system CPU time of @pid so far, in ms (/proc/PID/stat fields 14 and 15, proc(5))."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def devices_of(report):
+    """Block devices, network interfaces and NVMe controllers of an inspect -o json report."""
+    return (len(report.get("block", {}).get("devices", [])) + len(report.get("net", {}).get("interfaces", [])) +
+            len((report.get("nvme") or {}).get("controllers", [])))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -66,7 +79,9 @@ def main():
             time.sleep(3)  # first cycles: the initial writes
             start = log()["last_seq"]
             t0 = time.time()
+            c0 = cpu_ms(agent.pid)
             time.sleep(30)
+            c1 = cpu_ms(agent.pid)
             reqs = [r for r in log(start)["requests"] if r["user"].startswith("system:serviceaccount")]
             dt = time.time() - t0
             hwm = vmhwm_kib(agent.pid)
@@ -95,6 +110,12 @@ def main():
             print(f"agent: {per_hb:.1f} writes per heartbeat -> {per_hb * 6:.0f} requests/hour with the default heartbeat (600 s), "
                   f"0 from the polls themselves (target: none but the heartbeat)")
             print(f"agent: peak RSS {hwm / 1024:.2f} MiB after {cycles:.0f} cycles (target < 8 MiB)")
+            rep = json.loads(subprocess.run([BIN, "inspect", "-o", "json"], capture_output=True, text=True).stdout or "{}")
+            ndev = max(1, devices_of(rep))
+            per_cycle = (c1 - c0) / cycles
+            print(f"agent: CPU {per_cycle:.2f} ms per cycle in the warm process ({c1 - c0:.0f} ms over {cycles:.0f} cycles; "
+                  f"{ndev} devices: {per_cycle * 1000 / ndev:.1f} ms per 1,000 devices; docs/performance.md compares "
+                  f"it with a node_exporter scrape)")
             top = ", ".join(f"{k} {v / 1024:.2f}" for k, v in per.most_common(12) if v)
             print(f"agent: resident MiB by mapping (largest 12 of {sum(per.values()) / 1024:.2f}): {top}")
             print(f"agent: peak RSS {hwm_m / 1024:.2f} MiB with --metrics-address after 20 cycles "
