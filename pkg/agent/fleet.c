@@ -19,11 +19,56 @@ static const char *meta(const json_t *node, const char *map, const char *prefix,
 	return key ? json_string_value(json_object_get(m, key)) : NULL;
 }
 
+/* FNV-1a over "class\0hash". */
+static size_t key_hash(const char *klass, const char *hash)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const char *p = klass;; p++) {
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+		if (!*p)
+			break;
+	}
+	for (const char *p = hash; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot of (class, hash) in the index: the group's or the free one where it goes. */
+static size_t *slot(const struct np_fleet *f, const char *klass, const char *hash)
+{
+	size_t i = key_hash(klass, hash) & (f->index_cap - 1);
+	for (;; i = (i + 1) & (f->index_cap - 1)) {
+		size_t *s = &f->index[i];
+		if (!*s || (streq(f->g[*s - 1].klass, klass) && streq(f->g[*s - 1].hash, hash)))
+			return s;
+	}
+}
+
+/* Keep the index under half full: rebuilt at twice the size when it would not be. */
+static int index_grow(struct np_fleet *f)
+{
+	if (f->index && (f->n + 1) * 2 <= f->index_cap)
+		return 0;
+	size_t cap = f->index_cap ? f->index_cap * 2 : 64;
+	size_t *ni = calloc(cap, sizeof(*ni));
+	if (!ni)
+		return -ENOMEM;
+	free(f->index);
+	f->index = ni;
+	f->index_cap = cap;
+	for (size_t i = 0; i < f->n; i++)
+		*slot(f, f->g[i].klass, f->g[i].hash) = i + 1;
+	return 0;
+}
+
+/* The group of (class, hash), created when new: thousands of bundles stay one lookup per Node. */
 static struct np_fleet_group *group(struct np_fleet *f, const char *klass, const char *hash)
 {
-	for (size_t i = 0; i < f->n; i++)
-		if (streq(f->g[i].klass, klass) && streq(f->g[i].hash, hash))
-			return &f->g[i];
+	if (index_grow(f) < 0)
+		return NULL;
+	size_t *s = slot(f, klass, hash);
+	if (*s)
+		return &f->g[*s - 1];
 	struct np_fleet_group *ng = realloc(f->g, (f->n + 1) * sizeof(*ng));
 	if (!ng)
 		return NULL;
@@ -35,7 +80,7 @@ static struct np_fleet_group *group(struct np_fleet *f, const char *klass, const
 		free(g->hash);
 		return NULL;
 	}
-	f->n++;
+	*s = ++f->n;
 	return g;
 }
 
@@ -241,6 +286,9 @@ static int cmp_group(const void *a, const void *b)
 
 int np_fleet_finish(struct np_fleet *f)
 {
+	free(f->index); /* the groups move */
+	f->index = NULL;
+	f->index_cap = 0;
 	if (f->n)
 		qsort(f->g, f->n, sizeof(*f->g), cmp_group);
 	for (size_t i = 0; i < f->n; i++) {
@@ -294,6 +342,9 @@ void np_fleet_free(struct np_fleet *f)
 	free(f->g);
 	f->g = NULL;
 	f->n = 0;
+	free(f->index);
+	f->index = NULL;
+	f->index_cap = 0;
 	for (size_t i = 0; i < f->n_bench; i++)
 		np_bench_record_free(&f->bench[i]);
 	free(f->bench);

@@ -55,6 +55,7 @@ struct np_fleet {
 	const char *show_bundle; /* only this bundle's groups are shown, with their node names (NULL: all) */
 	struct np_fleet_group *g;
 	size_t n;
+	size_t *index, index_cap; /* open addressing on (class, hash): group i + 1, 0 = free; until finish */
 	unsigned nodes, unlabelled;
 	struct np_bench_record *bench; /* every record of the nodeprint-baselines-* ConfigMaps */
 	size_t n_bench;

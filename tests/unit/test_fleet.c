@@ -254,12 +254,37 @@ static void test_diff(void **state)
 	json_decref(b);
 }
 
+/* 300 bundles in two classes, each on two Nodes added far apart: the index grows past 64, 128, 256
+ * groups and every Node still finds its group. */
+static void test_many_groups(void **state)
+{
+	(void)state;
+	struct np_policy pol;
+	load(&pol);
+	struct np_fleet f = { .pol = &pol };
+	char name[32], hash[16];
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 300; i++) {
+			snprintf(name, sizeof(name), "n%d-%d", round, i);
+			snprintf(hash, sizeof(hash), "%012x", i / 2);
+			add(&f, name, i % 2 ? "lab" : "r740", hash, "unknown", NULL);
+		}
+	assert_int_equal(np_fleet_finish(&f), 0);
+	assert_int_equal(f.nodes, 600);
+	assert_int_equal(f.n, 300);
+	for (size_t i = 0; i < f.n; i++)
+		assert_int_equal(f.g[i].nodes, 2);
+	np_fleet_free(&f);
+	np_policy_free(&pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_groups_and_verdicts),
 		cmocka_unit_test(test_show_bundle),
 		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_many_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
