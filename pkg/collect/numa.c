@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 int np_cpulist_parse(const char *s, unsigned **cpus, size_t *n)
@@ -201,6 +202,17 @@ static int device_irqs(const struct np_host *h, const char *bdf, unsigned **out,
 	return *out ? 0 : -ENOMEM;
 }
 
+/*
+ * nvme_core names queue N of controller C "nvmeCqN" (drivers/nvme/host/pci.c
+ * queue_request_irq(): "nvme%dq%d"); queue 0 is the admin queue.
+ */
+static bool is_admin_queue(const char *name)
+{
+	unsigned c, q;
+	int end = 0;
+	return name && sscanf(name, "nvme%uq%u%n", &c, &q, &end) == 2 && !name[end] && q == 0;
+}
+
 static int fill_irq(const struct np_host *h, const struct np_irq_table *t, const struct cpumap *m, int node,
 		    struct np_numa_dev *d, unsigned irq)
 {
@@ -210,6 +222,7 @@ static int fill_irq(const struct np_host *h, const struct np_irq_table *t, const
 	if (l) {
 		if (l->action && !(q->name = strdup(l->action)))
 			return -ENOMEM;
+		q->admin_queue = streq(d->kind, "nvme") && is_admin_queue(q->name);
 		q->count = l->total;
 		for (size_t c = 0; node >= 0 && c < l->ncounts && c < t->ncpus; c++) {
 			int cn = cpu_node(m, t->cpu_ids[c]);
@@ -241,10 +254,13 @@ static int fill_irq(const struct np_host *h, const struct np_irq_table *t, const
 
 static void shares(struct np_numa_dev *d)
 {
-	uint64_t remote = 0, weighted = 0, weight_remote = 0, lines = 0, lines_remote = 0;
+	uint64_t served = 0, remote = 0, weighted = 0, weight_remote = 0, lines = 0, lines_remote = 0;
 	for (size_t k = 0; k < d->nirqs; k++) {
 		const struct np_numa_irq *q = &d->irqs[k];
 		d->interrupts += q->count;
+		if (q->admin_queue)
+			continue; /* the agent's own SMART polls land there: not the data path's locality */
+		served += q->count;
 		remote += q->count_remote;
 		if (q->remote < 0)
 			continue;
@@ -253,7 +269,7 @@ static void shares(struct np_numa_dev *d)
 		lines++;
 		lines_remote += (uint64_t)q->remote;
 	}
-	d->served_remote_percent = d->numa_node >= 0 && d->interrupts ? 100.0 * (double)remote / (double)d->interrupts : -1;
+	d->served_remote_percent = d->numa_node >= 0 && served ? 100.0 * (double)remote / (double)served : -1;
 	if (!lines)
 		d->remote_percent = -1;
 	else if (weighted)

@@ -405,10 +405,14 @@ static int findings_numa(const struct np_health *h, const struct np_numa *nu, st
 		if (dev->numa_node < 0 || dev->remote_percent < 0 || dev->remote_percent <= h->numa_remote_irq_percent)
 			continue;
 		const struct np_numa_irq *first = NULL;
-		size_t remote = 0;
-		for (size_t k = 0; k < dev->nirqs; k++)
+		size_t remote = 0, lines = 0;
+		for (size_t k = 0; k < dev->nirqs; k++) {
+			if (dev->irqs[k].admin_queue)
+				continue;
+			lines++;
 			if (dev->irqs[k].remote > 0 && remote++ == 0)
 				first = &dev->irqs[k];
+		}
 		char served[48] = "";
 		if (dev->served_remote_percent >= 0)
 			snprintf(served, sizeof(served), "; %.0f%% served remotely since boot", dev->served_remote_percent);
@@ -417,7 +421,7 @@ static int findings_numa(const struct np_health *h, const struct np_numa *nu, st
 					   "served only by CPUs of another node (%zu of %zu lines, first: IRQ %u %s on CPUs "
 					   "%s)%s; irqbalance %s (threshold %.0f%%)",
 					   dev->name, dev->kind, dev->pci, (long long)dev->numa_node, dev->remote_percent,
-					   remote, dev->nirqs, first ? first->irq : 0, first && first->name ? first->name : "?",
+					   remote, lines, first ? first->irq : 0, first && first->name ? first->name : "?",
 					   first && first->effective ? first->effective : "?", served,
 					   !nu->irqbalance_known ? "unknown" : nu->irqbalance_pid >= 0 ? "running" : "not running",
 					   h->numa_remote_irq_percent);

@@ -53,6 +53,7 @@ static json_t *dev_to_json(const struct np_numa_dev *d)
 		np_json_u64(x, "count_remote", q->count_remote);
 		np_json_str(x, "effective_cpus", q->effective);
 		json_object_set_new(x, "remote", q->remote < 0 ? json_null() : json_boolean(q->remote));
+		json_object_set_new(x, "admin_queue", json_boolean(q->admin_queue));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "irqs", a);

@@ -28,6 +28,8 @@ struct np_numa_irq {
 	uint64_t count_remote;      /* of which served by CPUs of another node than the device's */
 	char *effective;            /* /proc/irq/N/effective_affinity_list, NULL when unreadable */
 	int remote;                 /* 1: every effective CPU is on another node; 0: one is local; -1 unknown */
+	bool admin_queue;           /* the NVMe admin queue (nvmeNq0): admin commands such as the agent's own
+				     * SMART polls, not the data path; left out of both shares */
 };
 
 struct np_numa_dev {
@@ -38,7 +40,7 @@ struct np_numa_dev {
 	int64_t numa_node;          /* /sys/bus/pci/devices/X/numa_node; -1 = none (the firmware gave no proximity) */
 	struct np_numa_irq *irqs;
 	size_t nirqs;
-	uint64_t interrupts;        /* sum of the lines' counts */
+	uint64_t interrupts;        /* sum of the lines' counts, the admin queue's included */
 	double remote_percent;      /* share of its interrupt load on lines whose effective CPUs are all remote
 				     * (lines weighted by their counts; by one each while none fired); < 0 = no figure */
 	double served_remote_percent; /* share of its interrupts since boot served by remote CPUs; < 0 = no figure */
