@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #define _GNU_SOURCE
 #include "collector.h"
+#include "interrupts.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -66,6 +67,44 @@ void *np_collect_state(const struct np_collect_ctx *ctx, const char *name)
 	return np_section_state(ctx->states, name);
 }
 
+struct np_collect_pass {
+	bool irq_read;
+	int irq_r;
+	struct np_irq_table irq;
+};
+
+/* Largest /proc/interrupts read: 64 MiB (256 CPUs x 4,096 rows is 12 MiB). */
+#define NP_INTERRUPTS_MAX (64u << 20)
+
+static int read_interrupts(const struct np_host *h, struct np_irq_table *t)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = np_host_read(h, "/proc/interrupts", NP_INTERRUPTS_MAX, &buf, &len);
+	if (r < 0) {
+		*t = (struct np_irq_table){ 0 };
+		return r;
+	}
+	return np_parse_interrupts(buf, len, t);
+}
+
+int np_collect_interrupts(const struct np_collect_ctx *ctx, struct np_irq_table *own,
+			  const struct np_irq_table **t)
+{
+	*own = (struct np_irq_table){ 0 };
+	if (!ctx->pass) {
+		*t = own;
+		return read_interrupts(ctx->host, own);
+	}
+	struct np_collect_pass *p = ctx->pass;
+	if (!p->irq_read) {
+		p->irq_r = read_interrupts(ctx->host, &p->irq);
+		p->irq_read = true;
+	}
+	*t = &p->irq;
+	return p->irq_r;
+}
+
 static int64_t now_us(clockid_t clk)
 {
 	struct timespec ts;
@@ -102,9 +141,13 @@ int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct n
 			return -ENOMEM;
 	if (only && !r->only && !(r->only = calloc(1, sizeof(char *)))) /* none read: empty, not NULL */
 		return -ENOMEM;
+	struct np_collect_pass pass = { 0 };
+	struct np_collect_ctx pctx = *ctx;
+	pctx.pass = &pass;
 	for (size_t i = 0; i < n; i++)
 		if (!only || np_strv_contains(only, cs[i]->name))
-			run_one(cs[i], cs[i]->collect, ctx, r);
+			run_one(cs[i], cs[i]->collect, &pctx, r);
+	np_irq_table_free(&pass.irq); /* the second sample below is a new read */
 	if (ctx->interval_s > 0) {
 		struct timespec ts = { .tv_sec = (time_t)ctx->interval_s,
 				       .tv_nsec = (long)((ctx->interval_s - (time_t)ctx->interval_s) * 1e9) };

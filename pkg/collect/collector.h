@@ -17,6 +17,8 @@
 #include <stddef.h>
 
 struct np_section_states;
+struct np_collect_pass;
+struct np_irq_table;
 
 struct np_collect_ctx {
 	const struct np_host *host;
@@ -30,7 +32,21 @@ struct np_collect_ctx {
 	/* The sections' state across the agent's cycles (np_section_states_new()); NULL: a one-shot
 	 * run that reads everything and remembers nothing */
 	struct np_section_states *states;
+	/* What one np_collect_all() pass reads once for several sections (/proc/interrupts);
+	 * NULL outside a pass: each reader reads for itself */
+	struct np_collect_pass *pass;
 };
+
+/*
+ * np_collect_interrupts() - /proc/interrupts under the host root, read and
+ * parsed (np_parse_interrupts()) once per pass for every section that needs
+ * it (net, numa). Returns 0 and the table in *@t, owned by the pass, or by
+ * @own when @ctx has no pass (free @own with np_irq_table_free(); it stays
+ * empty otherwise); or -errno as the read or the parse failed, the same for
+ * every caller of the pass.
+ */
+int np_collect_interrupts(const struct np_collect_ctx *ctx, struct np_irq_table *own,
+			  const struct np_irq_table **t);
 
 /*
  * np_section_states_new() - the state of every section that keeps one

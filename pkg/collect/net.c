@@ -779,13 +779,9 @@ static int collect_if(const struct np_host *h, const char *name, enum np_net_ioc
 	return r;
 }
 
-static int read_irqs(const struct np_host *h, struct np_net *s, struct np_irq_table *t)
+/* @r: how reading and parsing /proc/interrupts into @t went. */
+static int note_irqs(struct np_net *s, const struct np_irq_table *t, int r)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	int r = np_host_read(h, "/proc/interrupts", NP_INTERRUPTS_MAX, &buf, &len);
-	if (r >= 0)
-		r = np_parse_interrupts(buf, len, t);
 	if (r < 0)
 		np_status_set(&s->status, r, "/proc/interrupts: %s", np_errno_reason(r));
 	else
@@ -859,7 +855,9 @@ static int collect_ifs(const struct np_host *h, enum np_net_ioctl mode, char **n
 	return 0;
 }
 
-int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_net *s)
+/* The section with /proc/interrupts already read into @t (@tr: how that went). */
+static int net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_net *s,
+		       const struct np_irq_table *t, int tr)
 {
 	char **names = NULL;
 	size_t n = 0;
@@ -871,10 +869,8 @@ int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_ne
 	struct np_net_msi *msi = NULL;
 	r = collect_ifs(h, mode, names, n, s, &msi);
 	np_strv_free(names);
-	struct np_irq_table t = { 0 };
-	if (r >= 0 && read_irqs(h, s, &t) >= 0)
-		r = np_net_attach_irqs(s, &t, msi);
-	np_irq_table_free(&t);
+	if (r >= 0 && note_irqs(s, t, tr) >= 0)
+		r = np_net_attach_irqs(s, t, msi);
 	msi_free(msi, s->n);
 	if (r < 0)
 		np_status_set(&s->status, r, "net: %s", np_errno_reason(r));
@@ -882,9 +878,25 @@ int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_ne
 	return r;
 }
 
+int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_net *s)
+{
+	struct np_collect_ctx ctx = { .host = h };
+	struct np_irq_table own;
+	const struct np_irq_table *t;
+	int tr = np_collect_interrupts(&ctx, &own, &t);
+	int r = net_collect(h, mode, s, t, tr);
+	np_irq_table_free(&own);
+	return r;
+}
+
 static int collect_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
-	return np_net_collect(ctx->host, NP_NET_IOCTL_AUTO, &rep->net);
+	struct np_irq_table own;
+	const struct np_irq_table *t;
+	int tr = np_collect_interrupts(ctx, &own, &t); /* once per pass: numa reads the same table */
+	int r = net_collect(ctx->host, NP_NET_IOCTL_AUTO, &rep->net, t, tr);
+	np_irq_table_free(&own);
+	return r;
 }
 
 /* Second sample for --interval: /proc/interrupts and /proc/stat again. */

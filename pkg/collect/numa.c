@@ -364,23 +364,20 @@ static int collect_numa(const struct np_collect_ctx *ctx, struct np_report *rep)
 	const struct np_host *h = ctx->host;
 	struct np_numa *s = &rep->numa;
 	struct cpumap m = { 0 };
-	struct np_irq_table t = { 0 };
+	struct np_irq_table own;
+	const struct np_irq_table *t;
 	int r = collect_nodes(h, s, &m);
 	if (r == -ENOENT) /* a kernel without CONFIG_NUMA: one node, nothing is remote */
 		r = 0;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	int k = np_host_read(h, "/proc/interrupts", 0, &buf, &len);
-	if (k >= 0)
-		k = np_parse_interrupts(buf, len, &t);
+	int k = np_collect_interrupts(ctx, &own, &t); /* read once per pass with net */
 	if (k < 0 && r >= 0)
 		np_status_set(&s->status, k, "/proc/interrupts: %s", k == -EINVAL ? "not understood" : np_errno_reason(-k));
 	if (r >= 0)
-		r = collect_class(h, &t, &m, "net", "nic", s);
+		r = collect_class(h, t, &m, "net", "nic", s);
 	if (r >= 0)
-		r = collect_class(h, &t, &m, "nvme", "nvme", s);
+		r = collect_class(h, t, &m, "nvme", "nvme", s);
 	find_irqbalance(h, s);
-	np_irq_table_free(&t);
+	np_irq_table_free(&own);
 	free(m.node);
 	return r;
 }
