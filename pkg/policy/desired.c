@@ -372,13 +372,12 @@ static int bundle_condition(const struct np_policy *p, struct np_desired *d)
 }
 
 /*
- * True when a source that gives the bundle its items could not be read: the
- * kernel or modules (any failure), or a whole section with firmware items
- * (an NVMe controller without SMART still has its firmware in sysfs).
+ * True when a source that gives the bundle its items could not be read: one
+ * that firmware-unpinned reads (kernel, modules: any failure), or a whole
+ * section with firmware items (its source's bundle flag, section.h).
  */
 static bool bundle_blind(const struct np_report *r)
 {
-	static const char *const whole[] = { "pci", "net", "nvme", NULL };
 	const struct np_vocab_finding *fw = np_vocab_finding(NP_FINDING_FIRMWARE_UNPINNED);
 	_cleanup_(np_sources_free) struct np_sources src = { 0 };
 	int n_down = np_report_sources(r, &src);
@@ -390,7 +389,7 @@ static bool bundle_blind(const struct np_report *r)
 			continue;
 		if (np_vocab_reads(fw, s->name))
 			return true;
-		if (!s->failed && np_strv_contains((char *const *)whole, s->name))
+		if (!s->failed && s->bundle)
 			return true;
 	}
 	return false;

@@ -201,5 +201,5 @@ static void gpu_metrics(FILE *f, const struct np_report *r, const struct np_metr
 	}
 }
 
-NP_SECTION_SOURCE(gpu, 130, "GPUs on the PCI bus", "GPUUnreadable", NULL);
+NP_SECTION_SOURCE(gpu, 130, "GPUs on the PCI bus", "GPUUnreadable", NULL, .bundle = true);
 NP_SECTION_METRICS(gpu, gpu_metrics);

@@ -387,5 +387,5 @@ int np_net_bundle(const struct np_net *s, struct np_bundle *b)
 	return 0;
 }
 
-NP_SECTION_SOURCE(net, 60, "NICs", "NetUnreadable", NULL);
+NP_SECTION_SOURCE(net, 60, "NICs", "NetUnreadable", NULL, .bundle = true);
 NP_SECTION_METRICS(net, net_metrics);

@@ -511,5 +511,5 @@ static void nvme_judge(const struct np_report *r, struct np_source *s)
 		s->reason = "NVMeAdminDenied";
 }
 
-NP_SECTION_SOURCE(nvme, 20, "NVMe SMART/health", "NVMeUnreadable", nvme_judge);
+NP_SECTION_SOURCE(nvme, 20, "NVMe SMART/health", "NVMeUnreadable", nvme_judge, .bundle = true);
 NP_SECTION_METRICS(nvme, nvme_metrics);

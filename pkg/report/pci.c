@@ -386,5 +386,5 @@ static void pci_judge(const struct np_report *r, struct np_source *s)
 			np_source_item_down(s, p->devices[i].address, &p->devices[i].status, 0, NULL);
 }
 
-NP_SECTION_SOURCE(pci, 40, "PCIe links and AER counters", "PCIeUnreadable", pci_judge);
+NP_SECTION_SOURCE(pci, 40, "PCIe links and AER counters", "PCIeUnreadable", pci_judge, .bundle = true);
 NP_SECTION_METRICS(pci, pci_metrics);

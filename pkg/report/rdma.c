@@ -177,4 +177,4 @@ static void rdma_judge(const struct np_report *r, struct np_source *src)
 	}
 }
 
-NP_SECTION_SOURCE(rdma, 140, "RDMA devices and ports", "RDMAUnreadable", rdma_judge);
+NP_SECTION_SOURCE(rdma, 140, "RDMA devices and ports", "RDMAUnreadable", rdma_judge, .bundle = true);

@@ -41,6 +41,13 @@ struct np_section_source {
 	 * precise cause. NULL: down when the section's status has an error.
 	 */
 	void (*judge)(const struct np_report *r, struct np_source *s);
+	/*
+	 * The section gives the bundle firmware items: when it failed as a whole
+	 * (not one item) the bundle is blind, neither judged nor republished
+	 * (pkg/policy/desired.c). An NVMe controller without SMART still has its
+	 * firmware in sysfs, so item failures do not count.
+	 */
+	bool bundle;
 };
 
 /* Options of the metrics hooks (the agent's command line). */
@@ -150,16 +157,16 @@ const struct np_section *np_section_find(const char *name);
 /*
  * NP_SECTION_SOURCE() - section @sec is a health source: @ord its place in
  * the sources list, @what_ and @reason_ as in struct np_section_source,
- * @judge_fn or NULL. NP_SECTION_METRICS() - section @sec renders its metric
+ * @judge_fn or NULL, then optional designated initializers (.bundle = true). NP_SECTION_METRICS() - section @sec renders its metric
  * families with @render_fn. Both go at the end of pkg/report/<sec>.c; the
  * section's descriptor picks them up by name (a weak reference: a section
  * without one has NULL). A second one for the same section fails to link;
  * tests/unit/test_sections.c checks that each names a registered section.
  */
-#define NP_SECTION_SOURCE(sec, ord, what_, reason_, judge_fn)                                        \
+#define NP_SECTION_SOURCE(sec, ord, what_, reason_, judge_fn, ...)                                   \
 	extern const struct np_section_source np_section_source_##sec;                               \
 	const struct np_section_source np_section_source_##sec = {                                   \
-		.order = (ord), .what = (what_), .reason = (reason_), .judge = (judge_fn)            \
+		.order = (ord), .what = (what_), .reason = (reason_), .judge = (judge_fn), __VA_ARGS__ \
 	}
 
 #define NP_SECTION_METRICS(sec, render_fn)                                                           \

@@ -78,7 +78,7 @@ int np_report_sources(const struct np_report *r, struct np_sources *out)
 	for (size_t i = 0; i < n; i++) {
 		const struct np_section_source *d = sec[i]->source;
 		struct np_source *s = &out->v[i];
-		*s = (struct np_source){ .name = sec[i]->name, .what = d->what, .up = true };
+		*s = (struct np_source){ .name = sec[i]->name, .what = d->what, .up = true, .bundle = d->bundle };
 		if (d->judge) {
 			d->judge(r, s);
 		} else {

@@ -26,6 +26,7 @@ struct np_source {
 	const char *detail; /* !up: the section's or item's error message, borrowed from the report */
 	const char *item;   /* !up: the item that failed first ("nvme0", "mpatha", a PCI address), or NULL */
 	unsigned failed;    /* items (controllers, maps, devices) that could not be read; 0 = the whole section */
+	bool bundle;        /* the section gives the bundle firmware items (struct np_section_source) */
 };
 
 /* Every source of a report (np_report_sources()), in their order (struct np_section_source). */

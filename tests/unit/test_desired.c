@@ -180,6 +180,24 @@ static void test_blind_bundle_not_judged(void **state)
 	assert_null(d.keep);
 	assert_int_equal(d.n_taints, 1);
 	np_desired_free(&d);
+	/* a whole section that gives firmware items (its source's bundle flag): the GPUs, the RDMA devices */
+	static const size_t with_items[] = { offsetof(struct np_report, gpu.status), offsetof(struct np_report, rdma.status) };
+	for (size_t i = 0; i < ARRAY_SIZE(with_items); i++) {
+		struct np_status *st = (struct np_status *)((char *)&rep + with_items[i]);
+		np_status_set(st, -EACCES, "unavailable: permission");
+		evaluate("classes:\n  - name: lab\n    pins: {kernel: {release: ['>=9.0 <9.1']}}\n", &d);
+		np_status_clear(st);
+		assert_string_equal(d.bundle_state, "unknown");
+		assert_int_equal(d.n_taints, 0);
+		np_desired_free(&d);
+	}
+	/* a section without firmware items (mounts) is a blind source, not a blind bundle: judged (drift) */
+	np_status_set(&rep.mounts.status, -EACCES, "unavailable: permission (/proc/self/mountinfo)");
+	evaluate("classes:\n  - name: lab\n    pins: {kernel: {release: ['>=9.0 <9.1']}}\n", &d);
+	np_status_clear(&rep.mounts.status);
+	assert_string_equal(d.bundle_state, "drift");
+	assert_int_equal(d.n_taints, 1);
+	np_desired_free(&d);
 }
 
 static void test_prefix_and_taint_effect_from_policy(void **state)
