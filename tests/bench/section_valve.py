@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Safety-valve figures for `make bench` (issue 24): tests/cluster/test_valve.py at a larger fleet
-(NP_VALVE_BENCH_AGENTS, default 50 agents; the suite runs 20) on the real control plane, printing the
+(NP_VALVE_BENCH_AGENTS, default 200 agents, the fleet of issue 12; the suite runs 20) through the fleet
+harness (tests/cluster/fleet.py) on the real control plane, printing the
 maximum share of the class ever tainted (from a WATCH on Nodes), the time each wave took to settle,
 the agents' requests and the Lease conflicts. Figures, not a verdict: a failed check is printed with
 the rest. Skipped with a message when the test cluster cannot be built."""
@@ -11,7 +12,7 @@ BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "nodepri
 
 
 def main():
-    n = int(os.environ.get("NP_VALVE_BENCH_AGENTS", "50"))
+    n = int(os.environ.get("NP_VALVE_BENCH_AGENTS", "200"))
     build = subprocess.run([os.path.join(ROOT, "tests", "cluster", "build.sh")], capture_output=True, text=True)
     if build.returncode != 0:
         print(f"safety valve: skipped, tests/cluster/build.sh failed: {build.stderr[-300:]}")

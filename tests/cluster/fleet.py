@@ -3,7 +3,7 @@
 (tests/cluster/cluster.py), the way a DaemonSet runs them: each with its own Node, its own token
 (TokenRequest bound to a Pod of the DaemonSet's spec on that Node, so the shipped RBAC and admission
 policies judge it as the real one), its own host root and its own policy file. Shared by
-tests/cluster/test_valve.py, tests/cluster/test_fleet.py and tests/bench/section_fleet.py.
+tests/cluster/test_valve.py, tests/cluster/test_fleet.py and tests/bench/section_fleet_agents.py.
 
 Stable interface (import with sys.path.insert(0, ROOT + "/tests/cluster")):
   CLASSES                                 (class, fixture) pairs: four captured host roots
@@ -13,6 +13,7 @@ Stable interface (import with sys.path.insert(0, ROOT + "/tests/cluster")):
                                           with a private dev/kmsg) and its policy: the class pinned to
                                           what its root carries, or, for drifting agents, the firmware
                                           pinned to a value it does not carry (firmware-unpinned)
+    .set_drift(name, on)                  switch an agent to the drifting policy of its class, or back
     .write_policy(name, text)             replace an agent's policy file (atomically: rename)
     .start(name) / .start_all()           launch `nodeprint run` (stdout+stderr to TMP/agents/NAME.log)
     .kill(name, sig=SIGKILL) / .stop_all(sig=SIGTERM)   signal and reap
@@ -22,6 +23,9 @@ Stable interface (import with sys.path.insert(0, ROOT + "/tests/cluster")):
   agent_requests(cluster, since) -> [event]   the agents' audit events (their user, nodeprint's UA)
   by_verb(events) -> {"VERB resource[/sub]": n}
   node_of(event) -> the Node an agent's request was for (its objectRef, or the Event's name prefix)
+  node_writes(events), audit_time(event), cycles_logged(log)
+  converged(cluster, selector, n, drift) -> []   the Nodes whose class, bundle state, BundlePinned and
+                                          taint are not yet what their agent's root and policy give
   proc_usage(pid) -> (rss_kib, cpu_s)
   NodeWatch(cluster, selector)            a thread keeping every Node's nodeprint keys from a WATCH and
                                           counting removals of labels, taints and conditions
@@ -113,7 +117,7 @@ class Fleet:
 
     def roots(self, drift=lambda n: False):
         """Each agent's host root and policy (see the module's doc). Returns {name: drifting}."""
-        facts = {cls: bundle_facts(fx) for cls, fx in CLASSES}
+        self.facts = facts = {cls: bundle_facts(fx) for cls, fx in CLASSES}
         fixture = dict(CLASSES)
         out = {}
         for n in self.names:
@@ -133,6 +137,10 @@ class Fleet:
             out[n] = bool(drift(n))
             self.write_policy(n, class_policy(facts, drift_of=cls if out[n] else None))
         return out
+
+    def set_drift(self, name, on):
+        """Give agent @name the policy of its class with (@on) or without its firmware drifting."""
+        self.write_policy(name, class_policy(self.facts, drift_of=self.class_of[name] if on else None))
 
     def write_policy(self, name, text):
         path = os.path.join(self.dir, name + ".yaml")
@@ -241,6 +249,30 @@ def node_of(e):
     if o.get("resource") == "events" and o.get("name"):
         return o["name"].rsplit(".", 1)[0]
     return None
+
+
+def converged(c, selector, n, drift):
+    """Every one of the @n Nodes of @selector (URL-quoted) carries its class and the bundle state its
+    policy gives it, with BundlePinned to match, and a bundle label unless its agent is blind (blind
+    is never a new bundle); only drifting ones (@drift: {name: bool}) may carry a hard taint of ours
+    (how many do is the safety valve's business: tests/cluster/test_valve.py).
+    Returns the Nodes not there yet ((name, own labels, BundlePinned, tainted)), [] when all are."""
+    st, lst = c.api("GET", f"/api/v1/nodes?labelSelector={selector}")
+    if st != 200:
+        return ["(list failed)"]
+    late = []
+    for nd in lst["items"]:
+        name, lab = nd["metadata"]["name"], nd["metadata"].get("labels", {})
+        blind = lab.get(CLASS_LABEL) in BLIND_CLASSES
+        want = "unknown" if blind else "drift" if drift[name] else "pinned"
+        cond = next((x["status"] for x in nd["status"].get("conditions", []) if x["type"] == "BundlePinned"), None)
+        tainted = any(t["key"].startswith(PREFIX + "/") and t["effect"] != "PreferNoSchedule"
+                      for t in nd["spec"].get("taints") or [])
+        if (lab.get(f"{PREFIX}/class") != "fleet-" + lab.get(CLASS_LABEL, "?") or
+                lab.get(f"{PREFIX}/bundle-state") != want or blind == bool(lab.get(f"{PREFIX}/bundle")) or
+                cond != {"unknown": "Unknown", "drift": "False", "pinned": "True"}[want] or (tainted and not drift[name])):
+            late.append((name, {k: v for k, v in lab.items() if k.startswith(PREFIX)}, cond, tainted))
+    return late if len(lst["items"]) == n else ["(nodes missing)"]
 
 
 def audit_time(e):
