@@ -230,6 +230,8 @@ static int build_metadata(const struct np_policy *p, const struct np_report *r, 
 		rc = add_firmware_labels(d, pre, &r->bundle, "nvme");
 	if (rc >= 0 && np_report_read(r, "net"))
 		rc = add_firmware_labels(d, pre, &r->bundle, "nic");
+	if (rc >= 0 && np_report_read(r, "rdma"))
+		rc = add_firmware_labels(d, pre, &r->bundle, "rdma");
 	if (rc >= 0 && np_report_read(r, "gpu"))
 		rc = add_gpu_labels(d, pre, &r->gpu);
 	if (rc < 0 || r->only || bundle_blind)

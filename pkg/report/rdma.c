@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* rdma.c - the rdma section: free, JSON, text, bundle items. */
 #include "rdma.h"
+#include "expo.h"
 #include "json.h"
 #include "report.h"
 #include "section.h"
@@ -177,4 +178,62 @@ static void rdma_judge(const struct np_report *r, struct np_source *src)
 	}
 }
 
+/* The value of gauge @which (0 state, 1 phys_state, 2 rate in bytes/s) of @p; < 0 when the kernel gave none */
+static double port_gauge(const struct np_rdma_port *p, size_t which)
+{
+	switch (which) {
+	case 0:
+		return p->state;
+	case 1:
+		return p->phys_state;
+	default:
+		return p->rate_gbps < 0 ? -1 : p->rate_gbps * 1e9 / 8;
+	}
+}
+
+/*
+ * Per port, as node_exporter's infiniband collector names them (state_id, physical_state_id,
+ * rate_bytes_per_second; labels device, port) plus an info series with the state names, the link
+ * layer and a RoCE port's netdev. A value the kernel did not give (unreadable or not understood)
+ * has no series.
+ */
+static void rdma_metrics(FILE *f, const struct np_report *r, const struct np_metrics_opts *o)
+{
+	static const struct {
+		const char *name, *help;
+	} g[] = {
+		{ "nodeprint_rdma_state_id",
+		  "Logical state of an RDMA port (1: down, 2: init, 3: armed, 4: active, 5: active defer)." },
+		{ "nodeprint_rdma_physical_state_id",
+		  "Physical state of an RDMA port (1: sleep, 2: polling, 3: disabled, 4: port configuration training, 5: link up, 6: link error recovery, 7: phy test)." },
+		{ "nodeprint_rdma_rate_bytes_per_second",
+		  "Signalling rate of an RDMA port in bytes per second (its rate attribute's Gb/sec / 8)." },
+	};
+	const struct np_rdma *s = &r->rdma;
+	(void)o;
+	for (size_t j = 0; j < ARRAY_SIZE(g); j++) {
+		np_expo_help(f, g[j].name, "gauge", g[j].help);
+		for (size_t i = 0; i < s->n; i++)
+			for (size_t k = 0; k < s->devs[i].n_ports; k++) {
+				double v = port_gauge(&s->devs[i].ports[k], j);
+				if (v >= 0)
+					fprintf(f, "%s{device=\"%s\",port=\"%u\"} %.17g\n", g[j].name,
+						np_expo_esc(s->devs[i].name), s->devs[i].ports[k].port, v);
+			}
+	}
+	np_expo_help(f, "nodeprint_rdma_port_info", "gauge",
+		     "An RDMA port's state names, link layer and netdev (RoCE), always 1.");
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t k = 0; k < s->devs[i].n_ports; k++) {
+			const struct np_rdma_port *p = &s->devs[i].ports[k];
+			/* np_expo_esc() keeps four values: two calls */
+			fprintf(f, "nodeprint_rdma_port_info{device=\"%s\",port=\"%u\",state=\"%s\",phys_state=\"%s\",",
+				np_expo_esc(s->devs[i].name), p->port, np_expo_esc(p->state_name),
+				np_expo_esc(p->phys_state_name));
+			fprintf(f, "link_layer=\"%s\",netdev=\"%s\"} 1\n", np_expo_esc(p->link_layer),
+				np_expo_esc(p->netdev));
+		}
+}
+
 NP_SECTION_SOURCE(rdma, 140, "RDMA devices and ports", "RDMAUnreadable", rdma_judge, .bundle = true);
+NP_SECTION_METRICS(rdma, rdma_metrics);

@@ -4,10 +4,11 @@
  * (tests/fixtures/nib-rdma: port 1 ACTIVE/LinkUp) and the same guest after QEMU took eth0's carrier
  * away (tests/fixtures/nib-rdma-down: port DOWN/Disabled, eth0 still IFF_UP): the section's values,
  * the bundle item, rdma-port-down / RDMAHealthy, a firmware pin on the rdma component, and the
- * parsers of "<n>: <name>" and rate attributes.
+ * parsers of "<n>: <name>" and rate attributes, the nodeprint_rdma_* metrics and the rdma.<i> labels.
  */
 #define _GNU_SOURCE
 #include "collectutil.h"
+#include "../../pkg/agent/metrics.h"
 #include "../../pkg/collect/rdma.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/shared/macro.h"
@@ -170,6 +171,100 @@ static void test_port_down(void **state)
 	np_report_free(&r);
 }
 
+static char *render(const struct np_report *r)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	assert_non_null(f);
+	assert_int_equal(np_metrics_render(f, r, NULL, NULL), 0);
+	fclose(f);
+	return buf;
+}
+
+/* /metrics of both captures: the port's state files as node_exporter's ids, 2.5 Gb/sec as bytes/s */
+static void test_metrics(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *fixture, *state, *phys, *info;
+	} want[] = {
+		{ "tests/fixtures/nib-rdma", "} 4\n", "} 5\n", "state=\"ACTIVE\",phys_state=\"LinkUp\"," },
+		{ "tests/fixtures/nib-rdma-down", "} 1\n", "} 2\n", "state=\"DOWN\",phys_state=\"Polling\"," },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		struct np_report r = { 0 };
+		np_collect_fixture(want[i].fixture, "rdma", &r);
+		_cleanup_free_ char *m = render(&r);
+		_cleanup_free_ char *st = np_asprintf("\nnodeprint_rdma_state_id{device=\"rxe0\",port=\"1\"%s", want[i].state);
+		_cleanup_free_ char *ph = np_asprintf("\nnodeprint_rdma_physical_state_id{device=\"rxe0\",port=\"1\"%s",
+						      want[i].phys);
+		_cleanup_free_ char *info = np_asprintf("\nnodeprint_rdma_port_info{device=\"rxe0\",port=\"1\",%s"
+							"link_layer=\"Ethernet\",netdev=\"eth0\"} 1\n", want[i].info);
+		assert_non_null(strstr(m, "# TYPE nodeprint_rdma_state_id gauge\n"));
+		assert_non_null(strstr(m, st));
+		assert_non_null(strstr(m, ph));
+		assert_non_null(strstr(m, "\nnodeprint_rdma_rate_bytes_per_second{device=\"rxe0\",port=\"1\"} 312500000\n"));
+		assert_non_null(strstr(m, info));
+		np_report_free(&r);
+	}
+
+	/* a state the kernel did not give has no series, the info says "" */
+	struct np_report r = { 0 };
+	np_collect_fixture("tests/fixtures/nib-rdma", "rdma", &r);
+	struct np_rdma_port *p = &r.rdma.devs[0].ports[0];
+	p->state = -1;
+	p->rate_gbps = -1;
+	free(p->state_name);
+	p->state_name = NULL;
+	_cleanup_free_ char *m = render(&r);
+	assert_null(strstr(m, "nodeprint_rdma_state_id{"));
+	assert_null(strstr(m, "nodeprint_rdma_rate_bytes_per_second{"));
+	assert_non_null(strstr(m, "nodeprint_rdma_physical_state_id{device=\"rxe0\",port=\"1\"} 5\n"));
+	assert_non_null(strstr(m, "nodeprint_rdma_port_info{device=\"rxe0\",port=\"1\",state=\"\",phys_state=\"LinkUp\","));
+	np_report_free(&r);
+}
+
+static const char *label(const struct np_desired *d, const char *key)
+{
+	for (size_t i = 0; i < d->n_labels; i++)
+		if (streq(d->labels[i].key, key))
+			return d->labels[i].value;
+	return NULL;
+}
+
+/* rxe: no driver, no hca_type, an empty fw_ver: the model sanitises to "", the firmware is "none" */
+static void test_labels(void **state)
+{
+	(void)state;
+	struct np_report r = { 0 };
+	struct np_desired d;
+	evaluate("tests/fixtures/nib-rdma", NULL, &r, &d);
+	assert_string_equal(label(&d, "nodeprint.io/rdma.0.model"), "");
+	assert_string_equal(label(&d, "nodeprint.io/rdma.0.firmware"), "firmware_none");
+	assert_null(label(&d, "nodeprint.io/rdma.1.model"));
+	np_desired_free(&d);
+	np_report_free(&r);
+
+	/* an HCA: "<driver> <hca_type>" and its firmware */
+	r = (struct np_report){ 0 };
+	np_collect_fixture("tests/fixtures/nib-rdma", "rdma", &r);
+	struct np_rdma_dev *dev = &r.rdma.devs[0];
+	dev->driver = strdup("mlx5_core");
+	dev->hca_type = strdup("MT4123");
+	dev->fw_ver = strdup("20.31.1014");
+	np_bundle_free(&r.bundle);
+	assert_int_equal(np_rdma_bundle(&r.rdma, &r.bundle), 0);
+	struct np_policy p;
+	assert_int_equal(np_policy_default(&p), 0);
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
+	np_policy_free(&p);
+	assert_string_equal(label(&d, "nodeprint.io/rdma.0.model"), "mlx5_core_MT4123");
+	assert_string_equal(label(&d, "nodeprint.io/rdma.0.firmware"), "firmware_20.31.1014");
+	np_desired_free(&d);
+	np_report_free(&r);
+}
+
 /* A class pinning the rdma component: the soft device's "firmware none" is Drift against a pin. */
 static void judge_pin(const char *allowed, struct np_desired *d)
 {
@@ -212,6 +307,8 @@ int main(void)
 		cmocka_unit_test(test_capture),
 		cmocka_unit_test(test_port_down),
 		cmocka_unit_test(test_pin),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
