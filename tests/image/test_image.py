@@ -8,7 +8,7 @@ out as the DaemonSet does: the root read-only, /tmp a tmpfs, the host's /sys, /p
 and /etc/os-release bind-mounted read-only under /host, `--host-root=/host`. Independent sources:
 uname(2), lspci (pci.ids), the image's own dpkg database. Needs root (mount, chroot).
 """
-import hashlib, json, os, re, shutil, subprocess, sys, tarfile, tempfile
+import glob, hashlib, json, os, re, shutil, subprocess, sys, tarfile, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.environ.get("NP_IMAGE_OUT", os.path.join(ROOT, "build", "image"))
@@ -16,6 +16,17 @@ LAYOUT = os.path.join(OUT, "nodeprint-oci")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: taplib
 import taplib  # noqa: E402
 from taplib import tap  # noqa: E402
+
+
+def dlopened():
+    """The sonames the binary loads with dlopen(3) on first use, read from pkg/*/*_dl.c (`#define LIBX
+    "soname"`); NVML belongs to the GPU host's driver, never to the image."""
+    out = []
+    for d in sorted(os.listdir(os.path.join(ROOT, "pkg"))):
+        for f in sorted(glob.glob(os.path.join(ROOT, "pkg", d, "*_dl.c"))):
+            out += [m for m in re.findall(r'^#define LIB\w+ "(lib[^"]+)"', open(f).read(), re.M)
+                    if not m.startswith("libnvidia")]
+    return out
 
 
 def version():
@@ -217,9 +228,22 @@ def check_run(rootfs, ver):
     # the image's own libraries: the loader inside the root resolves every one of them
     p = in_image(rootfs, "/usr/bin/ldd", "/usr/bin/nodeprint")
     libs = re.findall(r"=>\s*(\S+)", p.stdout)
-    tap(p.returncode == 0 and "not found" not in p.stdout and len(libs) >= 8 and
+    linked = {os.path.basename(l) for l in libs}
+    tap(p.returncode == 0 and "not found" not in p.stdout and
+        {"libjansson.so.4", "libudev.so.1", "libyaml-0.so.2", "libnettle.so.8", "libc.so.6"} <= linked and
         all(os.path.exists(os.path.join(rootfs, l.lstrip("/"))) for l in libs),
-        "ldd in the image: every library resolved inside the image's root", p.stdout + p.stderr)
+        "ldd in the image: every linked library resolved inside the image's root", p.stdout + p.stderr)
+    # the libraries loaded with dlopen on first use (pkg/*/*_dl.c) are not in ldd's list: the image's
+    # loader cache must resolve each soname, and each one's own dependencies, inside the root
+    cache = in_image(rootfs, "/sbin/ldconfig", "-p").stdout
+    sonames = dlopened()
+    tap(len(sonames) >= 4, "the dlopen sonames are found in pkg/*/*_dl.c", sonames)
+    for soname in sonames:
+        m = re.search(r"^\s*" + re.escape(soname) + r" \(libc6,x86-64\) => (\S+)$", cache, re.M)
+        dep = in_image(rootfs, "/usr/bin/ldd", m.group(1)) if m else None
+        tap(m is not None and dep.returncode == 0 and "not found" not in dep.stdout,
+            f"{soname} (loaded with dlopen) is in the image's loader cache with its dependencies",
+            (dep.stdout + dep.stderr) if dep else cache[-2000:])
 
     p = in_image(rootfs, "/bin/sh", "-c", "touch /nodeprint-write-test")
     tap(p.returncode != 0 and "Read-only file system" in p.stderr, "the root is read-only while it runs", p.stderr)
