@@ -326,13 +326,30 @@ static double next_resync(struct agent *a, time_t now)
 static int cycle_once(struct agent *a);
 
 /*
+ * A GPU Node: its last report listed a GPU, or its Node carries <prefix>/gpu.count (kept, "0", once
+ * every GPU is gone: desired.c). Only a GPU Node's agent LISTs its peers: the other Nodes of a
+ * fleet make no request for it.
+ */
+static bool gpu_node(const struct agent *a, const struct np_node_facts *node)
+{
+	if (a->have_prev && a->prev.gpu.n)
+		return true;
+	_cleanup_free_ char *key = np_asprintf("%s/gpu.count", a->pol.label_prefix);
+	for (size_t i = 0; key && i < node->n_labels; i++)
+		if (streq(node->labels[i].key, key))
+			return true;
+	return false;
+}
+
+/*
  * The class's peers' GPU count for gpu-missing when the class pins none: the class is the one the
- * last cycle matched (none before the first), the LIST at most every peersRefreshSeconds.
+ * last cycle matched (none before the first), the LIST at most every peersRefreshSeconds, and only
+ * on a GPU Node.
  */
 static void peer_facts(struct agent *a, struct np_node_facts *node)
 {
 	const char *klass = a->last.klass;
-	if (!a->kc || !klass || !a->pol.health.gpu_expect_from_peers)
+	if (!a->kc || !klass || !a->pol.health.gpu_expect_from_peers || !gpu_node(a, node))
 		return;
 	for (size_t i = 0; i < a->pol.n_classes; i++)
 		if (streq(a->pol.classes[i].name, klass) && a->pol.classes[i].expect_gpus >= 0)

@@ -179,16 +179,26 @@ static char *fingerprint_annotation(const struct np_report *r, const char *state
 	return s;
 }
 
-/* gpu.count (answering GPUs), and the first GPU's gpu.model, gpu.driver, gpu.vbios when known. */
-static int add_gpu_labels(struct np_desired *d, const char *pre, const struct np_gpu *g)
+/*
+ * gpu.count (answering GPUs), and the first GPU's gpu.model, gpu.driver, gpu.vbios when known. A
+ * Node that has GPUs listed but none answering, or whose gpu.count label is there from before,
+ * keeps gpu.count "0": it stays a GPU Node (the agent's peers LIST for gpu-missing is only made for
+ * GPU Nodes), so a Node whose every GPU fell off the bus is not forgotten at the agent's restart.
+ */
+static int add_gpu_labels(struct np_desired *d, const char *pre, const struct np_gpu *g,
+			  const struct np_node_facts *node)
 {
 	unsigned n = 0;
 	const struct np_gpu_dev *first = NULL;
 	for (size_t i = 0; i < g->n; i++)
 		if (g->devs[i].config_dead <= 0 && n++ == 0)
 			first = &g->devs[i];
-	if (!first)
-		return 0;
+	if (!first) {
+		_cleanup_free_ char *key = np_asprintf("%s/gpu.count", pre);
+		if (!key)
+			return -ENOMEM;
+		return g->n || node_label(node, key) ? add_label(d, pre, "gpu.count", "0", 0) : 0;
+	}
 	char count[16];
 	snprintf(count, sizeof(count), "%u", n);
 	int rc = add_label(d, pre, "gpu.count", count, 0);
@@ -209,7 +219,7 @@ static int add_gpu_labels(struct np_desired *d, const char *pre, const struct np
  * and firmware labels only from sections it read.
  */
 static int build_metadata(const struct np_policy *p, const struct np_report *r, bool bundle_blind,
-			  struct np_desired *d)
+			  const struct np_node_facts *node, struct np_desired *d)
 {
 	const char *pre = p->label_prefix;
 	int rc = 0;
@@ -233,7 +243,7 @@ static int build_metadata(const struct np_policy *p, const struct np_report *r, 
 	if (rc >= 0 && np_report_read(r, "rdma"))
 		rc = add_firmware_labels(d, pre, &r->bundle, "rdma");
 	if (rc >= 0 && np_report_read(r, "gpu"))
-		rc = add_gpu_labels(d, pre, &r->gpu);
+		rc = add_gpu_labels(d, pre, &r->gpu, node);
 	if (rc < 0 || r->only || bundle_blind)
 		return rc;
 	_cleanup_free_ char *key = np_asprintf("%s/fingerprint", pre);
@@ -420,7 +430,7 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 	if (rc >= 0)
 		rc = np_findings_health(p, cls, r, hist, node, d);
 	if (rc >= 0)
-		rc = build_metadata(p, r, blind, d);
+		rc = build_metadata(p, r, blind, node, d);
 	if (rc >= 0)
 		rc = apply_actions(p, r, node, d);
 	if (rc >= 0 && !r->only)

@@ -43,7 +43,7 @@ static const char *cond_status(const struct np_desired *d, const char *type)
 	return NULL;
 }
 
-static void evaluate_class(const struct np_report *r, struct np_desired *d)
+static void evaluate_class_on(const struct np_report *r, const struct np_node_facts *node, struct np_desired *d)
 {
 	static const char pol[] = "classes:\n  - name: vga-1x\n    expect: {gpus: 1}\n";
 	struct np_policy p;
@@ -51,8 +51,13 @@ static void evaluate_class(const struct np_report *r, struct np_desired *d)
 	assert_int_equal(np_policy_parse(pol, sizeof(pol) - 1, "test", &p, &err), 0);
 	assert_null(err);
 	assert_int_equal(p.classes[0].expect_gpus, 1);
-	assert_int_equal(np_policy_evaluate(&p, r, NULL, NULL, d), 0);
+	assert_int_equal(np_policy_evaluate(&p, r, NULL, node, d), 0);
 	np_policy_free(&p);
+}
+
+static void evaluate_class(const struct np_report *r, struct np_desired *d)
+{
+	evaluate_class_on(r, NULL, d);
 }
 
 static void test_present(void **state)
@@ -102,6 +107,13 @@ static void test_removed(void **state)
 	for (size_t i = 0; i < d.n_taints; i++)
 		taints += streq(d.taints[i].key, "nodeprint.io/gpu-missing") && streq(d.taints[i].effect, "NoSchedule");
 	assert_int_equal(taints, 1);
+	np_desired_free(&d);
+	/* the Node carried gpu.count from before: it keeps "0", so it stays a GPU Node after a restart */
+	struct np_kv had = { .key = (char *)"nodeprint.io/gpu.count", .value = (char *)"1" };
+	struct np_node_facts node = { .name = "node-a", .labels = &had, .n_labels = 1 };
+	evaluate_class_on(&r, &node, &d);
+	assert_string_equal(label(&d, "nodeprint.io/gpu.count"), "0");
+	assert_null(label(&d, "nodeprint.io/gpu.model"));
 	np_desired_free(&d);
 	np_report_free(&r);
 	_cleanup_free_ char *rm = np_asprintf("rm -rf '%s'", tmp);
