@@ -686,7 +686,10 @@ class Guest:
         self.seq += 1
         n = self.seq
         wrapped = f"( {cmd}\n) </dev/null >/share/o/{n}.out 2>/share/o/{n}.err; echo \"@@NIB {n} $?\"\n"
-        self.ctl.sendall(wrapped.encode())
+        try:
+            self.ctl.sendall(wrapped.encode())
+        except OSError as e:
+            raise self._died(e, cmd)
         end = time.monotonic() + timeout
         pat = re.compile(rb"@@NIB %d (\d+)\n" % n)
         while True:
@@ -701,7 +704,10 @@ class Guest:
                 raise GuestError(f"guest command timed out after {timeout}s: {cmd[:200]}\n{self.console_tail()}")
             r, _, _ = select.select([self.ctl], [], [], min(left, 1.0))
             if r:
-                data = self.ctl.recv(65536)
+                try:
+                    data = self.ctl.recv(65536)
+                except OSError as e:
+                    raise self._died(e, cmd)
                 if not data:
                     raise GuestError(f"guest control channel closed during: {cmd[:200]}")
                 self.buf += data
@@ -734,6 +740,17 @@ class Guest:
             return json.loads(out)
         except ValueError as e:
             raise GuestError(f"not JSON from `{cmd[:100]}`: {e}: {out[:300]!r}")
+
+    def _died(self, e, cmd):
+        """The control channel failed (QEMU gone): a GuestError with QEMU's own last words."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        said = ""
+        if self.proc.poll() is not None and self.proc.stdout:
+            with contextlib.suppress(OSError, ValueError):
+                said = self.proc.stdout.read().decode(errors="replace")[-800:]
+        return GuestError(f"guest control channel: {e} during: {cmd[:200]} (QEMU exit {self.proc.poll()}: "
+                          f"{said.strip()})\n{self.console_tail()}")
 
     def console_tail(self, n=25):
         try:

@@ -19,6 +19,7 @@ exec nodeprint inspect) the SMART page = `nvme smart-log` of the guest and the m
 (`dmsetup message mpatha 0 fail_path`) -> the PathFailed Event on the Node within 30 s; `kubectl
 logs` shows the logfmt log. Times (image import, Pod start, first publish, path failure -> Event) as
 `# time:` lines and in $NP_TEST_LOG/vm-pod-times.json. Needs root. TAP output."""
+import contextlib
 import json
 import os
 import re
@@ -64,6 +65,29 @@ def free_port(addr):
     with socket.socket() as s:
         s.bind((addr, 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def pod_guest(addr, api_port, bindir):
+    """The guest, booted; (guest, the host port forwarded to its kubelet). A QEMU that dies while it
+    boots (its host forwarding port taken between free_port() and QEMU's bind, on a busy machine) is
+    started once more on a new port, its own message logged."""
+    for attempt in (1, 2):
+        port = free_port(addr)
+        devices = nib.Devices().nvme().share("k8sbin", bindir, libs_of=["runc"]).cluster_net(api_port, (addr, port))
+        g = nib.Guest(devices, name="pod", mem="2048M")
+        try:
+            g.__enter__()
+        except nib.GuestError as e:
+            if attempt == 2:
+                raise
+            nib.log(f"guest pod did not boot, once more on a new port: {e}")
+            continue
+        try:
+            yield g, port
+        finally:
+            g.stop()
+        return
 
 
 def guest_runtime(tap, g, files, times):
@@ -208,13 +232,12 @@ def main():
         # the apiserver dials a Node by its Hostname address first: the host's name, which resolves here
         node = socket.gethostname()
         addr = socket.gethostbyname(node)
-        port, api_port = free_port(addr), free_port("127.0.0.1")
+        api_port = free_port("127.0.0.1")
         # the control plane starts on the host while the guest boots and starts its runtime
         t0 = time.monotonic()
         cluster = subprocess.Popen([str(CLUSTER), "start", str(cdir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, env=dict(os.environ, NP_KUBE_PORT=str(api_port), NP_K8S_BIN=bindir))
-        devices = nib.Devices().nvme().share("k8sbin", bindir, libs_of=["runc"]).cluster_net(api_port, (addr, port))
-        with nib.Guest(devices, name="pod", mem="2048M") as g:
+        with pod_guest(addr, api_port, bindir) as (g, port):
             times["guest boot"] = g.boot_s
             try:
                 if guest_runtime(tap, g, files, times):
