@@ -37,7 +37,10 @@ HOLD_S = 8           # > STATUS_S, < the agent's request timeout (10 s)
 class Proxy(ThreadingHTTPServer):
     """Plain HTTP on 127.0.0.1 to the API server's HTTPS, the request as sent (the agent's bearer
     token included). The first @hold merge patches of the Node that carry a resourceVersion wait
-    until the Node's resourceVersion moved (another writer: the kubelet), HOLD_S seconds at most."""
+    until the kubelet has written the Node's status (Ready's lastHeartbeatTime, which only the kubelet
+    writes, moved), HOLD_S seconds at most: a write by another writer (the node or TTL controller)
+    does not end the hold, so the conflict is with the kubelet's write. @windows: (start, end) wall
+    times of each hold."""
     daemon_threads = True
 
     def __init__(self, c, node):
@@ -45,7 +48,7 @@ class Proxy(ThreadingHTTPServer):
         upstream, ca, self.c = c.env["NP_KUBE_SERVER"], c.env["NP_KUBE_CA"], c
         self.host, self.port_ = upstream.split("//")[1].rsplit(":", 1)
         self.ctx = ssl.create_default_context(cafile=ca)
-        self.node, self.hold, self.held, self.gone = node, 0, [], []
+        self.node, self.hold, self.held, self.gone, self.windows = node, 0, [], [], []
         self.lock = threading.Lock()
 
 
@@ -63,11 +66,12 @@ class Handler(BaseHTTPRequestHandler):
                 go = s.hold > 0
                 s.hold -= go
             if go:
-                rv = json.loads(body)["metadata"]["resourceVersion"]
-                s.held.append(rv)
-                end = time.monotonic() + HOLD_S
-                while time.monotonic() < end and s.c.node(s.node)["metadata"]["resourceVersion"] == rv:
+                s.held.append(json.loads(body)["metadata"]["resourceVersion"])
+                start, end = time.time(), time.monotonic() + HOLD_S
+                beat = conds(s.c, s.node)["Ready"]["lastHeartbeatTime"]
+                while time.monotonic() < end and conds(s.c, s.node)["Ready"]["lastHeartbeatTime"] == beat:
                     time.sleep(0.1)
+                s.windows.append((start, time.time()))
         c = http.client.HTTPSConnection(s.host, int(s.port_), context=s.ctx, timeout=60)
         hdr = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "accept-encoding")}
         c.request(self.command, self.path, body=body or None, headers=hdr)
@@ -154,11 +158,17 @@ def run(c, node, tmp):
         # after the 409 nodeprint reads the Node again and its patch goes through
         reread = conflicts and [(e["verb"], e["responseStatus"]["code"]) for e in mine[conflicts[0] + 1:]][:2] == \
             [("get", 200), ("patch", 200)]
-        # the kubelet's status updates while the patch was held
-        t409 = conflicts and stamp(mine[conflicts[0]])
+        # the kubelet's status updates while the patch was held (audit times are the API server's,
+        # the hold's the proxy's: the same clock, 0.5 s allowed for the request in flight)
+        hold = proxy.windows[:1] and (proxy.windows[0][0] - 0.5, proxy.windows[0][1] + 0.5)
         kubelet_writes = [e for e in ev if e["user"]["username"] == f"system:node:{node}" and
-                          e["objectRef"].get("subresource") == "status" and e["verb"] == "patch" and
-                          t409 and t409 - HOLD_S <= stamp(e) <= t409]
+                          e["objectRef"].get("subresource") == "status" and e["verb"] in ("patch", "update") and
+                          hold and hold[0] <= stamp(e) <= hold[1]]
+        t409 = conflicts and stamp(mine[conflicts[0]])
+        print("# writes of the Node around the first 409: " + repr(t409 and [
+            (round(stamp(e) - t409, 2), e["user"]["username"], e["verb"], e["objectRef"].get("subresource"),
+             e["responseStatus"]["code"]) for e in ev
+            if e["verb"] not in ("get", "list", "watch") and t409 - HOLD_S - 1 <= stamp(e) <= t409 + 0.5]))
         tap(bool(proxy.held) and conflicts and reread and bool(tainted) and kubelet_writes and not proxy.gone,
             f"a resourceVersion conflict for real: nodeprint's taint patch read at {proxy.held[:1]} met the kubelet's "
             f"status update ({len(kubelet_writes)} within the hold) and got {len(conflicts)} x 409; it read again and the "
