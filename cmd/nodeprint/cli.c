@@ -170,14 +170,19 @@ static int dump_yaml(const json_t *j, FILE *f)
 	return r;
 }
 
+bool np_cli_dump_compact(enum np_format fmt)
+{
+	/* indented for people at a terminal; compact when piped (a large host's per-CPU interrupt
+	 * arrays are millions of numbers: one per line would multiply size and time) */
+	return fmt != NP_FMT_YAML && !isatty(STDOUT_FILENO);
+}
+
 int np_cli_dump(const json_t *j, enum np_format fmt)
 {
 	if (fmt == NP_FMT_YAML)
 		return dump_yaml(j, stdout);
-	/* indented for people at a terminal; compact when piped (a large host's per-CPU interrupt
-	 * arrays are millions of numbers: one per line would multiply size and time) */
 	int r;
-	if (isatty(STDOUT_FILENO))
+	if (!np_cli_dump_compact(fmt))
 		r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
 	else
 		r = np_json_write_compact(j, stdout);

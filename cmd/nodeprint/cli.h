@@ -37,6 +37,13 @@ int np_cli_format(const char *cmd, const char *s, enum np_format *fmt);
 int np_cli_dump(const json_t *j, enum np_format fmt);
 
 /*
+ * np_cli_dump_compact() - whether np_cli_dump() writes @fmt with
+ * np_json_write_compact() (JSON, stdout not a terminal): the case where a
+ * deferral of large arrays may be current (pkg/report/json_write.h).
+ */
+bool np_cli_dump_compact(enum np_format fmt);
+
+/*
  * np_cli_width() - columns the text output may use: $COLUMNS when it is a
  * number from 20 to 10000, else the terminal's width when stdout is one, else
  * 0 = unlimited (piped text is for grep and files; truncating it would lose data).

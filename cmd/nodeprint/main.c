@@ -15,6 +15,7 @@
 #include "../../pkg/policy/blind.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/policy/policy.h"
+#include "../../pkg/report/json_write.h"
 #include "../../pkg/shared/log.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
@@ -270,12 +271,15 @@ static int print_plan(const struct opts *o, bool with_report, const struct np_re
 		      const struct np_desired *plan, const json_t *against)
 {
 	if (o->fmt != NP_FMT_TEXT) {
+		/* per-CPU arrays written from the report's memory, not built as jansson values */
+		struct np_json_defer *d = np_cli_dump_compact(o->fmt) ? np_json_defer_begin() : NULL;
 		json_t *j = with_report ? np_report_to_json(rep) : json_object();
 		json_object_set_new(j, "plan", np_desired_to_json(plan));
 		if (against)
 			json_object_set(j, "cluster", (json_t *)against);
 		int r = np_cli_dump(j, o->fmt);
 		json_decref(j);
+		np_json_defer_end(d);
 		return r;
 	}
 	struct np_out out = { .f = stdout,

@@ -11,6 +11,94 @@
 
 #define FLUSH_AT (64u << 10)
 
+/* One stand-in: the empty array @ph (a reference held) is written as the @n numbers at @v. */
+struct deferred {
+	const json_t *ph;
+	const uint64_t *v;
+	size_t n;
+};
+
+struct np_json_defer {
+	struct deferred *v;
+	size_t n, cap;
+	bool sorted; /* by ph, for the writer's bisection */
+};
+
+static __thread struct np_json_defer *current;
+
+struct np_json_defer *np_json_defer_begin(void)
+{
+	if (current)
+		return NULL;
+	current = calloc(1, sizeof(*current));
+	return current;
+}
+
+void np_json_defer_end(struct np_json_defer *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		json_decref((json_t *)d->v[i].ph);
+	free(d->v);
+	if (current == d)
+		current = NULL;
+	free(d);
+}
+
+static json_t *u64_array_now(const uint64_t *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_integer(v[i] > (uint64_t)INT64_MAX ? INT64_MAX
+											: (json_int_t)v[i])) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
+json_t *np_json_u64_array(const uint64_t *v, size_t n)
+{
+	struct np_json_defer *d = current;
+	if (!d || !n)
+		return u64_array_now(v, n);
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 256;
+		struct deferred *nv = realloc(d->v, nc * sizeof(*nv));
+		if (!nv)
+			return u64_array_now(v, n);
+		d->v = nv;
+		d->cap = nc;
+	}
+	json_t *ph = json_array();
+	if (!ph)
+		return NULL;
+	/* the deferral's own reference keeps the address from being reused by another empty array */
+	d->v[d->n++] = (struct deferred){ .ph = json_incref(ph), .v = v, .n = n };
+	d->sorted = false;
+	return ph;
+}
+
+static int cmp_deferred(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct deferred *)a)->ph, y = (uintptr_t)((const struct deferred *)b)->ph;
+	return x < y ? -1 : x > y;
+}
+
+static const struct deferred *find_deferred(const json_t *j)
+{
+	struct np_json_defer *d = current;
+	if (!d || !d->n)
+		return NULL;
+	if (!d->sorted) {
+		qsort(d->v, d->n, sizeof(*d->v), cmp_deferred);
+		d->sorted = true;
+	}
+	struct deferred key = { .ph = j };
+	return bsearch(&key, d->v, d->n, sizeof(*d->v), cmp_deferred);
+}
+
 struct wbuf {
 	FILE *f;
 	char *p;
@@ -51,16 +139,40 @@ static void w_put(struct wbuf *w, const char *s, size_t n)
 	}
 }
 
-static void w_int(struct wbuf *w, json_int_t v)
+/* @v in decimal, ending at @e; returns where it starts (at most 20 characters before @e). */
+static char *fmt_int(char *e, json_int_t v)
 {
-	char tmp[24], *e = tmp + sizeof(tmp), *s = e;
+	char *s = e;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	do
 		*--s = (char)('0' + u % 10);
 	while (u /= 10);
 	if (v < 0)
 		*--s = '-';
+	return s;
+}
+
+static void w_int(struct wbuf *w, json_int_t v)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *s = fmt_int(e, v);
 	w_put(w, s, (size_t)(e - s));
+}
+
+/* A deferred array: "[" numbers joined by "," "]", as jansson writes an array of integers. */
+static void w_deferred(struct wbuf *w, const struct deferred *a)
+{
+	w_put(w, "[", 1);
+	for (size_t i = 0; i < a->n; i++) {
+		if (!w_room(w, 24))
+			return;
+		char tmp[24], *e = tmp + sizeof(tmp), *s = e;
+		s = fmt_int(e, a->v[i] > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)a->v[i]);
+		if (i)
+			*--s = ',';
+		memcpy(w->p + w->len, s, (size_t)(e - s));
+		w->len += (size_t)(e - s);
+	}
+	w_put(w, "]", 1);
 }
 
 static void w_string(struct wbuf *w, const char *s, size_t n)
@@ -123,6 +235,11 @@ static void w_value(struct wbuf *w, const json_t *j, unsigned depth)
 	}
 	case JSON_ARRAY: {
 		size_t n = json_array_size(j);
+		const struct deferred *a = n ? NULL : find_deferred(j);
+		if (a) {
+			w_deferred(w, a);
+			break;
+		}
 		w_put(w, "[", 1);
 		for (size_t i = 0; i < n; i++) {
 			if (i)

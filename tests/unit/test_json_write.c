@@ -71,6 +71,57 @@ static void test_real_document(void **state)
 	json_decref(j);
 }
 
+/* A tree with per-CPU arrays: written deferred, the same bytes as the arrays built as jansson values. */
+static json_t *irq_tree(const uint64_t *v, size_t n)
+{
+	json_t *o = json_object(), *a = json_array();
+	for (size_t k = 0; k < 3; k++) {
+		json_t *q = json_object();
+		json_object_set_new(q, "irq", json_integer((json_int_t)k));
+		json_object_set_new(q, "per_cpu", np_json_u64_array(v + k, n - k));
+		json_object_set_new(q, "none", np_json_u64_array(v, 0));
+		json_array_append_new(a, q);
+	}
+	json_object_set_new(o, "irqs", a);
+	json_object_set_new(o, "empty", json_array()); /* a real empty array stays empty */
+	return o;
+}
+
+static void test_deferred_arrays(void **state)
+{
+	(void)state;
+	size_t n = 20000; /* more than the 64 KiB buffer holds */
+	uint64_t *v = calloc(n, sizeof(*v));
+	assert_non_null(v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = i * 2654435761u;
+	v[1] = UINT64_MAX; /* above INT64_MAX: clamped, as jansson integers are signed */
+	v[2] = (uint64_t)INT64_MAX;
+	json_t *built = irq_tree(v, n);
+	char *ref = json_dumps(built, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_non_null(ref);
+	assert_non_null(strstr(ref, ",9223372036854775807,9223372036854775807,"));
+	struct np_json_defer *d = np_json_defer_begin();
+	assert_non_null(d);
+	assert_null(np_json_defer_begin()); /* one at a time */
+	json_t *deferred = irq_tree(v, n);
+	json_t *first = json_object_get(json_array_get(json_object_get(deferred, "irqs"), 0), "per_cpu");
+	assert_int_equal(json_array_size(first), 0); /* a stand-in: nothing built */
+	size_t len;
+	char *mine = write_mem(deferred, &len);
+	assert_int_equal(len, strlen(ref));
+	assert_memory_equal(mine, ref, len);
+	json_decref(deferred);
+	np_json_defer_end(d);
+	d = np_json_defer_begin(); /* ended: a new one may begin */
+	assert_non_null(d);
+	np_json_defer_end(d);
+	free(mine);
+	free(ref);
+	json_decref(built);
+	free(v);
+}
+
 static void test_write_error(void **state)
 {
 	(void)state;
@@ -89,6 +140,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_type_and_escape),
 		cmocka_unit_test(test_real_document),
+		cmocka_unit_test(test_deferred_arrays),
 		cmocka_unit_test(test_write_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
