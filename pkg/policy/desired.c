@@ -128,7 +128,17 @@ static int add_label(struct np_desired *d, const char *prefix, const char *name,
 	return add_kv(&d->labels, &d->n_labels, key, val);
 }
 
-/* model/firmware pairs of one bundle component, as <comp>.<i>.model / <comp>.<i>.firmware labels */
+/* a bundle key or value that says nothing: its label value would be empty ("- -", a soft RDMA device's) */
+static bool label_says_nothing(const char *raw)
+{
+	_cleanup_free_ char *v = np_label_value(raw ? raw : "", 12);
+	return v && !*v;
+}
+
+/*
+ * model/firmware pairs of one bundle component, as <comp>.<i>.model / <comp>.<i>.firmware labels; a
+ * model or firmware that is unknown (an empty label value) gets no label, as gpu.model has none then
+ */
 static int add_firmware_labels(struct np_desired *d, const char *prefix, const struct np_bundle *b, const char *comp)
 {
 	unsigned idx = 0;
@@ -138,9 +148,10 @@ static int add_firmware_labels(struct np_desired *d, const char *prefix, const s
 			continue;
 		char name[64];
 		snprintf(name, sizeof(name), "%s.%u.model", comp, idx);
-		r = add_label(d, prefix, name, b->items[i].key, 12);
+		if (!label_says_nothing(b->items[i].key))
+			r = add_label(d, prefix, name, b->items[i].key, 12);
 		snprintf(name, sizeof(name), "%s.%u.firmware", comp, idx++);
-		if (r >= 0)
+		if (r >= 0 && !label_says_nothing(b->items[i].value))
 			r = add_label(d, prefix, name, b->items[i].value, 12);
 	}
 	return r;

@@ -233,16 +233,26 @@ static const char *label(const struct np_desired *d, const char *key)
 	return NULL;
 }
 
-/* rxe: no driver, no hca_type, an empty fw_ver: the model sanitises to "", the firmware is "none" */
+/*
+ * rxe: no driver, no hca_type, an empty fw_ver: the bundle key "- -" says nothing (its label value
+ * would be ""), so no model label; the firmware is "none"; the bundle keeps the device
+ */
 static void test_labels(void **state)
 {
 	(void)state;
 	struct np_report r = { 0 };
 	struct np_desired d;
 	evaluate("tests/fixtures/nib-rdma", NULL, &r, &d);
-	assert_string_equal(label(&d, "nodeprint.io/rdma.0.model"), "");
+	bool in_bundle = false;
+	for (size_t i = 0; i < r.bundle.n; i++)
+		in_bundle |= streq(r.bundle.items[i].component, "rdma") && streq(r.bundle.items[i].key, "- -");
+	assert_true(in_bundle);
+	assert_null(label(&d, "nodeprint.io/rdma.0.model"));
 	assert_string_equal(label(&d, "nodeprint.io/rdma.0.firmware"), "firmware_none");
 	assert_null(label(&d, "nodeprint.io/rdma.1.model"));
+	assert_null(label(&d, "nodeprint.io/rdma.1.firmware"));
+	for (size_t i = 0; i < d.n_labels; i++)
+		assert_true(d.labels[i].value[0] != '\0' || !strstr(d.labels[i].key, "/rdma."));
 	np_desired_free(&d);
 	np_report_free(&r);
 

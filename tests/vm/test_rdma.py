@@ -104,8 +104,18 @@ def values(tap, g):
     rates = {c["name"]: c.get("per_second") for c in p["counters"]}
     tap.ok(rep["rdma"].get("interval_s", 0) >= 1 and rates.get("sent_pkts") == 0.0,
            "rdma: --interval 1: per-second rates, 0 for sent_pkts (no RDMA traffic)", f"{rates}")
-    f, c = finding(g.inspect())
+    rep = g.inspect()
+    f, c = finding(rep)
     tap.eq((f, c), ([], ("True", "AllChecksPassed")), "rdma: ACTIVE port: no finding, RDMAHealthy True")
+    # nothing in rxe's sysfs names a model (no device link, hca_type or board_id; node_desc is "rxe", an
+    # administrator's text): no rdma.0.model label rather than an empty one; the firmware label stays
+    files = set(g.out(f"ls {IB}").split())
+    labels = rep["plan"]["labels"]
+    tap.eq(({"device", "hca_type", "board_id"} & files, labels.get("nodeprint.io/rdma.0.model", "absent"),
+            labels.get("nodeprint.io/rdma.0.firmware"), [k for k, v in labels.items() if v == ""]),
+           (set(), "absent", "firmware_none", []),
+           "rdma: rxe0 has no device/hca_type/board_id in sysfs: no rdma.0.model label, firmware_none, "
+           "no empty label")
     capture(g, "nib-rdma")
 
 
