@@ -52,9 +52,14 @@ int np_bench_judge(const struct np_bench_record *ref, const struct np_baseline_p
 	cur->p99_change_percent = isfinite(p99) ? p99 : 1e9;
 	cur->iops_change_percent = iops;
 	bool p99_over = p99 > b->p99_growth_percent, iops_over = -iops > b->iops_drop_percent;
-	/* the ranges apart: even the best run now is worse than the worst baseline run */
-	bool p99_apart = cur->min.v[NP_BF_P99] > ref->max.v[NP_BF_P99];
-	bool iops_apart = cur->max.v[NP_BF_IOPS] < ref->min.v[NP_BF_IOPS];
+	/*
+	 * the ranges apart: even the best run now is worse than the worst baseline run; a range says so
+	 * only with NP_BENCH_MIN_RUNS runs on each side (of one run, min = max = that run, and one slow
+	 * run would be "every run slower")
+	 */
+	bool enough = cur->repeats >= NP_BENCH_MIN_RUNS && ref->repeats >= NP_BENCH_MIN_RUNS;
+	bool p99_apart = enough && cur->min.v[NP_BF_P99] > ref->max.v[NP_BF_P99];
+	bool iops_apart = enough && cur->max.v[NP_BF_IOPS] < ref->min.v[NP_BF_IOPS];
 	if ((p99_over && p99_apart) || (iops_over && iops_apart))
 		cur->verdict = NP_VERDICT_REGRESSED;
 	else if (p99_over || iops_over)

@@ -21,6 +21,9 @@
 const struct np_bench_record *np_bench_reference(const struct np_bench_record *recs, size_t n,
 						 const struct np_bench_record *cur);
 
+/* the fewest runs per record (`repeats`) whose min-max range may make a regression */
+#define NP_BENCH_MIN_RUNS 3
+
 /*
  * np_bench_judge() - set @cur's verdict, reference, p99_change_percent and
  * iops_change_percent against @ref (NULL: NO_BASELINE). Regressed when the
@@ -28,8 +31,9 @@ const struct np_bench_record *np_bench_reference(const struct np_bench_record *r
  * is still above the slowest baseline run's, or the median IOPS dropped more
  * than @b->iops_drop_percent and the best run's IOPS is still below the
  * baseline's worst; INCONCLUSIVE when a median crosses its threshold but the
- * min-max ranges overlap (a noisy run); PASS otherwise. Returns the verdict,
- * or -ENOMEM (copying the reference's bundle).
+ * min-max ranges overlap (a noisy run) or either record has fewer than
+ * NP_BENCH_MIN_RUNS runs (its range says nothing); PASS otherwise. Returns the
+ * verdict, or -ENOMEM (copying the reference's bundle).
  */
 int np_bench_judge(const struct np_bench_record *ref, const struct np_baseline_policy *b,
 		   struct np_bench_record *cur);

@@ -247,6 +247,23 @@ static void test_verdict(void **state)
 	assert_true(cur.p99_change_percent < 0);
 	np_bench_record_free(&cur);
 
+	/*
+	 * fewer than NP_BENCH_MIN_RUNS runs on either side: a range of one or two runs is no spread, the
+	 * same slow figures are inconclusive (with 3 they were a regression above)
+	 */
+	for (unsigned n = 1; n < NP_BENCH_MIN_RUNS; n++) {
+		record(&cur, "bbbbbbbbbbbb", "r740", "Samsung PM9A3", slow, n, false, 2);
+		assert_int_equal(np_bench_judge(&ref, &thresholds, &cur), NP_VERDICT_INCONCLUSIVE);
+		assert_true(cur.iops_change_percent < -15);
+		np_bench_record_free(&cur);
+		struct np_bench_record few;
+		record(&few, "aaaaaaaaaaaa", "r740", "Samsung PM9A3", base, n, true, 1);
+		record(&cur, "bbbbbbbbbbbb", "r740", "Samsung PM9A3", slow, 3, false, 2);
+		assert_int_equal(np_bench_judge(&few, &thresholds, &cur), NP_VERDICT_INCONCLUSIVE);
+		np_bench_record_free(&cur);
+		np_bench_record_free(&few);
+	}
+
 	record(&cur, "bbbbbbbbbbbb", "r740", "Samsung PM9A3", slow, 3, false, 2);
 	assert_int_equal(np_bench_judge(NULL, &thresholds, &cur), NP_VERDICT_NO_BASELINE);
 	assert_null(cur.reference);

@@ -9,11 +9,20 @@ regression with its numbers (exit 3); the throttle lifted -> the same compare on
 device is not a regression (exit 0, or 4 when a run was too noisy to decide). One short profile
 (4k random reads at queue depth 1, 2 s, 5 repeats; the policy's default is 20 s): under TCG a deep
 queue is bound by the emulator's CPU, and on a shared host its p99 moved 4x between unchanged runs.
-The thresholds are the policy's keys set for TCG on a shared 2-core host: an unchanged device's
-median p99 was measured up to +60 % (and IOPS -27 %) against its baseline minutes earlier, every
-run slower (the host's load, not the device), so this group uses p99GrowthPercent 100 and
-iopsDropPercent 50; the throttle (a quarter of the baseline's IOPS) gives -75 % IOPS, p99 +115..560 %. The measured p99s and spreads are printed and saved to
-build/test-logs/vm-baseline.json (docs/baseline.md quotes them).
+
+The thresholds are the policy's keys set for TCG on a loaded 2-core host, where timing is the host's.
+With the host's load average at 4 from other work, an unchanged device measured p99 +304 % and IOPS
+-55 % minutes after its baseline, every run slower than the baseline's slowest (a regression under
+the old 100 % / 50 %), while the old throttle (a quarter of the baseline's IOPS) gave p99 +167..374 %;
+at load 9 (two busy loops on top) the unchanged device ran 425-2046 IOPS against an unloaded
+baseline's 3169-3930 (up to -80 %) at p99 up to +970 %. Under TCG a qd1 p99 is the host scheduler's,
+not the device's: it does not decide here (p99GrowthPercent 10000, the policy's highest;
+tests/unit/test_fio.c covers the p99 rule). The IOPS do: QEMU's throttle pins them at its limit
+whatever the load (61-70 for a limit of 66 at load 9). So the injected regression is a hundredth of
+the baseline's IOPS (at least 10 IOPS) and iopsDropPercent is 90: an unchanged device would
+have to run 10x slower than its baseline to be called regressed, the throttled one is 50x past it.
+The measured p99s and spreads are printed and saved to build/test-logs/vm-baseline.json
+(docs/baseline.md quotes them).
 """
 import json
 import os
@@ -30,8 +39,8 @@ POLICY = """baseline:
   busySampleSeconds: 0.5
   wallSeconds: 40
   repeats: 5
-  p99GrowthPercent: 100
-  iopsDropPercent: 50
+  p99GrowthPercent: 10000
+  iopsDropPercent: 90
   profiles:
     - {name: randread-4k-qd1, rw: randread, blockSize: 4k, iodepth: 1, jobs: 1, seconds: 2}
 """
@@ -86,8 +95,8 @@ def rounds(tap, g):
     if not base:
         tap.fail("rounds: no baseline", "the baseline run failed")
         return
-    # a quarter of the qd1 baseline's IOPS: the emulated device got four times slower per request
-    limit = max(20, base["randread-4k-qd1"]["iops"] // 4)
+    # a hundredth of the qd1 baseline's IOPS: the emulated device got a hundred times slower per request
+    limit = max(10, base["randread-4k-qd1"]["iops"] // 100)
     for i in range(1, ROUNDS + 1):
         throttle(g, limit)
         rc, out, err = g.sh(CMD.format(verb="compare"), timeout=300)
@@ -97,9 +106,11 @@ def rounds(tap, g):
         tap.ok(rc == 3 and any(v["verdict"] == "regressed" for v in s.values()),
                f"round {i}: throttled to {limit} IOPS: compare says regressed (exit 3)", f"rc={rc} {s} {err[-600:]}")
         q1 = s.get("randread-4k-qd1", {})
-        tap.ok(q1.get("p99_change_percent", 0) > 20 or q1.get("iops_change_percent", 0) < -15,
-               f"round {i}: throttled qd1 p99 {q1.get('p99_change_percent')} %, IOPS {q1.get('iops_change_percent')} %",
-               q1)
+        # the throttle, not the host, sets the IOPS: every run at the limit (QEMU lets a small burst through)
+        lo_hi = q1.get("iops_min_max", [0, 0])
+        tap.ok(limit * 0.6 <= lo_hi[0] and lo_hi[1] <= limit * 1.3 and q1.get("iops_change_percent", 0) < -90,
+               f"round {i}: throttled qd1 IOPS {lo_hi[0]}-{lo_hi[1]} for a limit of {limit} "
+               f"({q1.get('iops_change_percent')} %), p99 {q1.get('p99_change_percent')} %", q1)
         rc2, out2, err2 = g.sh(CMD.format(verb="compare"), timeout=300)
         same = json.loads(out2) if out2.strip().startswith("[") else []
         s2 = summary(same)
