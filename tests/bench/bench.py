@@ -15,9 +15,11 @@ from wait4's rusage: what the machine's load does not inflate) and peak RSS. The
 printed and saved: on shared cores wall time follows the neighbours. Not a test: it never fails on
 speed; it fails only if a command cannot run. BENCH_RUNS sets the repetitions (default 21).
 """
-import glob, http.client, json, os, platform, shutil, socket, statistics, subprocess, sys, tempfile, time
+import glob, http.client, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from ports import free_port  # noqa: E402 - the tests' one port picker
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "nodeprint")
 RUNS = int(os.environ.get("BENCH_RUNS", "21"))
 BUILD = os.path.join(ROOT, "build")
@@ -98,12 +100,6 @@ def measure_playbook(runs):
             subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         walls.append((time.perf_counter() - t0) * 1000)
     return Fig(walls), len(cmds), missing
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_cpu_ms(pid):

@@ -4,9 +4,11 @@ RSS (VmHWM), without and with --metrics-address, and where the resident memory i
 mappings by Rss from /proc/PID/smaps, a library's segments added up), against a real kube-apiserver
 behind the fault proxy (tests/kube/server.sh; binaries from tests/cluster/build.sh's cache). Skipped with a message when the
 server cannot be started."""
-import collections, json, os, socket, ssl, subprocess, sys, tempfile, time, urllib.request
+import collections, json, os, ssl, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from ports import free_port  # noqa: E402 - the tests' one port picker
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "nodeprint")
 SERVER = os.path.join(ROOT, "tests", "kube", "server.sh")
 
@@ -43,12 +45,6 @@ def devices_of(report):
     """Block devices, network interfaces and NVMe controllers of an inspect -o json report."""
     return (len(report.get("block", {}).get("devices", [])) + len(report.get("net", {}).get("interfaces", [])) +
             len((report.get("nvme") or {}).get("controllers", [])))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main():

@@ -17,7 +17,10 @@
 # DIR is the cluster's state folder. Without DIR: $NP_KUBE_DIR, else the folder the last argument-less
 # `start` created ($NP_KUBE_CACHE/current-cluster, default .cache/kube). A `stop DIR` then `start DIR`
 # (or `restart DIR`) keeps the ports, so kubeconfigs stay valid. NP_K8S_BIN=DIR skips the build and
-# takes the binaries from DIR.
+# takes the binaries from DIR. Ports of a new DIR come from tests/ports.py; a component that finds
+# one taken when it binds is started again on a new one. NP_CLUSTER_PORTS='ETCD_PORT=N API_PORT=N ...'
+# (also ETCD_PEER_PORT, SCHED_PORT, KCM_PORT) are tried first, unchecked, replaced as well when taken
+# (tests/cluster/test_cluster.py starts on two taken ports).
 #
 # The env (stable interface, DIR/env as KEY=value lines):
 #   NP_KUBE_SERVER       https://127.0.0.1:PORT            NP_KUBE_CA, NP_KUBE_CA_KEY  cluster CA (PEM)
@@ -51,23 +54,35 @@ alive() { local p; p=$(pid_of "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; 
 running() { local c; for c in $COMPONENTS; do alive "$c" || return 1; done; }
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
-# ports: kept in DIR/ports across restarts, else free ones now
+# ports: kept in DIR/ports across restarts, else new ones from tests/ports.py (below the ephemeral
+# range: no connection's source port or bind(0) takes them meanwhile); PORTS_NEW=1 when picked now,
+# so a component that finds one taken after all is started again on a new one (start_up)
+PORTS_NEW=0
 pick_ports() {
 	if [ ! -f "$DIR/ports" ]; then
-		python3 - >"$DIR/ports" <<-'EOF'
-			import socket
-			socks = [socket.socket() for _ in range(5)]
-			for s in socks:
-			    s.bind(("127.0.0.1", 0))
-			names = ["ETCD_PORT", "ETCD_PEER_PORT", "API_PORT", "SCHED_PORT", "KCM_PORT"]
-			for n, s in zip(names, socks):
-			    print(f"{n}={s.getsockname()[1]}")
-		EOF
+		local p
+		p=$(python3 "$ROOT/tests/ports.py" 5) || die "tests/ports.py found no free ports"
+		paste -d= <(printf '%s\n' ETCD_PORT ETCD_PEER_PORT API_PORT SCHED_PORT KCM_PORT) <(echo "$p") >"$DIR/ports"
+		for p in ${NP_CLUSTER_PORTS:-}; do sed -i "s/^${p%%=*}=.*/$p/" "$DIR/ports"; done
+		PORTS_NEW=1
 	fi
 	# shellcheck disable=SC1091
 	. "$DIR/ports"
 	[ -n "${NP_KUBE_PORT:-}" ] && API_PORT=$NP_KUBE_PORT
 	return 0
+}
+
+# $@ = names of port variables: new ports for them, saved in DIR/ports (NP_KUBE_PORT, the caller's
+# choice, is kept)
+repick_ports() {
+	local v p
+	for v in "$@"; do
+		[ "$v" = API_PORT ] && [ -n "${NP_KUBE_PORT:-}" ] && continue
+		p=$(python3 "$ROOT/tests/ports.py" 1) || die "tests/ports.py found no free port"
+		printf -v "$v" '%s' "$p"
+		sed -i "s/^$v=.*/$v=$p/" "$DIR/ports"
+	done
+	configs # the kubeconfigs name API_PORT
 }
 
 # $1 = name, $2 = subject, $3 = extensions (or ""), $4 = the signing CA (default ca): a P-256 key
@@ -154,23 +169,23 @@ configs() {
 }
 
 # $1 = component, rest = command line: started in its own session, output in DIR/log/NAME.log
+declare -A LOG_FROM
 launch() {
 	local n=$1
 	shift
+	LOG_FROM[$n]=$(stat -c %s "$DIR/log/$n.log" 2>/dev/null || echo 0)
 	setsid "$@" </dev/null >>"$DIR/log/$n.log" 2>&1 &
 	echo $! >"$DIR/run/$n.pid"
 }
 
-# $1 = component, $2 = probe command (string), waits until the probe succeeds or the component dies
+# $1 = component, $2 = probe command (string, eval'd each time), waits until the probe succeeds or the
+# component dies: returns 1 when it exited during start-up, exits on the time-out
 await() {
 	local n=$1 probe=$2 t0
 	t0=$(date +%s%N)
 	until eval "$probe" >/dev/null 2>&1; do
 		if ! alive "$n"; then
-			log "$n exited during start-up; its log ($DIR/log/$n.log):"
-			tail -25 "$DIR/log/$n.log" >&2
-			stop_all
-			exit 1
+			return 1
 		fi
 		if [ "$(ms_since "$t0")" -ge $((START_TIMEOUT * 1000)) ]; then
 			log "$n not ready after $START_TIMEOUT s; log in $DIR/log/$n.log"
@@ -181,6 +196,30 @@ await() {
 		sleep 0.2
 	done
 	log "$n ready ($(ms_since "$t0") ms)"
+}
+
+# $1 = component (launched), $2 = its probe (single-quoted: the port variables expand at each try), rest
+# = its port variables. A component that exits during start-up because a port of this start's picking
+# was taken meanwhile ("address already in use" in what it logged) is started again, at most twice, on
+# new ones; any other exit stops the cluster with its log.
+start_up() {
+	local n=$1 probe=$2 try
+	shift 2
+	for try in 1 2 3; do
+		await "$n" "$probe" && return 0
+		if [ "$try" -lt 3 ] && [ "$PORTS_NEW" = 1 ] &&
+			tail -c +$((${LOG_FROM[$n]:-0} + 1)) "$DIR/log/$n.log" | grep -q 'address already in use'; then
+			log "$n: a port was taken before it bound (address already in use): again on new ports"
+			repick_ports "$@"
+			spawn "$n"
+			continue
+		fi
+		break
+	done
+	log "$n exited during start-up; its log ($DIR/log/$n.log):"
+	tail -25 "$DIR/log/$n.log" >&2
+	stop_all
+	exit 1
 }
 
 # $@ = components: SIGTERM to all at once (each takes 1-3 s to end), KILL after 15 s
@@ -204,10 +243,63 @@ stop_all() {
 	stop_some etcd
 }
 
+# $1 = component: launch it on the current ports (BIN, P, ISSUER set by start)
+spawn() {
+	case $1 in
+	etcd)
+		launch etcd "$BIN/etcd" --name np-test --data-dir "$DIR/etcd" \
+			--listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+			--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+			--initial-cluster "np-test=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn \
+			--unsafe-no-fsync --quota-backend-bytes 2147483648
+		;;
+	kube-apiserver)
+		# the default admission chain plus NodeRestriction; ValidatingAdmissionPolicy is in the default set
+		launch kube-apiserver "$BIN/kube-apiserver" \
+			--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
+			--etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+			--tls-cert-file "$P/apiserver.crt" --tls-private-key-file "$P/apiserver.key" \
+			--client-ca-file "$P/ca.crt" --token-auth-file "$P/tokens.csv" \
+			--kubelet-client-certificate "$P/apiserver-kubelet-client.crt" --kubelet-client-key "$P/apiserver-kubelet-client.key" \
+			--requestheader-client-ca-file "$P/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+			--requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+			--requestheader-extra-headers-prefix X-Remote-Extra- \
+			--proxy-client-cert-file "$P/front-proxy-client.crt" --proxy-client-key-file "$P/front-proxy-client.key" \
+			--service-account-issuer "$ISSUER" --service-account-key-file "$P/sa.pub" \
+			--service-account-signing-key-file "$P/sa.key" --api-audiences "$ISSUER" \
+			--service-cluster-ip-range 10.96.0.0/16 \
+			--authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+			--enable-priority-and-fairness=true --allow-privileged=true \
+			--audit-policy-file "$DIR/audit-policy.yaml" --audit-log-path "$DIR/audit.log" \
+			--audit-log-format json --audit-log-mode blocking --audit-log-maxsize 0 \
+			--profiling=false --endpoint-reconciler-type none
+		;;
+	kube-controller-manager)
+		launch kube-controller-manager "$BIN/kube-controller-manager" \
+			--kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
+			--authentication-kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
+			--authorization-kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
+			--bind-address 127.0.0.1 --secure-port "$KCM_PORT" --leader-elect=false \
+			--use-service-account-credentials=true --service-account-private-key-file "$P/sa.key" \
+			--root-ca-file "$P/ca.crt" --cluster-signing-cert-file "$P/ca.crt" --cluster-signing-key-file "$P/ca.key" \
+			--controllers '*' --allocate-node-cidrs=false --profiling=false
+		;;
+	kube-scheduler)
+		launch kube-scheduler "$BIN/kube-scheduler" \
+			--kubeconfig "$DIR/kube-scheduler.kubeconfig" \
+			--authentication-kubeconfig "$DIR/kube-scheduler.kubeconfig" \
+			--authorization-kubeconfig "$DIR/kube-scheduler.kubeconfig" \
+			--bind-address 127.0.0.1 --secure-port "$SCHED_PORT" --leader-elect=false \
+			--profiling=false
+		;;
+	heartbeat) launch heartbeat python3 "$HERE/cluster.py" heartbeat "$DIR" ;;
+	esac
+}
+
 start() {
-	local bin owned=0 t_all curl_api
+	local owned=0 t_all curl_api api
 	t_all=$(date +%s%N)
-	if [ -n "${NP_K8S_BIN:-}" ]; then bin=$NP_K8S_BIN; else bin=$("$HERE/build.sh" kube etcd helm); fi
+	if [ -n "${NP_K8S_BIN:-}" ]; then BIN=$NP_K8S_BIN; else BIN=$("$HERE/build.sh" kube etcd helm); fi
 	if [ -z "$DIR" ]; then
 		DIR=$(mktemp -d /tmp/np-cluster.XXXXXX)
 		owned=1
@@ -222,54 +314,18 @@ start() {
 	pick_ports
 	pki
 	configs
-	local P=$DIR/pki issuer=https://kubernetes.default.svc.cluster.local
-	local api=https://127.0.0.1:$API_PORT
+	P=$DIR/pki ISSUER=https://kubernetes.default.svc.cluster.local
 	curl_api="curl -sf --max-time 3 --cacert $P/ca.crt -H 'Authorization: Bearer $(cat "$P/admin.token")'"
 
-	launch etcd "$bin/etcd" --name np-test --data-dir "$DIR/etcd" \
-		--listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
-		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-		--initial-cluster "np-test=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn \
-		--unsafe-no-fsync --quota-backend-bytes 2147483648
-	await etcd "curl -sf --max-time 2 http://127.0.0.1:$ETCD_PORT/health | grep -q true"
-
-	# the default admission chain plus NodeRestriction; ValidatingAdmissionPolicy is in the default set
-	launch kube-apiserver "$bin/kube-apiserver" \
-		--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
-		--etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-		--tls-cert-file "$P/apiserver.crt" --tls-private-key-file "$P/apiserver.key" \
-		--client-ca-file "$P/ca.crt" --token-auth-file "$P/tokens.csv" \
-		--kubelet-client-certificate "$P/apiserver-kubelet-client.crt" --kubelet-client-key "$P/apiserver-kubelet-client.key" \
-		--requestheader-client-ca-file "$P/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
-		--requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
-		--requestheader-extra-headers-prefix X-Remote-Extra- \
-		--proxy-client-cert-file "$P/front-proxy-client.crt" --proxy-client-key-file "$P/front-proxy-client.key" \
-		--service-account-issuer "$issuer" --service-account-key-file "$P/sa.pub" \
-		--service-account-signing-key-file "$P/sa.key" --api-audiences "$issuer" \
-		--service-cluster-ip-range 10.96.0.0/16 \
-		--authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
-		--enable-priority-and-fairness=true --allow-privileged=true \
-		--audit-policy-file "$DIR/audit-policy.yaml" --audit-log-path "$DIR/audit.log" \
-		--audit-log-format json --audit-log-mode blocking --audit-log-maxsize 0 \
-		--profiling=false --endpoint-reconciler-type none
-	await kube-apiserver "$curl_api $api/readyz"
-
-	launch kube-controller-manager "$bin/kube-controller-manager" \
-		--kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
-		--authentication-kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
-		--authorization-kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
-		--bind-address 127.0.0.1 --secure-port "$KCM_PORT" --leader-elect=false \
-		--use-service-account-credentials=true --service-account-private-key-file "$P/sa.key" \
-		--root-ca-file "$P/ca.crt" --cluster-signing-cert-file "$P/ca.crt" --cluster-signing-key-file "$P/ca.key" \
-		--controllers '*' --allocate-node-cidrs=false --profiling=false
-	launch kube-scheduler "$bin/kube-scheduler" \
-		--kubeconfig "$DIR/kube-scheduler.kubeconfig" \
-		--authentication-kubeconfig "$DIR/kube-scheduler.kubeconfig" \
-		--authorization-kubeconfig "$DIR/kube-scheduler.kubeconfig" \
-		--bind-address 127.0.0.1 --secure-port "$SCHED_PORT" --leader-elect=false \
-		--profiling=false
-	await kube-controller-manager "curl -skf --max-time 3 https://127.0.0.1:$KCM_PORT/healthz"
-	await kube-scheduler "curl -skf --max-time 3 https://127.0.0.1:$SCHED_PORT/healthz"
+	spawn etcd
+	start_up etcd 'curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q true' ETCD_PORT ETCD_PEER_PORT
+	spawn kube-apiserver
+	start_up kube-apiserver "$curl_api"' "https://127.0.0.1:$API_PORT/readyz"' API_PORT
+	spawn kube-controller-manager
+	spawn kube-scheduler
+	start_up kube-controller-manager 'curl -skf --max-time 3 "https://127.0.0.1:$KCM_PORT/healthz"' KCM_PORT
+	start_up kube-scheduler 'curl -skf --max-time 3 "https://127.0.0.1:$SCHED_PORT/healthz"' SCHED_PORT
+	api=https://127.0.0.1:$API_PORT
 
 	cat >"$DIR/env" <<-EOF
 		NP_KUBE_SERVER=$api
@@ -282,16 +338,16 @@ start() {
 		NP_KUBE_KUBECONFIG=$DIR/admin.kubeconfig
 		NP_KUBE_CERT_KUBECONFIG=$DIR/admin-cert.kubeconfig
 		NP_KUBE_AUDIT_LOG=$DIR/audit.log
-		NP_KUBE_SA_ISSUER=$issuer
+		NP_KUBE_SA_ISSUER=$ISSUER
 		NP_KUBE_ETCD=http://127.0.0.1:$ETCD_PORT
-		NP_K8S_BIN=$bin
-		NP_KUBECTL=$bin/kubectl
-		NP_HELM=$bin/helm
+		NP_K8S_BIN=$BIN
+		NP_KUBECTL=$BIN/kubectl
+		NP_HELM=$BIN/helm
 		NP_KUBE_DIR=$DIR
 		NP_KUBE_PID=$(pid_of kube-apiserver)
 	EOF
-	launch heartbeat python3 "$HERE/cluster.py" heartbeat "$DIR"
-	await heartbeat "[ -f '$DIR/run/heartbeat.ready' ]"
+	spawn heartbeat
+	start_up heartbeat "[ -f '$DIR/run/heartbeat.ready' ]"
 	rm -f "$DIR/run/heartbeat.ready"
 	log "cluster ready in $(($(ms_since "$t_all") / 1000)) s: $api, state in $DIR"
 	[ $owned = 1 ] && { mkdir -p "$(dirname "$CUR")"; echo "$DIR" >"$CUR"; }

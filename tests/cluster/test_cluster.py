@@ -2,13 +2,44 @@
 """The test cluster itself (tests/cluster/cluster.sh): the pinned components answer, authorization
 is Node,RBAC (not allow-all), APF and the audit log are on, Nodes registered by cluster.py are Ready
 with a renewed Lease, and `restart` keeps the port, the CA, tokens and stored objects. TAP output."""
-import os, sys, time
+import os, socket, sys, time, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import run_with_cluster, tap  # noqa: E402
+import ports  # noqa: E402 - tests/, on the path through cluster
+
+
+def port_of(url):
+    return urllib.parse.urlsplit(url).port
+
+
+def taken_ports(c):
+    """Start on two ports another process holds (etcd's client port, kube-apiserver's), as when a
+    port found free is taken before the component binds it: each is started again on a new port."""
+    thieves = [socket.socket() for _ in range(2)]
+    try:
+        for s in thieves:
+            s.bind(("127.0.0.1", ports.free_port()))
+            s.listen()
+        t_etcd, t_api = (s.getsockname()[1] for s in thieves)
+        os.environ["NP_CLUSTER_PORTS"] = f"ETCD_PORT={t_etcd} API_PORT={t_api}"
+        err = c.start().stderr
+    finally:
+        os.environ.pop("NP_CLUSTER_PORTS", None)
+        for s in thieves:
+            s.close()
+    etcd, api = port_of(c.env["NP_KUBE_ETCD"]), port_of(c.env["NP_KUBE_SERVER"])
+    tap("etcd: a port was taken before it bound" in err and "kube-apiserver: a port was taken before it bound" in err
+        and etcd not in (t_etcd, t_api) and api not in (t_etcd, t_api),
+        f"etcd's port {t_etcd} and kube-apiserver's {t_api} taken: each started again, on {etcd} and {api}", err[-2000:])
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo, hi = (int(x) for x in f.read().split())
+    tap(all(not lo <= p <= hi for p in (etcd, api)),
+        f"the new ports are outside the ephemeral range {lo}-{hi} (tests/ports.py)", (etcd, api))
 
 
 def main(c, tmp):
+    taken_ports(c)
     v = c.must("GET", "/version")
     tap(v.get("gitVersion") == "v1.37.2", "kube-apiserver v1.37.2", v)
     st, body = c.api("GET", "/readyz?verbose")
@@ -61,4 +92,4 @@ def main(c, tmp):
 
 
 if __name__ == "__main__":
-    run_with_cluster(main, "test_cluster")
+    run_with_cluster(main, "test_cluster", start=False)

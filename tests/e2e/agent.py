@@ -1,17 +1,14 @@
 """The agent under test on this machine, for the e2e scripts: `nodeprint run --dry-run` (no cluster)
 with its HTTP endpoint on a free loopback port, waited for, stopped with SIGTERM and killed if it
 outlives the test."""
-import os, socket, subprocess, time, urllib.error, urllib.request
+import os, subprocess, sys, time, urllib.error, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listened on a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from ports import free_port  # noqa: E402,F401 - the tests' one port picker (the e2e scripts import it from here)
 
 
 def get(url):

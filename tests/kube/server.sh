@@ -34,7 +34,8 @@ print_env() {
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 running() { alive "$1/pid.proxy" && alive "$1/pid.apiserver" && alive "$1/pid.etcd"; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# $1 = count: that many distinct free ports from the tests' one picker (tests/ports.py), one a line
+free_ports() { python3 "$ROOT/tests/ports.py" "$1"; }
 
 # $1 = folder, $2 = name, $3 = subject, $4 = extendedKeyUsage, $5 = subjectAltName (optional)
 issue() {
@@ -135,7 +136,9 @@ start() {
 	pki "$DIR"
 	# ports: kept across a restart in the same folder
 	if [ ! -f "$DIR/ports" ]; then
-		echo "${NP_KUBE_PORT:-$(free_port)} $(free_port) $(free_port) $(free_port)" >"$DIR/ports"
+		local p
+		mapfile -t p < <(free_ports 4)
+		echo "${NP_KUBE_PORT:-${p[0]}} ${p[1]} ${p[2]} ${p[3]}" >"$DIR/ports"
 	fi
 	local pport aport eport epeer
 	read -r pport aport eport epeer <"$DIR/ports"

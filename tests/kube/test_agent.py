@@ -6,10 +6,12 @@ other writers is lost, even when kubectl changes the Node while the agent runs; 
 writes nothing (from the server's request log); a restart flaps nothing; the safety valve refuses a
 NoSchedule taint when too much of the class carries it. TAP output.
 """
-import json, os, socket, ssl, subprocess, sys, time, urllib.request
+import json, os, ssl, subprocess, sys, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kubetest import ENV, audit, audit_summary, run_with_server, tap, valve_classes  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import ports  # noqa: E402 - the tests' one port picker
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPRINT", os.path.join(ROOT, "build", "nodeprint"))
@@ -207,9 +209,7 @@ def main(tmp):
     # an API that answers 429 with Retry-After 10 s: during the backoff the agent serves /healthz, and
     # SIGTERM ends it at once (exit 0) instead of after the whole retry series
     control("POST", "/faults", {"type": "429", "count": 50, "retry_after_s": 10, "path": "/api/v1/nodes/node-a"})
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        mport = so.getsockname()[1]
+    mport = ports.free_port()
     bg = subprocess.Popen([BIN, "run", "--node-name", "node-a", "--kubeconfig", ENV["NP_KUBE_AGENT_KUBECONFIG"],
                            "--policy", bylabel, "--poll", "0.3", "--settle", "0", "--metrics-address", f"127.0.0.1:{mport}"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

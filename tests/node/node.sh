@@ -30,7 +30,9 @@ die() { log "error: $*"; exit 1; }
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 alive() { local p; p=$(cat "$DIR/run/$1.pid" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# $1 = count, $2 = address: that many distinct free ports there, one a line, from the tests' one
+# picker (tests/ports.py)
+free_ports() { python3 "$ROOT/tests/ports.py" "$1" "$2"; }
 
 ctr_() { "$BIN/ctr" --address "$DIR/containerd.sock" --namespace k8s.io "$@"; }
 
@@ -157,8 +159,7 @@ start_kubelet() {
 	# first: name the node after this machine's resolvable hostname; the kubelet listens everywhere.
 	ip=$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
 	[ -n "$ip" ] || die "no global IPv4 address for the node (the kubelet refuses a loopback node IP)"
-	port=$(free_port)
-	healthz=$(free_port)
+	read -r port healthz < <(free_ports 2 0.0.0.0 | paste -sd' ') # the kubelet listens everywhere
 	mkdir -p "$DIR/kubelet" "$DIR/pod-logs"
 	# authorization AlwaysAllow for callers the cluster CA signed (the apiserver's kubelet client for
 	# logs and exec); anonymous off. failCgroupV1: this machine mounts cgroup v1 hybrid.

@@ -36,6 +36,8 @@ import nib  # noqa: E402
 from test_nvme import SMART  # noqa: E402
 from test_storage import dm_status, mpath, np_groups  # noqa: E402
 sys.path.insert(0, str(nib.REPO / "tests" / "node"))
+sys.path.insert(0, str(nib.REPO / "tests"))
+from ports import free_port  # noqa: E402 - the tests' one port picker
 from test_node import NS, Kube, cond, ready_pod  # noqa: E402  (kubectl of the cluster's env, raising RuntimeError)
 
 ARCHIVE = nib.REPO / "build" / "image" / "nodeprint-0.1.0.oci.tar"
@@ -59,12 +61,6 @@ def wait(what, fn, timeout, step=0.5):
             last = e
         time.sleep(step)
     raise nib.GuestError(f"{what}: not within {timeout} s (last error: {last})")
-
-
-def free_port(addr):
-    with socket.socket() as s:
-        s.bind((addr, 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
