@@ -490,11 +490,19 @@ int np_kmsg_add_record(struct np_kmsg *s, const struct np_kmsg_record *rec, int6
 	return 1;
 }
 
-/* What the section keeps across the agent's cycles: its flap tracker and the newest record it fed. */
+/*
+ * What the section keeps across the agent's cycles: its flap tracker and the newest record it fed,
+ * and its reader with the events of every record read so far, so that each cycle reads and
+ * classifies only the records that came since the last one (a fresh read of the whole ring buffer
+ * and 37 rules over every boot message was a third of a warm cycle's CPU).
+ */
 struct kmsg_state {
 	struct np_flaps flaps;
 	bool have_seq;
 	uint64_t fed_seq;
+	struct np_kmsg_follower f; /* fd -1 until a collect opens it, and again after a read error */
+	struct np_kmsg acc;        /* the events, counts and driver branch of the records read so far */
+	uint64_t last_ts_us;       /* the newest record's stamp: "now" of a capture's flap window */
 };
 
 static int64_t flap_window_ms(const struct np_collect_ctx *ctx)
@@ -505,8 +513,10 @@ static int64_t flap_window_ms(const struct np_collect_ctx *ctx)
 static void *kmsg_state_new(const struct np_collect_ctx *ctx)
 {
 	struct kmsg_state *k = calloc(1, sizeof(*k));
-	if (k)
+	if (k) {
 		np_flaps_init(&k->flaps, flap_window_ms(ctx), 0);
+		k->f.fd = -1;
+	}
 	return k;
 }
 
@@ -519,6 +529,8 @@ static void kmsg_state_free(void *state)
 {
 	struct kmsg_state *k = state;
 	np_flaps_free(&k->flaps);
+	np_kmsg_follower_close(&k->f);
+	np_kmsg_free(&k->acc);
 	free(k);
 }
 
@@ -550,9 +562,8 @@ static int on_record(const struct np_kmsg_record *rec, void *ud)
 }
 
 /* Copy the tracker's per-map counts into the section; "now" is the newest record for captures. */
-static int flaps_to_section(struct collect_state *c, int64_t now_ms)
+static int flaps_to_section(struct collect_state *c, struct np_kmsg *s, int64_t now_ms)
 {
-	struct np_kmsg *s = c->s;
 	const struct np_flaps *fl = c->flaps;
 	s->flaps_window_ms = fl->window_ms;
 	if (!fl->n)
@@ -572,24 +583,93 @@ static int flaps_to_section(struct collect_state *c, int64_t now_ms)
 	return 0;
 }
 
+/* Open @f again after an error (or the first time), keeping its sequence numbers and counts. */
+static int follower_reopen(struct np_kmsg_follower *f, const struct np_host *h)
+{
+	struct np_kmsg_follower was = *f;
+	int r = np_kmsg_follower_open(f, h, NULL);
+	if (r < 0) {
+		*f = was;
+		f->fd = -1;
+		return r;
+	}
+	int fd = f->fd;
+	bool stream = f->stream;
+	*f = was;
+	f->fd = fd;
+	f->stream = stream;
+	return 0;
+}
+
+/* A deep copy of @src into @dst. Returns 0, or -ENOMEM with @dst empty. */
+static int event_copy(struct np_kmsg_event *dst, const struct np_kmsg_event *src)
+{
+	*dst = *src;
+	char **to[] = { &dst->device, &dst->map, &dst->detail, &dst->op,
+			&dst->message, &dst->subsystem, &dst->kdevice, &dst->gpu_process };
+	for (size_t i = 0; i < ARRAY_SIZE(to); i++)
+		*to[i] = NULL;
+	const char *from[] = { src->device, src->map, src->detail, src->op,
+			       src->message, src->subsystem, src->kdevice, src->gpu_process };
+	for (size_t i = 0; i < ARRAY_SIZE(from); i++)
+		if (from[i] && !(*to[i] = strdup(from[i]))) {
+			np_kmsg_event_free(dst);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+/*
+ * The agent's events into this cycle's report: copies, each with the wall-clock estimate a fresh
+ * read would give it now (this cycle's offset and its first record's stamp).
+ */
+static int copy_events(struct np_kmsg *s, const struct np_kmsg *acc, int64_t offset_ms)
+{
+	s->matched = acc->matched;
+	s->nvidia_branch = acc->nvidia_branch;
+	if (!acc->n)
+		return 0;
+	s->events = calloc(acc->n, sizeof(*s->events));
+	if (!s->events)
+		return -ENOMEM;
+	for (size_t i = 0; i < acc->n; i++) {
+		if (event_copy(&s->events[i], &acc->events[i]) < 0)
+			return -ENOMEM;
+		s->n++;
+		if (offset_ms)
+			s->events[i].wall_estimate_ms = offset_ms + (int64_t)(s->events[i].monotonic_us / 1000);
+	}
+	return 0;
+}
+
+/*
+ * A one-shot run reads the whole ring buffer. The agent keeps its reader open across cycles
+ * (struct kmsg_state): each cycle reads only the records that came since, adds them to the
+ * events it keeps, and reports a copy; the counts and sequence numbers are those of every record
+ * read since the agent started, and an event stays after its records leave the ring buffer (the
+ * newest max_events are kept, as in one read).
+ */
 static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_kmsg *s = &rep->kmsg;
-	struct np_kmsg_follower f;
-	struct collect_state c = { .s = s, .kept = np_collect_state(ctx, "kmsg") };
+	struct kmsg_state *kept = np_collect_state(ctx, "kmsg");
+	struct np_kmsg_follower own = { .fd = -1 };
+	struct np_kmsg_follower *f = kept ? &kept->f : &own;
+	struct collect_state c = { .s = kept ? &kept->acc : s, .kept = kept, .last_ts_us = kept ? kept->last_ts_us : 0 };
 	int64_t now_ms = 0;
-	np_flaps_init(&c.own, flap_window_ms(ctx), 0);
-	c.flaps = c.kept ? &c.kept->flaps : &c.own;
 	s->max_events = ctx->kmsg_max ? ctx->kmsg_max : DEFAULT_MAX_EVENTS;
+	c.s->max_events = s->max_events;
 	s->source_path = strdup("/dev/kmsg");
 	if (!s->source_path)
 		return -ENOMEM;
-	int r = np_kmsg_follower_open(&f, ctx->host, NULL);
+	int r = f->fd < 0 ? follower_reopen(f, ctx->host) : 0;
 	if (r < 0) {
 		np_status_set(&s->status, r, "/dev/kmsg: %s", np_errno_reason(r));
 		return r;
 	}
-	if (ctx->host->live && !f.stream) {
+	np_flaps_init(&c.own, flap_window_ms(ctx), 0);
+	c.flaps = c.kept ? &c.kept->flaps : &c.own;
+	if (ctx->host->live && !f->stream) {
 		struct timespec rt, mono;
 		clock_gettime(CLOCK_REALTIME, &rt);
 		clock_gettime(CLOCK_MONOTONIC, &mono);
@@ -598,15 +678,21 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 		now_ms = (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000;
 		s->wall_clock_estimated = true;
 	}
-	r = np_kmsg_follower_read(&f, on_record, &c);
-	s->records_read = f.records_read;
-	s->lost = f.lost;
-	s->bad_records = f.bad_records;
-	s->have_seq = f.have_seq;
-	s->first_seq = f.first_seq;
-	s->last_seq = f.last_seq;
-	np_kmsg_follower_close(&f);
-	if (flaps_to_section(&c, now_ms ? now_ms : (int64_t)(c.last_ts_us / 1000)) < 0)
+	r = np_kmsg_follower_read(f, on_record, &c);
+	s->records_read = f->records_read;
+	s->lost = f->lost;
+	s->bad_records = f->bad_records;
+	s->have_seq = f->have_seq;
+	s->first_seq = f->first_seq;
+	s->last_seq = f->last_seq;
+	if (!kept || r < 0) /* the agent's reader opens again at the next cycle, after the last record */
+		np_kmsg_follower_close(f);
+	if (kept) {
+		kept->last_ts_us = c.last_ts_us;
+		if (copy_events(s, &kept->acc, c.offset_ms) < 0)
+			r = -ENOMEM;
+	}
+	if (flaps_to_section(&c, s, now_ms ? now_ms : (int64_t)(c.last_ts_us / 1000)) < 0)
 		r = -ENOMEM;
 	np_flaps_free(&c.own);
 	if (r < 0)

@@ -524,18 +524,23 @@ static int count_cb(const struct np_kmsg_record *rec, void *ud)
 	return 0;
 }
 
+/* A host root under /tmp (@tmpl, a mkdtemp template) with a dev/ folder (@dir); @path its dev/kmsg. */
+static void capture_root(char *tmpl, char dir[256], char path[300])
+{
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(dir, 256, "%s/dev", tmpl);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, 300, "%s/kmsg", dir);
+}
+
 /* a follower over the capture with records 10..14 cut out: 5 lost, not replayed on a second read */
 static void test_follower_gap_and_replay(void **state)
 {
 	(void)state;
 	size_t len;
 	char *buf = np_slurp(FIX "/dev/kmsg", &len);
-	char tmpl[] = "/tmp/np-kmsg-XXXXXX";
-	assert_non_null(mkdtemp(tmpl));
-	char dir[256], path[300];
-	snprintf(dir, sizeof(dir), "%s/dev", tmpl);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(path, sizeof(path), "%s/kmsg", dir);
+	char tmpl[] = "/tmp/np-kmsg-XXXXXX", dir[256], path[300];
+	capture_root(tmpl, dir, path);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	unsigned rec = 0;
@@ -578,12 +583,8 @@ static void test_collect_path_flaps(void **state)
 	(void)state;
 	size_t len;
 	char *buf = np_slurp(FIX "/dev/kmsg", &len);
-	char tmpl[] = "/tmp/np-kmsg-XXXXXX";
-	assert_non_null(mkdtemp(tmpl));
-	char dir[256], path[300];
-	snprintf(dir, sizeof(dir), "%s/dev", tmpl);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(path, sizeof(path), "%s/kmsg", dir);
+	char tmpl[] = "/tmp/np-kmsg-XXXXXX", dir[256], path[300];
+	capture_root(tmpl, dir, path);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fwrite(buf, 1, len, f);
@@ -615,6 +616,86 @@ static void test_collect_path_flaps(void **state)
 	assert_int_equal(json_integer_value(json_object_get(pf, "flaps_total")), 2);
 	json_decref(j);
 	np_report_free(&r);
+	np_host_close(&h);
+	unlink(path);
+	rmdir(dir);
+	rmdir(tmpl);
+	free(buf);
+}
+
+/* Write @buf and then @extra to @path (a capture under a host root). */
+static void write_capture(const char *path, const char *buf, size_t len, const char *extra)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(buf, 1, len, f);
+	fputs(extra, f);
+	fclose(f);
+}
+
+/*
+ * The agent's kmsg section keeps its reader and events across cycles and reads only the new records:
+ * after records are appended, its report holds the same events, counts and flaps as one fresh read of
+ * the whole capture, and the records of the first cycle are neither classified nor counted twice.
+ */
+static void test_collect_incremental(void **state)
+{
+	(void)state;
+	static const char *const first = "4,100000,4000000000,-;device-mapper: multipath: 254:0: Failing path 8:16.\n"
+					  "3,100001,4001000000,-;I/O error, dev sdc, sector 2048 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 2\n";
+	static const char *const then = "4,100002,4005000000,-;device-mapper: multipath: 254:0: Reinstating path 8:16.\n"
+					"3,100003,4006000000,-;I/O error, dev sdc, sector 2048 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 2\n";
+	size_t len;
+	char *buf = np_slurp(FIX "/dev/kmsg", &len);
+	char tmpl[] = "/tmp/np-kmsg-XXXXXX", dir[256], path[300];
+	capture_root(tmpl, dir, path);
+	write_capture(path, buf, len, first);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, tmpl), 0);
+	struct np_collect_ctx ctx = { .host = &h, .kmsg_max = 16 };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	char *only[] = { "kmsg", NULL };
+	struct np_report r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, fresh = { 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r1), 0);
+	assert_int_equal(r1.kmsg.matched, 2);
+	assert_int_equal(r1.kmsg.records_read, count_record_lines(buf) + 2);
+	/* two records more: the next cycle reads those two */
+	char both[1024];
+	snprintf(both, sizeof(both), "%s%s", first, then);
+	write_capture(path, buf, len, both);
+	assert_int_equal(np_collect_all(&ctx, only, &r2), 0);
+	struct np_collect_ctx one = { .host = &h, .kmsg_max = 16 };
+	assert_int_equal(np_collect_all(&one, only, &fresh), 0);
+	assert_int_equal(r2.kmsg.records_read, fresh.kmsg.records_read);
+	assert_int_equal(r2.kmsg.last_seq, 100003);
+	assert_int_equal(r2.kmsg.matched, fresh.kmsg.matched);
+	assert_int_equal(r2.kmsg.matched, 4);
+	assert_int_equal(r2.kmsg.n, fresh.kmsg.n);
+	assert_int_equal(r2.kmsg.n, 3); /* the second I/O error adds to the first one's count */
+	for (size_t i = 0; i < r2.kmsg.n; i++) {
+		assert_int_equal(r2.kmsg.events[i].kind, fresh.kmsg.events[i].kind);
+		assert_int_equal(r2.kmsg.events[i].seq, fresh.kmsg.events[i].seq);
+		assert_int_equal(r2.kmsg.events[i].count, fresh.kmsg.events[i].count);
+		assert_int_equal(r2.kmsg.events[i].last_seq, fresh.kmsg.events[i].last_seq);
+		assert_string_equal(r2.kmsg.events[i].message, fresh.kmsg.events[i].message);
+	}
+	assert_int_equal(r2.kmsg.events[2].count, 2);
+	assert_int_equal(fresh.kmsg.n_flaps, 1);
+	assert_int_equal(r2.kmsg.n_flaps, 1);
+	assert_int_equal(r2.kmsg.flaps[0].total, 1);
+	/* nothing new: the same report again, the flap not counted twice */
+	assert_int_equal(np_collect_all(&ctx, only, &r3), 0);
+	assert_int_equal(r3.kmsg.records_read, r2.kmsg.records_read);
+	assert_int_equal(r3.kmsg.matched, 4);
+	assert_int_equal(r3.kmsg.n, 3);
+	assert_int_equal(r3.kmsg.flaps[0].total, 1);
+	assert_int_equal(r3.kmsg.flaps[0].in_window, 1);
+	np_report_free(&r1);
+	np_report_free(&r2);
+	np_report_free(&r3);
+	np_report_free(&fresh);
+	np_section_states_free(ctx.states);
 	np_host_close(&h);
 	unlink(path);
 	rmdir(dir);
@@ -729,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_collect_fixture),
 		cmocka_unit_test(test_follower_gap_and_replay),
 		cmocka_unit_test(test_collect_path_flaps),
+		cmocka_unit_test(test_collect_incremental),
 		cmocka_unit_test(test_re_needle),
 		cmocka_unit_test(test_follower_live),
 	};
