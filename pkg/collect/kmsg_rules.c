@@ -8,7 +8,8 @@
  * The first rule that matches wins: specific forms before general ones.
  * Each rule's longest literal text that every match contains is looked for
  * with strstr() first: glibc's regexec() over thousands of boot messages
- * times 37 rules was half of `inspect`'s CPU time.
+ * times 37 rules was half of `inspect`'s CPU time; a rule's regex is
+ * compiled only when that text is first found.
  */
 #define _GNU_SOURCE
 #include "kmsg.h"
@@ -244,21 +245,29 @@ size_t np_kmsg_re_needle(const char *re, char *buf, size_t size)
 			return best;
 	}
 }
-static int compile_state; /* 0 not yet, 1 done, < 0 -errno of the first failure */
+/*
+ * Rules are compiled lazily, each the first time its literal text is found in a message: glibc's
+ * regcomp() of all 37 cost CPU and memory at every start, and most never see a matching line.
+ * needles_done: the literal texts are found (once, cheap); rule_state[i]: 0 not compiled yet, 1
+ * compiled, -EINVAL it does not compile (a bug: the unit test compiles every rule).
+ */
+static bool needles_done;
+static int rule_state[ARRAY_SIZE(rules)];
 
-static int compile_rules(void)
+static void find_needles(void)
 {
-	if (compile_state)
-		return compile_state < 0 ? compile_state : 0;
+	if (needles_done)
+		return;
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
-		if (regcomp(&compiled[i], rules[i].re, REG_EXTENDED) != 0) {
-			compile_state = -EINVAL;
-			return compile_state;
-		} else {
-			np_kmsg_re_needle(rules[i].re, needles[i], sizeof(needles[i]));
-		}
-	compile_state = 1;
-	return 0;
+		np_kmsg_re_needle(rules[i].re, needles[i], sizeof(needles[i]));
+	needles_done = true;
+}
+
+static int compile_rule(size_t i)
+{
+	if (!rule_state[i])
+		rule_state[i] = regcomp(&compiled[i], rules[i].re, REG_EXTENDED) == 0 ? 1 : -EINVAL;
+	return rule_state[i] < 0 ? rule_state[i] : 0;
 }
 
 size_t np_kmsg_rules_count(void)
@@ -273,7 +282,7 @@ int np_kmsg_rule_info(size_t i, enum np_kmsg_kind *kind, const char **re, const 
 	*kind = rules[i].kind;
 	*re = rules[i].re;
 	*origin = rules[i].origin;
-	return compile_rules();
+	return compile_rule(i);
 }
 
 /* A group's text, trailing ':' ',' '.' dropped (a device token); NULL when empty, unmatched or > 64. */
@@ -342,13 +351,14 @@ static int take(const struct kmsg_rule *r, const char *msg, const regmatch_t *g,
 int np_kmsg_classify(const char *message, struct np_kmsg_match *m)
 {
 	*m = (struct np_kmsg_match){ 0 };
-	int r = compile_rules();
-	if (r < 0)
-		return r;
+	int r;
+	find_needles();
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
 		regmatch_t g[NGROUPS];
 		if (needles[i][0] && !strstr(message, needles[i]))
 			continue;
+		if ((r = compile_rule(i)) < 0)
+			return r;
 		if (regexec(&compiled[i], message, NGROUPS, g, 0) != 0)
 			continue;
 		r = take(&rules[i], message, g, m);
