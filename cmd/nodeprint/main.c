@@ -465,6 +465,10 @@ static void run_usage(FILE *f)
 		   "  --resync SEC         read the whole Node again at least every SEC seconds (each period\n"
 		   "                       drawn in [SEC/2, SEC]), to repair our keys another writer changed\n"
 		   "                       (default 300; 0 = only after errors)\n"
+		   "  --facts-max-age SEC  read the facts that do not change (versions, firmware, identities,\n"
+		   "                       link capabilities) again after a device or module event and at\n"
+		   "                       least every SEC seconds; counters and states every cycle\n"
+		   "                       (default 300; 0 = every cycle)\n"
 		   "  --cycles N           stop after N cycles (tests)\n"
 		   "  --dry-run            collect and judge, write nothing\n"
 		   "  --metrics-address A  serve /metrics, /healthz, /readyz on A (e.g. :20270, 127.0.0.1:20270;\n"
@@ -494,11 +498,13 @@ static int cmd_run(int argc, char **argv)
 		{ "health-address", required_argument, NULL, 'H' },
 		{ "smart-interval", required_argument, NULL, 'I' },
 		{ "resync", required_argument, NULL, 'r' },
+		{ "facts-max-age", required_argument, NULL, 'A' },
 		{ "state-dir", required_argument, NULL, 'B' },
 		{}
 	};
 	struct np_agent_opts o = { .node_name = getenv("NODE_NAME"), .kubelet_dir = "/var/lib/kubelet",
-				   .poll_seconds = 10, .smart_seconds = 60, .resync_seconds = 300, .settle_seconds = 60 };
+				   .poll_seconds = 10, .smart_seconds = 60, .resync_seconds = 300, .settle_seconds = 60,
+				   .facts_seconds = 300 };
 	int c;
 	double v;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -534,10 +540,11 @@ static int cmd_run(int argc, char **argv)
 		case 'n':
 		case 'I':
 		case 'r':
+		case 'A':
 			if (np_parse_double(optarg, &v) < 0 || v < 0 || v > 86400) {
 				fprintf(stderr, "nodeprint run: --%s: '%s' is not a number of %s from 0 to 86400\n",
 					c == 'p' ? "poll" : c == 's' ? "settle" : c == 'I' ? "smart-interval" :
-					c == 'r' ? "resync" : "cycles", optarg, c == 'n' ? "cycles" : "seconds");
+					c == 'r' ? "resync" : c == 'A' ? "facts-max-age" : "cycles", optarg, c == 'n' ? "cycles" : "seconds");
 				return NP_EXIT_USAGE;
 			}
 			/* a poll or SMART period below what the agent can honour is refused, never rounded */
@@ -554,6 +561,8 @@ static int cmd_run(int argc, char **argv)
 				o.smart_seconds = v;
 			else if (c == 'r')
 				o.resync_seconds = v;
+			else if (c == 'A')
+				o.facts_seconds = v;
 			else
 				o.max_cycles = (unsigned)v;
 			break;

@@ -54,6 +54,7 @@ struct agent {
 	double resync_at;                /* when the Node is next read in full (resync, jittered) */
 	uint32_t rng;                    /* jitter of the first cycle and of each resync period */
 	unsigned cycles;
+	uint64_t facts_gen;              /* device and module events seen: the sections' cached facts go stale */
 	int epfd, sigfd, timerfd;
 	struct np_uevent_monitor *uevents; /* NULL when netlink is refused: polling only */
 	bool kicked;                     /* an early cycle is armed */
@@ -309,6 +310,8 @@ static struct np_collect_ctx agent_ctx(const struct agent *a)
 	struct np_ctx_overrides ov = { .kubelet_dir = a->o->kubelet_dir, .smart_interval_s = a->o->smart_seconds };
 	struct np_collect_ctx ctx = np_collect_ctx_build(&a->host, &a->pol, &ov);
 	ctx.states = a->states;
+	ctx.facts_gen = a->facts_gen;
+	ctx.facts_max_age_s = a->o->facts_seconds > 0 ? a->o->facts_seconds : -1;
 	return ctx;
 }
 
@@ -474,6 +477,7 @@ static void on_uevents(struct agent *a)
 	while ((r = np_uevent_next(a->uevents, &ev)) > 0) {
 		np_log(NP_LOG_DEBUG, "uevent", "action=%s subsystem=%s device=%s aen=0x%06x", ev.action, ev.subsystem,
 		       ev.name, ev.aen);
+		a->facts_gen++; /* a device or module came, went or changed: cached facts are read again */
 		if (ev.kind == NP_UEVENT_NVME_AEN) {
 			struct np_nvme_polls *polls = np_section_state(a->states, "nvme");
 			struct np_nvme_poll *p = polls ? np_nvme_polls_get(polls, ev.name) : NULL;
@@ -482,7 +486,8 @@ static void on_uevents(struct agent *a)
 			np_log(NP_LOG_INFO, "NVMe asynchronous event", "controller=%s type=%u info=0x%02x log_page=0x%02x",
 			       ev.name, ev.aen & 0x7, (ev.aen >> 8) & 0xff, (ev.aen >> 16) & 0xff);
 		}
-		kick(a, ev.kind == NP_UEVENT_NVME_AEN ? "nvme asynchronous event" : "device event");
+		if (ev.kind != NP_UEVENT_FACTS)
+			kick(a, ev.kind == NP_UEVENT_NVME_AEN ? "nvme asynchronous event" : "device event");
 	}
 	if (r < 0)
 		np_log(NP_LOG_WARN, "uevent read", "error=\"%s\"", strerror(-r));

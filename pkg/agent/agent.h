@@ -23,6 +23,7 @@ struct np_agent_opts {
 	double poll_seconds;       /* collection and reconcile period, default 10 */
 	double smart_seconds;      /* NVMe SMART / health log period, default 60 (0 = default) */
 	double resync_seconds;     /* re-read the Node at least this often, default 300 */
+	double facts_seconds;      /* re-read cached static facts at least this often (facts.h); 0 = every cycle */
 	double settle_seconds;     /* no removal of own keys before this, default 60 */
 	unsigned max_cycles;       /* stop after this many cycles (tests; 0 = run until signalled) */
 	bool dry_run;              /* compute and log, never write */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const subsystems[] = { "block", "net", "nvme", "pci" };
+static const char *const subsystems[] = { "block", "net", "nvme", "pci", "module" };
 
 struct np_uevent_monitor {
 	struct udev *udev;
@@ -63,11 +63,16 @@ enum np_uevent_kind np_uevent_classify(const char *action, const char *subsystem
 		return ev->kind = NP_UEVENT_IGNORE;
 	if (streq(subsystem, "nvme") && streq(action, "change") && parse_aen(nvme_aen, &ev->aen))
 		return ev->kind = NP_UEVENT_NVME_AEN;
-	if (streq(action, "add") || streq(action, "remove") || streq(action, "move"))
+	if (!streq(subsystem, "module") && (streq(action, "add") || streq(action, "remove") || streq(action, "move")))
 		return ev->kind = NP_UEVENT_TOPOLOGY;
 	/* a block device's change: resize, media change, dm table load (a path group switch) */
 	if (streq(action, "change") && streq(subsystem, "block"))
 		return ev->kind = NP_UEVENT_TOPOLOGY;
+	/* a module loaded or unloaded (kernel/module/sysfs.c), a driver bound or unbound, a NIC's or
+	 * controller's change (a firmware activated): what the sections cache may differ now */
+	if (streq(subsystem, "module") ? streq(action, "add") || streq(action, "remove")
+				       : streq(action, "bind") || streq(action, "unbind") || streq(action, "change"))
+		return ev->kind = NP_UEVENT_FACTS;
 	return ev->kind = NP_UEVENT_IGNORE;
 }
 

@@ -10,6 +10,8 @@
  * of the Asynchronous Event Request, NVMe Base Specification 2.0, 5.2:
  * bits 2:0 the event type, 15:8 the event information, 23:16 the log page).
  * Kernel events need no udev daemon: they reach the agent in a container too.
+ * Every event that is not ignored also makes the sections' cached facts
+ * stale (pkg/collect/facts.h): a module's version, a driver, a firmware.
  */
 #pragma once
 
@@ -20,6 +22,8 @@ enum np_uevent_kind {
 	NP_UEVENT_IGNORE = 0, /* nothing the report depends on */
 	NP_UEVENT_TOPOLOGY,   /* a device came, went or changed: collect again */
 	NP_UEVENT_NVME_AEN,   /* an NVMe asynchronous event: read the controller's logs now */
+	NP_UEVENT_FACTS,      /* a driver bound or unbound, a device changed, a module loaded or unloaded:
+			       * no cycle sooner, but the next reads the facts it caches again */
 };
 
 /* NVMe Asynchronous Event Type (AER completion dword 0, bits 2:0). */
@@ -57,7 +61,7 @@ enum np_uevent_kind np_uevent_classify(const char *action, const char *subsystem
 struct np_uevent_monitor;
 
 /*
- * np_uevent_open() - subscribe to kernel uevents of block, net, nvme and pci.
+ * np_uevent_open() - subscribe to kernel uevents of block, net, nvme, pci and module.
  * Returns 0 with *@m set (free with np_uevent_close()), or -errno: -EPERM/
  * -EACCES when netlink is refused, -ENOMEM.
  */

@@ -32,6 +32,10 @@ struct np_collect_ctx {
 	/* The sections' state across the agent's cycles (np_section_states_new()); NULL: a one-shot
 	 * run that reads everything and remembers nothing */
 	struct np_section_states *states;
+	/* Cached facts (facts.h) are read again when this changes: the agent counts the device and
+	 * module events it sees; one-shot runs cache nothing */
+	uint64_t facts_gen;
+	double facts_max_age_s;   /* and at least this often; 0 = NP_FACTS_MAX_AGE_S (300 s), < 0 = every cycle */
 	/* What one np_collect_all() pass reads once for several sections (/proc/interrupts);
 	 * NULL outside a pass: each reader reads for itself */
 	struct np_collect_pass *pass;

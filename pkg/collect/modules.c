@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "modules.h"
 #include "collector.h"
+#include "facts.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -202,11 +203,11 @@ int np_parse_proc_modules(const char *buf, size_t len, struct np_modules *s)
 }
 
 /* Read /sys/module/<name>/<attr> into *@dst; a missing file leaves it NULL. */
-static void read_module_attr(const struct np_host *h, struct np_modules *s, const char *name,
+static void read_module_attr(struct np_facts *fx, const struct np_host *h, struct np_modules *s, const char *name,
 			     const char *attr, char **dst)
 {
 	char *v = NULL;
-	int r = np_host_attr(h, &v, "/sys/module/%s/%s", name, attr);
+	int r = np_facts_attr(fx, h, &v, "/sys/module/%s/%s", name, attr);
 	if (r < 0) {
 		np_status_set(&s->status, r, "/sys/module/%s/%s: %s", name, attr, np_errno_reason(r));
 		return;
@@ -222,16 +223,19 @@ static void read_module_attr(const struct np_host *h, struct np_modules *s, cons
  * srcversion, initstate and taint only for a loaded one (kernel/module/sysfs.c modinfo_attrs,
  * kernel/params.c version_sysfs_builtin()). They are not looked for on a built-in.
  */
-static void join_sysfs(const struct np_host *h, struct np_modules *s, struct np_module *m, bool builtin_known)
+static void join_sysfs(struct np_facts *fx, const struct np_host *h, struct np_modules *s, struct np_module *m,
+		       bool builtin_known)
 {
-	read_module_attr(h, s, m->name, "version", &m->version);
+	read_module_attr(fx, h, s, m->name, "version", &m->version);
 	if (m->builtin && builtin_known)
 		return;
-	read_module_attr(h, s, m->name, "srcversion", &m->srcversion);
-	read_module_attr(h, s, m->name, "initstate", &m->initstate);
+	read_module_attr(fx, h, s, m->name, "srcversion", &m->srcversion);
+	read_module_attr(fx, h, s, m->name, "initstate", &m->initstate);
+	if (!m->initstate || !streq(m->initstate, "live"))
+		np_facts_forget(fx, "/sys/module/%s/initstate", m->name); /* "coming", "going": read again */
 	if (!m->builtin && (!m->taint || !*m->taint)) {
 		char *t = NULL;
-		read_module_attr(h, s, m->name, "taint", &t);
+		read_module_attr(fx, h, s, m->name, "taint", &t);
 		if (t && *t) {
 			free(m->taint);
 			m->taint = t;
@@ -242,11 +246,11 @@ static void join_sysfs(const struct np_host *h, struct np_modules *s, struct np_
 }
 
 /* /sys/module entries not in /proc/modules are built-in. Returns 0 or -errno. */
-static int add_builtins(const struct np_host *h, struct np_modules *s)
+static int add_builtins(struct np_facts *fx, const struct np_host *h, struct np_modules *s)
 {
 	char **names = NULL;
 	size_t n = 0;
-	int r = np_host_list(h, "/sys/module", &names, &n);
+	int r = np_facts_list(fx, h, "/sys/module", &names, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && r >= 0; i++) {
@@ -266,6 +270,7 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 {
 	const struct np_host *h = ctx->host;
 	struct np_modules *s = &rep->modules;
+	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "modules"), ctx);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 
@@ -284,13 +289,13 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 	}
 
 	size_t loaded = s->n;
-	r = add_builtins(h, s);
+	r = add_builtins(fx, h, s);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
 		np_status_set(&s->status, r, "/sys/module: %s", np_errno_reason(r));
 	for (size_t i = 0; i < s->n; i++)
-		join_sysfs(h, s, &s->modules[i], builtin_known);
+		join_sysfs(fx, h, s, &s->modules[i], builtin_known);
 	if (s->n)
 		qsort(s->modules, s->n, sizeof(s->modules[0]), cmp_module);
 	/* nothing at all to report: the section failed as a whole */
@@ -299,4 +304,7 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 	return 0;
 }
 
-NP_SECTION(modules, 20, 20, collect_modules, NULL);
+/* The modules' sysfs attributes and the /sys/module list are facts (facts.h): read again after a
+ * device or module event, at least every facts bound; /proc/modules (refs, state) every cycle. */
+NP_SECTION_STATEFUL(modules, 20, 20, collect_modules, NULL, np_facts_state_new, np_facts_state_reload,
+		    np_facts_state_free);

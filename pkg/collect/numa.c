@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "numa.h"
 #include "collector.h"
+#include "facts.h"
 #include "interrupts.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -21,6 +22,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int np_cpulist_parse(const char *s, unsigned **cpus, size_t *n)
 {
@@ -359,6 +361,60 @@ static void find_irqbalance(const struct np_host *h, struct np_numa *s)
 	np_strv_free(names);
 }
 
+/*
+ * What the agent keeps across cycles: the irqbalance it found, and when it last looked at every
+ * process. Reading the comm of every process each cycle was a sixth of a warm cycle; now a running
+ * irqbalance is checked by its pid each cycle, and a missing one is looked for again at least every
+ * facts bound (ctx->facts_max_age_s, facts.h).
+ */
+struct numa_state {
+	bool scanned;
+	int64_t pid, at_ms;
+};
+
+static void *numa_state_new(const struct np_collect_ctx *ctx)
+{
+	(void)ctx;
+	return calloc(1, sizeof(struct numa_state));
+}
+
+static void numa_state_free(void *state)
+{
+	free(state);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void irqbalance(const struct np_collect_ctx *ctx, struct np_numa *s)
+{
+	struct numa_state *k = np_collect_state(ctx, "numa");
+	int64_t now = mono_ms();
+	double age = ctx->facts_max_age_s ? ctx->facts_max_age_s : NP_FACTS_MAX_AGE_S;
+	if (k && k->scanned && k->pid >= 0) {
+		_cleanup_free_ char *comm = NULL;
+		if (np_host_attr(ctx->host, &comm, "/proc/%lld/comm", (long long)k->pid) > 0 && streq(comm, "irqbalance")) {
+			s->irqbalance_known = true;
+			s->irqbalance_pid = k->pid;
+			return;
+		}
+	} else if (k && k->scanned && (double)(now - k->at_ms) < age * 1000) {
+		s->irqbalance_known = true;
+		s->irqbalance_pid = -1;
+		return;
+	}
+	find_irqbalance(ctx->host, s);
+	if (k) {
+		k->scanned = s->irqbalance_known;
+		k->pid = s->irqbalance_pid;
+		k->at_ms = now;
+	}
+}
+
 static int collect_numa(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
@@ -376,10 +432,10 @@ static int collect_numa(const struct np_collect_ctx *ctx, struct np_report *rep)
 		r = collect_class(h, t, &m, "net", "nic", s);
 	if (r >= 0)
 		r = collect_class(h, t, &m, "nvme", "nvme", s);
-	find_irqbalance(h, s);
+	irqbalance(ctx, s);
 	np_irq_table_free(&own);
 	free(m.node);
 	return r;
 }
 
-NP_SECTION(numa, 45, 35, collect_numa, NULL);
+NP_SECTION_STATEFUL(numa, 45, 35, collect_numa, NULL, numa_state_new, np_facts_state_reload, numa_state_free);

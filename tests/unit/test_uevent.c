@@ -30,9 +30,15 @@ static void test_topology(void **state)
 	assert_int_equal(kind("remove", "net", ETH0, NULL), NP_UEVENT_TOPOLOGY);
 	assert_int_equal(kind("move", "net", ETH0, NULL), NP_UEVENT_TOPOLOGY);
 	assert_int_equal(kind("add", "pci", "/devices/pci0000:00/0000:00:05.0/0000:03:00.0", NULL), NP_UEVENT_TOPOLOGY);
-	/* a NIC's or PCI function's change, bind and unbind are not topology changes */
-	assert_int_equal(kind("change", "net", ETH0, NULL), NP_UEVENT_IGNORE);
-	assert_int_equal(kind("bind", "pci", "/devices/pci0000:00/0000:00:05.0/0000:03:00.0", NULL), NP_UEVENT_IGNORE);
+	/* a NIC's or PCI function's change, bind and unbind are not topology changes, but the driver or
+	 * firmware the sections cache may have changed; so may a module's version */
+	assert_int_equal(kind("change", "net", ETH0, NULL), NP_UEVENT_FACTS);
+	assert_int_equal(kind("bind", "pci", "/devices/pci0000:00/0000:00:05.0/0000:03:00.0", NULL), NP_UEVENT_FACTS);
+	assert_int_equal(kind("unbind", "pci", "/devices/pci0000:00/0000:00:05.0/0000:03:00.0", NULL), NP_UEVENT_FACTS);
+	assert_int_equal(kind("add", "module", "/module/nvme", NULL), NP_UEVENT_FACTS);
+	assert_int_equal(kind("remove", "module", "/module/mlx5_core", NULL), NP_UEVENT_FACTS);
+	assert_int_equal(kind("change", "module", "/module/nvme", NULL), NP_UEVENT_IGNORE);
+	assert_int_equal(kind("bind", "net", "/devices/virtual/net/veth1a2b3c4d", NULL), NP_UEVENT_IGNORE);
 	/* other subsystems and incomplete events */
 	assert_int_equal(kind("add", "usb", "/devices/pci0000:00/0000:00:14.0/usb1/1-1", NULL), NP_UEVENT_IGNORE);
 	assert_int_equal(kind(NULL, "block", "/devices/virtual/block/dm-0", NULL), NP_UEVENT_IGNORE);
@@ -69,12 +75,13 @@ static void test_nvme_aen(void **state)
 	/* SMART / Health Status, Temperature Threshold (information 01h), log page 02h */
 	assert_int_equal(np_uevent_classify("change", "nvme", NVME0, "0x020101", &ev), NP_UEVENT_NVME_AEN);
 	assert_int_equal(ev.aen & 0x7, NP_NVME_AEN_SMART);
-	/* no or malformed NVME_AEN: a plain change of the controller, ignored */
-	assert_int_equal(kind("change", "nvme", NVME0, NULL), NP_UEVENT_IGNORE);
-	assert_int_equal(kind("change", "nvme", NVME0, "0x"), NP_UEVENT_IGNORE);
-	assert_int_equal(kind("change", "nvme", NVME0, "030102"), NP_UEVENT_IGNORE);
-	assert_int_equal(kind("change", "nvme", NVME0, "0x03zz02"), NP_UEVENT_IGNORE);
-	assert_int_equal(kind("change", "nvme", NVME0, "0x1ffffffff"), NP_UEVENT_IGNORE);
+	/* no or malformed NVME_AEN: a plain change of the controller, no cycle sooner (its cached facts
+	 * are read again at the next) */
+	assert_int_equal(kind("change", "nvme", NVME0, NULL), NP_UEVENT_FACTS);
+	assert_int_equal(kind("change", "nvme", NVME0, "0x"), NP_UEVENT_FACTS);
+	assert_int_equal(kind("change", "nvme", NVME0, "030102"), NP_UEVENT_FACTS);
+	assert_int_equal(kind("change", "nvme", NVME0, "0x03zz02"), NP_UEVENT_FACTS);
+	assert_int_equal(kind("change", "nvme", NVME0, "0x1ffffffff"), NP_UEVENT_FACTS);
 	/* a controller added (hotplug, reset of a fabrics controller) is topology */
 	assert_int_equal(kind("add", "nvme", NVME0, NULL), NP_UEVENT_TOPOLOGY);
 }

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: Apache-2.0
+/* facts.c - a section's cache of facts that do not change between cycles (facts.h). */
+#define _GNU_SOURCE
+#include "facts.h"
+#include "../shared/macro.h"
+#include "../shared/strutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define FACT_PATH_MAX 4096
+
+enum fact_kind { F_ATTR = 'a', F_U64 = 'u', F_LINK = 'l', F_LIST = 'd' };
+
+struct fact {
+	struct fact *next;
+	uint64_t used;   /* the pass that last asked for it */
+	int r;           /* what the read returned */
+	uint64_t u;      /* F_U64 */
+	char *s;         /* F_ATTR, F_LINK */
+	char **v;        /* F_LIST */
+	size_t n;
+	char key[];      /* kind, then the path */
+};
+
+struct np_facts {
+	struct fact **b; /* buckets */
+	size_t nb, n;
+	bool valid;      /* gen and at_ms say when the facts held were read */
+	uint64_t gen;
+	int64_t at_ms;
+	uint64_t pass;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fact_free(struct fact *x)
+{
+	free(x->s);
+	np_strv_free(x->v);
+	free(x);
+}
+
+struct np_facts *np_facts_new(void)
+{
+	struct np_facts *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->nb = 64;
+	f->b = calloc(f->nb, sizeof(*f->b));
+	if (!f->b) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* Drop the facts @keep says no to (NULL: all). */
+static void sweep(struct np_facts *f, bool (*keep)(const struct np_facts *f, const struct fact *x))
+{
+	for (size_t i = 0; i < f->nb; i++)
+		for (struct fact **p = &f->b[i]; *p;) {
+			struct fact *x = *p;
+			if (keep && keep(f, x)) {
+				p = &x->next;
+				continue;
+			}
+			*p = x->next;
+			fact_free(x);
+			f->n--;
+		}
+}
+
+void np_facts_free(struct np_facts *f)
+{
+	if (!f)
+		return;
+	sweep(f, NULL);
+	free(f->b);
+	free(f);
+}
+
+static bool used_last_pass(const struct np_facts *f, const struct fact *x)
+{
+	return x->used + 1 >= f->pass;
+}
+
+struct np_facts *np_facts_begin(struct np_facts *f, const struct np_collect_ctx *ctx)
+{
+	if (!f)
+		return NULL;
+	int64_t now = mono_ms();
+	double age = ctx->facts_max_age_s ? ctx->facts_max_age_s : NP_FACTS_MAX_AGE_S; /* < 0: none kept */
+	f->pass++;
+	if (!f->valid || f->gen != ctx->facts_gen || (double)(now - f->at_ms) >= age * 1000) {
+		sweep(f, NULL);
+		f->valid = true;
+		f->gen = ctx->facts_gen;
+		f->at_ms = now;
+	} else {
+		sweep(f, used_last_pass);
+	}
+	return f;
+}
+
+size_t np_facts_count(const struct np_facts *f)
+{
+	return f ? f->n : 0;
+}
+
+/* FNV-1a over the key. */
+static size_t hash(const char *k)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ull;
+	return (size_t)h;
+}
+
+static void grow(struct np_facts *f)
+{
+	size_t nb = f->nb * 2;
+	struct fact **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return; /* longer chains, still correct */
+	for (size_t i = 0; i < f->nb; i++)
+		while (f->b[i]) {
+			struct fact *x = f->b[i];
+			f->b[i] = x->next;
+			size_t k = hash(x->key) & (nb - 1);
+			x->next = b[k];
+			b[k] = x;
+		}
+	free(f->b);
+	f->b = b;
+	f->nb = nb;
+}
+
+/* The fact of @kind for @path: *@hit says whether it was held; NULL on ENOMEM (then read the host). */
+static struct fact *get(struct np_facts *f, enum fact_kind kind, const char *path, bool *hit)
+{
+	char key[FACT_PATH_MAX + 2];
+	size_t len = strlen(path);
+	*hit = false;
+	if (len > FACT_PATH_MAX)
+		return NULL;
+	key[0] = (char)kind;
+	memcpy(key + 1, path, len + 1);
+	size_t k = hash(key) & (f->nb - 1);
+	for (struct fact *x = f->b[k]; x; x = x->next)
+		if (streq(x->key, key)) {
+			x->used = f->pass;
+			*hit = true;
+			return x;
+		}
+	struct fact *x = calloc(1, sizeof(*x) + len + 2);
+	if (!x)
+		return NULL;
+	memcpy(x->key, key, len + 2);
+	x->used = f->pass;
+	x->next = f->b[k];
+	f->b[k] = x;
+	if (++f->n > f->nb)
+		grow(f);
+	return x;
+}
+
+/* Forget @x again (its read ran out of memory: not a fact). */
+static void forget(struct np_facts *f, struct fact *x)
+{
+	size_t k = hash(x->key) & (f->nb - 1);
+	for (struct fact **p = &f->b[k]; *p; p = &(*p)->next)
+		if (*p == x) {
+			*p = x->next;
+			fact_free(x);
+			f->n--;
+			return;
+		}
+}
+
+int np_facts_attr(struct np_facts *f, const struct np_host *h, char **dst, const char *fmt, ...)
+{
+	char path[FACT_PATH_MAX + 1];
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return -ENAMETOOLONG;
+	bool hit;
+	struct fact *x = f ? get(f, F_ATTR, path, &hit) : NULL;
+	if (!x)
+		return np_host_attr(h, dst, "%s", path);
+	if (!hit) {
+		x->r = np_host_attr(h, &x->s, "%s", path);
+		if (x->r == -ENOMEM) {
+			forget(f, x);
+			free(*dst);
+			*dst = NULL;
+			return -ENOMEM;
+		}
+	}
+	free(*dst);
+	*dst = NULL;
+	if (x->r > 0 && !(*dst = strdup(x->s)))
+		return -ENOMEM;
+	return x->r;
+}
+
+void np_facts_forget(struct np_facts *f, const char *fmt, ...)
+{
+	char path[FACT_PATH_MAX + 1];
+	va_list ap;
+	if (!f)
+		return;
+	va_start(ap, fmt);
+	int len = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	bool hit;
+	struct fact *x = len >= 0 && (size_t)len < sizeof(path) ? get(f, F_ATTR, path, &hit) : NULL;
+	if (x)
+		forget(f, x);
+}
+
+int np_facts_read_u64(struct np_facts *f, const struct np_host *h, const char *path, uint64_t *out)
+{
+	bool hit;
+	struct fact *x = f ? get(f, F_U64, path, &hit) : NULL;
+	if (!x)
+		return np_host_read_u64(h, path, out);
+	if (!hit) {
+		x->r = np_host_read_u64(h, path, &x->u);
+		if (x->r == -ENOMEM) {
+			forget(f, x);
+			return -ENOMEM;
+		}
+	}
+	if (x->r >= 0)
+		*out = x->u;
+	return x->r;
+}
+
+int np_facts_readlink(struct np_facts *f, const struct np_host *h, const char *path, char **out)
+{
+	bool hit;
+	struct fact *x = f ? get(f, F_LINK, path, &hit) : NULL;
+	if (!x)
+		return np_host_readlink(h, path, out);
+	if (!hit) {
+		x->r = np_host_readlink(h, path, &x->s);
+		if (x->r == -ENOMEM) {
+			forget(f, x);
+			return -ENOMEM;
+		}
+	}
+	if (x->r < 0)
+		return x->r;
+	return (*out = strdup(x->s)) ? x->r : -ENOMEM;
+}
+
+int np_facts_list(struct np_facts *f, const struct np_host *h, const char *dir, char ***out, size_t *n)
+{
+	bool hit;
+	struct fact *x = f ? get(f, F_LIST, dir, &hit) : NULL;
+	if (!x)
+		return np_host_list(h, dir, out, n);
+	if (!hit) {
+		x->r = np_host_list(h, dir, &x->v, &x->n);
+		if (x->r == -ENOMEM) {
+			forget(f, x);
+			return -ENOMEM;
+		}
+	}
+	if (x->r < 0)
+		return x->r;
+	char **v = calloc(x->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n; i++)
+		if (!(v[i] = strdup(x->v[i]))) {
+			np_strv_free(v);
+			return -ENOMEM;
+		}
+	*out = v;
+	if (n)
+		*n = x->n;
+	return x->r;
+}
+
+void *np_facts_state_new(const struct np_collect_ctx *ctx)
+{
+	(void)ctx;
+	return np_facts_new();
+}
+
+void np_facts_state_reload(void *state, const struct np_collect_ctx *ctx)
+{
+	(void)state;
+	(void)ctx;
+}
+
+void np_facts_state_free(void *state)
+{
+	np_facts_free(state);
+}

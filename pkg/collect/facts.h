@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * facts.h - a section's cache of the facts that do not change between the
+ * agent's cycles (a module's version, a PCI function's identity and link
+ * capabilities, a NIC's driver and firmware, a disk's model and serial),
+ * so that a warm cycle opens only what can change: counters, states, links.
+ *
+ * A section keeps one in its state (section.h hooks: np_facts_new() from
+ * state_new, np_facts_free() from state_free) and reads its static
+ * attributes through it; every other read goes to the host as before. A
+ * one-shot command has no state: the functions below then read the host
+ * directly (@f NULL), so `inspect` reads exactly what it read before.
+ *
+ * Every cached fact is dropped, and read again at its next use, when the
+ * agent saw a device or module event since it was read (ctx->facts_gen,
+ * bumped by pkg/agent from the kernel's uevents) and in any case when it is
+ * older than ctx->facts_max_age_s (NP_FACTS_MAX_AGE_S by default: the bound
+ * on how stale a fact changed without an event, e.g. a NIC firmware flashed
+ * and activated without a reset, can be). A fact no collect asked for in the
+ * last cycle is dropped too (a device that went away), so the cache holds
+ * what one cycle reads, no more.
+ */
+#pragma once
+
+#include "collector.h"
+
+#include <stdint.h>
+
+/* The default bound on a cached fact's age, seconds (docs/reference.md, "Agent cycles"). */
+#define NP_FACTS_MAX_AGE_S 300.0
+
+struct np_facts;
+
+/* A new, empty cache. Returns NULL on ENOMEM. */
+struct np_facts *np_facts_new(void);
+void np_facts_free(struct np_facts *f);
+
+/*
+ * np_facts_begin() - call at the start of each collect: drops every fact
+ * when @ctx's generation differs from the one they were read under or they
+ * are older than the bound, else those the previous collect did not use.
+ * Returns @f (may be NULL: nothing to do).
+ */
+struct np_facts *np_facts_begin(struct np_facts *f, const struct np_collect_ctx *ctx);
+
+/*
+ * The hostfs readers (hostfs.h), with the same contract and results, served
+ * from @f when it holds the path (a failed read is cached as its -errno
+ * too); @f NULL reads the host. Returned strings and vectors are the
+ * caller's, as from hostfs.
+ */
+int np_facts_attr(struct np_facts *f, const struct np_host *h, char **dst, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int np_facts_read_u64(struct np_facts *f, const struct np_host *h, const char *path, uint64_t *out);
+int np_facts_readlink(struct np_facts *f, const struct np_host *h, const char *path, char **out);
+int np_facts_list(struct np_facts *f, const struct np_host *h, const char *dir, char ***out, size_t *n);
+
+/* Drop @f's attribute at the formatted path: a value read in passing ("coming") is no fact. */
+void np_facts_forget(struct np_facts *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* How many facts @f holds (tests). */
+size_t np_facts_count(const struct np_facts *f);
+
+/* State hooks of a section whose whole state is its facts cache (NP_SECTION_STATEFUL). */
+void *np_facts_state_new(const struct np_collect_ctx *ctx);
+void np_facts_state_reload(void *state, const struct np_collect_ctx *ctx); /* nothing: each collect reads the bound */
+void np_facts_state_free(void *state);

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The agent's cache of facts (pkg/collect/facts.h) on a private copy of a captured host
+ * (host-vm-pci): a module's version changed on disk (what a module reload does) is reported by the
+ * next cycle after a device or module event, or once the bound has passed, and at once by a one-shot
+ * run; until then the cycle reports the cached value and opens nothing for it.
+ */
+#include "collectutil.h"
+#include "../../pkg/collect/facts.h"
+#include "../../pkg/shared/strutil.h"
+
+#include <time.h>
+
+#define FIX "tests/fixtures/host-vm-pci"
+
+static const char *version_of(const struct np_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->modules.n; i++)
+		if (strcmp(r->modules.modules[i].name, name) == 0)
+			return r->modules.modules[i].version;
+	return NULL;
+}
+
+static void set_version(const char *root, const char *name, const char *v)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/sys/module/%s/version", root, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", v);
+	fclose(f);
+}
+
+/* One agent cycle of the modules section; returns bridge's version (static buffer). */
+static const char *cycle(struct np_collect_ctx *ctx)
+{
+	static char out[64];
+	struct np_report r = { 0 };
+	char *only[] = { "modules", NULL };
+	assert_int_equal(np_collect_all(ctx, only, &r), 0);
+	const char *v = version_of(&r, "bridge");
+	snprintf(out, sizeof(out), "%s", v ? v : "(none)");
+	np_report_free(&r);
+	return out;
+}
+
+static void test_module_version_after_event_or_bound(void **state)
+{
+	(void)state;
+	char root[64];
+	np_fixture_copy(FIX, root, sizeof(root));
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, root), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	assert_string_equal(cycle(&ctx), "2.3"); /* as captured */
+	assert_true(np_facts_count(np_section_state(ctx.states, "modules")) > 0);
+
+	/* the module is reloaded at a new version; no event yet: the cached fact, nothing read */
+	set_version(root, "bridge", "2.4");
+	assert_string_equal(cycle(&ctx), "2.3");
+	struct np_collect_ctx once = { .host = &h }; /* a one-shot run caches nothing */
+	assert_string_equal(cycle(&once), "2.4");
+
+	/* the module's uevent: the next cycle reads it again */
+	ctx.facts_gen++;
+	assert_string_equal(cycle(&ctx), "2.4");
+
+	/* without an event, the bound: 20 ms here */
+	set_version(root, "bridge", "2.5");
+	ctx.facts_max_age_s = 0.02;
+	assert_string_equal(cycle(&ctx), "2.4");
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	assert_string_equal(cycle(&ctx), "2.5");
+
+	/* < 0: nothing kept, every cycle reads */
+	ctx.facts_max_age_s = -1;
+	set_version(root, "bridge", "2.6");
+	assert_string_equal(cycle(&ctx), "2.6");
+
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+	np_fixture_drop(root);
+}
+
+/* What a cycle no longer asks for (a device gone) is dropped; a failed read is a fact too. */
+static void test_cache_holds_one_cycle(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src(FIX)), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_facts *f = np_facts_new();
+	assert_non_null(f);
+	char *v = NULL;
+	assert_ptr_equal(np_facts_begin(f, &ctx), f);
+	assert_int_equal(np_facts_attr(f, &h, &v, "/sys/module/%s/version", "bridge"), 1);
+	assert_string_equal(v, "2.3");
+	assert_int_equal(np_facts_attr(f, &h, &v, "/sys/module/%s/version", "no_such_module"), 0);
+	assert_null(v);
+	uint64_t u = 0;
+	assert_int_equal(np_facts_read_u64(f, &h, "/sys/module/no_such_module/refcnt", &u), -ENOENT);
+	char **names = NULL;
+	size_t n = 0;
+	assert_int_equal(np_facts_list(f, &h, "/sys/module", &names, &n), 0);
+	assert_true(n > 8);
+	np_strv_free(names);
+	assert_int_equal(np_facts_count(f), 4);
+	np_facts_begin(f, &ctx); /* the next cycle asks for one of them */
+	assert_int_equal(np_facts_attr(f, &h, &v, "/sys/module/%s/version", "bridge"), 1);
+	assert_string_equal(v, "2.3");
+	np_facts_begin(f, &ctx);
+	assert_int_equal(np_facts_count(f), 1);
+	free(v);
+	assert_null(np_facts_begin(NULL, &ctx));
+	np_facts_free(f);
+	np_host_close(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_module_version_after_event_or_bound),
+		cmocka_unit_test(test_cache_holds_one_cycle),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
