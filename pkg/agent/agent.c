@@ -14,6 +14,7 @@
 #include "../kube/retry.h"
 #include "../policy/blind.h"
 #include "../policy/desired.h"
+#include "../policy/health_gpu.h"
 #include "../policy/label.h"
 #include "../policy/policy.h"
 #include "../policy/vocab.h"
@@ -352,14 +353,14 @@ static bool gpu_node(const struct agent *a, const struct np_node_facts *node)
 static void peer_facts(struct agent *a, struct np_node_facts *node)
 {
 	const char *klass = a->last.klass;
-	if (!a->kc || !klass || !a->pol.health.gpu_expect_from_peers || !gpu_node(a, node))
+	if (!a->kc || !klass || !NP_HEALTH_OF(&a->pol, gpu)->expect_from_peers || !gpu_node(a, node))
 		return;
 	for (size_t i = 0; i < a->pol.n_classes; i++)
 		if (streq(a->pol.classes[i].name, klass) && a->pol.classes[i].expect_gpus >= 0)
 			return; /* the class pins its count: no peer needed */
 	char *err = NULL;
 	int r = np_peer_gpus_refresh(&a->peers, a->kc, a->pol.label_prefix, klass, a->o->node_name,
-				     (double)mono_ms() / 1000.0, a->pol.health.gpu_peers_refresh_seconds, &err);
+				     (double)mono_ms() / 1000.0, NP_HEALTH_OF(&a->pol, gpu)->peers_refresh_seconds, &err);
 	if (r < 0)
 		np_log(NP_LOG_WARN, "listing the class's Nodes for their GPU count failed, retrying later",
 		       "class=%s error=\"%s\"", klass, err ? err : "");

@@ -3,7 +3,7 @@
 #define _GNU_SOURCE
 #include "desired.h"
 #include "blind.h"
-#include "findings.h"
+#include "health.h"
 #include "label.h"
 #include "record.h"
 #include "version.h"
@@ -439,7 +439,7 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 					       : bundle_findings	      ? "drift"
 										: "pinned");
 	if (rc >= 0)
-		rc = np_findings_health(p, cls, r, hist, node, d);
+		rc = np_findings_health(&(struct np_health_in){ p, cls, r, hist, node }, d);
 	if (rc >= 0)
 		rc = build_metadata(p, r, blind, node, d);
 	if (rc >= 0)

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "policy.h"
+#include "health.h"
 #include "vocab.h"
 #include "label.h"
 #include "../shared/macro.h"
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -22,7 +24,7 @@
 #define MAX_VISITS 100000 /* aliases share nodes: bound the walk, not just the text */
 #define MAX_DEPTH 32
 
-struct pctx {
+struct np_pctx {
 	yaml_document_t *doc;
 	const char *source;
 	char *err;
@@ -30,10 +32,10 @@ struct pctx {
 	struct np_policy *p;
 };
 
-static int fail(struct pctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+static int fail(struct np_pctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static int fail(struct pctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+static int fail(struct np_pctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
 {
 	if (c->err)
 		return -EINVAL;
@@ -48,7 +50,7 @@ static int fail(struct pctx *c, const yaml_node_t *n, const char *path, const ch
 	return -EINVAL;
 }
 
-static yaml_node_t *node(struct pctx *c, int idx)
+static yaml_node_t *node(struct np_pctx *c, int idx)
 {
 	c->visits++;
 	return yaml_document_get_node(c->doc, idx);
@@ -59,7 +61,7 @@ static const char *scalar(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static int want_type(struct pctx *c, const yaml_node_t *n, const char *path, yaml_node_type_t t)
+static int want_type(struct np_pctx *c, const yaml_node_t *n, const char *path, yaml_node_type_t t)
 {
 	static const char *const names[] = { "nothing", "a scalar", "a list", "a mapping" };
 	if (c->visits > MAX_VISITS)
@@ -69,7 +71,7 @@ static int want_type(struct pctx *c, const yaml_node_t *n, const char *path, yam
 	return 0;
 }
 
-static int get_str(struct pctx *c, const yaml_node_t *n, const char *path, char **dst)
+static int get_str(struct np_pctx *c, const yaml_node_t *n, const char *path, char **dst)
 {
 	int r = want_type(c, n, path, YAML_SCALAR_NODE);
 	if (r < 0)
@@ -84,7 +86,7 @@ static int get_str(struct pctx *c, const yaml_node_t *n, const char *path, char 
 	return 0;
 }
 
-static int get_num(struct pctx *c, const yaml_node_t *n, const char *path, double *dst, double min, double max)
+static int get_num(struct np_pctx *c, const yaml_node_t *n, const char *path, double *dst, double min, double max)
 {
 	int r = want_type(c, n, path, YAML_SCALAR_NODE);
 	if (r < 0)
@@ -96,7 +98,7 @@ static int get_num(struct pctx *c, const yaml_node_t *n, const char *path, doubl
 	return 0;
 }
 
-static int get_bool(struct pctx *c, const yaml_node_t *n, const char *path, bool *dst)
+static int get_bool(struct np_pctx *c, const yaml_node_t *n, const char *path, bool *dst)
 {
 	int r = want_type(c, n, path, YAML_SCALAR_NODE);
 	if (r < 0)
@@ -112,7 +114,7 @@ static int get_bool(struct pctx *c, const yaml_node_t *n, const char *path, bool
 }
 
 /* A list of strings; a single scalar counts as a list of one. */
-static int get_strv(struct pctx *c, const yaml_node_t *n, const char *path, char ***v, size_t *cnt)
+static int get_strv(struct np_pctx *c, const yaml_node_t *n, const char *path, char ***v, size_t *cnt)
 {
 	if (n && n->type == YAML_SCALAR_NODE)
 		return np_strv_push(v, cnt, scalar(n));
@@ -132,58 +134,65 @@ static int get_strv(struct pctx *c, const yaml_node_t *n, const char *path, char
 	return 0;
 }
 
-typedef int (*field_fn)(struct pctx *c, yaml_node_t *val, const char *path, void *obj);
+static int walk_map(struct np_pctx *c, yaml_node_t *n, const char *path, const struct np_field *fields, void *obj);
 
-/* What a key holds: a value stored at an offset of the walked object, or a function for the rest. */
-enum field_type { F_FN, F_BOOL, F_NUM, F_INT, F_UINT };
-
-struct field {
-	const char *name;
-	field_fn fn;          /* F_FN */
-	enum field_type type;
-	size_t off;           /* F_BOOL (bool), F_NUM (double), F_INT (int), F_UINT (unsigned): offset in the object */
-	double min, max;      /* F_NUM, F_INT, F_UINT: the accepted range */
-};
-
-/* Table rows: a key of type T's member @m, in [@lo, @hi]; a member of another C type does not compile. */
-#define FIELD_OFF(T, m, ctype) \
-	(offsetof(T, m) + 0 * sizeof(char[__builtin_types_compatible_p(__typeof__(((T *)0)->m), ctype) ? 1 : -1]))
-#define FIELD_BOOL(key, T, m) { key, NULL, F_BOOL, FIELD_OFF(T, m, bool), 0, 0 }
-#define FIELD_NUM(key, T, m, lo, hi) { key, NULL, F_NUM, FIELD_OFF(T, m, double), lo, hi }
-#define FIELD_INT(key, T, m, lo, hi) { key, NULL, F_INT, FIELD_OFF(T, m, int), lo, hi }
-#define FIELD_UINT(key, T, m, lo, hi) { key, NULL, F_UINT, FIELD_OFF(T, m, unsigned), lo, hi }
+/* A list of names (or one) -> the mask of their bits in f->names. */
+static int get_flags(struct np_pctx *c, const struct np_field *f, yaml_node_t *v, const char *path, uint32_t *dst)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r = get_strv(c, v, path, &names, &n);
+	uint32_t mask = 0;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		size_t b = 0;
+		while (b < 32 && f->names[b] && !streq(f->names[b], names[i]))
+			b++;
+		if (b < 32 && f->names[b])
+			mask |= 1u << b;
+		else
+			r = fail(c, v, path, "unknown %s '%s'", f->noun, names[i]);
+	}
+	np_strv_free(names);
+	if (r >= 0)
+		*dst = mask;
+	return r;
+}
 
 /* Store the value of @v for the typed field @f into @obj. */
-static int set_field(struct pctx *c, const struct field *f, yaml_node_t *v, const char *path, void *obj)
+static int set_field(struct np_pctx *c, const struct np_field *f, yaml_node_t *v, const char *path, void *obj)
 {
 	void *dst = (char *)obj + f->off;
 	double d;
 	int r;
 	switch (f->type) {
-	case F_BOOL:
+	case NP_F_BOOL:
 		return get_bool(c, v, path, dst);
-	case F_NUM:
+	case NP_F_NUM:
 		return get_num(c, v, path, dst, f->min, f->max);
-	case F_INT:
+	case NP_F_INT:
 		r = get_num(c, v, path, &d, f->min, f->max);
 		if (r >= 0)
 			*(int *)dst = (int)d;
 		return r;
-	case F_UINT:
+	case NP_F_UINT:
 		r = get_num(c, v, path, &d, f->min, f->max);
 		if (r >= 0 && d != floor(d)) /* a count: 1.5 is a typo, not 1 */
 			return fail(c, v, path, "expected a whole number, got %g", d);
 		if (r >= 0)
 			*(unsigned *)dst = (unsigned)d;
 		return r;
-	case F_FN:
+	case NP_F_FLAGS:
+		return get_flags(c, f, v, path, dst);
+	case NP_F_SUB:
+		return walk_map(c, v, path, f->sub, dst);
+	case NP_F_FN:
 		break;
 	}
 	return f->fn(c, v, path, obj);
 }
 
 /* Walk a mapping; every key must be one of @fields (typos are errors). */
-static int walk_map(struct pctx *c, yaml_node_t *n, const char *path, const struct field *fields, void *obj)
+static int walk_map(struct np_pctx *c, yaml_node_t *n, const char *path, const struct np_field *fields, void *obj)
 {
 	int r = want_type(c, n, path, YAML_MAPPING_NODE);
 	if (r < 0)
@@ -196,7 +205,7 @@ static int walk_map(struct pctx *c, yaml_node_t *n, const char *path, const stru
 		_cleanup_free_ char *sub = np_asprintf("%s%s%s", path, *path ? "." : "", key);
 		if (!sub)
 			return -ENOMEM;
-		const struct field *f = fields;
+		const struct np_field *f = fields;
 		while (f->name && !streq(f->name, key))
 			f++;
 		if (!f->name)
@@ -210,171 +219,20 @@ static int walk_map(struct pctx *c, yaml_node_t *n, const char *path, const stru
 
 /* ---- health ---- */
 
-/* Named SMART critical warning bits (NVMe Base Spec 2.0, Figure 207): bit index or -1. */
-static int np_nvme_warning_bit(const char *name)
+/* health.<key>: every registered rule's thresholds (health.h), each from its own table. */
+static int f_health(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const char *const bits[] = { "available_spare", "temperature", "reliability", "read_only",
-					     "volatile_memory_backup", "persistent_memory_region" };
-	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
-		if (streq(bits[i], name))
-			return (int)i;
-	return -1;
-}
-
-#define H(obj) (&((struct np_policy *)(obj))->health)
-
-static int f_nvme_bits(struct pctx *c, yaml_node_t *v, const char *path, void *o)
-{
-	char **names = NULL;
-	size_t n = 0;
-	int r = get_strv(c, v, path, &names, &n);
-	uint32_t mask = 0;
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		int b = np_nvme_warning_bit(names[i]);
-		if (b < 0)
-			r = fail(c, v, path, "unknown critical warning bit '%s'", names[i]);
-		else
-			mask |= 1u << b;
-	}
-	np_strv_free(names);
-	if (r >= 0)
-		H(o)->nvme_critical_warning_mask = mask;
-	return r;
-}
-
-static int f_health_nvme(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = {
-		{ "criticalWarningBits", f_nvme_bits },
-		FIELD_BOOL("spareBelowThreshold", struct np_policy, health.nvme_spare_below_threshold),
-		FIELD_INT("percentageUsedMax", struct np_policy, health.nvme_percentage_used_max, -1, 255),
-		FIELD_BOOL("mediaErrorsGrowth", struct np_policy, health.nvme_media_errors_growth),
-		FIELD_BOOL("errorLogGrowth", struct np_policy, health.nvme_error_log_growth),
-		{},
-	};
-	return walk_map(c, v, p, f, o);
-}
-
-static int f_health_pcie(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = {
-		FIELD_NUM("aerCorrectablePerHour", struct np_policy, health.pcie_aer_correctable_per_hour, -1, 1e9),
-		FIELD_BOOL("aerUncorrectable", struct np_policy, health.pcie_aer_uncorrectable),
-		FIELD_BOOL("linkDowngrade", struct np_policy, health.pcie_link_downgrade),
-		{},
-	};
-	return walk_map(c, v, p, f, o);
-}
-
-static int f_health_net(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = {
-		FIELD_NUM("dropsPerSecond", struct np_policy, health.net_drops_per_second, -1, 1e12),
-		FIELD_NUM("irqSkewPercent", struct np_policy, health.net_irq_skew_percent, -1, 100),
-		{},
-	};
-	return walk_map(c, v, p, f, o);
-}
-
-static int f_health_block(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = {
-		FIELD_NUM("stallSeconds", struct np_policy, health.block_stall_seconds, 1, 86400),
-		FIELD_NUM("awaitMs", struct np_policy, health.block_await_ms, -1, 1e9),
-		{},
-	};
-	return walk_map(c, v, p, f, o);
-}
-
-static int f_health_mpath(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = {
-		FIELD_UINT("flapsPerWindow", struct np_policy, health.multipath_flaps, 1, 1e6),
-		FIELD_NUM("windowSeconds", struct np_policy, health.multipath_window_seconds, 1, 86400 * 7),
-		FIELD_BOOL("failedPaths", struct np_policy, health.multipath_failed_paths),
-		{},
-	};
-	return walk_map(c, v, p, f, o);
-}
-
-static int f_tmo_app(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &H(o)->tmo_app_timeout_s, -1, 86400);
-}
-
-static int f_tmo_unbounded(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->tmo_unbounded_queueing);
-}
-
-static int f_tmo_fast(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->tmo_fast_io_fail_below_loss);
-}
-
-static int f_tmo_failover(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->tmo_failover_within_device_timeout);
-}
-
-static int f_health_tmo(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = { { "appTimeoutSeconds", f_tmo_app },
-					  { "unboundedQueueing", f_tmo_unbounded },
-					  { "fastIoFailBelowLoss", f_tmo_fast },
-					  { "failoverWithinDeviceTimeout", f_tmo_failover },
-					  {} };
-	return walk_map(c, v, p, f, o);
-}
-
-static int f_numa_remote(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_num(c, v, p, &H(o)->numa_remote_irq_percent, -1, 100);
-}
-
-static int f_health_numa(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = { { "remoteIrqPercent", f_numa_remote }, {} };
-	return walk_map(c, v, p, f, o);
-}
-
-static int f_rdma_port_down(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	return get_bool(c, v, p, &H(o)->rdma_port_down);
-}
-
-static int f_health_rdma(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = { { "portDown", f_rdma_port_down }, {} };
-	return walk_map(c, v, p, f, o);
-}
-
-static int f_health_gpu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = {
-		FIELD_INT("uncorrectableMax", struct np_policy, health.gpu_uncorrectable_max, -1, 1000000000),
-		FIELD_BOOL("expectFromPeers", struct np_policy, health.gpu_expect_from_peers),
-		FIELD_NUM("peersRefreshSeconds", struct np_policy, health.gpu_peers_refresh_seconds, 10, 86400),
-		{},
-	};
-	return walk_map(c, v, p, f, o);
-}
-
-static int f_health(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-	static const struct field f[] = { { "nvme", f_health_nvme }, { "pcie", f_health_pcie },
-					  { "net", f_health_net },   { "block", f_health_block },
-					  { "multipath", f_health_mpath }, { "timeouts", f_health_tmo },
-					  { "numa", f_health_numa }, { "rdma", f_health_rdma },
-					  { "gpu", f_health_gpu }, {} };
-	return walk_map(c, v, p, f, o);
+	const struct np_field *f = np_health_fields();
+	if (!f)
+		return -ENOMEM;
+	return walk_map(c, v, p, f, ((struct np_policy *)o)->health);
 }
 
 /* ---- classes ---- */
 
 static const char *const pin_components[] = { "kernel", "module", "nic", "nvme", "bios", "cpu", "gpu", "rdma" };
 
-static int add_matches(struct pctx *c, yaml_node_t *v, const char *path, struct np_match **m, size_t *n)
+static int add_matches(struct np_pctx *c, yaml_node_t *v, const char *path, struct np_match **m, size_t *n)
 {
 	int r = want_type(c, v, path, YAML_MAPPING_NODE);
 	if (r < 0)
@@ -395,13 +253,13 @@ static int add_matches(struct pctx *c, yaml_node_t *v, const char *path, struct 
 	return 0;
 }
 
-static int f_match_labels(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_match_labels(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_class *k = o;
 	return add_matches(c, v, p, &k->labels, &k->n_labels);
 }
 
-static int f_match_dmi(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_match_dmi(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	static const char *const dmi[] = { "sys_vendor", "product_name", "product_version", "bios_vendor",
 					   "bios_version", "bios_date", "board_name" };
@@ -418,13 +276,13 @@ static int f_match_dmi(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-static int f_class_match(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_class_match(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = { { "nodeLabels", f_match_labels }, { "dmi", f_match_dmi }, {} };
+	static const struct np_field f[] = { { "nodeLabels", f_match_labels }, { "dmi", f_match_dmi }, {} };
 	return walk_map(c, v, p, f, o);
 }
 
-static int f_class_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_class_name(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_class *k = o;
 	int r = get_str(c, v, p, &k->name);
@@ -434,7 +292,7 @@ static int f_class_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 }
 
 /* pins: {component: {keyGlob: [allowed...]}} */
-static int f_class_pins(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+static int f_class_pins(struct np_pctx *c, yaml_node_t *v, const char *path, void *o)
 {
 	struct np_class *k = o;
 	int r = want_type(c, v, path, YAML_MAPPING_NODE);
@@ -470,27 +328,27 @@ static int f_class_pins(struct pctx *c, yaml_node_t *v, const char *path, void *
 	return r;
 }
 
-static int f_off(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_off(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_offload_rule *f = o;
 	return get_strv(c, v, p, &f->must_off, &f->n_off);
 }
 
-static int f_on(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_on(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_offload_rule *f = o;
 	return get_strv(c, v, p, &f->must_on, &f->n_on);
 }
 
-static int f_driver(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_driver(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_offload_rule *f = o;
 	return get_str(c, v, p, &f->driver);
 }
 
-static int f_class_offloads(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+static int f_class_offloads(struct np_pctx *c, yaml_node_t *v, const char *path, void *o)
 {
-	static const struct field f[] = { { "driver", f_driver }, { "off", f_off }, { "on", f_on }, {} };
+	static const struct np_field f[] = { { "driver", f_driver }, { "off", f_off }, { "on", f_on }, {} };
 	struct np_class *k = o;
 	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
 	for (yaml_node_item_t *it = v->data.sequence.items.start; r >= 0 && it < v->data.sequence.items.top; it++) {
@@ -509,15 +367,15 @@ static int f_class_offloads(struct pctx *c, yaml_node_t *v, const char *path, vo
 	return r;
 }
 
-static int f_class_expect(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_class_expect(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = { FIELD_INT("gpus", struct np_class, expect_gpus, 0, 4096), {} };
+	static const struct np_field f[] = { NP_FIELD_INT("gpus", struct np_class, expect_gpus, 0, 4096), {} };
 	return walk_map(c, v, p, f, o);
 }
 
-static int f_classes(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+static int f_classes(struct np_pctx *c, yaml_node_t *v, const char *path, void *o)
 {
-	static const struct field f[] = { { "name", f_class_name },   { "match", f_class_match },
+	static const struct np_field f[] = { { "name", f_class_name },   { "match", f_class_match },
 					  { "pins", f_class_pins },   { "offloads", f_class_offloads },
 					  { "expect", f_class_expect }, {} };
 	struct np_policy *p = o;
@@ -560,7 +418,7 @@ static struct np_action *action_slot(struct np_policy *p, const char *finding)
 	return a;
 }
 
-static int f_act_condition(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_act_condition(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_action *a = o;
 	int r = get_str(c, v, p, &a->condition);
@@ -571,7 +429,7 @@ static int f_act_condition(struct pctx *c, yaml_node_t *v, const char *p, void *
 	return r;
 }
 
-static int f_act_taint(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_act_taint(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_action *a = o;
 	int r = get_str(c, v, p, &a->taint_effect);
@@ -583,7 +441,7 @@ static int f_act_taint(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return 0;
 }
 
-static int f_act_event(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_act_event(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_action *a = o;
 	int r = get_str(c, v, p, &a->event_reason);
@@ -592,11 +450,11 @@ static int f_act_event(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-static int f_actions(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+static int f_actions(struct np_pctx *c, yaml_node_t *v, const char *path, void *o)
 {
-	static const struct field f[] = { { "condition", f_act_condition }, { "taint", f_act_taint },
+	static const struct np_field f[] = { { "condition", f_act_condition }, { "taint", f_act_taint },
 					  { "event", f_act_event },
-					  FIELD_BOOL("observe", struct np_action, observe), {} };
+					  NP_FIELD_BOOL("observe", struct np_action, observe), {} };
 	struct np_policy *p = o;
 	int r = want_type(c, v, path, YAML_MAPPING_NODE);
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; r >= 0 && pr < v->data.mapping.pairs.top; pr++) {
@@ -618,7 +476,7 @@ static int f_actions(struct pctx *c, yaml_node_t *v, const char *path, void *o)
 
 #define B(obj) (&((struct np_policy *)(obj))->baseline)
 
-static int f_bl_dir(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_bl_dir(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	int r = get_str(c, v, p, &B(o)->directory);
 	if (r >= 0 && B(o)->directory[0] != '/')
@@ -626,7 +484,7 @@ static int f_bl_dir(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-static int f_bl_raw(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_bl_raw(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	int r = get_str(c, v, p, &B(o)->raw_device);
 	if (r >= 0 && !*B(o)->raw_device) {
@@ -638,7 +496,7 @@ static int f_bl_raw(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-static int f_pr_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_pr_name(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_bench_profile *pr = o;
 	int r = get_str(c, v, p, &pr->name);
@@ -648,7 +506,7 @@ static int f_pr_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-static int f_pr_rw(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_pr_rw(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_bench_profile *pr = o;
 	int r = get_str(c, v, p, &pr->rw);
@@ -658,7 +516,7 @@ static int f_pr_rw(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 }
 
 /* "4k", "64K", "1m", "4096": fio's bs= in bytes (powers of 1024, as fio's default kb_base) */
-static int f_pr_bs(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_pr_bs(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_bench_profile *pr = o;
 	int r = want_type(c, v, p, YAML_SCALAR_NODE);
@@ -683,15 +541,15 @@ static int f_pr_bs(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 }
 
 /* the document's list replaces the default one */
-static int f_bl_profiles(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+static int f_bl_profiles(struct np_pctx *c, yaml_node_t *v, const char *path, void *o)
 {
-	static const struct field f[] = {
+	static const struct np_field f[] = {
 		{ "name", f_pr_name },
 		{ "rw", f_pr_rw },
 		{ "blockSize", f_pr_bs },
-		FIELD_UINT("iodepth", struct np_bench_profile, iodepth, 1, 4096),
-		FIELD_UINT("jobs", struct np_bench_profile, jobs, 1, 64),
-		FIELD_NUM("seconds", struct np_bench_profile, seconds, 0.5, 600),
+		NP_FIELD_UINT("iodepth", struct np_bench_profile, iodepth, 1, 4096),
+		NP_FIELD_UINT("jobs", struct np_bench_profile, jobs, 1, 64),
+		NP_FIELD_NUM("seconds", struct np_bench_profile, seconds, 0.5, 600),
 		{},
 	};
 	struct np_baseline_policy *b = B(o);
@@ -725,18 +583,18 @@ static int f_bl_profiles(struct pctx *c, yaml_node_t *v, const char *path, void 
 	return r;
 }
 
-static int f_baseline(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_baseline(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = {
+	static const struct np_field f[] = {
 		{ "directory", f_bl_dir },
 		{ "rawDevice", f_bl_raw },
-		FIELD_NUM("fileSizeMiB", struct np_policy, baseline.file_mib, 1, 1 << 20),
-		FIELD_NUM("maxUtilPercent", struct np_policy, baseline.max_util_percent, 0, 100),
-		FIELD_NUM("busySampleSeconds", struct np_policy, baseline.busy_sample_seconds, 0.1, 60),
-		FIELD_NUM("wallSeconds", struct np_policy, baseline.wall_seconds, 1, 3600),
-		FIELD_UINT("repeats", struct np_policy, baseline.repeats, 1, 25),
-		FIELD_NUM("p99GrowthPercent", struct np_policy, baseline.p99_growth_percent, 0, 10000),
-		FIELD_NUM("iopsDropPercent", struct np_policy, baseline.iops_drop_percent, 0, 100),
+		NP_FIELD_NUM("fileSizeMiB", struct np_policy, baseline.file_mib, 1, 1 << 20),
+		NP_FIELD_NUM("maxUtilPercent", struct np_policy, baseline.max_util_percent, 0, 100),
+		NP_FIELD_NUM("busySampleSeconds", struct np_policy, baseline.busy_sample_seconds, 0.1, 60),
+		NP_FIELD_NUM("wallSeconds", struct np_policy, baseline.wall_seconds, 1, 3600),
+		NP_FIELD_UINT("repeats", struct np_policy, baseline.repeats, 1, 25),
+		NP_FIELD_NUM("p99GrowthPercent", struct np_policy, baseline.p99_growth_percent, 0, 10000),
+		NP_FIELD_NUM("iopsDropPercent", struct np_policy, baseline.iops_drop_percent, 0, 100),
 		{ "profiles", f_bl_profiles },
 		{},
 	};
@@ -750,7 +608,7 @@ static int f_baseline(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 
 /* ---- top level ---- */
 
-static int f_api_version(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_api_version(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	(void)o;
 	const char *s = scalar(v);
@@ -759,7 +617,7 @@ static int f_api_version(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return 0;
 }
 
-static int f_kind(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_kind(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	(void)o;
 	const char *s = scalar(v);
@@ -782,7 +640,7 @@ static bool reserved_prefix(const char *prefix)
 	return false;
 }
 
-static int f_prefix(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_prefix(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_policy *pol = o;
 	int r = get_str(c, v, p, &pol->label_prefix);
@@ -795,38 +653,38 @@ static int f_prefix(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 	return r;
 }
 
-static int f_valve(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_valve(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = {
-		FIELD_NUM("maxTaintedPercent", struct np_policy, valve_max_tainted_percent, 0, 100),
-		FIELD_UINT("maxNewPerWindow", struct np_policy, valve_max_new_per_window, 0, 100000),
-		FIELD_NUM("windowSeconds", struct np_policy, valve_window_seconds, 1, 86400),
-		FIELD_NUM("slotTTLSeconds", struct np_policy, valve_slot_ttl_seconds, 10, 86400),
-		FIELD_NUM("retryMaxSeconds", struct np_policy, valve_retry_max_seconds, 0, 3600),
+	static const struct np_field f[] = {
+		NP_FIELD_NUM("maxTaintedPercent", struct np_policy, valve_max_tainted_percent, 0, 100),
+		NP_FIELD_UINT("maxNewPerWindow", struct np_policy, valve_max_new_per_window, 0, 100000),
+		NP_FIELD_NUM("windowSeconds", struct np_policy, valve_window_seconds, 1, 86400),
+		NP_FIELD_NUM("slotTTLSeconds", struct np_policy, valve_slot_ttl_seconds, 10, 86400),
+		NP_FIELD_NUM("retryMaxSeconds", struct np_policy, valve_retry_max_seconds, 0, 3600),
 		{},
 	};
 	return walk_map(c, v, p, f, o);
 }
 
-static int f_events(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static int f_events(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-	static const struct field f[] = {
-		FIELD_NUM("burst", struct np_policy, event_burst, 1, 1000),
-		FIELD_NUM("perMinute", struct np_policy, event_per_minute, 0, 6000),
-		FIELD_NUM("aggregateSeconds", struct np_policy, event_aggregate_seconds, 0, 86400),
+	static const struct np_field f[] = {
+		NP_FIELD_NUM("burst", struct np_policy, event_burst, 1, 1000),
+		NP_FIELD_NUM("perMinute", struct np_policy, event_per_minute, 0, 6000),
+		NP_FIELD_NUM("aggregateSeconds", struct np_policy, event_aggregate_seconds, 0, 86400),
 		{},
 	};
 	return walk_map(c, v, p, f, o);
 }
 
-static const struct field top_fields[] = {
+static const struct np_field top_fields[] = {
 	{ "apiVersion", f_api_version },
 	{ "kind", f_kind },
 	{ "labelPrefix", f_prefix },
-	FIELD_NUM("heartbeatSeconds", struct np_policy, heartbeat_seconds, 10, 86400),
-	FIELD_NUM("taintHoldDownSeconds", struct np_policy, taint_hold_down_seconds, 0, 86400),
+	NP_FIELD_NUM("heartbeatSeconds", struct np_policy, heartbeat_seconds, 10, 86400),
+	NP_FIELD_NUM("taintHoldDownSeconds", struct np_policy, taint_hold_down_seconds, 0, 86400),
 	{ "safetyValve", f_valve },
-	FIELD_BOOL("observe", struct np_policy, observe),
+	NP_FIELD_BOOL("observe", struct np_policy, observe),
 	{ "events", f_events },
 	{ "classes", f_classes },
 	{ "health", f_health },
@@ -837,7 +695,7 @@ static const struct field top_fields[] = {
 
 /* ---- defaults, entry points ---- */
 
-static const char default_yaml[] =
+static const char default_head[] =
 	"# nodeprint built-in default policy: no pins, conservative health rules.\n"
 	"apiVersion: nodeprint.io/v1\n"
 	"kind: Policy\n"
@@ -851,41 +709,9 @@ static const char default_yaml[] =
 	"  perMinute: 1\n"
 	"  aggregateSeconds: 600\n"
 	"classes: []\n"
-	"health:\n"
-	"  nvme:\n"
-	"    criticalWarningBits: [available_spare, temperature, reliability, read_only,\n"
-	"                          volatile_memory_backup, persistent_memory_region]\n"
-	"    spareBelowThreshold: true\n"
-	"    percentageUsedMax: 100\n"
-	"    mediaErrorsGrowth: true\n"
-	"    errorLogGrowth: false\n"
-	"  pcie:\n"
-	"    aerCorrectablePerHour: 60\n"
-	"    aerUncorrectable: true\n"
-	"    linkDowngrade: true\n"
-	"  net:\n"
-	"    dropsPerSecond: -1\n"
-	"    irqSkewPercent: -1\n"
-	"  block:\n"
-	"    stallSeconds: 10\n"
-	"    awaitMs: -1\n"
-	"  multipath:\n"
-	"    flapsPerWindow: 3\n"
-	"    windowSeconds: 600\n"
-	"    failedPaths: true\n"
-	"  timeouts:\n"
-	"    appTimeoutSeconds: 30\n"
-	"    unboundedQueueing: true\n"
-	"    fastIoFailBelowLoss: true\n"
-	"    failoverWithinDeviceTimeout: true\n"
-	"  numa:\n"
-	"    remoteIrqPercent: 90\n"
-	"  rdma:\n"
-	"    portDown: true\n"
-	"  gpu:\n"
-	"    uncorrectableMax: 0\n"
-	"    expectFromPeers: true\n"
-	"    peersRefreshSeconds: 300\n"
+	"health:\n";
+/* then health.<key>: each rule's own lines (health.h), in rule order */
+static const char default_tail[] =
 	"actions:\n"
 	"  firmware-unpinned:  {condition: BundlePinned, taint: NoSchedule, event: FirmwareDrift}\n"
 	"  nvme-critical:      {condition: NVMeHealthy, taint: NoSchedule, event: NVMeCriticalWarning}\n"
@@ -918,15 +744,38 @@ static const char default_yaml[] =
 	"    - {name: randread-4k-qd1, rw: randread, blockSize: 4k, iodepth: 1, jobs: 1, seconds: 20}\n"
 	"    - {name: randread-4k-qd32, rw: randread, blockSize: 4k, iodepth: 32, jobs: 1, seconds: 20}\n";
 
+static char *default_yaml;
+
+static void default_yaml_build(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	fputs(default_head, f);
+	if (np_health_default_yaml(f) < 0 || fputs(default_tail, f) < 0 || ferror(f)) {
+		fclose(f);
+		free(buf);
+		return;
+	}
+	if (fclose(f) == 0)
+		default_yaml = buf;
+	else
+		free(buf);
+}
+
 const char *np_policy_default_yaml(void)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, default_yaml_build);
 	return default_yaml;
 }
 
 /* A key given twice in one mapping: YAML 1.2 forbids it and libyaml keeps both; the second would
  * silently win (or lose), so it is an error naming both places. Quadratic per mapping, so a
  * mapping may hold 1024 keys (a policy has a few dozen). */
-static int no_duplicate_keys(struct pctx *c, yaml_document_t *doc)
+static int no_duplicate_keys(struct np_pctx *c, yaml_document_t *doc)
 {
 	for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
 		if (n->type != YAML_MAPPING_NODE)
@@ -946,7 +795,7 @@ static int no_duplicate_keys(struct pctx *c, yaml_document_t *doc)
 
 /* After the policy's document: nothing but empty documents (a trailing "---"). A second
  * document would be ignored, typos and all. Returns 0, or -EINVAL with c->err set. */
-static int one_document(struct pctx *c, yaml_parser_t *parser, const char *source)
+static int one_document(struct np_pctx *c, yaml_parser_t *parser, const char *source)
 {
 	yaml_document_t more;
 	while (yaml_parser_load(parser, &more)) {
@@ -966,7 +815,7 @@ static int one_document(struct pctx *c, yaml_parser_t *parser, const char *sourc
 	return c->err ? -EINVAL : -ENOMEM;
 }
 
-static int parse_doc(struct pctx *c, const char *buf, size_t len, const char *source)
+static int parse_doc(struct np_pctx *c, const char *buf, size_t len, const char *source)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -1016,8 +865,11 @@ int np_policy_parse(const char *buf, size_t len, const char *source, struct np_p
 	p->valve_window_seconds = 300;
 	p->valve_slot_ttl_seconds = 300;
 	p->valve_retry_max_seconds = 60;
-	struct pctx c = { .source = source, .p = p };
-	int r = buf == default_yaml ? 0 : parse_doc(&c, default_yaml, sizeof(default_yaml) - 1, "built-in default");
+	struct np_pctx c = { .source = source, .p = p };
+	const char *def = np_policy_default_yaml();
+	int r = def && (p->health = np_health_alloc()) ? 0 : -ENOMEM;
+	if (r >= 0 && buf != def)
+		r = parse_doc(&c, def, strlen(def), "built-in default");
 	if (r >= 0)
 		r = parse_doc(&c, buf, len, source);
 	if (r >= 0 && !(p->source = strdup(source)))
@@ -1033,7 +885,10 @@ int np_policy_parse(const char *buf, size_t len, const char *source, struct np_p
 int np_policy_default(struct np_policy *p)
 {
 	_cleanup_free_ char *err = NULL;
-	return np_policy_parse(default_yaml, sizeof(default_yaml) - 1, "built-in default", p, &err);
+	const char *def = np_policy_default_yaml();
+	if (!def)
+		return -ENOMEM;
+	return np_policy_parse(def, strlen(def), "built-in default", p, &err);
 }
 
 int np_policy_load(const char *path, struct np_policy *p, char **err)
@@ -1110,6 +965,7 @@ void np_policy_free(struct np_policy *p)
 	for (size_t i = 0; i < p->baseline.n_profiles; i++)
 		np_bench_profile_free(&p->baseline.profiles[i]);
 	free(p->baseline.profiles);
+	free(p->health);
 	*p = (struct np_policy){ 0 };
 }
 

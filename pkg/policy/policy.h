@@ -52,33 +52,6 @@ struct np_action {
 	bool observe;        /* conditions and Events only: its taint is not written (observe: true) */
 };
 
-struct np_health {
-	uint32_t nvme_critical_warning_mask; /* SMART critical warning bits that count */
-	bool nvme_spare_below_threshold;
-	int nvme_percentage_used_max;        /* -1 = off */
-	bool nvme_media_errors_growth;
-	bool nvme_error_log_growth;
-	double pcie_aer_correctable_per_hour; /* < 0 = off */
-	bool pcie_aer_uncorrectable;
-	bool pcie_link_downgrade;
-	double net_drops_per_second;          /* < 0 = off */
-	double net_irq_skew_percent;          /* < 0 = off */
-	double block_stall_seconds;
-	double block_await_ms;                /* < 0 = off */
-	unsigned multipath_flaps;             /* flaps in the window that make a map "flapping" */
-	double multipath_window_seconds;
-	bool multipath_failed_paths;
-	double tmo_app_timeout_s;             /* the application's I/O timeout, seconds; < 0 = off */
-	bool tmo_unbounded_queueing;          /* queue_if_no_path without a bound under a CSI volume */
-	bool tmo_fast_io_fail_below_loss;     /* fast_io_fail_tmo must be below dev_loss_tmo / ctrl_loss_tmo */
-	bool tmo_failover_within_device_timeout; /* a path's failover must not outlast its command timeout */
-	double numa_remote_irq_percent;       /* a device's interrupt load on remote-node CPUs above this; < 0 = off */
-	bool rdma_port_down;                  /* an RDMA port not ACTIVE while its netdev is up / its IB link is up */
-	int gpu_uncorrectable_max;            /* a GPU's uncorrectable error count above this is a finding; -1 = off */
-	bool gpu_expect_from_peers;           /* no expect.gpus: expect the largest gpu.count of the class's other Nodes */
-	double gpu_peers_refresh_seconds;     /* the agent lists its class's Nodes at most this often for that */
-};
-
 /* The storage micro-test (`nodeprint baseline`, docs/baseline.md): where, how long, how judged. */
 struct np_baseline_policy {
 	char *directory;            /* the test file goes here, default /var/lib/nodeprint/baseline */
@@ -110,7 +83,7 @@ struct np_policy {
 	double event_aggregate_seconds; /* repeats within this update one Event's count, default 600 */
 	struct np_class *classes;
 	size_t n_classes;
-	struct np_health health;
+	void *health;          /* every health rule's thresholds, one block: np_policy_health() (health.h) */
 	struct np_action *actions;
 	size_t n_actions;
 	struct np_baseline_policy baseline;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * record.h - how the pure functions of pkg/policy write into a desired state:
- * a finding, an Event. The one module findings.c, blind.c and desired.c all
- * use (so desired.c calls findings.c and nothing calls back).
+ * a finding, an Event. The one module the health rules (health_<key>.c), blind.c and desired.c all
+ * use (so desired.c calls the rules through health.c and nothing calls back).
  */
 #pragma once
 

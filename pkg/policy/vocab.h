@@ -3,7 +3,7 @@
  * vocab.h - nodeprint's words on the Node, in one place: finding ids (also the
  * last part of taint keys, <labelPrefix>/<finding>), the reasons a finding
  * gives its condition, condition types, Event reasons and the default action
- * of each finding. findings.c, desired.c, blind.c, the agent and the default
+ * of each finding. The health rules (health_<key>.c), desired.c, blind.c, the agent and the default
  * policy use these names; tests/unit/test_vocab.c checks docs/reference.md and
  * the default policy against the table.
  */

@@ -7,7 +7,7 @@
  * included), the transports' loss timers (FC remote ports, iSCSI sessions,
  * NVMe over Fabrics controllers) and dm-multipath's kernel bound on queueing.
  * dm-multipath's table features and multipathd's no_path_retry are the
- * "multipath" section's; pkg/policy/tmochain.c joins both into one chain per
+ * "multipath" section's; pkg/policy/health_timeouts.c joins both into one chain per
  * map. docs/report/timeouts.md documents every field and its kernel source.
  */
 #pragma once

@@ -9,6 +9,7 @@
 #include "collectutil.h"
 #include "../../pkg/collect/numa.h"
 #include "../../pkg/policy/desired.h"
+#include "../../pkg/policy/health_numa.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 
@@ -128,7 +129,7 @@ static void test_capture(void **state)
 
 	struct np_policy p;
 	assert_int_equal(np_policy_default(&p), 0);
-	assert_true(p.health.numa_remote_irq_percent == 90);
+	assert_true(NP_HEALTH_OF(&p, numa)->remote_irq_percent == 90);
 	struct np_desired d;
 	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
 	size_t n = 0;
@@ -143,14 +144,14 @@ static void test_capture(void **state)
 	assert_int_equal(n, 1);
 	np_desired_free(&d);
 	/* a threshold of 75 still leaves the NVMe out: its admin queue's 80 % is not the data path */
-	p.health.numa_remote_irq_percent = 75;
+	NP_HEALTH_OF(&p, numa)->remote_irq_percent = 75;
 	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
 	n = 0;
 	for (size_t i = 0; i < d.n_findings; i++)
 		n += streq(d.findings[i].id, "numa-remote-irq");
 	assert_int_equal(n, 1);
 	np_desired_free(&d);
-	p.health.numa_remote_irq_percent = -1;
+	NP_HEALTH_OF(&p, numa)->remote_irq_percent = -1;
 	assert_int_equal(np_policy_evaluate(&p, &r, NULL, NULL, &d), 0);
 	for (size_t i = 0; i < d.n_findings; i++)
 		assert_string_not_equal(d.findings[i].id, "numa-remote-irq");

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Policy parsing and validation: defaults, overrides, errors naming file:line:column and field. */
 #include "testutil.h"
+#include "../../pkg/policy/health_block.h"
+#include "../../pkg/policy/health_nvme.h"
 #include "../../pkg/policy/policy.h"
 #include "../../pkg/policy/version.h"
 
@@ -27,8 +29,8 @@ static void test_default(void **state)
 	assert_int_equal(np_policy_default(&p), 0);
 	assert_string_equal(p.label_prefix, "nodeprint.io");
 	assert_int_equal(p.n_classes, 0);
-	assert_int_equal(p.health.nvme_critical_warning_mask, 0x3f);
-	assert_true(p.health.block_stall_seconds == 10);
+	assert_int_equal(NP_HEALTH_OF(&p, nvme)->critical_warning_mask, 0x3f);
+	assert_true(NP_HEALTH_OF(&p, block)->stall_seconds == 10);
 	const struct np_action *a = np_policy_action(&p, "nvme-critical");
 	assert_non_null(a);
 	assert_string_equal(a->condition, "NVMeHealthy");
@@ -74,8 +76,8 @@ static void test_example_file(void **state)
 	assert_true(p.classes[0].n_pins >= 4);
 	assert_string_equal(p.classes[0].pins[0].component, "kernel");
 	/* a partial override keeps the defaults it does not mention */
-	assert_int_equal(p.health.nvme_percentage_used_max, 90);
-	assert_true(p.health.nvme_media_errors_growth);
+	assert_int_equal(NP_HEALTH_OF(&p, nvme)->percentage_used_max, 90);
+	assert_true(NP_HEALTH_OF(&p, nvme)->media_errors_growth);
 	assert_string_equal(np_policy_action(&p, "multipath-degraded")->taint_effect, "NoSchedule");
 	assert_string_equal(np_policy_action(&p, "nvme-critical")->condition, "NVMeHealthy");
 	np_policy_free(&p);

@@ -2,16 +2,19 @@
 /*
  * Sections as descriptors (pkg/report/section.h): every NP_SECTION() line of the sources is one
  * registered section (none lost to a table size, no name twice), and the report's JSON, free,
- * fingerprint and print loop over exactly them.
+ * fingerprint and print loop over exactly them. Health rules likewise (pkg/policy/health.h): every
+ * NP_HEALTH() line is one rule whose policy keys parse and have a built-in default. And the
+ * pipeline is one-way: no package includes one above it.
  */
 #include "testutil.h"
 #include "../../pkg/collect/collector.h"
+#include "../../pkg/policy/health.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 
 #include <dirent.h>
 
-/* The first argument of every line of the .c files of @dir that starts with one of @macros ("NP_X("). */
+/* The first argument of every line of the .c and .h files of @dir that starts with one of @macros ("NP_X("). */
 static size_t registrations(const char *dir, const char *const *macros, char names[][32], size_t max)
 {
 	DIR *d = opendir(np_src(dir));
@@ -19,7 +22,7 @@ static size_t registrations(const char *dir, const char *const *macros, char nam
 	size_t n = 0;
 	for (struct dirent *de; (de = readdir(d));) {
 		size_t l = strlen(de->d_name);
-		if (l < 3 || strcmp(de->d_name + l - 2, ".c") != 0)
+		if (l < 3 || (strcmp(de->d_name + l - 2, ".c") != 0 && strcmp(de->d_name + l - 2, ".h") != 0))
 			continue;
 		char rel[300];
 		snprintf(rel, sizeof(rel), "%s/%s", dir, de->d_name);
@@ -150,12 +153,105 @@ static void test_report_loops_over_sections(void **state)
 	np_host_close(&h);
 }
 
+/*
+ * Every NP_HEALTH() line of pkg/policy is one registered rule, in order; its keys are health.<name>.*
+ * of the policy (a typo is refused with that path), each has a value in the built-in policy, and
+ * each rule has its own thresholds in a parsed policy.
+ */
+static void test_every_health_rule_is_registered(void **state)
+{
+	(void)state;
+	static const char *const macros[] = { "NP_HEALTH(", NULL };
+	char names[64][32];
+	size_t want = registrations("pkg/policy", macros, names, 64), n;
+	const struct np_health_rule *const *h = np_health_rules(&n);
+	assert_non_null(h);
+	assert_true(want >= 9);
+	assert_int_equal(n, want);
+	assert_null(h[n]);
+	struct np_policy p;
+	assert_int_equal(np_policy_default(&p), 0);
+	const char *def = np_policy_default_yaml();
+	for (size_t i = 0; i < n; i++) {
+		bool found = false;
+		for (size_t k = 0; k < want; k++)
+			found = found || streq(names[k], h[i]->name);
+		if (!found)
+			fail_msg("rule %s has no NP_HEALTH() line", h[i]->name);
+		if (i)
+			assert_true(h[i - 1]->order < h[i]->order ||
+				    (h[i - 1]->order == h[i]->order && strcmp(h[i - 1]->name, h[i]->name) < 0));
+		/* each rule's thresholds: its own bytes of the policy's block */
+		char *cfg = np_policy_health(&p, h[i]);
+		assert_non_null(cfg);
+		if (i)
+			assert_true(cfg >= (char *)np_policy_health(&p, h[i - 1]) + h[i - 1]->size);
+		_cleanup_free_ char *head = np_asprintf("\n  %s:\n", h[i]->name);
+		const char *at = strstr(def, head);
+		if (!at)
+			fail_msg("the built-in policy has no health.%s", h[i]->name);
+		/* its block: the lines indented under "  <name>:" */
+		const char *body = at + strlen(head) - 1, *end = body;
+		while ((end = strchr(end + 1, '\n')) && strncmp(end, "\n    ", 5) == 0)
+			;
+		_cleanup_free_ char *block = strndup(body, end ? (size_t)(end - body) : strlen(body));
+		for (const struct np_field *f = h[i]->fields; f->name; f++) {
+			_cleanup_free_ char *key = np_asprintf("\n    %s: ", f->name);
+			if (!strstr(block, key))
+				fail_msg("health.%s.%s has no built-in default", h[i]->name, f->name);
+		}
+		/* a typo under the rule's key is refused with its path */
+		_cleanup_free_ char *yaml = np_asprintf("health: {%s: {nosuchKey: 1}}\n", h[i]->name);
+		_cleanup_free_ char *want_err = np_asprintf("health.%s.nosuchKey: unknown field", h[i]->name);
+		struct np_policy bad;
+		char *err = NULL;
+		assert_int_equal(np_policy_parse(yaml, strlen(yaml), "t", &bad, &err), -EINVAL);
+		if (!strstr(err, want_err))
+			fail_msg("%s: %s", yaml, err);
+		free(err);
+	}
+	np_policy_free(&p);
+}
+
+/*
+ * The pipeline is one-way: pkg/shared includes no other package; pkg/report only shared;
+ * pkg/collect, pkg/policy and pkg/kube only report and shared; pkg/agent any.
+ */
+static void test_pipeline_is_one_way(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *dir;
+		const char *const allowed[3];
+	} layers[] = {
+		{ "pkg/shared", { NULL } },
+		{ "pkg/report", { "shared", NULL } },
+		{ "pkg/collect", { "report", "shared", NULL } },
+		{ "pkg/policy", { "report", "shared", NULL } },
+		{ "pkg/kube", { "report", "shared", NULL } },
+	};
+	static const char *const macros[] = { "#include \"../", NULL };
+	for (size_t i = 0; i < ARRAY_SIZE(layers); i++) {
+		char names[1024][32];
+		size_t n = registrations(layers[i].dir, macros, names, 1024);
+		for (size_t k = 0; k < n; k++) {
+			bool ok = false;
+			for (const char *const *a = layers[i].allowed; *a; a++)
+				ok = ok || streq(*a, names[k]);
+			if (!ok)
+				fail_msg("%s includes ../%s/: the pipeline is one-way", layers[i].dir, names[k]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_registration_is_a_section),
 		cmocka_unit_test(test_report_loops_over_sections),
 		cmocka_unit_test(test_hooks_reach_their_section),
+		cmocka_unit_test(test_every_health_rule_is_registered),
+		cmocka_unit_test(test_pipeline_is_one_way),
 	};
 	return cmocka_run_group_tests_name("sections", tests, NULL, NULL);
 }

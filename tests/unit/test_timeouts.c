@@ -8,7 +8,7 @@
 #include "../../pkg/collect/multipath.h"
 #include "../../pkg/collect/timeouts.h"
 #include "../../pkg/policy/desired.h"
-#include "../../pkg/policy/tmochain.h"
+#include "../../pkg/policy/health_timeouts.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 
@@ -169,7 +169,7 @@ static void test_chain(void **state)
 	(void)state;
 	struct np_policy p;
 	assert_int_equal(np_policy_default(&p), 0);
-	assert_true(p.health.tmo_app_timeout_s == 30);
+	assert_true(NP_HEALTH_OF(&p, timeouts)->app_timeout_s == 30);
 	struct np_report r = { 0 };
 	chain_report(&r);
 	struct np_mpath_map *m = &r.multipath.maps[0];

@@ -1,19 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tmochain.h - the timeout chain of a dm-multipath map (pure functions):
+ * health_timeouts.h - the timeout chain of a dm-multipath map (pure functions):
  * its paths' device timeouts and transport loss timers (the "timeouts"
  * section), how long the map queues I/O with no path left (its table's
  * queue_if_no_path, multipathd's no_path_retry, the kernel's
  * queue_if_no_path_timeout_secs: the "multipath" and "timeouts" sections),
  * the CSI volumes on it ("volumes"), judged against the policy's
- * application timeout. docs/policy.md, health.timeouts.
+ * application timeout (the rule "timeouts", health.h). docs/policy.md,
+ * health.timeouts.
  */
 #pragma once
 
-#include "desired.h"
+#include "health.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+
+struct np_health_timeouts {
+	double app_timeout_s;                /* the application's I/O timeout, seconds; < 0 = off */
+	bool unbounded_queueing;             /* queue_if_no_path without a bound under a CSI volume */
+	bool fast_io_fail_below_loss;        /* fast_io_fail_tmo must be below dev_loss_tmo / ctrl_loss_tmo */
+	bool failover_within_device_timeout; /* a path's failover must not outlast its command timeout */
+};
+
+NP_HEALTH_DECLARE(timeouts);
 
 struct np_tmo_chain {
 	const struct np_mpath_map *map;
@@ -39,13 +49,3 @@ int np_tmo_chain_build(const struct np_report *r, const struct np_mpath_map *m, 
  * the application out. Returns a malloc'd string (caller frees) or NULL (ENOMEM).
  */
 char *np_tmo_chain_describe(const struct np_report *r, const struct np_tmo_chain *c, double app_s);
-
-/*
- * np_findings_timeouts() - timeout-chain findings of @r under @h: unbounded
- * queueing under a CSI volume (UnboundedQueueing), queueing longer than the
- * application timeout under a CSI volume (QueueingOverAppTimeout),
- * fast_io_fail_tmo not below dev_loss_tmo / ctrl_loss_tmo
- * (FastIOFailNotBelowLoss), a path failover slower than the device timeout
- * (FailoverOverDeviceTimeout). Returns 0 or -ENOMEM.
- */
-int np_findings_timeouts(const struct np_health *h, const struct np_report *r, struct np_desired *d);

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* tmochain.c - the timeout chain under dm-multipath maps and CSI volumes, judged. */
+/*
+ * health_timeouts.c - the timeout chain under dm-multipath maps and CSI volumes, judged under
+ * health.timeouts: unbounded queueing under a CSI volume (UnboundedQueueing), queueing longer than
+ * the application timeout under a CSI volume (QueueingOverAppTimeout), fast_io_fail_tmo not below
+ * dev_loss_tmo / ctrl_loss_tmo (FastIOFailNotBelowLoss), a path failover slower than the device
+ * timeout (FailoverOverDeviceTimeout).
+ */
 #define _GNU_SOURCE
-#include "tmochain.h"
+#include "health_timeouts.h"
 #include "record.h"
 #include "vocab.h"
 #include "../shared/macro.h"
@@ -192,20 +198,20 @@ char *np_tmo_chain_describe(const struct np_report *r, const struct np_tmo_chain
 	return buf;
 }
 
-static int judge_map(const struct np_health *h, const struct np_report *r, const struct np_mpath_map *m,
+static int judge_map(const struct np_health_timeouts *h, const struct np_report *r, const struct np_mpath_map *m,
 		     struct np_desired *d)
 {
 	struct np_tmo_chain c;
 	if (np_tmo_chain_build(r, m, &c) < 0 || !c.n_volumes)
 		return 0; /* unknown (the multipath source is blind then), or no CSI volume on it */
 	const char *reason = NULL;
-	if (h->tmo_unbounded_queueing && c.queue_bound_s == NP_TMO_OFF)
+	if (h->unbounded_queueing && c.queue_bound_s == NP_TMO_OFF)
 		reason = NP_REASON_UNBOUNDED_QUEUEING;
-	else if (h->tmo_app_timeout_s >= 0 && c.queue_bound_s != NP_TMO_OFF && c.queue_bound_s > h->tmo_app_timeout_s)
+	else if (h->app_timeout_s >= 0 && c.queue_bound_s != NP_TMO_OFF && c.queue_bound_s > h->app_timeout_s)
 		reason = NP_REASON_QUEUEING_OVER_APP;
 	if (!reason)
 		return 0;
-	_cleanup_free_ char *chain = np_tmo_chain_describe(r, &c, h->tmo_app_timeout_s);
+	_cleanup_free_ char *chain = np_tmo_chain_describe(r, &c, h->app_timeout_s);
 	if (!chain)
 		return -ENOMEM;
 	return np_desired_add_finding(d, NP_FINDING_TIMEOUT_CHAIN, m->name ? m->name : m->dm, reason, "%s", chain);
@@ -239,7 +245,7 @@ static bool port_is_path(const struct np_report *r, const struct np_tmo_dev *dev
 	return false;
 }
 
-static int judge_dev(const struct np_health *h, const struct np_report *r, const struct np_tmo_dev *dev,
+static int judge_dev(const struct np_health_timeouts *h, const struct np_report *r, const struct np_tmo_dev *dev,
 		     struct np_desired *d)
 {
 	char a[32], b[32];
@@ -248,7 +254,7 @@ static int judge_dev(const struct np_health *h, const struct np_report *r, const
 		return 0;
 	bool fc = streq(dev->transport, "fc");
 	int64_t fast = dev->fast_io_fail_tmo_s, loss = fc ? dev->dev_loss_tmo_s : dev->ctrl_loss_tmo_s;
-	if (h->tmo_fast_io_fail_below_loss && fast != NP_TMO_ABSENT && fast != NP_TMO_OFF && loss != NP_TMO_ABSENT &&
+	if (h->fast_io_fail_below_loss && fast != NP_TMO_ABSENT && fast != NP_TMO_OFF && loss != NP_TMO_ABSENT &&
 	    loss != NP_TMO_OFF && fast >= loss)
 		rc = np_desired_add_finding(d, NP_FINDING_TIMEOUT_CHAIN, dev->port, NP_REASON_FAST_IO_FAIL_NOT_BELOW_LOSS,
 					    "%s %s (%s): fast_io_fail_tmo %lld s >= %s %lld s: I/O is not failed over "
@@ -256,7 +262,7 @@ static int judge_dev(const struct np_health *h, const struct np_report *r, const
 					    (long long)fast, fc ? "dev_loss_tmo" : "ctrl_loss_tmo", (long long)loss);
 	const char *what = NULL;
 	int64_t fo = failover_s(dev, &what), dt = device_timeout_s(&r->timeouts, dev);
-	if (rc >= 0 && h->tmo_failover_within_device_timeout && what && fo != NP_TMO_ABSENT && dt != NP_TMO_ABSENT &&
+	if (rc >= 0 && h->failover_within_device_timeout && what && fo != NP_TMO_ABSENT && dt != NP_TMO_ABSENT &&
 	    (fo == NP_TMO_OFF || fo > dt) && port_is_path(r, dev))
 		rc = np_desired_add_finding(d, NP_FINDING_TIMEOUT_CHAIN, dev->port, NP_REASON_FAILOVER_OVER_DEVICE_TIMEOUT,
 					    "%s %s (%s): path failover after %s %s, the device times out commands "
@@ -266,8 +272,9 @@ static int judge_dev(const struct np_health *h, const struct np_report *r, const
 	return rc;
 }
 
-int np_findings_timeouts(const struct np_health *h, const struct np_report *r, struct np_desired *d)
+static int judge_timeouts(const struct np_health_timeouts *h, const struct np_health_in *in, struct np_desired *d)
 {
+	const struct np_report *r = in->r;
 	int rc = 0;
 	for (size_t i = 0; rc >= 0 && i < r->multipath.n_maps; i++)
 		rc = judge_map(h, r, &r->multipath.maps[i], d);
@@ -282,3 +289,17 @@ int np_findings_timeouts(const struct np_health *h, const struct np_report *r, s
 	}
 	return rc;
 }
+
+static const struct np_field fields[] = {
+	NP_FIELD_NUM("appTimeoutSeconds", struct np_health_timeouts, app_timeout_s, -1, 86400),
+	NP_FIELD_BOOL("unboundedQueueing", struct np_health_timeouts, unbounded_queueing),
+	NP_FIELD_BOOL("fastIoFailBelowLoss", struct np_health_timeouts, fast_io_fail_below_loss),
+	NP_FIELD_BOOL("failoverWithinDeviceTimeout", struct np_health_timeouts, failover_within_device_timeout),
+	{},
+};
+
+NP_HEALTH(timeouts, 60, judge_timeouts, fields,
+	"appTimeoutSeconds: 30\n"
+	"unboundedQueueing: true\n"
+	"fastIoFailBelowLoss: true\n"
+	"failoverWithinDeviceTimeout: true\n");
