@@ -14,6 +14,7 @@
 #include "../shared/strutil.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 
@@ -192,37 +193,30 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Record a read failure other than "absent" in the device's status. */
-static void note_err(struct np_block_dev *d, int r, const char *path)
+/* Record a read failure other than "absent" in the device's status, with the attribute's host path. */
+static void note_err(struct np_block_dev *d, int r, const struct np_dir *dir, const char *rel)
 {
 	if (r < 0 && r != -ENOENT && r != -ENOTDIR)
-		np_status_set(&d->status, r, "%s: %s", path, np_errno_reason(r));
+		np_status_set(&d->status, r, "%s/%s: %s", dir->path, rel, np_errno_reason(r));
 }
 
-static void attr_str(const struct np_host *h, struct np_block_dev *d, const char *base, const char *rel,
-		     char **dst)
+static void attr_str(const struct np_dir *dir, struct np_block_dev *d, const char *rel, char **dst)
 {
 	char *v = NULL;
-	int r = np_host_attr(h, &v, "%s/%s", base, rel);
-	if (r < 0) {
-		_cleanup_free_ char *p = np_asprintf("%s/%s", base, rel);
-		note_err(d, r, p ? p : rel);
-	}
+	int r = np_dir_attr(dir, rel, &v);
+	if (r < 0)
+		note_err(d, r, dir, rel);
 	if (r > 0) {
 		free(*dst);
 		*dst = v;
 	}
 }
 
-static void attr_num(const struct np_host *h, struct np_block_dev *d, const char *base, const char *rel,
-		     int64_t *dst)
+static void attr_num(const struct np_dir *dir, struct np_block_dev *d, const char *rel, int64_t *dst)
 {
-	_cleanup_free_ char *p = np_asprintf("%s/%s", base, rel);
 	uint64_t v;
-	if (!p)
-		return;
-	int r = np_host_read_u64(h, p, &v);
-	note_err(d, r, p);
+	int r = np_dir_read_u64(dir, rel, &v);
+	note_err(d, r, dir, rel);
 	if (r >= 0 && v <= INT64_MAX)
 		*dst = (int64_t)v;
 }
@@ -237,29 +231,25 @@ static bool has_entry(char *const *ents, const char *name)
 	return !ents || np_strv_contains(ents, name);
 }
 
-static void attr_list(const struct np_host *h, struct np_block_dev *d, const char *base, char *const *ents,
-		      const char *rel, char ***dst)
+static void attr_list(struct np_dir *dir, struct np_block_dev *d, char *const *ents, const char *rel, char ***dst)
 {
 	if (!has_entry(ents, rel)) {
 		*dst = calloc(1, sizeof(char *)); /* none, as for a missing folder below */
 		return;
 	}
-	_cleanup_free_ char *p = np_asprintf("%s/%s", base, rel);
-	if (!p)
-		return;
-	int r = np_host_list(h, p, dst, NULL);
+	int r = np_dir_list(dir, rel, dst, NULL);
 	if (r == -ENOENT) {
 		/* no holders/ or slaves/ folder means none (fixture trees in git cannot keep empty folders) */
 		*dst = calloc(1, sizeof(char *));
 		return;
 	}
-	note_err(d, r, p);
+	note_err(d, r, dir, rel);
 }
 
-static void read_dev(const struct np_host *h, struct np_block_dev *d, const char *base)
+static void read_dev(const struct np_dir *dir, struct np_block_dev *d)
 {
 	_cleanup_free_ char *dev = NULL;
-	attr_str(h, d, base, "dev", &dev);
+	attr_str(dir, d, "dev", &dev);
 	unsigned maj, min;
 	char c;
 	if (dev && sscanf(dev, "%u:%u%c", &maj, &min, &c) == 2) {
@@ -267,28 +257,45 @@ static void read_dev(const struct np_host *h, struct np_block_dev *d, const char
 		d->minor = min;
 		d->has_dev = true;
 	} else if (dev) {
-		np_status_set(&d->status, -EINVAL, "%s/dev: not major:minor", base);
+		np_status_set(&d->status, -EINVAL, "%s/dev: not major:minor", dir->path);
 	}
 }
 
-static void read_queue(const struct np_host *h, struct np_block_dev *d, const char *qbase, char *const *qents)
+/*
+ * The folders of one device, each opened once (hostfs.h np_dir): its own, its disk's (a
+ * partition's queue and identity are its disk's: the device itself otherwise) and that disk's
+ * device/ (a link up, out of the folder: opened on its own).
+ */
+struct devdirs {
+	struct np_dir base, disk, hw;
+	const struct np_dir *q; /* &base, or &disk for a partition */
+};
+
+static void devdirs_close(struct devdirs *dd)
+{
+	np_dir_close(&dd->base);
+	np_dir_close(&dd->disk);
+	np_dir_close(&dd->hw);
+}
+
+static void read_queue(struct devdirs *dd, struct np_block_dev *d, char *const *qents)
 {
 	int64_t rota = -1;
-	attr_num(h, d, qbase, "queue/rotational", &rota);
+	attr_num(dd->q, d, "queue/rotational", &rota);
 	d->rotational = rota < 0 ? -1 : rota != 0;
 	_cleanup_free_ char *sched = NULL;
-	attr_str(h, d, qbase, "queue/scheduler", &sched);
+	attr_str(dd->q, d, "queue/scheduler", &sched);
 	if (sched) {
 		int r = np_block_parse_scheduler(sched, &d->scheduler, &d->schedulers);
 		if (r < 0)
-			np_status_set(&d->status, r, "%s/queue/scheduler: cannot parse", qbase);
+			np_status_set(&d->status, r, "%s/queue/scheduler: cannot parse", dd->q->path);
 	}
-	attr_num(h, d, qbase, "queue/nr_requests", &d->nr_requests);
+	attr_num(dd->q, d, "queue/nr_requests", &d->nr_requests);
 	if (has_entry(qents, "device"))
-		attr_num(h, d, qbase, "device/queue_depth", &d->queue_depth);
-	attr_str(h, d, qbase, "queue/write_cache", &d->write_cache);
-	attr_num(h, d, qbase, "queue/logical_block_size", &d->logical_block_size);
-	attr_num(h, d, qbase, "queue/physical_block_size", &d->physical_block_size);
+		attr_num(&dd->hw, d, "queue_depth", &d->queue_depth);
+	attr_str(dd->q, d, "queue/write_cache", &d->write_cache);
+	attr_num(dd->q, d, "queue/logical_block_size", &d->logical_block_size);
+	attr_num(dd->q, d, "queue/physical_block_size", &d->physical_block_size);
 }
 
 static void read_udev(const struct np_host *h, struct np_block_dev *d)
@@ -301,7 +308,8 @@ static void read_udev(const struct np_host *h, struct np_block_dev *d)
 	if (!p)
 		return;
 	int r = np_host_read(h, p, NP_UDEV_DB_MAX, &buf, &len);
-	note_err(d, r, p);
+	if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+		np_status_set(&d->status, r, "%s: %s", p, np_errno_reason(r));
 	if (r < 0)
 		return;
 	r = np_udev_db_parse(buf, len, &d->udev, &bad);
@@ -339,8 +347,9 @@ int np_udev_identity(char *const *props, char **vendor, char **model, char **ser
 	return !!*vendor + !!*model + !!*serial + !!*wwn;
 }
 
-static void read_identity(const struct np_host *h, struct np_block_dev *d, const char *base, char *const *ents,
-			  const char *qbase, char *const *qents)
+/* @link: the target of the disk's /sys/class/block link (its device path), or NULL. */
+static void read_identity(struct devdirs *dd, struct np_block_dev *d, char *const *ents, char *const *qents,
+			  const char *link)
 {
 	if (d->udev) {
 		np_udev_identity(d->udev, &d->vendor, &d->model, &d->serial, &d->wwn);
@@ -350,81 +359,98 @@ static void read_identity(const struct np_host *h, struct np_block_dev *d, const
 	bool from_udev = d->vendor || d->model || d->serial || d->wwn;
 	bool dev = has_entry(qents, "device");
 	if (!d->vendor && dev)
-		attr_str(h, d, qbase, "device/vendor", &d->vendor);
+		attr_str(&dd->hw, d, "vendor", &d->vendor);
 	if (!d->model && dev)
-		attr_str(h, d, qbase, "device/model", &d->model);
+		attr_str(&dd->hw, d, "model", &d->model);
 	if (!d->serial && has_entry(qents, "serial"))
-		attr_str(h, d, qbase, "serial", &d->serial);
+		attr_str(dd->q, d, "serial", &d->serial);
 	if (!d->serial && dev)
-		attr_str(h, d, qbase, "device/serial", &d->serial);
+		attr_str(&dd->hw, d, "serial", &d->serial);
 	if (!d->wwn && has_entry(ents, "wwid"))
-		attr_str(h, d, base, "wwid", &d->wwn);
+		attr_str(&dd->base, d, "wwid", &d->wwn);
 	if (!d->wwn && dev)
-		attr_str(h, d, qbase, "device/wwid", &d->wwn);
+		attr_str(&dd->hw, d, "wwid", &d->wwn);
 	bool any = d->vendor || d->model || d->serial || d->wwn;
 	d->identity_source = any ? strdup(from_udev ? "udev" : "sysfs") : NULL;
-	_cleanup_free_ char *link = NULL;
-	_cleanup_free_ char *lp = np_asprintf("/sys/class/block/%s", d->parent ? d->parent : d->name);
-	if (lp && np_host_readlink(h, lp, &link) < 0)
-		link = NULL;
 	const char *t = np_block_transport(d->id_path, np_udev_prop(d->udev, "ID_BUS"), link);
 	d->transport = t ? strdup(t) : NULL;
 }
 
-/* The disk a partition belongs to: the folder above it in the device path. */
-static char *partition_parent(const struct np_host *h, const char *base)
+/* The disk a partition belongs to: the folder above it in its device path @link. */
+static char *partition_parent(const char *link)
 {
-	_cleanup_free_ char *link = NULL;
-	if (np_host_readlink(h, base, &link) < 0)
+	const char *end = link ? strrchr(link, '/') : NULL;
+	if (!end)
 		return NULL;
-	char *slash = strrchr(link, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	slash = strrchr(link, '/');
-	return strdup(slash ? slash + 1 : link);
+	const char *start = end;
+	while (start > link && start[-1] != '/')
+		start--;
+	return strndup(start, (size_t)(end - start));
 }
 
-static void read_device(const struct np_host *h, struct np_block_dev *d)
+/* @name is in @dir: in its listing @ents, or, when it could not be listed, found there. */
+static bool dir_has(const struct np_dir *dir, char *const *ents, const char *name)
+{
+	if (ents)
+		return np_strv_contains(ents, name);
+	_cleanup_close_ int fd = np_dir_openat(dir, name, O_PATH);
+	return fd >= 0;
+}
+
+/* Device @d of /sys/class/block (@cls: that folder, opened once for every device). */
+static void read_device(const struct np_host *h, const struct np_dir *cls, struct np_block_dev *d)
 {
 	_cleanup_free_ char *base = np_asprintf("/sys/class/block/%s", d->name);
-	if (!base) {
+	_cleanup_free_ char *link = NULL, *disk_link = NULL;
+	_cleanup_(devdirs_close) struct devdirs dd = { .base.fd = -1, .disk.fd = -1, .hw.fd = -1 };
+	if (!base || np_dir_open(h, base, &dd.base) == -ENOMEM) {
 		np_status_set(&d->status, -ENOMEM, "out of memory");
 		return;
 	}
-	read_dev(h, d, base);
+	dd.q = &dd.base;
+	read_dev(&dd.base, d);
 	int64_t sectors = -1, v = -1;
-	attr_num(h, d, base, "size", &sectors);
+	attr_num(&dd.base, d, "size", &sectors);
 	d->size_bytes = sectors >= 0 && sectors <= INT64_MAX / 512 ? sectors * 512 : -1;
-	attr_num(h, d, base, "ro", &v);
+	attr_num(&dd.base, d, "ro", &v);
 	d->read_only = v > 0;
 	v = -1;
-	attr_num(h, d, base, "removable", &v);
+	attr_num(&dd.base, d, "removable", &v);
 	d->removable = v > 0;
 	_cleanup_(strv_freep) char **ents = NULL;
-	if (np_host_list(h, base, &ents, NULL) < 0)
+	if (np_dir_list(&dd.base, NULL, &ents, NULL) < 0)
 		ents = NULL; /* try every name */
-	_cleanup_free_ char *pp = np_asprintf("%s/partition", base);
-	bool part = pp && has_entry(ents, "partition") && (ents || np_host_exists(h, pp));
+	if (np_dir_readlink(cls, d->name, &link) < 0)
+		link = NULL;
+	bool part = dir_has(&dd.base, ents, "partition");
 	if (part)
-		d->parent = partition_parent(h, base);
-	_cleanup_free_ char *dmp = np_asprintf("%s/dm", base), *mdp = np_asprintf("%s/md", base);
-	bool dm = dmp && has_entry(ents, "dm") && (ents || np_host_exists(h, dmp));
-	bool md = mdp && has_entry(ents, "md") && (ents || np_host_exists(h, mdp));
+		d->parent = partition_parent(link);
+	bool dm = dir_has(&dd.base, ents, "dm");
+	bool md = dir_has(&dd.base, ents, "md");
 	d->kind = strdup(np_block_kind(d->name, part, dm, md));
 	if (dm) {
-		attr_str(h, d, base, "dm/name", &d->dm_name);
-		attr_str(h, d, base, "dm/uuid", &d->dm_uuid);
+		attr_str(&dd.base, d, "dm/name", &d->dm_name);
+		attr_str(&dd.base, d, "dm/uuid", &d->dm_uuid);
 	}
-	_cleanup_free_ char *qbase = d->parent ? np_asprintf("/sys/class/block/%s", d->parent) : strdup(base);
-	if (!qbase)
-		return;
+	if (d->parent) {
+		_cleanup_free_ char *qbase = np_asprintf("/sys/class/block/%s", d->parent);
+		if (!qbase || np_dir_open(h, qbase, &dd.disk) == -ENOMEM)
+			return;
+		dd.q = &dd.disk;
+		if (np_dir_readlink(cls, d->parent, &disk_link) < 0)
+			disk_link = NULL;
+	}
 	char *const *qents = d->parent ? NULL : ents; /* a partition's queue and identity are its disk's */
-	read_queue(h, d, qbase, qents);
-	attr_list(h, d, base, ents, "holders", &d->holders);
-	attr_list(h, d, base, ents, "slaves", &d->slaves);
+	if (has_entry(qents, "device")) {
+		_cleanup_free_ char *hw = np_asprintf("%s/device", dd.q->path);
+		if (!hw || np_dir_open(h, hw, &dd.hw) == -ENOMEM)
+			return;
+	}
+	read_queue(&dd, d, qents);
+	attr_list(&dd.base, d, ents, "holders", &d->holders);
+	attr_list(&dd.base, d, ents, "slaves", &d->slaves);
 	read_udev(h, d);
-	read_identity(h, d, base, ents, qbase, qents);
+	read_identity(&dd, d, ents, qents, d->parent ? disk_link : link);
 }
 
 static int read_diskstats(const struct np_host *h, struct np_block *b, struct np_diskstats *ds)
@@ -549,14 +575,17 @@ static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep
 	size_t n = 0, cap = 0;
 	b->stall_seconds = ctx->stall_seconds > 0 ? ctx->stall_seconds : NP_STALL_DEFAULT_MS / 1000.0;
 	b->stall_await_ms = ctx->stall_await_ms > 0 ? ctx->stall_await_ms : 0;
-	int r = np_host_list(h, "/sys/class/block", &names, &n);
+	_cleanup_(np_dir_close) struct np_dir cls = { .fd = -1 };
+	int r = np_dir_open(h, "/sys/class/block", &cls);
+	if (r >= 0)
+		r = np_dir_list(&cls, NULL, &names, &n);
 	if (r < 0)
 		np_status_set(&b->status, r, "/sys/class/block: %s", np_errno_reason(r));
 	for (size_t i = 0; i < n; i++) {
 		r = add_device(b, &cap, names[i]);
 		if (r < 0)
 			return r;
-		read_device(h, &b->devices[b->n - 1]);
+		read_device(h, &cls, &b->devices[b->n - 1]);
 	}
 	struct np_diskstats ds;
 	r = read_diskstats(h, b, &ds);

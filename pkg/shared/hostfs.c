@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <dirent.h>
+#include <unistd.h>
 
 int np_host_open(struct np_host *h, const char *root)
 {
@@ -125,17 +127,75 @@ int np_host_read(const struct np_host *h, const char *path, size_t max, char **o
 	return np_read_fd(fd, max, 0, out, len);
 }
 
-int np_host_read_line(const struct np_host *h, const char *path, char **out)
+/* Largest attribute np_host_read_line() reads to its end when its first read holds no newline. */
+#define NP_LINE_MAX (1u << 20)
+
+/*
+ * The first line of @fd. A sysfs attribute is one value that its first read(2) returns whole,
+ * newline included (Documentation/filesystems/sysfs.rst): when that read holds a newline the
+ * line is complete and the read that would return 0 is skipped; else the rest is read to the end.
+ */
+static int fd_read_line(int fd, char **out)
 {
+	char first[4096];
+	ssize_t k;
+	do
+		k = read(fd, first, sizeof(first));
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return negative_errno();
 	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	int r = np_host_read(h, path, 1u << 20, &buf, &len);
-	if (r < 0)
-		return r;
+	size_t len = (size_t)k;
+	if (k > 0 && !memchr(first, '\n', (size_t)k) && !memchr(first, '\0', (size_t)k)) {
+		_cleanup_free_ char *rest = NULL;
+		size_t rlen;
+		int r = np_read_fd(fd, NP_LINE_MAX - len, 0, &rest, &rlen);
+		if (r < 0)
+			return r;
+		if (!(buf = malloc(len + rlen + 1)))
+			return -ENOMEM;
+		memcpy(buf, first, len);
+		memcpy(buf + len, rest, rlen + 1);
+	} else {
+		if (!(buf = malloc(len + 1)))
+			return -ENOMEM;
+		memcpy(buf, first, len);
+		buf[len] = '\0';
+	}
 	buf[strcspn(buf, "\n")] = '\0';
 	np_strip(buf);
 	*out = TAKE_PTR(buf);
 	return 0;
+}
+
+int np_host_read_line(const struct np_host *h, const char *path, char **out)
+{
+	_cleanup_close_ int fd = np_host_openat(h, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	return fd_read_line(fd, out);
+}
+
+/* np_host_attr()'s rule on a read_line result @r with value @v (owned): absent or empty is 0, *@dst NULL. */
+static int attr_take(int r, char *v, char **dst)
+{
+	if (r == -ENOENT || r == -ENOTDIR || r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	if (!*v) {
+		free(v);
+		return 0;
+	}
+	*dst = v;
+	return 1;
+}
+
+/* @r: a read_line result; *@s its line (freed here). */
+static int line_u64(int r, char **s, uint64_t *out)
+{
+	_cleanup_free_ char *line = *s;
+	return r < 0 ? r : np_parse_u64(line, out);
 }
 
 int np_host_attr(const struct np_host *h, char **dst, const char *fmt, ...)
@@ -153,25 +213,14 @@ int np_host_attr(const struct np_host *h, char **dst, const char *fmt, ...)
 	}
 	char *v = NULL;
 	int r = np_host_read_line(h, path, &v);
-	if (r == -ENOENT || r == -ENOTDIR || r == -ENODEV)
-		return 0;
-	if (r < 0)
-		return r;
-	if (!*v) {
-		free(v);
-		return 0;
-	}
-	*dst = v;
-	return 1;
+	return attr_take(r, v, dst);
 }
 
 int np_host_read_u64(const struct np_host *h, const char *path, uint64_t *out)
 {
-	_cleanup_free_ char *s = NULL;
+	char *s = NULL;
 	int r = np_host_read_line(h, path, &s);
-	if (r < 0)
-		return r;
-	return np_parse_u64(s, out);
+	return line_u64(r, &s, out);
 }
 
 int np_host_read_s64(const struct np_host *h, const char *path, int64_t *out)
@@ -234,26 +283,33 @@ static int cmp_ver(const void *a, const void *b)
 	return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
-int np_host_list(const struct np_host *h, const char *dir, char ***out, size_t *n)
+/* The names in folder @fd from its current offset (getdents64(2): no fstat, no stdio DIR). */
+static int fd_list(int fd, char ***out, size_t *n)
 {
-	int fd = np_host_openat(h, dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return negative_errno();
-	}
+	char buf[16384] __attribute__((aligned(8)));
 	char **v = NULL;
 	size_t cnt = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+	for (;;) {
+		long k = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (k < 0 && errno == EINTR)
 			continue;
-		int r = np_strv_push(&v, &cnt, de->d_name);
-		if (r < 0) {
+		if (k < 0) {
+			int r = negative_errno();
 			np_strv_free(v);
 			return r;
+		}
+		if (k == 0)
+			break;
+		for (long off = 0; off < k;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			off += de->d_reclen;
+			if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+				continue;
+			int r = np_strv_push(&v, &cnt, de->d_name);
+			if (r < 0) {
+				np_strv_free(v);
+				return r;
+			}
 		}
 	}
 	if (cnt)
@@ -264,4 +320,121 @@ int np_host_list(const struct np_host *h, const char *dir, char ***out, size_t *
 	if (n)
 		*n = cnt;
 	return 0;
+}
+
+int np_host_list(const struct np_host *h, const char *dir, char ***out, size_t *n)
+{
+	_cleanup_close_ int fd = np_host_openat(h, dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	return fd_list(fd, out, n);
+}
+
+/* ---- a folder opened once, its names read relative to it ---- */
+
+int np_dir_open(const struct np_host *h, const char *path, struct np_dir *d)
+{
+	*d = (struct np_dir){ .h = h, .fd = -1 };
+	if (!(d->path = strdup(path)))
+		return -ENOMEM;
+	d->fd = np_host_openat(h, path, O_RDONLY | O_DIRECTORY);
+	return d->fd < 0 ? d->fd : 0;
+}
+
+void np_dir_close(struct np_dir *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	free(d->path);
+	d->path = NULL;
+}
+
+/* @rel by its full host path, from the root. */
+static int dir_openat_full(const struct np_dir *d, const char *rel, int flags)
+{
+	_cleanup_free_ char *p = np_asprintf("%s/%s", d->path, rel);
+	if (!p)
+		return -ENOMEM;
+	return np_host_openat(d->h, p, flags);
+}
+
+int np_dir_openat(const struct np_dir *d, const char *rel, int flags)
+{
+	static int have_openat2 = 1;
+	flags |= O_CLOEXEC;
+	if (d->fd < 0)
+		return dir_openat_full(d, rel, flags);
+	if (d->h->live) { /* the root is "/": nothing to stay inside */
+		int fd = openat(d->fd, rel, flags);
+		return fd < 0 ? negative_errno() : fd;
+	}
+	if (have_openat2) {
+		/* beneath the folder, which is inside the root; a walk that would leave it (a sysfs
+		 * link up such as device -> ../../../virtio2) is redone from the root (EXDEV) */
+		struct open_how how = { .flags = (uint64_t)flags, .resolve = RESOLVE_BENEATH };
+		long fd = syscall(SYS_openat2, d->fd, rel, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS && errno != EPERM && errno != EXDEV && errno != EAGAIN)
+			return negative_errno();
+		if (errno == ENOSYS || errno == EPERM)
+			have_openat2 = 0;
+	}
+	return dir_openat_full(d, rel, flags);
+}
+
+int np_dir_read_line(const struct np_dir *d, const char *rel, char **out)
+{
+	_cleanup_close_ int fd = np_dir_openat(d, rel, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	return fd_read_line(fd, out);
+}
+
+int np_dir_read_u64(const struct np_dir *d, const char *rel, uint64_t *out)
+{
+	char *s = NULL;
+	int r = np_dir_read_line(d, rel, &s);
+	return line_u64(r, &s, out);
+}
+
+int np_dir_attr(const struct np_dir *d, const char *rel, char **dst)
+{
+	free(*dst);
+	*dst = NULL;
+	char *v = NULL;
+	int r = np_dir_read_line(d, rel, &v);
+	return attr_take(r, v, dst);
+}
+
+int np_dir_list(struct np_dir *d, const char *rel, char ***out, size_t *n)
+{
+	if (rel) {
+		_cleanup_close_ int fd = np_dir_openat(d, rel, O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			return fd;
+		return fd_list(fd, out, n);
+	}
+	if (d->fd < 0)
+		return np_host_list(d->h, d->path, out, n);
+	if (d->listed && lseek(d->fd, 0, SEEK_SET) < 0)
+		return negative_errno();
+	d->listed = true;
+	return fd_list(d->fd, out, n);
+}
+
+int np_dir_readlink(const struct np_dir *d, const char *name, char **out)
+{
+	if (d->fd < 0 || strchr(name, '/')) {
+		_cleanup_free_ char *p = np_asprintf("%s/%s", d->path, name);
+		return p ? np_host_readlink(d->h, p, out) : -ENOMEM;
+	}
+	char buf[PATH_MAX];
+	ssize_t k = readlinkat(d->fd, name, buf, sizeof(buf) - 1);
+	if (k < 0)
+		return negative_errno();
+	buf[k] = '\0';
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
 }

@@ -92,3 +92,41 @@ bool np_host_exists(const struct np_host *h, const char *path);
  * np_strv_free()) and its count in *@n, or -errno.
  */
 int np_host_list(const struct np_host *h, const char *dir, char ***out, size_t *n);
+
+/*
+ * A folder of the host opened once (one path walk through the sysfs links
+ * to it) and its names read relative to it: a device's two dozen attributes
+ * cost a one-component walk each instead of a full path. On a root other
+ * than "/" a name is resolved beneath the folder (openat2 RESOLVE_BENEATH);
+ * a name whose walk leaves it (device -> ../../../virtio2) is opened from the
+ * root by its full path, as np_host_openat() would. When the folder itself
+ * cannot be opened, every name is tried by its full path (the same errors).
+ */
+struct np_dir {
+	const struct np_host *h;
+	int fd;      /* O_RDONLY|O_DIRECTORY, or -errno when the folder could not be opened */
+	char *path;  /* the folder's host path, e.g. "/sys/class/block/sda" */
+	bool listed; /* np_dir_list(d, NULL) read fd's entries (rewound before another) */
+};
+
+/*
+ * np_dir_open() - open host folder @path into @d. Returns 0, or the -errno of
+ * the open (@d is still usable, by full paths); -ENOMEM. Release @d with
+ * np_dir_close() either way.
+ */
+int np_dir_open(const struct np_host *h, const char *path, struct np_dir *d);
+void np_dir_close(struct np_dir *d);
+
+/* Open @rel (relative to @d) with @flags. Returns fd or -errno. */
+int np_dir_openat(const struct np_dir *d, const char *rel, int flags);
+
+/* np_host_read_line(), np_host_read_u64(), np_host_attr() of @rel relative to @d. */
+int np_dir_read_line(const struct np_dir *d, const char *rel, char **out);
+int np_dir_read_u64(const struct np_dir *d, const char *rel, uint64_t *out);
+int np_dir_attr(const struct np_dir *d, const char *rel, char **dst);
+
+/* np_host_list() of @rel relative to @d, or of @d itself when @rel is NULL. */
+int np_dir_list(struct np_dir *d, const char *rel, char ***out, size_t *n);
+
+/* np_host_readlink() of @name in @d: the link itself, never followed. */
+int np_dir_readlink(const struct np_dir *d, const char *name, char **out);
