@@ -72,17 +72,19 @@ pick_ports() {
 	return 0
 }
 
-# $@ = names of port variables: new ports for them, saved in DIR/ports (NP_KUBE_PORT, the caller's
-# choice, is kept)
+# $@ = names of port variables: new ports for them, saved in DIR/ports; returns 1 when none could
+# change (NP_KUBE_PORT, the caller's choice, is kept)
 repick_ports() {
-	local v p
+	local v p n=0
 	for v in "$@"; do
 		[ "$v" = API_PORT ] && [ -n "${NP_KUBE_PORT:-}" ] && continue
 		p=$(python3 "$ROOT/tests/ports.py" 1) || die "tests/ports.py found no free port"
 		printf -v "$v" '%s' "$p"
 		sed -i "s/^$v=.*/$v=$p/" "$DIR/ports"
+		n=$((n + 1))
 	done
 	configs # the kubeconfigs name API_PORT
+	[ $n -gt 0 ]
 }
 
 # $1 = name, $2 = subject, $3 = extensions (or ""), $4 = the signing CA (default ca): a P-256 key
@@ -208,9 +210,9 @@ start_up() {
 	for try in 1 2 3; do
 		await "$n" "$probe" && return 0
 		if [ "$try" -lt 3 ] && [ "$PORTS_NEW" = 1 ] &&
-			tail -c +$((${LOG_FROM[$n]:-0} + 1)) "$DIR/log/$n.log" | grep -q 'address already in use'; then
+			tail -c +$((${LOG_FROM[$n]:-0} + 1)) "$DIR/log/$n.log" | grep -q 'address already in use' &&
+			repick_ports "$@"; then
 			log "$n: a port was taken before it bound (address already in use): again on new ports"
-			repick_ports "$@"
 			spawn "$n"
 			continue
 		fi
