@@ -5,7 +5,8 @@
  * iostat -x rates (with --interval) and I/O stalls. docs/report/block.md
  * documents every JSON field.
  */
-#pragma once
+#ifndef NP_REPORT_BLOCK_H
+#define NP_REPORT_BLOCK_H
 
 #include "bundle.h"
 #include "out.h"
@@ -125,3 +126,10 @@ json_t *np_block_to_json(const struct np_block *s);
 void np_block_print(const struct np_block *s, struct np_out *o);
 /* Block devices join no bundle (NVMe firmware is the nvme section's). Returns 0. */
 int np_block_bundle(const struct np_block *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_BLOCK_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(block)
+#endif

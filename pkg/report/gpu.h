@@ -6,7 +6,8 @@
  * where that driver is loaded. Versions join the fingerprint (component
  * "gpu"). docs/report/gpu.md documents every field and its source.
  */
-#pragma once
+#ifndef NP_REPORT_GPU_H
+#define NP_REPORT_GPU_H
 
 #include "bundle.h"
 #include "out.h"
@@ -80,3 +81,10 @@ json_t *np_gpu_to_json(const struct np_gpu *s);
 void np_gpu_print(const struct np_gpu *s, struct np_out *o);
 /* "gpu" items: "<driver> <vendor:device>" = driver version, "nvidia" = NVRM version, "vbios <model>" = video BIOS. */
 int np_gpu_bundle(const struct np_gpu *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_GPU_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(gpu)
+#endif

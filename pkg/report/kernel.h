@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* kernel.h - the "kernel" section: release, taint, boot id, OS, DMI, CPU microcode. */
-#pragma once
+#ifndef NP_REPORT_KERNEL_H
+#define NP_REPORT_KERNEL_H
 
 #include "bundle.h"
 #include "out.h"
@@ -29,3 +30,10 @@ json_t *np_kernel_to_json(const struct np_kernel *k);
 void np_kernel_print(const struct np_kernel *k, struct np_out *o);
 /* Adds kernel/release, bios/version, cpu/microcode. Returns 0 or -ENOMEM. */
 int np_kernel_bundle(const struct np_kernel *k, struct np_bundle *b);
+
+#endif /* NP_REPORT_KERNEL_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(kernel)
+#endif

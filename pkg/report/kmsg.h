@@ -4,7 +4,8 @@
  * (/dev/kmsg, Documentation/ABI/testing/dev-kmsg) says about storage, PCIe,
  * NICs and firmware, as typed events. docs/report/kmsg.md.
  */
-#pragma once
+#ifndef NP_REPORT_KMSG_H
+#define NP_REPORT_KMSG_H
 
 #include "bundle.h"
 #include "out.h"
@@ -116,3 +117,10 @@ void np_kmsg_free(struct np_kmsg *s);
 json_t *np_kmsg_to_json(const struct np_kmsg *s);
 void np_kmsg_print(const struct np_kmsg *s, struct np_out *o);
 int np_kmsg_bundle(const struct np_kmsg *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_KMSG_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(kmsg)
+#endif

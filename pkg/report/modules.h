@@ -5,7 +5,8 @@
  * taint,initstate} (Documentation/ABI/testing/sysfs-module), plus the built-in
  * modules that only appear in /sys/module. docs/report/modules.md documents the JSON.
  */
-#pragma once
+#ifndef NP_REPORT_MODULES_H
+#define NP_REPORT_MODULES_H
 
 #include "bundle.h"
 #include "out.h"
@@ -61,3 +62,10 @@ void np_modules_print(const struct np_modules *s, struct np_out *o);
 int np_modules_bundle(const struct np_modules *s, struct np_bundle *b);
 /* Find a module by name; NULL when absent. */
 struct np_module *np_modules_find(const struct np_modules *s, const char *name);
+
+#endif /* NP_REPORT_MODULES_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(modules)
+#endif

@@ -5,7 +5,8 @@
  * fs/proc_namespace.c show_mountinfo()), escapes decoded, and an index
  * block device (major:minor) -> mount points. docs/report/mounts.md.
  */
-#pragma once
+#ifndef NP_REPORT_MOUNTS_H
+#define NP_REPORT_MOUNTS_H
 
 #include "bundle.h"
 #include "out.h"
@@ -52,3 +53,9 @@ json_t *np_mounts_to_json(const struct np_mounts *s);
 void np_mounts_print(const struct np_mounts *s, struct np_out *o);
 int np_mounts_bundle(const struct np_mounts *s, struct np_bundle *b);
 
+#endif /* NP_REPORT_MOUNTS_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(mounts)
+#endif

@@ -7,7 +7,8 @@
  * multipath_status()), and multipathd's per-path checker state when it
  * answers. docs/report/multipath.md documents every field.
  */
-#pragma once
+#ifndef NP_REPORT_MULTIPATH_H
+#define NP_REPORT_MULTIPATH_H
 
 #include "bundle.h"
 #include "out.h"
@@ -84,3 +85,10 @@ json_t *np_multipath_to_json(const struct np_multipath *s);
 void np_multipath_print(const struct np_multipath *s, struct np_out *o);
 /* Maps carry no driver versions: adds nothing. Returns 0. */
 int np_multipath_bundle(const struct np_multipath *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_MULTIPATH_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(multipath)
+#endif

@@ -4,7 +4,8 @@
  * ethtool driver info and offloads, link, counters, queues, IRQ lines, and the
  * softirq share per CPU. docs/report/net.md documents every JSON field.
  */
-#pragma once
+#ifndef NP_REPORT_NET_H
+#define NP_REPORT_NET_H
 
 #include "bundle.h"
 #include "out.h"
@@ -103,3 +104,10 @@ void np_net_print(const struct np_net *s, struct np_out *o);
 int np_net_bundle(const struct np_net *s, struct np_bundle *b);
 /* A value from a stats list, or -1 when the counter is absent (for tests and printing). */
 int64_t np_net_stat_get(const struct np_net_if *nic, const char *name);
+
+#endif /* NP_REPORT_NET_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(net)
+#endif

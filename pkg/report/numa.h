@@ -6,7 +6,8 @@
  * another node; whether irqbalance runs. docs/report/numa.md documents every
  * field and its kernel source.
  */
-#pragma once
+#ifndef NP_REPORT_NUMA_H
+#define NP_REPORT_NUMA_H
 
 #include "bundle.h"
 #include "out.h"
@@ -63,3 +64,10 @@ json_t *np_numa_to_json(const struct np_numa *s);
 void np_numa_print(const struct np_numa *s, struct np_out *o);
 /* NUMA placement is no version: adds nothing. Returns 0. */
 int np_numa_bundle(const struct np_numa *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_NUMA_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(numa)
+#endif

@@ -7,7 +7,8 @@
  * Field sources: NVMe Base Specification 2.0, sections 5.16.1.2-5.16.1.4 and
  * 5.17.2.1; Documentation/ABI/testing/sysfs-class-nvme. docs/report/nvme.md.
  */
-#pragma once
+#ifndef NP_REPORT_NVME_H
+#define NP_REPORT_NVME_H
 
 #include "bundle.h"
 #include "out.h"
@@ -148,3 +149,10 @@ char *np_u128_to_dec(struct np_u128 v, char *buf, size_t size);
  * 2^128) into @buf (at least 48 bytes). Used for data units x 512,000 bytes.
  */
 char *np_u128_times_to_dec(struct np_u128 v, uint32_t mul, char *buf, size_t size);
+
+#endif /* NP_REPORT_NVME_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(nvme)
+#endif

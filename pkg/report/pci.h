@@ -6,7 +6,8 @@
  * Documentation/ABI/testing/sysfs-bus-pci-devices-aer_stats.
  * docs/report/pci.md documents the JSON.
  */
-#pragma once
+#ifndef NP_REPORT_PCI_H
+#define NP_REPORT_PCI_H
 
 #include "bundle.h"
 #include "out.h"
@@ -124,3 +125,10 @@ json_t *np_pci_aer_to_json(const struct np_pci_device *d);
 void np_pci_print(const struct np_pci *s, struct np_out *o);
 /* Adds nothing: NIC and NVMe firmware are bundled by their own sections. Returns 0. */
 int np_pci_bundle(const struct np_pci *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_PCI_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(pci)
+#endif

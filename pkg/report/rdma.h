@@ -7,7 +7,8 @@
  * (and their rates over --interval). docs/report/rdma.md documents every
  * field and its kernel source (Documentation/ABI/stable/sysfs-class-infiniband).
  */
-#pragma once
+#ifndef NP_REPORT_RDMA_H
+#define NP_REPORT_RDMA_H
 
 #include "bundle.h"
 #include "out.h"
@@ -83,3 +84,10 @@ void np_rdma_print(const struct np_rdma *s, struct np_out *o);
  * "firmware <fw_ver>" ("none" when the driver reports none). Returns 0 or -ENOMEM.
  */
 int np_rdma_bundle(const struct np_rdma *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_RDMA_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(rdma)
+#endif

@@ -6,25 +6,10 @@
  */
 #pragma once
 
-#include "block.h"
 #include "bundle.h"
-#include "kernel.h"
-#include "gpu.h"
-#include "kmsg.h"
-#include "modules.h"
-#include "mounts.h"
-#include "multipath.h"
-#include "net.h"
-#include "numa.h"
-#include "rdma.h"
-#include "nvme.h"
 #include "out.h"
-#include "pci.h"
 #include "sources.h"
-#include "tcp.h"
-#include "timeouts.h"
-#include "virt.h"
-#include "volumes.h"
+#include "sections.h" /* every section's header: its types */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -38,22 +23,10 @@ struct np_report {
 				   * NULL: every section. A partial report's bundle hashes only these. */
 	int64_t collected_at_ms;  /* wall clock, Unix epoch milliseconds */
 	int64_t duration_us;      /* time spent collecting, microseconds */
-	struct np_kernel kernel;
-	struct np_modules modules;
-	struct np_pci pci;
-	struct np_gpu gpu;
-	struct np_net net;
-	struct np_numa numa;
-	struct np_rdma rdma;
-	struct np_tcp tcp;
-	struct np_virt virt;
-	struct np_block block;
-	struct np_mounts mounts;
-	struct np_nvme nvme;
-	struct np_multipath multipath;
-	struct np_timeouts timeouts;
-	struct np_kmsg kmsg;
-	struct np_volumes volumes;
+	/* every section's member, struct np_<name> <name>: one line of sections.h */
+#define NP_REPORT_MEMBER(name) struct np_##name name;
+#include "sections.h"
+#undef NP_REPORT_MEMBER
 	struct np_bundle bundle;  /* filled by np_report_fingerprint() */
 };
 

@@ -5,7 +5,8 @@
  * queue overflows and drops), since boot and, with --interval, as rates.
  * docs/report/tcp.md documents every field and its kernel source.
  */
-#pragma once
+#ifndef NP_REPORT_TCP_H
+#define NP_REPORT_TCP_H
 
 #include "bundle.h"
 #include "out.h"
@@ -51,3 +52,10 @@ json_t *np_tcp_to_json(const struct np_tcp *s);
 void np_tcp_print(const struct np_tcp *s, struct np_out *o);
 /* No versions: adds nothing. Returns 0. */
 int np_tcp_bundle(const struct np_tcp *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_TCP_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(tcp)
+#endif

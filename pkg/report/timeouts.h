@@ -10,7 +10,8 @@
  * "multipath" section's; pkg/policy/health_timeouts.c joins both into one chain per
  * map. docs/report/timeouts.md documents every field and its kernel source.
  */
-#pragma once
+#ifndef NP_REPORT_TIMEOUTS_H
+#define NP_REPORT_TIMEOUTS_H
 
 #include "bundle.h"
 #include "out.h"
@@ -62,3 +63,10 @@ json_t *np_timeouts_to_json(const struct np_timeouts *s);
 void np_timeouts_print(const struct np_timeouts *s, struct np_out *o);
 /* Timeouts are settings, not versions: adds nothing. Returns 0. */
 int np_timeouts_bundle(const struct np_timeouts *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_TIMEOUTS_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(timeouts)
+#endif

@@ -5,7 +5,8 @@
  * CPU's time) and the virtio devices with their driver and negotiated feature
  * bits. docs/report/virt.md documents every field and its kernel source.
  */
-#pragma once
+#ifndef NP_REPORT_VIRT_H
+#define NP_REPORT_VIRT_H
 
 #include "bundle.h"
 #include "out.h"
@@ -50,3 +51,10 @@ json_t *np_virt_to_json(const struct np_virt *s);
 void np_virt_print(const struct np_virt *s, struct np_out *o);
 /* No versions: adds nothing. Returns 0. */
 int np_virt_bundle(const struct np_virt *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_VIRT_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(virt)
+#endif

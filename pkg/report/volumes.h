@@ -5,7 +5,8 @@
  * directory layout (pkg/volume/csi in the Kubernetes source: csi_mounter.go,
  * csi_attacher.go, csi_block.go). docs/report/volumes.md.
  */
-#pragma once
+#ifndef NP_REPORT_VOLUMES_H
+#define NP_REPORT_VOLUMES_H
 
 #include "bundle.h"
 #include "out.h"
@@ -51,3 +52,10 @@ void np_volumes_free(struct np_volumes *s);
 json_t *np_volumes_to_json(const struct np_volumes *s);
 void np_volumes_print(const struct np_volumes *s, struct np_out *o);
 int np_volumes_bundle(const struct np_volumes *s, struct np_bundle *b);
+
+#endif /* NP_REPORT_VOLUMES_H */
+
+/* Its member of struct np_report: report.h reads this header a second time for it (sections.h). */
+#ifdef NP_REPORT_MEMBER
+NP_REPORT_MEMBER(volumes)
+#endif

@@ -3,7 +3,8 @@
  * Sections as descriptors (pkg/report/section.h): every NP_SECTION() line of the sources is one
  * registered section (none lost to a table size, no name twice), and the report's JSON, free,
  * fingerprint and print loop over exactly them. Health rules likewise (pkg/policy/health.h): every
- * NP_HEALTH() line is one rule whose policy keys parse and have a built-in default. And the
+ * NP_HEALTH() line is one rule whose policy keys parse and have a built-in default; struct
+ * np_report has one member per line of pkg/report/sections.h. And the
  * pipeline is one-way: no package includes one above it.
  */
 #include "testutil.h"
@@ -154,9 +155,40 @@ static void test_report_loops_over_sections(void **state)
 }
 
 /*
+ * pkg/report/sections.h, the one line a section adds outside its own files, names exactly the
+ * registered sections (a line without its NP_SECTION() would be a member nothing fills; a section
+ * without its line does not compile), each once.
+ */
+static void test_sections_h_lists_every_section(void **state)
+{
+	(void)state;
+	char *src = np_slurp("pkg/report/sections.h", NULL);
+	size_t n, lines = 0;
+	const struct np_section *const *s = np_sections(&n);
+	bool seen[128] = { false };
+	assert_true(n < ARRAY_SIZE(seen));
+	for (char *p = src; (p = strchr(p, '\n')); p++) {
+		char name[32];
+		if (!np_startswith(p + 1, "#include \"") || sscanf(p + 11, "%31[a-z_0-9].h\"", name) != 1)
+			continue;
+		lines++;
+		const struct np_section *x = np_section_find(name);
+		if (!x)
+			fail_msg("sections.h: %s.h is no registered section", name);
+		size_t i = 0;
+		while (s[i] != x)
+			i++;
+		assert_false(seen[i]);
+		seen[i] = true;
+	}
+	free(src);
+	assert_int_equal(lines, n);
+}
+
+/*
  * Every NP_HEALTH() line of pkg/policy is one registered rule, in order; its keys are health.<name>.*
- * of the policy (a typo is refused with that path), each has a value in the built-in policy, and
- * each rule has its own thresholds in a parsed policy.
+ * of the policy (a typo is refused with that path), each has a value in the built-in policy and a
+ * line in docs/policy.md, and each rule has its own thresholds in a parsed policy.
  */
 static void test_every_health_rule_is_registered(void **state)
 {
@@ -172,6 +204,7 @@ static void test_every_health_rule_is_registered(void **state)
 	struct np_policy p;
 	assert_int_equal(np_policy_default(&p), 0);
 	const char *def = np_policy_default_yaml();
+	char *doc = np_slurp("docs/policy.md", NULL);
 	for (size_t i = 0; i < n; i++) {
 		bool found = false;
 		for (size_t k = 0; k < want; k++)
@@ -199,6 +232,9 @@ static void test_every_health_rule_is_registered(void **state)
 			_cleanup_free_ char *key = np_asprintf("\n    %s: ", f->name);
 			if (!strstr(block, key))
 				fail_msg("health.%s.%s has no built-in default", h[i]->name, f->name);
+			_cleanup_free_ char *quoted = np_asprintf("%s`", f->name);
+			if (!strstr(doc, quoted))
+				fail_msg("docs/policy.md does not document health.%s.%s", h[i]->name, f->name);
 		}
 		/* a typo under the rule's key is refused with its path */
 		_cleanup_free_ char *yaml = np_asprintf("health: {%s: {nosuchKey: 1}}\n", h[i]->name);
@@ -210,6 +246,7 @@ static void test_every_health_rule_is_registered(void **state)
 			fail_msg("%s: %s", yaml, err);
 		free(err);
 	}
+	free(doc);
 	np_policy_free(&p);
 }
 
@@ -250,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_every_registration_is_a_section),
 		cmocka_unit_test(test_report_loops_over_sections),
 		cmocka_unit_test(test_hooks_reach_their_section),
+		cmocka_unit_test(test_sections_h_lists_every_section),
 		cmocka_unit_test(test_every_health_rule_is_registered),
 		cmocka_unit_test(test_pipeline_is_one_way),
 	};
