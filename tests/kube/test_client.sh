@@ -4,27 +4,16 @@
 # runs build/tests/kube_it (TAP) and `nodeprint kube` from the command line, stops them. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-n=0
-fails=0
-tap() { # tap OK|FAIL name
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
-if [ ! -x tests/kube/server.sh ]; then
-	echo "not ok 1 - tests/kube/server.sh missing: the test API server is needed"
-	exit 1
-fi
-[ -x build/tests/kube_it ] && [ -x build/nodeprint ] || make -j2 build/nodeprint build/tests/kube_it >/dev/null || {
-	echo "not ok 1 - building build/tests/kube_it failed"
-	exit 1
-}
+. tests/taplib.sh
+[ -x tests/kube/server.sh ] || tap_bail "tests/kube/server.sh missing: the test API server is needed"
+[ -x build/tests/kube_it ] && [ -x build/nodeprint ] || make -j2 build/nodeprint build/tests/kube_it >/dev/null ||
+	tap_bail "building build/tests/kube_it failed"
 DIR=$(mktemp -d /tmp/np-kube-client.XXXXXX)
 trap 'tests/kube/server.sh stop "$DIR" >/dev/null 2>&1; rm -rf "$DIR"' EXIT
 if ! envlines=$(tests/kube/server.sh start "$DIR" 2>"$DIR.start.log"); then
-	echo "not ok 1 - the test cluster (kube-apiserver + fault proxy) did not start"
-	sed 's/^/# /' "$DIR.start.log" | tail -20
+	log=$(tail -20 "$DIR.start.log")
 	rm -f "$DIR.start.log"
-	exit 1
+	tap_bail "the test cluster (kube-apiserver + fault proxy) did not start" "$log"
 fi
 rm -f "$DIR.start.log"
 eval "$envlines"
@@ -40,7 +29,7 @@ while IFS= read -r line; do
 	"#"*) echo "$line" ;;
 	esac
 done <<<"$out"
-[ $rc -eq 0 ] || [ $fails -gt 0 ] || tap FAIL "kube_it exited with $rc"
+[ $rc -eq 0 ] || [ "$TAP_FAILED" -gt 0 ] || tap FAIL "kube_it exited with $rc"
 
 # the command line: nodeprint kube against the same server, kubectl reading back
 np() { build/nodeprint kube --kubeconfig "$NP_KUBE_AGENT_KUBECONFIG" "$@"; }
@@ -68,7 +57,6 @@ err=$(np get-node no-such-node-$$ 2>&1 >/dev/null)
 if [ $? -ne 0 ] && grep -q ENOENT <<<"$err"; then
 	tap OK "nodeprint kube get-node of a missing node fails with ENOENT"
 else
-	tap FAIL "nodeprint kube get-node of a missing node fails with ENOENT: $err"
+	tap FAIL "nodeprint kube get-node of a missing node fails with ENOENT" "$err"
 fi
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_finish
