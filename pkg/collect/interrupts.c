@@ -39,10 +39,12 @@ static char *next_line(const char **p, const char *end, bool *oom)
 /* Parse a run of decimal digits ending at a blank or NUL. Returns 0, -EINVAL or -ERANGE; *@s advances. */
 static int parse_count(const char **s, uint64_t *out)
 {
-	const char *p = *s;
+	const char *p = *s, *safe = p + 19; /* 19 digits never overflow 64 bits: no check for them */
 	uint64_t v = 0;
 	if (!is_dec(*p))
 		return -EINVAL;
+	for (; p < safe && is_dec(*p); p++)
+		v = v * 10 + (uint64_t)(*p - '0');
 	for (; is_dec(*p); p++) {
 		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
 			return -ERANGE;
@@ -179,11 +181,49 @@ const struct np_irq_line *np_irq_table_find(const struct np_irq_table *t, unsign
 	return NULL;
 }
 
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/*
+ * Next line of [*p, end) without its surrounding whitespace (np_strip()'s), copied into the
+ * reused buffer *@buf (*@cap bytes, grown as needed): 4,096 rows of 256 counts are 12 MiB,
+ * not worth an allocation per row. *p moves past the line. Returns the line, NULL at the end
+ * or on ENOMEM (*oom set).
+ */
+static char *next_line_into(const char **p, const char *end, char **buf, size_t *cap, bool *oom)
+{
+	if (*p >= end)
+		return NULL;
+	const char *nl = memchr(*p, '\n', end - *p);
+	const char *s = *p, *e = nl ? nl : end;
+	*p = nl ? nl + 1 : end;
+	while (s < e && is_ws(*s))
+		s++;
+	while (e > s && is_ws(e[-1]))
+		e--;
+	size_t n = (size_t)(e - s);
+	if (n + 1 > *cap) {
+		char *nb = realloc(*buf, n + 1);
+		if (!nb) {
+			*oom = true;
+			return NULL;
+		}
+		*buf = nb;
+		*cap = n + 1;
+	}
+	memcpy(*buf, s, n);
+	(*buf)[n] = '\0';
+	return *buf;
+}
+
 static int parse_interrupts(const char *buf, size_t len, struct np_irq_table *t)
 {
 	const char *p = buf, *end = buf + len;
 	bool oom = false;
-	size_t cap = 0;
+	size_t cap = 0, lcap = 0;
+	_cleanup_free_ char *scratch = NULL;
 	if (memchr(buf, '\0', len))
 		return -EINVAL; /* binary input */
 	_cleanup_free_ char *hdr = next_line(&p, end, &oom);
@@ -193,10 +233,10 @@ static int parse_interrupts(const char *buf, size_t len, struct np_irq_table *t)
 	if (r < 0)
 		return r;
 	for (unsigned lineno = 2;; lineno++) {
-		_cleanup_free_ char *line = next_line(&p, end, &oom);
+		char *line = next_line_into(&p, end, &scratch, &lcap, &oom);
 		if (!line)
 			break;
-		if (!*np_strip(line))
+		if (!*line)
 			continue;
 		struct np_irq_line l = { 0 };
 		r = parse_irq_line(line, t->ncpus, &l);
@@ -260,6 +300,7 @@ int np_parse_stat_cpus(const char *buf, size_t len, struct np_cpu_sample **out, 
 	const char *p = buf, *end = buf + len;
 	bool oom = false;
 	_cleanup_free_ struct np_cpu_sample *v = NULL;
+	uint64_t seen[NP_IRQ_MAX_CPUS / 64] = { 0 }; /* parse_cpu_line() keeps cpu < NP_IRQ_MAX_CPUS */
 	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
@@ -275,9 +316,9 @@ int np_parse_stat_cpus(const char *buf, size_t len, struct np_cpu_sample **out, 
 			return r;
 		if (r == 0)
 			continue;
-		for (size_t i = 0; i < cnt; i++)
-			if (v[i].cpu == c.cpu)
-				return -EINVAL;
+		if (seen[c.cpu / 64] & (1ULL << (c.cpu % 64)))
+			return -EINVAL; /* a duplicate */
+		seen[c.cpu / 64] |= 1ULL << (c.cpu % 64);
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 16;
 			struct np_cpu_sample *nv = realloc(v, nc * sizeof(*nv));

@@ -158,19 +158,39 @@ static void w_int(struct wbuf *w, json_int_t v)
 	w_put(w, s, (size_t)(e - s));
 }
 
+/* Decimal digits of @v. */
+static unsigned ndigits(uint64_t v)
+{
+	unsigned n = 1;
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 /* A deferred array: "[" numbers joined by "," "]", as jansson writes an array of integers. */
 static void w_deferred(struct wbuf *w, const struct deferred *a)
 {
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				    "8081828384858687888990919293949596979899";
 	w_put(w, "[", 1);
 	for (size_t i = 0; i < a->n; i++) {
-		if (!w_room(w, 24))
+		if (!w_room(w, 21)) /* a comma and INT64_MAX's 19 digits */
 			return;
-		char tmp[24], *e = tmp + sizeof(tmp), *s = e;
-		s = fmt_int(e, a->v[i] > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)a->v[i]);
+		char *p = w->p + w->len;
 		if (i)
-			*--s = ',';
-		memcpy(w->p + w->len, s, (size_t)(e - s));
-		w->len += (size_t)(e - s);
+			*p++ = ',';
+		uint64_t v = a->v[i] > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : a->v[i];
+		char *e = p + ndigits(v);
+		w->len = (size_t)(e - w->p);
+		for (; v >= 100; v /= 100) {
+			e -= 2;
+			memcpy(e, pairs + (v % 100) * 2, 2);
+		}
+		if (v >= 10)
+			memcpy(e - 2, pairs + v * 2, 2);
+		else
+			e[-1] = (char)('0' + v);
 	}
 	w_put(w, "]", 1);
 }

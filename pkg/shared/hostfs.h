@@ -104,9 +104,8 @@ int np_host_list(const struct np_host *h, const char *dir, char ***out, size_t *
  */
 struct np_dir {
 	const struct np_host *h;
-	int fd;      /* O_RDONLY|O_DIRECTORY, or -errno when the folder could not be opened */
-	char *path;  /* the folder's host path, e.g. "/sys/class/block/sda" */
-	bool listed; /* np_dir_list(d, NULL) read fd's entries (rewound before another) */
+	int fd;     /* O_PATH|O_DIRECTORY, or -errno when the folder could not be opened */
+	char *path; /* the folder's host path, e.g. "/sys/class/block/sda" */
 };
 
 /*
@@ -126,7 +125,7 @@ int np_dir_read_u64(const struct np_dir *d, const char *rel, uint64_t *out);
 int np_dir_attr(const struct np_dir *d, const char *rel, char **dst);
 
 /* np_host_list() of @rel relative to @d, or of @d itself when @rel is NULL. */
-int np_dir_list(struct np_dir *d, const char *rel, char ***out, size_t *n);
+int np_dir_list(const struct np_dir *d, const char *rel, char ***out, size_t *n);
 
 /* np_host_readlink() of @name in @d: the link itself, never followed. */
 int np_dir_readlink(const struct np_dir *d, const char *name, char **out);

@@ -15,7 +15,7 @@ from wait4's rusage: what the machine's load does not inflate) and peak RSS. The
 printed and saved: on shared cores wall time follows the neighbours. Not a test: it never fails on
 speed; it fails only if a command cannot run. BENCH_RUNS sets the repetitions (default 21).
 """
-import glob, http.client, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
+import glob, http.client, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
@@ -152,18 +152,26 @@ def measure_node_exporter(runs):
 
 
 def floor_list(tree, path):
-    """The paths `inspect --host-root TREE` opens (strace), as floor.c's list; False without strace."""
+    """The paths `inspect --host-root TREE` opens (strace), as floor.c's list; False without strace.
+    nodeprint opens most sysfs attributes relative to their device's folder (hostfs.h np_dir): strace -y
+    names the folder of such an open, so each path is that folder (resolved) joined with the name."""
     if not shutil.which("strace"):
         return False
+    top = os.path.realpath(tree)
+    call = re.compile(r'openat2?\((-?\d+|AT_FDCWD)(?:<([^>]*)>)?, "([^"]*)"')
     with tempfile.NamedTemporaryFile("r", suffix=".strace") as tr:
-        subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,openat2", "-o", tr.name, BIN, "inspect",
+        subprocess.run(["strace", "-f", "-qq", "-y", "-e", "trace=openat,openat2", "-o", tr.name, BIN, "inspect",
                         "-o", "json", "--host-root", tree], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         n = 0
         with open(path, "w") as out:
             for line in tr:
-                if "openat2(" not in line or "= -1" in line:
+                m = call.search(line)
+                if not m or "= -1" in line:
                     continue
-                rel = line.split('"', 2)[1]
+                folder, name = m.group(2) or top, m.group(3)
+                rel = os.path.relpath(os.path.join(folder, name), top)
+                if rel == "." or rel.startswith(".."):
+                    continue  # the root itself, or a file outside the tree (the loader's)
                 kind = "d" if "O_DIRECTORY" in line and "O_PATH" not in line else "p" if "O_PATH" in line else "f"
                 out.write(f"{kind} {rel}\n")
                 n += 1

@@ -97,6 +97,8 @@ static void test_deferred_arrays(void **state)
 		v[i] = i * 2654435761u;
 	v[1] = UINT64_MAX; /* above INT64_MAX: clamped, as jansson integers are signed */
 	v[2] = (uint64_t)INT64_MAX;
+	uint64_t edges[] = { 7, 9, 10, 99, 100, 101, 999, 1000, 9999, 10000, 99999, 100000, 1000000000000000000u };
+	memcpy(v + 3, edges, sizeof(edges)); /* every digit count's edges */
 	json_t *built = irq_tree(v, n);
 	char *ref = json_dumps(built, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	assert_non_null(ref);
