@@ -12,16 +12,16 @@
 
 #define FACT_PATH_MAX 4096
 
-enum fact_kind { F_ATTR = 'a', F_U64 = 'u', F_LINK = 'l', F_LIST = 'd' };
+enum fact_kind { F_ATTR = 'a', F_LINE = 'r', F_U64 = 'u', F_S64 = 's', F_LINK = 'l', F_LIST = 'd', F_EXISTS = 'e', F_READ = 'f' };
 
 struct fact {
 	struct fact *next;
 	uint64_t used;   /* the pass that last asked for it */
 	int r;           /* what the read returned */
-	uint64_t u;      /* F_U64 */
-	char *s;         /* F_ATTR, F_LINK */
+	uint64_t u;      /* F_U64, F_S64 (as int64_t) */
+	char *s;         /* F_ATTR, F_LINE, F_LINK, F_READ */
 	char **v;        /* F_LIST */
-	size_t n;
+	size_t n;        /* F_LIST: names; F_READ: bytes */
 	char key[];      /* kind, then the path */
 };
 
@@ -229,14 +229,15 @@ void np_facts_forget(struct np_facts *f, const char *fmt, ...)
 		forget(f, x);
 }
 
-int np_facts_read_u64(struct np_facts *f, const struct np_host *h, const char *path, uint64_t *out)
+/* np_facts_read_u64(), np_facts_read_s64(): a number, or -errno. */
+static int read_num(struct np_facts *f, enum fact_kind kind, const struct np_host *h, const char *path, uint64_t *out)
 {
 	bool hit;
-	struct fact *x = f ? get(f, F_U64, path, &hit) : NULL;
+	struct fact *x = f ? get(f, kind, path, &hit) : NULL;
 	if (!x)
-		return np_host_read_u64(h, path, out);
+		return kind == F_U64 ? np_host_read_u64(h, path, out) : np_host_read_s64(h, path, (int64_t *)out);
 	if (!hit) {
-		x->r = np_host_read_u64(h, path, &x->u);
+		x->r = kind == F_U64 ? np_host_read_u64(h, path, &x->u) : np_host_read_s64(h, path, (int64_t *)&x->u);
 		if (x->r == -ENOMEM) {
 			forget(f, x);
 			return -ENOMEM;
@@ -247,14 +248,60 @@ int np_facts_read_u64(struct np_facts *f, const struct np_host *h, const char *p
 	return x->r;
 }
 
-int np_facts_readlink(struct np_facts *f, const struct np_host *h, const char *path, char **out)
+int np_facts_read_u64(struct np_facts *f, const struct np_host *h, const char *path, uint64_t *out)
+{
+	return read_num(f, F_U64, h, path, out);
+}
+
+int np_facts_read_s64(struct np_facts *f, const struct np_host *h, const char *path, int64_t *out)
+{
+	return read_num(f, F_S64, h, path, (uint64_t *)out);
+}
+
+bool np_facts_exists(struct np_facts *f, const struct np_host *h, const char *path)
 {
 	bool hit;
-	struct fact *x = f ? get(f, F_LINK, path, &hit) : NULL;
+	struct fact *x = f ? get(f, F_EXISTS, path, &hit) : NULL;
 	if (!x)
-		return np_host_readlink(h, path, out);
+		return np_host_exists(h, path);
+	if (!hit)
+		x->r = np_host_exists(h, path);
+	return x->r;
+}
+
+int np_facts_read(struct np_facts *f, const struct np_host *h, const char *path, size_t max, char **out, size_t *len)
+{
+	bool hit;
+	struct fact *x = f ? get(f, F_READ, path, &hit) : NULL;
+	if (!x)
+		return np_host_read(h, path, max, out, len);
 	if (!hit) {
-		x->r = np_host_readlink(h, path, &x->s);
+		x->r = np_host_read(h, path, max, &x->s, &x->n);
+		if (x->r == -ENOMEM) {
+			forget(f, x);
+			return -ENOMEM;
+		}
+	}
+	if (x->r < 0)
+		return x->r;
+	if (!(*out = malloc(x->n + 1)))
+		return -ENOMEM;
+	memcpy(*out, x->s, x->n + 1);
+	if (len)
+		*len = x->n;
+	return x->r;
+}
+
+/* np_facts_readlink() and np_facts_read_line(): a string, or -errno. */
+static int read_str(struct np_facts *f, enum fact_kind kind, const struct np_host *h, const char *path, char **out)
+{
+	int (*rd)(const struct np_host *, const char *, char **) = kind == F_LINK ? np_host_readlink : np_host_read_line;
+	bool hit;
+	struct fact *x = f ? get(f, kind, path, &hit) : NULL;
+	if (!x)
+		return rd(h, path, out);
+	if (!hit) {
+		x->r = rd(h, path, &x->s);
 		if (x->r == -ENOMEM) {
 			forget(f, x);
 			return -ENOMEM;
@@ -263,6 +310,26 @@ int np_facts_readlink(struct np_facts *f, const struct np_host *h, const char *p
 	if (x->r < 0)
 		return x->r;
 	return (*out = strdup(x->s)) ? x->r : -ENOMEM;
+}
+
+int np_facts_readlink(struct np_facts *f, const struct np_host *h, const char *path, char **out)
+{
+	return read_str(f, F_LINK, h, path, out);
+}
+
+int np_facts_read_line(struct np_facts *f, const struct np_host *h, const char *path, char **out)
+{
+	return read_str(f, F_LINE, h, path, out);
+}
+
+int np_facts_link_basename(struct np_facts *f, const struct np_host *h, const char *path, char **out)
+{
+	_cleanup_free_ char *target = NULL;
+	int r = np_facts_readlink(f, h, path, &target);
+	if (r < 0)
+		return r;
+	const char *b = strrchr(target, '/');
+	return (*out = strdup(b ? b + 1 : target)) ? 0 : -ENOMEM;
 }
 
 int np_facts_list(struct np_facts *f, const struct np_host *h, const char *dir, char ***out, size_t *n)
@@ -292,6 +359,22 @@ int np_facts_list(struct np_facts *f, const struct np_host *h, const char *dir, 
 	if (n)
 		*n = x->n;
 	return x->r;
+}
+
+bool np_facts_may_exist(struct np_facts *f, const struct np_host *h, const char *dir, const char *name)
+{
+	bool hit;
+	struct fact *x = f ? get(f, F_LIST, dir, &hit) : NULL;
+	if (!x)
+		return true;
+	if (!hit) {
+		x->r = np_host_list(h, dir, &x->v, &x->n);
+		if (x->r == -ENOMEM) {
+			forget(f, x);
+			return true;
+		}
+	}
+	return x->r < 0 || np_strv_contains(x->v, name);
 }
 
 void *np_facts_state_new(const struct np_collect_ctx *ctx)

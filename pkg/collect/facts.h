@@ -51,9 +51,21 @@ struct np_facts *np_facts_begin(struct np_facts *f, const struct np_collect_ctx 
  */
 int np_facts_attr(struct np_facts *f, const struct np_host *h, char **dst, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+int np_facts_read(struct np_facts *f, const struct np_host *h, const char *path, size_t max, char **out, size_t *len);
+int np_facts_read_line(struct np_facts *f, const struct np_host *h, const char *path, char **out);
 int np_facts_read_u64(struct np_facts *f, const struct np_host *h, const char *path, uint64_t *out);
+int np_facts_read_s64(struct np_facts *f, const struct np_host *h, const char *path, int64_t *out);
+int np_facts_link_basename(struct np_facts *f, const struct np_host *h, const char *path, char **out);
+bool np_facts_exists(struct np_facts *f, const struct np_host *h, const char *path);
 int np_facts_readlink(struct np_facts *f, const struct np_host *h, const char *path, char **out);
 int np_facts_list(struct np_facts *f, const struct np_host *h, const char *dir, char ***out, size_t *n);
+
+/*
+ * np_facts_may_exist() - false only when @f holds the listing of folder @dir (read now if it did not)
+ * and @name is not in it: the caller skips an open that would fail with ENOENT. True when @f is
+ * NULL or the folder cannot be listed: try it.
+ */
+bool np_facts_may_exist(struct np_facts *f, const struct np_host *h, const char *dir, const char *name);
 
 /* Drop @f's attribute at the formatted path: a value read in passing ("coming") is no fact. */
 void np_facts_forget(struct np_facts *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

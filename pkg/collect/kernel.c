@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "kernel.h"
 #include "collector.h"
+#include "facts.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -132,32 +133,38 @@ int np_parse_cpuinfo(const char *buf, size_t len, struct np_kernel *k)
 	return cpus ? 0 : -EINVAL;
 }
 
-static int collect_os(const struct np_host *h, struct np_kernel *k)
+static int collect_os(struct np_facts *fx, const struct np_host *h, struct np_kernel *k)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	int r = np_host_read(h, "/etc/os-release", 1 << 16, &buf, &len);
+	int r = np_facts_read(fx, h, "/etc/os-release", 1 << 16, &buf, &len);
 	if (r == -ENOENT)
-		r = np_host_read(h, "/usr/lib/os-release", 1 << 16, &buf, &len);
+		r = np_facts_read(fx, h, "/usr/lib/os-release", 1 << 16, &buf, &len);
 	if (r < 0)
 		return r;
 	return np_parse_os_release(buf, len, k);
 }
 
+/*
+ * Facts (facts.h): the release, version, architecture, boot id, os-release, DMI and /proc/cpuinfo
+ * (CPU model, count, microcode: a late microcode load or a CPU brought online shows within the
+ * facts bound). The taint flags every cycle.
+ */
 static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
 	struct np_kernel *k = &rep->kernel;
+	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "kernel"), ctx);
 	int r;
 
 	/* each field degrades on its own: without /proc, DMI, os-release and the rest still count */
-	r = np_host_read_line(h, "/proc/sys/kernel/osrelease", &k->release);
+	r = np_facts_read_line(fx, h, "/proc/sys/kernel/osrelease", &k->release);
 	if (r < 0) {
 		k->release = NULL;
 		np_status_set(&k->status, r, "/proc/sys/kernel/osrelease: %s", np_errno_reason(r));
 	}
-	np_host_attr(h, &k->version, "/proc/sys/kernel/version");
-	np_host_attr(h, &k->machine, "/proc/sys/kernel/arch");
+	np_facts_attr(fx, h, &k->version, "/proc/sys/kernel/version");
+	np_facts_attr(fx, h, &k->machine, "/proc/sys/kernel/arch");
 	struct utsname u;
 	if (!k->machine && h->live && uname(&u) == 0)
 		k->machine = strdup(u.machine);
@@ -165,8 +172,8 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 	if (r < 0)
 		np_status_set(&k->status, r, "/proc/sys/kernel/tainted: %s", np_errno_reason(r));
 	k->taint_letters = np_taint_letters(k->tainted);
-	np_host_attr(h, &k->boot_id, "/proc/sys/kernel/random/boot_id");
-	r = collect_os(h, k);
+	np_facts_attr(fx, h, &k->boot_id, "/proc/sys/kernel/random/boot_id");
+	r = collect_os(fx, h, k);
 	if (r < 0)
 		np_status_set(&k->status, r, "os-release: %s", np_errno_reason(r));
 
@@ -183,11 +190,11 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 		{ "board_name", offsetof(struct np_kernel, dmi_board_name) },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(dmi); i++)
-		np_host_attr(h, (char **)((char *)k + dmi[i].off), "/sys/class/dmi/id/%s", dmi[i].attr);
+		np_facts_attr(fx, h, (char **)((char *)k + dmi[i].off), "/sys/class/dmi/id/%s", dmi[i].attr);
 
 	_cleanup_free_ char *cpu = NULL;
 	size_t len;
-	r = np_host_read(h, "/proc/cpuinfo", 0, &cpu, &len);
+	r = np_facts_read(fx, h, "/proc/cpuinfo", 0, &cpu, &len);
 	if (r >= 0)
 		r = np_parse_cpuinfo(cpu, len, k);
 	if (r < 0)
@@ -195,4 +202,5 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 	return 0;
 }
 
-NP_SECTION(kernel, 10, 10, collect_kernel, NULL);
+NP_SECTION_STATEFUL(kernel, 10, 10, collect_kernel, NULL, np_facts_state_new, np_facts_state_reload,
+		    np_facts_state_free);

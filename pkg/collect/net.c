@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "net.h"
 #include "collector.h"
+#include "facts.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -392,10 +393,10 @@ static char *path_resolve(const char *base, const char *target)
 }
 
 /* Host path @path with its last component's symlink followed once (path itself when not a link). */
-static char *follow(const struct np_host *h, const char *path)
+static char *follow(struct np_facts *fx, const struct np_host *h, const char *path)
 {
 	_cleanup_free_ char *t = NULL;
-	if (np_host_readlink(h, path, &t) < 0)
+	if (np_facts_readlink(fx, h, path, &t) < 0)
 		return strdup(path);
 	_cleanup_free_ char *dir = strdup(path);
 	if (!dir)
@@ -407,10 +408,10 @@ static char *follow(const struct np_host *h, const char *path)
 }
 
 /* "0x1af4\n" -> "1af4" (lower case), NULL when absent or malformed. */
-static char *read_id(const struct np_host *h, const char *dir, const char *attr)
+static char *read_id(struct np_facts *fx, const struct np_host *h, const char *dir, const char *attr)
 {
 	_cleanup_free_ char *p = np_asprintf("%s/%s", dir, attr), *v = NULL;
-	if (!p || np_host_read_line(h, p, &v) < 0)
+	if (!p || np_facts_read_line(fx, h, p, &v) < 0)
 		return NULL;
 	const char *s = np_startswith(v, "0x") ? v + 2 : v;
 	if (!*s || strspn(s, "0123456789abcdefABCDEF") != strlen(s))
@@ -422,23 +423,24 @@ static char *read_id(const struct np_host *h, const char *dir, const char *attr)
 }
 
 /* Walk up from the device folder to the PCI device (subsystem "pci"); malloc'd path or NULL. */
-static char *find_pci_dir(const struct np_host *h, const char *devdir)
+static char *find_pci_dir(struct np_facts *fx, const struct np_host *h, const char *devdir)
 {
 	_cleanup_free_ char *p = strdup(devdir);
 	while (p && np_startswith(p, "/sys/devices/") && strlen(p) > strlen("/sys/devices/")) {
 		_cleanup_free_ char *sub = np_asprintf("%s/subsystem", p), *bn = NULL;
-		if (sub && np_host_link_basename(h, sub, &bn) >= 0 && streq(bn, "pci"))
+		if (sub && np_facts_link_basename(fx, h, sub, &bn) >= 0 && streq(bn, "pci"))
 			return TAKE_PTR(p);
 		*strrchr(p, '/') = '\0';
 	}
 	return NULL;
 }
 
-static int64_t read_s64_or(const struct np_host *h, const char *dir, const char *attr, int64_t dflt)
+static int64_t read_s64_or(struct np_facts *fx, const struct np_host *h, const char *dir, const char *attr,
+			   int64_t dflt)
 {
 	_cleanup_free_ char *p = np_asprintf("%s/%s", dir, attr);
 	int64_t v;
-	if (!p || np_host_read_s64(h, p, &v) < 0)
+	if (!p || np_facts_read_s64(fx, h, p, &v) < 0)
 		return dflt;
 	return v;
 }
@@ -450,14 +452,15 @@ static char *read_str(const struct np_host *h, const char *dir, const char *attr
 	return v;
 }
 
-static int read_stats(const struct np_host *h, const char *ifdir, struct np_net_if *nic)
+/* The counters every cycle; which counters there are is a fact. */
+static int read_stats(struct np_facts *fx, const struct np_host *h, const char *ifdir, struct np_net_if *nic)
 {
 	_cleanup_free_ char *dir = np_asprintf("%s/statistics", ifdir);
 	char **names = NULL;
 	size_t n = 0;
 	if (!dir)
 		return -ENOMEM;
-	int r = np_host_list(h, dir, &names, &n);
+	int r = np_facts_list(fx, h, dir, &names, &n);
 	if (r < 0) {
 		np_status_set(&nic->status, r, "%s/statistics: %s", nic->name, np_errno_reason(r));
 		return 0;
@@ -528,7 +531,7 @@ static int add_msi(const struct np_host *h, const char *dir, unsigned **v, size_
 static void read_link_sysfs(const struct np_host *h, const char *ifdir, struct np_net_if *nic)
 {
 	if (nic->speed_mbps < 0) {
-		int64_t sp = read_s64_or(h, ifdir, "speed", -1);
+		int64_t sp = read_s64_or(NULL, h, ifdir, "speed", -1);
 		nic->speed_mbps = sp >= 0 && sp != (int64_t)UINT32_MAX ? sp : -1;
 	}
 	if (!nic->duplex) {
@@ -736,35 +739,40 @@ static const char *ioctl_refused(const struct np_host *h, enum np_net_ioctl mode
 
 /* ---- one interface ---- */
 
-static int collect_if(const struct np_host *h, const char *name, enum np_net_ioctl mode,
+/*
+ * Facts (facts.h): where the interface's and its device's folders are, its ifindex, driver, PCI
+ * function and IDs, the names of its counters. Every cycle: MTU, operstate, queues, counters,
+ * ethtool, link, interrupt lines.
+ */
+static int collect_if(struct np_facts *fx, const struct np_host *h, const char *name, enum np_net_ioctl mode,
 		      const char *release, struct same_root *same, struct np_net_if *nic, unsigned **msi,
 		      size_t *nmsi)
 {
 	_cleanup_free_ char *cls = np_asprintf("/sys/class/net/%s", name);
 	if (!cls || !(nic->name = strdup(name)))
 		return -ENOMEM;
-	_cleanup_free_ char *ifdir = follow(h, cls);
+	_cleanup_free_ char *ifdir = follow(fx, h, cls);
 	_cleanup_free_ char *devlink = ifdir ? np_asprintf("%s/device", ifdir) : NULL;
-	_cleanup_free_ char *devdir = devlink ? follow(h, devlink) : NULL;
+	_cleanup_free_ char *devdir = devlink ? follow(fx, h, devlink) : NULL;
 	if (!devdir)
 		return -ENOMEM;
-	nic->ifindex = read_s64_or(h, ifdir, "ifindex", -1);
+	nic->ifindex = read_s64_or(fx, h, ifdir, "ifindex", -1);
 	nic->speed_mbps = -1;
 	nic->irq_skew_percent = nic->rate_irqs_per_s = nic->rate_irq_skew_percent = -1;
 	nic->irq_busiest_cpu = nic->rate_irq_busiest_cpu = -1;
 	_cleanup_free_ char *drvlink = np_asprintf("%s/driver", devdir);
 	if (drvlink)
-		np_host_link_basename(h, drvlink, &nic->driver);
-	_cleanup_free_ char *pci = find_pci_dir(h, devdir);
+		np_facts_link_basename(fx, h, drvlink, &nic->driver);
+	_cleanup_free_ char *pci = find_pci_dir(fx, h, devdir);
 	const char *iddir = pci ? pci : devdir;
 	if (pci)
 		nic->pci_address = strdup(strrchr(pci, '/') + 1);
-	nic->vendor_id = read_id(h, iddir, "vendor");
-	nic->device_id = read_id(h, iddir, "device");
-	nic->mtu = read_s64_or(h, ifdir, "mtu", -1);
+	nic->vendor_id = read_id(fx, h, iddir, "vendor");
+	nic->device_id = read_id(fx, h, iddir, "device");
+	nic->mtu = read_s64_or(NULL, h, ifdir, "mtu", -1);
 	nic->operstate = read_str(h, ifdir, "operstate");
 	count_queues(h, ifdir, nic);
-	int r = read_stats(h, ifdir, nic);
+	int r = read_stats(fx, h, ifdir, nic);
 	if (r < 0)
 		return r;
 	const char *why = ioctl_refused(h, mode, nic, same);
@@ -815,7 +823,7 @@ static void msi_free(struct np_net_msi *m, size_t n)
 	free(m);
 }
 
-static int add_if(const struct np_host *h, const char *name, enum np_net_ioctl mode,
+static int add_if(struct np_facts *fx, const struct np_host *h, const char *name, enum np_net_ioctl mode,
 		  const char *release, struct same_root *same, struct np_net *s, struct np_net_msi **msi)
 {
 	struct np_net_if *v = realloc(s->ifs, (s->n + 1) * sizeof(*v));
@@ -829,15 +837,15 @@ static int add_if(const struct np_host *h, const char *name, enum np_net_ioctl m
 	m[s->n] = (struct np_net_msi){ 0 };
 	struct np_net_if *nic = &s->ifs[s->n];
 	*nic = (struct np_net_if){ 0 };
-	int r = collect_if(h, name, mode, release, same, nic, &m[s->n].irq, &m[s->n].n);
+	int r = collect_if(fx, h, name, mode, release, same, nic, &m[s->n].irq, &m[s->n].n);
 	if (m[s->n].n)
 		qsort(m[s->n].irq, m[s->n].n, sizeof(unsigned), cmp_unsigned);
 	s->n++;
 	return r;
 }
 
-static int collect_ifs(const struct np_host *h, enum np_net_ioctl mode, char **names, size_t n,
-		       struct np_net *s, struct np_net_msi **msi)
+static int collect_ifs(struct np_facts *fx, const struct np_host *h, enum np_net_ioctl mode, char **names,
+		       size_t n, struct np_net *s, struct np_net_msi **msi)
 {
 	_cleanup_free_ char *release = NULL;
 	np_host_read_line(h, "/proc/sys/kernel/osrelease", &release);
@@ -846,9 +854,9 @@ static int collect_ifs(const struct np_host *h, enum np_net_ioctl mode, char **n
 		_cleanup_free_ char *dev = np_asprintf("/sys/class/net/%s/device", names[i]);
 		if (!dev)
 			return -ENOMEM;
-		if (!np_host_exists(h, dev))
+		if (!np_facts_exists(fx, h, dev))
 			continue;
-		int r = add_if(h, names[i], mode, release, &same, s, msi);
+		int r = add_if(fx, h, names[i], mode, release, &same, s, msi);
 		if (r < 0)
 			return r;
 	}
@@ -856,7 +864,7 @@ static int collect_ifs(const struct np_host *h, enum np_net_ioctl mode, char **n
 }
 
 /* The section with /proc/interrupts already read into @t (@tr: how that went). */
-static int net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_net *s,
+static int net_collect(struct np_facts *fx, const struct np_host *h, enum np_net_ioctl mode, struct np_net *s,
 		       const struct np_irq_table *t, int tr)
 {
 	char **names = NULL;
@@ -867,7 +875,7 @@ static int net_collect(const struct np_host *h, enum np_net_ioctl mode, struct n
 		return r;
 	}
 	struct np_net_msi *msi = NULL;
-	r = collect_ifs(h, mode, names, n, s, &msi);
+	r = collect_ifs(fx, h, mode, names, n, s, &msi);
 	np_strv_free(names);
 	if (r >= 0 && note_irqs(s, t, tr) >= 0)
 		r = np_net_attach_irqs(s, t, msi);
@@ -884,7 +892,7 @@ int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_ne
 	struct np_irq_table own;
 	const struct np_irq_table *t;
 	int tr = np_collect_interrupts(&ctx, &own, &t);
-	int r = net_collect(h, mode, s, t, tr);
+	int r = net_collect(NULL, h, mode, s, t, tr);
 	np_irq_table_free(&own);
 	return r;
 }
@@ -894,7 +902,8 @@ static int collect_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 	struct np_irq_table own;
 	const struct np_irq_table *t;
 	int tr = np_collect_interrupts(ctx, &own, &t); /* once per pass: numa reads the same table */
-	int r = net_collect(ctx->host, NP_NET_IOCTL_AUTO, &rep->net, t, tr);
+	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "net"), ctx);
+	int r = net_collect(fx, ctx->host, NP_NET_IOCTL_AUTO, &rep->net, t, tr);
 	np_irq_table_free(&own);
 	return r;
 }
@@ -924,4 +933,5 @@ static int resample_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return 0;
 }
 
-NP_SECTION(net, 40, 30, collect_net, resample_net);
+NP_SECTION_STATEFUL(net, 40, 30, collect_net, resample_net, np_facts_state_new, np_facts_state_reload,
+		    np_facts_state_free);

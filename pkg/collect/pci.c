@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "pci.h"
 #include "collector.h"
+#include "facts.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -201,13 +202,13 @@ static int note(struct np_pci_device *d, const char *attr, int r)
 	return r;
 }
 
-static int read_hex(const struct np_host *h, struct np_pci_device *d, const char *attr,
+static int read_hex(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d, const char *attr,
 		    uint64_t max, uint64_t *out)
 {
 	_cleanup_free_ char *p = attr_path(d->address, attr);
 	if (!p)
 		return -ENOMEM;
-	int r = np_host_read_u64(h, p, out);
+	int r = np_facts_read_u64(fx, h, p, out);
 	if (r >= 0 && *out > max)
 		r = -ERANGE;
 	if (r < 0)
@@ -215,15 +216,15 @@ static int read_hex(const struct np_host *h, struct np_pci_device *d, const char
 	return r;
 }
 
-static void read_ids(const struct np_host *h, struct np_pci_device *d)
+static void read_ids(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d)
 {
 	uint64_t cls, ven, dev, sven = 0, sdev = 0;
-	if (read_hex(h, d, "class", 0xffffff, &cls) < 0 || read_hex(h, d, "vendor", 0xffff, &ven) < 0 ||
-	    read_hex(h, d, "device", 0xffff, &dev) < 0)
+	if (read_hex(fx, h, d, "class", 0xffffff, &cls) < 0 || read_hex(fx, h, d, "vendor", 0xffff, &ven) < 0 ||
+	    read_hex(fx, h, d, "device", 0xffff, &dev) < 0)
 		return;
 	/* subsystem IDs exist for every function since 2.6; keep 0 when absent */
-	read_hex(h, d, "subsystem_vendor", 0xffff, &sven);
-	read_hex(h, d, "subsystem_device", 0xffff, &sdev);
+	read_hex(fx, h, d, "subsystem_vendor", 0xffff, &sven);
+	read_hex(fx, h, d, "subsystem_device", 0xffff, &sdev);
 	d->class_code = (uint32_t)cls;
 	d->vendor_id = (uint16_t)ven;
 	d->device_id = (uint16_t)dev;
@@ -232,11 +233,11 @@ static void read_ids(const struct np_host *h, struct np_pci_device *d)
 	d->has_ids = true;
 }
 
-static void read_speed(const struct np_host *h, struct np_pci_device *d, const char *attr,
+static void read_speed(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d, const char *attr,
 		       struct np_pci_speed *sp)
 {
 	_cleanup_free_ char *p = attr_path(d->address, attr);
-	if (!p || note(d, attr, np_host_read_line(h, p, &sp->text)) < 0)
+	if (!p || note(d, attr, np_facts_read_line(fx, h, p, &sp->text)) < 0)
 		return;
 	if (np_parse_link_speed(sp->text, &sp->gts) < 0)
 		np_status_set(&d->status, -EINVAL, "%s: unrecognised speed \"%s\"", attr, sp->text);
@@ -245,11 +246,11 @@ static void read_speed(const struct np_host *h, struct np_pci_device *d, const c
 /* include/linux/pci.h enum pcie_link_width: 0xff when Link Capabilities/Status read 0 */
 #define PCIE_LNK_WIDTH_UNKNOWN 0xff
 
-static void read_width(const struct np_host *h, struct np_pci_device *d, const char *attr,
+static void read_width(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d, const char *attr,
 		       bool *has, uint64_t *w)
 {
 	_cleanup_free_ char *p = attr_path(d->address, attr);
-	if (p && note(d, attr, np_host_read_u64(h, p, w)) >= 0)
+	if (p && note(d, attr, np_facts_read_u64(fx, h, p, w)) >= 0)
 		*has = *w != PCIE_LNK_WIDTH_UNKNOWN;
 }
 
@@ -276,13 +277,13 @@ static void read_rootport_totals(const struct np_host *h, struct np_pci_device *
 	}
 }
 
-static void read_driver_numa(const struct np_host *h, struct np_pci_device *d)
+static void read_driver_numa(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d)
 {
 	_cleanup_free_ char *drv = attr_path(d->address, "driver");
 	_cleanup_free_ char *numa = attr_path(d->address, "numa_node");
 	if (!drv || !numa)
 		return;
-	note(d, "driver", np_host_link_basename(h, drv, &d->driver));
+	note(d, "driver", np_facts_link_basename(fx, h, drv, &d->driver));
 	int64_t n;
 	if (note(d, "numa_node", np_host_read_s64(h, numa, &n)) >= 0 && n >= 0) {
 		d->has_numa = true;
@@ -352,11 +353,11 @@ static bool is_pci_address(const char *s)
  * ("../../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0" -> "0000:00:1c.0"; a host bridge
  * "pci0000:00" gives none).
  */
-static void read_upstream(const struct np_host *h, struct np_pci_device *d)
+static void read_upstream(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d)
 {
 	_cleanup_free_ char *path = np_asprintf("/sys/bus/pci/devices/%s", d->address);
 	_cleanup_free_ char *target = NULL;
-	if (!path || np_host_readlink(h, path, &target) < 0)
+	if (!path || np_facts_readlink(fx, h, path, &target) < 0)
 		return;
 	char *last = strrchr(target, '/');
 	if (!last)
@@ -368,20 +369,39 @@ static void read_upstream(const struct np_host *h, struct np_pci_device *d)
 		d->upstream = strdup(parent);
 }
 
-static void collect_device(const struct np_host *h, struct udev_hwdb *hw, struct np_pci_device *d)
+/*
+ * Facts (facts.h): the IDs, the bridge above, the driver (a bind or unbind is a uevent), the link's
+ * capabilities (max speed and width). Every cycle: the link's current speed and width, AER counters,
+ * SR-IOV, NUMA node.
+ */
+static void collect_device(struct np_facts *fx, const struct np_host *h, struct udev_hwdb *hw,
+			   struct np_pci_device *d)
 {
-	read_ids(h, d);
-	read_upstream(h, d);
-	read_driver_numa(h, d);
-	read_sriov(h, d);
-	read_speed(h, d, "current_link_speed", &d->cur_speed);
-	read_speed(h, d, "max_link_speed", &d->max_speed);
-	read_width(h, d, "current_link_width", &d->has_cur_width, &d->cur_width);
-	read_width(h, d, "max_link_width", &d->has_max_width, &d->max_width);
-	read_aer(h, d, "aer_dev_correctable", &d->aer_cor);
-	read_aer(h, d, "aer_dev_nonfatal", &d->aer_nonfatal);
-	read_aer(h, d, "aer_dev_fatal", &d->aer_fatal);
-	read_rootport_totals(h, d);
+	/* the attributes a function has are facts too: those its folder lacks are not opened */
+	_cleanup_free_ char *dir = np_asprintf("/sys/bus/pci/devices/%s", d->address);
+#define HAS(name) (!dir || np_facts_may_exist(fx, h, dir, name))
+	read_ids(fx, h, d);
+	read_upstream(fx, h, d);
+	read_driver_numa(fx, h, d);
+	if (HAS("sriov_totalvfs"))
+		read_sriov(h, d);
+	if (HAS("current_link_speed"))
+		read_speed(NULL, h, d, "current_link_speed", &d->cur_speed);
+	if (HAS("max_link_speed"))
+		read_speed(fx, h, d, "max_link_speed", &d->max_speed);
+	if (HAS("current_link_width"))
+		read_width(NULL, h, d, "current_link_width", &d->has_cur_width, &d->cur_width);
+	if (HAS("max_link_width"))
+		read_width(fx, h, d, "max_link_width", &d->has_max_width, &d->max_width);
+	if (HAS("aer_dev_correctable"))
+		read_aer(h, d, "aer_dev_correctable", &d->aer_cor);
+	if (HAS("aer_dev_nonfatal"))
+		read_aer(h, d, "aer_dev_nonfatal", &d->aer_nonfatal);
+	if (HAS("aer_dev_fatal"))
+		read_aer(h, d, "aer_dev_fatal", &d->aer_fatal);
+	if (HAS("aer_rootport_total_err_cor"))
+		read_rootport_totals(h, d);
+#undef HAS
 	if (hw && d->has_ids)
 		hwdb_names(hw, d);
 }
@@ -389,6 +409,7 @@ static void collect_device(const struct np_host *h, struct udev_hwdb *hw, struct
 static int collect_pci(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_pci *s = &rep->pci;
+	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "pci"), ctx);
 	char **names = NULL;
 	size_t n = 0;
 	int r = np_host_list(ctx->host, "/sys/bus/pci/devices", &names, &n);
@@ -408,7 +429,7 @@ static int collect_pci(const struct np_collect_ctx *ctx, struct np_report *rep)
 	for (size_t i = 0; i < n; i++) {
 		struct np_pci_device *d = &s->devices[s->n++];
 		d->address = TAKE_PTR(names[i]);
-		collect_device(ctx->host, hw, d);
+		collect_device(fx, ctx->host, hw, d);
 	}
 	udev_hwdb_unref(hw);
 	udev_unref(u);
@@ -416,4 +437,4 @@ static int collect_pci(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return 0;
 }
 
-NP_SECTION(pci, 30, 80, collect_pci, NULL);
+NP_SECTION_STATEFUL(pci, 30, 80, collect_pci, NULL, np_facts_state_new, np_facts_state_reload, np_facts_state_free);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "virt.h"
 #include "collector.h"
+#include "facts.h"
 #include "interrupts.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
@@ -67,11 +68,11 @@ static int read_cpus(const struct np_host *h, struct np_cpu_sample **out, size_t
 	return r < 0 ? r : np_parse_stat_cpus(buf, len, out, n);
 }
 
-static int hex_attr(const struct np_host *h, const char *dev, const char *name, unsigned *out)
+static int hex_attr(struct np_facts *fx, const struct np_host *h, const char *dev, const char *name, unsigned *out)
 {
 	_cleanup_free_ char *v = NULL;
 	uint64_t x;
-	int r = np_host_attr(h, &v, "/sys/bus/virtio/devices/%s/%s", dev, name);
+	int r = np_facts_attr(fx, h, &v, "/sys/bus/virtio/devices/%s/%s", dev, name);
 	if (r <= 0)
 		return r < 0 ? r : -ENOENT;
 	r = np_parse_u64(v, &x); /* device_show(), vendor_show(): "0x%04x" */
@@ -81,11 +82,12 @@ static int hex_attr(const struct np_host *h, const char *dev, const char *name, 
 	return 0;
 }
 
-static int collect_virtio(const struct np_host *h, struct np_virt *s)
+/* The virtio devices, their IDs, drivers and features are facts (facts.h); the steal time is not. */
+static int collect_virtio(struct np_facts *fx, const struct np_host *h, struct np_virt *s)
 {
 	char **names = NULL;
 	size_t n = 0;
-	if (np_host_list(h, "/sys/bus/virtio/devices", &names, &n) < 0)
+	if (np_facts_list(fx, h, "/sys/bus/virtio/devices", &names, &n) < 0)
 		return 0; /* no virtio bus: not a virtio guest */
 	s->virtio = calloc(n ? n : 1, sizeof(*s->virtio));
 	int r = s->virtio ? 0 : -ENOMEM;
@@ -97,14 +99,14 @@ static int collect_virtio(const struct np_host *h, struct np_virt *s)
 			r = -ENOMEM;
 			break;
 		}
-		int k = hex_attr(h, names[i], "device", &d->device_id);
+		int k = hex_attr(fx, h, names[i], "device", &d->device_id);
 		if (k >= 0)
-			k = hex_attr(h, names[i], "vendor", &d->vendor_id);
+			k = hex_attr(fx, h, names[i], "vendor", &d->vendor_id);
 		if (k >= 0 && np_virtio_type(d->device_id) && !(d->type = strdup(np_virtio_type(d->device_id))))
 			k = -ENOMEM;
-		if (np_host_link_basename(h, link, &d->driver) < 0)
+		if (np_facts_link_basename(fx, h, link, &d->driver) < 0)
 			d->driver = NULL;
-		if (k >= 0 && (k = np_host_attr(h, &feat, "/sys/bus/virtio/devices/%s/features", names[i])) > 0)
+		if (k >= 0 && (k = np_facts_attr(fx, h, &feat, "/sys/bus/virtio/devices/%s/features", names[i])) > 0)
 			k = np_virtio_features_parse(feat, &d->features, &d->n_features);
 		if (k == -ENOMEM)
 			r = k;
@@ -133,7 +135,7 @@ static int collect_virt(const struct np_collect_ctx *ctx, struct np_report *rep)
 		s->cpus[s->n_cpus++] = (struct np_virt_cpu){ .cpu = c[i].cpu, .steal_ticks = c[i].steal,
 							     .total_ticks = c[i].total, .steal_percent = -1,
 							     .first_steal = c[i].steal, .first_total = c[i].total };
-	return collect_virtio(ctx->host, s);
+	return collect_virtio(np_facts_begin(np_collect_state(ctx, "virt"), ctx), ctx->host, s);
 }
 
 static int resample_virt(const struct np_collect_ctx *ctx, struct np_report *rep)
@@ -160,4 +162,5 @@ static int resample_virt(const struct np_collect_ctx *ctx, struct np_report *rep
 	return 0;
 }
 
-NP_SECTION(virt, 44, 34, collect_virt, resample_virt);
+NP_SECTION_STATEFUL(virt, 44, 34, collect_virt, resample_virt, np_facts_state_new, np_facts_state_reload,
+		    np_facts_state_free);
