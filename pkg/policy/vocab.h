@@ -123,9 +123,11 @@ const struct np_vocab_finding *np_vocab_finding(const char *id);
 bool np_vocab_reads(const struct np_vocab_finding *f, const char *source);
 
 /*
- * Every other word of the vocabulary, by kind: NULL-terminated static lists.
- * "condition": the condition types; "reason": every condition reason (the
- * findings' and AllChecksPassed, NoPins, NoClass); "event": every Event reason
- * (the default actions' and the others above).
+ * Every word of the vocabulary, by kind: NULL-terminated lists, made once
+ * (not thread-safe at the first call; NULL on ENOMEM or an unknown kind).
+ * "condition": the condition types (the rows' and BundleRegression);
+ * "reason": every condition reason (the rows' and AllChecksPassed, NoPins,
+ * NoClass and BundleRegression's); "event": every Event reason (the rows'
+ * default events and the others above). A finding's words are its row's only.
  */
 const char *const *np_vocab_words(const char *kind);

@@ -88,7 +88,6 @@ static void test_default_policy_is_the_table(void **state)
 	size_t n;
 	const struct np_vocab_finding *f = np_vocab_findings(&n);
 	assert_int_equal(p.n_actions, n);
-	const char *const *events = np_vocab_words("event"), *const *conds = np_vocab_words("condition");
 	for (size_t i = 0; i < n; i++) {
 		const struct np_action *a = np_policy_action(&p, f[i].id);
 		if (!a)
@@ -96,8 +95,6 @@ static void test_default_policy_is_the_table(void **state)
 		assert_string_equal(a->condition, f[i].condition);
 		assert_string_equal(a->event_reason, f[i].event);
 		assert_string_equal(a->taint_effect ? a->taint_effect : "none", f[i].taint);
-		assert_true(np_strv_contains((char *const *)events, f[i].event));
-		assert_true(np_strv_contains((char *const *)conds, f[i].condition));
 	}
 	np_policy_free(&p);
 	/* a policy may act only on the vocabulary's findings */
