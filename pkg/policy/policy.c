@@ -217,6 +217,45 @@ static int walk_map(struct np_pctx *c, yaml_node_t *n, const char *path, const s
 	return 0;
 }
 
+/* How walk_list() makes the elements of one list of mappings. */
+struct list_spec {
+	const struct np_field *fields; /* each element's keys */
+	size_t size;                   /* of an element */
+	int (*init)(void *elem);       /* or NULL: a new element's defaults (it is zeroed first); 0 or -ENOMEM */
+	size_t key_off;                /* the element's required char * member (name, driver) */
+	const char *key;               /* its key, for "<key> is required" */
+	const char *unique;            /* or NULL: the elements' key differs, "duplicate <unique> name 'x'" */
+};
+
+/* A list of mappings, each walked with s->fields into a new element appended to *@arr (*@n of them). */
+static int walk_list(struct np_pctx *c, yaml_node_t *v, const char *path, const struct list_spec *s, void **arr,
+		     size_t *n)
+{
+	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
+	if (r < 0)
+		return r;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; r >= 0 && it < v->data.sequence.items.top; it++) {
+		char *na = realloc(*arr, (*n + 1) * s->size);
+		if (!na)
+			return -ENOMEM;
+		*arr = na;
+		char *e = na + (*n)++ * s->size;
+		memset(e, 0, s->size);
+		if (s->init && s->init(e) < 0)
+			return -ENOMEM;
+		_cleanup_free_ char *sub = np_asprintf("%s[%td]", path, it - v->data.sequence.items.start);
+		yaml_node_t *en = node(c, *it);
+		r = walk_map(c, en, sub, s->fields, e);
+		const char *key = *(char **)(e + s->key_off);
+		if (r >= 0 && !key)
+			r = fail(c, en, sub, "%s is required", s->key);
+		for (size_t i = 0; r >= 0 && s->unique && i + 1 < *n; i++)
+			if (streq(*(char **)(na + i * s->size + s->key_off), key))
+				r = fail(c, en, sub, "duplicate %s name '%s'", s->unique, key);
+	}
+	return r;
+}
+
 /* ---- health ---- */
 
 /* health.<key>: every registered rule's thresholds (health.h), each from its own table. */
@@ -349,22 +388,10 @@ static int f_driver(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 static int f_class_offloads(struct np_pctx *c, yaml_node_t *v, const char *path, void *o)
 {
 	static const struct np_field f[] = { { "driver", f_driver }, { "off", f_off }, { "on", f_on }, {} };
+	static const struct list_spec spec = { f, sizeof(struct np_offload_rule), NULL,
+					       offsetof(struct np_offload_rule, driver), "driver", NULL };
 	struct np_class *k = o;
-	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
-	for (yaml_node_item_t *it = v->data.sequence.items.start; r >= 0 && it < v->data.sequence.items.top; it++) {
-		struct np_offload_rule *nr = realloc(k->offloads, (k->n_offloads + 1) * sizeof(*nr));
-		if (!nr)
-			return -ENOMEM;
-		k->offloads = nr;
-		struct np_offload_rule *rule = &k->offloads[k->n_offloads++];
-		*rule = (struct np_offload_rule){ 0 };
-		_cleanup_free_ char *sub = np_asprintf("%s[%td]", path, it - v->data.sequence.items.start);
-		yaml_node_t *e = node(c, *it);
-		r = walk_map(c, e, sub, f, rule);
-		if (r >= 0 && !rule->driver)
-			r = fail(c, e, sub, "driver is required");
-	}
-	return r;
+	return walk_list(c, v, path, &spec, (void **)&k->offloads, &k->n_offloads);
 }
 
 static int f_class_expect(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -373,30 +400,21 @@ static int f_class_expect(struct np_pctx *c, yaml_node_t *v, const char *p, void
 	return walk_map(c, v, p, f, o);
 }
 
+static int class_init(void *k)
+{
+	((struct np_class *)k)->expect_gpus = -1;
+	return 0;
+}
+
 static int f_classes(struct np_pctx *c, yaml_node_t *v, const char *path, void *o)
 {
 	static const struct np_field f[] = { { "name", f_class_name },   { "match", f_class_match },
 					  { "pins", f_class_pins },   { "offloads", f_class_offloads },
 					  { "expect", f_class_expect }, {} };
+	static const struct list_spec spec = { f, sizeof(struct np_class), class_init, offsetof(struct np_class, name),
+					       "name", "class" };
 	struct np_policy *p = o;
-	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
-	for (yaml_node_item_t *it = v->data.sequence.items.start; r >= 0 && it < v->data.sequence.items.top; it++) {
-		struct np_class *nc = realloc(p->classes, (p->n_classes + 1) * sizeof(*nc));
-		if (!nc)
-			return -ENOMEM;
-		p->classes = nc;
-		struct np_class *k = &p->classes[p->n_classes++];
-		*k = (struct np_class){ .expect_gpus = -1 };
-		_cleanup_free_ char *sub = np_asprintf("%s[%td]", path, it - v->data.sequence.items.start);
-		yaml_node_t *e = node(c, *it);
-		r = walk_map(c, e, sub, f, k);
-		if (r >= 0 && !k->name)
-			r = fail(c, e, sub, "name is required");
-		for (size_t i = 0; r >= 0 && i + 1 < p->n_classes; i++)
-			if (streq(p->classes[i].name, k->name))
-				r = fail(c, e, sub, "duplicate class name '%s'", k->name);
-	}
-	return r;
+	return walk_list(c, v, path, &spec, (void **)&p->classes, &p->n_classes);
 }
 
 /* ---- actions ---- */
@@ -541,6 +559,13 @@ static int f_pr_bs(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 }
 
 /* the document's list replaces the default one */
+static int profile_init(void *pr)
+{
+	*(struct np_bench_profile *)pr = (struct np_bench_profile){ .rw = strdup("randread"), .block_bytes = 4096,
+								     .iodepth = 1, .jobs = 1, .seconds = 20 };
+	return ((struct np_bench_profile *)pr)->rw ? 0 : -ENOMEM;
+}
+
 static int f_bl_profiles(struct np_pctx *c, yaml_node_t *v, const char *path, void *o)
 {
 	static const struct np_field f[] = {
@@ -552,32 +577,15 @@ static int f_bl_profiles(struct np_pctx *c, yaml_node_t *v, const char *path, vo
 		NP_FIELD_NUM("seconds", struct np_bench_profile, seconds, 0.5, 600),
 		{},
 	};
+	static const struct list_spec spec = { f, sizeof(struct np_bench_profile), profile_init,
+					       offsetof(struct np_bench_profile, name), "name", "profile" };
 	struct np_baseline_policy *b = B(o);
-	int r = want_type(c, v, path, YAML_SEQUENCE_NODE);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < b->n_profiles; i++)
-		np_bench_profile_free(&b->profiles[i]);
-	b->n_profiles = 0;
-	for (yaml_node_item_t *it = v->data.sequence.items.start; r >= 0 && it < v->data.sequence.items.top; it++) {
-		struct np_bench_profile *np = realloc(b->profiles, (b->n_profiles + 1) * sizeof(*np));
-		if (!np)
-			return -ENOMEM;
-		b->profiles = np;
-		struct np_bench_profile *pr = &b->profiles[b->n_profiles++];
-		*pr = (struct np_bench_profile){ .rw = strdup("randread"), .block_bytes = 4096, .iodepth = 1,
-						 .jobs = 1, .seconds = 20 };
-		if (!pr->rw)
-			return -ENOMEM;
-		_cleanup_free_ char *sub = np_asprintf("%s[%td]", path, it - v->data.sequence.items.start);
-		yaml_node_t *e = node(c, *it);
-		r = walk_map(c, e, sub, f, pr);
-		if (r >= 0 && !pr->name)
-			r = fail(c, e, sub, "name is required");
-		for (size_t i = 0; r >= 0 && i + 1 < b->n_profiles; i++)
-			if (streq(b->profiles[i].name, pr->name))
-				r = fail(c, e, sub, "duplicate profile name '%s'", pr->name);
+	if (v->type == YAML_SEQUENCE_NODE) { /* a policy's list replaces the default's */
+		for (size_t i = 0; i < b->n_profiles; i++)
+			np_bench_profile_free(&b->profiles[i]);
+		b->n_profiles = 0;
 	}
+	int r = walk_list(c, v, path, &spec, (void **)&b->profiles, &b->n_profiles);
 	if (r >= 0 && b->n_profiles == 0)
 		r = fail(c, v, path, "at least one profile");
 	return r;

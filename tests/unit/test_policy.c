@@ -102,6 +102,12 @@ static void test_errors_name_place_and_field(void **state)
 	np_policy_free(&ok);
 	expect_error("classes:\n  - name: a\n  - name: a\n", "duplicate class name 'a'");
 	expect_error("classes:\n  - pins: {kernel: {release: [x]}}\n", "classes[0]: name is required");
+	expect_error("classes:\n  - name: a\n    offloads:\n      - {off: [rx-lro]}\n",
+		     "p.yaml:4:9: classes[0].offloads[0]: driver is required");
+	expect_error("baseline:\n  profiles:\n    - {name: a, rw: randread}\n    - {name: a, rw: randwrite}\n",
+		     "p.yaml:4:7: baseline.profiles[1]: duplicate profile name 'a'");
+	expect_error("baseline:\n  profiles: randread\n", "baseline.profiles: expected a list");
+	expect_error("classes: {name: a}\n", "classes: expected a list");
 	expect_error("classes:\n  - name: a\n    pins: {firmware: {x: [y]}}\n", "unknown bundle component 'firmware'");
 	expect_error("heartbeatSeconds: soon\n", "heartbeatSeconds: expected a number from 10 to 86400, got 'soon'");
 	expect_error("health: {nvme: {criticalWarningBits: [hot]}}\n", "unknown critical warning bit 'hot'");
