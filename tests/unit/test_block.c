@@ -223,6 +223,62 @@ static void test_missing_sysfs_recorded(void **state)
 }
 
 /*
+ * The capture's /proc/diskstats with lines no kernel prints appended: the join by name and
+ * major:minor keeps each sysfs device once, a line naming a sysfs device under another
+ * major:minor and a line with no sysfs device become devices of their own, and a repeated
+ * line joins the device its first copy made (the index-based join gives what the scan gave).
+ */
+static void test_diskstats_join_odd_lines(void **state)
+{
+	(void)state;
+	char tmp[] = "/tmp/np-block-XXXXXX", cmd[4200];
+	assert_non_null(mkdtemp(tmp));
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/'", np_src(FIX), tmp);
+	assert_int_equal(system(cmd), 0);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/proc/diskstats", tmp);
+	FILE *f = fopen(path, "a");
+	assert_non_null(f);
+	fputs(" 254 99 vda 1 0 0 0 0 0 0 0 0 0 0\n"   /* vda's name, another major:minor */
+	      " 1 1 ghost 2 0 0 0 0 0 0 0 0 0 0\n"     /* no sysfs device */
+	      " 254 0 vda 3 0 0 0 0 0 0 0 0 0 0\n"     /* vda again: its counters */
+	      " 1 1 ghost 4 0 0 0 0 0 0 0 0 0 0\n",    /* ghost again: the same device */
+	      f);
+	assert_int_equal(fclose(f), 0);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, tmp), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "block", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	size_t nvda = 0, nghost = 0;
+	for (size_t i = 0; i < r.block.n; i++) {
+		const struct np_block_dev *d = &r.block.devices[i];
+		if (streq(d->name, "vda") && d->major == 254 && d->minor == 0) {
+			nvda++;
+			assert_true(d->has_stats);
+			assert_int_equal(d->stats.v[NP_DS_READS], 3);
+			assert_non_null(d->kind); /* the sysfs device, read from sysfs */
+		} else if (streq(d->name, "vda")) {
+			nvda++;
+			assert_int_equal(d->minor, 99);
+			assert_int_equal(d->stats.v[NP_DS_READS], 1);
+			assert_int_equal(d->status.err, ENOENT);
+		} else if (streq(d->name, "ghost")) {
+			nghost++;
+			assert_int_equal(d->stats.v[NP_DS_READS], 4);
+			assert_int_equal(d->status.err, ENOENT);
+		}
+	}
+	assert_int_equal(nvda, 2);
+	assert_int_equal(nghost, 1);
+	np_report_free(&r);
+	np_host_close(&h);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
  * udev database records in systemd's format (device_update_db()); the serial
  * lines are from a real /run/udev/data/b8:0 quoted on the hwloc-devel list.
  */
@@ -449,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_resample_capture),
 		cmocka_unit_test(test_json_contract),
 		cmocka_unit_test(test_missing_sysfs_recorded),
+		cmocka_unit_test(test_diskstats_join_odd_lines),
 		cmocka_unit_test(test_collect_nvme_guest),
 		cmocka_unit_test(test_collect_partition),
 		cmocka_unit_test(test_device_without_dev_listed_once),

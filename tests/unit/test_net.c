@@ -393,6 +393,86 @@ static void test_irq_attribution(void **state)
 	np_irq_table_free(&t);
 }
 
+/*
+ * The linear attribution (an index of names, addresses and MSI numbers) gives each interface the
+ * lines the rule gives it, line by line with np_net_irq_names() and np_net_irq_of_device():
+ * prefixes (eth1/eth10/eth1.100), names inside other words, shared PCI functions, MSI numbers.
+ */
+static void test_irq_attribution_matches_the_rule(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "eth1", "eth10", "eth1.100", "br-eth1", "ens3f0", "ens3f0np0", "e", "" };
+	static const char *const pcis[] = { "0000:3b:00.0", "0000:3b:00.1", NULL };
+	size_t nif = 40, nlines = 600;
+	unsigned seed = 7;
+	char *in = NULL;
+	size_t inlen = 0;
+	FILE *f = open_memstream(&in, &inlen);
+	assert_non_null(f);
+	fputs("  CPU0 CPU1\n", f);
+	for (size_t i = 0; i < nlines; i++) {
+		seed = seed * 1103515245u + 12345u;
+		size_t k = (seed >> 8) % nif;
+		const char *pci = pcis[(seed >> 4) % 3];
+		switch ((seed >> 16) % 5) {
+		case 0: fprintf(f, " %zu: 1 2 PCI-MSIX-%s %zu-edge %s%zu-TxRx-0\n", 100 + i, pci ? pci : "x", i,
+				names[k % 8], k / 8); break;
+		case 1: fprintf(f, " %zu: 3 4 PCI-MSIX-%s %zu-edge mlx5_comp%zu@pci:%s\n", 100 + i, pci ? pci : "x", i, k,
+				pci ? pci : "-"); break;
+		case 2: fprintf(f, " %zu: 5 6 IR-PCI-MSI %zu-edge virtio%zu-input.0\n", 100 + i, i, k); break;
+		case 3: fprintf(f, " %zu: 7 8 IO-APIC %zu-fasteoi %s%zu, eth%zu\n", 100 + i, i, names[k % 8], k / 8, k); break;
+		default: fprintf(f, " %zu: 9 1 PCI-MSI %zu-edge eth1.100%zu\n", 100 + i, i, k % 3); break;
+		}
+	}
+	fputs("NMI: 0 0 Non-maskable interrupts\nERR: 0\n", f);
+	assert_int_equal(fclose(f), 0);
+	struct np_irq_table t;
+	assert_int_equal(np_parse_interrupts(in, inlen, &t), 0);
+	struct np_net_if *ifs = calloc(nif, sizeof(*ifs));
+	struct np_net_msi *msi = calloc(nif, sizeof(*msi));
+	assert_non_null(ifs);
+	assert_non_null(msi);
+	for (size_t k = 0; k < nif; k++) {
+		char nm[32];
+		snprintf(nm, sizeof(nm), "%s%zu", names[k % 8], k / 8);
+		ifs[k].name = strdup(nm);
+		ifs[k].pci_address = pcis[k % 3] ? strdup(pcis[k % 3]) : NULL;
+		msi[k].irq = calloc(4, sizeof(unsigned));
+		for (unsigned j = 0; j < 4; j += 2) /* sorted: 100+k*7+j*150 */
+			msi[k].irq[msi[k].n++] = 100 + (unsigned)k * 7 + j * 150;
+	}
+	struct np_net s = { .ifs = ifs, .n = nif };
+	assert_int_equal(np_net_attach_irqs(&s, &t, msi), 0);
+	size_t total = 0;
+	for (size_t k = 0; k < nif; k++) {
+		size_t got = 0;
+		for (size_t i = 0; i < t.nlines; i++) {
+			const struct np_irq_line *l = &t.lines[i];
+			bool any = false, mine;
+			for (size_t j = 0; j < nif; j++)
+				any |= np_net_irq_names(l, ifs[j].name);
+			mine = any ? np_net_irq_names(l, ifs[k].name)
+				   : np_net_irq_of_device(l, ifs[k].pci_address, msi[k].irq, msi[k].n);
+			if (!mine)
+				continue;
+			assert_true(got < ifs[k].nirqs);
+			assert_string_equal(ifs[k].irqs[got].irq, l->irq);
+			got++;
+		}
+		assert_int_equal(got, ifs[k].nirqs);
+		total += got;
+	}
+	assert_true(total > nlines / 2); /* the rule gave out lines: the comparison compared something */
+	for (size_t k = 0; k < nif; k++) {
+		np_net_if_free(&ifs[k]);
+		free(msi[k].irq);
+	}
+	free(ifs);
+	free(msi);
+	np_irq_table_free(&t);
+	free(in);
+}
+
 /* --interval: deltas between two samples; a reset counter or a vanished line gives no figure. */
 static void test_rates(void **state)
 {
@@ -666,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_stat_cpus),
 		cmocka_unit_test(test_irq_match_words),
 		cmocka_unit_test(test_irq_attribution),
+		cmocka_unit_test(test_irq_attribution_matches_the_rule),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_collect_capture),
 		cmocka_unit_test(test_missing_sysfs_is_recorded),
