@@ -23,7 +23,8 @@ struct dev_state {
 	unsigned major, minor;
 	bool seen;
 	struct np_ds_counters last;
-	int64_t progress_ms;          /* last sample that showed a completion or an empty queue */
+	int64_t progress_ms;          /* since when nothing completed with I/O in flight (stall.h) */
+	bool idle;                    /* the queue was empty at the last sample */
 	uint64_t acc_ticks, acc_compl;
 	struct win_pt *win;           /* await window (only when await_ms > 0) */
 	size_t wn, wcap;
@@ -41,6 +42,7 @@ struct np_stall_detector {
 	size_t n_view;
 	int64_t last_ms;
 	bool has_last;
+	unsigned began;               /* stalls that began at the last feed */
 };
 
 static const enum np_ds_field time_fields[] = { NP_DS_READ_MS, NP_DS_WRITE_MS, NP_DS_DISCARD_MS, NP_DS_FLUSH_MS };
@@ -107,8 +109,9 @@ static int end_stall(struct np_stall_detector *d, struct dev_state *st, enum np_
 	return archive(d, ev);
 }
 
-static void begin_stall(struct dev_state *st, enum np_stall_reason r, int64_t start)
+static void begin_stall(struct np_stall_detector *d, struct dev_state *st, enum np_stall_reason r, int64_t start)
 {
+	d->began++;
 	st->active[r] = true;
 	st->ev[r] = (struct np_stall_event){ .major = st->major, .minor = st->minor, .reason = r,
 					     .start_ms = start, .end_ms = -1, .ongoing = true };
@@ -200,7 +203,7 @@ static int check_await(struct np_stall_detector *d, struct dev_state *st, uint64
 	double aw = dc ? (double)(cur->ticks - ref->ticks) / (double)dc : 0.0;
 	if (dc && aw > d->cfg.await_ms) {
 		if (!st->active[NP_STALL_AWAIT])
-			begin_stall(st, NP_STALL_AWAIT, ref->t);
+			begin_stall(d, st, NP_STALL_AWAIT, ref->t);
 		struct np_stall_event *ev = &st->ev[NP_STALL_AWAIT];
 		ev->await_ms = aw;
 		ev->in_flight = in_flight;
@@ -225,6 +228,7 @@ static int feed_one(struct np_stall_detector *d, struct dev_state *st, const str
 	st->last = *c;
 	if (r == -ERANGE) { /* first sample, or counters reset: start over */
 		st->progress_ms = now;
+		st->idle = in_flight == 0;
 		st->wn = 0;
 		r = end_all(d, st, now);
 		if (r >= 0 && d->cfg.await_ms > 0)
@@ -233,10 +237,14 @@ static int feed_one(struct np_stall_detector *d, struct dev_state *st, const str
 	}
 	if (dcompl > 0 || in_flight == 0) {
 		st->progress_ms = now;
+		st->idle = in_flight == 0;
 		r = end_stall(d, st, NP_STALL_NO_COMPLETION, now);
+	} else if (st->idle) { /* submitted after the empty queue: in flight from here, as far as we know */
+		st->progress_ms = now;
+		st->idle = false;
 	} else if (now - st->progress_ms >= d->cfg.stall_ms) {
 		if (!st->active[NP_STALL_NO_COMPLETION])
-			begin_stall(st, NP_STALL_NO_COMPLETION, st->progress_ms);
+			begin_stall(d, st, NP_STALL_NO_COMPLETION, st->progress_ms);
 		struct np_stall_event *ev = &st->ev[NP_STALL_NO_COMPLETION];
 		ev->in_flight = in_flight;
 		ev->duration_ms = now - ev->start_ms;
@@ -290,6 +298,7 @@ int np_stall_feed(struct np_stall_detector *d, const struct np_diskstats *s, int
 		return -EINVAL;
 	d->has_last = true;
 	d->last_ms = now_ms;
+	d->began = 0;
 	for (size_t i = 0; i < d->n; i++)
 		d->dev[i].seen = false;
 	for (size_t i = 0; i < s->n; i++) {
@@ -317,3 +326,22 @@ size_t np_stall_events(const struct np_stall_detector *d, const struct np_stall_
 	return d->n_view;
 }
 
+
+unsigned np_stall_began(const struct np_stall_detector *d)
+{
+	return d->began;
+}
+
+int64_t np_stall_next_ms(const struct np_stall_detector *d, int64_t cadence_ms)
+{
+	if (!d->has_last)
+		return INT64_MAX;
+	int64_t next = cadence_ms > 0 ? d->last_ms + cadence_ms : INT64_MAX;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dev_state *st = &d->dev[i];
+		int64_t due = st->progress_ms + d->cfg.stall_ms;
+		if (st->last.v[NP_DS_IN_FLIGHT] && !st->active[NP_STALL_NO_COMPLETION] && due < next)
+			next = due;
+	}
+	return next;
+}

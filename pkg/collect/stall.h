@@ -8,9 +8,12 @@
  * A device is stalled (reason "no_completion") while it has I/O in flight
  * (diskstats field 9) and its completions (reads + writes + discards + flushes
  * completed, fields 1, 5, 12, 16) have not changed for at least stall_ms since
- * the last sample that showed progress (a completion, or an empty queue). The
- * stall starts at that last progress sample and ends at the first sample that
- * shows progress again.
+ * the last sample that showed progress: a completion with I/O still in flight,
+ * or, after a sample with an empty queue, the first sample that shows I/O in
+ * flight again (submitted in between, it is counted from where it was seen: a
+ * stall is never longer than the counters prove). The stall starts at that
+ * sample and ends at the first sample that shows a completion or an empty
+ * queue.
  *
  * Optionally (await_ms > 0) a device is also stalled (reason "await") while
  * its await over the last await_window_ms - (dread_ms + dwrite_ms + ddiscard_ms
@@ -66,4 +69,17 @@ int np_stall_feed(struct np_stall_detector *d, const struct np_diskstats *s, int
  * owned by the detector, valid until the next feed or free.
  */
 size_t np_stall_events(const struct np_stall_detector *d, const struct np_stall_event **ev);
+
+/* np_stall_began() - how many stalls (either reason) began at the last feed. */
+unsigned np_stall_began(const struct np_stall_detector *d);
+
+/*
+ * np_stall_next_ms() - when the next sample is worth taking (CLOCK_MONOTONIC
+ * ms): the earliest moment a device that had I/O in flight at the last sample,
+ * and no ongoing no-completion stall, becomes stalled if nothing completes (its
+ * last progress + stall_ms), and no later than @cadence_ms after the last
+ * sample (> 0; a stall that starts on a device idle at the last sample).
+ * INT64_MAX before the first feed, or with @cadence_ms <= 0 and no such device.
+ */
+int64_t np_stall_next_ms(const struct np_stall_detector *d, int64_t cadence_ms);
 

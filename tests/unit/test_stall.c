@@ -69,7 +69,10 @@ static void test_busy_not_stalled(void **state)
 	np_diskstats_free(&s);
 }
 
-/* Stuck: in flight, nothing completes. Reported from 10 s, ends at the first completion. */
+/*
+ * Stuck: in flight, nothing completes. Submitted after an idle sample, the requests count from the
+ * first sample that shows them; reported 10 s later, ended by the first completion.
+ */
 static void test_stall_starts_and_ends(void **state)
 {
 	(void)state;
@@ -77,27 +80,27 @@ static void test_stall_starts_and_ends(void **state)
 	base_sample(&s);
 	struct np_stall_detector *d = np_stall_new(NULL);
 	const struct np_stall_event *e = NULL;
-	/* t=0: vda idle; t=2: 3 requests submitted, none done since */
+	/* t=100 s: vda idle; t=102 s: 3 requests in flight (submitted since), none done */
 	s.dev[0].c.v[NP_DS_IN_FLIGHT] = 0;
 	assert_int_equal(np_stall_feed(d, &s, 100000), 0);
 	s.dev[0].c.v[NP_DS_IN_FLIGHT] = 3;
-	for (int64_t t = 102000; t < 110000; t += 2000) {
+	for (int64_t t = 102000; t < 112000; t += 2000) {
 		assert_int_equal(np_stall_feed(d, &s, t), 0);
-		assert_int_equal(ongoing(d, NULL), 0); /* 10 s not reached since the idle sample */
+		assert_int_equal(ongoing(d, NULL), 0); /* 10 s not reached since they were seen */
 	}
-	assert_int_equal(np_stall_feed(d, &s, 110000), 0);
-	assert_int_equal(ongoing(d, &e), 1); /* 10 s since the last progress at t=100 s */
+	assert_int_equal(np_stall_feed(d, &s, 112000), 0);
+	assert_int_equal(ongoing(d, &e), 1); /* 10 s since t=102 s */
 	assert_string_equal(e->device, "vda");
 	assert_int_equal(e->major, 254);
 	assert_int_equal(e->reason, NP_STALL_NO_COMPLETION);
-	assert_int_equal(e->start_ms, 100000);
+	assert_int_equal(e->start_ms, 102000);
 	assert_int_equal(e->end_ms, -1);
 	assert_int_equal(e->duration_ms, 10000);
 	assert_int_equal(e->in_flight, 3);
 	s.dev[0].c.v[NP_DS_IN_FLIGHT] = 5;
 	assert_int_equal(np_stall_feed(d, &s, 125000), 0);
 	assert_int_equal(ongoing(d, &e), 1);
-	assert_int_equal(e->duration_ms, 25000);
+	assert_int_equal(e->duration_ms, 23000);
 	assert_int_equal(e->in_flight, 5);
 	/* one flush completes: the stall is over */
 	s.dev[0].c.v[NP_DS_FLUSHES]++;
@@ -105,9 +108,9 @@ static void test_stall_starts_and_ends(void **state)
 	const struct np_stall_event *ev;
 	assert_int_equal(np_stall_events(d, &ev), 1);
 	assert_false(ev[0].ongoing);
-	assert_int_equal(ev[0].start_ms, 100000);
+	assert_int_equal(ev[0].start_ms, 102000);
 	assert_int_equal(ev[0].end_ms, 127000);
-	assert_int_equal(ev[0].duration_ms, 27000);
+	assert_int_equal(ev[0].duration_ms, 25000);
 	/* progress again, then stuck again: a second, separate stall */
 	for (int64_t t = 128000; t <= 140000; t += 4000)
 		assert_int_equal(np_stall_feed(d, &s, t), 0);
@@ -236,6 +239,49 @@ static void test_await_threshold(void **state)
 	np_diskstats_free(&s);
 }
 
+/*
+ * The agent's watch: when the next sample can show a stall begin. Idle devices: half the
+ * threshold after the last sample; a device with I/O in flight and nothing completed: its last
+ * progress + the threshold, and a sample then reports the stall as begun (once).
+ */
+static void test_next_sample_and_began(void **state)
+{
+	(void)state;
+	struct np_diskstats s;
+	base_sample(&s);
+	struct np_stall_cfg cfg = { .stall_ms = 3000 };
+	struct np_stall_detector *d = np_stall_new(&cfg);
+	assert_int_equal(np_stall_next_ms(d, 1500), INT64_MAX); /* no sample yet */
+	assert_int_equal(np_stall_feed(d, &s, 100000), 0);
+	assert_int_equal(np_stall_began(d), 0);
+	assert_int_equal(np_stall_next_ms(d, 1500), 101500); /* both idle: the cadence */
+	assert_int_equal(np_stall_next_ms(d, 0), INT64_MAX);
+	/* t=100.4 s: one read in flight on nvme0n1 (submitted since the idle sample), none completed */
+	s.dev[1].c.v[NP_DS_IN_FLIGHT] = 1;
+	assert_int_equal(np_stall_feed(d, &s, 100400), 0);
+	assert_int_equal(np_stall_next_ms(d, 1500), 101900); /* cadence still first */
+	assert_int_equal(np_stall_next_ms(d, 5000), 103400); /* seen at 100.4 s + 3 s */
+	assert_int_equal(np_stall_feed(d, &s, 103399), 0);
+	assert_int_equal(np_stall_began(d), 0);
+	assert_int_equal(np_stall_feed(d, &s, 103400), 0);
+	assert_int_equal(np_stall_began(d), 1);
+	const struct np_stall_event *e = NULL;
+	assert_int_equal(ongoing(d, &e), 1);
+	assert_string_equal(e->device, "nvme0n1");
+	assert_int_equal(e->start_ms, 100400);
+	/* stalled: no deadline of its own any more, the next sample begins nothing new */
+	assert_int_equal(np_stall_next_ms(d, 5000), 108400);
+	assert_int_equal(np_stall_feed(d, &s, 104000), 0);
+	assert_int_equal(np_stall_began(d), 0);
+	/* the read completes, another goes in flight: its deadline counts from this sample */
+	s.dev[1].c.v[NP_DS_READS]++;
+	assert_int_equal(np_stall_feed(d, &s, 105000), 0);
+	assert_int_equal(ongoing(d, NULL), 0);
+	assert_int_equal(np_stall_next_ms(d, 5000), 108000);
+	np_stall_free(d);
+	np_diskstats_free(&s);
+}
+
 /* 7-column lines carry no in-flight count: skipped, not guessed. */
 static void test_no_inflight_field(void **state)
 {
@@ -262,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_counter_reset),
 		cmocka_unit_test(test_await_threshold),
 		cmocka_unit_test(test_no_inflight_field),
+		cmocka_unit_test(test_next_sample_and_began),
 	};
 	return cmocka_run_group_tests_name("stall", tests, NULL, NULL);
 }
