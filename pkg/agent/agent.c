@@ -8,6 +8,7 @@
 #include "peers.h"
 #include "publish.h"
 #include "uevent.h"
+#include "../collect/block.h"
 #include "../collect/collector.h"
 #include "../collect/kmsg.h"
 #include "../collect/nvme.h"
@@ -57,8 +58,11 @@ struct agent {
 	unsigned cycles;
 	uint64_t facts_gen;              /* device and module events seen: the sections' cached facts go stale */
 	int epfd, sigfd, timerfd;
+	int watchfd;                     /* the stall watch between cycles (np_block_watch_stalls()) */
+	int64_t woke_us;                 /* CLOCK_MONOTONIC us when the loop last woke: event latency logs */
 	struct np_uevent_monitor *uevents; /* NULL when netlink is refused: polling only */
 	bool kicked;                     /* an early cycle is armed */
+	bool in_cycle;                   /* a cycle runs (kernel-log records are served between its steps) */
 	bool stopping, reload;           /* SIGTERM/SIGINT, SIGHUP seen (maybe during an API backoff) */
 	struct np_kube_clock clock;      /* the API client's: backoffs serve metrics and end on SIGTERM */
 	int64_t last_cycle_ms;           /* CLOCK_MONOTONIC ms when the last cycle ended */
@@ -119,11 +123,16 @@ static int load_policy(struct agent *a, bool first)
 	return 0;
 }
 
-static int64_t mono_ms(void)
+static int64_t mono_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_ms(void)
+{
+	return mono_us() / 1000;
 }
 
 /*
@@ -144,7 +153,8 @@ static void kick(struct agent *a, const char *why)
 	if (timerfd_gettime(a->timerfd, &its) < 0)
 		return;
 	int64_t left_ms = (int64_t)its.it_value.tv_sec * 1000 + its.it_value.tv_nsec / 1000000;
-	int64_t delay_ms = a->last_cycle_ms + KICK_GAP_MS - mono_ms();
+	/* a record served during a cycle: counted from now, as if that cycle had just ended */
+	int64_t delay_ms = (a->in_cycle ? mono_ms() : a->last_cycle_ms) + KICK_GAP_MS - mono_ms();
 	if (delay_ms < KICK_MS)
 		delay_ms = KICK_MS;
 	if (left_ms <= delay_ms)
@@ -214,6 +224,7 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 		return 0; /* only the kernel's own lines: any root process can write to /dev/kmsg */
 	if (np_kmsg_add_record(&tmp, rec, 0, NULL) <= 0)
 		return 0;
+	int64_t classified_us = mono_us();
 	const struct np_kmsg_event *e = &tmp.events[tmp.n - 1];
 	if (e->kind == NP_KMSG_PATH_FAILED || e->kind == NP_KMSG_PATH_REINSTATED) {
 		/* a failing path is the multipath-degraded finding seen early: the policy's action names
@@ -231,6 +242,7 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 				       .subject = e->device };
 		char *err = NULL;
 		time_t now = now_s();
+		int64_t sending_us = mono_us();
 		if (a->kc && !a->o->dry_run && (a->n_pending || np_publish_event(&a->pub, &ev, now, &err) < 0)) {
 			if (err)
 				np_log(NP_LOG_WARN, "event not sent, kept for the next cycle", "reason=%s error=\"%s\"",
@@ -239,6 +251,15 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 		}
 		free(err);
 		np_log(NP_LOG_INFO, "kernel log", "event=%s device=%s", ev.reason, e->device ? e->device : "-");
+		/* where the time goes, all CLOCK_MONOTONIC (printk stamps use the same clock): record ->
+		 * the loop wakes -> classified -> the publisher (book, rate limit) -> the request answered */
+		int64_t done_us = mono_us();
+		np_log(NP_LOG_DEBUG, "kernel log event latency",
+		       "event=%s seq=%llu record_us=%llu wake_ms=%.3f classify_ms=%.3f queue_ms=%.3f request_ms=%.3f",
+		       ev.reason, (unsigned long long)rec->seq, (unsigned long long)rec->ts_us,
+		       (double)(a->woke_us - (int64_t)rec->ts_us) / 1000, (double)(classified_us - a->woke_us) / 1000,
+		       (double)(sending_us - classified_us) / 1000, (double)(done_us - sending_us) / 1000);
+		a->woke_us = done_us; /* the next record of this read waited for this one */
 		kick(a, ev.reason);
 	}
 	np_kmsg_free(&tmp);
@@ -305,14 +326,26 @@ static void log_blind(const struct np_desired *before, const struct np_desired *
 		np_log(NP_LOG_INFO, "every source is readable again", "was=%s", b->subject);
 }
 
+/* Kernel-log records that arrived during a collection or a publish, served between its steps. */
+static void serve_kmsg(void *ud)
+{
+	struct agent *a = ud;
+	if (!a->have_kmsg)
+		return;
+	a->woke_us = mono_us();
+	np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
+}
+
 /* This cycle's collection context: the policy's thresholds, the agent's options, the sections' state. */
-static struct np_collect_ctx agent_ctx(const struct agent *a)
+static struct np_collect_ctx agent_ctx(struct agent *a)
 {
 	struct np_ctx_overrides ov = { .kubelet_dir = a->o->kubelet_dir, .smart_interval_s = a->o->smart_seconds };
 	struct np_collect_ctx ctx = np_collect_ctx_build(&a->host, &a->pol, &ov);
 	ctx.states = a->states;
 	ctx.facts_gen = a->facts_gen;
 	ctx.facts_max_age_s = a->o->facts_seconds > 0 ? a->o->facts_seconds : -1;
+	ctx.between = serve_kmsg;
+	ctx.between_ud = a;
 	return ctx;
 }
 
@@ -380,7 +413,9 @@ static int cycle(struct agent *a)
 {
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	a->in_cycle = true;
 	int r = cycle_once(a);
+	a->in_cycle = false;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	np_histogram_observe(&a->stats.cycle_seconds,
 			     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -437,6 +472,7 @@ static int cycle_once(struct agent *a)
 	}
 	char *err = NULL;
 	bool published = true;
+	int64_t publish_us = mono_us();
 	if (a->kc && !a->o->dry_run && np_publish(&a->pub, &a->pol, &d, now, settled, &err) < 0) {
 		np_log(NP_LOG_WARN, "publish failed, retrying next cycle", "node=%s error=\"%s\"", a->o->node_name,
 		       err ? err : "");
@@ -455,8 +491,10 @@ static int cycle_once(struct agent *a)
 	a->stats.events_suppressed = a->pub.book.suppressed;
 	a->stats.valve_refusals = a->pub.valve_refusals;
 	a->stats.api = a->kc ? np_kube_client_stats(a->kc) : NULL;
-	np_log(NP_LOG_INFO, "cycle", "n=%u bundle=%s state=%s findings=%zu taints=%zu patches_total=%lu events_total=%lu", a->cycles + 1,
-	    rep.bundle.hash, d.bundle_state, d.n_findings, d.n_taints, a->pub.patches, a->pub.events_sent);
+	publish_us = mono_us() - publish_us;
+	np_log(NP_LOG_INFO, "cycle", "n=%u bundle=%s state=%s findings=%zu taints=%zu patches_total=%lu events_total=%lu "
+	       "collect_ms=%.1f publish_ms=%.1f", a->cycles + 1, rep.bundle.hash, d.bundle_state, d.n_findings,
+	       d.n_taints, a->pub.patches, a->pub.events_sent, (double)rep.duration_us / 1000, (double)publish_us / 1000);
 	log_blind(&a->last, &d);
 	np_desired_free(&a->last);
 	a->last = d;
@@ -494,6 +532,81 @@ static void on_uevents(struct agent *a)
 		np_log(NP_LOG_WARN, "uevent read", "error=\"%s\"", strerror(-r));
 }
 
+/*
+ * The stall watch: between cycles the block section's detector gets a /proc/diskstats sample
+ * whenever one can show a stall begin (np_block_stall_next_ms()), unless the next cycle comes
+ * first. WATCH_MIN_MS bounds its rate.
+ */
+#define WATCH_MIN_MS 100
+static void arm_watch(struct agent *a)
+{
+	if (a->watchfd < 0)
+		return;
+	struct np_collect_ctx ctx = agent_ctx(a);
+	int64_t next = np_block_stall_next_ms(&ctx), now = mono_ms();
+	struct itimerspec cyc, its = { 0 }; /* zero: disarmed */
+	if (next != INT64_MAX && timerfd_gettime(a->timerfd, &cyc) == 0) {
+		int64_t cycle_at = now + (int64_t)cyc.it_value.tv_sec * 1000 + cyc.it_value.tv_nsec / 1000000;
+		if (next < now + WATCH_MIN_MS)
+			next = now + WATCH_MIN_MS;
+		if (next < cycle_at)
+			its.it_value = (struct timespec){ next / 1000, (next % 1000) * 1000000L };
+	}
+	timerfd_settime(a->watchfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/*
+ * A stall the watch saw begin: its Events go out now, as the next cycle would send them (the
+ * same collectors and policy on the sections the finding reads: block, and volumes for the PV,
+ * claim and Pod), through the publisher's aggregation and rate limits; the cycle kicked after it
+ * writes the condition and finds the Events already sent.
+ */
+static void publish_stalls(struct agent *a, const struct np_collect_ctx *ctx, int began)
+{
+	static char *const only[] = { "block", "volumes", NULL };
+	if (!a->pub.primed) { /* before the first publish: the cycle announces it */
+		kick(a, "stall");
+		return;
+	}
+	int64_t t0 = mono_us();
+	struct np_report rep = { 0 };
+	struct np_desired d = { 0 };
+	size_t n_labels = 0;
+	_cleanup_free_ struct np_kv *labels = np_node_label_facts(a->pub.node_obj, &n_labels);
+	struct np_node_facts node = { .name = a->o->node_name, .labels = labels, .n_labels = n_labels };
+	int r = np_collect_all(ctx, only, &rep);
+	if (r >= 0)
+		r = np_policy_evaluate(&a->pol, &rep, NULL, &node, &d);
+	int64_t t1 = mono_us();
+	char *err = NULL;
+	unsigned long sent = a->pub.events_sent;
+	if (r >= 0)
+		r = np_publish_finding_events(&a->pub, &d, now_s(), &err);
+	if (r < 0 && r != -EAGAIN)
+		np_log(NP_LOG_WARN, "stall Events not sent, the next cycle tries again", "error=\"%s\"",
+		       err ? err : strerror(-r));
+	np_log(NP_LOG_INFO, "stall seen between cycles", "began=%d events=%lu collect_ms=%.3f publish_ms=%.3f", began,
+	       a->pub.events_sent - sent, (double)(t1 - t0) / 1000, (double)(mono_us() - t1) / 1000);
+	free(err);
+	np_desired_free(&d);
+	np_report_free(&rep);
+	kick(a, "stall");
+}
+
+static void on_watch(struct agent *a)
+{
+	uint64_t ticks;
+	if (read(a->watchfd, &ticks, sizeof(ticks)) <= 0)
+		return;
+	struct np_collect_ctx ctx = agent_ctx(a);
+	int r = np_block_watch_stalls(&ctx);
+	if (r > 0)
+		publish_stalls(a, &ctx, r);
+	else if (r < 0)
+		np_log(NP_LOG_DEBUG, "stall watch", "error=\"%s\"", strerror(-r));
+	arm_watch(a);
+}
+
 static int setup_fds(struct agent *a)
 {
 	sigset_t mask;
@@ -508,6 +621,9 @@ static int setup_fds(struct agent *a)
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->sigfd < 0 || a->timerfd < 0 || a->epfd < 0)
 		return negative_errno();
+	/* the stall watch only sends Events early: none without an API */
+	if (a->kc && !a->o->dry_run && (a->watchfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0)
+		return negative_errno();
 	double p = a->o->poll_seconds > 0 ? a->o->poll_seconds : 10;
 	/* the first cycle within [1 ms, min(poll, START_SPREAD_MS)]: agents started together spread
 	 * their first reads and writes, and their polls keep that phase */
@@ -518,7 +634,7 @@ static int setup_fds(struct agent *a)
 	if (timerfd_settime(a->timerfd, 0, &its, NULL) < 0)
 		return negative_errno();
 	int fds[] = { a->sigfd, a->timerfd, a->have_kmsg ? a->kmsg.fd : -1, a->metrics ? np_metrics_fd(a->metrics) : -1,
-		      a->uevents ? np_uevent_fd(a->uevents) : -1 };
+		      a->uevents ? np_uevent_fd(a->uevents) : -1, a->watchfd };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
 		if (fds[i] < 0 || epoll_ctl(a->epfd, EPOLL_CTL_ADD, fds[i], &ev) == 0)
@@ -555,6 +671,8 @@ static int setup_kube(struct agent *a)
 	/* the safety valve's Leases live in the agent's namespace (the DaemonSet sets it from the Pod) */
 	const char *ns = getenv("NODEPRINT_NAMESPACE");
 	r = np_publisher_init(&a->pub, a->kc, a->o->node_name, ns && *ns ? ns : "nodeprint");
+	a->pub.between = serve_kmsg; /* kernel-log Events go out between the cycle's writes too */
+	a->pub.between_ud = a;
 	if (a->o->poll_seconds > 0)
 		a->pub.poll_seconds = a->o->poll_seconds; /* a Node refused a slot pauses from one poll up */
 	apply_event_limits(a);
@@ -625,6 +743,7 @@ static int loop(struct agent *a)
 	while (!a->stopping) {
 		struct epoll_event evs[8];
 		int n = epoll_wait(a->epfd, evs, ARRAY_SIZE(evs), np_metrics_timeout_ms(a->metrics));
+		a->woke_us = mono_us();
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -643,6 +762,8 @@ static int loop(struct agent *a)
 				on_uevents(a);
 			if (a->have_kmsg && fd == a->kmsg.fd)
 				np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
+			if (fd == a->watchfd && fd >= 0)
+				on_watch(a);
 		}
 		if (a->metrics) /* its fd, and its timeouts for idle and slow connections */
 			np_metrics_run(a->metrics);
@@ -650,6 +771,7 @@ static int loop(struct agent *a)
 			int r = cycle(a);
 			if (r < 0)
 				np_log(NP_LOG_ERROR, "cycle failed", "error=\"%s\"", strerror(-r));
+			arm_watch(a); /* the cycle's sample moved the detector's deadlines */
 			if (a->o->max_cycles && a->cycles >= a->o->max_cycles)
 				return 0;
 		}
@@ -691,7 +813,7 @@ static void agent_free(struct agent *a)
 		np_report_free(&a->prev);
 	np_policy_free(&a->pol);
 	np_host_close(&a->host);
-	int fds[] = { a->epfd, a->sigfd, a->timerfd };
+	int fds[] = { a->epfd, a->sigfd, a->timerfd, a->watchfd };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -699,7 +821,7 @@ static void agent_free(struct agent *a)
 
 int np_agent_run(const struct np_agent_opts *o)
 {
-	struct agent a = { .o = o, .epfd = -1, .sigfd = -1, .timerfd = -1, .started = now_s() };
+	struct agent a = { .o = o, .epfd = -1, .sigfd = -1, .timerfd = -1, .watchfd = -1, .started = now_s() };
 	if (getrandom(&a.rng, sizeof(a.rng), GRND_NONBLOCK) != sizeof(a.rng) || !a.rng)
 		a.rng = (uint32_t)getpid() * 2654435761u | 1; /* spread, not secrecy */
 	a.resync_at = o->resync_seconds > 0 ? next_resync(&a, a.started) : 0; /* the first publish reads it */

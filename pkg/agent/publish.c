@@ -329,9 +329,11 @@ static bool same_subject(const struct np_finding *f, const struct np_event *e)
 /*
  * Events of findings that are new since the last publish. A finding whose Event could not be
  * sent (an API error, or not tried after one) is not remembered as announced, so the next cycle
- * tries again; after the first error no more Events are tried this cycle.
+ * tries again; after the first error no more Events are tried this cycle. @d is the whole
+ * desired state (the announced set becomes its findings), or with @partial a part of it (its
+ * findings join the announced set).
  */
-static int finding_events(struct np_publisher *p, const struct np_desired *d, time_t now, char **err)
+static int finding_events(struct np_publisher *p, const struct np_desired *d, time_t now, bool partial, char **err)
 {
 	_cleanup_free_ bool *failed = calloc(d->n_findings + 1, sizeof(*failed));
 	char **now_keys = NULL;
@@ -353,10 +355,17 @@ static int finding_events(struct np_publisher *p, const struct np_desired *d, ti
 		for (size_t f = 0; r < 0 && f < d->n_findings; f++)
 			failed[f] = failed[f] || same_subject(&d->findings[f], e);
 	}
-	for (size_t i = 0; failed && i < d->n_findings; i++)
-		if (!failed[i] && np_strv_push_take(&now_keys, &n_now,
-						   np_asprintf("%s\t%s", d->findings[i].id, d->findings[i].subject)) < 0)
+	if (partial) { /* the others stay announced */
+		now_keys = TAKE_PTR(p->seen_findings);
+		n_now = p->n_seen;
+	}
+	for (size_t i = 0; failed && i < d->n_findings; i++) {
+		char *k = failed[i] ? NULL : np_asprintf("%s\t%s", d->findings[i].id, d->findings[i].subject);
+		if (k && partial && seen(now_keys, n_now, k))
+			free(k);
+		else if (!failed[i] && np_strv_push_take(&now_keys, &n_now, k) < 0)
 			r = r < 0 ? r : -ENOMEM;
+	}
 	np_strv_free(p->seen_findings);
 	p->seen_findings = now_keys;
 	p->n_seen = n_now;
@@ -545,6 +554,7 @@ static bool refused_by_server(int r)
 }
 
 struct write_steps {
+	struct np_publisher *p;
 	char **err;  /* the caller's: the first error's message */
 	bool go;     /* the next write may be tried */
 	int first;   /* the first error, 0 while none */
@@ -562,6 +572,15 @@ static void step(struct write_steps *ws, int r, char **e)
 		ws->go = refused_by_server(r);
 	free(*e);
 	*e = NULL;
+	if (ws->p->between)
+		ws->p->between(ws->p->between_ud);
+}
+
+int np_publish_finding_events(struct np_publisher *p, const struct np_desired *d, time_t now, char **err)
+{
+	if (!p->primed)
+		return -EAGAIN;
+	return finding_events(p, d, now, true, err);
 }
 
 int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d, time_t now,
@@ -614,7 +633,7 @@ int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct
 		r = np_reconcile_node(p->node_obj, &view, &o, &p->mem, &w);
 	/* the writes in order; after one the server refused for its content (an admission policy, a
 	 * validation rule) the others still go out, after a transport or server error they wait */
-	struct write_steps ws = { .err = err, .go = r >= 0, .first = r < 0 ? r : 0 };
+	struct write_steps ws = { .p = p, .err = err, .go = r >= 0, .first = r < 0 ? r : 0 };
 	char *e = NULL;
 	if (ws.go && w.metadata_patch)
 		step(&ws, patch(p, false, NP_PATCH_MERGE, w.metadata_patch, &e), &e);
@@ -640,7 +659,7 @@ int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct
 	if (ws.go && w.status_patch)
 		step(&ws, patch(p, true, NP_PATCH_STRATEGIC, w.status_patch, &e), &e);
 	if (ws.go)
-		step(&ws, finding_events(p, d, now, &e), &e);
+		step(&ws, finding_events(p, d, now, false, &e), &e);
 	if (valve_r < 0 && !ws.first) {
 		ws.first = valve_r;
 		if (err && !*err)

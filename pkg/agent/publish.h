@@ -39,6 +39,11 @@ struct np_publisher {
 	bool primed;                /* seen_findings seeded from the Node after a (re)start */
 	unsigned long patches, events_sent, valve_refusals, api_errors;
 	bool resync;                /* GET the Node before the next reconcile */
+	/* Optional: called with @between_ud after each write of np_publish(). The agent sends its
+	 * kernel-log Events there (np_publish_event() may be called from it), so a path event waits
+	 * for one request, not a whole publish. */
+	void (*between)(void *ud);
+	void *between_ud;
 };
 
 /* Returns 0 or -ENOMEM. @kc stays the caller's; @ns is the namespace of the valve's Leases. */
@@ -54,6 +59,18 @@ void np_publisher_free(struct np_publisher *p);
  */
 int np_publish(struct np_publisher *p, const struct np_policy *pol, const struct np_desired *d, time_t now,
 	       bool allow_removals, char **err);
+
+/*
+ * np_publish_finding_events() - the Events of @d's findings that are new since
+ * the last publish, sent now through the same aggregation and rate limits, and
+ * remembered as announced next to the others: the next np_publish() does not
+ * send them again. For a fast path that evaluated a part of the report (a
+ * stall seen between two cycles); @d's absent findings are not forgotten.
+ * Returns 0, -EAGAIN before the first np_publish() (what the Node already
+ * announces is not known yet: nothing is sent), or the first request's -errno
+ * (*@err says why; that finding stays new, for the next publish).
+ */
+int np_publish_finding_events(struct np_publisher *p, const struct np_desired *d, time_t now, char **err);
 
 /*
  * np_publish_event() - send one Event (aggregated and rate limited by the

@@ -640,6 +640,29 @@ static int track_stalls(struct np_block *b, struct np_stall_detector *det, const
 	return copy_stalls(b, det);
 }
 
+int np_block_watch_stalls(const struct np_collect_ctx *ctx)
+{
+	struct np_stall_detector *det = np_collect_state(ctx, "block");
+	if (!det)
+		return -ENODATA;
+	struct np_block b = { 0 }; /* read_diskstats() writes its status and sample time here */
+	struct np_diskstats ds;
+	int r = read_diskstats(ctx->host, &b, &ds);
+	if (r >= 0) {
+		r = np_stall_feed(det, &ds, b.sampled_at_ms);
+		np_diskstats_free(&ds);
+	}
+	np_block_free(&b);
+	return r < 0 ? r : (int)np_stall_began(det);
+}
+
+int64_t np_block_stall_next_ms(const struct np_collect_ctx *ctx)
+{
+	const struct np_stall_detector *det = np_collect_state(ctx, "block");
+	struct np_stall_cfg cfg = stall_cfg(ctx);
+	return det ? np_stall_next_ms(det, cfg.stall_ms / 2) : INT64_MAX;
+}
+
 static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;

@@ -11,6 +11,9 @@
 #include "../report/block.h"
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct np_collect_ctx;
 
 /* Largest udev database file accepted (real ones are a few KiB). */
 #define NP_UDEV_DB_MAX (1u << 20)
@@ -69,3 +72,24 @@ const char *np_block_transport(const char *id_path, const char *id_bus, const ch
  * "nvme" (nvmeXnY), "rom" (srN), "zram" ... else "disk". Static string.
  */
 const char *np_block_kind(const char *name, bool is_partition, bool has_dm, bool has_md);
+
+/*
+ * np_block_watch_stalls() - the agent's stall watch between its collections:
+ * one read of /proc/diskstats (Documentation/admin-guide/iostats.rst) fed to
+ * the block section's stall detector kept in @ctx->states, the one its
+ * collections feed (stall.h). Returns how many stalls began at this sample
+ * (> 0: the caller collects and publishes them now), 0 when none, -ENODATA
+ * when @ctx keeps no detector (a one-shot command), or -errno of the read or
+ * the feed (-ENOMEM).
+ */
+int np_block_watch_stalls(const struct np_collect_ctx *ctx);
+
+/*
+ * np_block_stall_next_ms() - when the watch's next sample is worth taking,
+ * CLOCK_MONOTONIC ms: the moment a device with I/O in flight and nothing
+ * completed would become stalled, and at most half the stall threshold after
+ * the last sample (a stall that starts on an idle device is then declared
+ * within 1.5 thresholds of its last completion, whatever the poll period).
+ * INT64_MAX when @ctx keeps no detector or it has no sample yet.
+ */
+int64_t np_block_stall_next_ms(const struct np_collect_ctx *ctx);

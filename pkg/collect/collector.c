@@ -152,8 +152,11 @@ int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct n
 	struct np_collect_ctx pctx = *ctx;
 	pctx.pass = &pass;
 	for (size_t i = 0; i < n; i++)
-		if (!only || np_strv_contains(only, cs[i]->name))
+		if (!only || np_strv_contains(only, cs[i]->name)) {
 			run_one(cs[i], cs[i]->collect, &pctx, r);
+			if (ctx->between)
+				ctx->between(ctx->between_ud);
+		}
 	np_irq_table_free(&pass.irq); /* the second sample below is a new read */
 	if (ctx->interval_s > 0) {
 		struct timespec ts = { .tv_sec = (time_t)ctx->interval_s,

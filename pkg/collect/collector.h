@@ -39,6 +39,10 @@ struct np_collect_ctx {
 	/* What one np_collect_all() pass reads once for several sections (/proc/interrupts);
 	 * NULL outside a pass: each reader reads for itself */
 	struct np_collect_pass *pass;
+	/* Optional: called with @between_ud after each section np_collect_all() runs. The agent
+	 * serves its kernel log there, so a path event waits for one section, not a collection. */
+	void (*between)(void *ud);
+	void *between_ud;
 };
 
 /*

@@ -24,6 +24,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import ssl
 import statistics
 import subprocess
@@ -193,10 +194,10 @@ def guest_setup(g, env, pod_uid):
           f"echo '{vd}' > {data}/vol_data.json")
 
 
-def start_agent(g, run):
+def start_agent(g, run, poll=2):
     """Start the agent in the guest; its log goes to /share/agent-RUN.log, its exit code to /share/agent-RUN.rc."""
     g.out(f"rm -f /share/agent-{run}.rc; (setsid nodeprint run --node-name {NODE} --kubeconfig /share/kubeconfig "
-          f"--policy /share/policy.yaml --poll 2 --smart-interval 2 --settle 5 --log-level debug "
+          f"--policy /share/policy.yaml --poll {poll} --smart-interval 2 --settle 5 --log-level debug "
           f">/share/agent-{run}.log 2>&1; echo $? > /share/agent-{run}.rc) </dev/null >/dev/null 2>&1 & "
           f"sleep 0.3; pidof nodeprint > /tmp/agent.pid")
 
@@ -263,8 +264,41 @@ def nvme_critical(tap, g, k, ctx):
               f"(SMART read every 2 s, cycle every 2 s)", flush=True)
 
 
+CLOCK_CHECK = """import os, time
+r = os.open('/dev/kmsg', os.O_RDONLY | os.O_NONBLOCK)
+os.lseek(r, 0, os.SEEK_END)
+w = os.open('/dev/kmsg', os.O_WRONLY)
+a = time.clock_gettime(time.CLOCK_MONOTONIC)
+os.write(w, b'nib: clock check\\n')
+b = time.clock_gettime(time.CLOCK_MONOTONIC)
+end = b + 10
+while time.clock_gettime(time.CLOCK_MONOTONIC) < end:
+    try:
+        rec = os.read(r, 8192).decode(errors='replace')
+    except BlockingIOError:
+        time.sleep(0.01)
+        continue
+    if 'nib: clock check' in rec:
+        print(a, b, int(rec.split(',')[2]) / 1e6)
+        break
+"""
+
+
+def kmsg_clock_offset_ms(g):
+    """printk's stamp minus the guest's CLOCK_MONOTONIC, in ms (it differs per boot under TCG: tens of ms either
+    way): a record written to /dev/kmsg between two clock reads, read back. The agent's latency log measures
+    record -> wake-up across these two clocks. None when not measurable."""
+    (g.share / "clock_check.py").write_text(CLOCK_CHECK)
+    try:
+        a, b, stamp = map(float, g.out("python3 -I -S /share/clock_check.py").split())
+    except (nib.GuestError, ValueError):
+        return None
+    return round((stamp - (a + b) / 2) * 1000, 3)
+
+
 def path_flaps(tap, g, k, ctx):
     mm = g.out("dmsetup table mpatha").split()[-4]
+    offsets = [kmsg_clock_offset_ms(g)]
     rtt = []
     for _ in range(5):
         t = time.monotonic()
@@ -304,7 +338,8 @@ def path_flaps(tap, g, k, ctx):
            "max_s": round(allv[-1], 3), "guest_command_rtt_median_s": round(statistics.median(rtt), 3),
            "path_failed_p50_s": round(statistics.median(lat["PathFailed"]), 3),
            "path_reinstated_p50_s": round(statistics.median(lat["PathReinstated"]), 3),
-           "nvme_critical_to_taint_s": round(ctx.get("nvme_latency_s", -1), 2)}
+           "nvme_critical_to_taint_s": round(ctx.get("nvme_latency_s", -1), 2),
+           "kmsg_clock_offset_ms": offsets + [kmsg_clock_offset_ms(g)]}
     ctx["latency"] = out
     print(f"# latency: path transition injected (host) -> Event request (server log), {len(allv)} transitions: "
           f"p50 {out['p50_s'] * 1000:.0f} ms, p99 {out['p99_s'] * 1000:.0f} ms, max {out['max_s'] * 1000:.0f} ms; "
@@ -349,9 +384,12 @@ def volume_stall(tap, g, k, ctx):
                "the Pod's Event carries its uid and names the volume", pod_ev[:1])
         ke = k.kubectl("events", "-n", "default", "--for", "pod/app-nib")
         tap.ok("VolumePathStall" in ke, "`kubectl events --for pod/app-nib` finds it", ke)
-        node = k.get("node", NODE)
+        # the Events go out when the stall watch sees it; the condition with the cycle that kicks
+        node = wait("VolumePathsHealthy False", lambda: (n := k.get("node", NODE)) and
+                    (c := cond(n, "VolumePathsHealthy")) and c["status"] == "False" and n, timeout=15)
         c = cond(node, "VolumePathsHealthy")
-        tap.ok(c and c["status"] == "False", "condition VolumePathsHealthy False during the stall", c)
+        tap.ok(c and c["status"] == "False" and "dm-0" in c["message"],
+               "condition VolumePathsHealthy False during the stall, naming dm-0", c)
     finally:
         g.out("while kill -0 $(cat /tmp/dd.pid) 2>/dev/null; do sleep 0.5; done", timeout=60)
         g.out(f"until echo 0 > {SD}/delay 2>/dev/null; do sleep 0.2; done")
@@ -359,6 +397,53 @@ def volume_stall(tap, g, k, ctx):
                 (c := cond(n, "VolumePathsHealthy")) and c["status"] == "True" and n, timeout=60)
     tap.eq(cond(node, "VolumePathsHealthy")["reason"], "AllChecksPassed",
            "condition VolumePathsHealthy True again once the delayed read completed")
+
+
+def stall_between_cycles(tap, g, k, ctx):
+    """--poll 60: a stall under the volume is published by the stall watch, seconds after stallSeconds (3), not at
+    the next cycle a minute later; the cycle it kicks writes the condition and sends none of its Events again."""
+    start_agent(g, 3, poll=60)
+    wait("the first cycle of the --poll 60 agent", lambda: cycles(g, 3) >= 1, timeout=60)
+    mine = lambda: {e["metadata"]["name"]: e for e in k.events(reason="VolumePathStall")}
+    before = set(mine())
+    last, _ = k.requests()
+    n_cycles = cycles(g, 3)
+    g.out(f"until echo 2000 > {SD}/delay 2>/dev/null; do sleep 0.2; done")
+    t0 = time.time()
+    g.out("dd if=/dev/mapper/mpatha of=/dev/null bs=4k count=1 skip=99 iflag=direct 2>/dev/null & echo $! > /tmp/dd.pid")
+    try:
+        hit = wait("the first VolumePathStall request", lambda: [r for r in k.requests(last)[1]
+                                                                if r["method"] == "POST" and "/events" in r["path"]],
+                   timeout=30, step=0.1)
+        lat = ts(hit[0]["time"]) - t0
+        ctx["stall_latency_s"] = lat
+        print(f"# latency: I/O held (host starts dd) -> first stall Event request: {lat:.2f} s "
+              f"(stallSeconds 3, --poll 60)", flush=True)
+        # its log line follows the last of its Events
+        log = wait("the agent's log line of the stall watch",
+                   lambda: 'msg="stall seen between cycles"' in (t := agent_log(g, 3)) and t, timeout=30)
+        seen = log.find('msg="stall seen between cycles"')
+        tap.ok(3.0 <= lat < 8.0 and seen > 0 and log[:seen].count('msg="cycle"') == n_cycles,
+               f"--poll 60: the stall Event reached the API {lat:.1f} s after the I/O was held (stallSeconds 3), "
+               "from the stall watch, with no cycle in between", log[-1500:])
+        wait("VolumePathsHealthy False (the kicked cycle)", lambda: (n := k.get("node", NODE)) and
+             (c := cond(n, "VolumePathsHealthy")) and c["status"] == "False", timeout=30)
+        status = [r for r in k.requests(last)[1] if r["method"] == "PATCH" and r["path"] == f"/api/v1/nodes/{NODE}/status"]
+        tap.ok(status and ts(status[0]["time"]) - t0 < 15,
+               "the cycle the stall kicked wrote VolumePathsHealthy False within 15 s (--poll 60)", status[:1])
+        new = {n: e for n, e in mine().items() if n not in before}
+        dm0 = sorted((e["involvedObject"]["kind"], e["involvedObject"]["name"], e.get("count")) for e in new.values()
+                     if e["message"].startswith("dm-0: "))
+        tap.eq(dm0, [("Node", NODE, 1), ("PersistentVolume", "pv-nib", 1), ("PersistentVolumeClaim", "data-nib", 1),
+                     ("Pod", "app-nib", 1)],
+               "dm-0's stall: one Event each on the Node, the PV, its claim and the Pod, count 1 after the kicked cycle")
+        held = [float(m) for e in new.values() for m in re.findall(r"none completed for ([\d.]+) s", e["message"])]
+        tap.ok(held and all(3.0 <= h < 8.0 for h in held), "their messages say 3 s to 8 s without a completion",
+               [e["message"] for e in new.values()])
+    finally:
+        g.out("while kill -0 $(cat /tmp/dd.pid) 2>/dev/null; do sleep 0.5; done", timeout=60)
+        g.out(f"until echo 0 > {SD}/delay 2>/dev/null; do sleep 0.2; done")
+        g.sh("kill -TERM $(pidof nodeprint)")
 
 
 def describe(tap, g, k, ctx):
@@ -447,7 +532,8 @@ def agent_group(group, devices, policy, scenarios, setup=None):
     tap.finish()
 
 
-SCENARIOS = [baseline, nvme_critical, path_flaps, kmsg_event_retry, volume_stall, describe, foreign_kept, restart]
+SCENARIOS = [baseline, nvme_critical, path_flaps, kmsg_event_retry, volume_stall, describe, foreign_kept, restart,
+             stall_between_cycles]
 
 
 def main():
@@ -464,9 +550,12 @@ def main():
                         fn(tap, g, k, ctx)
                     except (nib.GuestError, KeyError, TypeError, IndexError, ValueError, OSError) as e:
                         tap.fail(f"{fn.__name__}: {type(e).__name__}", f"{e}\n--- agent log (tail)\n" +
-                                 "\n".join((agent_log(g, 1) + agent_log(g, 2)).splitlines()[-30:]))
+                                 "\n".join((agent_log(g, 1) + agent_log(g, 2) + agent_log(g, 3)).splitlines()[-30:]))
                 LOG_DIR.mkdir(parents=True, exist_ok=True)
-                (LOG_DIR / "vm-agent-guest.log").write_text(agent_log(g, 1) + agent_log(g, 2))
+                (LOG_DIR / "vm-agent-guest.log").write_text(agent_log(g, 1) + agent_log(g, 2) + agent_log(g, 3))
+                if "latency" in ctx:
+                    ctx["latency"]["stall_to_event_s"] = round(ctx.get("stall_latency_s", -1), 2)
+                    (LOG_DIR / "vm-agent-latency.json").write_text(json.dumps(ctx["latency"], indent=1) + "\n")
         except nib.Missing as e:
             tap.fail("agent: prerequisites", f"node-in-a-box prerequisite missing: {e}")
         except (nib.GuestError, OSError, subprocess.CalledProcessError) as e:
