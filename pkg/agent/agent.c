@@ -749,6 +749,9 @@ static int loop(struct agent *a)
 		if (n < 0)
 			return negative_errno();
 		bool run_cycle = false;
+		for (int i = 0; i < n; i++) /* the kernel log first: its Events wait for no other work */
+			if (a->have_kmsg && evs[i].data.fd == a->kmsg.fd)
+				np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == a->sigfd && on_signal(a))
@@ -760,8 +763,6 @@ static int loop(struct agent *a)
 			}
 			if (a->uevents && fd == np_uevent_fd(a->uevents))
 				on_uevents(a);
-			if (a->have_kmsg && fd == a->kmsg.fd)
-				np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
 			if (fd == a->watchfd && fd >= 0)
 				on_watch(a);
 		}
