@@ -31,6 +31,38 @@ static const char *proto_line(const char *from, const char *end, const char *pro
 	return NULL;
 }
 
+/* [@p, *@end) as a C string would end it: at its first NUL. */
+static void cut_at_nul(const char *p, const char **end)
+{
+	const char *z = memchr(p, '\0', (size_t)(*end - p));
+	if (z)
+		*end = z;
+}
+
+/* The next word (separated by spaces) of [*@p, @end) in @w, @n; false when none is left. */
+static bool next_word(const char **p, const char *end, const char **w, size_t *n)
+{
+	while (*p < end && **p == ' ')
+		(*p)++;
+	if (*p >= end)
+		return false;
+	*w = *p;
+	while (*p < end && **p != ' ')
+		(*p)++;
+	*n = (size_t)(*p - *w);
+	return true;
+}
+
+static size_t count_words(const char *p, const char *end)
+{
+	const char *w;
+	size_t n, k = 0;
+	while (next_word(&p, end, &w, &n))
+		k++;
+	return k;
+}
+
+/* The header and value lines walked side by side, word by word: no copy of either line. */
 int np_snmp_get(const char *buf, size_t len, const char *proto, const char *name, int64_t *out)
 {
 	const char *end = buf + len, *he, *ve;
@@ -40,22 +72,21 @@ int np_snmp_get(const char *buf, size_t len, const char *proto, const char *name
 	const char *v = he < end ? proto_line(he + 1, end, proto, &ve) : NULL;
 	if (!v || ve == he)
 		return -EINVAL;
-	_cleanup_free_ char *hs = strndup(h, (size_t)(he - h)), *vs = strndup(v, (size_t)(ve - v));
-	if (!hs || !vs)
-		return -ENOMEM;
-	_cleanup_free_ char **hw = NULL, **vw = NULL;
-	size_t nh = 0, nv = 0;
-	if (np_split(hs, " ", &hw, &nh) < 0 || np_split(vs, " ", &vw, &nv) < 0) {
-		np_strv_free(TAKE_PTR(hw));
-		return -ENOMEM;
+	cut_at_nul(h, &he);
+	cut_at_nul(v, &ve);
+	if (count_words(h, he) != count_words(v, ve))
+		return -EINVAL;
+	size_t nl = strlen(name), hn, vn;
+	const char *hw, *vw;
+	while (next_word(&h, he, &hw, &hn) && next_word(&v, ve, &vw, &vn)) {
+		if (hn != nl || memcmp(hw, name, nl) != 0)
+			continue;
+		_cleanup_free_ char *num = strndup(vw, vn);
+		if (!num)
+			return -ENOMEM;
+		return np_parse_s64(num, out) < 0 ? -EINVAL : 0;
 	}
-	int r = nh == nv ? -ENOENT : -EINVAL;
-	for (size_t i = 0; r == -ENOENT && i < nh; i++)
-		if (streq(hw[i], name))
-			r = np_parse_s64(vw[i], out) < 0 ? -EINVAL : 0;
-	np_strv_free(TAKE_PTR(hw));
-	np_strv_free(TAKE_PTR(vw));
-	return r;
+	return -ENOENT;
 }
 
 static int64_t mono_us(void)
