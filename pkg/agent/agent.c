@@ -57,6 +57,7 @@ struct agent {
 	uint32_t rng;                    /* jitter of the first cycle and of each resync period */
 	unsigned cycles;
 	uint64_t facts_gen;              /* device and module events seen: the sections' cached facts go stale */
+	int64_t facts_again_ms;          /* when to make them stale once more after the last event (0: no) */
 	int epfd, sigfd, timerfd;
 	int watchfd;                     /* the stall watch between cycles (np_block_watch_stalls()) */
 	int64_t woke_us;                 /* CLOCK_MONOTONIC us when the loop last woke: event latency logs */
@@ -143,6 +144,8 @@ static int64_t mono_ms(void)
  * nothing.
  */
 #define START_SPREAD_MS 5000
+/* udevd runs its rules (a queue setting, the udev database) after the kernel's uevent reached us */
+#define FACTS_SETTLE_MS 5000
 #define KICK_MS 200
 #define KICK_GAP_MS 1000
 static void kick(struct agent *a, const char *why)
@@ -424,6 +427,10 @@ static int cycle(struct agent *a)
 
 static int cycle_once(struct agent *a)
 {
+	if (a->facts_again_ms && mono_ms() >= a->facts_again_ms) {
+		a->facts_gen++;
+		a->facts_again_ms = 0;
+	}
 	int r = load_policy(a, false);
 	apply_event_limits(a);
 	if (have_node(a) < 0) {
@@ -516,7 +523,10 @@ static void on_uevents(struct agent *a)
 	while ((r = np_uevent_next(a->uevents, &ev)) > 0) {
 		np_log(NP_LOG_DEBUG, "uevent", "action=%s subsystem=%s device=%s aen=0x%06x", ev.action, ev.subsystem,
 		       ev.name, ev.aen);
-		a->facts_gen++; /* a device or module came, went or changed: cached facts are read again */
+		/* a device or module came, went or changed: cached facts are read again at the next cycle,
+		 * and once more FACTS_SETTLE_MS later, after udevd's rules and database caught up */
+		a->facts_gen++;
+		a->facts_again_ms = mono_ms() + FACTS_SETTLE_MS;
 		if (ev.kind == NP_UEVENT_NVME_AEN) {
 			struct np_nvme_polls *polls = np_section_state(a->states, "nvme");
 			struct np_nvme_poll *p = polls ? np_nvme_polls_get(polls, ev.name) : NULL;

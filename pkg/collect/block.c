@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "block.h"
 #include "collector.h"
+#include "facts.h"
 #include "diskstats.h"
 #include "stall.h"
 #include "../shared/macro.h"
@@ -200,10 +201,12 @@ static void note_err(struct np_block_dev *d, int r, const struct np_dir *dir, co
 		np_status_set(&d->status, r, "%s/%s: %s", dir->path, rel, np_errno_reason(r));
 }
 
-static void attr_str(const struct np_dir *dir, struct np_block_dev *d, const char *rel, char **dst)
+/* @fx: the facts cache (facts.h) for an attribute that does not change between cycles, else NULL */
+static void attr_str(struct np_facts *fx, const struct np_dir *dir, struct np_block_dev *d, const char *rel,
+		     char **dst)
 {
 	char *v = NULL;
-	int r = np_dir_attr(dir, rel, &v);
+	int r = np_facts_dir_attr(fx, dir, rel, &v);
 	if (r < 0)
 		note_err(d, r, dir, rel);
 	if (r > 0) {
@@ -212,10 +215,11 @@ static void attr_str(const struct np_dir *dir, struct np_block_dev *d, const cha
 	}
 }
 
-static void attr_num(const struct np_dir *dir, struct np_block_dev *d, const char *rel, int64_t *dst)
+static void attr_num(struct np_facts *fx, const struct np_dir *dir, struct np_block_dev *d, const char *rel,
+		     int64_t *dst)
 {
 	uint64_t v;
-	int r = np_dir_read_u64(dir, rel, &v);
+	int r = np_facts_dir_read_u64(fx, dir, rel, &v);
 	note_err(d, r, dir, rel);
 	if (r >= 0 && v <= INT64_MAX)
 		*dst = (int64_t)v;
@@ -231,13 +235,14 @@ static bool has_entry(char *const *ents, const char *name)
 	return !ents || np_strv_contains(ents, name);
 }
 
-static void attr_list(struct np_dir *dir, struct np_block_dev *d, char *const *ents, const char *rel, char ***dst)
+static void attr_list(struct np_facts *fx, struct np_dir *dir, struct np_block_dev *d, char *const *ents,
+		      const char *rel, char ***dst)
 {
 	if (!has_entry(ents, rel)) {
 		*dst = calloc(1, sizeof(char *)); /* none, as for a missing folder below */
 		return;
 	}
-	int r = np_dir_list(dir, rel, dst, NULL);
+	int r = np_facts_dir_list(fx, dir, rel, dst, NULL);
 	if (r == -ENOENT) {
 		/* no holders/ or slaves/ folder means none (fixture trees in git cannot keep empty folders) */
 		*dst = calloc(1, sizeof(char *));
@@ -246,10 +251,10 @@ static void attr_list(struct np_dir *dir, struct np_block_dev *d, char *const *e
 	note_err(d, r, dir, rel);
 }
 
-static void read_dev(const struct np_dir *dir, struct np_block_dev *d)
+static void read_dev(struct np_facts *fx, const struct np_dir *dir, struct np_block_dev *d)
 {
 	_cleanup_free_ char *dev = NULL;
-	attr_str(dir, d, "dev", &dev);
+	attr_str(fx, dir, d, "dev", &dev);
 	unsigned maj, min;
 	char c;
 	if (dev && sscanf(dev, "%u:%u%c", &maj, &min, &c) == 2) {
@@ -269,7 +274,21 @@ static void read_dev(const struct np_dir *dir, struct np_block_dev *d)
 struct devdirs {
 	struct np_dir base, disk, hw;
 	const struct np_dir *q; /* &base, or &disk for a partition */
+	struct np_facts *fx;    /* the agent's facts (facts.h), NULL in a one-shot run */
 };
+
+/*
+ * Open @path into @d; with facts, only its path: what is read every cycle (size, ro) goes by full
+ * path, two walks where opening the folder would cost one more open, and a fact read again after
+ * an event too. Returns 0 or -ENOMEM (np_dir_open()'s other errors leave @d usable by full paths).
+ */
+static int dir_init(struct devdirs *dd, const struct np_host *h, const char *path, struct np_dir *d)
+{
+	if (!dd->fx)
+		return np_dir_open(h, path, d) == -ENOMEM ? -ENOMEM : 0;
+	*d = (struct np_dir){ .h = h, .fd = -1, .path = strdup(path) };
+	return d->path ? 0 : -ENOMEM;
+}
 
 static void devdirs_close(struct devdirs *dd)
 {
@@ -281,24 +300,24 @@ static void devdirs_close(struct devdirs *dd)
 static void read_queue(struct devdirs *dd, struct np_block_dev *d, char *const *qents)
 {
 	int64_t rota = -1;
-	attr_num(dd->q, d, "queue/rotational", &rota);
+	attr_num(dd->fx, dd->q, d, "queue/rotational", &rota);
 	d->rotational = rota < 0 ? -1 : rota != 0;
 	_cleanup_free_ char *sched = NULL;
-	attr_str(dd->q, d, "queue/scheduler", &sched);
+	attr_str(dd->fx, dd->q, d, "queue/scheduler", &sched);
 	if (sched) {
 		int r = np_block_parse_scheduler(sched, &d->scheduler, &d->schedulers);
 		if (r < 0)
 			np_status_set(&d->status, r, "%s/queue/scheduler: cannot parse", dd->q->path);
 	}
-	attr_num(dd->q, d, "queue/nr_requests", &d->nr_requests);
+	attr_num(dd->fx, dd->q, d, "queue/nr_requests", &d->nr_requests);
 	if (has_entry(qents, "device"))
-		attr_num(&dd->hw, d, "queue_depth", &d->queue_depth);
-	attr_str(dd->q, d, "queue/write_cache", &d->write_cache);
-	attr_num(dd->q, d, "queue/logical_block_size", &d->logical_block_size);
-	attr_num(dd->q, d, "queue/physical_block_size", &d->physical_block_size);
+		attr_num(dd->fx, &dd->hw, d, "queue_depth", &d->queue_depth);
+	attr_str(dd->fx, dd->q, d, "queue/write_cache", &d->write_cache);
+	attr_num(dd->fx, dd->q, d, "queue/logical_block_size", &d->logical_block_size);
+	attr_num(dd->fx, dd->q, d, "queue/physical_block_size", &d->physical_block_size);
 }
 
-static void read_udev(const struct np_host *h, struct np_block_dev *d)
+static void read_udev(struct np_facts *fx, const struct np_host *h, struct np_block_dev *d)
 {
 	if (!d->has_dev)
 		return;
@@ -307,7 +326,7 @@ static void read_udev(const struct np_host *h, struct np_block_dev *d)
 	size_t len, bad = 0;
 	if (!p)
 		return;
-	int r = np_host_read(h, p, NP_UDEV_DB_MAX, &buf, &len);
+	int r = np_facts_read(fx, h, p, NP_UDEV_DB_MAX, &buf, &len);
 	if (r < 0 && r != -ENOENT && r != -ENOTDIR)
 		np_status_set(&d->status, r, "%s: %s", p, np_errno_reason(r));
 	if (r < 0)
@@ -359,17 +378,17 @@ static void read_identity(struct devdirs *dd, struct np_block_dev *d, char *cons
 	bool from_udev = d->vendor || d->model || d->serial || d->wwn;
 	bool dev = has_entry(qents, "device");
 	if (!d->vendor && dev)
-		attr_str(&dd->hw, d, "vendor", &d->vendor);
+		attr_str(dd->fx, &dd->hw, d, "vendor", &d->vendor);
 	if (!d->model && dev)
-		attr_str(&dd->hw, d, "model", &d->model);
+		attr_str(dd->fx, &dd->hw, d, "model", &d->model);
 	if (!d->serial && has_entry(qents, "serial"))
-		attr_str(dd->q, d, "serial", &d->serial);
+		attr_str(dd->fx, dd->q, d, "serial", &d->serial);
 	if (!d->serial && dev)
-		attr_str(&dd->hw, d, "serial", &d->serial);
+		attr_str(dd->fx, &dd->hw, d, "serial", &d->serial);
 	if (!d->wwn && has_entry(ents, "wwid"))
-		attr_str(&dd->base, d, "wwid", &d->wwn);
+		attr_str(dd->fx, &dd->base, d, "wwid", &d->wwn);
 	if (!d->wwn && dev)
-		attr_str(&dd->hw, d, "wwid", &d->wwn);
+		attr_str(dd->fx, &dd->hw, d, "wwid", &d->wwn);
 	bool any = d->vendor || d->model || d->serial || d->wwn;
 	d->identity_source = any ? strdup(from_udev ? "udev" : "sysfs") : NULL;
 	const char *t = np_block_transport(d->id_path, np_udev_prop(d->udev, "ID_BUS"), link);
@@ -397,30 +416,36 @@ static bool dir_has(const struct np_dir *dir, char *const *ents, const char *nam
 	return fd >= 0;
 }
 
-/* Device @d of /sys/class/block (@cls: that folder, opened once for every device). */
-static void read_device(const struct np_host *h, const struct np_dir *cls, struct np_block_dev *d)
+/*
+ * Device @d of /sys/class/block (@cls: that folder, opened once for every device). With the agent's
+ * facts (@fx, facts.h) everything but the size and read-only flag is a fact: identity, kind, queue
+ * settings (a udev rule sets them at the device's uevent, and the agent reads them again after it;
+ * one written by hand shows within the facts bound), holders and slaves (a map or array made or
+ * removed is a uevent), the udev database.
+ */
+static void read_device(struct np_facts *fx, const struct np_host *h, const struct np_dir *cls, struct np_block_dev *d)
 {
 	_cleanup_free_ char *base = np_asprintf("/sys/class/block/%s", d->name);
 	_cleanup_free_ char *link = NULL, *disk_link = NULL;
-	_cleanup_(devdirs_close) struct devdirs dd = { .base.fd = -1, .disk.fd = -1, .hw.fd = -1 };
-	if (!base || np_dir_open(h, base, &dd.base) == -ENOMEM) {
+	_cleanup_(devdirs_close) struct devdirs dd = { .base.fd = -1, .disk.fd = -1, .hw.fd = -1, .fx = fx };
+	if (!base || dir_init(&dd, h, base, &dd.base) < 0) {
 		np_status_set(&d->status, -ENOMEM, "out of memory");
 		return;
 	}
 	dd.q = &dd.base;
-	read_dev(&dd.base, d);
+	read_dev(fx, &dd.base, d);
 	int64_t sectors = -1, v = -1;
-	attr_num(&dd.base, d, "size", &sectors);
+	attr_num(NULL, &dd.base, d, "size", &sectors);
 	d->size_bytes = sectors >= 0 && sectors <= INT64_MAX / 512 ? sectors * 512 : -1;
-	attr_num(&dd.base, d, "ro", &v);
+	attr_num(NULL, &dd.base, d, "ro", &v);
 	d->read_only = v > 0;
 	v = -1;
-	attr_num(&dd.base, d, "removable", &v);
+	attr_num(fx, &dd.base, d, "removable", &v);
 	d->removable = v > 0;
 	_cleanup_(strv_freep) char **ents = NULL;
-	if (np_dir_list(&dd.base, NULL, &ents, NULL) < 0)
+	if (np_facts_dir_list(fx, &dd.base, NULL, &ents, NULL) < 0)
 		ents = NULL; /* try every name */
-	if (np_dir_readlink(cls, d->name, &link) < 0)
+	if (np_facts_dir_readlink(fx, cls, d->name, &link) < 0)
 		link = NULL;
 	bool part = dir_has(&dd.base, ents, "partition");
 	if (part)
@@ -429,27 +454,27 @@ static void read_device(const struct np_host *h, const struct np_dir *cls, struc
 	bool md = dir_has(&dd.base, ents, "md");
 	d->kind = strdup(np_block_kind(d->name, part, dm, md));
 	if (dm) {
-		attr_str(&dd.base, d, "dm/name", &d->dm_name);
-		attr_str(&dd.base, d, "dm/uuid", &d->dm_uuid);
+		attr_str(fx, &dd.base, d, "dm/name", &d->dm_name);
+		attr_str(fx, &dd.base, d, "dm/uuid", &d->dm_uuid);
 	}
 	if (d->parent) {
 		_cleanup_free_ char *qbase = np_asprintf("/sys/class/block/%s", d->parent);
-		if (!qbase || np_dir_open(h, qbase, &dd.disk) == -ENOMEM)
+		if (!qbase || dir_init(&dd, h, qbase, &dd.disk) < 0)
 			return;
 		dd.q = &dd.disk;
-		if (np_dir_readlink(cls, d->parent, &disk_link) < 0)
+		if (np_facts_dir_readlink(fx, cls, d->parent, &disk_link) < 0)
 			disk_link = NULL;
 	}
 	char *const *qents = d->parent ? NULL : ents; /* a partition's queue and identity are its disk's */
 	if (has_entry(qents, "device")) {
 		_cleanup_free_ char *hw = np_asprintf("%s/device", dd.q->path);
-		if (!hw || np_dir_open(h, hw, &dd.hw) == -ENOMEM)
+		if (!hw || dir_init(&dd, h, hw, &dd.hw) < 0)
 			return;
 	}
 	read_queue(&dd, d, qents);
-	attr_list(&dd.base, d, ents, "holders", &d->holders);
-	attr_list(&dd.base, d, ents, "slaves", &d->slaves);
-	read_udev(h, d);
+	attr_list(fx, &dd.base, d, ents, "holders", &d->holders);
+	attr_list(fx, &dd.base, d, ents, "slaves", &d->slaves);
+	read_udev(fx, h, d);
 	read_identity(&dd, d, ents, qents, d->parent ? disk_link : link);
 }
 
@@ -609,21 +634,39 @@ static struct np_stall_cfg stall_cfg(const struct np_collect_ctx *ctx)
 				      .await_ms = ctx->stall_await_ms > 0 ? ctx->stall_await_ms : 0 };
 }
 
+/* The section's state: the stall detector, and its devices' facts (facts.h). */
+struct block_state {
+	struct np_stall_detector *det;
+	struct np_facts *fx;
+};
+
+static void block_state_free(void *state)
+{
+	struct block_state *k = state;
+	np_stall_free(k->det);
+	np_facts_free(k->fx);
+	free(k);
+}
+
 static void *block_state_new(const struct np_collect_ctx *ctx)
 {
 	struct np_stall_cfg cfg = stall_cfg(ctx);
-	return np_stall_new(&cfg);
+	struct block_state *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->det = np_stall_new(&cfg);
+	k->fx = np_facts_new();
+	if (!k->det || !k->fx) {
+		block_state_free(k);
+		return NULL;
+	}
+	return k;
 }
 
 static void block_state_reload(void *state, const struct np_collect_ctx *ctx)
 {
 	struct np_stall_cfg cfg = stall_cfg(ctx);
-	np_stall_set_cfg(state, &cfg);
-}
-
-static void block_state_free(void *state)
-{
-	np_stall_free(state);
+	np_stall_set_cfg(((struct block_state *)state)->det, &cfg);
 }
 
 static int copy_stalls(struct np_block *b, const struct np_stall_detector *det);
@@ -667,6 +710,8 @@ static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep
 {
 	const struct np_host *h = ctx->host;
 	struct np_block *b = &rep->block;
+	struct block_state *kept = np_collect_state(ctx, "block");
+	struct np_facts *fx = np_facts_begin(kept ? kept->fx : NULL, ctx);
 	_cleanup_(strv_freep) char **names = NULL;
 	size_t n = 0, cap = 0;
 	b->stall_seconds = ctx->stall_seconds > 0 ? ctx->stall_seconds : NP_STALL_DEFAULT_MS / 1000.0;
@@ -681,16 +726,15 @@ static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep
 		r = add_device(b, &cap, names[i]);
 		if (r < 0)
 			return r;
-		read_device(h, &cls, &b->devices[b->n - 1]);
+		read_device(fx, h, &cls, &b->devices[b->n - 1]);
 	}
 	struct np_diskstats ds;
 	r = read_diskstats(h, b, &ds);
 	if (r < 0)
 		return b->n ? 0 : r;
 	r = join_stats(b, &cap, &ds);
-	struct np_stall_detector *det = np_collect_state(ctx, "block");
-	if (r >= 0 && det)
-		r = track_stalls(b, det, &ds);
+	if (r >= 0 && kept)
+		r = track_stalls(b, kept->det, &ds);
 	np_diskstats_free(&ds);
 	return r;
 }
@@ -764,9 +808,9 @@ static int resample_block(const struct np_collect_ctx *ctx, struct np_report *re
 	b->interval_s = elapsed / 1000.0;
 	for (size_t i = 0; i < b->n; i++)
 		rate_one(&b->devices[i], &now, elapsed);
-	struct np_stall_detector *kept = np_collect_state(ctx, "block");
+	struct block_state *kept = np_collect_state(ctx, "block");
 	if (kept) { /* the agent's detector already has the first sample */
-		r = track_stalls(b, kept, &now);
+		r = track_stalls(b, kept->det, &now);
 		np_diskstats_free(&first);
 		np_diskstats_free(&now);
 		return r;

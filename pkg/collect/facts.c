@@ -185,6 +185,109 @@ static void forget(struct np_facts *f, struct fact *x)
 		}
 }
 
+/* Where a fact is read: a host path, or a name relative to an opened folder (hostfs.h np_dir). */
+struct src {
+	const struct np_host *h;
+	const struct np_dir *d; /* NULL: by the host path */
+	const char *rel;        /* with @d: the name in it (NULL: the folder itself, for F_LIST) */
+	char path[FACT_PATH_MAX + 1]; /* the host path: the key */
+	size_t max;             /* F_READ */
+};
+
+static int src_host(struct src *s, const struct np_host *h, const char *path)
+{
+	*s = (struct src){ .h = h };
+	if (strlen(path) > FACT_PATH_MAX)
+		return -ENAMETOOLONG;
+	strcpy(s->path, path);
+	return 0;
+}
+
+static int src_dir(struct src *s, const struct np_dir *d, const char *rel)
+{
+	*s = (struct src){ .h = d->h, .d = d, .rel = rel };
+	int n = rel ? snprintf(s->path, sizeof(s->path), "%s/%s", d->path, rel)
+		    : snprintf(s->path, sizeof(s->path), "%s", d->path);
+	return n < 0 || (size_t)n >= sizeof(s->path) ? -ENAMETOOLONG : 0;
+}
+
+/* Read the fact of @kind at @s into @x: its r and its value, as the hostfs reader gives them. */
+static void fill(struct fact *x, enum fact_kind kind, const struct src *s)
+{
+	const struct np_dir *d = s->d;
+	switch (kind) {
+	case F_ATTR:
+		x->r = d ? np_dir_attr(d, s->rel, &x->s) : np_host_attr(s->h, &x->s, "%s", s->path);
+		break;
+	case F_LINE:
+		x->r = d ? np_dir_read_line(d, s->rel, &x->s) : np_host_read_line(s->h, s->path, &x->s);
+		break;
+	case F_U64:
+		x->r = d ? np_dir_read_u64(d, s->rel, &x->u) : np_host_read_u64(s->h, s->path, &x->u);
+		break;
+	case F_S64:
+		x->r = np_host_read_s64(s->h, s->path, (int64_t *)&x->u);
+		break;
+	case F_LINK:
+		x->r = d ? np_dir_readlink(d, s->rel, &x->s) : np_host_readlink(s->h, s->path, &x->s);
+		break;
+	case F_LIST:
+		x->r = d ? np_dir_list(d, s->rel, &x->v, &x->n) : np_host_list(s->h, s->path, &x->v, &x->n);
+		break;
+	case F_EXISTS:
+		x->r = np_host_exists(s->h, s->path);
+		break;
+	case F_READ:
+		x->r = np_host_read(s->h, s->path, s->max, &x->s, &x->n);
+		break;
+	}
+}
+
+/*
+ * The fact of @kind at @s: @f's (read now when it did not hold it; the caller copies its values,
+ * *@own false), or, without @f or memory for it, read into @tmp (the caller takes its values,
+ * *@own true).
+ */
+static struct fact *fetch(struct np_facts *f, enum fact_kind kind, const struct src *s, struct fact *tmp, bool *own)
+{
+	bool hit;
+	struct fact *x = f ? get(f, kind, s->path, &hit) : NULL;
+	if (x && !hit) {
+		fill(x, kind, s);
+		if (x->r == -ENOMEM) { /* not a fact: read again below */
+			forget(f, x);
+			x = NULL;
+		}
+	}
+	*own = !x;
+	if (x)
+		return x;
+	*tmp = (struct fact){ 0 };
+	fill(tmp, kind, s);
+	return tmp;
+}
+
+/* A string value out of @x: taken when @own, else copied. Returns @x->r, or -ENOMEM. */
+static int str_out(struct fact *x, bool own, char **out)
+{
+	if (own) {
+		*out = TAKE_PTR(x->s);
+		return x->r;
+	}
+	return !x->s || (*out = strdup(x->s)) ? x->r : -ENOMEM;
+}
+
+/* np_facts_attr(), np_facts_dir_attr(): np_host_attr()'s contract (*@dst freed first). */
+static int attr_out(struct np_facts *f, const struct src *s, char **dst)
+{
+	struct fact tmp, *x;
+	bool own;
+	free(*dst);
+	*dst = NULL;
+	x = fetch(f, F_ATTR, s, &tmp, &own);
+	return x->r > 0 ? str_out(x, own, dst) : x->r;
+}
+
 int np_facts_attr(struct np_facts *f, const struct np_host *h, char **dst, const char *fmt, ...)
 {
 	char path[FACT_PATH_MAX + 1];
@@ -192,26 +295,24 @@ int np_facts_attr(struct np_facts *f, const struct np_host *h, char **dst, const
 	va_start(ap, fmt);
 	int len = vsnprintf(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	if (len < 0 || (size_t)len >= sizeof(path))
+	struct src s;
+	if (len < 0 || (size_t)len >= sizeof(path) || src_host(&s, h, path) < 0) {
+		free(*dst);
+		*dst = NULL;
 		return -ENAMETOOLONG;
-	bool hit;
-	struct fact *x = f ? get(f, F_ATTR, path, &hit) : NULL;
-	if (!x)
-		return np_host_attr(h, dst, "%s", path);
-	if (!hit) {
-		x->r = np_host_attr(h, &x->s, "%s", path);
-		if (x->r == -ENOMEM) {
-			forget(f, x);
-			free(*dst);
-			*dst = NULL;
-			return -ENOMEM;
-		}
 	}
-	free(*dst);
-	*dst = NULL;
-	if (x->r > 0 && !(*dst = strdup(x->s)))
-		return -ENOMEM;
-	return x->r;
+	return attr_out(f, &s, dst);
+}
+
+int np_facts_dir_attr(struct np_facts *f, const struct np_dir *d, const char *rel, char **dst)
+{
+	struct src s;
+	if (src_dir(&s, d, rel) < 0) {
+		free(*dst);
+		*dst = NULL;
+		return -ENAMETOOLONG;
+	}
+	return attr_out(f, &s, dst);
 }
 
 void np_facts_forget(struct np_facts *f, const char *fmt, ...)
@@ -229,20 +330,12 @@ void np_facts_forget(struct np_facts *f, const char *fmt, ...)
 		forget(f, x);
 }
 
-/* np_facts_read_u64(), np_facts_read_s64(): a number, or -errno. */
-static int read_num(struct np_facts *f, enum fact_kind kind, const struct np_host *h, const char *path, uint64_t *out)
+/* A number of @kind at @s. */
+static int num_out(struct np_facts *f, enum fact_kind kind, const struct src *s, uint64_t *out)
 {
-	bool hit;
-	struct fact *x = f ? get(f, kind, path, &hit) : NULL;
-	if (!x)
-		return kind == F_U64 ? np_host_read_u64(h, path, out) : np_host_read_s64(h, path, (int64_t *)out);
-	if (!hit) {
-		x->r = kind == F_U64 ? np_host_read_u64(h, path, &x->u) : np_host_read_s64(h, path, (int64_t *)&x->u);
-		if (x->r == -ENOMEM) {
-			forget(f, x);
-			return -ENOMEM;
-		}
-	}
+	struct fact tmp, *x;
+	bool own;
+	x = fetch(f, kind, s, &tmp, &own);
 	if (x->r >= 0)
 		*out = x->u;
 	return x->r;
@@ -250,76 +343,79 @@ static int read_num(struct np_facts *f, enum fact_kind kind, const struct np_hos
 
 int np_facts_read_u64(struct np_facts *f, const struct np_host *h, const char *path, uint64_t *out)
 {
-	return read_num(f, F_U64, h, path, out);
+	struct src s;
+	return src_host(&s, h, path) < 0 ? -ENAMETOOLONG : num_out(f, F_U64, &s, out);
+}
+
+int np_facts_dir_read_u64(struct np_facts *f, const struct np_dir *d, const char *rel, uint64_t *out)
+{
+	struct src s;
+	return src_dir(&s, d, rel) < 0 ? -ENAMETOOLONG : num_out(f, F_U64, &s, out);
 }
 
 int np_facts_read_s64(struct np_facts *f, const struct np_host *h, const char *path, int64_t *out)
 {
-	return read_num(f, F_S64, h, path, (uint64_t *)out);
+	struct src s;
+	return src_host(&s, h, path) < 0 ? -ENAMETOOLONG : num_out(f, F_S64, &s, (uint64_t *)out);
 }
 
 bool np_facts_exists(struct np_facts *f, const struct np_host *h, const char *path)
 {
-	bool hit;
-	struct fact *x = f ? get(f, F_EXISTS, path, &hit) : NULL;
-	if (!x)
+	struct src s;
+	uint64_t unused;
+	if (src_host(&s, h, path) < 0)
 		return np_host_exists(h, path);
-	if (!hit)
-		x->r = np_host_exists(h, path);
-	return x->r;
+	return num_out(f, F_EXISTS, &s, &unused) > 0;
 }
 
-int np_facts_read(struct np_facts *f, const struct np_host *h, const char *path, size_t max, char **out, size_t *len)
+/* A string of @kind at @s (F_LINE, F_LINK), or -errno. */
+static int read_str(struct np_facts *f, enum fact_kind kind, const struct src *s, char **out)
 {
-	bool hit;
-	struct fact *x = f ? get(f, F_READ, path, &hit) : NULL;
-	if (!x)
-		return np_host_read(h, path, max, out, len);
-	if (!hit) {
-		x->r = np_host_read(h, path, max, &x->s, &x->n);
-		if (x->r == -ENOMEM) {
-			forget(f, x);
-			return -ENOMEM;
-		}
-	}
-	if (x->r < 0)
-		return x->r;
-	if (!(*out = malloc(x->n + 1)))
-		return -ENOMEM;
-	memcpy(*out, x->s, x->n + 1);
-	if (len)
-		*len = x->n;
-	return x->r;
-}
-
-/* np_facts_readlink() and np_facts_read_line(): a string, or -errno. */
-static int read_str(struct np_facts *f, enum fact_kind kind, const struct np_host *h, const char *path, char **out)
-{
-	int (*rd)(const struct np_host *, const char *, char **) = kind == F_LINK ? np_host_readlink : np_host_read_line;
-	bool hit;
-	struct fact *x = f ? get(f, kind, path, &hit) : NULL;
-	if (!x)
-		return rd(h, path, out);
-	if (!hit) {
-		x->r = rd(h, path, &x->s);
-		if (x->r == -ENOMEM) {
-			forget(f, x);
-			return -ENOMEM;
-		}
-	}
-	if (x->r < 0)
-		return x->r;
-	return (*out = strdup(x->s)) ? x->r : -ENOMEM;
+	struct fact tmp, *x;
+	bool own;
+	x = fetch(f, kind, s, &tmp, &own);
+	return x->r < 0 ? x->r : str_out(x, own, out);
 }
 
 int np_facts_readlink(struct np_facts *f, const struct np_host *h, const char *path, char **out)
 {
-	return read_str(f, F_LINK, h, path, out);
+	struct src s;
+	return src_host(&s, h, path) < 0 ? -ENAMETOOLONG : read_str(f, F_LINK, &s, out);
+}
+
+int np_facts_dir_readlink(struct np_facts *f, const struct np_dir *d, const char *name, char **out)
+{
+	struct src s;
+	return src_dir(&s, d, name) < 0 ? -ENAMETOOLONG : read_str(f, F_LINK, &s, out);
 }
 
 int np_facts_read_line(struct np_facts *f, const struct np_host *h, const char *path, char **out)
 {
-	return read_str(f, F_LINE, h, path, out);
+	struct src s;
+	return src_host(&s, h, path) < 0 ? -ENAMETOOLONG : read_str(f, F_LINE, &s, out);
+}
+
+int np_facts_read(struct np_facts *f, const struct np_host *h, const char *path, size_t max, char **out, size_t *len)
+{
+	struct src s;
+	struct fact tmp, *x;
+	bool own;
+	if (src_host(&s, h, path) < 0)
+		return -ENAMETOOLONG;
+	s.max = max;
+	x = fetch(f, F_READ, &s, &tmp, &own);
+	if (x->r < 0)
+		return x->r;
+	if (own) {
+		*out = TAKE_PTR(x->s);
+	} else {
+		if (!(*out = malloc(x->n + 1)))
+			return -ENOMEM;
+		memcpy(*out, x->s, x->n + 1);
+	}
+	if (len)
+		*len = x->n;
+	return x->r;
 }
 
 int np_facts_link_basename(struct np_facts *f, const struct np_host *h, const char *path, char **out)
@@ -332,49 +428,56 @@ int np_facts_link_basename(struct np_facts *f, const struct np_host *h, const ch
 	return (*out = strdup(b ? b + 1 : target)) ? 0 : -ENOMEM;
 }
 
-int np_facts_list(struct np_facts *f, const struct np_host *h, const char *dir, char ***out, size_t *n)
+/* A listing of @s (F_LIST): a copy of the names, or the vector itself when @own. */
+static int list_out(struct np_facts *f, const struct src *s, char ***out, size_t *n)
 {
-	bool hit;
-	struct fact *x = f ? get(f, F_LIST, dir, &hit) : NULL;
-	if (!x)
-		return np_host_list(h, dir, out, n);
-	if (!hit) {
-		x->r = np_host_list(h, dir, &x->v, &x->n);
-		if (x->r == -ENOMEM) {
-			forget(f, x);
-			return -ENOMEM;
-		}
-	}
+	struct fact tmp, *x;
+	bool own;
+	x = fetch(f, F_LIST, s, &tmp, &own);
 	if (x->r < 0)
 		return x->r;
-	char **v = calloc(x->n + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < x->n; i++)
-		if (!(v[i] = strdup(x->v[i]))) {
-			np_strv_free(v);
+	if (own) {
+		*out = TAKE_PTR(x->v);
+	} else {
+		char **v = calloc(x->n + 1, sizeof(*v));
+		if (!v)
 			return -ENOMEM;
-		}
-	*out = v;
+		for (size_t i = 0; i < x->n; i++)
+			if (!(v[i] = strdup(x->v[i]))) {
+				np_strv_free(v);
+				return -ENOMEM;
+			}
+		*out = v;
+	}
 	if (n)
 		*n = x->n;
 	return x->r;
 }
 
+int np_facts_list(struct np_facts *f, const struct np_host *h, const char *dir, char ***out, size_t *n)
+{
+	struct src s;
+	return src_host(&s, h, dir) < 0 ? -ENAMETOOLONG : list_out(f, &s, out, n);
+}
+
+int np_facts_dir_list(struct np_facts *f, const struct np_dir *d, const char *rel, char ***out, size_t *n)
+{
+	struct src s;
+	return src_dir(&s, d, rel) < 0 ? -ENAMETOOLONG : list_out(f, &s, out, n);
+}
+
 bool np_facts_may_exist(struct np_facts *f, const struct np_host *h, const char *dir, const char *name)
 {
-	bool hit;
-	struct fact *x = f ? get(f, F_LIST, dir, &hit) : NULL;
-	if (!x)
+	struct src s;
+	struct fact tmp, *x;
+	bool own;
+	if (!f || src_host(&s, h, dir) < 0)
 		return true;
-	if (!hit) {
-		x->r = np_host_list(h, dir, &x->v, &x->n);
-		if (x->r == -ENOMEM) {
-			forget(f, x);
-			return true;
-		}
-	}
-	return x->r < 0 || np_strv_contains(x->v, name);
+	x = fetch(f, F_LIST, &s, &tmp, &own);
+	bool may = x->r < 0 || np_strv_contains(x->v, name);
+	if (own)
+		np_strv_free(x->v);
+	return may;
 }
 
 void *np_facts_state_new(const struct np_collect_ctx *ctx)

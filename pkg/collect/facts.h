@@ -67,6 +67,12 @@ int np_facts_list(struct np_facts *f, const struct np_host *h, const char *dir, 
  */
 bool np_facts_may_exist(struct np_facts *f, const struct np_host *h, const char *dir, const char *name);
 
+/* The same for a name relative to an opened folder (hostfs.h np_dir), keyed by its host path. */
+int np_facts_dir_attr(struct np_facts *f, const struct np_dir *d, const char *rel, char **dst);
+int np_facts_dir_read_u64(struct np_facts *f, const struct np_dir *d, const char *rel, uint64_t *out);
+int np_facts_dir_readlink(struct np_facts *f, const struct np_dir *d, const char *name, char **out);
+int np_facts_dir_list(struct np_facts *f, const struct np_dir *d, const char *rel, char ***out, size_t *n);
+
 /* Drop @f's attribute at the formatted path: a value read in passing ("coming") is no fact. */
 void np_facts_forget(struct np_facts *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
