@@ -439,7 +439,8 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 					       : bundle_findings	      ? "drift"
 										: "pinned");
 	if (rc >= 0)
-		rc = np_findings_health(&(struct np_health_in){ p, cls, r, hist, node }, d);
+		rc = np_findings_health(&(struct np_health_in){ .policy = p, .cls = cls, .r = r, .hist = hist, .node = node },
+					d);
 	if (rc >= 0)
 		rc = build_metadata(p, r, blind, node, d);
 	if (rc >= 0)

@@ -52,7 +52,8 @@ void *np_policy_health(const struct np_policy *p, const struct np_health_rule *r
 
 /*
  * np_findings_health() - every rule's findings of @in->r, in rule order,
- * added to @d. Returns 0 or -ENOMEM.
+ * added to @d. Returns 0, -ENOMEM, or -EINVAL for a policy without
+ * thresholds (not made by np_policy_parse()).
  */
 int np_findings_health(const struct np_health_in *in, struct np_desired *d);
 
