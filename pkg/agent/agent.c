@@ -245,6 +245,9 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 				       .subject = e->device };
 		char *err = NULL;
 		time_t now = now_s();
+		const struct np_kube_stats *ks = a->kc ? np_kube_client_stats(a->kc) : NULL;
+		uint64_t throttled_ms = ks ? ks->throttled_ms : 0;
+		unsigned connects = ks ? ks->connects : 0;
 		int64_t sending_us = mono_us();
 		if (a->kc && !a->o->dry_run && (a->n_pending || np_publish_event(&a->pub, &ev, now, &err) < 0)) {
 			if (err)
@@ -252,16 +255,19 @@ static int on_kmsg_record(const struct np_kmsg_record *rec, void *ud)
 				       ev.reason, err);
 			keep_pending(a, &ev, now);
 		}
+		int64_t done_us = mono_us();
 		free(err);
 		np_log(NP_LOG_INFO, "kernel log", "event=%s device=%s", ev.reason, e->device ? e->device : "-");
-		/* where the time goes, all CLOCK_MONOTONIC (printk stamps use the same clock): record ->
-		 * the loop wakes -> classified -> the publisher (book, rate limit) -> the request answered */
-		int64_t done_us = mono_us();
+		/* where the time goes, CLOCK_MONOTONIC (printk stamps: up to a per-boot offset): record ->
+		 * the loop wakes -> classified -> the publisher -> the request answered, of which the API
+		 * client's rate limit held it throttle_ms and new connections were made */
 		np_log(NP_LOG_DEBUG, "kernel log event latency",
-		       "event=%s seq=%llu record_us=%llu wake_ms=%.3f classify_ms=%.3f queue_ms=%.3f request_ms=%.3f",
+		       "event=%s seq=%llu record_us=%llu wake_ms=%.3f classify_ms=%.3f queue_ms=%.3f request_ms=%.3f "
+		       "throttle_ms=%llu connects=%u",
 		       ev.reason, (unsigned long long)rec->seq, (unsigned long long)rec->ts_us,
 		       (double)(a->woke_us - (int64_t)rec->ts_us) / 1000, (double)(classified_us - a->woke_us) / 1000,
-		       (double)(sending_us - classified_us) / 1000, (double)(done_us - sending_us) / 1000);
+		       (double)(sending_us - classified_us) / 1000, (double)(done_us - sending_us) / 1000,
+		       (unsigned long long)((ks ? ks->throttled_ms : 0) - throttled_ms), (ks ? ks->connects : 0) - connects);
 		a->woke_us = done_us; /* the next record of this read waited for this one */
 		kick(a, ev.reason);
 	}
@@ -610,10 +616,12 @@ static void on_watch(struct agent *a)
 		return;
 	struct np_collect_ctx ctx = agent_ctx(a);
 	int r = np_block_watch_stalls(&ctx);
+	if (r < 0) { /* unreadable: the next cycle says so (blind) and arms the watch again */
+		np_log(NP_LOG_DEBUG, "stall watch", "error=\"%s\"", strerror(-r));
+		return;
+	}
 	if (r > 0)
 		publish_stalls(a, &ctx, r);
-	else if (r < 0)
-		np_log(NP_LOG_DEBUG, "stall watch", "error=\"%s\"", strerror(-r));
 	arm_watch(a);
 }
 

@@ -30,6 +30,10 @@ def in_agent(log, offset_ms=0.0, first=None):
     total = sorted(sum(r.values()) for r in rows)
     q = statistics.quantiles(total, n=100, method="inclusive") if len(total) > 1 else total * 99
     med = {k: statistics.median(r[k] for r in rows) for k in keys}
+    extra = [dict(re.findall(r"(\w+)=([-\d.]+)", ln)) for ln in log.splitlines()
+             if 'msg="kernel log event latency"' in ln][:len(rows)]
+    med["throttle_ms_max"] = max(float(r.get("throttle_ms", 0)) for r in extra)
+    med["connects"] = sum(int(r.get("connects", 0)) for r in extra)
     return len(rows), statistics.median(total), q[98], med
 
 
@@ -65,7 +69,8 @@ def main():
                   f"{'/'.join(f'{o:.1f}' for o in offsets) or 'none'} ms), kernel record -> request answered, {n} Events: "
                   f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; medians: record -> loop wakes {med['wake_ms']:.2f} ms, "
                   f"read + classify {med['classify_ms']:.2f} ms, to the publisher {med['queue_ms']:.2f} ms, "
-                  f"book + request {med['request_ms']:.1f} ms")
+                  f"book + request {med['request_ms']:.1f} ms (the API client's rate limit held one at most "
+                  f"{med['throttle_ms_max']:.0f} ms; {med['connects']} new connections)")
         if r.get("stall_to_event_s", -1) >= 0:
             print(f"latency: I/O held under a volume (host starts dd) -> first VolumePathStall request: "
                   f"{r['stall_to_event_s']:.2f} s (stallSeconds 3, --poll 60: the stall watch, not a cycle)")
