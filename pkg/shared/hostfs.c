@@ -337,7 +337,7 @@ int np_dir_open(const struct np_host *h, const char *path, struct np_dir *d)
 	*d = (struct np_dir){ .h = h, .fd = -1 };
 	if (!(d->path = strdup(path)))
 		return -ENOMEM;
-	d->fd = np_host_openat(h, path, O_PATH | O_DIRECTORY);
+	d->fd = np_host_openat(h, path, O_RDONLY | O_DIRECTORY); /* readable: np_dir_list() reads it */
 	return d->fd < 0 ? d->fd : 0;
 }
 
@@ -410,13 +410,17 @@ int np_dir_attr(const struct np_dir *d, const char *rel, char **dst)
 
 int np_dir_list(const struct np_dir *d, const char *rel, char ***out, size_t *n)
 {
-	if (!rel && d->fd < 0)
+	if (rel) {
+		_cleanup_close_ int fd = np_dir_openat(d, rel, O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			return fd;
+		return fd_list(fd, out, n);
+	}
+	if (d->fd < 0)
 		return np_host_list(d->h, d->path, out, n);
-	_cleanup_close_ int fd = rel ? np_dir_openat(d, rel, O_RDONLY | O_DIRECTORY)
-				    : openat(d->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return rel ? fd : negative_errno();
-	return fd_list(fd, out, n);
+	if (lseek(d->fd, 0, SEEK_SET) < 0) /* from the first entry, whatever was listed before */
+		return negative_errno();
+	return fd_list(d->fd, out, n);
 }
 
 int np_dir_readlink(const struct np_dir *d, const char *name, char **out)

@@ -104,7 +104,7 @@ int np_host_list(const struct np_host *h, const char *dir, char ***out, size_t *
  */
 struct np_dir {
 	const struct np_host *h;
-	int fd;     /* O_PATH|O_DIRECTORY, or -errno when the folder could not be opened */
+	int fd;     /* O_RDONLY|O_DIRECTORY (listed through it), or -errno when it could not be opened */
 	char *path; /* the folder's host path, e.g. "/sys/class/block/sda" */
 };
 

@@ -154,27 +154,33 @@ def measure_node_exporter(runs):
 def floor_list(tree, path):
     """The paths `inspect --host-root TREE` opens (strace), as floor.c's list; False without strace.
     nodeprint opens most sysfs attributes relative to their device's folder (hostfs.h np_dir): strace -y
-    names the folder of such an open, so each path is that folder (resolved) joined with the name."""
+    names the folder of such an open, so each path is that folder (resolved) joined with the name. A
+    folder is listed ("d") only when nodeprint read its entries (getdents64), else opened ("p")."""
     if not shutil.which("strace"):
         return False
     top = os.path.realpath(tree)
-    call = re.compile(r'openat2?\((-?\d+|AT_FDCWD)(?:<([^>]*)>)?, "([^"]*)"')
+    call = re.compile(r'openat2?\((-?\d+|AT_FDCWD)(?:<([^>]*)>)?, "([^"]*)".*= \d+<([^>]*)>')
     with tempfile.NamedTemporaryFile("r", suffix=".strace") as tr:
-        subprocess.run(["strace", "-f", "-qq", "-y", "-e", "trace=openat,openat2", "-o", tr.name, BIN, "inspect",
-                        "-o", "json", "--host-root", tree], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        n = 0
-        with open(path, "w") as out:
-            for line in tr:
-                m = call.search(line)
-                if not m or "= -1" in line:
-                    continue
-                folder, name = m.group(2) or top, m.group(3)
-                rel = os.path.relpath(os.path.join(folder, name), top)
-                if rel == "." or rel.startswith(".."):
-                    continue  # the root itself, or a file outside the tree (the loader's)
-                kind = "d" if "O_DIRECTORY" in line and "O_PATH" not in line else "p" if "O_PATH" in line else "f"
-                out.write(f"{kind} {rel}\n")
-                n += 1
+        subprocess.run(["strace", "-f", "-qq", "-y", "-e", "trace=openat,openat2,getdents64", "-o", tr.name, BIN,
+                        "inspect", "-o", "json", "--host-root", tree],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        lines = tr.readlines()
+    listed = {m.group(1) for m in (re.search(r'getdents64\(\d+<([^>]*)>', l) for l in lines) if m}
+    n = 0
+    with open(path, "w") as out:
+        for line in lines:
+            m = call.search(line)
+            if not m:
+                continue  # not an open, or a failed one
+            folder, name, opened = m.group(2) or top, m.group(3), m.group(4)
+            rel = os.path.relpath(os.path.join(folder, name), top)
+            if rel == "." or rel.startswith(".."):
+                continue  # the root itself, or a file outside the tree (the loader's)
+            kind = "f" if "O_DIRECTORY" not in line else "d" if opened in listed else "p"
+            if "O_PATH" in line:
+                kind = "p"
+            out.write(f"{kind} {rel}\n")
+            n += 1
     return n
 
 

@@ -116,7 +116,7 @@ static void test_dir_reads_what_full_paths_read(void **state)
 	assert_int_equal(n, 7);
 	assert_string_equal(names[0], "abs");
 	np_strv_free(names);
-	assert_int_equal(np_dir_list(&d, NULL, &names, &n), 0); /* listed again */
+	assert_int_equal(np_dir_list(&d, NULL, &names, &n), 0); /* listed again: rewound */
 	assert_int_equal(n, 7);
 	np_strv_free(names);
 	assert_int_equal(np_dir_list(&d, "holders", &names, &n), 0);
