@@ -669,6 +669,13 @@ static void block_state_reload(void *state, const struct np_collect_ctx *ctx)
 	np_stall_set_cfg(((struct block_state *)state)->det, &cfg);
 }
 
+/* The agent's stall detector (in its block state), or NULL in a one-shot run. */
+static struct np_stall_detector *detector(const struct np_collect_ctx *ctx)
+{
+	struct block_state *k = np_collect_state(ctx, "block");
+	return k ? k->det : NULL;
+}
+
 static int copy_stalls(struct np_block *b, const struct np_stall_detector *det);
 
 /* Feed one sample to the long-lived detector; its stalls (ended and ongoing) are the section's. */
@@ -685,7 +692,7 @@ static int track_stalls(struct np_block *b, struct np_stall_detector *det, const
 
 int np_block_watch_stalls(const struct np_collect_ctx *ctx)
 {
-	struct np_stall_detector *det = np_collect_state(ctx, "block");
+	struct np_stall_detector *det = detector(ctx);
 	if (!det)
 		return -ENODATA;
 	struct np_block b = { 0 }; /* read_diskstats() writes its status and sample time here */
@@ -701,7 +708,7 @@ int np_block_watch_stalls(const struct np_collect_ctx *ctx)
 
 int64_t np_block_stall_next_ms(const struct np_collect_ctx *ctx)
 {
-	const struct np_stall_detector *det = np_collect_state(ctx, "block");
+	const struct np_stall_detector *det = detector(ctx);
 	struct np_stall_cfg cfg = stall_cfg(ctx);
 	return det ? np_stall_next_ms(det, cfg.stall_ms / 2) : INT64_MAX;
 }

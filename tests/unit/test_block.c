@@ -498,6 +498,33 @@ static void test_device_without_dev_listed_once(void **state)
 	np_fixture_drop(dir);
 }
 
+/*
+ * The agent's block state (the stall detector and the devices' facts) reached through the stall
+ * watch as through the collect: a cycle then a watch sample on the capture, no device in flight.
+ */
+static void test_agent_state_watch(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src(FIX)), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	assert_int_equal(np_block_watch_stalls(&ctx), -ENODATA); /* one-shot: no detector */
+	assert_true(np_block_stall_next_ms(&ctx) == INT64_MAX);
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	char *only[] = { "block", NULL };
+	for (int i = 0; i < 2; i++) { /* the second cycle from the facts */
+		struct np_report r = { 0 };
+		assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+		assert_true(r.block.n > 0);
+		np_report_free(&r);
+	}
+	assert_int_equal(np_block_watch_stalls(&ctx), 0);
+	assert_true(np_block_stall_next_ms(&ctx) > 0);
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_missing_sysfs_recorded),
 		cmocka_unit_test(test_diskstats_join_odd_lines),
 		cmocka_unit_test(test_collect_nvme_guest),
+		cmocka_unit_test(test_agent_state_watch),
 		cmocka_unit_test(test_collect_partition),
 		cmocka_unit_test(test_device_without_dev_listed_once),
 		cmocka_unit_test(test_udev_db),
