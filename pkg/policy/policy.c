@@ -93,7 +93,7 @@ static int get_num(struct np_pctx *c, const yaml_node_t *n, const char *path, do
 		return r;
 	double v;
 	if (np_parse_double(scalar(n), &v) < 0 || v < min || v > max)
-		return fail(c, n, path, "expected a number from %g to %g, got '%s'", min, max, scalar(n));
+		return fail(c, n, path, "expected a number from %.15g to %.15g, got '%s'", min, max, scalar(n));
 	*dst = v;
 	return 0;
 }
@@ -170,15 +170,14 @@ static int set_field(struct np_pctx *c, const struct np_field *f, yaml_node_t *v
 	case NP_F_NUM:
 		return get_num(c, v, path, dst, f->min, f->max);
 	case NP_F_INT:
-		r = get_num(c, v, path, &d, f->min, f->max);
-		if (r >= 0)
-			*(int *)dst = (int)d;
-		return r;
 	case NP_F_UINT:
 		r = get_num(c, v, path, &d, f->min, f->max);
-		if (r >= 0 && d != floor(d)) /* a count: 1.5 is a typo, not 1 */
-			return fail(c, v, path, "expected a whole number, got %g", d);
-		if (r >= 0)
+		/* a count or a cut-off of one: 1.5 is a typo, not 1; -0.5 is not 0 ("any") */
+		if (r >= 0 && d != floor(d))
+			return fail(c, v, path, "expected a whole number, got '%s'", scalar(v));
+		if (r >= 0 && f->type == NP_F_INT)
+			*(int *)dst = (int)d;
+		else if (r >= 0)
 			*(unsigned *)dst = (unsigned)d;
 		return r;
 	case NP_F_FLAGS:

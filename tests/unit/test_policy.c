@@ -2,6 +2,7 @@
 /* Policy parsing and validation: defaults, overrides, errors naming file:line:column and field. */
 #include "testutil.h"
 #include "../../pkg/policy/health_block.h"
+#include "../../pkg/policy/health_gpu.h"
 #include "../../pkg/policy/health_nvme.h"
 #include "../../pkg/policy/policy.h"
 #include "../../pkg/policy/version.h"
@@ -144,6 +145,28 @@ static void test_hostile_documents(void **state)
 	np_policy_free(&p);
 }
 
+/*
+ * Regression: an int threshold took any number in range and truncated it, so
+ * `percentageUsedMax: -0.5` became 0 (every used drive nvme-critical, NoSchedule) and
+ * `uncorrectableMax: 0.9` became 0 without a word; a whole-number key now says so.
+ */
+static void test_whole_numbers(void **state)
+{
+	(void)state;
+	expect_error("health:\n  nvme:\n    percentageUsedMax: -0.5\n",
+		     "p.yaml:3:24: health.nvme.percentageUsedMax: expected a whole number, got '-0.5'");
+	expect_error("health: {gpu: {uncorrectableMax: 0.9}}\n", "health.gpu.uncorrectableMax: expected a whole number");
+	expect_error("health: {multipath: {flapsPerWindow: 2.5}}\n", "expected a whole number, got '2.5'");
+	/* the range is printed as the numbers a user types, not 1e+09 */
+	expect_error("health: {gpu: {uncorrectableMax: -2}}\n", "expected a number from -1 to 1000000000, got '-2'");
+	struct np_policy p;
+	char *err = NULL;
+	assert_int_equal(parse("health: {nvme: {percentageUsedMax: 90.0}, gpu: {uncorrectableMax: 1e3}}\n", &p, &err), 0);
+	assert_int_equal(NP_HEALTH_OF(&p, nvme)->percentage_used_max, 90);
+	assert_int_equal(NP_HEALTH_OF(&p, gpu)->uncorrectable_max, 1000);
+	np_policy_free(&p);
+}
+
 static void test_version_match(void **state)
 {
 	(void)state;
@@ -221,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_errors_name_place_and_field),
 		cmocka_unit_test(test_hostile_documents),
+		cmocka_unit_test(test_whole_numbers),
 		cmocka_unit_test(test_version_match),
 		cmocka_unit_test(test_vercmp_is_sort_V),
 	};
