@@ -8,6 +8,7 @@
 #include "health.h"
 #include "vocab.h"
 #include "label.h"
+#include "version.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -361,6 +362,11 @@ static int f_class_pins(struct np_pctx *c, yaml_node_t *v, const char *path, voi
 			r = get_strv(c, kv, sub2, &pin->allowed, &pin->n_allowed);
 			if (r >= 0 && pin->n_allowed == 0)
 				r = fail(c, kv, sub2, "at least one allowed value");
+			for (size_t i = 0; r >= 0 && i < pin->n_allowed; i++) {
+				const char *why = np_version_pattern_error(pin->allowed[i]);
+				if (why)
+					r = fail(c, kv, sub2, "'%s': %s", pin->allowed[i], why);
+			}
 		}
 	}
 	return r;

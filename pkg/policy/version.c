@@ -89,25 +89,53 @@ int np_vercmp(const char *a, const char *b)
 	return compare_runs(a, al, b, bl);
 }
 
+static const char *const ops[] = { ">=", "<=", "==", "!=", ">", "<", "=" };
+
+/* Index in ops[] of the operator @tok starts with (its length in *@len), or -1. */
+static int op_of(const char *tok, size_t *len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		*len = strlen(ops[i]);
+		if (strncmp(tok, ops[i], *len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 /* One comparison "<op><version>"; false when the op is not recognised. */
 static bool compare_one(const char *tok, const char *value)
 {
-	static const char *const ops[] = { ">=", "<=", "==", "!=", ">", "<", "=" };
-	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
-		size_t l = strlen(ops[i]);
-		if (strncmp(tok, ops[i], l) != 0)
-			continue;
-		int c = np_vercmp(value, tok + l);
-		switch (i) {
-		case 0: return c >= 0;
-		case 1: return c <= 0;
-		case 2: case 6: return c == 0;
-		case 3: return c != 0;
-		case 4: return c > 0;
-		default: return c < 0;
-		}
+	size_t l;
+	int i = op_of(tok, &l);
+	if (i < 0)
+		return false;
+	int c = np_vercmp(value, tok + l);
+	switch (i) {
+	case 0: return c >= 0;
+	case 1: return c <= 0;
+	case 2: case 6: return c == 0;
+	case 3: return c != 0;
+	case 4: return c > 0;
+	default: return c < 0;
 	}
-	return false;
+}
+
+const char *np_version_pattern_error(const char *pattern)
+{
+	if (!strchr("<>=!", pattern[0]))
+		return NULL;
+	for (const char *p = pattern + strspn(pattern, " ,"); *p; p += strspn(p, " ,")) {
+		size_t l, vl;
+		if (op_of(p, &l) < 0)
+			return "every comparison of a range starts with >=, <=, ==, !=, >, < or =";
+		vl = strcspn(p + l, " ,");
+		if (vl == 0)
+			return "an operator without a version (write >=6.1.0, no space after the operator)";
+		if (strchr("<>=!", p[l]))
+			return "an unknown operator (>=, <=, ==, !=, >, < or =)";
+		p += l + vl;
+	}
+	return NULL;
 }
 
 bool np_version_match(const char *pattern, const char *value)

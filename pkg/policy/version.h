@@ -27,3 +27,12 @@ int np_vercmp(const char *a, const char *b);
  * np_vercmp() order. NULL on either side, or an unknown operator: false.
  */
 bool np_version_match(const char *pattern, const char *value);
+
+/*
+ * np_version_pattern_error() - is @pattern (not NULL) a pattern np_version_match() judges as
+ * written? A glob always is. A range is when each comparison is an operator followed by a
+ * version: ">= 6.1.0" (the version its own comparison, without operator), "=>6.1" or a
+ * trailing "<" would never match, so every node would drift. Returns NULL when it is, else a
+ * static string saying what is wrong.
+ */
+const char *np_version_pattern_error(const char *pattern);

@@ -167,6 +167,30 @@ static void test_whole_numbers(void **state)
 	np_policy_free(&p);
 }
 
+/*
+ * Regression: a range with a typo never matched, so every node of the class drifted
+ * (firmware-unpinned, NoSchedule) while `policy --check` said ok. ">= 6.1.0-25" (a space
+ * after the operator) split into ">=" (against "") and "6.1.0-25" (no operator: false).
+ */
+static void test_pin_range_typos(void **state)
+{
+	(void)state;
+	expect_error("classes:\n  - name: x\n    pins: {kernel: {release: [\">= 6.1.0-25\"]}}\n",
+		     "p.yaml:3:30: classes[0].pins.kernel.release: '>= 6.1.0-25': an operator without a version");
+	expect_error("classes:\n  - name: x\n    pins: {kernel: {release: [\">=6.1.0-25 6.1.0-30\"]}}\n",
+		     "'>=6.1.0-25 6.1.0-30': every comparison of a range starts with");
+	expect_error("classes:\n  - name: x\n    pins: {nic: {\"*\": [\"=>14.32\"]}}\n", "an unknown operator");
+	expect_error("classes:\n  - name: x\n    pins: {kernel: {release: [\">=1 <\"]}}\n", "an operator without a version");
+	assert_null(np_version_pattern_error("6.1.0-*"));
+	assert_null(np_version_pattern_error(">=6.1.0-25 <6.1.0-30"));
+	assert_null(np_version_pattern_error(">=6.1.0-25,<6.1.0-30"));
+	assert_null(np_version_pattern_error("!=1.0 "));
+	assert_non_null(np_version_pattern_error("!1.0"));
+	/* what the validation lets through is judged as written */
+	assert_true(np_version_match(">=6.1.0-25,<6.1.0-30", "6.1.0-28"));
+	assert_false(np_version_match(">= 6.1.0-25", "6.1.0-28"));
+}
+
 static void test_version_match(void **state)
 {
 	(void)state;
@@ -245,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_errors_name_place_and_field),
 		cmocka_unit_test(test_hostile_documents),
 		cmocka_unit_test(test_whole_numbers),
+		cmocka_unit_test(test_pin_range_typos),
 		cmocka_unit_test(test_version_match),
 		cmocka_unit_test(test_vercmp_is_sort_V),
 	};
