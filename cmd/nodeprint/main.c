@@ -203,8 +203,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int check_only(char **only)
+/* @only: --only's sections (NULL without it); @arg: its value. An empty list would read nothing and exit 0. */
+static int check_only(char **only, const char *arg)
 {
+	if (arg && (!only || !*only)) {
+		fprintf(stderr, "nodeprint: --only: no section in '%s' (see `nodeprint collectors`)\n", arg);
+		return -EINVAL;
+	}
 	for (char **p = only; p && *p; p++) {
 		if (!np_section_find(*p)) {
 			fprintf(stderr, "nodeprint: --only: unknown section '%s' (see `nodeprint collectors`)\n", *p);
@@ -335,7 +340,7 @@ static int run_report(int argc, char **argv, bool with_report)
 	char **only = NULL;
 	if (o.only && np_split(o.only, ",", &only, NULL) < 0)
 		return NP_EXIT_ERROR;
-	if (check_only(only) < 0) {
+	if (check_only(only, o.only) < 0) {
 		np_strv_free(only);
 		return NP_EXIT_USAGE;
 	}

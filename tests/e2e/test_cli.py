@@ -130,6 +130,11 @@ def test_formats_and_exit():
 
 
 def test_partial():
+    # regression: an empty --only (an unset shell variable, a stray comma) read nothing and exited 0
+    for arg in ("", ","):
+        e = np("inspect", "--host-root", AER, "--only", arg)
+        tap(e.returncode == 2 and "--only: no section" in e.stderr and not e.stdout,
+            f"--only '{arg}' is bad usage (exit 2), not an empty report that exits 0", (e.returncode, e.stderr))
     p = np("inspect", "--host-root", AER, "--only", "pci", "-o", "json")
     doc = report_schema.loads(p.stdout)
     tap(doc.get("partial") is True and doc.get("sections") == ["pci"] and doc["fingerprint"].get("partial") is True,
