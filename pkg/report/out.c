@@ -57,12 +57,37 @@ struct fit {
 	size_t len, cap;
 };
 
-/* Write @n bytes of @s, cut to o->width display columns; "..." marks a cut. */
-static void fit_line(struct fit *ft, const char *s, size_t n)
+/* Length of the SGR sequence (ESC [ digits/; m: nodeprint's colours) at @s, or 0. */
+static size_t sgr_len(const char *s, size_t n)
+{
+	if (n < 3 || s[0] != '\033' || s[1] != '[')
+		return 0;
+	for (size_t i = 2; i < n; i++) {
+		if (s[i] == 'm')
+			return i + 1;
+		if ((s[i] < '0' || s[i] > '9') && s[i] != ';')
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Write @n bytes of @s, its control characters but tabs and colours made '?' (a value read from
+ * the host, e.g. a DMI string or a drive's model, must not move the cursor or retitle the
+ * terminal), cut to o->width display columns when set; "..." marks a cut.
+ */
+static void fit_line(struct fit *ft, char *s, size_t n)
 {
 	struct np_out *o = ft->o;
 	size_t keep = n, cols = 0; /* keep: bytes before the column where "..." would start */
 	bool esc = false;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = sgr_len(s + i, n - i);
+		if (l)
+			i += l - 1;
+		else if ((unsigned char)s[i] < 0x20 ? s[i] != '\t' : s[i] == 0x7f)
+			s[i] = '?';
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (esc) { /* CSI: ESC [ parameters final-byte */
@@ -79,7 +104,7 @@ static void fit_line(struct fit *ft, const char *s, size_t n)
 			keep = i;
 		cols++;
 	}
-	if (cols <= o->width) {
+	if (!o->width || cols <= o->width) {
 		fwrite(s, 1, n, o->dst);
 		return;
 	}
@@ -123,9 +148,7 @@ static int fit_close(void *cookie)
 
 int np_out_fit_begin(struct np_out *o)
 {
-	if (!o->width)
-		return 0;
-	if (o->width < 8)
+	if (o->width && o->width < 8)
 		o->width = 8;
 	struct fit *ft = calloc(1, sizeof(*ft));
 	if (!ft)

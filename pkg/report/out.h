@@ -17,10 +17,11 @@ struct np_out {
 };
 
 /*
- * np_out_fit_begin() - when o->width is set, make o->f a stream that passes each line to the
- * former o->f cut to o->width display columns (UTF-8 characters; colour escapes take none), the
- * cut marked "..." at its end. np_out_fit_end() flushes, restores o->f and counts the cut lines
- * in o->truncated. Returns 0 (with width 0: nothing to do) or -ENOMEM.
+ * np_out_fit_begin() - make o->f a stream that passes each line to the former o->f with its
+ * control characters (but tabs and SGR colours) replaced by '?', and, when o->width is set, cut
+ * to o->width display columns (UTF-8 characters; colour escapes take none), the cut marked "..."
+ * at its end. np_out_fit_end() flushes, restores o->f and counts the cut lines in o->truncated.
+ * Returns 0 or -ENOMEM.
  */
 int np_out_fit_begin(struct np_out *o);
 void np_out_fit_end(struct np_out *o);

@@ -4,7 +4,7 @@ errors for bad options (exit 2), -o yaml equal to -o json (read back by PyYAML),
 codes (docs/reference.md "Exit codes"), host roots without proc/ and sys/, --only as a partial
 report, findings first, text cut to $COLUMNS with a marker and a note, and every -o json valid
 against docs/report.schema.json. Fixtures are captures (tests/fixtures/). TAP output."""
-import json, os, re, subprocess, sys, tempfile
+import json, os, re, shutil, subprocess, sys, tempfile
 
 import yaml
 
@@ -184,9 +184,29 @@ def test_text_layout():
         "piped without COLUMNS: nothing is cut (text for grep and files)")
 
 
+def test_hostile_strings():
+    # regression: text output wrote host strings raw, so a DMI or model string with escape
+    # sequences retitled (OSC) or cleared (CSI 2J) the user's terminal; a copy of a real capture
+    # with such a product_name (firmware sets it) must print it with '?' for each control character
+    with tempfile.TemporaryDirectory() as d:
+        root = os.path.join(d, "root")
+        shutil.copytree(VM, root, symlinks=True)
+        os.makedirs(os.path.join(root, "sys", "class", "dmi", "id"), exist_ok=True)
+        with open(os.path.join(root, "sys", "class", "dmi", "id", "product_name"), "wb") as f:
+            f.write(b"R740\x1b]0;owned\x07\x1b[2J\rend\n")
+        for args, env in ((("--wide",), None), ((), {"COLUMNS": "200"}), (("--color", "always"), None)):
+            p = np("inspect", "--host-root", root, *args, env=env)
+            line = [l for l in p.stdout.splitlines() if "R740" in l]
+            esc = re.sub(r"\x1b\[[0-9;]*m", "", p.stdout)  # our own colours are fine
+            tap(p.returncode in (0, 3) and len(line) == 1 and "R740?]0;owned??[2J?end" in line[0] and
+                not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", esc),
+                f"inspect {' '.join(args) or 'COLUMNS=200'}: control characters of host strings print as '?'",
+                (p.returncode, line))
+
+
 def main():
     for t in (test_help, test_bad_options, test_host_root, test_policy_check, test_formats_and_exit, test_partial,
-              test_text_layout):
+              test_text_layout, test_hostile_strings):
         try:
             t()
         except Exception as e:  # a crash is a failure, never a silent pass
