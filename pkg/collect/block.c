@@ -739,6 +739,9 @@ static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep
 	r = read_diskstats(h, b, &ds);
 	if (r < 0)
 		return b->n ? 0 : r;
+	if (!ds.n && b->n) /* the kernel lists every disk it has: no line is no stall check, not a clean one */
+		np_status_set(&b->status, -ENODATA, "/proc/diskstats: empty, though /sys/class/block lists %zu devices",
+			      b->n);
 	r = join_stats(b, &cap, &ds);
 	if (r >= 0 && kept)
 		r = track_stalls(b, kept->det, &ds);

@@ -279,6 +279,34 @@ static void test_diskstats_join_odd_lines(void **state)
 }
 
 /*
+ * Regression: an empty /proc/diskstats (a host root whose proc is not the host's, a truncated
+ * copy) left every device without counters and the section up, so the stall check judged
+ * nothing and VolumePathsHealthy said True; it is a section error (BlockStatsUnreadable).
+ */
+static void test_diskstats_empty_is_blind(void **state)
+{
+	(void)state;
+	char tmp[] = "/tmp/np-block-XXXXXX", cmd[4200];
+	assert_non_null(mkdtemp(tmp));
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/' && : > '%s/proc/diskstats'", np_src(FIX), tmp, tmp);
+	assert_int_equal(system(cmd), 0);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, tmp), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "block", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_true(r.block.n > 0);
+	assert_false(find(&r.block, "vda")->has_stats);
+	assert_int_equal(r.block.status.err, ENODATA);
+	assert_non_null(strstr(r.block.status.error, "/proc/diskstats: empty"));
+	np_report_free(&r);
+	np_host_close(&h);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
  * udev database records in systemd's format (device_update_db()); the serial
  * lines are from a real /run/udev/data/b8:0 quoted on the hwloc-devel list.
  */
@@ -533,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_json_contract),
 		cmocka_unit_test(test_missing_sysfs_recorded),
 		cmocka_unit_test(test_diskstats_join_odd_lines),
+		cmocka_unit_test(test_diskstats_empty_is_blind),
 		cmocka_unit_test(test_collect_nvme_guest),
 		cmocka_unit_test(test_agent_state_watch),
 		cmocka_unit_test(test_collect_partition),
