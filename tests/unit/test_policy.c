@@ -139,6 +139,21 @@ static void test_hostile_documents(void **state)
 	assert_int_equal(np_policy_parse("a\0b", 3, "bin", &p, &err), -EINVAL);
 	assert_non_null(strstr(err, "NUL"));
 	free(err);
+	/* regression: libyaml's load is quadratic in flow nesting; 100,000 levels (200 KB) took
+	 * minutes (a reloading agent hung): refused after the 32nd level */
+	const size_t deep = 100000;
+	doc = malloc(2 * deep + 16);
+	w = (size_t)sprintf(doc, "health: ");
+	memset(doc + w, '[', deep);
+	memset(doc + w + deep, ']', deep);
+	doc[w + 2 * deep] = '\0';
+	assert_int_equal(parse(doc, &p, &err), -EINVAL);
+	assert_non_null(strstr(err, "p.yaml:1:40: nested deeper than 32 levels"));
+	free(err);
+	free(doc);
+	/* the deepest real policy (classes[].pins.<component>.<key>[]) is far from it */
+	assert_int_equal(parse("classes: [{name: a, pins: {kernel: {release: [\"6.1.*\"]}}}]\n", &p, &err), 0);
+	np_policy_free(&p);
 	/* an empty document is the default policy */
 	assert_int_equal(parse("", &p, &err), 0);
 	assert_string_equal(p.label_prefix, "nodeprint.io");
