@@ -295,7 +295,14 @@ static int add_matches(struct np_pctx *c, yaml_node_t *v, const char *path, stru
 static int f_match_labels(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)
 {
 	struct np_class *k = o;
-	return add_matches(c, v, p, &k->labels, &k->n_labels);
+	size_t before = k->n_labels;
+	int r = add_matches(c, v, p, &k->labels, &k->n_labels);
+	/* a key no Node can carry ("node role", "") would make the class match nothing, silently */
+	for (size_t i = before; r >= 0 && i < k->n_labels; i++)
+		if (!np_label_key_valid(k->labels[i].field))
+			r = fail(c, v, p, "'%s' is not a label key (like node.kubernetes.io/instance-type)",
+				 k->labels[i].field);
+	return r;
 }
 
 static int f_match_dmi(struct np_pctx *c, yaml_node_t *v, const char *p, void *o)

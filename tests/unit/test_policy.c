@@ -190,6 +190,16 @@ static void test_whole_numbers(void **state)
 static void test_pin_range_typos(void **state)
 {
 	(void)state;
+	/* likewise a nodeLabels key no Node can carry: the class matched nothing, silently */
+	expect_error("classes:\n  - name: x\n    match: {nodeLabels: {\"node role\": a}}\n",
+		     "p.yaml:3:25: classes[0].match.nodeLabels: 'node role' is not a label key");
+	expect_error("classes:\n  - name: x\n    match:\n      nodeLabels: {\"\": a}\n", "'' is not a label key");
+	struct np_policy p;
+	char *err = NULL;
+	assert_int_equal(parse("classes:\n  - name: x\n    match: {nodeLabels: {node.kubernetes.io/instance-type: "
+			       "\"r740*\", zone: a}}\n", &p, &err), 0);
+	assert_int_equal(p.classes[0].n_labels, 2);
+	np_policy_free(&p);
 	expect_error("classes:\n  - name: x\n    pins: {kernel: {release: [\">= 6.1.0-25\"]}}\n",
 		     "p.yaml:3:30: classes[0].pins.kernel.release: '>= 6.1.0-25': an operator without a version");
 	expect_error("classes:\n  - name: x\n    pins: {kernel: {release: [\">=6.1.0-25 6.1.0-30\"]}}\n",
