@@ -82,7 +82,7 @@ static int parse(int argc, char **argv, struct bopts *o)
 	int c;
 	uint64_t v;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'P': o->policy = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -106,7 +106,7 @@ static int parse(int argc, char **argv, struct bopts *o)
 			o->repeats = (unsigned)v;
 			break;
 		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
+		default: np_cli_bad_option("baseline", c, argv); return -EINVAL;
 		}
 	}
 	if (!streq(o->output, "text") && !streq(o->output, "json")) {

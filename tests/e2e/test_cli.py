@@ -51,6 +51,11 @@ def test_bad_options():
         p = np(cmd, "--no-such-flag")
         tap(one_line_error(p, "--no-such-flag", f"nodeprint {cmd} --help"),
             f"{cmd} --no-such-flag: one line naming it and the help, exit 2", f"exit {p.returncode}\n{p.stderr}")
+    # regression: baseline printed getopt's "show: option ... requires an argument" and its whole usage
+    for args, needle in [(["--no-such-flag"], "unknown option '--no-such-flag'"), (["--profile"], "needs a value")]:
+        p = np("baseline", "show", *args)
+        tap(one_line_error(p, "nodeprint baseline", needle, "nodeprint baseline --help"),
+            f"baseline show {args[0]}: one line naming it and the help, exit 2", f"exit {p.returncode}\n{p.stderr}")
     p = np("inspect", "-Z")
     tap(one_line_error(p, "'-Z'"), "an unknown short option: one line, exit 2", p.stderr)
     p = np("inspect", "--policy")
