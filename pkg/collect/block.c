@@ -323,15 +323,16 @@ static void read_udev(struct np_facts *fx, const struct np_host *h, struct np_bl
 		return;
 	_cleanup_free_ char *p = np_asprintf("/run/udev/data/b%u:%u", d->major, d->minor);
 	_cleanup_free_ char *buf = NULL;
+	const char *data;
 	size_t len, bad = 0;
 	if (!p)
 		return;
-	int r = np_facts_read(fx, h, p, NP_UDEV_DB_MAX, &buf, &len);
+	int r = np_facts_read(fx, h, p, NP_UDEV_DB_MAX, &buf, &data, &len);
 	if (r < 0 && r != -ENOENT && r != -ENOTDIR)
 		np_status_set(&d->status, r, "%s: %s", p, np_errno_reason(r));
 	if (r < 0)
 		return;
-	r = np_udev_db_parse(buf, len, &d->udev, &bad);
+	r = np_udev_db_parse(data, len, &d->udev, &bad);
 	if (r == -EINVAL)
 		np_status_set(&d->status, r, "%s: %zu malformed lines", p, bad);
 }

@@ -395,24 +395,20 @@ int np_facts_read_line(struct np_facts *f, const struct np_host *h, const char *
 	return src_host(&s, h, path) < 0 ? -ENAMETOOLONG : read_str(f, F_LINE, &s, out);
 }
 
-int np_facts_read(struct np_facts *f, const struct np_host *h, const char *path, size_t max, char **out, size_t *len)
+int np_facts_read(struct np_facts *f, const struct np_host *h, const char *path, size_t max, char **own,
+		  const char **out, size_t *len)
 {
 	struct src s;
 	struct fact tmp, *x;
-	bool own;
+	bool mine;
+	*own = NULL;
 	if (src_host(&s, h, path) < 0)
 		return -ENAMETOOLONG;
 	s.max = max;
-	x = fetch(f, F_READ, &s, &tmp, &own);
+	x = fetch(f, F_READ, &s, &tmp, &mine);
 	if (x->r < 0)
 		return x->r;
-	if (own) {
-		*out = TAKE_PTR(x->s);
-	} else {
-		if (!(*out = malloc(x->n + 1)))
-			return -ENOMEM;
-		memcpy(*out, x->s, x->n + 1);
-	}
+	*out = mine ? (*own = TAKE_PTR(x->s)) : x->s;
 	if (len)
 		*len = x->n;
 	return x->r;

@@ -51,7 +51,13 @@ struct np_facts *np_facts_begin(struct np_facts *f, const struct np_collect_ctx 
  */
 int np_facts_attr(struct np_facts *f, const struct np_host *h, char **dst, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-int np_facts_read(struct np_facts *f, const struct np_host *h, const char *path, size_t max, char **out, size_t *len);
+/*
+ * np_facts_read() - np_host_read() of a whole file, without a copy: *@out is @f's buffer (valid
+ * until the next np_facts_begin()), or, without @f, the one read, also in *@own for the caller to
+ * free (*@own is NULL otherwise).
+ */
+int np_facts_read(struct np_facts *f, const struct np_host *h, const char *path, size_t max, char **own,
+		  const char **out, size_t *len);
 int np_facts_read_line(struct np_facts *f, const struct np_host *h, const char *path, char **out);
 int np_facts_read_u64(struct np_facts *f, const struct np_host *h, const char *path, uint64_t *out);
 int np_facts_read_s64(struct np_facts *f, const struct np_host *h, const char *path, int64_t *out);

@@ -87,43 +87,46 @@ int np_parse_os_release(const char *buf, size_t len, struct np_kernel *k)
 	return found ? 0 : -EINVAL;
 }
 
-/* "key\t\t: value" -> value, or NULL when the line's key is not @key. */
-static const char *cpuinfo_value(const char *line, const char *key)
+/* Line @line (@l bytes) "key\t\t: value" -> value, its length in *@vl; NULL when the key is not @key. */
+static const char *cpuinfo_value(const char *line, size_t l, const char *key, size_t *vl)
 {
 	size_t kl = strlen(key);
-	if (strncmp(line, key, kl) != 0)
+	const char *end = line + l;
+	if (l < kl || strncmp(line, key, kl) != 0)
 		return NULL;
 	const char *p = line + kl;
-	while (*p == ' ' || *p == '\t')
+	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
-	if (*p != ':')
+	if (p == end || *p != ':')
 		return NULL;
 	p++;
-	while (*p == ' ' || *p == '\t')
+	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
+	*vl = (size_t)(end - p);
 	return p;
 }
 
+/* Walked in place, line by line up to the first NUL: no copy of a file that grows with the CPUs. */
 int np_parse_cpuinfo(const char *buf, size_t len, struct np_kernel *k)
 {
-	_cleanup_free_ char *copy = strndup(buf, len);
 	_cleanup_free_ char *impl = NULL, *part = NULL;
-	if (!copy)
-		return -ENOMEM;
 	unsigned cpus = 0;
-	char *save = NULL;
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *v;
-		if (cpuinfo_value(line, "processor"))
+	const char *line, *v;
+	size_t l, vl, off = 0;
+	len = strnlen(buf, len);
+	while (np_next_line(buf, len, &off, &line, &l)) {
+		if (!l)
+			continue;
+		if (cpuinfo_value(line, l, "processor", &vl))
 			cpus++;
-		else if ((v = cpuinfo_value(line, "model name")) && !k->cpu_model)
-			k->cpu_model = strdup(v);
-		else if ((v = cpuinfo_value(line, "microcode")) && !k->microcode)
-			k->microcode = strdup(v);
-		else if ((v = cpuinfo_value(line, "CPU implementer")) && !impl)
-			impl = strdup(v);
-		else if ((v = cpuinfo_value(line, "CPU part")) && !part)
-			part = strdup(v);
+		else if ((v = cpuinfo_value(line, l, "model name", &vl)) && !k->cpu_model)
+			k->cpu_model = strndup(v, vl);
+		else if ((v = cpuinfo_value(line, l, "microcode", &vl)) && !k->microcode)
+			k->microcode = strndup(v, vl);
+		else if ((v = cpuinfo_value(line, l, "CPU implementer", &vl)) && !impl)
+			impl = strndup(v, vl);
+		else if ((v = cpuinfo_value(line, l, "CPU part", &vl)) && !part)
+			part = strndup(v, vl);
 	}
 	if (!k->cpu_model && impl)
 		k->cpu_model = np_asprintf("implementer %s part %s", impl, part ? part : "?");
@@ -136,13 +139,14 @@ int np_parse_cpuinfo(const char *buf, size_t len, struct np_kernel *k)
 static int collect_os(struct np_facts *fx, const struct np_host *h, struct np_kernel *k)
 {
 	_cleanup_free_ char *buf = NULL;
+	const char *data;
 	size_t len;
-	int r = np_facts_read(fx, h, "/etc/os-release", 1 << 16, &buf, &len);
+	int r = np_facts_read(fx, h, "/etc/os-release", 1 << 16, &buf, &data, &len);
 	if (r == -ENOENT)
-		r = np_facts_read(fx, h, "/usr/lib/os-release", 1 << 16, &buf, &len);
+		r = np_facts_read(fx, h, "/usr/lib/os-release", 1 << 16, &buf, &data, &len);
 	if (r < 0)
 		return r;
-	return np_parse_os_release(buf, len, k);
+	return np_parse_os_release(data, len, k);
 }
 
 /*
@@ -194,9 +198,10 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 
 	_cleanup_free_ char *cpu = NULL;
 	size_t len;
-	r = np_facts_read(fx, h, "/proc/cpuinfo", 0, &cpu, &len);
+	const char *data;
+	r = np_facts_read(fx, h, "/proc/cpuinfo", 0, &cpu, &data, &len);
 	if (r >= 0)
-		r = np_parse_cpuinfo(cpu, len, k);
+		r = np_parse_cpuinfo(data, len, k);
 	if (r < 0)
 		np_status_set(&k->status, r, "/proc/cpuinfo: %s", np_errno_reason(r));
 	return 0;
