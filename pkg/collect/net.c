@@ -592,10 +592,14 @@ static int read_stats(struct np_facts *fx, const struct np_host *h, const char *
 		return 0;
 	}
 	nic->stats = calloc(n ? n : 1, sizeof(*nic->stats));
+	_cleanup_(np_dir_close) struct np_dir sd = { .fd = -1 }; /* one walk to the folder, then one name each */
+	if (np_dir_open(h, dir, &sd) == -ENOMEM) {
+		np_strv_free(names);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; nic->stats && i < n; i++) {
-		_cleanup_free_ char *p = np_asprintf("%s/%s", dir, names[i]);
 		uint64_t v;
-		int k = p ? np_host_read_u64(h, p, &v) : -ENOMEM;
+		int k = np_dir_read_u64(&sd, names[i], &v);
 		if (k < 0) {
 			np_status_set(&nic->status, k, "%s/statistics/%s: %s", nic->name, names[i],
 				      np_errno_reason(k));
