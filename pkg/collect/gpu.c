@@ -10,6 +10,7 @@
 #include "gpu.h"
 #include "nvml_dl.h"
 #include "collector.h"
+#include "facts.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -54,14 +55,15 @@ int np_nvidia_info_field(const char *buf, const char *key, char **out)
 	return -ENOENT;
 }
 
-static int nvidia(const struct np_host *h, struct np_gpu *s)
+static int nvidia(struct np_facts *fx, const struct np_host *h, struct np_gpu *s)
 {
 	_cleanup_free_ char *buf = NULL;
-	int r = np_host_read(h, "/proc/driver/nvidia/version", 64 << 10, &buf, NULL);
+	const char *data;
+	int r = np_facts_read(fx, h, "/proc/driver/nvidia/version", 64 << 10, &buf, &data, NULL);
 	if (r == -ENOENT)
 		return 0; /* no NVIDIA driver */
 	if (r >= 0)
-		r = np_nvidia_version_parse(buf, &s->nvidia_version);
+		r = np_nvidia_version_parse(data, &s->nvidia_version);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
@@ -80,10 +82,11 @@ static int nvidia(const struct np_host *h, struct np_gpu *s)
 	return 0;
 }
 
-static int hex_attr(const struct np_host *h, const char *addr, const char *name, uint64_t max, uint64_t *out)
+static int hex_attr(struct np_facts *fx, const struct np_host *h, const char *addr, const char *name, uint64_t max,
+		    uint64_t *out)
 {
 	_cleanup_free_ char *v = NULL;
-	int r = np_host_attr(h, &v, "/sys/bus/pci/devices/%s/%s", addr, name);
+	int r = np_facts_attr(fx, h, &v, "/sys/bus/pci/devices/%s/%s", addr, name);
 	if (r <= 0)
 		return r < 0 ? r : -ENOENT;
 	return np_parse_u64(v, out) < 0 || *out > max ? -EINVAL : 0;
@@ -112,13 +115,19 @@ static int config_dead(const struct np_host *h, const char *addr, struct np_stat
 	return dead < 0 ? -1 : dead;
 }
 
+/*
+ * Facts (facts.h): the PCI functions, their class, IDs and driver, the driver's module version, the
+ * NVIDIA driver's version. Every cycle: the config space (a GPU fallen off the bus), NVML, the
+ * vendor's health files.
+ */
 static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
 	struct np_gpu *s = &rep->gpu;
+	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "gpu"), ctx);
 	char **names = NULL;
 	size_t n = 0;
-	int r = np_host_list(h, "/sys/bus/pci/devices", &names, &n);
+	int r = np_facts_list(fx, h, "/sys/bus/pci/devices", &names, &n);
 	if (r < 0)
 		return (s->nvml = strdup("not tried")) ? r : -ENOMEM;
 	s->devs = calloc(n ? n : 1, sizeof(*s->devs));
@@ -126,12 +135,12 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 		r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		uint64_t cls, ven = 0, dev = 0;
-		if (hex_attr(h, names[i], "class", 0xffffff, &cls) < 0 || ((cls >> 16) != 0x03 && (cls >> 16) != 0x12))
+		if (hex_attr(fx, h, names[i], "class", 0xffffff, &cls) < 0 || ((cls >> 16) != 0x03 && (cls >> 16) != 0x12))
 			continue;
 		struct np_gpu_dev *d = &s->devs[s->n++];
 		np_gpu_dev_init(d);
 		d->class_code = (uint32_t)cls;
-		if (hex_attr(h, names[i], "vendor", 0xffff, &ven) < 0 || hex_attr(h, names[i], "device", 0xffff, &dev) < 0)
+		if (hex_attr(fx, h, names[i], "vendor", 0xffff, &ven) < 0 || hex_attr(fx, h, names[i], "device", 0xffff, &dev) < 0)
 			np_status_set(&s->status, -EINVAL, "%s: vendor or device id unreadable", names[i]);
 		d->vendor_id = (uint16_t)ven;
 		d->device_id = (uint16_t)dev;
@@ -141,7 +150,7 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 			r = -ENOMEM;
 			break;
 		}
-		if (np_host_link_basename(h, link, &d->driver) < 0)
+		if (np_facts_link_basename(fx, h, link, &d->driver) < 0)
 			d->driver = NULL;
 		d->config_dead = config_dead(h, names[i], &s->status);
 		if (d->vendor_id == 0x10de && h->live) {
@@ -153,7 +162,7 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 		}
 		if (d->config_dead == -ENOMEM)
 			r = -ENOMEM;
-		if (d->driver && np_host_attr(h, &d->driver_version, "/sys/module/%s/version", d->driver) == -ENOMEM)
+		if (d->driver && np_facts_attr(fx, h, &d->driver_version, "/sys/module/%s/version", d->driver) == -ENOMEM)
 			r = -ENOMEM;
 		if (r >= 0 && d->driver && streq(d->driver, "amdgpu"))
 			r = np_gpu_amdgpu(h, d, &s->status);
@@ -162,7 +171,7 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 	np_nvml_close();
 	if (r >= 0 && !s->nvml && !(s->nvml = strdup(h->live ? "absent" : "not tried")))
 		r = -ENOMEM;
-	return r < 0 ? r : nvidia(h, s);
+	return r < 0 ? r : nvidia(fx, h, s);
 }
 
-NP_SECTION(gpu, 32, 82, collect_gpu, NULL);
+NP_SECTION_STATEFUL(gpu, 32, 82, collect_gpu, NULL, np_facts_state_new, np_facts_state_reload, np_facts_state_free);

@@ -113,11 +113,11 @@ struct cpumap {
 	size_t n;
 };
 
-static int collect_nodes(const struct np_host *h, struct np_numa *s, struct cpumap *m)
+static int collect_nodes(struct np_facts *fx, const struct np_host *h, struct np_numa *s, struct cpumap *m)
 {
 	char **names = NULL;
 	size_t n = 0;
-	int r = np_host_list(h, "/sys/devices/system/node", &names, &n);
+	int r = np_facts_list(fx, h, "/sys/devices/system/node", &names, &n);
 	if (r < 0)
 		return r;
 	s->nodes = calloc(n ? n : 1, sizeof(*s->nodes));
@@ -129,7 +129,7 @@ static int collect_nodes(const struct np_host *h, struct np_numa *s, struct cpum
 		if (sscanf(names[i], "node%u%n", &id, &used) != 1 || names[i][used])
 			continue;
 		struct np_numa_node *nd = &s->nodes[s->n_nodes];
-		int k = np_host_attr(h, &nd->cpulist, "/sys/devices/system/node/%s/cpulist", names[i]);
+		int k = np_facts_attr(fx, h, &nd->cpulist, "/sys/devices/system/node/%s/cpulist", names[i]);
 		if (k == -ENOMEM) {
 			r = k;
 			break;
@@ -280,13 +280,13 @@ static void shares(struct np_numa_dev *d)
 		d->remote_percent = 100.0 * (double)lines_remote / (double)lines;
 }
 
-static int collect_dev(const struct np_host *h, const struct np_irq_table *t, const struct cpumap *m,
-		       const char *cls, const char *name, const char *kind, struct np_numa *s)
+static int collect_dev(struct np_facts *fx, const struct np_host *h, const struct np_irq_table *t,
+		       const struct cpumap *m, const char *cls, const char *name, const char *kind, struct np_numa *s)
 {
 	_cleanup_free_ char *link = np_asprintf("/sys/class/%s/%s", cls, name), *target = NULL, *bdf = NULL;
 	if (!link)
 		return -ENOMEM;
-	if (np_host_readlink(h, link, &target) < 0)
+	if (np_facts_readlink(fx, h, link, &target) < 0)
 		return 0;
 	int r = np_pci_bdf_in_path(target, &bdf);
 	if (r <= 0)
@@ -303,7 +303,7 @@ static int collect_dev(const struct np_host *h, const struct np_irq_table *t, co
 	int64_t node;
 	if (!p)
 		return -ENOMEM;
-	r = np_host_read_s64(h, p, &node);
+	r = np_facts_read_s64(fx, h, p, &node);
 	if (r < 0 && r != -ENOENT)
 		np_status_set(&d->status, r, "%s: %s", p, np_errno_reason(-r));
 	else if (r >= 0 && node >= 0 && node <= INT_MAX)
@@ -322,22 +322,22 @@ static int collect_dev(const struct np_host *h, const struct np_irq_table *t, co
 	return r;
 }
 
-static int collect_class(const struct np_host *h, const struct np_irq_table *t, const struct cpumap *m,
-			 const char *cls, const char *kind, struct np_numa *s)
+static int collect_class(struct np_facts *fx, const struct np_host *h, const struct np_irq_table *t,
+			 const struct cpumap *m, const char *cls, const char *kind, struct np_numa *s)
 {
 	char **names = NULL;
 	size_t n = 0;
 	_cleanup_free_ char *dir = np_asprintf("/sys/class/%s", cls);
 	if (!dir)
 		return -ENOMEM;
-	if (np_host_list(h, dir, &names, &n) < 0)
+	if (np_facts_list(fx, h, dir, &names, &n) < 0)
 		return 0; /* no such class: no NIC or no NVMe driver loaded */
 	struct np_numa_dev *nd = realloc(s->devs, (s->n_devs + n + 1) * sizeof(*nd));
 	int r = nd ? 0 : -ENOMEM;
 	if (nd)
 		s->devs = nd;
 	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = collect_dev(h, t, m, cls, names[i], kind, s);
+		r = collect_dev(fx, h, t, m, cls, names[i], kind, s);
 	np_strv_free(names);
 	return r;
 }
@@ -370,17 +370,25 @@ static void find_irqbalance(const struct np_host *h, struct np_numa *s)
 struct numa_state {
 	bool scanned;
 	int64_t pid, at_ms;
+	struct np_facts *fx; /* the nodes' CPUs, the devices' PCI functions and NUMA nodes (facts.h) */
 };
+
+static void numa_state_free(void *state)
+{
+	struct numa_state *k = state;
+	np_facts_free(k->fx);
+	free(k);
+}
 
 static void *numa_state_new(const struct np_collect_ctx *ctx)
 {
 	(void)ctx;
-	return calloc(1, sizeof(struct numa_state));
-}
-
-static void numa_state_free(void *state)
-{
-	free(state);
+	struct numa_state *k = calloc(1, sizeof(*k));
+	if (k && !(k->fx = np_facts_new())) {
+		free(k);
+		return NULL;
+	}
+	return k;
 }
 
 static int64_t mono_ms(void)
@@ -422,16 +430,18 @@ static int collect_numa(const struct np_collect_ctx *ctx, struct np_report *rep)
 	struct cpumap m = { 0 };
 	struct np_irq_table own;
 	const struct np_irq_table *t;
-	int r = collect_nodes(h, s, &m);
+	struct numa_state *kept = np_collect_state(ctx, "numa");
+	struct np_facts *fx = np_facts_begin(kept ? kept->fx : NULL, ctx);
+	int r = collect_nodes(fx, h, s, &m);
 	if (r == -ENOENT) /* a kernel without CONFIG_NUMA: one node, nothing is remote */
 		r = 0;
 	int k = np_collect_interrupts(ctx, &own, &t); /* read once per pass with net */
 	if (k < 0 && r >= 0)
 		np_status_set(&s->status, k, "/proc/interrupts: %s", k == -EINVAL ? "not understood" : np_errno_reason(-k));
 	if (r >= 0)
-		r = collect_class(h, t, &m, "net", "nic", s);
+		r = collect_class(fx, h, t, &m, "net", "nic", s);
 	if (r >= 0)
-		r = collect_class(h, t, &m, "nvme", "nvme", s);
+		r = collect_class(fx, h, t, &m, "nvme", "nvme", s);
 	irqbalance(ctx, s);
 	np_irq_table_free(&own);
 	free(m.node);

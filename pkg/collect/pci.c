@@ -285,7 +285,7 @@ static void read_driver_numa(struct np_facts *fx, const struct np_host *h, struc
 		return;
 	note(d, "driver", np_facts_link_basename(fx, h, drv, &d->driver));
 	int64_t n;
-	if (note(d, "numa_node", np_host_read_s64(h, numa, &n)) >= 0 && n >= 0) {
+	if (note(d, "numa_node", np_facts_read_s64(fx, h, numa, &n)) >= 0 && n >= 0) {
 		d->has_numa = true;
 		d->numa_node = n;
 	}
