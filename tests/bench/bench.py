@@ -109,9 +109,10 @@ def proc_cpu_ms(pid):
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def measure_node_exporter(runs):
-    """Wall ms of warm /metrics scrapes of a node_exporter started here (default collectors), over one
-    kept-alive connection, as Prometheus scrapes; (Fig, bytes, version) or None when not installed."""
+def node_exporter_start():
+    """A node_exporter started here (default collectors) and warmed by 3 /metrics scrapes over one
+    kept-alive connection, as Prometheus scrapes: (process, connection, version), or None when it is
+    not installed or does not answer (then it is stopped). The caller stops it: node_exporter_stop()."""
     exe = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
     if not exe:
         return None
@@ -120,22 +121,40 @@ def measure_node_exporter(runs):
         subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
     p = subprocess.Popen([exe, f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    try:
-        conn = None
-        for _ in range(100):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.request("GET", "/metrics")
-                body = conn.getresponse().read()
-                break
-            except OSError:
-                conn = None
-                time.sleep(0.05)
-        if conn is None:
-            return None
-        for _ in range(3):  # warm: its collectors' first runs
+    conn = None
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", "/metrics")
-            body = conn.getresponse().read()
+            conn.getresponse().read()
+            break
+        except OSError:
+            conn = None
+            time.sleep(0.05)
+    if conn is None:
+        node_exporter_stop(p, None)
+        return None
+    for _ in range(3):  # warm: its collectors' first runs
+        conn.request("GET", "/metrics")
+        conn.getresponse().read()
+    return p, conn, ver.strip()
+
+
+def node_exporter_stop(p, conn):
+    if conn:
+        conn.close()
+    p.terminate()
+    p.wait()
+
+
+def measure_node_exporter(runs):
+    """Wall ms of warm /metrics scrapes (node_exporter_start()); (Fig, bytes, version) or None when not
+    installed."""
+    ne = node_exporter_start()
+    if not ne:
+        return None
+    p, conn, ver = ne
+    try:
         walls, cpus = [], []
         for _ in range(runs):
             c0 = proc_cpu_ms(p.pid)
@@ -144,11 +163,9 @@ def measure_node_exporter(runs):
             body = conn.getresponse().read()
             walls.append((time.perf_counter() - t0) * 1000)
             cpus.append(proc_cpu_ms(p.pid) - c0)
-        conn.close()
-        return Fig(walls, cpus), len(body), ver.strip()
+        return Fig(walls, cpus), len(body), ver
     finally:
-        p.terminate()
-        p.wait()
+        node_exporter_stop(p, conn)
 
 
 def floor_list(tree, path):
