@@ -193,8 +193,12 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 		{ "bios_date", offsetof(struct np_kernel, dmi_bios_date) },
 		{ "board_name", offsetof(struct np_kernel, dmi_board_name) },
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(dmi); i++)
-		np_facts_attr(fx, h, (char **)((char *)k + dmi[i].off), "/sys/class/dmi/id/%s", dmi[i].attr);
+	/* absent is no DMI (arm64, some VMs); unreadable is blind: a class matching on it cannot be told */
+	for (size_t i = 0; i < ARRAY_SIZE(dmi); i++) {
+		r = np_facts_attr(fx, h, (char **)((char *)k + dmi[i].off), "/sys/class/dmi/id/%s", dmi[i].attr);
+		if (r < 0)
+			np_status_set(&k->status, r, "/sys/class/dmi/id/%s: %s", dmi[i].attr, np_errno_reason(r));
+	}
 
 	_cleanup_free_ char *cpu = NULL;
 	size_t len;

@@ -54,19 +54,26 @@ static const char *node_label(const struct np_node_facts *node, const char *key)
 	return NULL;
 }
 
-static bool class_matches(const struct np_class *c, const struct np_report *r, const struct np_node_facts *node)
+/*
+ * 1 when @c matches, 0 when not, -1 when it cannot be told: a DMI field it matches on has no value
+ * while the kernel section failed (e.g. sys_vendor unreadable). Falling through to the next class
+ * would judge the node against another class's pins.
+ */
+static int class_matches(const struct np_class *c, const struct np_report *r, const struct np_node_facts *node)
 {
 	for (size_t i = 0; i < c->n_labels; i++) {
 		const char *v = node_label(node, c->labels[i].field);
 		if (!v || fnmatch(c->labels[i].pattern, v, 0) != 0)
-			return false;
+			return 0;
 	}
 	for (size_t i = 0; i < c->n_dmi; i++) {
 		const char *v = dmi_field(&r->kernel, c->dmi[i].field);
+		if (!v && r->kernel.status.err)
+			return -1;
 		if (!v || fnmatch(c->dmi[i].pattern, v, 0) != 0)
-			return false;
+			return 0;
 	}
-	return true;
+	return 1;
 }
 
 static bool pins_component(const struct np_class *c, const char *component)
@@ -376,8 +383,9 @@ static int apply_actions(const struct np_policy *p, const struct np_report *rep,
 	return r;
 }
 
-/* BundlePinned says Unknown, not True, when the class pins nothing. */
-static int bundle_condition(const struct np_policy *p, struct np_desired *d)
+/* BundlePinned says Unknown, not True, when the class pins nothing or cannot be told (@r's kernel error). */
+static int bundle_condition(const struct np_policy *p, const struct np_report *r, bool class_unknown,
+			    struct np_desired *d)
 {
 	const struct np_action *a = np_policy_action(p, "firmware-unpinned");
 	if (!a || !a->condition || !*a->condition || !streq(d->bundle_state, "unknown"))
@@ -385,13 +393,19 @@ static int bundle_condition(const struct np_policy *p, struct np_desired *d)
 	struct np_condition *c = condition(d, a->condition);
 	if (!c)
 		return -ENOMEM;
-	int r = set_str(&c->status, "Unknown");
-	if (r >= 0)
-		r = set_str(&c->reason, d->klass ? NP_REASON_NO_PINS : NP_REASON_NO_CLASS);
-	if (r >= 0)
-		r = set_str(&c->message, d->klass ? "the node's class pins no bundle component"
-						  : "no policy class matches this node");
-	return r;
+	int rc = set_str(&c->status, "Unknown");
+	if (rc >= 0 && class_unknown) {
+		rc = set_str(&c->reason, "KernelInfoUnreadable");
+		_cleanup_free_ char *m = np_asprintf("cannot tell the node's class: %s",
+						     r->kernel.status.error ? r->kernel.status.error : "DMI unreadable");
+		return rc < 0 || !m ? -ENOMEM : set_str(&c->message, m);
+	}
+	if (rc >= 0)
+		rc = set_str(&c->reason, d->klass ? NP_REASON_NO_PINS : NP_REASON_NO_CLASS);
+	if (rc >= 0)
+		rc = set_str(&c->message, d->klass ? "the node's class pins no bundle component"
+						   : "no policy class matches this node");
+	return rc;
 }
 
 /*
@@ -424,9 +438,13 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 	bool blind = bundle_blind(r);
 	*d = (struct np_desired){ 0 };
 	const struct np_class *cls = NULL;
-	for (size_t i = 0; i < p->n_classes && !cls; i++)
-		if (class_matches(&p->classes[i], r, node))
+	bool class_unknown = false;
+	for (size_t i = 0; i < p->n_classes && !cls && !class_unknown; i++) {
+		int m = class_matches(&p->classes[i], r, node);
+		class_unknown = m < 0;
+		if (m > 0)
 			cls = &p->classes[i];
+	}
 	int rc = 0;
 	if (cls && !(d->klass = strdup(cls->name)))
 		rc = -ENOMEM;
@@ -446,7 +464,13 @@ int np_policy_evaluate(const struct np_policy *p, const struct np_report *r, con
 	if (rc >= 0)
 		rc = apply_actions(p, r, node, d);
 	if (rc >= 0 && !r->only)
-		rc = bundle_condition(p, d);
+		rc = bundle_condition(p, r, class_unknown, d);
+	if (rc >= 0 && class_unknown) { /* keep the Node's class label until it can be told again */
+		size_t n = 0;
+		while (d->keep && d->keep[n])
+			n++;
+		rc = np_strv_push_take(&d->keep, &n, np_asprintf("%s/class", p->label_prefix));
+	}
 	if (rc >= 0)
 		rc = np_policy_blind(p, r, node ? node->name : NULL, d);
 	if (rc < 0)

@@ -244,6 +244,56 @@ static void test_annotation_budget(void **state)
 	np_bundle_free(&big);
 }
 
+/*
+ * Regression: an unreadable DMI field read as "no value", so a class matching on it did not match
+ * and the node fell through to the next class, whose pins made it drift (firmware-unpinned,
+ * NoSchedule). A copy of a real capture with sys_vendor made a folder (EISDIR, even as root):
+ * the kernel section says so, the class cannot be told, nothing is judged, the label is kept.
+ */
+static void test_class_unknown_when_dmi_unreadable(void **state)
+{
+	(void)state;
+	char tmp[] = "/tmp/np-dmi-XXXXXX", cmd[4200];
+	assert_non_null(mkdtemp(tmp));
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/' && cd '%s/sys/class/dmi/id' && rm sys_vendor && mkdir sys_vendor",
+		 np_src("tests/fixtures/nib-numa"), tmp, tmp);
+	assert_int_equal(system(cmd), 0);
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, tmp), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_report r = { 0 };
+	char *only[] = { "kernel", NULL };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	np_host_close(&h);
+	np_strv_free(r.only);
+	r.only = NULL;
+	assert_null(r.kernel.dmi_sys_vendor);
+	assert_string_equal(r.kernel.dmi_product_version, "pc-q35-7.2"); /* the others are read */
+	assert_non_null(strstr(r.kernel.status.error, "/sys/class/dmi/id/sys_vendor"));
+	static const char yaml[] = "classes:\n  - name: qemu\n    match: {dmi: {sys_vendor: \"QEMU*\"}}\n"
+				   "    pins: {kernel: {release: [\"6.*\"]}}\n"
+				   "  - name: other\n    match: {}\n    pins: {kernel: {release: [\"5.*\"]}}\n";
+	struct np_policy p;
+	char *err = NULL;
+	assert_int_equal(np_policy_parse(yaml, strlen(yaml), "t.yaml", &p, &err), 0);
+	struct np_desired d;
+	assert_int_equal(np_policy_evaluate(&p, &r, NULL, &node, &d), 0);
+	assert_null(d.klass);
+	assert_string_equal(d.bundle_state, "unknown");
+	assert_int_equal(d.n_taints, 0);
+	assert_string_equal(cond(&d, "BundlePinned")->status, "Unknown");
+	assert_string_equal(cond(&d, "BundlePinned")->reason, "KernelInfoUnreadable");
+	bool kept = false;
+	for (size_t i = 0; d.keep && d.keep[i]; i++)
+		kept = kept || streq(d.keep[i], "nodeprint.io/class");
+	assert_true(kept);
+	np_desired_free(&d);
+	np_policy_free(&p);
+	np_report_free(&r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_partial_plans_only_what_was_read),
 		cmocka_unit_test(test_prefix_and_taint_effect_from_policy),
 		cmocka_unit_test(test_annotation_budget),
+		cmocka_unit_test(test_class_unknown_when_dmi_unreadable),
 	};
 	return cmocka_run_group_tests_name("desired", tests, setup, teardown);
 }
