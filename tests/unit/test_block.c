@@ -286,10 +286,10 @@ static void test_diskstats_join_odd_lines(void **state)
 static void test_diskstats_empty_is_blind(void **state)
 {
 	(void)state;
-	char tmp[] = "/tmp/np-block-XXXXXX", cmd[4200];
-	assert_non_null(mkdtemp(tmp));
-	snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/' && : > '%s/proc/diskstats'", np_src(FIX), tmp, tmp);
-	assert_int_equal(system(cmd), 0);
+	char tmp[64], path[128];
+	np_fixture_copy(FIX, tmp, sizeof(tmp));
+	snprintf(path, sizeof(path), "%s/proc/diskstats", tmp);
+	assert_int_equal(truncate(path, 0), 0);
 	struct np_host h;
 	assert_int_equal(np_host_open(&h, tmp), 0);
 	struct np_collect_ctx ctx = { .host = &h };
@@ -302,8 +302,7 @@ static void test_diskstats_empty_is_blind(void **state)
 	assert_non_null(strstr(r.block.status.error, "/proc/diskstats: empty"));
 	np_report_free(&r);
 	np_host_close(&h);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	assert_int_equal(system(cmd), 0);
+	np_fixture_drop(tmp);
 }
 
 /*
