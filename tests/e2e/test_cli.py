@@ -92,6 +92,20 @@ def test_policy_check():
         p.stderr)
 
 
+def test_shipped_policy():
+    """manifests/configmap.yaml and the chart's values.yaml ship the built-in policy as `policy --default`
+    prints it, byte for byte (the chart with labelPrefix templated): "the built-in policy" in their
+    comments stays true when a default changes."""
+    d = np("policy", "--default")
+    cm = yaml.safe_load(open(os.path.join(ROOT, "manifests", "configmap.yaml")))["data"]["policy.yaml"]
+    tap(d.returncode == 0 and cm == d.stdout, "manifests/configmap.yaml's policy.yaml is `policy --default`",
+        "regenerate it from `nodeprint policy --default`" if cm != d.stdout else "")
+    v = yaml.safe_load(open(os.path.join(ROOT, "helm", "nodeprint", "values.yaml")))["policy"]
+    v = v.replace("labelPrefix: {{ .Values.labelPrefix }}", "labelPrefix: nodeprint.io", 1)
+    tap(d.returncode == 0 and v == d.stdout, "helm values.yaml's policy is `policy --default` (labelPrefix templated)",
+        "regenerate it from `nodeprint policy --default`" if v != d.stdout else "")
+
+
 def without_times(doc):
     """@doc without what differs between two runs: when and how long it took to collect."""
     if isinstance(doc, dict):
@@ -210,7 +224,7 @@ def test_hostile_strings():
 
 
 def main():
-    for t in (test_help, test_bad_options, test_host_root, test_policy_check, test_formats_and_exit, test_partial,
+    for t in (test_help, test_bad_options, test_host_root, test_policy_check, test_shipped_policy, test_formats_and_exit, test_partial,
               test_text_layout, test_hostile_strings):
         try:
             t()

@@ -283,8 +283,10 @@ def test_values(base):
 
     # a policy with its own finding: its condition joins the VAP's list, its taint the tolerations
     pol = base[CM]["data"]["policy.yaml"].replace(
-        "labelPrefix: nodeprint.io", "labelPrefix: {{ .Values.labelPrefix }}") + \
-        "  raid-degraded:      {condition: RAIDHealthy, taint: NoExecute, event: RAIDDegraded}\n"
+        "labelPrefix: nodeprint.io", "labelPrefix: {{ .Values.labelPrefix }}")
+    assert "\nactions:\n" in pol
+    pol = pol.replace("\nactions:\n", "\nactions:\n"
+                      "  raid-degraded:      {condition: RAIDHealthy, taint: NoExecute, event: RAIDDegraded}\n", 1)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         yaml.safe_dump({"policy": pol}, f)
         f.flush()
