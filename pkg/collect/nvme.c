@@ -385,6 +385,9 @@ static int np_nvme_collect_ctrl(const struct np_host *h, const char *name, struc
 		return -ENOENT;
 	}
 	collect_sysfs(h, out);
+	/* a poll kept under this name may be another controller's (hot swap): never report its SMART */
+	if (poll != &fresh)
+		np_nvme_poll_identify(poll, out->serial, out->model);
 	int r = collect_namespaces(h, out);
 	if (r == -ENOMEM)
 		return r;

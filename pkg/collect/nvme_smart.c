@@ -10,6 +10,7 @@
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define SMART_MIN_LEN 232u /* through Total Time For Thermal Management Temperature 2 */
@@ -220,6 +221,25 @@ void np_nvme_poll_init(struct np_nvme_poll *p)
 bool np_nvme_poll_smart_due(const struct np_nvme_poll *p, int64_t now_ms)
 {
 	return !p->have_smart || now_ms - p->last_smart_ms >= p->smart_interval_ms;
+}
+
+bool np_nvme_poll_identify(struct np_nvme_poll *p, const char *serial, const char *model)
+{
+	char id[sizeof(p->ident)];
+	if (!serial) { /* unknown: this cycle's SMART is read, not reused; the error-log counts stay */
+		bool was = p->have_smart;
+		p->have_smart = false;
+		return was;
+	}
+	snprintf(id, sizeof(id), "%s\n%s", serial, model ? model : "");
+	if (streq(p->ident, id))
+		return false;
+	bool was = p->have_smart || p->last_num_err_log_entries || p->last_error_count;
+	int64_t interval = p->smart_interval_ms;
+	np_nvme_poll_init(p);
+	p->smart_interval_ms = interval;
+	memcpy(p->ident, id, sizeof(id));
+	return was;
 }
 
 bool np_nvme_poll_errlog_due(const struct np_nvme_poll *p, const struct np_nvme_smart *s)

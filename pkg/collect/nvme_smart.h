@@ -95,6 +95,7 @@ struct np_nvme_poll {
 	uint64_t last_error_count;   /* highest Error Count already reported */
 	struct np_nvme_smart last_smart; /* the page read at the last due time (have_smart): a cycle that
 					  * skips the read reports it, so findings do not flap */
+	char ident[128];             /* serial and model of the controller polled ("" before the first) */
 };
 
 /* A fresh state with the default 60 s SMART interval. */
@@ -107,3 +108,13 @@ bool np_nvme_poll_smart_due(const struct np_nvme_poll *p, int64_t now_ms);
  * 2^64-1).
  */
 bool np_nvme_poll_errlog_due(const struct np_nvme_poll *p, const struct np_nvme_smart *s);
+/*
+ * np_nvme_poll_identify() - the controller now behind @p's name has @serial and
+ * @model (sysfs serial, model; NVMe Base Specification 2.0, Identify Controller
+ * SN, MN). When another controller was polled under that name (a hot swap, a
+ * re-enumeration), @p starts afresh, its interval kept: no SMART page nor
+ * error-log count of one device is reported for another. An unknown @serial
+ * (NULL: nothing proves it is the same) drops the kept SMART page only, so
+ * this cycle reads its own. Returns true when something kept was dropped.
+ */
+bool np_nvme_poll_identify(struct np_nvme_poll *p, const char *serial, const char *model);
