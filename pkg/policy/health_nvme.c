@@ -86,6 +86,8 @@ static int findings_nvme_ctrl(const struct np_health_nvme *h, const struct np_nv
 					   "%s: %u%% of its rated endurance used (limit %d%%)", c->name,
 					   sm->percentage_used, h->percentage_used_max);
 	const struct np_nvme_ctrl *old = hist && hist->prev ? find_ctrl(&hist->prev->nvme, c->name) : NULL;
+	if (old && c->serial && old->serial && !streq(c->serial, old->serial))
+		old = NULL; /* another drive under the name (hot swap): its counters are no growth of these */
 	if (!old || !old->smart.present || !old->smart.plausible)
 		return r;
 	if (r >= 0 && h->media_errors_growth && u128_gt(sm->media_errors, old->smart.media_errors))

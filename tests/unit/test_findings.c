@@ -149,6 +149,17 @@ static void test_nvme(void **state)
 	assert_int_equal(np_policy_evaluate(&p, &r, &h, NULL, &d), 0);
 	assert_int_equal(count(&d, "nvme-critical", "MediaErrors"), 1);
 	np_desired_free(&d);
+	/* the same name, another drive (hot-swapped): the old drive's count is no baseline */
+	prev.nvme.controllers[0].serial = strdup("SN-OLD");
+	c->serial = strdup("SN-NEW");
+	assert_int_equal(np_policy_evaluate(&p, &r, &h, NULL, &d), 0);
+	assert_int_equal(count(&d, "nvme-critical", "MediaErrors"), 0);
+	np_desired_free(&d);
+	free(c->serial);
+	c->serial = strdup("SN-OLD"); /* the same drive again: its growth counts */
+	assert_int_equal(np_policy_evaluate(&p, &r, &h, NULL, &d), 0);
+	assert_int_equal(count(&d, "nvme-critical", "MediaErrors"), 1);
+	np_desired_free(&d);
 	np_report_free(&prev);
 	np_report_free(&r);
 	np_policy_free(&p);
