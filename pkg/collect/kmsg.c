@@ -687,6 +687,8 @@ static int collect_kmsg(const struct np_collect_ctx *ctx, struct np_report *rep)
 	s->last_seq = f->last_seq;
 	if (!kept || r < 0) /* the agent's reader opens again at the next cycle, after the last record */
 		np_kmsg_follower_close(f);
+	if (!kept)
+		np_kmsg_rules_release(); /* a one-shot run classifies nothing more */
 	if (kept) {
 		kept->last_ts_us = c.last_ts_us;
 		if (copy_events(s, &kept->acc, c.offset_ms) < 0)

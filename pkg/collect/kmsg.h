@@ -71,6 +71,13 @@ struct np_kmsg_match {
  */
 int np_kmsg_classify(const char *message, struct np_kmsg_match *m);
 
+/*
+ * np_kmsg_rules_release() - free the compiled rules (and the matching tables glibc's regexec()
+ * built in them); the next np_kmsg_classify() compiles what it needs again. A one-shot run calls
+ * it once the log is read: the memory goes to the report and its JSON.
+ */
+void np_kmsg_rules_release(void);
+
 /* The rules table: how many rules, and rule @i's kind, expression and origin (static strings).
  * np_kmsg_rule_info() returns 0, -ERANGE past the end, -EINVAL when the rules do not compile. */
 size_t np_kmsg_rules_count(void);

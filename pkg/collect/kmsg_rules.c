@@ -270,6 +270,14 @@ static int compile_rule(size_t i)
 	return rule_state[i] < 0 ? rule_state[i] : 0;
 }
 
+void np_kmsg_rules_release(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+		if (rule_state[i] > 0)
+			regfree(&compiled[i]);
+	memset(rule_state, 0, sizeof(rule_state));
+}
+
 size_t np_kmsg_rules_count(void)
 {
 	return ARRAY_SIZE(rules);

@@ -792,6 +792,22 @@ static void test_re_needle(void **state)
 	assert_string_equal(small, "");
 }
 
+/* A one-shot run frees the compiled rules once the log is read; a later message compiles them again. */
+static void test_rules_release(void **state)
+{
+	(void)state;
+	static const char *const line = "blk_update_request: I/O error, dev sdc, sector 2048 op 0x0:(READ) flags 0x0";
+	for (int i = 0; i < 2; i++) {
+		struct np_kmsg_match m;
+		assert_int_equal(np_kmsg_classify(line, &m), NP_KMSG_IO_ERROR);
+		assert_string_equal(m.device, "sdc");
+		assert_true(m.has_sector && m.sector == 2048);
+		np_kmsg_match_free(&m);
+		np_kmsg_rules_release();
+	}
+	np_kmsg_rules_release(); /* nothing compiled: nothing to free */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_follower_gap_and_replay),
 		cmocka_unit_test(test_collect_path_flaps),
 		cmocka_unit_test(test_collect_incremental),
+		cmocka_unit_test(test_rules_release),
 		cmocka_unit_test(test_re_needle),
 		cmocka_unit_test(test_follower_live),
 	};
