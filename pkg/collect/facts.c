@@ -32,6 +32,8 @@ struct np_facts {
 	uint64_t gen;
 	int64_t at_ms;
 	uint64_t pass;
+	bool has_key;    /* np_facts_key() was called: key is the last one given */
+	uint64_t key;
 };
 
 static int64_t mono_ms(void)
@@ -108,6 +110,16 @@ struct np_facts *np_facts_begin(struct np_facts *f, const struct np_collect_ctx 
 		sweep(f, used_last_pass);
 	}
 	return f;
+}
+
+void np_facts_key(struct np_facts *f, uint64_t key)
+{
+	if (!f)
+		return;
+	if (f->has_key && f->key != key)
+		sweep(f, NULL);
+	f->has_key = true;
+	f->key = key;
 }
 
 size_t np_facts_count(const struct np_facts *f)

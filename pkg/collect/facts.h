@@ -44,6 +44,14 @@ void np_facts_free(struct np_facts *f);
 struct np_facts *np_facts_begin(struct np_facts *f, const struct np_collect_ctx *ctx);
 
 /*
+ * np_facts_key() - a section's own proof that what it caches changed, read
+ * this cycle (the modules section: a digest of /proc/modules' loaded set):
+ * every fact @f holds is dropped when @key differs from the one given at the
+ * previous collect. Call after np_facts_begin(); @f NULL does nothing.
+ */
+void np_facts_key(struct np_facts *f, uint64_t key);
+
+/*
  * The hostfs readers (hostfs.h), with the same contract and results, served
  * from @f when it holds the path (a failed read is cached as its -errno
  * too); @f NULL reads the host. Returned strings and vectors are the

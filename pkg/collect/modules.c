@@ -266,6 +266,25 @@ static int add_builtins(struct np_facts *fx, const struct np_host *h, struct np_
 	return r;
 }
 
+/* FNV-1a over the loaded modules in /proc/modules' order: name, size, state, address. */
+static uint64_t loaded_digest(const struct np_modules *s)
+{
+	uint64_t d = 1469598103934665603ull;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct np_module *m = &s->modules[i];
+		const char *part[] = { m->name, m->state, m->address };
+		for (size_t k = 0; k < ARRAY_SIZE(part); k++)
+			for (const char *c = part[k] ? part[k] : ""; ; c++) {
+				d = (d ^ (unsigned char)*c) * 1099511628211ull;
+				if (!*c)
+					break;
+			}
+		for (size_t b = 0; b < 8; b++)
+			d = (d ^ ((m->size_bytes >> (8 * b)) & 0xff)) * 1099511628211ull;
+	}
+	return d;
+}
+
 static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
@@ -289,6 +308,10 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 	}
 
 	size_t loaded = s->n;
+	/* a module loaded, unloaded or reloaded (a reload moves it to the top of /proc/modules, at a new
+	 * address) before its uevent reached the agent, or with no uevents at all: the cached /sys/module
+	 * listing would show an unloaded module as built-in, a reloaded one at its old version */
+	np_facts_key(fx, loaded_digest(s));
 	r = add_builtins(fx, h, s);
 	if (r == -ENOMEM)
 		return r;

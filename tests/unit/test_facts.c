@@ -119,11 +119,91 @@ static void test_cache_holds_one_cycle(void **state)
 	np_host_close(&h);
 }
 
+static const struct np_module *module_of(const struct np_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->modules.n; i++)
+		if (strcmp(r->modules.modules[i].name, name) == 0)
+			return &r->modules.modules[i];
+	return NULL;
+}
+
+/* Rewrite @root's /proc/modules: its lines, @first (a reloaded module's line) on top, @drop left out. */
+static void write_proc_modules(const char *root, const char *first, const char *drop)
+{
+	char p[512], line[512], was[8192];
+	snprintf(p, sizeof(p), "%s/proc/modules", root);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	size_t n = fread(was, 1, sizeof(was) - 1, f);
+	fclose(f);
+	was[n] = '\0';
+	assert_non_null(f = fopen(p, "w"));
+	if (first)
+		fprintf(f, "%s\n", first);
+	for (const char *l = was; *l;) {
+		size_t k = strcspn(l, "\n");
+		snprintf(line, sizeof(line), "%.*s", (int)k, l);
+		if (!(drop && strncmp(line, drop, strlen(drop)) == 0 && line[strlen(drop)] == ' '))
+			fprintf(f, "%s\n", line);
+		l += k + (l[k] == '\n');
+	}
+	fclose(f);
+}
+
+/*
+ * Regression: the cached /sys/module listing outlived the module. Without its uevent (netlink
+ * refused, or the cycle ran before the loop read it), a reloaded module kept its old version and an
+ * unloaded one showed as built-in, with its version, until the bound. /proc/modules, read every
+ * cycle, proves the loaded set changed.
+ */
+static void test_modules_follow_proc_modules(void **state)
+{
+	(void)state;
+	char root[64], p[512];
+	np_fixture_copy("tests/fixtures/nib-q35-aer", root, sizeof(root));
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, root), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	char *only[] = { "modules", NULL };
+	struct np_report r = { 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	const struct np_module *m = module_of(&r, "nvme");
+	assert_non_null(m);
+	assert_false(m->builtin);
+	assert_string_equal(m->version, "1.0");
+	np_report_free(&r);
+
+	/* reloaded at 1.1: on top of /proc/modules at a new address; no event */
+	set_version(root, "nvme", "1.1");
+	write_proc_modules(root, "nvme 61440 0 - Live 0xffffffffc0400000", "nvme");
+	r = (struct np_report){ 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_non_null(m = module_of(&r, "nvme"));
+	assert_string_equal(m->version, "1.1");
+	np_report_free(&r);
+
+	/* unloaded: gone from /proc/modules and /sys/module; no event */
+	write_proc_modules(root, NULL, "nvme");
+	snprintf(p, sizeof(p), "rm -r '%s/sys/module/nvme'", root);
+	assert_int_equal(system(p), 0);
+	r = (struct np_report){ 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_null(module_of(&r, "nvme"));
+	np_report_free(&r);
+
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+	np_fixture_drop(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_module_version_after_event_or_bound),
 		cmocka_unit_test(test_cache_holds_one_cycle),
+		cmocka_unit_test(test_modules_follow_proc_modules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
