@@ -137,6 +137,14 @@ static int collect_gpu(const struct np_collect_ctx *ctx, struct np_report *rep)
 		uint64_t cls, ven = 0, dev = 0;
 		if (hex_attr(fx, h, names[i], "class", 0xffffff, &cls) < 0 || ((cls >> 16) != 0x03 && (cls >> 16) != 0x12))
 			continue;
+		/* a cached listing may name a function removed since (hot unplug, fallen off the bus and
+		 * removed) before its uevent was seen: one gone from sysfs now is no GPU that answers */
+		_cleanup_free_ char *dir = fx ? np_asprintf("/sys/bus/pci/devices/%s", names[i]) : NULL;
+		if (fx && (!dir || !np_host_exists(h, dir))) {
+			if (!dir)
+				r = -ENOMEM;
+			continue;
+		}
 		struct np_gpu_dev *d = &s->devs[s->n++];
 		np_gpu_dev_init(d);
 		d->class_code = (uint32_t)cls;

@@ -198,12 +198,49 @@ static void test_modules_follow_proc_modules(void **state)
 	np_fixture_drop(root);
 }
 
+/*
+ * Regression: the gpu section's cached PCI listing kept a GPU removed from the bus (before its
+ * uevent was seen, or without uevents, until the bound); its config space then read -ENOENT,
+ * "not known dead", and it counted as a GPU that answers: expect.gpus satisfied by a missing GPU.
+ */
+static void test_gpu_removed_not_listed(void **state)
+{
+	(void)state;
+	char root[64], p[512];
+	np_fixture_copy("tests/fixtures/nib-vga", root, sizeof(root));
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, root), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	char *only[] = { "gpu", NULL };
+	struct np_report r = { 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.gpu.n, 1);
+	assert_string_equal(r.gpu.devs[0].address, "0000:00:03.0");
+	np_report_free(&r);
+
+	/* removed from the bus (sysfs drops its link and folder); no event */
+	snprintf(p, sizeof(p), "rm -r '%s/sys/bus/pci/devices/0000:00:03.0' '%s/sys/devices/pci0000:00/0000:00:03.0'",
+		 root, root);
+	assert_int_equal(system(p), 0);
+	r = (struct np_report){ 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_int_equal(r.gpu.n, 0);
+	np_report_free(&r);
+
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+	np_fixture_drop(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_module_version_after_event_or_bound),
 		cmocka_unit_test(test_cache_holds_one_cycle),
 		cmocka_unit_test(test_modules_follow_proc_modules),
+		cmocka_unit_test(test_gpu_removed_not_listed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
