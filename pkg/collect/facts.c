@@ -256,6 +256,17 @@ static void fill(struct fact *x, enum fact_kind kind, const struct src *s)
 }
 
 /*
+ * Whether a read that returned @r is kept until the facts are dropped: a value, or an absence the
+ * kernel states (no such file, not a folder). A failed read (-EACCES, -EIO, -EAGAIN, -EISDIR,
+ * garbled...) is the cycle's answer only: the next cycle reads again, so a check that was Unknown
+ * because of it recovers at the next cycle, not at the bound.
+ */
+static bool fact_stable(int r)
+{
+	return r >= 0 || r == -ENOENT || r == -ENOTDIR;
+}
+
+/*
  * The fact of @kind at @s: @f's (read now when it did not hold it; the caller copies its values,
  * *@own false), or, without @f or memory for it, read into @tmp (the caller takes its values,
  * *@own true).
@@ -264,17 +275,22 @@ static struct fact *fetch(struct np_facts *f, enum fact_kind kind, const struct 
 {
 	bool hit;
 	struct fact *x = f ? get(f, kind, s->path, &hit) : NULL;
+	*tmp = (struct fact){ 0 };
 	if (x && !hit) {
 		fill(x, kind, s);
 		if (x->r == -ENOMEM) { /* not a fact: read again below */
 			forget(f, x);
 			x = NULL;
+		} else if (!fact_stable(x->r)) { /* this cycle's answer, not kept: read again next cycle */
+			*tmp = (struct fact){ .r = x->r, .u = x->u, .s = TAKE_PTR(x->s), .v = TAKE_PTR(x->v), .n = x->n };
+			forget(f, x);
+			*own = true;
+			return tmp;
 		}
 	}
 	*own = !x;
 	if (x)
 		return x;
-	*tmp = (struct fact){ 0 };
 	fill(tmp, kind, s);
 	return tmp;
 }

@@ -448,4 +448,4 @@ static int collect_numa(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return r;
 }
 
-NP_SECTION_STATEFUL(numa, 45, 35, collect_numa, NULL, numa_state_new, np_facts_state_reload, numa_state_free);
+NP_SECTION_STATEFUL(numa, 45, 35, collect_numa, NULL, numa_state_new, NULL, numa_state_free); /* nothing to reload: the bound is read each collect */

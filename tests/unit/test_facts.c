@@ -9,7 +9,9 @@
 #include "../../pkg/collect/facts.h"
 #include "../../pkg/shared/strutil.h"
 
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FIX "tests/fixtures/host-vm-pci"
 
@@ -85,7 +87,53 @@ static void test_module_version_after_event_or_bound(void **state)
 	np_fixture_drop(root);
 }
 
-/* What a cycle no longer asks for (a device gone) is dropped; a failed read is a fact too. */
+/*
+ * A read that failed for a reason other than absence (here -EISDIR: the attribute is a folder for a
+ * moment) is not kept: the next cycle, within the bound and with no event, reads the file again.
+ */
+static void test_failed_read_not_kept(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/np-facts-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char p[256];
+	snprintf(p, sizeof(p), "%s/sys", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/proc", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/sys/fw", root);
+	assert_int_equal(mkdir(p, 0755), 0); /* a folder where the attribute will be */
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, root), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	struct np_facts *f = np_facts_new();
+	assert_non_null(f);
+	char *v = NULL;
+	np_facts_begin(f, &ctx);
+	assert_true(np_facts_attr(f, &h, &v, "/sys/fw") < 0);
+	assert_null(v);
+	assert_int_equal(np_facts_count(f), 0);
+	assert_int_equal(rmdir(p), 0);
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs("16.35.2000\n", fp);
+	fclose(fp);
+	np_facts_begin(f, &ctx);
+	assert_int_equal(np_facts_attr(f, &h, &v, "/sys/fw"), 1);
+	assert_string_equal(v, "16.35.2000");
+	free(v);
+	assert_int_equal(np_facts_count(f), 1);
+	np_facts_free(f);
+	np_host_close(&h);
+	assert_int_equal(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/sys", root);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/proc", root);
+	rmdir(p);
+	rmdir(root);
+}
+
+/* What a cycle no longer asks for (a device gone) is dropped; an absence is a fact too. */
 static void test_cache_holds_one_cycle(void **state)
 {
 	(void)state;
@@ -238,6 +286,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_module_version_after_event_or_bound),
+		cmocka_unit_test(test_failed_read_not_kept),
 		cmocka_unit_test(test_cache_holds_one_cycle),
 		cmocka_unit_test(test_modules_follow_proc_modules),
 		cmocka_unit_test(test_gpu_removed_not_listed),
