@@ -317,8 +317,13 @@ static int check_host_root(const char *cmd, const struct np_host *h)
 	if (np_host_exists(h, "/proc/sys") || np_host_exists(h, "/proc/self/mountinfo") || np_host_exists(h, "/sys/class") ||
 	    np_host_exists(h, "/sys/devices"))
 		return 0;
-	fprintf(stderr, "nodeprint %s: --host-root %s: no proc/ or sys/ there, so not a host's root "
-			"(mount the host's /proc and /sys under it)\n", cmd, h->root);
+	if (np_host_exists(h, "/proc") || np_host_exists(h, "/sys"))
+		fprintf(stderr, "nodeprint %s: --host-root %s: its proc/ and sys/ hold none of a host's files "
+				"(no proc/sys, proc/self/mountinfo, sys/class or sys/devices): mount the host's /proc "
+				"and /sys there\n", cmd, h->root);
+	else
+		fprintf(stderr, "nodeprint %s: --host-root %s: no proc/ or sys/ there, so not a host's root "
+				"(mount the host's /proc and /sys under it)\n", cmd, h->root);
 	return NP_EXIT_USAGE;
 }
 
@@ -448,7 +453,16 @@ static int cmd_policy(int argc, char **argv)
 		np_policy_free(&p);
 		return NP_EXIT_OK;
 	}
-	fprintf(stderr, "nodeprint policy: expected --default or --check FILE (nodeprint policy --help)\n");
+	if (argc < 2)
+		fprintf(stderr, "nodeprint policy: expected --default or --check FILE (nodeprint policy --help)\n");
+	else if (streq(argv[1], "--check") && argc == 2)
+		fprintf(stderr, "nodeprint policy: --check needs a FILE (nodeprint policy --help)\n");
+	else if (streq(argv[1], "--default") || streq(argv[1], "--check"))
+		fprintf(stderr, "nodeprint policy: unexpected argument '%s' (nodeprint policy --help)\n",
+			argv[streq(argv[1], "--check") ? 3 : 2]);
+	else
+		fprintf(stderr, "nodeprint policy: unknown option '%s': expected --default or --check FILE "
+				"(nodeprint policy --help)\n", argv[1]);
 	return NP_EXIT_USAGE;
 }
 

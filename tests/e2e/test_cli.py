@@ -75,6 +75,13 @@ def test_host_root():
         p = np("inspect", "--host-root", d)
         tap(one_line_error(p, d, "proc/", "sys/"), "a host root without proc/ and sys/ is a usage error (exit 2)",
             f"exit {p.returncode}\n{p.stderr}")
+        os.makedirs(os.path.join(d, "proc"))
+        os.makedirs(os.path.join(d, "sys"))
+        p = np("inspect", "--host-root", d)
+        tap(one_line_error(p, d, "hold none of a host's files", "proc/self/mountinfo"),
+            "a host root with empty proc/ and sys/ says they are empty, not missing (exit 2)",
+            f"exit {p.returncode}\n{p.stderr}")
+        os.rmdir(os.path.join(d, "proc"))
         os.makedirs(os.path.join(d, "sys", "class"))
         p = np("inspect", "--host-root", d, "-o", "json")
         doc = report_schema.loads(p.stdout) if p.stdout else {}
@@ -83,6 +90,14 @@ def test_host_root():
             "with only a sys/ it is read, blind (exit 3): the sources it lacks are down", f"{p.returncode} {down}")
     p = np("inspect", "--host-root", "/nonexistent-root")
     tap(one_line_error(p, "/nonexistent-root"), "a missing host root: one line, exit 2", p.stderr)
+
+
+def test_policy_usage():
+    for args, needle in [(["--bogus"], "unknown option '--bogus'"), (["--check"], "--check needs a FILE"),
+                         (["--default", "extra"], "unexpected argument 'extra'"), ([], "expected --default or --check")]:
+        p = np("policy", *args)
+        tap(one_line_error(p, "nodeprint policy", needle, "nodeprint policy --help"),
+            f"policy {' '.join(args)}: one line saying what is wrong, exit 2", f"exit {p.returncode}\n{p.stderr}")
 
 
 def test_policy_check():
@@ -224,7 +239,7 @@ def test_hostile_strings():
 
 
 def main():
-    for t in (test_help, test_bad_options, test_host_root, test_policy_check, test_shipped_policy, test_formats_and_exit, test_partial,
+    for t in (test_help, test_bad_options, test_host_root, test_policy_usage, test_policy_check, test_shipped_policy, test_formats_and_exit, test_partial,
               test_text_layout, test_hostile_strings):
         try:
             t()
