@@ -265,8 +265,12 @@ static void find_needles(void)
 
 static int compile_rule(size_t i)
 {
-	if (!rule_state[i])
-		rule_state[i] = regcomp(&compiled[i], rules[i].re, REG_EXTENDED) == 0 ? 1 : -EINVAL;
+	if (!rule_state[i]) {
+		int e = regcomp(&compiled[i], rules[i].re, REG_EXTENDED);
+		if (e == REG_ESPACE)
+			return -ENOMEM; /* not the rule's fault: compiled again at its next match */
+		rule_state[i] = e == 0 ? 1 : -EINVAL;
+	}
 	return rule_state[i] < 0 ? rule_state[i] : 0;
 }
 
