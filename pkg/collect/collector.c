@@ -73,7 +73,46 @@ struct np_collect_pass {
 	bool irq_read;
 	int irq_r;
 	struct np_irq_table irq;
+	struct pass_file {
+		const char *path; /* the caller's: a string literal */
+		int r;
+		char *buf;
+		size_t len;
+	} files[4];
+	size_t n_files;
 };
+
+static void pass_free(struct np_collect_pass *p)
+{
+	np_irq_table_free(&p->irq);
+	for (size_t i = 0; i < p->n_files; i++)
+		free(p->files[i].buf);
+	*p = (struct np_collect_pass){ 0 };
+}
+
+int np_collect_read(const struct np_collect_ctx *ctx, const char *path, size_t max, char **own, const char **buf,
+		    size_t *len)
+{
+	struct np_collect_pass *p = ctx->pass;
+	*own = NULL;
+	for (size_t i = 0; p && i < p->n_files; i++)
+		if (streq(p->files[i].path, path)) {
+			*buf = p->files[i].buf;
+			*len = p->files[i].len;
+			return p->files[i].r;
+		}
+	if (!p || p->n_files == ARRAY_SIZE(p->files)) {
+		int r = np_host_read(ctx->host, path, max, own, len);
+		*buf = *own;
+		return r;
+	}
+	struct pass_file *f = &p->files[p->n_files++];
+	*f = (struct pass_file){ .path = path, .len = 0 };
+	f->r = np_host_read(ctx->host, path, max, &f->buf, &f->len);
+	*buf = f->buf;
+	*len = f->len;
+	return f->r;
+}
 
 /* Largest /proc/interrupts read: 64 MiB (256 CPUs x 4,096 rows is 12 MiB). */
 #define NP_INTERRUPTS_MAX (64u << 20)
@@ -157,7 +196,7 @@ int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct n
 			if (ctx->between)
 				ctx->between(ctx->between_ud);
 		}
-	np_irq_table_free(&pass.irq); /* the second sample below is a new read */
+	pass_free(&pass); /* the second sample below is a new read */
 	if (ctx->interval_s > 0) {
 		struct timespec ts = { .tv_sec = (time_t)ctx->interval_s,
 				       .tv_nsec = (long)((ctx->interval_s - (time_t)ctx->interval_s) * 1e9) };

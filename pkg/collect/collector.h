@@ -57,6 +57,18 @@ int np_collect_interrupts(const struct np_collect_ctx *ctx, struct np_irq_table 
 			  const struct np_irq_table **t);
 
 /*
+ * np_collect_read() - np_host_read() of @path (a string literal: the pass
+ * keeps the pointer) under the host root, once per pass for every section
+ * that reads it (mountinfo: mounts, volumes), with the same @max for every
+ * caller. Returns 0 with the content in *@buf (NUL-terminated) and *@len,
+ * owned by the pass (valid until np_collect_all() returns), or by *@own,
+ * which the caller frees (NULL otherwise), when @ctx has no pass; or the
+ * read's -errno, the same for every caller of the pass.
+ */
+int np_collect_read(const struct np_collect_ctx *ctx, const char *path, size_t max, char **own, const char **buf,
+		    size_t *len);
+
+/*
  * np_section_states_new() - the state of every section that keeps one
  * (section.h state hooks), made for @ctx. Returns NULL on ENOMEM. The agent
  * keeps it for its lifetime and puts it in the context of every cycle.

@@ -160,14 +160,16 @@ int np_parse_mountinfo(const char *buf, size_t len, struct np_mounts *out)
 	return 0;
 }
 
-int np_read_host_mountinfo(const struct np_host *h, struct np_mounts *out)
+/* np_read_host_mountinfo() through @ctx: without a pass (@ctx's host only) or with one, shared. */
+static int read_mountinfo(const struct np_collect_ctx *ctx, struct np_mounts *out)
 {
 	static const char *const paths[] = { "/proc/1/mountinfo", "/proc/self/mountinfo" };
 	int r = -ENOENT;
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
-		_cleanup_free_ char *buf = NULL;
+		_cleanup_free_ char *own = NULL;
+		const char *buf;
 		size_t len;
-		r = np_host_read(h, paths[i], MOUNTINFO_MAX, &buf, &len);
+		r = np_collect_read(ctx, paths[i], MOUNTINFO_MAX, &own, &buf, &len);
 		if (r == -EFBIG) {
 			np_status_set(&out->status, r, "%s: larger than %u bytes", paths[i], MOUNTINFO_MAX);
 			return r;
@@ -181,6 +183,16 @@ int np_read_host_mountinfo(const struct np_host *h, struct np_mounts *out)
 		return np_parse_mountinfo(buf, len, out);
 	}
 	return r;
+}
+
+int np_read_host_mountinfo(const struct np_host *h, struct np_mounts *out)
+{
+	return read_mountinfo(&(struct np_collect_ctx){ .host = h }, out);
+}
+
+int np_collect_mountinfo(const struct np_collect_ctx *ctx, struct np_mounts *out)
+{
+	return read_mountinfo(ctx, out);
 }
 
 static struct np_mount_dev *find_dev(struct np_mounts *s, unsigned major, unsigned minor)
@@ -250,7 +262,7 @@ static int np_mounts_index_devices(const struct np_host *h, struct np_mounts *s)
 static int collect_mounts(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_mounts *s = &rep->mounts;
-	int r = np_read_host_mountinfo(ctx->host, s);
+	int r = np_collect_mountinfo(ctx, s); /* once per pass: volumes reads the same */
 	if (r < 0 && r != -EINVAL)
 		return r;
 	return np_mounts_index_devices(ctx->host, s);

@@ -5,6 +5,8 @@
 #include "../report/mounts.h"
 #include "../shared/hostfs.h"
 
+struct np_collect_ctx;
+
 #include <stddef.h>
 
 /*
@@ -42,4 +44,6 @@ char *np_mountinfo_unescape(char *s);
  * the read of /proc/self/mountinfo when neither could be read.
  */
 int np_read_host_mountinfo(const struct np_host *h, struct np_mounts *out);
+/* The same through @ctx: in a collection pass the files are read once for every section (np_collect_read()). */
+int np_collect_mountinfo(const struct np_collect_ctx *ctx, struct np_mounts *out);
 

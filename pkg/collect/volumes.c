@@ -405,7 +405,7 @@ static int collect_volumes(const struct np_collect_ctx *ctx, struct np_report *r
 {
 	struct np_volumes *s = &rep->volumes;
 	struct np_mounts mi = { 0 };
-	int r = np_read_host_mountinfo(ctx->host, &mi);
+	int r = np_collect_mountinfo(ctx, &mi);
 	if (r < 0 && r != -EINVAL)
 		np_status_set(&s->status, r, "mountinfo: %s (filesystem and staging volumes unknown)",
 			      np_errno_reason(r));
