@@ -406,10 +406,52 @@ static void collect_device(struct np_facts *fx, const struct np_host *h, struct 
 		hwdb_names(hw, d);
 }
 
+/*
+ * The agent's pci state: its facts, and the hwdb, opened at the first collect and kept (the hwdb is a
+ * vendor database of this image, not node state: opening it, five paths tried and the file mapped
+ * and checked, each cycle bought nothing).
+ */
+struct pci_state {
+	struct np_facts *fx;
+	struct udev *u;
+	struct udev_hwdb *hw;
+	bool hw_tried;
+};
+
+static void *pci_state_new(const struct np_collect_ctx *ctx)
+{
+	(void)ctx;
+	struct pci_state *st = calloc(1, sizeof(*st));
+	if (st && !(st->fx = np_facts_new())) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void pci_state_free(void *state)
+{
+	struct pci_state *st = state;
+	if (!st)
+		return;
+	np_facts_free(st->fx);
+	udev_hwdb_unref(st->hw);
+	udev_unref(st->u);
+	free(st);
+}
+
+/* Open the hwdb into *@u, *@hw (NULL when there is none: names are then left out). */
+static void hwdb_open(struct udev **u, struct udev_hwdb **hw)
+{
+	*u = udev_new();
+	*hw = *u ? udev_hwdb_new(*u) : NULL;
+}
+
 static int collect_pci(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_pci *s = &rep->pci;
-	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "pci"), ctx);
+	struct pci_state *st = np_collect_state(ctx, "pci");
+	struct np_facts *fx = np_facts_begin(st ? st->fx : NULL, ctx);
 	char **names = NULL;
 	size_t n = 0;
 	int r = np_host_list(ctx->host, "/sys/bus/pci/devices", &names, &n);
@@ -423,18 +465,27 @@ static int collect_pci(const struct np_collect_ctx *ctx, struct np_report *rep)
 		return -ENOMEM;
 	}
 	/* the hwdb is a vendor database, not node state: the one of this image serves */
-	struct udev *u = udev_new();
-	struct udev_hwdb *hw = u ? udev_hwdb_new(u) : NULL;
+	struct udev *own_u = NULL;
+	struct udev_hwdb *own_hw = NULL, *hw;
+	if (st) {
+		if (!st->hw_tried)
+			hwdb_open(&st->u, &st->hw);
+		st->hw_tried = true;
+		hw = st->hw;
+	} else {
+		hwdb_open(&own_u, &own_hw);
+		hw = own_hw;
+	}
 	s->hwdb = hw != NULL;
 	for (size_t i = 0; i < n; i++) {
 		struct np_pci_device *d = &s->devices[s->n++];
 		d->address = TAKE_PTR(names[i]);
 		collect_device(fx, ctx->host, hw, d);
 	}
-	udev_hwdb_unref(hw);
-	udev_unref(u);
+	udev_hwdb_unref(own_hw);
+	udev_unref(own_u);
 	np_strv_free(names);
 	return 0;
 }
 
-NP_SECTION_STATEFUL(pci, 30, 80, collect_pci, NULL, np_facts_state_new, np_facts_state_reload, np_facts_state_free);
+NP_SECTION_STATEFUL(pci, 30, 80, collect_pci, NULL, pci_state_new, np_facts_state_reload, pci_state_free);
