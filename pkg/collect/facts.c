@@ -12,16 +12,16 @@
 
 #define FACT_PATH_MAX 4096
 
-enum fact_kind { F_ATTR = 'a', F_LINE = 'r', F_U64 = 'u', F_S64 = 's', F_LINK = 'l', F_LIST = 'd', F_EXISTS = 'e', F_READ = 'f' };
+enum fact_kind { F_ATTR = 'a', F_LINE = 'r', F_U64 = 'u', F_S64 = 's', F_LINK = 'l', F_LIST = 'd', F_EXISTS = 'e', F_READ = 'f', F_BLOB = 'b' };
 
 struct fact {
 	struct fact *next;
 	uint64_t used;   /* the pass that last asked for it */
 	int r;           /* what the read returned */
 	uint64_t u;      /* F_U64, F_S64 (as int64_t) */
-	char *s;         /* F_ATTR, F_LINE, F_LINK, F_READ */
+	char *s;         /* F_ATTR, F_LINE, F_LINK, F_READ, F_BLOB */
 	char **v;        /* F_LIST */
-	size_t n;        /* F_LIST: names; F_READ: bytes */
+	size_t n;        /* F_LIST: names; F_READ, F_BLOB: bytes */
 	char key[];      /* kind, then the path */
 };
 
@@ -252,6 +252,9 @@ static void fill(struct fact *x, enum fact_kind kind, const struct src *s)
 	case F_READ:
 		x->r = np_host_read(s->h, s->path, s->max, &x->s, &x->n);
 		break;
+	case F_BLOB: /* np_facts_blob() reads its own */
+		x->r = -EINVAL;
+		break;
 	}
 }
 
@@ -356,6 +359,30 @@ void np_facts_forget(struct np_facts *f, const char *fmt, ...)
 	struct fact *x = len >= 0 && (size_t)len < sizeof(path) ? get(f, F_ATTR, path, &hit) : NULL;
 	if (x)
 		forget(f, x);
+}
+
+int np_facts_blob(struct np_facts *f, const char *key, void *buf, size_t size,
+		  int (*read)(void *buf, size_t size, void *ud), void *ud)
+{
+	bool hit;
+	struct fact *x = f ? get(f, F_BLOB, key, &hit) : NULL;
+	if (x && hit && x->n == size) {
+		memcpy(buf, x->s, size);
+		return x->r;
+	}
+	int r = read(buf, size, ud);
+	if (!x)
+		return r;
+	free(x->s);
+	x->s = r >= 0 ? malloc(size ? size : 1) : NULL;
+	if (!x->s) { /* a failed read is this cycle's answer only (see fact_stable()); or no memory */
+		forget(f, x);
+		return r;
+	}
+	memcpy(x->s, buf, size);
+	x->n = size;
+	x->r = r;
+	return r;
 }
 
 /* A number of @kind at @s. */

@@ -87,6 +87,16 @@ int np_facts_dir_read_u64(struct np_facts *f, const struct np_dir *d, const char
 int np_facts_dir_readlink(struct np_facts *f, const struct np_dir *d, const char *name, char **out);
 int np_facts_dir_list(struct np_facts *f, const struct np_dir *d, const char *rel, char ***out, size_t *n);
 
+/*
+ * np_facts_blob() - a fact that is no file: @size bytes that @read (called with @buf, @size, @ud)
+ * fills and returns >= 0 for, e.g. an ioctl's answer (net: ETHTOOL_GDRVINFO), kept under @key (a
+ * name of the caller's, unique in @f) until the facts are dropped. Returns what @read returned,
+ * the held bytes copied into @buf when @f holds them. A failed @read (< 0) is not kept: the next
+ * collect calls it again. @f NULL calls @read.
+ */
+int np_facts_blob(struct np_facts *f, const char *key, void *buf, size_t size,
+		  int (*read)(void *buf, size_t size, void *ud), void *ud);
+
 /* Drop @f's attribute at the formatted path: a value read in passing ("coming") is no fact. */
 void np_facts_forget(struct np_facts *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -13,7 +13,9 @@
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
+#include <assert.h>
 #include <ctype.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <net/if.h>
 #include <linux/sockios.h>
@@ -768,12 +770,34 @@ static void take_drvinfo(struct np_net_if *nic, struct np_net_if *p)
 	nic->driver_version_is_kernel_release = p->driver_version_is_kernel_release;
 }
 
-/* ETHTOOL_GDRVINFO into @nic when it answers for the device sysfs shows. Returns 0 or -errno (recorded). */
-static int ethtool_drvinfo(int fd, const char *release, struct np_net_if *nic)
+struct drvinfo_ask {
+	int fd;
+	const char *ifname;
+};
+
+static int drvinfo_read(void *buf, size_t size, void *ud)
 {
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	const struct drvinfo_ask *a = ud;
+	struct ethtool_drvinfo *di = buf;
+	assert(size == sizeof(*di));
+	*di = (struct ethtool_drvinfo){ .cmd = ETHTOOL_GDRVINFO };
+	return ethtool_ioctl(a->fd, a->ifname, di);
+}
+
+/*
+ * ETHTOOL_GDRVINFO into @nic when it answers for the device sysfs shows. Returns 0 or -errno
+ * (recorded). Its answer (driver, version, firmware, bus) is a fact (facts.h), kept by name and
+ * ifindex: a driver bound again or reloaded comes with a uevent, a firmware flashed and activated
+ * without one shows within the bound. The comparison with sysfs runs every cycle.
+ */
+static int ethtool_drvinfo(struct np_facts *fx, int fd, const char *release, struct np_net_if *nic)
+{
+	struct ethtool_drvinfo di;
 	struct np_net_if p = { 0 };
-	int r = ethtool_ioctl(fd, nic->name, &di);
+	char key[IFNAMSIZ + 64];
+	snprintf(key, sizeof(key), "ethtool GDRVINFO %s %" PRId64, nic->name, nic->ifindex);
+	int r = np_facts_blob(fx, key, &di, sizeof(di), drvinfo_read,
+			      &(struct drvinfo_ask){ .fd = fd, .ifname = nic->name });
 	if (r >= 0)
 		r = np_ethtool_drvinfo_fill(&di, release, &p);
 	if (r < 0) {
@@ -791,7 +815,7 @@ static int ethtool_drvinfo(int fd, const char *release, struct np_net_if *nic)
 	return r;
 }
 
-static void collect_ethtool(const char *release, struct np_net_if *nic)
+static void collect_ethtool(struct np_facts *fx, const char *release, struct np_net_if *nic)
 {
 	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -801,7 +825,7 @@ static void collect_ethtool(const char *release, struct np_net_if *nic)
 		nic->ethtool_error = np_asprintf("socket: %s", np_errno_reason(r));
 		return;
 	}
-	if (ethtool_drvinfo(fd, release, nic) < 0)
+	if (ethtool_drvinfo(fx, fd, release, nic) < 0)
 		return;
 	int r = ethtool_link(fd, nic);
 	if (r < 0 && r != -EOPNOTSUPP)
@@ -907,7 +931,7 @@ static int collect_if(struct np_facts *fx, const struct np_host *h, const char *
 		return r;
 	const char *why = ioctl_refused(h, mode, nic, same);
 	if (!why)
-		collect_ethtool(release, nic);
+		collect_ethtool(fx, release, nic);
 	else
 		nic->ethtool_error = strdup(why);
 	read_link_sysfs(h, ifdir, nic);

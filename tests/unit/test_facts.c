@@ -282,6 +282,82 @@ static void test_gpu_removed_not_listed(void **state)
 	np_fixture_drop(root);
 }
 
+/* A fact that is no file (net: the ETHTOOL_GDRVINFO answer): what the device answers now. */
+struct answer {
+	int calls;
+	int r;
+	char fw[32];
+};
+
+static int answer_read(void *buf, size_t size, void *ud)
+{
+	struct answer *a = ud;
+	a->calls++;
+	if (a->r >= 0)
+		memcpy(buf, a->fw, size);
+	return a->r;
+}
+
+/* One collect asking for the blob; returns the firmware it reports (static buffer). */
+static const char *blob_cycle(struct np_facts *f, const struct np_collect_ctx *ctx, struct answer *a)
+{
+	static char out[32];
+	char buf[32] = "(unread)";
+	int r = np_facts_blob(np_facts_begin(f, ctx), "ethtool GDRVINFO eth0 2", buf, sizeof(buf), answer_read, a);
+	snprintf(out, sizeof(out), "%s", r < 0 ? "(failed)" : buf);
+	return out;
+}
+
+/*
+ * A blob fact is asked once and then served until a device event or the bound (a NIC's firmware
+ * flashed, then activated by a reset with its uevent, or without one); a failed answer is not kept;
+ * a one-shot run (no cache) asks every time.
+ */
+static void test_blob_after_event_or_bound(void **state)
+{
+	(void)state;
+	struct np_facts *f = np_facts_new();
+	assert_non_null(f);
+	struct np_collect_ctx ctx = { 0 };
+	struct answer a = { .fw = "fw 1.0" };
+	assert_string_equal(blob_cycle(f, &ctx, &a), "fw 1.0");
+	assert_int_equal(a.calls, 1);
+
+	/* flashed, no event: the kept answer, the device not asked */
+	snprintf(a.fw, sizeof(a.fw), "fw 2.0");
+	assert_string_equal(blob_cycle(f, &ctx, &a), "fw 1.0");
+	assert_int_equal(a.calls, 1);
+	assert_string_equal(blob_cycle(NULL, &ctx, &a), "fw 2.0"); /* one-shot: asks */
+	assert_int_equal(a.calls, 2);
+
+	/* the driver's bind uevent: asked again */
+	ctx.facts_gen++;
+	assert_string_equal(blob_cycle(f, &ctx, &a), "fw 2.0");
+	assert_int_equal(a.calls, 3);
+
+	/* without an event, the bound: 20 ms here */
+	snprintf(a.fw, sizeof(a.fw), "fw 3.0");
+	ctx.facts_max_age_s = 0.02;
+	assert_string_equal(blob_cycle(f, &ctx, &a), "fw 2.0");
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	assert_string_equal(blob_cycle(f, &ctx, &a), "fw 3.0");
+	assert_int_equal(a.calls, 4);
+
+	/* a failed answer (the device busy) is this cycle's only: the next asks again */
+	ctx.facts_max_age_s = 0;
+	ctx.facts_gen++;
+	a.r = -EBUSY;
+	assert_string_equal(blob_cycle(f, &ctx, &a), "(failed)");
+	a.r = 0;
+	snprintf(a.fw, sizeof(a.fw), "fw 4.0");
+	assert_string_equal(blob_cycle(f, &ctx, &a), "fw 4.0");
+	assert_int_equal(a.calls, 6);
+	assert_string_equal(blob_cycle(f, &ctx, &a), "fw 4.0");
+	assert_int_equal(a.calls, 6);
+	np_facts_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_cache_holds_one_cycle),
 		cmocka_unit_test(test_modules_follow_proc_modules),
 		cmocka_unit_test(test_gpu_removed_not_listed),
+		cmocka_unit_test(test_blob_after_event_or_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
