@@ -5,7 +5,8 @@
  * current_link_width,max_link_speed,max_link_width}
  * (Documentation/ABI/testing/sysfs-bus-pci) and aer_dev_{correctable,nonfatal,
  * fatal} and aer_rootport_total_err_{cor,fatal,nonfatal}
- * (Documentation/ABI/testing/sysfs-bus-pci-devices-aer_stats). Names
+ * (Documentation/ABI/testing/sysfs-bus-pci-devices-aer_stats); the Device
+ * Serial Number of a function with AER counters from its config space. Names
  * come from the udev hwdb (libudev), keyed by the device's modalias.
  */
 #define _GNU_SOURCE
@@ -181,6 +182,35 @@ int np_parse_link_speed(const char *s, double *gts)
 	return 0;
 }
 
+static uint32_t cfg_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#define PCI_EXT_CAP_START 0x100u
+#define PCI_EXT_CAP_ID_DSN 0x0003u
+#define PCI_EXT_CAP_TTL ((NP_PCI_CFG_SPACE_EXP_SIZE - PCI_EXT_CAP_START) / 8) /* the kernel's bound: 480 */
+
+int np_pci_config_dsn(const uint8_t *buf, size_t len, uint64_t *dsn)
+{
+	if (len < NP_PCI_CFG_SPACE_EXP_SIZE)
+		return -ENODATA;
+	uint32_t pos = PCI_EXT_CAP_START;
+	for (unsigned ttl = PCI_EXT_CAP_TTL; ttl > 0 && pos >= PCI_EXT_CAP_START; ttl--) {
+		uint32_t hdr = cfg_le32(buf + pos); /* pos <= 0xffc: within the 4096 bytes */
+		if (hdr == 0 || hdr == 0xffffffffu)
+			return 0;
+		if ((hdr & 0xffff) == PCI_EXT_CAP_ID_DSN) {
+			if (pos + 12 > len)
+				return 0; /* cut off by the end of the space: no number */
+			*dsn = (uint64_t)cfg_le32(buf + pos + 8) << 32 | cfg_le32(buf + pos + 4);
+			return 1;
+		}
+		pos = (hdr >> 20) & 0xffc;
+	}
+	return 0;
+}
+
 int np_pci_modalias(char *buf, size_t len, const struct np_pci_device *d)
 {
 	return snprintf(buf, len, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", d->vendor_id,
@@ -263,6 +293,53 @@ static void read_aer(const struct np_host *h, struct np_pci_device *d, const cha
 	if (!p || note(d, attr, np_host_read(h, p, NP_AER_FILE_MAX, &buf, &len)) < 0)
 		return;
 	np_parse_aer_counters(buf, len, a, &d->status, attr);
+}
+
+/* What np_pci_config_dsn() told of a config file, kept as a fact (np_facts_blob()). */
+struct dsn_fact {
+	int found; /* np_pci_config_dsn()'s return */
+	uint64_t dsn;
+};
+
+struct dsn_src {
+	const struct np_host *h;
+	const char *path;
+};
+
+static int read_dsn(void *buf, size_t size, void *ud)
+{
+	const struct dsn_src *s = ud;
+	struct dsn_fact *f = buf;
+	_cleanup_free_ char *cfg = NULL;
+	size_t len = 0;
+	(void)size;
+	int r = np_host_read(s->h, s->path, NP_PCI_CFG_SPACE_EXP_SIZE, &cfg, &len);
+	if (r < 0)
+		return r; /* not kept: read again at the next collect */
+	*f = (struct dsn_fact){ 0 };
+	f->found = np_pci_config_dsn((const uint8_t *)cfg, len, &f->dsn);
+	return 0;
+}
+
+/*
+ * The Device Serial Number (config space, np_pci_config_dsn()): with the IDs, the identity the AER
+ * counters are compared under between cycles (np_pci_same_device()). Read as root only (the
+ * extended space); an unreadable config file leaves it unknown, recorded nowhere: it is no health
+ * input.
+ */
+static void read_serial(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d)
+{
+	_cleanup_free_ char *p = attr_path(d->address, "config");
+	_cleanup_free_ char *key = np_asprintf("pci-dsn:%s", d->address);
+	if (!p || !key)
+		return;
+	struct dsn_fact f;
+	struct dsn_src src = { .h = h, .path = p };
+	if (np_facts_blob(fx, key, &f, sizeof(f), read_dsn, &src) < 0 || f.found < 0)
+		return;
+	d->dsn_read = true;
+	d->has_dsn = f.found > 0;
+	d->dsn = f.dsn;
 }
 
 /* aer_rootport_total_err_{cor,fatal,nonfatal}: one decimal each, root ports only. */
@@ -371,7 +448,7 @@ static void read_upstream(struct np_facts *fx, const struct np_host *h, struct n
 
 /*
  * Facts (facts.h): the IDs, the bridge above, the driver (a bind or unbind is a uevent), the link's
- * capabilities (max speed and width). Every cycle: the link's current speed and width, AER counters,
+ * capabilities (max speed and width), the Device Serial Number. Every cycle: the link's current speed and width, AER counters,
  * SR-IOV, NUMA node.
  */
 static void collect_device(struct np_facts *fx, const struct np_host *h, struct udev_hwdb *hw,
@@ -401,6 +478,8 @@ static void collect_device(struct np_facts *fx, const struct np_host *h, struct 
 		read_aer(h, d, "aer_dev_fatal", &d->aer_fatal);
 	if (HAS("aer_rootport_total_err_cor"))
 		read_rootport_totals(h, d);
+	if (d->aer_cor.present || d->aer_nonfatal.present || d->aer_fatal.present)
+		read_serial(fx, h, d);
 #undef HAS
 	if (hw && d->has_ids)
 		hwdb_names(hw, d);

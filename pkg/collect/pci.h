@@ -5,6 +5,10 @@
 #include "../report/pci.h"
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* The extended configuration space's size: the length of a config file read with CAP_SYS_ADMIN. */
+#define NP_PCI_CFG_SPACE_EXP_SIZE 4096u
 
 /* Largest aer_dev_* file accepted (the kernel prints well under 1 KiB). */
 #define NP_AER_FILE_MAX (64u << 10)
@@ -49,3 +53,17 @@ int np_parse_link_speed(const char *s, double *gts);
  * attribute, drivers/pci/pci-sysfs.c). Returns snprintf's length.
  */
 int np_pci_modalias(char *buf, size_t len, const struct np_pci_device *d);
+
+/*
+ * np_pci_config_dsn() - the Device Serial Number of a PCI Express function from its configuration
+ * space (@buf, @len bytes of /sys/bus/pci/devices/<address>/config): the extended capability list
+ * from offset 0x100 (PCI Express Base Specification 6.0, 7.6.3 PCI Express Extended Capability
+ * header: ID bits 15:0, next offset bits 31:20; 7.9.3 Device Serial Number Extended Capability,
+ * ID 0x0003, the 64-bit number at +4, lower dword first), walked as the kernel's
+ * pci_find_next_ext_capability() walks it (at most 480 entries, every offset at or above 0x100).
+ * Returns 1 with *@dsn, 0 when the list holds no such capability (or there is no list: a header
+ * of 0 or all ones), -ENODATA when @len does not reach the extended space
+ * (NP_PCI_CFG_SPACE_EXP_SIZE: the kernel gives 64 bytes to a reader without CAP_SYS_ADMIN, 256 for
+ * a function without extended space): then nothing can be told.
+ */
+int np_pci_config_dsn(const uint8_t *buf, size_t len, uint64_t *dsn);

@@ -64,6 +64,8 @@ static int findings_pcie_dev(const struct np_health_pcie *h, const struct np_pci
 					   (unsigned long long)aer_total(&dev->aer_nonfatal),
 					   (unsigned long long)aer_total(&dev->aer_fatal));
 	const struct np_pci_device *old = hist && hist->prev ? find_pci(&hist->prev->pci, dev->address) : NULL;
+	if (old && !np_pci_same_device(old, dev))
+		old = NULL; /* another card in the slot (a swap): its counters are no growth of these */
 	if (r >= 0 && old && h->aer_correctable_per_hour >= 0 && hist->dt_seconds > 0) {
 		uint64_t a = aer_total(&old->aer_cor), b = aer_total(&dev->aer_cor);
 		double per_hour = b > a ? (double)(b - a) * 3600.0 / hist->dt_seconds : 0;

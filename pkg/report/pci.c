@@ -224,6 +224,32 @@ static json_t *sriov_to_json(const struct np_pci_device *d)
 	return o;
 }
 
+bool np_pci_same_device(const struct np_pci_device *a, const struct np_pci_device *b)
+{
+	if (a->has_ids != b->has_ids)
+		return false;
+	if (a->has_ids && (a->vendor_id != b->vendor_id || a->device_id != b->device_id ||
+			   a->subsystem_vendor_id != b->subsystem_vendor_id ||
+			   a->subsystem_device_id != b->subsystem_device_id || a->class_code != b->class_code))
+		return false;
+	if (a->dsn_read && b->dsn_read && (a->has_dsn != b->has_dsn || a->dsn != b->dsn))
+		return false;
+	return true;
+}
+
+/* "52-54-00-ff-ff-12-34-56", lspci's spelling of a Device Serial Number; null when none or not read. */
+static json_t *dsn_to_json(const struct np_pci_device *d)
+{
+	if (!d->has_dsn)
+		return json_null();
+	char s[24];
+	snprintf(s, sizeof(s), "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x", (unsigned)(d->dsn >> 56) & 0xff,
+		 (unsigned)(d->dsn >> 48) & 0xff, (unsigned)(d->dsn >> 40) & 0xff, (unsigned)(d->dsn >> 32) & 0xff,
+		 (unsigned)(d->dsn >> 24) & 0xff, (unsigned)(d->dsn >> 16) & 0xff, (unsigned)(d->dsn >> 8) & 0xff,
+		 (unsigned)d->dsn & 0xff);
+	return json_string(s);
+}
+
 static json_t *device_to_json(const struct np_pci *pci, const struct np_pci_device *d)
 {
 	json_t *o = json_object();
@@ -237,6 +263,7 @@ static json_t *device_to_json(const struct np_pci *pci, const struct np_pci_devi
 	json_hex(o, "subsystem_device_id", d->subsystem_device_id, 4, d->has_ids);
 	np_json_str(o, "vendor_name", d->vendor_name);
 	np_json_str(o, "device_name", d->device_name);
+	json_object_set_new(o, "serial_number", dsn_to_json(d));
 	np_json_str(o, "driver", d->driver);
 	json_object_set_new(o, "numa_node", d->has_numa ? json_integer(d->numa_node) : json_null());
 	json_object_set_new(o, "sriov", sriov_to_json(d));

@@ -66,6 +66,9 @@ struct np_pci_device {
 	bool has_cur_width, has_max_width;
 	uint64_t cur_width, max_width; /* lanes */
 	struct np_aer_counters aer_cor, aer_nonfatal, aer_fatal;
+	bool dsn_read;                /* the extended config space was read (as root): has_dsn is known */
+	bool has_dsn;                 /* a Device Serial Number capability: dsn is the card's */
+	uint64_t dsn;                 /* read for functions with AER counters only (their identity) */
 	/* root ports only: errors reported to this port by its hierarchy */
 	bool has_rootport_total[3];   /* cor, fatal, nonfatal */
 	uint64_t rootport_total[3];   /* aer_rootport_total_err_{cor,fatal,nonfatal} */
@@ -107,6 +110,16 @@ void np_pci_link_expected(const struct np_pci *pci, const struct np_pci_device *
  * "(downgraded)").
  */
 int np_pci_link_downgraded(const struct np_pci *pci, const struct np_pci_device *d);
+
+/*
+ * np_pci_same_device() - whether @a and @b, the devices at one address in two reports (the agent's
+ * cycles), are the same device as far as the reports can tell: the same vendor, device, subsystem
+ * vendor, subsystem device and class IDs (or neither has them), and, when both Device Serial
+ * Numbers were read, the same serial number or neither has one. A card swapped in the slot for
+ * another model, or for another card of the same model with a Device Serial Number, is another
+ * device; a card of the same model without one cannot be told from its predecessor.
+ */
+bool np_pci_same_device(const struct np_pci_device *a, const struct np_pci_device *b);
 
 /* Release what one device owns and zero it. */
 void np_pci_device_free(struct np_pci_device *d);

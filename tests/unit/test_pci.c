@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/pci.h"
+#include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 
 #include <dirent.h>
@@ -512,6 +513,43 @@ static void test_aer_total_cross_checked(void **state)
 	free(buf);
 }
 
+/*
+ * The Device Serial Number from captured config spaces (nib-q35-aer, read as root in the guest):
+ * QEMU's e1000e has one (its MAC with ff-ff in the middle), the root port's list has others only,
+ * the NVMe controller's extended space is empty, the host bridge has no extended space; a
+ * non-root read (64 bytes) tells nothing; a list that loops ends.
+ */
+static void test_config_dsn(void **state)
+{
+	(void)state;
+	static const char *const cfg = "tests/fixtures/nib-q35-aer/sys/bus/pci/devices/%s/config";
+	char rel[128];
+	size_t len;
+	uint64_t dsn = 0;
+	snprintf(rel, sizeof(rel), cfg, "0000:01:00.0");
+	uint8_t *e1k = (uint8_t *)np_slurp(rel, &len);
+	assert_int_equal(len, NP_PCI_CFG_SPACE_EXP_SIZE);
+	assert_int_equal(np_pci_config_dsn(e1k, len, &dsn), 1);
+	assert_true(dsn == 0x525400ffff123456ull); /* lspci: 52-54-00-ff-ff-12-34-56 */
+	assert_int_equal(np_pci_config_dsn(e1k, 64, &dsn), -ENODATA);
+	/* the AER capability at 0x100 pointing at itself: no serial number, and the walk ends */
+	e1k[0x102] = 0x01;
+	e1k[0x103] = 0x10;
+	assert_int_equal(np_pci_config_dsn(e1k, len, &dsn), 0);
+	free(e1k);
+	static const struct { const char *addr; int want; } other[] = {
+		{ "0000:00:03.0", 0 },       /* root port: AER and ACS */
+		{ "0000:03:00.0", 0 },       /* NVMe: extended space of zeros */
+		{ "0000:00:00.0", -ENODATA }, /* host bridge: 256 bytes */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
+		snprintf(rel, sizeof(rel), cfg, other[i].addr);
+		char *b = np_slurp(rel, &len);
+		assert_int_equal(np_pci_config_dsn((const uint8_t *)b, len, &dsn), other[i].want);
+		free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_collect_capture),
 		cmocka_unit_test(test_collect_q35_aer_capture),
 		cmocka_unit_test(test_no_pci_bus_is_recorded),
+		cmocka_unit_test(test_config_dsn),
 	};
 	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
 }

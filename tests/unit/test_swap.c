@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * A device swapped for another under the same address or name, on a private copy of a captured
+ * host changed as the swap changes it: the agent's baselines follow the device, not its slot.
+ *
+ * PCIe: tests/fixtures/nib-q35-aer (Debian 6.1 under QEMU q35): its e1000e at 0000:01:00.0 carries
+ * a Device Serial Number (QEMU derives it from the MAC, 52:54:00:12:34:56 -> 52-54-00-ff-ff-12-34-56);
+ * a second e1000e of the same model is the one with the next MAC, and another model is the
+ * capture's own virtio-net function 0000:02:00.0 (its IDs, config space and AER files).
+ */
+#include "collectutil.h"
+#include "../../pkg/collect/pci.h"
+#include "../../pkg/policy/desired.h"
+#include "../../pkg/policy/policy.h"
+#include "../../pkg/shared/macro.h"
+#include "../../pkg/shared/strutil.h"
+
+#include <stdio.h>
+
+#define Q35 "tests/fixtures/nib-q35-aer"
+#define E1K "0000:01:00.0"
+#define VIRTIO "0000:02:00.0"
+
+static void put(const char *root, const char *dev, const char *attr, const void *buf, size_t len)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/%s", root, dev, attr);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static size_t get(const char *root, const char *dev, const char *attr, void *buf, size_t max)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/%s", root, dev, attr);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, max, f);
+	fclose(f);
+	return n;
+}
+
+/* The device's aer_dev_correctable as its kernel prints it, RxErr and the total at @n. */
+static void set_rx_errors(const char *root, const char *dev, unsigned n)
+{
+	char cur[1024], out[1024] = "";
+	size_t len = get(root, dev, "aer_dev_correctable", cur, sizeof(cur) - 1);
+	cur[len] = '\0';
+	for (char *save = NULL, *l = strtok_r(cur, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (np_startswith(l, "RxErr ") || np_startswith(l, "TOTAL_ERR_COR "))
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%.*s %u\n", (int)strcspn(l, " "), l, n);
+		else
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s\n", l);
+	}
+	put(root, dev, "aer_dev_correctable", out, strlen(out));
+}
+
+/* One agent cycle of the pci section. */
+static void cycle(struct np_collect_ctx *ctx, struct np_report *r)
+{
+	char *only[] = { "pci", NULL };
+	*r = (struct np_report){ 0 };
+	assert_int_equal(np_collect_all(ctx, only, r), 0);
+}
+
+static const struct np_pci_device *dev_at(const struct np_report *r, const char *addr)
+{
+	for (size_t i = 0; i < r->pci.n; i++)
+		if (streq(r->pci.devices[i].address, addr))
+			return &r->pci.devices[i];
+	fail_msg("no device %s", addr);
+	return NULL;
+}
+
+/* The AERCorrectableRate findings on @addr when @now follows @prev by 60 s, with the built-in policy. */
+static size_t rate_findings(const struct np_report *now, const struct np_report *prev, const char *addr)
+{
+	struct np_policy p;
+	struct np_desired d;
+	assert_int_equal(np_policy_default(&p), 0);
+	struct np_eval_history h = { .prev = prev, .dt_seconds = 60 };
+	assert_int_equal(np_policy_evaluate(&p, now, &h, NULL, &d), 0);
+	size_t n = 0;
+	for (size_t i = 0; i < d.n_findings; i++)
+		n += streq(d.findings[i].reason, "AERCorrectableRate") && streq(d.findings[i].subject, addr);
+	np_desired_free(&d);
+	np_policy_free(&p);
+	return n;
+}
+
+/*
+ * Regression: the correctable AER rate compared a slot's counters across cycles by address, so a
+ * card swapped in with more errors than its predecessor had made a rate of errors it never had
+ * (and one with fewer hid its own). A swap now starts the new card's baseline.
+ */
+static void test_pcie_swap_resets_aer_baseline(void **state)
+{
+	(void)state;
+	char root[64];
+	np_fixture_copy(Q35, root, sizeof(root));
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, root), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	struct np_report r[5];
+
+	cycle(&ctx, &r[0]); /* as captured: no correctable error */
+	const struct np_pci_device *e = dev_at(&r[0], E1K);
+	assert_true(e->dsn_read && e->has_dsn);
+	assert_true(e->dsn == 0x525400ffff123456ull);
+	assert_int_equal(e->aer_cor.total, 0);
+
+	/* the same card takes 5 errors in 60 s: 300 an hour, over the default 60 */
+	set_rx_errors(root, E1K, 5);
+	cycle(&ctx, &r[1]);
+	assert_true(np_pci_same_device(dev_at(&r[0], E1K), dev_at(&r[1], E1K)));
+	assert_int_equal(rate_findings(&r[1], &r[0], E1K), 1);
+
+	/*
+	 * Swapped for another e1000e (the next MAC, so the next serial number) that counted 40 errors
+	 * since it was enumerated; the swap's uevents make the agent read the facts again.
+	 */
+	uint8_t cfg[NP_PCI_CFG_SPACE_EXP_SIZE];
+	assert_int_equal(get(root, E1K, "config", cfg, sizeof(cfg)), sizeof(cfg));
+	assert_int_equal(cfg[0x140] | cfg[0x141] << 8, 0x0003); /* the capture's DSN capability */
+	assert_int_equal(cfg[0x144], 0x56);
+	cfg[0x144] = 0x57;
+	put(root, E1K, "config", cfg, sizeof(cfg));
+	set_rx_errors(root, E1K, 40);
+	ctx.facts_gen++;
+	cycle(&ctx, &r[2]);
+	e = dev_at(&r[2], E1K);
+	assert_true(e->dsn == 0x525400ffff123457ull);
+	assert_false(np_pci_same_device(dev_at(&r[1], E1K), e));
+	assert_int_equal(rate_findings(&r[2], &r[1], E1K), 0); /* not 35 errors in 60 s */
+	/* its own errors count from there */
+	set_rx_errors(root, E1K, 45);
+	cycle(&ctx, &r[3]);
+	assert_int_equal(rate_findings(&r[3], &r[2], E1K), 1);
+
+	/* swapped for another model with no serial number: the capture's virtio-net function */
+	static const char *const ids[] = { "vendor", "device", "subsystem_vendor", "subsystem_device", "class",
+					   "config", "aer_dev_correctable", "aer_dev_nonfatal", "aer_dev_fatal" };
+	char buf[NP_PCI_CFG_SPACE_EXP_SIZE];
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		put(root, E1K, ids[i], buf, get(root, VIRTIO, ids[i], buf, sizeof(buf)));
+	set_rx_errors(root, E1K, 100);
+	ctx.facts_gen++;
+	cycle(&ctx, &r[4]);
+	e = dev_at(&r[4], E1K);
+	assert_int_equal(e->vendor_id, 0x1af4);
+	assert_true(e->dsn_read);
+	assert_false(e->has_dsn);
+	assert_int_equal(e->aer_cor.total, 100);
+	assert_int_equal(rate_findings(&r[4], &r[3], E1K), 0);
+	/* the virtio-net function itself, unchanged, is still compared with itself */
+	assert_true(np_pci_same_device(dev_at(&r[3], VIRTIO), dev_at(&r[4], VIRTIO)));
+
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		np_report_free(&r[i]);
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+	np_fixture_drop(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pcie_swap_resets_aer_baseline),
+	};
+	return cmocka_run_group_tests_name("swap", tests, NULL, NULL);
+}
