@@ -444,11 +444,16 @@ static int collect_nvme(const struct np_collect_ctx *ctx, struct np_report *rep)
 	struct np_nvme *s = &rep->nvme;
 	char **names = NULL;
 	size_t n = 0;
+	struct np_nvme_polls *polls = np_collect_state(ctx, "nvme"); /* NULL: a one-shot run reads all */
 	int r = np_host_list(h, "/sys/class/nvme", &names, &n);
+	if (r == -ENOENT && polls)
+		np_nvme_polls_retain(polls, NULL); /* the driver unloaded: every controller is gone */
 	if (r == -ENOENT)
 		return 0; /* no NVMe driver loaded: an empty section, not an error */
 	if (r < 0)
 		return r;
+	if (polls)
+		np_nvme_polls_retain(polls, names); /* a controller the cycle no longer sees is forgotten */
 	if (np_host_read_line(h, "/etc/nvme/hostnqn", &s->host_nqn) < 0)
 		s->host_nqn = NULL;
 	r = collect_subsystems(h, s);
@@ -462,7 +467,6 @@ static int collect_nvme(const struct np_collect_ctx *ctx, struct np_report *rep)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	struct np_nvme_polls *polls = np_collect_state(ctx, "nvme"); /* NULL: a one-shot run reads all */
 	for (size_t i = 0; i < n; i++) {
 		if (!is_ctrl_name(names[i]))
 			continue;
@@ -519,6 +523,20 @@ struct np_nvme_poll *np_nvme_polls_get(struct np_nvme_polls *t, const char *name
 	if (t->smart_interval_ms > 0)
 		t->polls[t->n].smart_interval_ms = t->smart_interval_ms;
 	return &t->polls[t->n++];
+}
+
+void np_nvme_polls_retain(struct np_nvme_polls *t, char **names)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (!names || !np_strv_contains(names, t->names[i])) {
+			free(t->names[i]);
+			continue;
+		}
+		t->names[k] = t->names[i];
+		t->polls[k++] = t->polls[i];
+	}
+	t->n = k;
 }
 
 void np_nvme_polls_free(struct np_nvme_polls *t)

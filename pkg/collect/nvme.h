@@ -30,4 +30,11 @@ struct np_nvme_polls {
 
 /* The state of controller @name, created (fresh) on first use; NULL on ENOMEM. Valid until the next call. */
 struct np_nvme_poll *np_nvme_polls_get(struct np_nvme_polls *t, const char *name);
+/*
+ * np_nvme_polls_retain() - forget the state of every controller whose name is not in @names
+ * (NULL-terminated; NULL: none), as a collect that listed /sys/class/nvme calls it: a controller
+ * that comes back under a name (a drive pulled and inserted again, a controller re-created) is a
+ * newly seen one, read at once, with no schedule or error-log position of its predecessor.
+ */
+void np_nvme_polls_retain(struct np_nvme_polls *t, char **names);
 void np_nvme_polls_free(struct np_nvme_polls *t);

@@ -7,8 +7,13 @@
  * a Device Serial Number (QEMU derives it from the MAC, 52:54:00:12:34:56 -> 52-54-00-ff-ff-12-34-56);
  * a second e1000e of the same model is the one with the next MAC, and another model is the
  * capture's own virtio-net function 0000:02:00.0 (its IDs, config space and AER files).
+ *
+ * NVMe: tests/fixtures/qemu-nvme (QEMU's controller, serial deadbeef; no /dev in the capture, so
+ * the agent's SMART read is recorded in the poll state as do_smart() records it); the other drive
+ * is the node-in-a-box's (serial NIB0001, tests/fixtures/nib-q35-aer).
  */
 #include "collectutil.h"
+#include "../../pkg/collect/nvme.h"
 #include "../../pkg/collect/pci.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/policy/policy.h"
@@ -16,6 +21,7 @@
 #include "../../pkg/shared/strutil.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #define Q35 "tests/fixtures/nib-q35-aer"
 #define E1K "0000:01:00.0"
@@ -166,10 +172,111 @@ static void test_pcie_swap_resets_aer_baseline(void **state)
 	np_fixture_drop(root);
 }
 
+#define QNVME "tests/fixtures/qemu-nvme/root"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One agent cycle of the nvme section; returns nvme0's serial as reported ("" when not seen). */
+static const char *nvme_cycle(struct np_collect_ctx *ctx)
+{
+	static char serial[64];
+	struct np_report r = { 0 };
+	char *only[] = { "nvme", NULL };
+	assert_int_equal(np_collect_all(ctx, only, &r), 0);
+	*serial = '\0';
+	for (size_t i = 0; i < r.nvme.n_controllers; i++)
+		if (streq(r.nvme.controllers[i].name, "nvme0"))
+			snprintf(serial, sizeof(serial), "%s", r.nvme.controllers[i].serial ? r.nvme.controllers[i].serial : "?");
+	np_report_free(&r);
+	return serial;
+}
+
+/* What the agent's SMART and error-log reads of nvme0 leave in its poll state (nvme.c do_smart(), do_errlog()). */
+static struct np_nvme_poll *smart_read(struct np_collect_ctx *ctx, uint64_t err_entries)
+{
+	struct np_nvme_poll *p = np_nvme_polls_get(np_section_state(ctx->states, "nvme"), "nvme0");
+	assert_non_null(p);
+	assert_true(np_nvme_poll_smart_due(p, now_ms()));
+	p->have_smart = true;
+	p->last_smart_ms = now_ms();
+	p->last_smart.present = true;
+	p->last_smart.num_err_log_entries.lo = err_entries;
+	p->last_num_err_log_entries = err_entries;
+	p->last_error_count = err_entries;
+	assert_false(np_nvme_poll_smart_due(p, now_ms()));
+	return p;
+}
+
+/*
+ * A drive swapped under its controller's name: the next cycle reads the new drive at once, with
+ * nothing of the old one's schedule or error-log position, both when one cycle sees the other
+ * serial number in the slot and when a cycle saw the slot empty (regression: a controller a cycle
+ * no longer saw kept its poll state, so the drive that came back under the name waited for the
+ * old schedule and was reported with the page read before it left).
+ */
+static void test_nvme_swap_reads_at_once(void **state)
+{
+	(void)state;
+	char root[64], p[256], q[256];
+	np_fixture_copy(QNVME, root, sizeof(root));
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, root), 0);
+	struct np_collect_ctx ctx = { .host = &h, .smart_interval_s = 60 };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	struct np_nvme_polls *polls = np_section_state(ctx.states, "nvme");
+	assert_non_null(polls);
+
+	assert_string_equal(nvme_cycle(&ctx), "deadbeef");
+	smart_read(&ctx, 7);
+	assert_string_equal(nvme_cycle(&ctx), "deadbeef"); /* the same drive: its schedule holds */
+	struct np_nvme_poll *a = np_nvme_polls_get(polls, "nvme0");
+	assert_false(np_nvme_poll_smart_due(a, now_ms()));
+	assert_true(a->have_smart);
+
+	/* another drive in its place between two cycles */
+	snprintf(p, sizeof(p), "%s/sys/class/nvme/nvme0/serial", root);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("NIB0001             \n", f);
+	fclose(f);
+	assert_string_equal(nvme_cycle(&ctx), "NIB0001");
+	a = np_nvme_polls_get(polls, "nvme0");
+	assert_true(np_nvme_poll_smart_due(a, now_ms()));
+	assert_false(a->have_smart);
+	assert_int_equal(a->last_num_err_log_entries, 0);
+	assert_int_equal(a->last_error_count, 0);
+	assert_int_equal(a->smart_interval_ms, 60000);
+
+	/* read; then the drive leaves (a cycle sees no nvme0) and a drive comes back under the name */
+	smart_read(&ctx, 2);
+	snprintf(p, sizeof(p), "%s/sys/class/nvme/nvme0", root);
+	snprintf(q, sizeof(q), "%s/sys/class/nvme/.gone", root);
+	assert_int_equal(rename(p, q), 0);
+	assert_string_equal(nvme_cycle(&ctx), "");
+	assert_int_equal(polls->n, 0); /* forgotten with the controller */
+	assert_int_equal(rename(q, p), 0);
+	assert_string_equal(nvme_cycle(&ctx), "NIB0001");
+	a = np_nvme_polls_get(polls, "nvme0");
+	assert_true(np_nvme_poll_smart_due(a, now_ms()));
+	assert_false(a->have_smart);
+	assert_int_equal(a->last_num_err_log_entries, 0);
+
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+	np_fixture_drop(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pcie_swap_resets_aer_baseline),
+		cmocka_unit_test(test_nvme_swap_reads_at_once),
 	};
 	return cmocka_run_group_tests_name("swap", tests, NULL, NULL);
 }
