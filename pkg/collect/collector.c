@@ -114,37 +114,17 @@ int np_collect_read(const struct np_collect_ctx *ctx, const char *path, size_t m
 	return f->r;
 }
 
-/* Largest /proc/interrupts read: 64 MiB (256 CPUs x 4,096 rows is 12 MiB). */
-#define NP_INTERRUPTS_MAX (64u << 20)
-
-static int read_interrupts(const struct np_host *h, struct np_irq_table *t)
-{
-	_cleanup_free_ char *buf = NULL;
-	_cleanup_close_ int fd = np_host_openat(h, "/proc/interrupts", O_RDONLY);
-	struct stat st;
-	size_t len;
-	*t = (struct np_irq_table){ 0 };
-	if (fd < 0)
-		return fd;
-	/* a captured file has its size (procfs says 0): one allocation, not a doubling to 12 MiB */
-	size_t hint = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 0;
-	int r = np_read_fd(fd, NP_INTERRUPTS_MAX, hint, &buf, &len);
-	if (r < 0)
-		return r;
-	return np_parse_interrupts(buf, len, t);
-}
-
 int np_collect_interrupts(const struct np_collect_ctx *ctx, struct np_irq_table *own,
 			  const struct np_irq_table **t)
 {
 	*own = (struct np_irq_table){ 0 };
 	if (!ctx->pass) {
 		*t = own;
-		return read_interrupts(ctx->host, own);
+		return np_read_interrupts(ctx->host, own);
 	}
 	struct np_collect_pass *p = ctx->pass;
 	if (!p->irq_read) {
-		p->irq_r = read_interrupts(ctx->host, &p->irq);
+		p->irq_r = np_read_interrupts(ctx->host, &p->irq);
 		p->irq_read = true;
 	}
 	*t = &p->irq;

@@ -9,7 +9,9 @@
 #include "../shared/strutil.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool is_blank(char c)
 {
@@ -87,13 +89,15 @@ static int parse_header(const char *line, struct np_irq_table *t)
 static void irq_line_free(struct np_irq_line *l)
 {
 	free(l->irq);
-	free(l->per_cpu);
 	free(l->desc);
 	free(l->action);
 }
 
-/* Fill @l from one IRQ line. Returns 0 or -errno; @l owns what it got either way. */
-static int parse_irq_line(char *line, size_t ncpus, struct np_irq_line *l)
+/*
+ * Fill @l from one IRQ line, its counts into @slot (@ncpus slots; those past the counts are
+ * zeroed). Returns 0 or -errno; @l owns what it got either way.
+ */
+static int parse_irq_line(char *line, size_t ncpus, uint64_t *slot, struct np_irq_line *l)
 {
 	char *colon = strchr(line, ':');
 	if (!colon)
@@ -106,8 +110,6 @@ static int parse_irq_line(char *line, size_t ncpus, struct np_irq_line *l)
 		return -ENOMEM;
 	uint64_t num;
 	l->num = np_parse_dec(line, UINT32_MAX, &num) >= 0 ? (int64_t)num : -1;
-	if (!(l->per_cpu = calloc(ncpus, sizeof(*l->per_cpu))))
-		return -ENOMEM;
 	const char *p = colon + 1;
 	for (;;) {
 		while (is_blank(*p))
@@ -120,12 +122,13 @@ static int parse_irq_line(char *line, size_t ncpus, struct np_irq_line *l)
 			return r;
 		if (l->ncounts == ncpus)
 			return -EINVAL; /* more counts than CPU columns */
-		l->per_cpu[l->ncounts++] = v;
+		slot[l->ncounts++] = v;
 		if (__builtin_add_overflow(l->total, v, &l->total))
 			return -ERANGE;
 	}
 	if (l->ncounts == 0)
 		return -EINVAL;
+	memset(slot + l->ncounts, 0, (ncpus - l->ncounts) * sizeof(*slot));
 	if (!(l->desc = strdup(p)))
 		return -ENOMEM;
 	np_strip(l->desc);
@@ -144,6 +147,7 @@ void np_irq_table_free(struct np_irq_table *t)
 		irq_line_free(&t->lines[i]);
 	free(t->lines);
 	free(t->cpu_ids);
+	np_u64_block_unref(t->counts);
 	*t = (struct np_irq_table){ 0 };
 }
 
@@ -187,71 +191,83 @@ static bool is_ws(char c)
 }
 
 /*
- * Next line of [*p, end) without its surrounding whitespace (np_strip()'s), copied into the
- * reused buffer *@buf (*@cap bytes, grown as needed): 4,096 rows of 256 counts are 12 MiB,
- * not worth an allocation per row. *p moves past the line. Returns the line, NULL at the end
- * or on ENOMEM (*oom set).
+ * The parse of one file, fed its lines in order (the header first): from one buffer
+ * (np_parse_interrupts()) or read by pieces (np_read_interrupts()).
  */
-static char *next_line_into(const char **p, const char *end, char **buf, size_t *cap, bool *oom)
+struct irq_parse {
+	struct np_irq_table *t;
+	size_t cap;      /* lines allocated */
+	unsigned lineno; /* 1-based number of the line fed last */
+};
+
+/* Line @line (@len bytes, NUL-terminated, writable) of the file. Returns 0 or -errno (the whole parse fails). */
+static int feed_line(struct irq_parse *ps, char *line, size_t len)
 {
-	if (*p >= end)
-		return NULL;
-	const char *nl = memchr(*p, '\n', end - *p);
-	const char *s = *p, *e = nl ? nl : end;
-	*p = nl ? nl + 1 : end;
-	while (s < e && is_ws(*s))
-		s++;
-	while (e > s && is_ws(e[-1]))
+	struct np_irq_table *t = ps->t;
+	if (++ps->lineno == 1)
+		return parse_header(line, t);
+	char *e = line + len;
+	while (line < e && is_ws(*line))
+		line++;
+	while (e > line && is_ws(e[-1]))
 		e--;
-	size_t n = (size_t)(e - s);
-	if (n + 1 > *cap) {
-		char *nb = realloc(*buf, n + 1);
-		if (!nb) {
-			*oom = true;
-			return NULL;
-		}
-		*buf = nb;
-		*cap = n + 1;
-	}
-	memcpy(*buf, s, n);
-	(*buf)[n] = '\0';
-	return *buf;
+	*e = '\0';
+	if (!*line)
+		return 0;
+	/* the counts go straight into the table's block, ncpus slots a row; a skipped row's are reused */
+	if (t->ncpus > SIZE_MAX / sizeof(uint64_t) / (t->nlines + 1) ||
+	    np_u64_block_reserve(&t->counts, (t->nlines + 1) * t->ncpus) < 0)
+		return -ENOMEM;
+	struct np_irq_line l = { 0 };
+	int r = parse_irq_line(line, t->ncpus, t->counts->v + t->nlines * t->ncpus, &l);
+	if (r >= 0)
+		r = push_line(t, &ps->cap, &l);
+	if (r < 0)
+		irq_line_free(&l);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 && t->skipped++ == 0)
+		t->first_skipped = ps->lineno; /* one row is not the whole file */
+	return 0;
+}
+
+/* After the last line: each row's counts (the block no longer moves). Returns 0 or -errno. */
+static int parse_end(struct irq_parse *ps)
+{
+	struct np_irq_table *t = ps->t;
+	if (ps->lineno == 0)
+		return -EINVAL; /* no header */
+	for (size_t i = 0; i < t->nlines; i++)
+		t->lines[i].per_cpu = t->counts->v + i * t->ncpus;
+	return t->skipped && !t->nlines ? -EINVAL : 0;
 }
 
 static int parse_interrupts(const char *buf, size_t len, struct np_irq_table *t)
 {
+	struct irq_parse ps = { .t = t };
 	const char *p = buf, *end = buf + len;
-	bool oom = false;
-	size_t cap = 0, lcap = 0;
 	_cleanup_free_ char *scratch = NULL;
+	size_t scap = 0;
 	if (memchr(buf, '\0', len))
 		return -EINVAL; /* binary input */
-	_cleanup_free_ char *hdr = next_line(&p, end, &oom);
-	if (!hdr)
-		return oom ? -ENOMEM : -EINVAL;
-	int r = parse_header(hdr, t);
-	if (r < 0)
-		return r;
-	for (unsigned lineno = 2;; lineno++) {
-		char *line = next_line_into(&p, end, &scratch, &lcap, &oom);
-		if (!line)
-			break;
-		if (!*line)
-			continue;
-		struct np_irq_line l = { 0 };
-		r = parse_irq_line(line, t->ncpus, &l);
-		if (r >= 0)
-			r = push_line(t, &cap, &l);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		if (n + 1 > scap) {
+			char *nb = realloc(scratch, n + 1);
+			if (!nb)
+				return -ENOMEM;
+			scratch = nb;
+			scap = n + 1;
+		}
+		memcpy(scratch, p, n);
+		scratch[n] = '\0';
+		p = nl ? nl + 1 : end;
+		int r = feed_line(&ps, scratch, n);
 		if (r < 0)
-			irq_line_free(&l);
-		if (r == -ENOMEM)
 			return r;
-		if (r < 0 && t->skipped++ == 0)
-			t->first_skipped = lineno; /* one row is not the whole file */
 	}
-	if (oom)
-		return -ENOMEM;
-	return t->skipped && !t->nlines ? -EINVAL : 0;
+	return parse_end(&ps);
 }
 
 int np_parse_interrupts(const char *buf, size_t len, struct np_irq_table *t)
@@ -261,6 +277,81 @@ int np_parse_interrupts(const char *buf, size_t len, struct np_irq_table *t)
 	if (r < 0)
 		np_irq_table_free(t);
 	return r;
+}
+
+/* Bytes read from /proc/interrupts at a time: cache-sized, where the whole file is 12 MiB on a large host. */
+#define IRQ_READ_CHUNK (256u << 10)
+
+/*
+ * The file read by pieces and parsed as it comes. The errors are np_parse_interrupts()'s of the
+ * whole file read at once, in the same order: read(2)'s, -EFBIG, binary input, then the parse's.
+ */
+static int read_interrupts(int fd, size_t chunk, struct np_irq_table *t)
+{
+	struct irq_parse ps = { .t = t };
+	size_t cap = chunk ? chunk : 1, have = 0, total = 0;
+	bool binary = false;
+	int perr = 0; /* the parse's first error: the rest is still read for the errors above */
+	_cleanup_free_ char *buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (have == cap) { /* one line longer than the buffer */
+			char *nb = realloc(buf, cap * 2 + 1);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t k = read(fd, buf + have, cap - have);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return negative_errno();
+		if (k == 0)
+			break;
+		if ((total += (size_t)k) > NP_INTERRUPTS_MAX)
+			return -EFBIG;
+		if (memchr(buf + have, '\0', (size_t)k))
+			binary = true;
+		if (binary || perr) {
+			have = 0;
+			continue;
+		}
+		char *p = buf, *end = buf + have + (size_t)k, *nl;
+		while (!perr && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+			*nl = '\0';
+			perr = feed_line(&ps, p, (size_t)(nl - p));
+			p = nl + 1;
+		}
+		have = perr ? 0 : (size_t)(end - p);
+		memmove(buf, p, have);
+	}
+	if (binary)
+		return -EINVAL;
+	if (!perr && have) { /* the last line, without its newline */
+		buf[have] = '\0';
+		perr = feed_line(&ps, buf, have);
+	}
+	return perr < 0 ? perr : parse_end(&ps);
+}
+
+int np_read_interrupts_fd(int fd, size_t chunk, struct np_irq_table *t)
+{
+	*t = (struct np_irq_table){ 0 };
+	int r = read_interrupts(fd, chunk, t);
+	if (r < 0)
+		np_irq_table_free(t);
+	return r;
+}
+
+int np_read_interrupts(const struct np_host *h, struct np_irq_table *t)
+{
+	*t = (struct np_irq_table){ 0 };
+	_cleanup_close_ int fd = np_host_openat(h, "/proc/interrupts", O_RDONLY);
+	if (fd < 0)
+		return fd;
+	return np_read_interrupts_fd(fd, IRQ_READ_CHUNK, t);
 }
 
 /* One "cpuN ..." line; returns 1 when parsed, 0 when not a cpuN line, -errno on garbage. */

@@ -7,6 +7,8 @@
 #pragma once
 
 #include "../report/net.h"
+#include "../shared/hostfs.h"
+#include "../shared/u64block.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,9 +16,13 @@
 /* Most CPU columns accepted in /proc/interrupts (kernel NR_CPUS max is 8192). */
 #define NP_IRQ_MAX_CPUS 8192u
 
+/* Largest /proc/interrupts read: 64 MiB (256 CPUs x 4,096 rows is 12 MiB). */
+#define NP_INTERRUPTS_MAX (64u << 20)
+
 struct np_irq_line {
 	char *irq;          /* first column without ':', e.g. "38", "NMI", "ERR" */
-	uint64_t *per_cpu;  /* ncounts counts, one per CPU column of the header */
+	uint64_t *per_cpu;  /* ncounts counts, one per CPU column of the header, then zeros up to
+	                     * the table's ncpus: a row of the table's counts block */
 	size_t ncounts;     /* numbers on the line: ncpus, or fewer (ERR/MIS have one) */
 	uint64_t total;     /* sum of per_cpu */
 	char *desc;         /* the rest of the line, trimmed: chip, hwirq-type, actions */
@@ -32,6 +38,8 @@ struct np_irq_table {
 	size_t nsorted;          /* lines[0..nsorted) have ascending numbers (the kernel's order) */
 	size_t skipped;          /* rows not understood, left out (e.g. ARM's count-less "FIQ: <owner>") */
 	unsigned first_skipped;  /* 1-based line number of the first of them; 0 when none */
+	struct np_u64_block *counts; /* every line's per_cpu, ncpus slots a line, in line order: a
+	                              * reference, which the report's IRQ lines share (net.h) */
 };
 
 /*
@@ -50,6 +58,18 @@ struct np_irq_table {
  */
 int np_parse_interrupts(const char *buf, size_t len, struct np_irq_table *t);
 void np_irq_table_free(struct np_irq_table *t);
+
+/*
+ * np_read_interrupts() - /proc/interrupts under the host root, read by pieces of 256 KiB and
+ * parsed as np_parse_interrupts() parses the whole file (the same table, the same errors), so
+ * that a 12 MiB file is never held whole. Returns 0 and fills @t (release with
+ * np_irq_table_free()), or -errno: the open's and read(2)'s, -EFBIG over NP_INTERRUPTS_MAX,
+ * then np_parse_interrupts()'s. On error @t is left empty.
+ */
+int np_read_interrupts(const struct np_host *h, struct np_irq_table *t);
+
+/* np_read_interrupts() of the open file @fd, read @chunk bytes at a time (a line longer grows the buffer). */
+int np_read_interrupts_fd(int fd, size_t chunk, struct np_irq_table *t);
 
 /*
  * np_irq_table_find() - the line of IRQ number @irq, or NULL. O(log n) over

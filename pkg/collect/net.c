@@ -23,12 +23,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-/*
- * Largest /proc/interrupts read: 64 MiB. 256 CPUs x 4096 lines is 12 MiB; a
- * larger file is refused with -EFBIG in the section status.
- */
-#define NP_INTERRUPTS_MAX (64u << 20)
-
 /* Most feature strings we accept from ETHTOOL_GSSET_INFO (Linux has ~70). */
 #define NP_MAX_FEATURES 4096u
 
@@ -166,20 +160,21 @@ bool np_net_irq_of_device(const struct np_irq_line *l, const char *pci, const un
 	return pci && l->desc && has_word(l->desc, pci);
 }
 
-static int copy_irq(struct np_net_irq *q, const struct np_irq_line *l, size_t ncpus)
+/* @l of table @t, its counts shared with the table (a reference to its block), not copied */
+static int copy_irq(struct np_net_irq *q, const struct np_irq_line *l, const struct np_irq_table *t)
 {
 	q->irq = strdup(l->irq);
 	q->name = l->action ? strdup(l->action) : NULL;
-	q->per_cpu = calloc(ncpus ? ncpus : 1, sizeof(*q->per_cpu));
-	if (!q->irq || (l->action && !q->name) || !q->per_cpu)
+	if (!q->irq || (l->action && !q->name))
 		return -ENOMEM;
-	memcpy(q->per_cpu, l->per_cpu, l->ncounts * sizeof(*q->per_cpu));
-	q->ncpu = ncpus;
+	q->counts = np_u64_block_ref(t->counts);
+	q->per_cpu = l->per_cpu;
+	q->ncpu = t->ncpus;
 	q->total = l->total;
 	return 0;
 }
 
-static int add_irq(struct np_net_if *nic, size_t *cap, const struct np_irq_line *l, size_t ncpus)
+static int add_irq(struct np_net_if *nic, size_t *cap, const struct np_irq_line *l, const struct np_irq_table *t)
 {
 	if (nic->nirqs == *cap) {
 		size_t nc = *cap ? *cap * 2 : 8;
@@ -191,7 +186,7 @@ static int add_irq(struct np_net_if *nic, size_t *cap, const struct np_irq_line 
 	}
 	struct np_net_irq *q = &nic->irqs[nic->nirqs++];
 	*q = (struct np_net_irq){ 0 };
-	return copy_irq(q, l, ncpus);
+	return copy_irq(q, l, t);
 }
 
 /* Busiest CPU and its share over the interface's lines. */
@@ -362,7 +357,7 @@ int np_net_attach_irqs(struct np_net *s, const struct np_irq_table *t, const str
 		}
 		for (size_t h = 0; h < m.nhit; h++) {
 			size_t k = m.hit[h];
-			int r = add_irq(&s->ifs[k], &cap[k], l, t->ncpus);
+			int r = add_irq(&s->ifs[k], &cap[k], l, t);
 			if (r < 0)
 				return r;
 		}
@@ -1066,15 +1061,13 @@ static int collect_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 static int resample_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_net *s = &rep->net;
-	_cleanup_free_ char *ibuf = NULL, *sbuf = NULL;
+	_cleanup_free_ char *sbuf = NULL;
 	_cleanup_free_ struct np_cpu_sample *c = NULL;
-	size_t ilen, slen, n = 0;
+	size_t slen, n = 0;
 	struct np_irq_table t = { 0 };
 	if (!s->cpu_raw || ctx->interval_s <= 0)
 		return 0; /* the first sample failed and said so */
-	int r = np_host_read(ctx->host, "/proc/interrupts", NP_INTERRUPTS_MAX, &ibuf, &ilen);
-	if (r >= 0)
-		r = np_parse_interrupts(ibuf, ilen, &t);
+	int r = np_read_interrupts(ctx->host, &t);
 	if (r >= 0)
 		r = np_host_read(ctx->host, "/proc/stat", 0, &sbuf, &slen);
 	if (r >= 0)

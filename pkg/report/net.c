@@ -36,7 +36,7 @@ void np_net_if_free(struct np_net_if *nic)
 	for (size_t i = 0; i < nic->nirqs; i++) {
 		free(nic->irqs[i].irq);
 		free(nic->irqs[i].name);
-		free(nic->irqs[i].per_cpu);
+		np_u64_block_unref(nic->irqs[i].counts);
 	}
 	free(nic->irqs);
 	nic->irqs = NULL;

@@ -10,6 +10,7 @@
 #include "bundle.h"
 #include "out.h"
 #include "status.h"
+#include "../shared/u64block.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,7 +34,9 @@ struct np_net_feature {
 struct np_net_irq {
 	char *irq;         /* IRQ number as in /proc/interrupts */
 	char *name;        /* action column (last word), e.g. "virtio2-input.0" */
-	uint64_t *per_cpu; /* one count per CPU column of /proc/interrupts */
+	const uint64_t *per_cpu; /* one count per CPU column of /proc/interrupts: in @counts */
+	struct np_u64_block *counts; /* a reference to the block of the parsed table that holds
+	                              * per_cpu (interrupts.h), shared by the lines of every NIC */
 	size_t ncpu;
 	uint64_t total;
 };

@@ -5,14 +5,17 @@
  * matching and skew, and the whole collector on a capture of this VM
  * (tests/fixtures/host-vm-net, recorded with tests/capture.py --preset net).
  */
+#define _GNU_SOURCE
 #include "testutil.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/interrupts.h"
+#include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 #include "../../pkg/collect/net.h"
 
 #include <dirent.h>
 #include <math.h>
+#include <sys/mman.h>
 
 #define FIX "tests/fixtures/host-vm-net"
 #define ETH0 FIX "/sys/class/net/eth0"
@@ -272,6 +275,105 @@ static void test_interrupts_many_cpus(void **state)
 		np_irq_table_free(&t);
 		free(b);
 	}
+}
+
+/* @buf in a memfd, read back by np_read_interrupts_fd() @chunk bytes at a time. */
+static int read_by_pieces(const char *buf, size_t len, size_t chunk, struct np_irq_table *t)
+{
+	int fd = memfd_create("interrupts", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	int r = np_read_interrupts_fd(fd, chunk, t);
+	close(fd);
+	return r;
+}
+
+static void assert_same_table(const struct np_irq_table *a, const struct np_irq_table *b)
+{
+	assert_int_equal(a->ncpus, b->ncpus);
+	assert_memory_equal(a->cpu_ids, b->cpu_ids, a->ncpus * sizeof(*a->cpu_ids));
+	assert_int_equal(a->nlines, b->nlines);
+	assert_int_equal(a->nsorted, b->nsorted);
+	assert_int_equal(a->skipped, b->skipped);
+	assert_int_equal(a->first_skipped, b->first_skipped);
+	for (size_t i = 0; i < a->nlines; i++) {
+		const struct np_irq_line *x = &a->lines[i], *y = &b->lines[i];
+		assert_string_equal(x->irq, y->irq);
+		assert_string_equal(x->desc, y->desc);
+		assert_true(x->action ? y->action && strcmp(x->action, y->action) == 0 : !y->action);
+		assert_int_equal(x->num, y->num);
+		assert_int_equal(x->ncounts, y->ncounts);
+		assert_int_equal(x->total, y->total);
+		/* the whole row of the table's block: the counts, then zeros */
+		assert_memory_equal(x->per_cpu, y->per_cpu, a->ncpus * sizeof(*x->per_cpu));
+		for (size_t c = x->ncounts; c < a->ncpus; c++)
+			assert_int_equal(x->per_cpu[c], 0);
+	}
+}
+
+/* Read by pieces of any size (a line cut anywhere, a line longer than a piece), the file gives the table of the whole buffer. */
+static void test_interrupts_read_by_pieces(void **state)
+{
+	(void)state;
+	size_t len;
+	char *cap = np_slurp(FIX "/proc/interrupts", &len);
+	char *gen = gen_interrupts(300); /* a row of ~1 KiB */
+	const struct {
+		const char *buf;
+		size_t len;
+	} in[] = { { cap, len }, { gen, strlen(gen) } };
+	static const size_t chunks[] = { 1, 7, 64, 4096, 256u << 10 };
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
+		struct np_irq_table whole;
+		assert_int_equal(np_parse_interrupts(in[i].buf, in[i].len, &whole), 0);
+		for (size_t k = 0; k < ARRAY_SIZE(chunks); k++) {
+			struct np_irq_table t;
+			assert_int_equal(read_by_pieces(in[i].buf, in[i].len, chunks[k], &t), 0);
+			assert_same_table(&whole, &t);
+			np_irq_table_free(&t);
+		}
+		np_irq_table_free(&whole);
+	}
+	free(gen);
+	free(cap);
+}
+
+/* The same errors, in the same order: binary input found in a later piece, the parse's, and none for a last line without newline. */
+static void test_interrupts_read_errors(void **state)
+{
+	(void)state;
+	static const char *const in[] = {
+		"",
+		"  24: 1 0 IO-APIC\n",
+		"  CPU0 CPU1\n  24 1 0 IO-APIC\n",
+		"  CPU0\n  24: 99999999999999999999 x\n",
+		"  CPU0\n  24: IO-APIC 5-edge\n",
+		"  CPUx\n  24: 1 x\n",
+		"  CPU0 CPU1\n  24: 5 6 IO-APIC 5-edge ACPI:Ged\n  25: 3",
+		"  CPU0\n\n\n  x 1\n  24: 1 y\n  \n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++)
+		for (size_t chunk = 1; chunk < 40; chunk += 6) {
+			struct np_irq_table whole, t;
+			int want = np_parse_interrupts(in[i], strlen(in[i]), &whole);
+			assert_int_equal(read_by_pieces(in[i], strlen(in[i]), chunk, &t), want);
+			if (want == 0)
+				assert_same_table(&whole, &t);
+			else
+				assert_null(t.lines);
+			np_irq_table_free(&whole);
+			np_irq_table_free(&t);
+		}
+	/* a NUL after a header the parse refuses: binary input, as for the whole buffer */
+	static const char bin[] = "  CPUx\n  24: 1 x\n  25: 2\0 y\n";
+	struct np_irq_table t;
+	assert_int_equal(np_parse_interrupts(bin, sizeof(bin) - 1, &t), -EINVAL);
+	assert_int_equal(read_by_pieces(bin, sizeof(bin) - 1, 4, &t), -EINVAL);
+	assert_null(t.lines);
+	static const char bin2[] = "  CPU0\n  24: 1 x\n  25: 2\0 y\n";
+	assert_int_equal(read_by_pieces(bin2, sizeof(bin2) - 1, 4, &t), -EINVAL);
+	assert_null(t.lines);
 }
 
 static void test_interrupts_garbage(void **state)
@@ -743,6 +845,8 @@ int main(void)
 		cmocka_unit_test(test_interrupts_find_unsorted),
 		cmocka_unit_test(test_interrupts_many_cpus),
 		cmocka_unit_test(test_interrupts_garbage),
+		cmocka_unit_test(test_interrupts_read_by_pieces),
+		cmocka_unit_test(test_interrupts_read_errors),
 		cmocka_unit_test(test_stat_cpus),
 		cmocka_unit_test(test_irq_match_words),
 		cmocka_unit_test(test_irq_attribution),
