@@ -52,11 +52,31 @@ static int link_finding(const struct np_pci *pci, const struct np_pci_device *de
 				      p ? "both ends" : "the device can", gts, (unsigned long long)(has_width ? width : 0));
 }
 
+/*
+ * The correctable errors @dev counted since the previous cycle saw @old at its address: false when
+ * that cannot be told. The kernel counts a function's AER errors from its enumeration
+ * (drivers/pci/pcie/aer.c: aer_stats, zeroed in pci_aer_init()), so a total that went down is a
+ * function enumerated since that cycle (a card swapped in, the same one removed and rescanned): all
+ * of it is new. Another device (np_pci_same_device()) whose total did not go down gets no rate yet
+ * (its first count is its baseline): its IDs are facts, so the swap may predate that cycle when the
+ * agent saw no uevent of it, and its count then is no growth since.
+ */
+static bool cor_growth(const struct np_pci_device *old, const struct np_pci_device *dev, uint64_t *out)
+{
+	uint64_t a = aer_total(&old->aer_cor), b = aer_total(&dev->aer_cor);
+	if (b < a) {
+		*out = b;
+		return true;
+	}
+	*out = b - a;
+	return np_pci_same_device(old, dev);
+}
+
 static int findings_pcie_dev(const struct np_health_pcie *h, const struct np_pci *pci, const struct np_pci_device *dev,
 			     const struct np_eval_history *hist, struct np_desired *d)
 {
 	int r = 0;
-	uint64_t unc = aer_total(&dev->aer_nonfatal) + aer_total(&dev->aer_fatal);
+	uint64_t unc = aer_total(&dev->aer_nonfatal) + aer_total(&dev->aer_fatal), grew;
 	if (h->aer_uncorrectable && unc > 0)
 		r = np_desired_add_finding(d, NP_FINDING_PCIE_ERRORS, dev->address, NP_REASON_AER_UNCORRECTABLE,
 					   "%s (%s): %llu uncorrectable AER errors (non-fatal %llu, fatal %llu)",
@@ -64,11 +84,8 @@ static int findings_pcie_dev(const struct np_health_pcie *h, const struct np_pci
 					   (unsigned long long)aer_total(&dev->aer_nonfatal),
 					   (unsigned long long)aer_total(&dev->aer_fatal));
 	const struct np_pci_device *old = hist && hist->prev ? find_pci(&hist->prev->pci, dev->address) : NULL;
-	if (old && !np_pci_same_device(old, dev))
-		old = NULL; /* another card in the slot (a swap): its counters are no growth of these */
-	if (r >= 0 && old && h->aer_correctable_per_hour >= 0 && hist->dt_seconds > 0) {
-		uint64_t a = aer_total(&old->aer_cor), b = aer_total(&dev->aer_cor);
-		double per_hour = b > a ? (double)(b - a) * 3600.0 / hist->dt_seconds : 0;
+	if (r >= 0 && old && h->aer_correctable_per_hour >= 0 && hist->dt_seconds > 0 && cor_growth(old, dev, &grew)) {
+		double per_hour = (double)grew * 3600.0 / hist->dt_seconds;
 		if (per_hour > h->aer_correctable_per_hour)
 			r = np_desired_add_finding(d, NP_FINDING_PCIE_ERRORS, dev->address, NP_REASON_AER_CORRECTABLE_RATE,
 						   "%s: %.0f correctable AER errors per hour (threshold %.0f)",

@@ -80,26 +80,36 @@ static const struct np_pci_device *dev_at(const struct np_report *r, const char 
 	return NULL;
 }
 
-/* The AERCorrectableRate findings on @addr when @now follows @prev by 60 s, with the built-in policy. */
-static size_t rate_findings(const struct np_report *now, const struct np_report *prev, const char *addr)
+/*
+ * The AERCorrectableRate finding on @addr when @now follows @prev by @dt seconds, with the built-in
+ * policy (60 an hour): its rate per hour, -1 when there is none.
+ */
+static int rate_finding(const struct np_report *now, const struct np_report *prev, double dt, const char *addr)
 {
 	struct np_policy p;
 	struct np_desired d;
 	assert_int_equal(np_policy_default(&p), 0);
-	struct np_eval_history h = { .prev = prev, .dt_seconds = 60 };
+	struct np_eval_history h = { .prev = prev, .dt_seconds = dt };
 	assert_int_equal(np_policy_evaluate(&p, now, &h, NULL, &d), 0);
-	size_t n = 0;
+	int rate = -1;
 	for (size_t i = 0; i < d.n_findings; i++)
-		n += streq(d.findings[i].reason, "AERCorrectableRate") && streq(d.findings[i].subject, addr);
+		if (streq(d.findings[i].reason, "AERCorrectableRate") && streq(d.findings[i].subject, addr)) {
+			assert_int_equal(rate, -1);
+			const char *m = strstr(d.findings[i].message, ": ");
+			assert_non_null(m);
+			rate = atoi(m + 2);
+		}
 	np_desired_free(&d);
 	np_policy_free(&p);
-	return n;
+	return rate;
 }
 
 /*
  * Regression: the correctable AER rate compared a slot's counters across cycles by address, so a
- * card swapped in with more errors than its predecessor had made a rate of errors it never had
- * (and one with fewer hid its own). A swap now starts the new card's baseline.
+ * card swapped in was judged on its predecessor's count: with more errors than it, a rate of
+ * errors the new card may have counted before that cycle (a swap the agent saw late); with fewer,
+ * none at all, though the kernel counts from enumeration, so all of them are new. Now another
+ * device's first count is its baseline, and a count that went down is new in full.
  */
 static void test_pcie_swap_resets_aer_baseline(void **state)
 {
@@ -111,7 +121,7 @@ static void test_pcie_swap_resets_aer_baseline(void **state)
 	struct np_collect_ctx ctx = { .host = &h };
 	ctx.states = np_section_states_new(&ctx);
 	assert_non_null(ctx.states);
-	struct np_report r[5];
+	struct np_report r[7];
 
 	cycle(&ctx, &r[0]); /* as captured: no correctable error */
 	const struct np_pci_device *e = dev_at(&r[0], E1K);
@@ -123,11 +133,12 @@ static void test_pcie_swap_resets_aer_baseline(void **state)
 	set_rx_errors(root, E1K, 5);
 	cycle(&ctx, &r[1]);
 	assert_true(np_pci_same_device(dev_at(&r[0], E1K), dev_at(&r[1], E1K)));
-	assert_int_equal(rate_findings(&r[1], &r[0], E1K), 1);
+	assert_int_equal(rate_finding(&r[1], &r[0], 60, E1K), 300);
 
 	/*
-	 * Swapped for another e1000e (the next MAC, so the next serial number) that counted 40 errors
-	 * since it was enumerated; the swap's uevents make the agent read the facts again.
+	 * Swapped for another e1000e (the next MAC, so the next serial number) that has counted 40
+	 * errors; the swap's uevents make the agent read the facts again. Its first count is its
+	 * baseline: not 35 errors in 60 s.
 	 */
 	uint8_t cfg[NP_PCI_CFG_SPACE_EXP_SIZE];
 	assert_int_equal(get(root, E1K, "config", cfg, sizeof(cfg)), sizeof(cfg));
@@ -141,29 +152,42 @@ static void test_pcie_swap_resets_aer_baseline(void **state)
 	e = dev_at(&r[2], E1K);
 	assert_true(e->dsn == 0x525400ffff123457ull);
 	assert_false(np_pci_same_device(dev_at(&r[1], E1K), e));
-	assert_int_equal(rate_findings(&r[2], &r[1], E1K), 0); /* not 35 errors in 60 s */
+	assert_int_equal(rate_finding(&r[2], &r[1], 60, E1K), -1);
 	/* its own errors count from there */
 	set_rx_errors(root, E1K, 45);
 	cycle(&ctx, &r[3]);
-	assert_int_equal(rate_findings(&r[3], &r[2], E1K), 1);
+	assert_int_equal(rate_finding(&r[3], &r[2], 60, E1K), 300);
 
-	/* swapped for another model with no serial number: the capture's virtio-net function */
+	/*
+	 * Swapped for another model with no serial number, the capture's virtio-net function, which
+	 * has counted 2 errors since its enumeration, after the last cycle: fewer than its
+	 * predecessor's 45, all new (120 an hour), not hidden.
+	 */
 	static const char *const ids[] = { "vendor", "device", "subsystem_vendor", "subsystem_device", "class",
 					   "config", "aer_dev_correctable", "aer_dev_nonfatal", "aer_dev_fatal" };
 	char buf[NP_PCI_CFG_SPACE_EXP_SIZE];
 	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
 		put(root, E1K, ids[i], buf, get(root, VIRTIO, ids[i], buf, sizeof(buf)));
-	set_rx_errors(root, E1K, 100);
+	set_rx_errors(root, E1K, 2);
 	ctx.facts_gen++;
 	cycle(&ctx, &r[4]);
 	e = dev_at(&r[4], E1K);
 	assert_int_equal(e->vendor_id, 0x1af4);
 	assert_true(e->dsn_read);
 	assert_false(e->has_dsn);
-	assert_int_equal(e->aer_cor.total, 100);
-	assert_int_equal(rate_findings(&r[4], &r[3], E1K), 0);
+	assert_int_equal(e->aer_cor.total, 2);
+	assert_int_equal(rate_finding(&r[4], &r[3], 60, E1K), 120);
+	/* no new error: no rate, though its predecessor's count was higher */
+	cycle(&ctx, &r[5]);
+	assert_int_equal(rate_finding(&r[5], &r[4], 60, E1K), -1);
+	/* the same card removed and rescanned (no new identity, the count back to 0) takes 1 error in 30 s */
+	set_rx_errors(root, E1K, 1);
+	cycle(&ctx, &r[6]);
+	assert_true(np_pci_same_device(dev_at(&r[5], E1K), dev_at(&r[6], E1K)));
+	assert_int_equal(rate_finding(&r[6], &r[5], 30, E1K), 120);
 	/* the virtio-net function itself, unchanged, is still compared with itself */
 	assert_true(np_pci_same_device(dev_at(&r[3], VIRTIO), dev_at(&r[4], VIRTIO)));
+	assert_int_equal(rate_finding(&r[4], &r[3], 60, VIRTIO), -1);
 
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
 		np_report_free(&r[i]);
