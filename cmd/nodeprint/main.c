@@ -12,6 +12,7 @@
 #include "../../pkg/kube/api.h"
 #include "../../pkg/kube/baselines.h"
 #include "../../pkg/collect/collector.h"
+#include "../../pkg/collect/pool.h"
 #include "../../pkg/policy/blind.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/policy/policy.h"
@@ -373,6 +374,7 @@ static int run_report(int argc, char **argv, bool with_report)
 				       .stall_seconds = o.stall_seconds, .set_stall_await = o.stall_await_ms >= 0,
 				       .stall_await_ms = o.stall_await_ms };
 	struct np_collect_ctx ctx = np_collect_ctx_build(&host, &pol, &ov);
+	ctx.threads = np_pool_lanes(4); /* one pass: the concurrent sections on other CPUs (collector.h) */
 	struct np_report rep = { 0 };
 	struct np_desired plan = { 0 };
 	char host_buf[256];

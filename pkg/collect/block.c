@@ -479,6 +479,20 @@ static void read_device(struct np_facts *fx, const struct np_host *h, const stru
 	read_identity(&dd, d, ents, qents, d->parent ? disk_link : link);
 }
 
+struct read_args {
+	struct np_facts *fx;
+	const struct np_host *h;
+	const struct np_dir *cls;
+	struct np_block *b;
+};
+
+/* read_device() of device @i (np_collect_for()): it writes only that device */
+static void read_one(void *arg, size_t i)
+{
+	const struct read_args *a = arg;
+	read_device(a->fx, a->h, a->cls, &a->b->devices[i]);
+}
+
 static int read_diskstats(const struct np_host *h, struct np_block *b, struct np_diskstats *ds)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -730,12 +744,13 @@ static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep
 		r = np_dir_list(&cls, NULL, &names, &n);
 	if (r < 0)
 		np_status_set(&b->status, r, "/sys/class/block: %s", np_errno_reason(r));
-	for (size_t i = 0; i < n; i++) {
-		r = add_device(b, &cap, names[i]);
-		if (r < 0)
-			return r;
-		read_device(fx, h, &cls, &b->devices[b->n - 1]);
-	}
+	int added = 0;
+	for (size_t i = 0; i < n && added >= 0; i++)
+		added = add_device(b, &cap, names[i]);
+	struct read_args ra = { .fx = fx, .h = h, .cls = &cls, .b = b };
+	np_collect_for(ctx, b->n, read_one, &ra); /* each device on its own: any thread of the pass */
+	if (added < 0)
+		return added;
 	struct np_diskstats ds;
 	r = read_diskstats(h, b, &ds);
 	if (r < 0)
@@ -841,4 +856,5 @@ static int resample_block(const struct np_collect_ctx *ctx, struct np_report *re
 	return r;
 }
 
+NP_SECTION_CONCURRENT(block);
 NP_SECTION_STATEFUL(block, 40, 40, collect_block, resample_block, block_state_new, block_state_reload, block_state_free);

@@ -2,10 +2,12 @@
 #define _GNU_SOURCE
 #include "collector.h"
 #include "interrupts.h"
+#include "pool.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -70,6 +72,8 @@ void *np_collect_state(const struct np_collect_ctx *ctx, const char *name)
 }
 
 struct np_collect_pass {
+	pthread_mutex_t mu; /* the reads below, for sections on worker threads */
+	struct np_pool *pool; /* NULL: one thread */
 	bool irq_read;
 	int irq_r;
 	struct np_irq_table irq;
@@ -84,16 +88,37 @@ struct np_collect_pass {
 
 static void pass_free(struct np_collect_pass *p)
 {
+	np_pool_free(p->pool); /* waits for what runs there */
 	np_irq_table_free(&p->irq);
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i].buf);
+	pthread_mutex_destroy(&p->mu);
 	*p = (struct np_collect_pass){ 0 };
+}
+
+static void pass_unlock(struct np_collect_pass **p)
+{
+	if (*p)
+		pthread_mutex_unlock(&(*p)->mu);
+}
+
+/* The pass of @ctx locked until the variable goes out of scope, or NULL outside a pass. */
+static struct np_collect_pass *pass_lock(const struct np_collect_ctx *ctx)
+{
+	if (ctx->pass)
+		pthread_mutex_lock(&ctx->pass->mu);
+	return ctx->pass;
+}
+
+void np_collect_for(const struct np_collect_ctx *ctx, size_t n, void (*fn)(void *arg, size_t i), void *arg)
+{
+	np_pool_for(ctx->pass ? ctx->pass->pool : NULL, n, fn, arg);
 }
 
 int np_collect_read(const struct np_collect_ctx *ctx, const char *path, size_t max, char **own, const char **buf,
 		    size_t *len)
 {
-	struct np_collect_pass *p = ctx->pass;
+	_cleanup_(pass_unlock) struct np_collect_pass *p = pass_lock(ctx);
 	*own = NULL;
 	for (size_t i = 0; p && i < p->n_files; i++)
 		if (streq(p->files[i].path, path)) {
@@ -122,7 +147,7 @@ int np_collect_interrupts(const struct np_collect_ctx *ctx, struct np_irq_table 
 		*t = own;
 		return np_read_interrupts(ctx->host, own);
 	}
-	struct np_collect_pass *p = ctx->pass;
+	_cleanup_(pass_unlock) struct np_collect_pass *p = pass_lock(ctx);
 	if (!p->irq_read) {
 		p->irq_r = np_read_interrupts(ctx->host, &p->irq);
 		p->irq_read = true;
@@ -148,6 +173,19 @@ static void run_one(const struct np_section *c, int (*fn)(const struct np_collec
 	}
 }
 
+/* A section's first sample on a worker (np_pool_submit()). */
+struct section_job {
+	const struct np_section *c;
+	const struct np_collect_ctx *ctx;
+	struct np_report *r;
+};
+
+static void run_job(void *arg)
+{
+	const struct section_job *j = arg;
+	run_one(j->c, j->c->collect, j->ctx, j->r);
+}
+
 int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct np_report *r)
 {
 	size_t n;
@@ -168,15 +206,26 @@ int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct n
 	if (only && !r->only && !(r->only = calloc(1, sizeof(char *)))) /* none read: empty, not NULL */
 		return -ENOMEM;
 	struct np_collect_pass pass = { 0 };
+	pthread_mutex_init(&pass.mu, NULL);
 	struct np_collect_ctx pctx = *ctx;
 	pctx.pass = &pass;
+	/* a one-shot pass: the concurrent sections on workers, the others here in order, then this
+	 * thread helps; each section writes only its member, so the report is the one of one thread */
+	_cleanup_free_ struct section_job *jobs = NULL;
+	if (ctx->threads > 1 && !ctx->states && !ctx->between && (jobs = calloc(n, sizeof(*jobs))))
+		pass.pool = np_pool_new(ctx->threads - 1);
+	for (size_t i = 0; pass.pool && i < n; i++)
+		if (cs[i]->concurrent && (!only || np_strv_contains(only, cs[i]->name))) {
+			jobs[i] = (struct section_job){ .c = cs[i], .ctx = &pctx, .r = r };
+			np_pool_submit(pass.pool, run_job, &jobs[i]);
+		}
 	for (size_t i = 0; i < n; i++)
-		if (!only || np_strv_contains(only, cs[i]->name)) {
+		if ((!pass.pool || !cs[i]->concurrent) && (!only || np_strv_contains(only, cs[i]->name))) {
 			run_one(cs[i], cs[i]->collect, &pctx, r);
 			if (ctx->between)
 				ctx->between(ctx->between_ud);
 		}
-	pass_free(&pass); /* the second sample below is a new read */
+	pass_free(&pass); /* waits for the workers; the second sample below is a new read */
 	if (ctx->interval_s > 0) {
 		struct timespec ts = { .tv_sec = (time_t)ctx->interval_s,
 				       .tv_nsec = (long)((ctx->interval_s - (time_t)ctx->interval_s) * 1e9) };

@@ -43,6 +43,10 @@ struct np_collect_ctx {
 	 * serves its kernel log there, so a path event waits for one section, not a collection. */
 	void (*between)(void *ud);
 	void *between_ud;
+	/* > 1: a one-shot pass (no states, no between) collects the NP_SECTION_CONCURRENT() sections
+	 * on worker threads beside the others, this many threads in all (np_pool_lanes()); 0 or 1:
+	 * every section on the calling thread, in order */
+	unsigned threads;
 };
 
 /*
@@ -67,6 +71,14 @@ int np_collect_interrupts(const struct np_collect_ctx *ctx, struct np_irq_table 
  */
 int np_collect_read(const struct np_collect_ctx *ctx, const char *path, size_t max, char **own, const char **buf,
 		    size_t *len);
+
+/*
+ * np_collect_for() - @fn(@arg, i) for every i in [0, @n): a loop whose bodies
+ * are independent (a section's devices), run on every idle thread of the pass
+ * when it has workers (ctx->threads), else in order on this one. Returns when
+ * all have run.
+ */
+void np_collect_for(const struct np_collect_ctx *ctx, size_t n, void (*fn)(void *arg, size_t i), void *arg);
 
 /*
  * np_section_states_new() - the state of every section that keeps one

@@ -95,6 +95,14 @@ struct np_section {
 	void (*state_free)(void *state);
 	const struct np_section_source *source;   /* NULL: not a health source (NP_SECTION_SOURCE()) */
 	const struct np_section_metrics *metrics; /* NULL: no metrics of its own (NP_SECTION_METRICS()) */
+	/*
+	 * Non-NULL (NP_SECTION_CONCURRENT()): collect() may run on a worker thread beside the
+	 * other sections of a one-shot pass (collector.h, ctx->threads). It then reads only through
+	 * np_host_*, np_dir_* and np_collect_*, keeps no static state, calls no library that is not
+	 * thread-safe (libudev's hwdb, libdevmapper, libnvme stay on the calling thread) and writes
+	 * only its own member of the report.
+	 */
+	const bool *concurrent;
 };
 
 /*
@@ -120,6 +128,7 @@ const struct np_section *np_section_find(const char *name);
 #define NP_SECTION_STATEFUL(sec, ord, print_ord, collect_fn, resample_fn, new_fn, reload_fn, free_fn)   \
 	extern const struct np_section_source np_section_source_##sec __attribute__((weak));         \
 	extern const struct np_section_metrics np_section_metrics_##sec __attribute__((weak));       \
+	extern const bool np_section_concurrent_##sec __attribute__((weak));                         \
 	static void np_section_free_##sec(struct np_report *r) { np_##sec##_free(&r->sec); }         \
 	static json_t *np_section_json_##sec(const struct np_report *r)                              \
 	{                                                                                            \
@@ -150,6 +159,7 @@ const struct np_section *np_section_find(const char *name);
 		.state_free = (free_fn),                                                             \
 		.source = &np_section_source_##sec,                                                  \
 		.metrics = &np_section_metrics_##sec,                                                \
+		.concurrent = &np_section_concurrent_##sec,                                          \
 	};                                                                                           \
 	static const struct np_section *const np_section_ptr_##sec                                   \
 		__attribute__((used, section("np_sections"), aligned(sizeof(void *)))) = &np_section_##sec
@@ -172,3 +182,13 @@ const struct np_section *np_section_find(const char *name);
 #define NP_SECTION_METRICS(sec, render_fn)                                                           \
 	extern const struct np_section_metrics np_section_metrics_##sec;                             \
 	const struct np_section_metrics np_section_metrics_##sec = { .render = (render_fn) }
+
+/*
+ * NP_SECTION_CONCURRENT() - section @sec may be collected on a worker thread
+ * (struct np_section, concurrent: what that promises). One line in its
+ * pkg/collect/<sec>.c, before its NP_SECTION(); test_sections.c checks that it
+ * names a registered section.
+ */
+#define NP_SECTION_CONCURRENT(sec)                                                                   \
+	extern const bool np_section_concurrent_##sec;                                               \
+	const bool np_section_concurrent_##sec = true

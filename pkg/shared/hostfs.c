@@ -50,15 +50,31 @@ static const char *relpath(const char *path)
 	return *path ? path : ".";
 }
 
+/*
+ * Whether the kernel (or the seccomp filter) allows openat2(2), one flag per kind of open (from
+ * the root, beneath a folder): cleared at the first ENOSYS or EPERM. Read and cleared atomically:
+ * collectors may run on several threads (pkg/collect/pool.h).
+ */
+static int root_openat2 = 1, dir_openat2 = 1;
+
+static bool openat2_allowed(int *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_RELAXED);
+}
+
+static void openat2_refused(int *flag)
+{
+	__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
+}
+
 int np_host_openat(const struct np_host *h, const char *path, int flags)
 {
-	static int have_openat2 = 1;
 	flags |= O_CLOEXEC;
 	if (h->live) {
 		int fd = open(path, flags);
 		return fd < 0 ? negative_errno() : fd;
 	}
-	if (have_openat2) {
+	if (openat2_allowed(&root_openat2)) {
 		struct open_how how = { .flags = (uint64_t)flags, .resolve = RESOLVE_IN_ROOT };
 		long fd;
 		/*
@@ -75,7 +91,7 @@ int np_host_openat(const struct np_host *h, const char *path, int flags)
 			return (int)fd;
 		if (errno != ENOSYS && errno != EPERM)
 			return negative_errno();
-		have_openat2 = 0; /* old kernel or seccomp: fall back */
+		openat2_refused(&root_openat2); /* old kernel or seccomp: fall back */
 	}
 	int fd = openat(h->rootfd, relpath(path), flags);
 	return fd < 0 ? negative_errno() : fd;
@@ -361,7 +377,6 @@ static int dir_openat_full(const struct np_dir *d, const char *rel, int flags)
 
 int np_dir_openat(const struct np_dir *d, const char *rel, int flags)
 {
-	static int have_openat2 = 1;
 	flags |= O_CLOEXEC;
 	if (d->fd < 0)
 		return dir_openat_full(d, rel, flags);
@@ -369,7 +384,7 @@ int np_dir_openat(const struct np_dir *d, const char *rel, int flags)
 		int fd = openat(d->fd, rel, flags);
 		return fd < 0 ? negative_errno() : fd;
 	}
-	if (have_openat2) {
+	if (openat2_allowed(&dir_openat2)) {
 		/* beneath the folder, which is inside the root; a walk that would leave it (a sysfs
 		 * link up such as device -> ../../../virtio2) is redone from the root (EXDEV) */
 		struct open_how how = { .flags = (uint64_t)flags, .resolve = RESOLVE_BENEATH };
@@ -379,7 +394,7 @@ int np_dir_openat(const struct np_dir *d, const char *rel, int flags)
 		if (errno != ENOSYS && errno != EPERM && errno != EXDEV && errno != EAGAIN)
 			return negative_errno();
 		if (errno == ENOSYS || errno == EPERM)
-			have_openat2 = 0;
+			openat2_refused(&dir_openat2);
 	}
 	return dir_openat_full(d, rel, flags);
 }

@@ -76,9 +76,9 @@ static void test_every_registration_is_a_section(void **state)
 }
 
 /*
- * Every NP_SECTION_SOURCE() and NP_SECTION_METRICS() line of pkg/report is the hook of the section
- * it names (a misspelt name would be a hook no descriptor picks up), and no section has one the
- * sources do not register.
+ * Every NP_SECTION_SOURCE() and NP_SECTION_METRICS() line of pkg/report, and NP_SECTION_CONCURRENT()
+ * line of pkg/collect, is the hook of the section it names (a misspelt name would be a hook no
+ * descriptor picks up), and no section has one the sources do not register.
  */
 static void test_hooks_reach_their_section(void **state)
 {
@@ -86,15 +86,18 @@ static void test_hooks_reach_their_section(void **state)
 	static const struct {
 		const char *macro;
 		size_t hook; /* offsetof(struct np_section, <hook>) */
+		const char *dir;
+		size_t least;
 	} kinds[] = {
-		{ "NP_SECTION_SOURCE(", offsetof(struct np_section, source) },
-		{ "NP_SECTION_METRICS(", offsetof(struct np_section, metrics) },
+		{ "NP_SECTION_SOURCE(", offsetof(struct np_section, source), "pkg/report", 5 },
+		{ "NP_SECTION_METRICS(", offsetof(struct np_section, metrics), "pkg/report", 5 },
+		{ "NP_SECTION_CONCURRENT(", offsetof(struct np_section, concurrent), "pkg/collect", 1 },
 	};
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		const char *const macros[] = { kinds[k].macro, NULL };
 		char names[128][32];
-		size_t want = registrations("pkg/report", macros, names, 128), have = 0;
-		assert_true(want >= 5);
+		size_t want = registrations(kinds[k].dir, macros, names, 128), have = 0;
+		assert_true(want >= kinds[k].least);
 		for (size_t i = 0; i < want; i++) {
 			const struct np_section *x = np_section_find(names[i]);
 			if (!x || !*(const void *const *)((const char *)x + kinds[k].hook))
@@ -110,6 +113,8 @@ static void test_hooks_reach_their_section(void **state)
 	assert_null(np_section_find("tcp")->source); /* no health check reads it */
 	assert_non_null(np_section_find("kmsg")->metrics); /* nodeprint_gpu_xid_total */
 	assert_null(np_section_find("kernel")->metrics);
+	assert_non_null(np_section_find("block")->concurrent); /* the large host's longest section */
+	assert_null(np_section_find("pci")->concurrent);       /* libudev's hwdb: the calling thread */
 }
 
 /* The report's JSON has one member per section, in their order, and nothing else but its header. */
