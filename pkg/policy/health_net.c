@@ -109,7 +109,11 @@ static const struct np_net_if *find_nic(const struct np_net *net, const char *na
 	return NULL;
 }
 
-/* Drops per second between two reports (the agent's previous poll). */
+/*
+ * Drops per second between two reports (the agent's previous poll). A counter lower than the
+ * previous one was reset since (the interface re-created under its name: a driver reload, a card
+ * swapped; the kernel's net_device counters start from zero): all of it is new.
+ */
 static int findings_drops(const struct np_health_net *h, const struct np_net *net, const struct np_eval_history *hist,
 			  struct np_desired *d)
 {
@@ -124,8 +128,8 @@ static int findings_drops(const struct np_health_net *h, const struct np_net *ne
 		int64_t delta = 0;
 		for (size_t c = 0; c < ARRAY_SIZE(counters); c++) {
 			int64_t a = np_net_stat_get(old, counters[c]), b = np_net_stat_get(nic, counters[c]);
-			if (a >= 0 && b >= a)
-				delta += b - a;
+			if (a >= 0 && b >= 0)
+				delta += b >= a ? b - a : b;
 		}
 		double rate = (double)delta / hist->dt_seconds;
 		if (rate > h->drops_per_second)

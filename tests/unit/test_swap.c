@@ -11,6 +11,10 @@
  * NVMe: tests/fixtures/qemu-nvme (QEMU's controller, serial deadbeef; no /dev in the capture, so
  * the agent's SMART read is recorded in the poll state as do_smart() records it); the other drive
  * is the node-in-a-box's (serial NIB0001, tests/fixtures/nib-q35-aer).
+ *
+ * NIC: tests/fixtures/host-vm-net (this VM's virtio-net eth0, ifindex 4): re-created (a driver
+ * reload, a card swapped under the same name), it comes back with the next ifindex and its
+ * counters from zero.
  */
 #include "collectutil.h"
 #include "../../pkg/collect/nvme.h"
@@ -81,27 +85,36 @@ static const struct np_pci_device *dev_at(const struct np_report *r, const char 
 }
 
 /*
- * The AERCorrectableRate finding on @addr when @now follows @prev by @dt seconds, with the built-in
- * policy (60 an hour): its rate per hour, -1 when there is none.
+ * The message of the finding with @reason on @subject when @now follows @prev by @dt seconds, under
+ * the policy @yaml (NULL: the built-in one); NULL when there is none. Static buffer.
  */
-static int rate_finding(const struct np_report *now, const struct np_report *prev, double dt, const char *addr)
+static const char *finding(const struct np_report *now, const struct np_report *prev, double dt, const char *yaml,
+			   const char *reason, const char *subject)
 {
+	static char msg[512];
 	struct np_policy p;
 	struct np_desired d;
-	assert_int_equal(np_policy_default(&p), 0);
+	char *err = NULL;
+	assert_int_equal(yaml ? np_policy_parse(yaml, strlen(yaml), "t", &p, &err) : np_policy_default(&p), 0);
 	struct np_eval_history h = { .prev = prev, .dt_seconds = dt };
 	assert_int_equal(np_policy_evaluate(&p, now, &h, NULL, &d), 0);
-	int rate = -1;
+	const char *found = NULL;
 	for (size_t i = 0; i < d.n_findings; i++)
-		if (streq(d.findings[i].reason, "AERCorrectableRate") && streq(d.findings[i].subject, addr)) {
-			assert_int_equal(rate, -1);
-			const char *m = strstr(d.findings[i].message, ": ");
-			assert_non_null(m);
-			rate = atoi(m + 2);
+		if (streq(d.findings[i].reason, reason) && streq(d.findings[i].subject, subject)) {
+			assert_null(found);
+			snprintf(msg, sizeof(msg), "%s", d.findings[i].message);
+			found = msg;
 		}
 	np_desired_free(&d);
 	np_policy_free(&p);
-	return rate;
+	return found;
+}
+
+/* The correctable AER rate on @addr (built-in policy: 60 an hour), per hour; -1 when no finding. */
+static int rate_finding(const struct np_report *now, const struct np_report *prev, double dt, const char *addr)
+{
+	const char *m = finding(now, prev, dt, NULL, "AERCorrectableRate", addr);
+	return m ? atoi(strstr(m, ": ") + 2) : -1;
 }
 
 /*
@@ -296,11 +309,76 @@ static void test_nvme_swap_reads_at_once(void **state)
 	np_fixture_drop(root);
 }
 
+#define VMNET "tests/fixtures/host-vm-net"
+
+static void put_net(const char *root, const char *attr, const char *value)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/sys/class/net/eth0/%s", root, attr);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", value);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* One agent cycle of the net section. */
+static void net_cycle(struct np_collect_ctx *ctx, struct np_report *r)
+{
+	char *only[] = { "net", NULL };
+	*r = (struct np_report){ 0 };
+	assert_int_equal(np_collect_all(ctx, only, r), 0);
+}
+
+/* eth0's nic-drops rate when @now follows @prev by 60 s (net.dropsPerSecond: 1): packets/s x 10; -1 = none. */
+static int drops_finding(const struct np_report *now, const struct np_report *prev)
+{
+	const char *m = finding(now, prev, 60, "health: {net: {dropsPerSecond: 1}}\n", "Drops", "eth0");
+	return m ? (int)(atof(strstr(m, "drops ") + 6) * 10 + 0.5) : -1;
+}
+
+/*
+ * Regression: the drop rate took a counter lower than the previous cycle's for no growth, so an
+ * interface re-created under its name (its counters from zero, all since the last cycle) that
+ * dropped fewer packets than its predecessor had was not judged at all.
+ */
+static void test_nic_recreated_counts_from_zero(void **state)
+{
+	(void)state;
+	char root[64];
+	np_fixture_copy(VMNET, root, sizeof(root));
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, root), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	struct np_report r[4];
+
+	net_cycle(&ctx, &r[0]); /* as captured: no drop */
+	put_net(root, "statistics/rx_dropped", "600");
+	net_cycle(&ctx, &r[1]);
+	assert_int_equal(drops_finding(&r[1], &r[0]), 100); /* 600 in 60 s */
+	/* re-created: the next ifindex, 120 drops since */
+	put_net(root, "ifindex", "5");
+	put_net(root, "statistics/rx_dropped", "120");
+	ctx.facts_gen++;
+	net_cycle(&ctx, &r[2]);
+	assert_int_equal(drops_finding(&r[2], &r[1]), 20);
+	net_cycle(&ctx, &r[3]); /* no new drop */
+	assert_int_equal(drops_finding(&r[3], &r[2]), -1);
+
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		np_report_free(&r[i]);
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+	np_fixture_drop(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pcie_swap_resets_aer_baseline),
 		cmocka_unit_test(test_nvme_swap_reads_at_once),
+		cmocka_unit_test(test_nic_recreated_counts_from_zero),
 	};
 	return cmocka_run_group_tests_name("swap", tests, NULL, NULL);
 }
