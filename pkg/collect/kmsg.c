@@ -293,9 +293,9 @@ int np_kmsg_follower_read(struct np_kmsg_follower *f, int (*cb)(const struct np_
 		return -EBADF;
 	if (f->stream)
 		return read_stream(f, &d);
-	_cleanup_free_ char *buf = malloc(NP_KMSG_RECORD_MAX);
-	if (!buf)
-		return -ENOMEM;
+	/* on the stack: read between every section, a 16 KiB malloc each time was the first large
+	 * allocation of a cycle, where glibc merged the small chunks the last report freed */
+	char buf[NP_KMSG_RECORD_MAX];
 	for (;;) {
 		ssize_t k = read(f->fd, buf, NP_KMSG_RECORD_MAX);
 		if (k < 0) {
