@@ -84,6 +84,13 @@ struct np_collect_pass {
 		size_t len;
 	} files[4];
 	size_t n_files;
+	struct pass_list {
+		const char *path; /* the caller's: a string literal */
+		int r;
+		char **names;
+		size_t n;
+	} lists[2];
+	size_t n_lists;
 };
 
 static void pass_free(struct np_collect_pass *p)
@@ -92,6 +99,8 @@ static void pass_free(struct np_collect_pass *p)
 	np_irq_table_free(&p->irq);
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i].buf);
+	for (size_t i = 0; i < p->n_lists; i++)
+		np_strv_free(p->lists[i].names);
 	pthread_mutex_destroy(&p->mu);
 	*p = (struct np_collect_pass){ 0 };
 }
@@ -137,6 +146,29 @@ int np_collect_read(const struct np_collect_ctx *ctx, const char *path, size_t m
 	*buf = f->buf;
 	*len = f->len;
 	return f->r;
+}
+
+int np_collect_list(const struct np_collect_ctx *ctx, const char *path, char ***own, char *const **names, size_t *n)
+{
+	_cleanup_(pass_unlock) struct np_collect_pass *p = pass_lock(ctx);
+	*own = NULL;
+	for (size_t i = 0; p && i < p->n_lists; i++)
+		if (streq(p->lists[i].path, path)) {
+			*names = p->lists[i].names;
+			*n = p->lists[i].n;
+			return p->lists[i].r;
+		}
+	if (!p || p->n_lists == ARRAY_SIZE(p->lists)) {
+		int r = np_host_list(ctx->host, path, own, n);
+		*names = *own;
+		return r;
+	}
+	struct pass_list *l = &p->lists[p->n_lists++];
+	*l = (struct pass_list){ .path = path };
+	l->r = np_host_list(ctx->host, path, &l->names, &l->n);
+	*names = l->names;
+	*n = l->n;
+	return l->r;
 }
 
 int np_collect_interrupts(const struct np_collect_ctx *ctx, struct np_irq_table *own,

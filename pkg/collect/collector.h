@@ -81,6 +81,18 @@ int np_collect_read(const struct np_collect_ctx *ctx, const char *path, size_t m
 void np_collect_for(const struct np_collect_ctx *ctx, size_t n, void (*fn)(void *arg, size_t i), void *arg);
 
 /*
+ * np_collect_list() - np_host_list() of the folder @path (a string literal:
+ * the pass keeps the pointer) under the host root, once per pass for every
+ * section that lists it (/sys/block: multipath, timeouts). Returns 0 with the
+ * sorted names in *@names and their count in *@n, owned by the pass (valid
+ * until np_collect_all() returns), or by *@own, which the caller frees with
+ * np_strv_free() (NULL otherwise), when @ctx has no pass; or the listing's
+ * -errno, the same for every caller of the pass.
+ */
+int np_collect_list(const struct np_collect_ctx *ctx, const char *path, char ***own, char *const **names,
+		    size_t *n);
+
+/*
  * np_section_states_new() - the state of every section that keeps one
  * (section.h state hooks), made for @ctx. Returns NULL on ENOMEM. The agent
  * keeps it for its lifetime and puts it in the context of every cycle.

@@ -329,16 +329,15 @@ static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report 
 {
 	const struct np_host *h = ctx->host;
 	struct np_multipath *s = &rep->multipath;
-	char **names = NULL;
+	_cleanup_(np_strv_freep) char **own = NULL;
+	char *const *names;
 	size_t n = 0;
-	int r = np_host_list(h, "/sys/block", &names, &n);
+	int r = np_collect_list(ctx, "/sys/block", &own, &names, &n); /* timeouts lists it too */
 	if (r < 0)
 		return r;
 	s->maps = calloc(n ? n : 1, sizeof(*s->maps));
-	if (!s->maps) {
-		np_strv_free(names);
+	if (!s->maps)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		if (!np_startswith(names[i], "dm-"))
 			continue;
@@ -346,7 +345,6 @@ static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report 
 		if (r > 0)
 			s->n_maps++;
 	}
-	np_strv_free(names);
 	if (r == -ENOMEM)
 		return r;
 	if (h->live || dm_reachable(h)) /* its abstract socket is in the host's netns (hostNetwork) */

@@ -946,12 +946,13 @@ static int note_irqs(struct np_net *s, const struct np_irq_table *t, int r)
 	return r;
 }
 
-static void read_softirq(const struct np_host *h, struct np_net *s)
+static void read_softirq(const struct np_collect_ctx *ctx, struct np_net *s)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *own = NULL;
 	_cleanup_free_ struct np_cpu_sample *c = NULL;
+	const char *buf;
 	size_t len, n = 0;
-	int r = np_host_read(h, "/proc/stat", 0, &buf, &len);
+	int r = np_collect_read(ctx, "/proc/stat", 0, &own, &buf, &len); /* once per pass: virt reads it too */
 	if (r >= 0)
 		r = np_parse_stat_cpus(buf, len, &c, &n);
 	if (r >= 0)
@@ -1013,9 +1014,10 @@ static int collect_ifs(struct np_facts *fx, const struct np_host *h, enum np_net
 }
 
 /* The section with /proc/interrupts already read into @t (@tr: how that went). */
-static int net_collect(struct np_facts *fx, const struct np_host *h, enum np_net_ioctl mode, struct np_net *s,
-		       const struct np_irq_table *t, int tr)
+static int net_collect(struct np_facts *fx, const struct np_collect_ctx *ctx, enum np_net_ioctl mode,
+		       struct np_net *s, const struct np_irq_table *t, int tr)
 {
+	const struct np_host *h = ctx->host;
 	char **names = NULL;
 	size_t n = 0;
 	int r = np_host_list(h, "/sys/class/net", &names, &n);
@@ -1031,7 +1033,7 @@ static int net_collect(struct np_facts *fx, const struct np_host *h, enum np_net
 	msi_free(msi, s->n);
 	if (r < 0)
 		np_status_set(&s->status, r, "net: %s", np_errno_reason(r));
-	read_softirq(h, s);
+	read_softirq(ctx, s);
 	return r;
 }
 
@@ -1041,7 +1043,7 @@ int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_ne
 	struct np_irq_table own;
 	const struct np_irq_table *t;
 	int tr = np_collect_interrupts(&ctx, &own, &t);
-	int r = net_collect(NULL, h, mode, s, t, tr);
+	int r = net_collect(NULL, &ctx, mode, s, t, tr);
 	np_irq_table_free(&own);
 	return r;
 }
@@ -1052,7 +1054,7 @@ static int collect_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 	const struct np_irq_table *t;
 	int tr = np_collect_interrupts(ctx, &own, &t); /* once per pass: numa reads the same table */
 	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "net"), ctx);
-	int r = net_collect(fx, ctx->host, NP_NET_IOCTL_AUTO, &rep->net, t, tr);
+	int r = net_collect(fx, ctx, NP_NET_IOCTL_AUTO, &rep->net, t, tr);
 	np_irq_table_free(&own);
 	return r;
 }

@@ -214,9 +214,10 @@ static int collect_timeouts(const struct np_collect_ctx *ctx, struct np_report *
 	read_tmo(h, &s->status, &s->nvme_admin_timeout_s, "/sys/module/nvme_core/parameters/admin_timeout");
 	read_tmo(h, &s->status, &s->dm_queue_timeout_s,
 		 "/sys/module/dm_multipath/parameters/queue_if_no_path_timeout_secs");
-	char **names = NULL;
+	_cleanup_(np_strv_freep) char **own = NULL;
+	char *const *names;
 	size_t n = 0, cap = 0;
-	int r = np_host_list(h, "/sys/block", &names, &n);
+	int r = np_collect_list(ctx, "/sys/block", &own, &names, &n); /* multipath lists it too */
 	if (r < 0)
 		return r;
 	for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -226,7 +227,6 @@ static int collect_timeouts(const struct np_collect_ctx *ctx, struct np_report *
 			r = add_dev(h, names[i], "scsi", NULL, s, &cap);
 		}
 	}
-	np_strv_free(names);
 	return r == -ENOMEM ? r : 0;
 }
 

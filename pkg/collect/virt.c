@@ -60,11 +60,13 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int read_cpus(const struct np_host *h, struct np_cpu_sample **out, size_t *n)
+/* /proc/stat, read once per collection pass (net reads it too); the second sample reads it again. */
+static int read_cpus(const struct np_collect_ctx *ctx, struct np_cpu_sample **out, size_t *n)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *own = NULL;
+	const char *buf;
 	size_t len = 0;
-	int r = np_host_read(h, "/proc/stat", 0, &buf, &len);
+	int r = np_collect_read(ctx, "/proc/stat", 0, &own, &buf, &len);
 	return r < 0 ? r : np_parse_stat_cpus(buf, len, out, n);
 }
 
@@ -122,7 +124,7 @@ static int collect_virt(const struct np_collect_ctx *ctx, struct np_report *rep)
 	struct np_virt *s = &rep->virt;
 	_cleanup_free_ struct np_cpu_sample *c = NULL;
 	size_t n = 0;
-	int r = read_cpus(ctx->host, &c, &n);
+	int r = read_cpus(ctx, &c, &n);
 	s->first_us = mono_us();
 	if (r == -ENOMEM)
 		return r;
@@ -143,7 +145,7 @@ static int resample_virt(const struct np_collect_ctx *ctx, struct np_report *rep
 	struct np_virt *s = &rep->virt;
 	_cleanup_free_ struct np_cpu_sample *c = NULL;
 	size_t n = 0;
-	if (s->status.err || read_cpus(ctx->host, &c, &n) < 0)
+	if (s->status.err || read_cpus(ctx, &c, &n) < 0)
 		return 0;
 	s->interval_s = (double)(mono_us() - s->first_us) / 1e6;
 	s->has_rates = true;

@@ -34,6 +34,11 @@ int np_parse_double(const char *s, double *out);
 int np_strv_push(char ***v, size_t *n, const char *s);
 int np_strv_push_take(char ***v, size_t *n, char *s);
 void np_strv_free(char **v);
+/* For _cleanup_(np_strv_freep): np_strv_free() of *@v. */
+static inline void np_strv_freep(char ***v)
+{
+	np_strv_free(*v);
+}
 bool np_strv_contains(char *const *v, const char *s);
 
 /* Split @s on any of @seps (runs collapsed). Returns 0 and a vector, or -ENOMEM. */
