@@ -4,12 +4,15 @@
  * testing/sysfs-class-net, sysfs-class-net-statistics, sysfs-class-net-queues),
  * the ethtool ioctl (include/uapi/linux/ethtool.h: ETHTOOL_GDRVINFO,
  * ETHTOOL_GLINKSETTINGS, ETHTOOL_GSSET_INFO/GSTRINGS/GFEATURES) when the host
- * root is this kernel, /proc/interrupts and /proc/stat (proc(5)).
+ * root is this kernel, /proc/interrupts and /proc/stat (proc(5)); on the live
+ * root, the counters of an interface that rtnetlink shows with the same
+ * ifindex, name and address come from one RTM_GETLINK dump (netlink.h).
  */
 #define _GNU_SOURCE
 #include "net.h"
 #include "collector.h"
 #include "facts.h"
+#include "netlink.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -575,8 +578,21 @@ static char *read_str(const struct np_host *h, const char *dir, const char *attr
 	return v;
 }
 
-/* The counters every cycle; which counters there are is a fact. */
-static int read_stats(struct np_facts *fx, const struct np_host *h, const char *ifdir, struct np_net_if *nic)
+const struct np_rtnl_link *np_net_rtnl_link(const struct np_rtnl_links *rl, const char *name, int64_t ifindex,
+					     const char *sysfs_address)
+{
+	const struct np_rtnl_link *k = rl && sysfs_address ? np_rtnl_find(rl, name) : NULL;
+	if (!k || ifindex <= 0 || k->ifindex != ifindex || !np_rtnl_addr_matches(k, sysfs_address))
+		return NULL;
+	return k;
+}
+
+/*
+ * The counters every cycle; which counters there are is a fact. Each one from @k (NULL: none) when
+ * it has it, else from its file.
+ */
+static int read_stats(struct np_facts *fx, const struct np_host *h, const char *ifdir,
+		      const struct np_rtnl_link *link, struct np_net_if *nic)
 {
 	_cleanup_free_ char *dir = np_asprintf("%s/statistics", ifdir);
 	char **names = NULL;
@@ -590,13 +606,19 @@ static int read_stats(struct np_facts *fx, const struct np_host *h, const char *
 	}
 	nic->stats = calloc(n ? n : 1, sizeof(*nic->stats));
 	_cleanup_(np_dir_close) struct np_dir sd = { .fd = -1 }; /* one walk to the folder, then one name each */
-	if (np_dir_open(h, dir, &sd) == -ENOMEM) {
-		np_strv_free(names);
-		return -ENOMEM;
-	}
+	bool opened = false;
 	for (size_t i = 0; nic->stats && i < n; i++) {
 		uint64_t v;
-		int k = np_dir_read_u64(&sd, names[i], &v);
+		int k = link ? np_rtnl_stat(link, names[i], &v) : -ENOENT;
+		if (k < 0 && !opened) {
+			opened = true;
+			if (np_dir_open(h, dir, &sd) == -ENOMEM) {
+				np_strv_free(names);
+				return -ENOMEM;
+			}
+		}
+		if (k < 0)
+			k = np_dir_read_u64(&sd, names[i], &v);
 		if (k < 0) {
 			np_status_set(&nic->status, k, "%s/statistics/%s: %s", nic->name, names[i],
 				      np_errno_reason(k));
@@ -832,10 +854,11 @@ static void collect_ethtool(struct np_facts *fx, const char *release, struct np_
 			      np_errno_reason(r));
 }
 
-/* same_kernel()'s answer, asked once per section. */
+/* same_kernel()'s answer, asked once per section, and the section's rtnetlink dump. */
 struct same_root {
 	int same;        /* -1 not asked yet, 0 no, 1 yes */
 	const char *why; /* when 0 */
+	const struct np_rtnl_links *rtnl; /* this netns's links; NULL unless the root is live */
 };
 
 /*
@@ -864,6 +887,15 @@ static int same_kernel(const struct np_host *h, const char **why)
 	return 1;
 }
 
+/* The ifindex of @name in this process's netns (0: none there), from @rl when there is one. */
+static int64_t in_this_netns(const struct np_rtnl_links *rl, const char *name)
+{
+	if (!rl)
+		return if_nametoindex(name);
+	const struct np_rtnl_link *k = np_rtnl_find(rl, name);
+	return k ? k->ifindex : 0;
+}
+
 /*
  * NULL when the ethtool ioctls may run for @nic (they reach the same kernel and
  * the same interface), else why not. A live root still needs the interface in
@@ -881,7 +913,7 @@ static const char *ioctl_refused(const struct np_host *h, enum np_net_ioctl mode
 		if (!same->same)
 			return same->why;
 	}
-	if (nic->ifindex > 0 && if_nametoindex(nic->name) != (unsigned)nic->ifindex)
+	if (nic->ifindex > 0 && in_this_netns(same->rtnl, nic->name) != nic->ifindex)
 		return h->live ? NP_NET_OTHER_NETNS : NP_NET_NOT_LIVE;
 	return NULL;
 }
@@ -921,7 +953,10 @@ static int collect_if(struct np_facts *fx, const struct np_host *h, const char *
 	nic->mtu = read_s64_or(NULL, h, ifdir, "mtu", -1);
 	nic->operstate = read_str(h, ifdir, "operstate");
 	count_queues(h, ifdir, nic);
-	int r = read_stats(fx, h, ifdir, nic);
+	_cleanup_free_ char *addr = NULL; /* not a fact: `ip link set address` sends no uevent */
+	if (same->rtnl)
+		np_host_attr(h, &addr, "%s/address", ifdir);
+	int r = read_stats(fx, h, ifdir, np_net_rtnl_link(same->rtnl, name, nic->ifindex, addr), nic);
 	if (r < 0)
 		return r;
 	const char *why = ioctl_refused(h, mode, nic, same);
@@ -995,11 +1030,11 @@ static int add_if(struct np_facts *fx, const struct np_host *h, const char *name
 }
 
 static int collect_ifs(struct np_facts *fx, const struct np_host *h, enum np_net_ioctl mode, char **names,
-		       size_t n, struct np_net *s, struct np_net_msi **msi)
+		       size_t n, const struct np_rtnl_links *rl, struct np_net *s, struct np_net_msi **msi)
 {
 	_cleanup_free_ char *release = NULL;
 	np_host_read_line(h, "/proc/sys/kernel/osrelease", &release);
-	struct same_root same = { .same = -1 };
+	struct same_root same = { .same = -1, .rtnl = rl };
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *dev = np_asprintf("/sys/class/net/%s/device", names[i]);
 		if (!dev)
@@ -1026,7 +1061,11 @@ static int net_collect(struct np_facts *fx, const struct np_collect_ctx *ctx, en
 		return r;
 	}
 	struct np_net_msi *msi = NULL;
-	r = collect_ifs(fx, h, mode, names, n, s, &msi);
+	struct np_rtnl_links rl = { 0 };
+	/* the process's netns is the root's only when the root is "/" (never a fixture or a /host) */
+	bool have_rl = h->live && mode == NP_NET_IOCTL_AUTO && np_rtnl_dump_links(&rl) >= 0;
+	r = collect_ifs(fx, h, mode, names, n, have_rl ? &rl : NULL, s, &msi);
+	np_rtnl_links_free(&rl);
 	np_strv_free(names);
 	if (r >= 0 && note_irqs(s, t, tr) >= 0)
 		r = np_net_attach_irqs(s, t, msi);

@@ -119,6 +119,21 @@ int np_net_softirq_fill(struct np_net *s, const struct np_cpu_sample *c, size_t 
 int np_net_rates(struct np_net *s, const struct np_irq_table *t, const struct np_cpu_sample *c,
 		 size_t n, double interval_s);
 
+struct np_rtnl_links;
+struct np_rtnl_link;
+
+/*
+ * np_net_rtnl_link() - the link of rtnetlink dump @rl (netlink.h) that is the
+ * sysfs interface @name with index @ifindex (/sys/class/net/<name>/ifindex)
+ * and address @sysfs_address (the text of its address file): the same name,
+ * ifindex and address, else NULL (also for a NULL @rl or @sysfs_address). Its
+ * counters then are the interface's; otherwise they come from the files (a
+ * sysfs of another netns than the process's, a rename or an address change
+ * between the two reads). Points into @rl.
+ */
+const struct np_rtnl_link *np_net_rtnl_link(const struct np_rtnl_links *rl, const char *name, int64_t ifindex,
+					     const char *sysfs_address);
+
 enum np_net_ioctl {
 	NP_NET_IOCTL_NEVER, /* fixtures, foreign roots: ethtool fields "unavailable: not the live host" */
 	NP_NET_IOCTL_AUTO,  /* when the root is live, or the interface is in this netns with the

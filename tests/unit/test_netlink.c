@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * rtnetlink RTM_GETLINK dump (pkg/collect/netlink.c): the parser on datagrams
+ * captured on this VM (tests/fuzz/corpus/rtnl_link: the dump of lo, ifb0, ifb1
+ * and eth0, sequence number 4242), cut and garbled; the live dump against the
+ * sysfs counter files read before and after it; the interface match (name,
+ * ifindex, address) and the net section's use of it: live counters on the
+ * live root, the capture's files on a fixture root of the same interfaces.
+ */
+#include "testutil.h"
+#include "../../pkg/collect/net.h"
+#include "../../pkg/collect/netlink.h"
+#include "../../pkg/shared/hostfs.h"
+#include "../../pkg/shared/macro.h"
+#include "../../pkg/shared/strutil.h"
+
+#include <dirent.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#define CAP "tests/fuzz/corpus/rtnl_link/"
+#define SEQ 4242
+#define ETH0_MSG 1484   /* offset of eth0's RTM_NEWLINK in getlink-ifb1-eth0 */
+#define ETH0_STATS 1768 /* offset of its IFLA_STATS64 attribute */
+
+static void test_parse_capture(void **state)
+{
+	(void)state;
+	size_t len;
+	char *buf = np_slurp(CAP "getlink-ifb1-eth0", &len);
+	struct np_rtnl_links l = { 0 };
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), 0); /* more to come */
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].name, "ifb1");
+	assert_int_equal(l.v[0].ifindex, 3);
+	const struct np_rtnl_link *e = np_rtnl_find(&l, "eth0");
+	assert_non_null(e);
+	assert_int_equal(e->ifindex, 4);
+	assert_int_equal(e->addr_len, 6);
+	assert_true(np_rtnl_addr_matches(e, "02:fc:00:00:00:01\n"));
+	assert_true(np_rtnl_addr_matches(e, "02:fc:00:00:00:01"));
+	assert_false(np_rtnl_addr_matches(e, "02:fc:00:00:00:02\n"));
+	assert_false(np_rtnl_addr_matches(e, "02:FC:00:00:00:01\n")); /* address_show() prints lowercase */
+	assert_false(np_rtnl_addr_matches(e, "02:fc:00:00:00"));
+	assert_false(np_rtnl_addr_matches(e, "02:fc:00:00:00:01:00"));
+	uint64_t v;
+	assert_int_equal(np_rtnl_stat(e, "rx_packets", &v), 0);
+	assert_int_equal(v, 123594);
+	assert_int_equal(np_rtnl_stat(e, "rx_bytes", &v), 0);
+	assert_int_equal(v, 3322224761u);
+	assert_int_equal(np_rtnl_stat(e, "tx_bytes", &v), 0);
+	assert_int_equal(v, 8911237);
+	assert_int_equal(np_rtnl_stat(e, "rx_nohandler", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(np_rtnl_stat(e, "rx_otherhost_dropped", &v), -ENOENT); /* no sysfs file */
+	assert_int_equal(np_rtnl_stat(e, "carrier_changes", &v), -ENOENT);
+	assert_null(np_rtnl_find(&l, "lo")); /* in the first datagram */
+	np_rtnl_links_free(&l);
+	free(buf);
+
+	buf = np_slurp(CAP "getlink-lo-ifb0", &len);
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].name, "lo");
+	assert_true(np_rtnl_addr_matches(&l.v[0], "00:00:00:00:00:00\n"));
+	assert_string_equal(l.v[1].name, "ifb0");
+	np_rtnl_links_free(&l);
+	free(buf);
+
+	buf = np_slurp(CAP "getlink-done", &len);
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), 1);
+	assert_int_equal(l.n, 0);
+	free(buf);
+}
+
+/* Every cut of a datagram is refused (-EBADMSG) unless it falls between two messages. */
+static void test_parse_truncated(void **state)
+{
+	(void)state;
+	size_t len;
+	char *buf = np_slurp(CAP "getlink-ifb1-eth0", &len);
+	for (size_t cut = 0; cut < len; cut++) {
+		struct np_rtnl_links l = { 0 };
+		int r = np_rtnl_parse_links(buf, cut, SEQ, &l);
+		if (cut == 0 || cut == ETH0_MSG) {
+			assert_int_equal(r, 0);
+			assert_int_equal(l.n, cut ? 1 : 0);
+		} else {
+			assert_int_equal(r, -EBADMSG);
+		}
+		np_rtnl_links_free(&l);
+	}
+	free(buf);
+}
+
+static void test_parse_garbled(void **state)
+{
+	(void)state;
+	size_t len;
+	char *buf = np_slurp(CAP "getlink-ifb1-eth0", &len);
+	struct np_rtnl_links l = { 0 };
+
+	/* another dump's messages are not this one's */
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ + 1, &l), 0);
+	assert_int_equal(l.n, 0);
+
+	/* a dump the kernel flags inconsistent */
+	struct nlmsghdr *h = (struct nlmsghdr *)(buf + ETH0_MSG);
+	h->nlmsg_flags |= NLM_F_DUMP_INTR;
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), -EINTR);
+	h->nlmsg_flags &= ~NLM_F_DUMP_INTR;
+	np_rtnl_links_free(&l);
+
+	/* an attribute longer than its message */
+	struct rtattr *a = (struct rtattr *)(buf + ETH0_STATS);
+	assert_int_equal(a->rta_type, IFLA_STATS64);
+	unsigned short was = a->rta_len;
+	a->rta_len = 0xfff0;
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), -EBADMSG);
+	np_rtnl_links_free(&l);
+	/* shorter than its header */
+	a->rta_len = 2;
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), -EBADMSG);
+	np_rtnl_links_free(&l);
+
+	/* an older kernel's shorter struct: the fields past its end are not there (read the files) */
+	a->rta_len = sizeof(*a) + 8 * 4; /* rx/tx packets and bytes only; the rest an attribute of no known type */
+	struct rtattr *rest = (struct rtattr *)(buf + ETH0_STATS + a->rta_len);
+	struct rtattr saved = *rest;
+	*rest = (struct rtattr){ .rta_len = (unsigned short)(was - a->rta_len), .rta_type = IFLA_UNSPEC };
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), 0);
+	const struct np_rtnl_link *e = np_rtnl_find(&l, "eth0");
+	assert_non_null(e);
+	uint64_t v;
+	assert_int_equal(np_rtnl_stat(e, "tx_bytes", &v), 0);
+	assert_int_equal(v, 8911237);
+	assert_int_equal(np_rtnl_stat(e, "rx_errors", &v), -ENOENT);
+	*rest = saved;
+	a->rta_len = was;
+	np_rtnl_links_free(&l);
+
+	/* a message length past the datagram, and one shorter than a header */
+	h->nlmsg_len = (uint32_t)len;
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), -EBADMSG);
+	h->nlmsg_len = 8;
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), -EBADMSG);
+	np_rtnl_links_free(&l);
+	free(buf);
+
+	/* the kernel's error, in NLMSG_ERROR and in NLMSG_DONE */
+	struct {
+		struct nlmsghdr h;
+		struct nlmsgerr e;
+	} err = { .h = { .nlmsg_len = sizeof(err), .nlmsg_type = NLMSG_ERROR, .nlmsg_seq = SEQ },
+		  .e = { .error = -EPERM } };
+	assert_int_equal(np_rtnl_parse_links(&err, sizeof(err), SEQ, &l), -EPERM);
+	err.e.error = 0; /* an ACK is no answer to a dump */
+	assert_int_equal(np_rtnl_parse_links(&err, sizeof(err), SEQ, &l), -EBADMSG);
+	struct {
+		struct nlmsghdr h;
+		int e;
+	} done = { .h = { .nlmsg_len = sizeof(done), .nlmsg_type = NLMSG_DONE, .nlmsg_seq = SEQ }, .e = -ENOBUFS };
+	assert_int_equal(np_rtnl_parse_links(&done, sizeof(done), SEQ, &l), -ENOBUFS);
+	assert_int_equal(l.n, 0);
+}
+
+/* The interface's counter files, by name, as the net section lists them. */
+struct files {
+	char **names;
+	uint64_t *v;
+	size_t n;
+};
+
+static void read_files(const struct np_host *h, const char *ifname, struct files *f)
+{
+	char dir[512], path[1024];
+	snprintf(dir, sizeof(dir), "/sys/class/net/%s/statistics", ifname);
+	if (!f->names)
+		assert_int_equal(np_host_list(h, dir, &f->names, &f->n), 0);
+	free(f->v);
+	f->v = calloc(f->n + 1, sizeof(*f->v));
+	assert_non_null(f->v);
+	for (size_t i = 0; i < f->n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, f->names[i]);
+		assert_int_equal(np_host_read_u64(h, path, &f->v[i]), 0);
+	}
+}
+
+static void files_free(struct files *f)
+{
+	np_strv_free(f->names);
+	free(f->v);
+}
+
+/* The live dump on this machine: every counter between its file read just before and just after. */
+static void test_live_between_files(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, "/"), 0);
+	char **ifs = NULL;
+	size_t n = 0, checked = 0;
+	assert_int_equal(np_host_list(&h, "/sys/class/net", &ifs, &n), 0);
+	struct files before[n ? n : 1], after[n ? n : 1];
+	memset(before, 0, sizeof(before));
+	memset(after, 0, sizeof(after));
+	for (size_t i = 0; i < n; i++)
+		read_files(&h, ifs[i], &before[i]);
+	struct np_rtnl_links l;
+	assert_int_equal(np_rtnl_dump_links(&l), 0);
+	for (size_t i = 0; i < n; i++) {
+		after[i].names = before[i].names;
+		after[i].n = before[i].n;
+		read_files(&h, ifs[i], &after[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct np_rtnl_link *k = np_rtnl_find(&l, ifs[i]);
+		assert_non_null(k); /* this test runs in the netns its /sys shows */
+		char *idx = NULL, *addr = NULL;
+		assert_true(np_host_attr(&h, &idx, "/sys/class/net/%s/ifindex", ifs[i]) > 0);
+		assert_int_equal(k->ifindex, atoi(idx));
+		if (np_host_attr(&h, &addr, "/sys/class/net/%s/address", ifs[i]) > 0)
+			assert_true(np_rtnl_addr_matches(k, addr));
+		for (size_t c = 0; c < before[i].n; c++) {
+			uint64_t v;
+			assert_int_equal(np_rtnl_stat(k, before[i].names[c], &v), 0); /* every file has its field */
+			if (v < before[i].v[c] || v > after[i].v[c])
+				fail_msg("%s %s: netlink %llu, files %llu before and %llu after", ifs[i],
+					 before[i].names[c], (unsigned long long)v, (unsigned long long)before[i].v[c],
+					 (unsigned long long)after[i].v[c]);
+			checked++;
+		}
+		free(idx);
+		free(addr);
+		free(after[i].v);
+		files_free(&before[i]);
+	}
+	assert_true(checked >= n * 23); /* lo has all 24 since Linux 4.6 */
+	np_rtnl_links_free(&l);
+	np_strv_free(ifs);
+	np_host_close(&h);
+}
+
+/* The match: the same name, ifindex and address, else the files (NULL). */
+static void test_match(void **state)
+{
+	(void)state;
+	size_t len;
+	char *buf = np_slurp(CAP "getlink-ifb1-eth0", &len);
+	struct np_rtnl_links l = { 0 };
+	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), 0);
+	const struct np_rtnl_link *e = np_rtnl_find(&l, "eth0");
+	assert_ptr_equal(np_net_rtnl_link(&l, "eth0", 4, "02:fc:00:00:00:01\n"), e);
+	assert_null(np_net_rtnl_link(&l, "eth0", 4, "02:fc:00:00:00:02\n")); /* another address: a pod's eth0 */
+	assert_null(np_net_rtnl_link(&l, "eth0", 5, "02:fc:00:00:00:01\n")); /* another ifindex */
+	assert_null(np_net_rtnl_link(&l, "eth1", 4, "02:fc:00:00:00:01\n")); /* not in the dump: renamed */
+	assert_null(np_net_rtnl_link(&l, "eth0", -1, "02:fc:00:00:00:01\n"));
+	assert_null(np_net_rtnl_link(&l, "eth0", 4, NULL));
+	assert_null(np_net_rtnl_link(NULL, "eth0", 4, "02:fc:00:00:00:01\n"));
+	np_rtnl_links_free(&l);
+	free(buf);
+}
+
+static uint64_t stat_of(const struct np_net_if *nic, const char *name)
+{
+	for (size_t i = 0; i < nic->nstats; i++)
+		if (streq(nic->stats[i].name, name))
+			return nic->stats[i].value;
+	fail_msg("%s: no counter %s", nic->name, name);
+	return 0;
+}
+
+/* The section on the live root: every counter of every NIC between the files read before and after. */
+static void test_section_live(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, "/"), 0);
+	struct np_net s = { 0 };
+	assert_int_equal(np_net_collect(&h, NP_NET_IOCTL_AUTO, &s), 0); /* which NICs, and their counters' names */
+	struct files before[s.n ? s.n : 1], after[s.n ? s.n : 1];
+	memset(before, 0, sizeof(before));
+	memset(after, 0, sizeof(after));
+	for (size_t i = 0; i < s.n; i++)
+		read_files(&h, s.ifs[i].name, &before[i]);
+	struct np_net s2 = { 0 };
+	assert_int_equal(np_net_collect(&h, NP_NET_IOCTL_AUTO, &s2), 0);
+	for (size_t i = 0; i < s.n; i++) {
+		after[i].names = before[i].names;
+		after[i].n = before[i].n;
+		read_files(&h, s.ifs[i].name, &after[i]);
+	}
+	assert_int_equal(s2.n, s.n);
+	for (size_t i = 0; i < s.n; i++) {
+		assert_string_equal(s2.ifs[i].name, s.ifs[i].name);
+		assert_int_equal(s2.ifs[i].nstats, before[i].n);
+		for (size_t c = 0; c < before[i].n; c++) {
+			uint64_t v = stat_of(&s2.ifs[i], before[i].names[c]);
+			assert_true(v >= before[i].v[c] && v <= after[i].v[c]);
+		}
+		free(after[i].v);
+		files_free(&before[i]);
+	}
+	np_net_free(&s);
+	np_net_free(&s2);
+	np_host_close(&h);
+}
+
+/*
+ * A fixture root is never the process's netns, even when it is a capture of this very machine
+ * (host-vm-net: eth0, ifindex 4, 02:fc:00:00:00:01, as the live one): its counters are its files.
+ */
+static void test_section_fixture_reads_files(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/host-vm-net")), 0);
+	struct np_net s = { 0 };
+	assert_int_equal(np_net_collect(&h, NP_NET_IOCTL_AUTO, &s), 0);
+	assert_int_equal(s.n, 1);
+	struct files f = { 0 };
+	read_files(&h, "eth0", &f);
+	assert_int_equal(s.ifs[0].nstats, f.n);
+	for (size_t c = 0; c < f.n; c++)
+		assert_int_equal(stat_of(&s.ifs[0], f.names[c]), f.v[c]);
+	files_free(&f);
+	np_net_free(&s);
+	np_host_close(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_capture),
+		cmocka_unit_test(test_parse_truncated),
+		cmocka_unit_test(test_parse_garbled),
+		cmocka_unit_test(test_live_between_files),
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_section_live),
+		cmocka_unit_test(test_section_fixture_reads_files),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
