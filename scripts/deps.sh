@@ -14,7 +14,7 @@ nettle-dev libdevmapper-dev libmicrohttpd-dev"
 # (Kubernetes, etcd, Helm from the Go module proxy; Debian 12's Go is too old); python3-yaml and
 # python3-jsonschema: tests/helm (YAML documents, ../shared/k8s strict schemas)
 TEST="libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml python3-jsonschema iproute2 util-linux kmod pciutils ethtool
-qemu-system-x86 qemu-utils busybox-static cpio socat nvme-cli dmsetup xz-utils
+qemu-system-x86 qemu-utils busybox-static cpio nvme-cli dmsetup xz-utils
 ca-certificates openssl sysstat curl prometheus fio
 golang-go"
 # tests/node: Debian's runc runs the image when the test world's is not built; the CNI plugins

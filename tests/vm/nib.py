@@ -32,6 +32,7 @@ import lzma
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -504,13 +505,19 @@ class Devices:
         return self
 
 
+    @staticmethod
+    def _fwd(host_port):
+        """The guestfwd command to 127.0.0.1:@host_port: tests/vm/fwd.py, one per connection (socat waited
+        40 ms for a delayed ACK on most requests: fwd.py's docstring), commas doubled for QEMU's option parser."""
+        argv = [sys.executable, "-I", "-S", str(HERE / "fwd.py"), "127.0.0.1", str(host_port)]
+        return " ".join(map(shlex.quote, argv)).replace(",", ",,")    # libslirp: g_shell_parse_argv
+
     def api_net(self, host_port, guest_addr="10.0.2.100:6443", id="api"):
         """A virtio NIC whose only way out is @guest_addr, forwarded to 127.0.0.1:@host_port on the host
-        (QEMU user networking, guestfwd to `socat STDIO TCP:...`: one socat per connection; restrict=on
+        (QEMU user networking, guestfwd to tests/vm/fwd.py: one per connection; restrict=on
         keeps everything else in). The guest configures it statically as 10.0.2.15/24."""
         rp = self._root_port()
-        self.args += ["-netdev", f"user,id={id}n,restrict=on,guestfwd=tcp:{guest_addr}-cmd:"
-                                 f"socat STDIO TCP:127.0.0.1:{host_port}",
+        self.args += ["-netdev", f"user,id={id}n,restrict=on,guestfwd=tcp:{guest_addr}-cmd:{self._fwd(host_port)}",
                       "-device", f"virtio-net-pci,bus={rp},id={id},netdev={id}n,romfile="]
         return self
 
@@ -518,13 +525,13 @@ class Devices:
         """A virtio NIC on QEMU's user network 10.96.0.0/24 (the guest sets 10.96.0.15 itself: guest/node.sh),
         where 10.96.0.1:443 - the test cluster's `kubernetes` Service ClusterIP, in its apiserver's
         certificate - is forwarded to the host's kube-apiserver on 127.0.0.1:@api_port (guestfwd to
-        socat, one per connection): what kube-proxy does for that one Service. @kubelet_fwd = (host
+        tests/vm/fwd.py, one per connection): what kube-proxy does for that one Service. @kubelet_fwd = (host
         address, port): the host's address:port is forwarded to the guest's kubelet on the same port,
         so the apiserver reaches it for `kubectl logs`/`exec`. restrict=on: nothing else goes in or out."""
         rp = self._root_port()
         host, port = kubelet_fwd
         self.args += ["-netdev", f"user,id={id}n,restrict=on,net=10.96.0.0/24,"
-                                 f"guestfwd=tcp:10.96.0.1:443-cmd:socat STDIO TCP:127.0.0.1:{api_port},"
+                                 f"guestfwd=tcp:10.96.0.1:443-cmd:{self._fwd(api_port)},"
                                  f"hostfwd=tcp:{host}:{port}-:{port}",
                       "-device", f"virtio-net-pci,bus={rp},id={id},netdev={id}n,romfile="]
         return self

@@ -2,7 +2,7 @@
 """test_agent.py - node-in-a-box, agent group: issue 6 end to end. `nodeprint run` runs in the guest
 (Debian's kernel under QEMU, emulated NVMe, scsi_debug + dm-multipath), a real kube-apiserver behind the
 fault proxy (tests/kube/server.sh) on the host; the guest reaches the proxy only through QEMU user
-networking (guestfwd 10.0.2.100:6443 -> socat -> 127.0.0.1:PORT; the kubeconfig's tls-server-name is
+networking (guestfwd 10.0.2.100:6443 -> tests/vm/fwd.py -> 127.0.0.1:PORT; the kubeconfig's tls-server-name is
 `localhost`, a name the proxy's certificate carries). The agent's token is a real bound service-account
 token (TokenRequest, bound to a Pod on the guest's Node) under the shipped RBAC. kubectl of the pinned
 release on the host is the independent client.
