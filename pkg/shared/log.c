@@ -5,6 +5,7 @@
 #include "strutil.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 static enum np_log_level threshold = NP_LOG_INFO;
 static bool json_format;
@@ -313,6 +315,20 @@ static char *format_kv(const char *fmt, va_list ap)
 	return out;
 }
 
+/* Write @n bytes of @buf to @fd, on through short writes and EINTR; a log line has nowhere to report a failure. */
+static void write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
 void np_log(enum np_log_level level, const char *msg, const char *kv_fmt, ...)
 {
 	static const char *const names[] = { "debug", "info", "warn", "error" };
@@ -336,19 +352,32 @@ void np_log(enum np_log_level level, const char *msg, const char *kv_fmt, ...)
 	gmtime_r(&now.tv_sec, &tm);
 	size_t k = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts + k, sizeof(ts) - k, ".%03ldZ", now.tv_nsec / 1000000);
-	flockfile(stderr);
+	/* the line is built in memory and written with one write(2): unbuffered stdio wrote it in pieces
+	 * (a byte per character of msg), each a system call - and a 9p round trip for an agent whose
+	 * stderr is a file on a share - and a reader of the pipe could see half a line */
+	_cleanup_free_ char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	if (!f)
+		f = stderr; /* out of memory: the line in pieces rather than none */
+	else
+		flockfile(stderr);
 	if (json_format) {
-		fprintf(stderr, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":", ts, names[level]);
-		put_quoted(stderr, msg);
+		fprintf(f, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":", ts, names[level]);
+		put_quoted(f, msg);
 		if (safe)
-			put_json_pairs(stderr, safe);
-		fputs("}\n", stderr);
+			put_json_pairs(f, safe);
+		fputs("}\n", f);
 	} else {
-		fprintf(stderr, "time=%s level=%s msg=", ts, names[level]);
-		put_quoted(stderr, msg);
+		fprintf(f, "time=%s level=%s msg=", ts, names[level]);
+		put_quoted(f, msg);
 		if (safe && *safe)
-			fprintf(stderr, " %s", safe);
-		fputc('\n', stderr);
+			fprintf(f, " %s", safe);
+		fputc('\n', f);
 	}
+	if (f == stderr)
+		return;
+	if (fclose(f) == 0)
+		write_all(fileno(stderr), line, len);
 	funlockfile(stderr);
 }

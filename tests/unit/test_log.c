@@ -4,6 +4,7 @@
 #include "../../pkg/shared/log.h"
 
 #include <jansson.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Run @fn with stderr captured; returns what it wrote (malloc'd). */
@@ -139,12 +140,48 @@ static void test_json(void **state)
 	np_log_setup("info", "logfmt");
 }
 
+/* Each line is one write(2): on a SOCK_SEQPACKET stderr every write is one record, so the first record
+ * read is the whole first line (stdio's unbuffered stderr wrote the message a byte at a time). */
+static void test_one_write_per_line(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	int saved = dup(STDERR_FILENO);
+	fflush(stderr);
+	dup2(sv[0], STDERR_FILENO);
+	for (int json = 0; json < 2; json++) {
+		assert_int_equal(np_log_setup("info", json ? "json" : "logfmt"), 0);
+		np_log(NP_LOG_INFO, "kernel log \"event\"", "event=%s device=%s", "PathFailed", "8:0");
+		np_log(NP_LOG_WARN, "second", NULL);
+		char rec[512];
+		ssize_t n = recv(sv[1], rec, sizeof(rec) - 1, 0);
+		assert_true(n > 0);
+		rec[n] = '\0';
+		const char *want = json ? "\"msg\":\"kernel log \\\"event\\\"\",\"event\":\"PathFailed\",\"device\":\"8:0\"}\n"
+					: "msg=\"kernel log \\\"event\\\"\" event=PathFailed device=8:0\n";
+		if (!strstr(rec, want) || strchr(rec, '\n') != rec + n - 1 || strncmp(rec, json ? "{\"time\":" : "time=", 5))
+			fail_msg("first record %zd bytes, not the whole line ending in %s: %s", n, want, rec);
+		n = recv(sv[1], rec, sizeof(rec) - 1, 0);
+		assert_true(n > 0);
+		rec[n] = '\0';
+		assert_non_null(strstr(rec, json ? "\"msg\":\"second\"}\n" : "msg=\"second\"\n"));
+		assert_ptr_equal(strchr(rec, '\n'), rec + n - 1);
+	}
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(sv[0]);
+	close(sv[1]);
+	np_log_setup("info", "logfmt");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logfmt),
 		cmocka_unit_test(test_hostile_values),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_one_write_per_line),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }
