@@ -767,9 +767,13 @@ static int loop(struct agent *a)
 		if (n < 0)
 			return negative_errno();
 		bool run_cycle = false;
-		for (int i = 0; i < n; i++) /* the kernel log first: its Events wait for no other work */
-			if (a->have_kmsg && evs[i].data.fd == a->kmsg.fd)
-				np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
+		/* the kernel log first, whatever woke the loop: its Events wait for no other work. printk
+		 * wakes /dev/kmsg's readers late (a deferred irq_work) while a uevent sent after the record
+		 * (dm-multipath's path events) arrives at once: reading only when the log's fd was ready
+		 * left that record for the next turn, after the uevent's work. A read with nothing new is
+		 * one read(2) that returns EAGAIN. */
+		if (a->have_kmsg)
+			np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == a->sigfd && on_signal(a))
