@@ -20,21 +20,23 @@ BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "nodepri
 def in_agent(log, offset_ms=0.0, first=None):
     """The agent's own split of its first @first kernel-log Events (its debug line `kernel log event latency`,
     CLOCK_MONOTONIC in the guest): record -> loop wakes (plus @offset_ms, printk's stamp minus CLOCK_MONOTONIC),
-    read + classify, to the publisher, book + request. Returns (n, p50, p99, medians) in ms, or None."""
+    read + classify, to the publisher, book + request. Returns (n, p50, p99, medians, totals in log order) in ms,
+    or None."""
     rows = [dict(re.findall(r"(\w+)=([-\d.]+)", ln)) for ln in log.splitlines() if 'msg="kernel log event latency"' in ln]
     keys = ("wake_ms", "classify_ms", "queue_ms", "request_ms")
     rows = [{k: float(r[k]) + (offset_ms if k == "wake_ms" else 0) for k in keys}
             for r in rows if all(k in r for k in keys)][:first]
     if not rows:
         return None
-    total = sorted(sum(r.values()) for r in rows)
+    in_order = [sum(r.values()) for r in rows]
+    total = sorted(in_order)
     q = statistics.quantiles(total, n=100, method="inclusive") if len(total) > 1 else total * 99
     med = {k: statistics.median(r[k] for r in rows) for k in keys}
     extra = [dict(re.findall(r"(\w+)=([-\d.]+)", ln)) for ln in log.splitlines()
              if 'msg="kernel log event latency"' in ln][:len(rows)]
     med["throttle_ms_max"] = max(float(r.get("throttle_ms", 0)) for r in extra)
     med["connects"] = sum(int(r.get("connects", 0)) for r in extra)
-    return len(rows), statistics.median(total), q[98], med
+    return len(rows), statistics.median(total), q[98], med, in_order
 
 
 def main():
@@ -64,13 +66,27 @@ def main():
         except OSError:
             split = None
         if split:
-            n, p50, p99, med = split
+            n, p50, p99, med, in_order = split
             print(f"latency: in the guest (CLOCK_MONOTONIC; printk stamps corrected by their offset measured in the guest, "
                   f"{'/'.join(f'{o:.1f}' for o in offsets) or 'none'} ms), kernel record -> request answered, {n} Events: "
                   f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; medians: record -> loop wakes {med['wake_ms']:.2f} ms, "
                   f"read + classify {med['classify_ms']:.2f} ms, to the publisher {med['queue_ms']:.2f} ms, "
                   f"book + request {med['request_ms']:.1f} ms (the API client's rate limit held one at most "
                   f"{med['throttle_ms_max']:.0f} ms; {med['connects']} new connections)")
+        host = r.get("transitions_ms") or []
+        if split and len(host) == len(in_order) > 1:
+            # the host's figure minus the agent's, transition by transition: the injection itself (the command
+            # to the guest, its shell and dmsetup, up to the kernel's record), give or take the clock offset
+            rest = sorted(h - a for h, a in zip(host, in_order))
+            q = statistics.quantiles(rest, n=100, method="inclusive")
+            worst = max(range(len(host)), key=lambda i: host[i])
+            server = sorted(v for v in r.get("server_ms") or [] if v >= 0)
+            if server:
+                print(f"latency: of the agent's book + request, the API server's own time (the fault proxy's log, to the "
+                      f"response's status): p50 {statistics.median(server):.1f} ms, max {server[-1]:.1f} ms")
+            print(f"latency: host-side minus the agent's own time, per transition (the command to the guest, its shell "
+                  f"and dmsetup, up to the kernel's record): p50 {statistics.median(rest):.0f} ms, p99 {q[98]:.0f} ms; "
+                  f"the slowest transition host-side, {host[worst]:.0f} ms, spent {in_order[worst]:.0f} ms in the agent")
         if r.get("stall_to_event_s", -1) >= 0:
             print(f"latency: I/O held under a volume (host starts dd) -> first VolumePathStall request: "
                   f"{r['stall_to_event_s']:.2f} s (stallSeconds 3, --poll 60: the stall watch, not a cycle)")

@@ -305,6 +305,8 @@ def path_flaps(tap, g, k, ctx):
         g.out("true")
         rtt.append(time.monotonic() - t)
     lat = {"PathFailed": [], "PathReinstated": []}
+    in_order = []                       # the same, in the order injected: paired with the agent's log
+    server_ms = []                      # the fault proxy's time for each Event request (to its response's status)
     last, _ = k.requests()
     for i in range(FLAPS):
         for reason, msg in (("PathFailed", "fail_path"), ("PathReinstated", "reinstate_path")):
@@ -313,6 +315,8 @@ def path_flaps(tap, g, k, ctx):
             hit = wait(f"{reason} event request (flap {i + 1})",
                        lambda: [r for r in k.requests(last)[1] if is_event_write(r)], timeout=30, step=0.05)
             lat[reason].append(ts(hit[0]["time"]) - t0)
+            in_order.append(lat[reason][-1])
+            server_ms.append(hit[0].get("duration_ms", -1))
             time.sleep(1.0)             # the cycle the event woke writes too: none of it counts for the next
             last, _ = k.requests()
     items = wait("all flap events", lambda: (e := k.events(**{"involvedObject.name": NODE})) and
@@ -339,7 +343,8 @@ def path_flaps(tap, g, k, ctx):
            "path_failed_p50_s": round(statistics.median(lat["PathFailed"]), 3),
            "path_reinstated_p50_s": round(statistics.median(lat["PathReinstated"]), 3),
            "nvme_critical_to_taint_s": round(ctx.get("nvme_latency_s", -1), 2),
-           "kmsg_clock_offset_ms": offsets + [kmsg_clock_offset_ms(g)]}
+           "kmsg_clock_offset_ms": offsets + [kmsg_clock_offset_ms(g)],
+           "transitions_ms": [round(v * 1000, 1) for v in in_order], "server_ms": server_ms}
     ctx["latency"] = out
     print(f"# latency: path transition injected (host) -> Event request (server log), {len(allv)} transitions: "
           f"p50 {out['p50_s'] * 1000:.0f} ms, p99 {out['p99_s'] * 1000:.0f} ms, max {out['max_s'] * 1000:.0f} ms; "
