@@ -167,6 +167,21 @@ static unsigned ndigits(uint64_t v)
 	return n + (v >= 10) + (v >= 100) + (v >= 1000);
 }
 
+/*
+ * The 8 decimal digits of @v (< 10^8, leading zeros included) as the bytes of a little-endian
+ * word, the first digit in the lowest byte: 4-digit halves, then 2-digit, then 1-digit lanes
+ * (each split is a multiply-shift that is exact below 10^4, 10^2).
+ */
+static uint64_t digits8(uint32_t v)
+{
+	uint64_t x = (uint64_t)(v / 10000) | (uint64_t)(v % 10000) << 32;
+	uint64_t h = ((x * 10486) >> 20) & 0x0000007F0000007FULL; /* / 100 in each 32-bit lane */
+	x = h | (x - h * 100) << 16;
+	h = ((x * 103) >> 10) & 0x000F000F000F000FULL; /* / 10 in each 16-bit lane */
+	x = h | (x - h * 10) << 8;
+	return x | 0x3030303030303030ULL;
+}
+
 /* A deferred array: "[" numbers joined by "," "]", as jansson writes an array of integers. */
 static void w_deferred(struct wbuf *w, const struct deferred *a)
 {
@@ -181,7 +196,15 @@ static void w_deferred(struct wbuf *w, const struct deferred *a)
 		if (i)
 			*p++ = ',';
 		uint64_t v = a->v[i] > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : a->v[i];
-		char *e = p + ndigits(v);
+		unsigned nd = ndigits(v);
+		if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && v < 100000000) {
+			/* the usual count: 8 digits in one store, the leading zeros shifted out */
+			uint64_t d = digits8((uint32_t)v) >> (8 * (8 - nd));
+			memcpy(p, &d, 8); /* room for 21 bytes: the 8 - nd bytes past the number are overwritten next */
+			w->len = (size_t)(p + nd - w->p);
+			continue;
+		}
+		char *e = p + nd;
 		w->len = (size_t)(e - w->p);
 		for (; v >= 100; v /= 100) {
 			e -= 2;

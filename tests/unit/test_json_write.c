@@ -93,11 +93,14 @@ static void test_deferred_arrays(void **state)
 	size_t n = 20000; /* more than the 64 KiB buffer holds */
 	uint64_t *v = calloc(n, sizeof(*v));
 	assert_non_null(v);
-	for (size_t i = 0; i < n; i++)
-		v[i] = i * 2654435761u;
+	for (size_t i = 0; i < n; i++) /* every digit count: below 10^8 (written 8 digits at once) and above */
+		v[i] = i * 2654435761u % (i % 3 == 0 ? UINT64_MAX : i % 3 == 1 ? 100000000 : 1000 + i);
 	v[1] = UINT64_MAX; /* above INT64_MAX: clamped, as jansson integers are signed */
 	v[2] = (uint64_t)INT64_MAX;
-	uint64_t edges[] = { 7, 9, 10, 99, 100, 101, 999, 1000, 9999, 10000, 99999, 100000, 1000000000000000000u };
+	uint64_t edges[] = { 0,        7,         9,         10,        99,         100,       101,
+			     999,      1000,      9999,      10000,     99999,      100000,    1000000,
+			     1234567,  9999999,   10000000,  12345678,  99999999,   100000000, 100000001,
+			     4294967295u, 1000000000000000000u };
 	memcpy(v + 3, edges, sizeof(edges)); /* every digit count's edges */
 	json_t *built = irq_tree(v, n);
 	char *ref = json_dumps(built, JSON_COMPACT | JSON_PRESERVE_ORDER);
