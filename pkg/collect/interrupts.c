@@ -38,8 +38,14 @@ static char *next_line(const char **p, const char *end, bool *oom)
 	return line;
 }
 
+/*
+ * Bytes readable past the NUL of every line given to parse_irq_line(): parse_count() loads 8
+ * bytes at a time. The buffers that hold lines have them, zeroed.
+ */
+#define LINE_SLACK 8
+
 /* Parse a run of decimal digits ending at a blank or NUL. Returns 0, -EINVAL or -ERANGE; *@s advances. */
-static int parse_count(const char **s, uint64_t *out)
+static int parse_count_slow(const char **s, uint64_t *out)
 {
 	const char *p = *s, *safe = p + 19; /* 19 digits never overflow 64 bits: no check for them */
 	uint64_t v = 0;
@@ -54,6 +60,37 @@ static int parse_count(const char **s, uint64_t *out)
 	if (*p && !is_blank(*p) && *p != '\r')
 		return -EINVAL;
 	*s = p;
+	*out = v;
+	return 0;
+}
+
+/*
+ * parse_count_slow() of a count of fewer than 8 digits (nearly all: a million on a large host),
+ * 8 bytes at a time (LINE_SLACK): which bytes are digits ('0' ^ c below 10, nibble by nibble, no
+ * carry between bytes), then the digits summed in pairs, fours and eights by multiply-shifts.
+ */
+static int parse_count(const char **s, uint64_t *out)
+{
+	uint64_t w;
+	memcpy(&w, *s, 8);
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return parse_count_slow(s, out);
+	uint64_t t = w ^ 0x3030303030303030ULL;
+	uint64_t nondigit = (t & 0xF0F0F0F0F0F0F0F0ULL) |
+			    (((t & 0x0F0F0F0F0F0F0F0FULL) + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL);
+	if (!nondigit)
+		return parse_count_slow(s, out); /* 8 digits or more */
+	unsigned k = (unsigned)__builtin_ctzll(nondigit) / 8; /* the digits before the first other byte */
+	if (k == 0)
+		return -EINVAL;
+	char end = (*s)[k];
+	if (end && !is_blank(end) && end != '\r')
+		return -EINVAL;
+	uint64_t v = t << (64 - 8 * k); /* the k digits in the top bytes, the first one lowest */
+	v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
+	v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
+	v = (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;
+	*s += k;
 	*out = v;
 	return 0;
 }
@@ -253,15 +290,15 @@ static int parse_interrupts(const char *buf, size_t len, struct np_irq_table *t)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);
-		if (n + 1 > scap) {
-			char *nb = realloc(scratch, n + 1);
+		if (n + 1 + LINE_SLACK > scap) {
+			char *nb = realloc(scratch, n + 1 + LINE_SLACK);
 			if (!nb)
 				return -ENOMEM;
 			scratch = nb;
-			scap = n + 1;
+			scap = n + 1 + LINE_SLACK;
 		}
 		memcpy(scratch, p, n);
-		scratch[n] = '\0';
+		memset(scratch + n, 0, 1 + LINE_SLACK);
 		p = nl ? nl + 1 : end;
 		int r = feed_line(&ps, scratch, n);
 		if (r < 0)
@@ -292,14 +329,15 @@ static int read_interrupts(int fd, size_t chunk, struct np_irq_table *t)
 	size_t cap = chunk ? chunk : 1, have = 0, total = 0;
 	bool binary = false;
 	int perr = 0; /* the parse's first error: the rest is still read for the errors above */
-	_cleanup_free_ char *buf = malloc(cap + 1);
+	_cleanup_free_ char *buf = calloc(1, cap + 1 + LINE_SLACK);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
 		if (have == cap) { /* one line longer than the buffer */
-			char *nb = realloc(buf, cap * 2 + 1);
+			char *nb = realloc(buf, cap * 2 + 1 + LINE_SLACK);
 			if (!nb)
 				return -ENOMEM;
+			memset(nb + cap + 1 + LINE_SLACK, 0, cap); /* the new bytes */
 			buf = nb;
 			cap *= 2;
 		}

@@ -376,6 +376,45 @@ static void test_interrupts_read_errors(void **state)
 	assert_null(t.lines);
 }
 
+/* Counts of every length, 1 to 20 digits (read 8 bytes at a time below 8), and what ends them. */
+static void test_interrupts_count_lengths(void **state)
+{
+	(void)state;
+	char buf[4096];
+	size_t w = 0;
+	uint64_t want[20];
+	for (unsigned c = 0; c < 20; c++)
+		w += (size_t)snprintf(buf + w, sizeof(buf) - w, " CPU%u", c);
+	w += (size_t)snprintf(buf + w, sizeof(buf) - w, "\n  30:");
+	for (unsigned d = 1; d <= 20; d++) {
+		char num[32];
+		for (unsigned k = 0; k < d; k++)
+			num[k] = d >= 18 ? (k ? '0' : '1') : (char)('0' + (k * 7 + d) % 10); /* the sum stays below 2^64 */
+		num[d] = '\0';
+		want[d - 1] = strtoull(num, NULL, 10);
+		w += (size_t)snprintf(buf + w, sizeof(buf) - w, "%s%s", d % 3 ? " " : "\t", num);
+	}
+	w += (size_t)snprintf(buf + w, sizeof(buf) - w, "\r\n  31: 5 1234567x 8 edge\n  32: 12345678901 7\tIR eth0\n");
+	struct np_irq_table t;
+	assert_int_equal(np_parse_interrupts(buf, w, &t), 0);
+	assert_int_equal(t.nlines, 3);
+	assert_int_equal(t.lines[0].ncounts, 20);
+	for (unsigned d = 0; d < 20; d++)
+		assert_true(t.lines[0].per_cpu[d] == want[d]);
+	assert_int_equal(t.lines[1].ncounts, 1); /* "1234567x": not a count, the description starts there */
+	assert_string_equal(t.lines[1].desc, "1234567x 8 edge");
+	assert_int_equal(t.lines[2].ncounts, 2);
+	assert_true(t.lines[2].per_cpu[0] == 12345678901ULL);
+	assert_int_equal(t.lines[2].per_cpu[1], 7);
+	np_irq_table_free(&t);
+	/* one more than UINT64_MAX: the row is refused */
+	static const char big[] = " CPU0\n  30: 18446744073709551616 x\n  31: 1 y\n";
+	assert_int_equal(np_parse_interrupts(big, sizeof(big) - 1, &t), 0);
+	assert_int_equal(t.nlines, 1);
+	assert_int_equal(t.skipped, 1);
+	np_irq_table_free(&t);
+}
+
 static void test_interrupts_garbage(void **state)
 {
 	(void)state;
@@ -845,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_interrupts_find_unsorted),
 		cmocka_unit_test(test_interrupts_many_cpus),
 		cmocka_unit_test(test_interrupts_garbage),
+		cmocka_unit_test(test_interrupts_count_lengths),
 		cmocka_unit_test(test_interrupts_read_by_pieces),
 		cmocka_unit_test(test_interrupts_read_errors),
 		cmocka_unit_test(test_stat_cpus),
