@@ -148,8 +148,11 @@ int np_host_read(const struct np_host *h, const char *path, size_t max, char **o
 
 /*
  * The first line of @fd. A sysfs attribute is one value that its first read(2) returns whole,
- * newline included (Documentation/filesystems/sysfs.rst): when that read holds a newline the
- * line is complete and the read that would return 0 is skipped; else the rest is read to the end.
+ * newline included (Documentation/filesystems/sysfs.rst): when that read holds a newline, or
+ * returned less than was asked (the whole value: a virtio disk's serial has no newline; a
+ * regular file of a captured tree reads short only at its end; a seq_file stops short only
+ * after a whole record, its newline included), the line is complete and the read that would
+ * return 0 is skipped; else the rest is read to the end.
  */
 static int fd_read_line(int fd, char **out)
 {
@@ -162,7 +165,7 @@ static int fd_read_line(int fd, char **out)
 		return negative_errno();
 	_cleanup_free_ char *buf = NULL;
 	size_t len = (size_t)k;
-	if (k > 0 && !memchr(first, '\n', (size_t)k) && !memchr(first, '\0', (size_t)k)) {
+	if ((size_t)k == sizeof(first) && !memchr(first, '\n', (size_t)k) && !memchr(first, '\0', (size_t)k)) {
 		_cleanup_free_ char *rest = NULL;
 		size_t rlen;
 		int r = np_read_fd(fd, NP_LINE_MAX - len, 0, &rest, &rlen);

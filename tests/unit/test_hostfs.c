@@ -163,6 +163,16 @@ static void test_read_line(void **state)
 	assert_int_equal(np_host_read_line(&h, "/nonl", &s), 0);
 	assert_string_equal(s, "no newline");
 	free(s);
+	/* no newline and a first read that fills its 4 KiB: the rest is read, to the end */
+	static const size_t sizes[] = { 4095, 4096, 4097, 9000 };
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		big[sizes[i]] = '\0';
+		put("full", big);
+		big[sizes[i]] = 'x';
+		assert_int_equal(np_host_read_line(&h, "/full", &s), 0);
+		assert_int_equal(strlen(s), sizes[i]);
+		free(s);
+	}
 	np_host_close(&h);
 }
 
