@@ -856,5 +856,5 @@ static int resample_block(const struct np_collect_ctx *ctx, struct np_report *re
 	return r;
 }
 
-NP_SECTION_CONCURRENT(block);
 NP_SECTION_STATEFUL(block, 40, 40, collect_block, resample_block, block_state_new, block_state_reload, block_state_free);
+NP_SECTION_CONCURRENT(block);

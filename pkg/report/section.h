@@ -186,7 +186,8 @@ const struct np_section *np_section_find(const char *name);
 /*
  * NP_SECTION_CONCURRENT() - section @sec may be collected on a worker thread
  * (struct np_section, concurrent: what that promises). One line in its
- * pkg/collect/<sec>.c, before its NP_SECTION(); test_sections.c checks that it
+ * pkg/collect/<sec>.c, after its NP_SECTION() (which declares the flag weak: clang
+ * refuses a weak declaration after the definition); test_sections.c checks that it
  * names a registered section.
  */
 #define NP_SECTION_CONCURRENT(sec)                                                                   \
