@@ -177,9 +177,12 @@ def floor_list(tree, path):
         return False
     top = os.path.realpath(tree)
     call = re.compile(r'openat2?\((-?\d+|AT_FDCWD)(?:<([^>]*)>)?, "([^"]*)".*= \d+<([^>]*)>')
+    # on one CPU inspect collects on one thread (collector.h, ctx->threads): strace then writes every
+    # call on one line, where two threads' calls would be cut into "unfinished" and "resumed" halves
+    one_cpu = ["taskset", "-c", str(min(os.sched_getaffinity(0)))] if shutil.which("taskset") else []
     with tempfile.NamedTemporaryFile("r", suffix=".strace") as tr:
-        subprocess.run(["strace", "-f", "-qq", "-y", "-e", "trace=openat,openat2,getdents64", "-o", tr.name, BIN,
-                        "inspect", "-o", "json", "--host-root", tree],
+        subprocess.run([*one_cpu, "strace", "-f", "-qq", "-y", "-e", "trace=openat,openat2,getdents64", "-o", tr.name,
+                        BIN, "inspect", "-o", "json", "--host-root", tree],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         lines = tr.readlines()
     listed = {m.group(1) for m in (re.search(r'getdents64\(\d+<([^>]*)>', l) for l in lines) if m}
