@@ -23,19 +23,25 @@ static int cmp_module(const void *a, const void *b)
 	return strcmp(((const struct np_module *)a)->name, ((const struct np_module *)b)->name);
 }
 
-/* Append a zeroed module named @name; returns it, or NULL on ENOMEM. */
+/*
+ * Append a zeroed module named @name; returns it, or NULL on ENOMEM. The array holds 8, then the
+ * next power of two of s->n: it grows by doubling (a kernel without /proc/modules lists its ~80
+ * built-ins every cycle), never shrinks, so dropping the last entry (s->n--) keeps it valid.
+ */
 static struct np_module *module_add(struct np_modules *s, const char *name)
 {
 	char *copy = strdup(name);
 	if (!copy)
 		return NULL;
-	struct np_module *v = realloc(s->modules, (s->n + 1) * sizeof(*v));
-	if (!v) {
-		free(copy);
-		return NULL;
+	if (s->n == 0 || (s->n >= 8 && !(s->n & (s->n - 1)))) {
+		struct np_module *v = reallocarray(s->modules, s->n ? 2 * s->n : 8, sizeof(*v));
+		if (!v) {
+			free(copy);
+			return NULL;
+		}
+		s->modules = v;
 	}
-	s->modules = v;
-	struct np_module *m = &v[s->n++];
+	struct np_module *m = &s->modules[s->n++];
 	memset(m, 0, sizeof(*m));
 	m->name = copy;
 	return m;
