@@ -1033,7 +1033,7 @@ static int collect_ifs(struct np_facts *fx, const struct np_host *h, enum np_net
 		       size_t n, const struct np_rtnl_links *rl, struct np_net *s, struct np_net_msi **msi)
 {
 	_cleanup_free_ char *release = NULL;
-	np_host_read_line(h, "/proc/sys/kernel/osrelease", &release);
+	np_facts_read_line(fx, h, "/proc/sys/kernel/osrelease", &release); /* the running kernel's: a fact */
 	struct same_root same = { .same = -1, .rtnl = rl };
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *dev = np_asprintf("/sys/class/net/%s/device", names[i]);
