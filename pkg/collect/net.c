@@ -731,37 +731,97 @@ static int ethtool_link(int fd, struct np_net_if *nic)
 	return 0;
 }
 
-static int ethtool_features(int fd, struct np_net_if *nic)
+/* Whom an ethtool ioctl asks: the socket and the interface name (np_facts_blob()'s @ud). */
+struct drvinfo_ask {
+	int fd;
+	const char *ifname;
+};
+
+/*
+ * The feature names (ETH_SS_FEATURES): their count, then the names, into *@out (malloc'd; the count
+ * in (*out)->len). Returns 0, -E2BIG for more than @max, -EPROTO for none, or the ioctl's -errno.
+ */
+static int feature_names_ask(int fd, const char *ifname, uint32_t max, struct ethtool_gstrings **out)
 {
 	_cleanup_free_ struct ethtool_sset_info *ss = calloc(1, sizeof(*ss) + sizeof(uint32_t));
 	if (!ss)
 		return -ENOMEM;
 	ss->cmd = ETHTOOL_GSSET_INFO;
 	ss->sset_mask = 1ULL << ETH_SS_FEATURES;
-	int r = ethtool_ioctl(fd, nic->name, ss);
+	int r = ethtool_ioctl(fd, ifname, ss);
 	if (r < 0)
 		return r;
 	if (!(ss->sset_mask & (1ULL << ETH_SS_FEATURES)))
 		return -EOPNOTSUPP;
-	size_t n = ss->data[0];
-	if (n == 0 || n > NP_MAX_FEATURES)
-		return -EPROTO;
-	size_t nblocks = (n + 31) / 32;
+	uint32_t n = ss->data[0];
+	if (n == 0 || n > max)
+		return n ? -E2BIG : -EPROTO;
 	_cleanup_free_ struct ethtool_gstrings *gs = calloc(1, sizeof(*gs) + n * ETH_GSTRING_LEN);
-	_cleanup_free_ struct ethtool_gfeatures *gf =
-		calloc(1, sizeof(*gf) + nblocks * sizeof(struct ethtool_get_features_block));
-	if (!gs || !gf)
+	if (!gs)
 		return -ENOMEM;
 	gs->cmd = ETHTOOL_GSTRINGS;
 	gs->string_set = ETH_SS_FEATURES;
-	gs->len = (uint32_t)n;
+	gs->len = n;
+	if ((r = ethtool_ioctl(fd, ifname, gs)) < 0)
+		return r;
+	if (gs->len > n)
+		gs->len = n;
+	*out = TAKE_PTR(gs);
+	return 0;
+}
+
+/* Feature names kept as a fact: Linux 6.18 has 66; more are asked every cycle. */
+#define NP_FEATURE_NAMES_KEPT 128
+
+struct feature_names {
+	uint32_t n;
+	char names[NP_FEATURE_NAMES_KEPT][ETH_GSTRING_LEN];
+};
+
+static int feature_names_read(void *buf, size_t size, void *ud)
+{
+	const struct drvinfo_ask *a = ud;
+	struct feature_names *fn = buf;
+	_cleanup_free_ struct ethtool_gstrings *gs = NULL;
+	assert(size == sizeof(*fn));
+	int r = feature_names_ask(a->fd, a->ifname, NP_FEATURE_NAMES_KEPT, &gs);
+	if (r < 0)
+		return r;
+	fn->n = gs->len;
+	memcpy(fn->names, gs->data, (size_t)fn->n * ETH_GSTRING_LEN);
+	return 0;
+}
+
+/*
+ * The offload features of @nic with their states. The names (ETH_SS_FEATURES: the kernel's
+ * netdev_features_strings, the same for every device) are a fact (facts.h), kept by name and
+ * ifindex; the states (ETHTOOL_GFEATURES) are asked every cycle: `ethtool -K` sends no uevent.
+ */
+static int ethtool_features(struct np_facts *fx, int fd, struct np_net_if *nic)
+{
+	struct feature_names fn;
+	_cleanup_free_ struct ethtool_gstrings *gs = NULL;
+	const char *names = &fn.names[0][0];
+	char key[IFNAMSIZ + 64];
+	snprintf(key, sizeof(key), "ethtool features %s %" PRId64, nic->name, nic->ifindex);
+	int r = np_facts_blob(fx, key, &fn, sizeof(fn), feature_names_read,
+			      &(struct drvinfo_ask){ .fd = fd, .ifname = nic->name });
+	if (r == -E2BIG && (r = feature_names_ask(fd, nic->name, NP_MAX_FEATURES, &gs)) >= 0) {
+		fn.n = gs->len;
+		names = (const char *)gs->data;
+	}
+	if (r < 0)
+		return r == -E2BIG ? -EPROTO : r; /* more than NP_MAX_FEATURES: not believed */
+	size_t nblocks = (fn.n + 31) / 32;
+	_cleanup_free_ struct ethtool_gfeatures *gf =
+		calloc(1, sizeof(*gf) + nblocks * sizeof(struct ethtool_get_features_block));
+	if (!gf)
+		return -ENOMEM;
 	gf->cmd = ETHTOOL_GFEATURES;
 	gf->size = (uint32_t)nblocks;
-	if ((r = ethtool_ioctl(fd, nic->name, gs)) < 0 || (r = ethtool_ioctl(fd, nic->name, gf)) < 0)
+	if ((r = ethtool_ioctl(fd, nic->name, gf)) < 0)
 		return r;
-	if (gs->len < n)
-		n = gs->len;
-	return np_ethtool_features_fill((const char *)gs->data, n, gf->features, nblocks, nic);
+	return np_ethtool_features_fill(names, fn.n, gf->features, nblocks, nic);
 }
 
 bool np_ethtool_same_device(const char *eth_driver, const char *bus_info, const char *sysfs_driver,
@@ -786,11 +846,6 @@ static void take_drvinfo(struct np_net_if *nic, struct np_net_if *p)
 	nic->bus_info = TAKE_PTR(p->bus_info);
 	nic->driver_version_is_kernel_release = p->driver_version_is_kernel_release;
 }
-
-struct drvinfo_ask {
-	int fd;
-	const char *ifname;
-};
 
 static int drvinfo_read(void *buf, size_t size, void *ud)
 {
@@ -848,7 +903,7 @@ static void collect_ethtool(struct np_facts *fx, const char *release, struct np_
 	if (r < 0 && r != -EOPNOTSUPP)
 		np_status_set(&nic->status, r, "%s: ETHTOOL_GLINKSETTINGS: %s", nic->name,
 			      np_errno_reason(r));
-	r = ethtool_features(fd, nic);
+	r = ethtool_features(fx, fd, nic);
 	if (r < 0)
 		np_status_set(&nic->status, r, "%s: ethtool features: %s", nic->name,
 			      np_errno_reason(r));

@@ -874,6 +874,48 @@ static void test_interrupts_row_without_counts_skipped(void **state)
 	free(buf);
 }
 
+static void features_of(const struct np_report *r, char *out, size_t len)
+{
+	size_t k = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < r->net.n; i++)
+		for (size_t f = 0; f < r->net.ifs[i].nfeatures && k < len; f++)
+			k += (size_t)snprintf(out + k, len - k, "%s %s=%s;", r->net.ifs[i].name,
+					      r->net.ifs[i].features[f].name, r->net.ifs[i].features[f].state);
+}
+
+/*
+ * The agent's cycles on this machine keep the feature names (ETH_SS_FEATURES) as a fact and ask
+ * their states every cycle: the same names and states as a one-shot run, cycle after cycle.
+ */
+static void test_live_cycles_keep_feature_names(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, "/"), 0);
+	char *only[] = { "net", NULL };
+	static char once[65536], cyc[65536];
+	struct np_collect_ctx one = { .host = &h };
+	struct np_report r = { 0 };
+	assert_int_equal(np_collect_all(&one, only, &r), 0);
+	features_of(&r, once, sizeof(once));
+	np_report_free(&r);
+	if (!once[0])
+		skip(); /* no NIC here answers ethtool: nothing kept to compare */
+	struct np_collect_ctx ctx = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	for (int c = 0; c < 3; c++) {
+		struct np_report rc = { 0 };
+		assert_int_equal(np_collect_all(&ctx, only, &rc), 0);
+		features_of(&rc, cyc, sizeof(cyc));
+		assert_string_equal(cyc, once);
+		np_report_free(&rc);
+	}
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -892,6 +934,7 @@ int main(void)
 		cmocka_unit_test(test_irq_attribution),
 		cmocka_unit_test(test_irq_attribution_matches_the_rule),
 		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_live_cycles_keep_feature_names),
 		cmocka_unit_test(test_collect_capture),
 		cmocka_unit_test(test_missing_sysfs_is_recorded),
 		cmocka_unit_test(test_table_prints_dash_for_unknown),
