@@ -17,9 +17,11 @@
 #include "../shared/strutil.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <libudev.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Append a counter; returns 0 or -ENOMEM. */
 static int aer_push(struct np_aer_counters *a, const char *name, uint64_t count)
@@ -191,24 +193,44 @@ static uint32_t cfg_le32(const uint8_t *p)
 #define PCI_EXT_CAP_ID_DSN 0x0003u
 #define PCI_EXT_CAP_TTL ((NP_PCI_CFG_SPACE_EXP_SIZE - PCI_EXT_CAP_START) / 8) /* the kernel's bound: 480 */
 
-int np_pci_config_dsn(const uint8_t *buf, size_t len, uint64_t *dsn)
+int np_pci_config_dsn_read(np_pci_cfg_read_fn rd, void *ud, uint64_t *dsn)
 {
-	if (len < NP_PCI_CFG_SPACE_EXP_SIZE)
-		return -ENODATA;
-	uint32_t pos = PCI_EXT_CAP_START;
+	uint32_t pos = PCI_EXT_CAP_START, hdr, lo, hi;
 	for (unsigned ttl = PCI_EXT_CAP_TTL; ttl > 0 && pos >= PCI_EXT_CAP_START; ttl--) {
-		uint32_t hdr = cfg_le32(buf + pos); /* pos <= 0xffc: within the 4096 bytes */
+		int r = rd(ud, pos, &hdr);
+		if (r < 0)
+			return r;
 		if (hdr == 0 || hdr == 0xffffffffu)
 			return 0;
 		if ((hdr & 0xffff) == PCI_EXT_CAP_ID_DSN) {
-			if (pos + 12 > len)
-				return 0; /* cut off by the end of the space: no number */
-			*dsn = (uint64_t)cfg_le32(buf + pos + 8) << 32 | cfg_le32(buf + pos + 4);
+			if ((r = rd(ud, pos + 4, &lo)) < 0 || (r = rd(ud, pos + 8, &hi)) < 0)
+				return r == -ENODATA ? 0 : r; /* cut off by the end of the space: no number */
+			*dsn = (uint64_t)hi << 32 | lo;
 			return 1;
 		}
 		pos = (hdr >> 20) & 0xffc;
 	}
 	return 0;
+}
+
+struct cfg_buf {
+	const uint8_t *buf;
+	size_t len;
+};
+
+static int buf_read(void *ud, unsigned off, uint32_t *val)
+{
+	const struct cfg_buf *b = ud;
+	if (off > b->len || b->len - off < 4)
+		return -ENODATA;
+	*val = cfg_le32(b->buf + off);
+	return 0;
+}
+
+int np_pci_config_dsn(const uint8_t *buf, size_t len, uint64_t *dsn)
+{
+	struct cfg_buf b = { buf, len };
+	return np_pci_config_dsn_read(buf_read, &b, dsn);
 }
 
 int np_pci_modalias(char *buf, size_t len, const struct np_pci_device *d)
@@ -295,11 +317,23 @@ static void read_aer(const struct np_host *h, struct np_pci_device *d, const cha
 	np_parse_aer_counters(buf, len, a, &d->status, attr);
 }
 
-/* What np_pci_config_dsn() told of a config file, kept as a fact (np_facts_blob()). */
+/* What np_pci_config_dsn_read() told of a config file, kept as a fact (np_facts_blob()). */
 struct dsn_fact {
-	int found; /* np_pci_config_dsn()'s return */
+	int found; /* its return; -ENOENT: no config file */
 	uint64_t dsn;
 };
+
+static int fd_read(void *ud, unsigned off, uint32_t *val)
+{
+	uint8_t b[4];
+	ssize_t n = pread(*(const int *)ud, b, sizeof(b), off);
+	if (n < 0)
+		return negative_errno();
+	if (n < (ssize_t)sizeof(b))
+		return -ENODATA;
+	*val = cfg_le32(b);
+	return 0;
+}
 
 struct dsn_src {
 	const struct np_host *h;
@@ -310,19 +344,17 @@ static int read_dsn(void *buf, size_t size, void *ud)
 {
 	const struct dsn_src *s = ud;
 	struct dsn_fact *f = buf;
-	_cleanup_free_ char *cfg = NULL;
-	size_t len = 0;
 	(void)size;
-	int r = np_host_read(s->h, s->path, NP_PCI_CFG_SPACE_EXP_SIZE, &cfg, &len);
-	if (r < 0)
-		return r; /* not kept: read again at the next collect */
-	*f = (struct dsn_fact){ 0 };
-	f->found = np_pci_config_dsn((const uint8_t *)cfg, len, &f->dsn);
-	return 0;
+	_cleanup_close_ int fd = np_host_openat(s->h, s->path, O_RDONLY | O_CLOEXEC);
+	*f = (struct dsn_fact){ .found = fd };
+	if (fd >= 0)
+		f->found = np_pci_config_dsn_read(fd_read, &fd, &f->dsn);
+	/* an answer is kept; a failed read (-EACCES, -EIO) is not: read again at the next collect */
+	return f->found >= 0 || f->found == -ENODATA || f->found == -ENOENT ? 0 : f->found;
 }
 
 /*
- * The Device Serial Number (config space, np_pci_config_dsn()): with the IDs, the identity the AER
+ * The Device Serial Number (config space, np_pci_config_dsn_read()): with the IDs, the identity the AER
  * counters are compared under between cycles (np_pci_same_device()). Read as root only (the
  * extended space); an unreadable config file leaves it unknown, recorded nowhere: it is no health
  * input.

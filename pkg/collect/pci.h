@@ -54,16 +54,24 @@ int np_parse_link_speed(const char *s, double *gts);
  */
 int np_pci_modalias(char *buf, size_t len, const struct np_pci_device *d);
 
+/* Reads the 4 bytes of configuration space at @off (little-endian) into *@val: 0, -ENODATA where the
+ * space readable ends before them, or -errno. */
+typedef int (*np_pci_cfg_read_fn)(void *ud, unsigned off, uint32_t *val);
+
 /*
- * np_pci_config_dsn() - the Device Serial Number of a PCI Express function from its configuration
- * space (@buf, @len bytes of /sys/bus/pci/devices/<address>/config): the extended capability list
+ * np_pci_config_dsn_read() - the Device Serial Number of a PCI Express function, read from its
+ * configuration space through @rd (called with @ud) dword by dword: the extended capability list
  * from offset 0x100 (PCI Express Base Specification 6.0, 7.6.3 PCI Express Extended Capability
  * header: ID bits 15:0, next offset bits 31:20; 7.9.3 Device Serial Number Extended Capability,
  * ID 0x0003, the 64-bit number at +4, lower dword first), walked as the kernel's
- * pci_find_next_ext_capability() walks it (at most 480 entries, every offset at or above 0x100).
+ * pci_find_next_ext_capability() walks it (at most 480 entries, every offset at or above 0x100), so
+ * a few dwords are read, not the 4 KiB (each a configuration transaction on the device).
  * Returns 1 with *@dsn, 0 when the list holds no such capability (or there is no list: a header
- * of 0 or all ones), -ENODATA when @len does not reach the extended space
- * (NP_PCI_CFG_SPACE_EXP_SIZE: the kernel gives 64 bytes to a reader without CAP_SYS_ADMIN, 256 for
- * a function without extended space): then nothing can be told.
+ * of 0 or all ones), -ENODATA when the extended space cannot be read (the kernel gives 64 bytes of
+ * /sys/bus/pci/devices/<address>/config to a reader without CAP_SYS_ADMIN, 256 of a function
+ * without extended space): then nothing can be told; another -errno of @rd.
  */
+int np_pci_config_dsn_read(np_pci_cfg_read_fn rd, void *ud, uint64_t *dsn);
+
+/* np_pci_config_dsn_read() over @len bytes of a config file read whole (@buf: tests, fuzzing). */
 int np_pci_config_dsn(const uint8_t *buf, size_t len, uint64_t *dsn);

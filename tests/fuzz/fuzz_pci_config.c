@@ -7,6 +7,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t dsn;
-	np_pci_config_dsn(data, size, &dsn);
+	np_pci_config_dsn(data, size, &dsn); /* np_pci_config_dsn_read() over the bytes */
 	return 0;
 }

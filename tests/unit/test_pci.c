@@ -513,6 +513,22 @@ static void test_aer_total_cross_checked(void **state)
 	free(buf);
 }
 
+struct counted {
+	const uint8_t *buf;
+	unsigned reads;
+};
+
+static int counted_read(void *ud, unsigned off, uint32_t *val)
+{
+	struct counted *c = ud;
+	c->reads++;
+	if (off + 4 > NP_PCI_CFG_SPACE_EXP_SIZE)
+		return -ENODATA;
+	*val = (uint32_t)c->buf[off] | (uint32_t)c->buf[off + 1] << 8 | (uint32_t)c->buf[off + 2] << 16 |
+	       (uint32_t)c->buf[off + 3] << 24;
+	return 0;
+}
+
 /*
  * The Device Serial Number from captured config spaces (nib-q35-aer, read as root in the guest):
  * QEMU's e1000e has one (its MAC with ff-ff in the middle), the root port's list has others only,
@@ -531,6 +547,12 @@ static void test_config_dsn(void **state)
 	assert_int_equal(len, NP_PCI_CFG_SPACE_EXP_SIZE);
 	assert_int_equal(np_pci_config_dsn(e1k, len, &dsn), 1);
 	assert_true(dsn == 0x525400ffff123456ull); /* lspci: 52-54-00-ff-ff-12-34-56 */
+	/* read dword by dword: AER's header at 0x100, DSN's at 0x140, its two dwords - not 4 KiB */
+	struct counted c = { e1k, 0 };
+	dsn = 0;
+	assert_int_equal(np_pci_config_dsn_read(counted_read, &c, &dsn), 1);
+	assert_true(dsn == 0x525400ffff123456ull);
+	assert_int_equal(c.reads, 4);
 	assert_int_equal(np_pci_config_dsn(e1k, 64, &dsn), -ENODATA);
 	/* the AER capability at 0x100 pointing at itself: no serial number, and the walk ends */
 	e1k[0x102] = 0x01;
