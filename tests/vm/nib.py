@@ -454,6 +454,11 @@ def build_overlay(path, programs=(), libs_of=()):
 # ---------------------------------------------------------------------------------------------
 # devices: QEMU arguments for the emulated hardware a group of scenarios needs
 
+def _port_id(name):
+    """QEMU's chardev id (and its socket's name) for the virtio-serial port @name."""
+    return "sp-" + re.sub(r"[^A-Za-z0-9]", "-", name)
+
+
 class Devices:
     """Builds QEMU -device/-netdev arguments; every PCIe endpoint sits behind its own root port."""
 
@@ -466,6 +471,14 @@ class Devices:
 
     def program(self, name):
         self.programs.append(name)
+        return self
+
+    def serial_port(self, name):
+        """A virtio-serial port @name for a program of the test's own in the guest (/sys/class/virtio-ports/*/name),
+        a unix socket on the host: Guest.serial_port(@name) connects to it."""
+        cid = _port_id(name)
+        self.args += ["-chardev", f"socket,id={cid},path=@RUN@/{cid}.sock,server=on,wait=off",
+                      "-device", f"virtserialport,bus=vser.0,chardev={cid},name={name}"]
         return self
 
     def share(self, tag, host_dir, libs_of=()):
@@ -686,6 +699,12 @@ class Guest:
             self.t0 = None
         if getattr(self, "run_dir", None) and not os.environ.get("NIB_KEEP"):
             shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def serial_port(self, name):
+        """The host's end of Devices.serial_port(@name): a connected unix socket (the caller closes it)."""
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(str(self.run_dir / f"{_port_id(name)}.sock"))
+        return s
 
     # -- commands in the guest
     def sh(self, cmd, timeout=DEFAULT_TIMEOUT):

@@ -8,8 +8,8 @@ token (TokenRequest, bound to a Pod on the guest's Node) under the shipped RBAC.
 release on the host is the independent client.
 
 Faults are injected for real: the NVMe controller's SMART critical warning from the host (QMP qom-set),
-multipath path failures in the guest's kernel (`dmsetup message ... fail_path` / `reinstate_path`,
-20 flaps), an I/O held by scsi_debug's delay under a CSI block volume whose PV, PVC and Pod exist on
+multipath path failures in the guest's kernel (`fail_path` / `reinstate_path` messages to the map, 20
+flaps: the DM_TARGET_MSG ioctl of `dmsetup message`, from a resident injector, INJECTOR below), an I/O held by scsi_debug's delay under a CSI block volume whose PV, PVC and Pod exist on
 the server. Checked: the right labels, taints, conditions and Events appear; the kubelet's condition,
 another owner's label, annotation and taint stay as they were; the Node's fingerprint label equals the
 guest's own `nodeprint inspect`; a restart of the agent writes nothing (request log) and leaves the
@@ -17,7 +17,8 @@ Node's resourceVersion unchanged; `kubectl describe node` shows it all.
 
 Latency (issue 6 benchmark): from the host's injection of each path transition to the agent's
 Event request in the server's request log, p50/p99 over 40 transitions (20 flaps). The host-side
-measure includes running the guest command (its round trip is measured and printed too). The
+measure includes the message to the guest and its ioctl (the injector's round trip is measured and
+printed too; NIB_INJECT=dmsetup: a guest shell command running dmsetup, as before). The
 figures go to the TAP comments and to $NP_TEST_LOG/vm-agent-latency.json (read by `make bench`).
 """
 import base64
@@ -284,6 +285,70 @@ while time.clock_gettime(time.CLOCK_MONOTONIC) < end:
 """
 
 
+# The path transitions' injector (NIB_INJECT=ioctl, the default): a resident python3 in the guest that reads
+# "MAP MESSAGE" lines from the virtio-serial port nib.inject and sends each to the map with the DM_TARGET_MSG
+# ioctl, as `dmsetup message MAP 0 MESSAGE` does (include/uapi/linux/dm-ioctl.h: struct dm_ioctl, 312 bytes,
+# then struct dm_target_msg), answering "ok" or "err ERRNO". The guest's python has no struct or socket module.
+# NIB_INJECT=dmsetup runs `dmsetup message` through the guest's shell instead: the host-side figure then also
+# holds a guest command (the shell, its 9p output files) and an exec of dmsetup under TCG.
+INJECT = os.environ.get("NIB_INJECT", "ioctl")
+INJECTOR = """import fcntl, os
+DM_TARGET_MSG = 0xc138fd0e            # _IOWR(0xfd, 14, struct dm_ioctl)
+port = next('/dev/' + p for p in os.listdir('/sys/class/virtio-ports')
+            if open('/sys/class/virtio-ports/' + p + '/name').read().strip() == 'nib.inject')
+ctl, io = os.open('/dev/mapper/control', os.O_RDWR), os.open(port, os.O_RDWR)
+u32 = lambda v: v.to_bytes(4, 'little')
+buf = b''
+while True:
+    data = os.read(io, 4096)
+    if not data:
+        break
+    buf += data
+    while b'\\n' in buf:
+        line, buf = buf.split(b'\\n', 1)
+        name, msg = line.split(b' ', 1)
+        if msg == b'ping':                                              # the channel's round trip alone
+            os.write(io, b'ok\\n')
+            continue
+        tmsg = bytes(8) + msg + b'\\0'                                  # sector 0, the message
+        hdr = b''.join(map(u32, (4, 0, 0, 312 + len(tmsg), 312, 0, 0, 0, 0, 0))) + bytes(8) + \\
+            name.ljust(128, b'\\0') + bytes(129 + 7)                    # version 4.0.0, sizes; dev 0, name, uuid
+        try:
+            fcntl.ioctl(ctl, DM_TARGET_MSG, bytearray(hdr + tmsg))
+            os.write(io, b'ok\\n')
+        except OSError as e:
+            os.write(io, b'err %d\\n' % e.errno)
+"""
+
+
+class Injector:
+    """The host's end of INJECTOR: message(map, text) sends one message and returns when the guest's
+    ioctl has returned (GuestError when it failed)."""
+
+    def __init__(self, g):
+        (g.share / "inject.py").write_text(INJECTOR)
+        self.s = g.serial_port("nib.inject")
+        g.out("(setsid python3 -I -S /share/inject.py </dev/null >/share/inject.log 2>&1 &)")
+        self.buf = b""
+
+    def send(self, name, text):
+        self.s.sendall(f"{name} {text}\n".encode())
+
+    def answer(self, timeout=30):
+        self.s.settimeout(timeout)
+        while b"\n" not in self.buf:
+            data = self.s.recv(4096)
+            if not data:
+                raise nib.GuestError("the injector closed its port")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        if line != b"ok":
+            raise nib.GuestError(f"injector: {line.decode(errors='replace')}")
+
+    def close(self):
+        self.s.close()
+
+
 def kmsg_clock_offset_ms(g):
     """printk's stamp minus the guest's CLOCK_MONOTONIC, in ms (it differs per boot under TCG: tens of ms either
     way): a record written to /dev/kmsg between two clock reads, read back. The agent's latency log measures
@@ -299,11 +364,17 @@ def kmsg_clock_offset_ms(g):
 def path_flaps(tap, g, k, ctx):
     mm = g.out("dmsetup table mpatha").split()[-4]
     offsets = [kmsg_clock_offset_ms(g)]
-    rtt = []
+    rtt, inj_rtt = [], []
     for _ in range(5):
         t = time.monotonic()
         g.out("true")
         rtt.append(time.monotonic() - t)
+    inj = Injector(g) if INJECT == "ioctl" else None
+    for _ in range(5 if inj else 0):
+        t = time.monotonic()
+        inj.send("-", "ping")
+        inj.answer()
+        inj_rtt.append(time.monotonic() - t)
     lat = {"PathFailed": [], "PathReinstated": []}
     in_order = []                       # the same, in the order injected: paired with the agent's log
     server_ms = []                      # the fault proxy's time for each Event request (to its response's status)
@@ -311,11 +382,16 @@ def path_flaps(tap, g, k, ctx):
     for i in range(FLAPS):
         for reason, msg in (("PathFailed", "fail_path"), ("PathReinstated", "reinstate_path")):
             t0 = time.time()
-            g.out(f"dmsetup message mpatha 0 {msg} {mm}")
+            if inj:
+                inj.send("mpatha", f"{msg} {mm}")
+            else:
+                g.out(f"dmsetup message mpatha 0 {msg} {mm}")
             hit = wait(f"{reason} event request (flap {i + 1})",
                        lambda: [r for r in k.requests(last)[1] if is_event_write(r)], timeout=30, step=0.05)
             lat[reason].append(ts(hit[0]["time"]) - t0)
             in_order.append(lat[reason][-1])
+            if inj:
+                inj.answer()            # long answered by now: the Event came after the ioctl
             server_ms.append(hit[0].get("duration_ms", -1))
             time.sleep(1.0)             # the cycle the event woke writes too: none of it counts for the next
             last, _ = k.requests()
@@ -344,7 +420,10 @@ def path_flaps(tap, g, k, ctx):
            "path_reinstated_p50_s": round(statistics.median(lat["PathReinstated"]), 3),
            "nvme_critical_to_taint_s": round(ctx.get("nvme_latency_s", -1), 2),
            "kmsg_clock_offset_ms": offsets + [kmsg_clock_offset_ms(g)],
-           "transitions_ms": [round(v * 1000, 1) for v in in_order], "server_ms": server_ms}
+           "transitions_ms": [round(v * 1000, 1) for v in in_order], "server_ms": server_ms, "injector": INJECT,
+           "injector_rtt_median_s": round(statistics.median(inj_rtt), 4) if inj_rtt else None}
+    if inj:
+        inj.close()
     ctx["latency"] = out
     print(f"# latency: path transition injected (host) -> Event request (server log), {len(allv)} transitions: "
           f"p50 {out['p50_s'] * 1000:.0f} ms, p99 {out['p99_s'] * 1000:.0f} ms, max {out['max_s'] * 1000:.0f} ms; "
@@ -547,7 +626,8 @@ def main():
         g = None
         try:
             ctx = {"pod_uid": cluster_objects(k)}
-            with nib.Guest(nib.Devices().nvme().api_net(port), name="agent", mem="1024M") as g:
+            with nib.Guest(nib.Devices().nvme().api_net(port).serial_port("nib.inject"), name="agent",
+                           mem="1024M") as g:
                 guest_setup(g, env, ctx["pod_uid"])
                 start_agent(g, 1)
                 for fn in SCENARIOS:
