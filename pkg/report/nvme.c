@@ -472,9 +472,12 @@ static void nvme_metrics(FILE *f, const struct np_report *r, const struct np_met
 			const struct np_nvme_smart *sm = &c->smart;
 			if (!sm->present || !sm->plausible || !c->name)
 				continue;
-			char labels[256];
-			snprintf(labels, sizeof(labels), "controller=\"%s\",model=\"%s\",firmware=\"%s\"", np_expo_esc(c->name),
-				 np_expo_esc(c->model ? c->model : ""), np_expo_esc(c->firmware_rev ? c->firmware_rev : ""));
+			/* serial: the drive, not its slot - a drive swapped in under the name is another series, so
+			 * its lifetime counters are no jump (or reset) of its predecessor's */
+			char labels[512];
+			snprintf(labels, sizeof(labels), "controller=\"%s\",model=\"%s\",firmware=\"%s\",serial=\"%s\"",
+				 np_expo_esc(c->name), np_expo_esc(c->model ? c->model : ""),
+				 np_expo_esc(c->firmware_rev ? c->firmware_rev : ""), np_expo_esc(c->serial ? c->serial : ""));
 			switch (k) {
 			case 0: fprintf(f, "%s{%s} %u\n", m[k].name, labels, sm->critical_warning); break;
 			case 1:

@@ -20,6 +20,7 @@ static void test_storage_metrics(void **state)
 	c->name = strdup("nvme0");
 	c->model = strdup("QEMU NVMe Ctrl");
 	c->firmware_rev = strdup("7.2.22");
+	c->serial = strdup("deadbeef"); /* the capture's (tests/fixtures/qemu-nvme) */
 	size_t len;
 	char *page = np_slurp("tests/fixtures/qemu-nvme/raw/smart-critical.bin", &len);
 	assert_int_equal(np_nvme_smart_decode(page, len, &c->smart), 0);
@@ -51,9 +52,9 @@ static void test_storage_metrics(void **state)
 	assert_int_equal(np_metrics_render(f, &r, NULL, NULL), 0);
 	fclose(f);
 	const char *want[] = {
-		"nodeprint_nvme_critical_warning{controller=\"nvme0\",model=\"QEMU NVMe Ctrl\",firmware=\"7.2.22\"} 5\n",
-		"nodeprint_nvme_temperature_celsius{controller=\"nvme0\",model=\"QEMU NVMe Ctrl\",firmware=\"7.2.22\"} 50\n",
-		"nodeprint_nvme_media_errors_total{controller=\"nvme0\",model=\"QEMU NVMe Ctrl\",firmware=\"7.2.22\"} 0\n",
+		"nodeprint_nvme_critical_warning{controller=\"nvme0\",model=\"QEMU NVMe Ctrl\",firmware=\"7.2.22\",serial=\"deadbeef\"} 5\n",
+		"nodeprint_nvme_temperature_celsius{controller=\"nvme0\",model=\"QEMU NVMe Ctrl\",firmware=\"7.2.22\",serial=\"deadbeef\"} 50\n",
+		"nodeprint_nvme_media_errors_total{controller=\"nvme0\",model=\"QEMU NVMe Ctrl\",firmware=\"7.2.22\",serial=\"deadbeef\"} 0\n",
 		"nodeprint_multipath_paths{map=\"mpatha\",state=\"active\"} 1\n",
 		"nodeprint_multipath_paths{map=\"mpatha\",state=\"failed\"} 1\n",
 		"nodeprint_block_stalls_total{device=\"sdb\"} 1\n",
@@ -65,6 +66,20 @@ static void test_storage_metrics(void **state)
 	/* every sample follows its family's TYPE line (the text format's grouping rule) */
 	assert_true(strstr(buf, "# TYPE nodeprint_block_stalled gauge") < strstr(buf, "nodeprint_block_stalled{"));
 	assert_true(strstr(buf, "nodeprint_block_stalls_total{") < strstr(buf, "# TYPE nodeprint_block_stalled gauge"));
+	free(buf);
+	/*
+	 * Regression: the drive's series were keyed by controller name, model and firmware, so a drive of
+	 * the same model swapped in as nvme0 continued its predecessor's media_errors_total: its lifetime
+	 * count read as a jump, or as a counter reset, of the old drive's. Another serial, another series.
+	 */
+	free(c->serial);
+	c->serial = strdup("NIB0002"); /* the node-in-a-box's second drive (tests/vm/test_swap.py) */
+	f = open_memstream(&buf, &n);
+	assert_int_equal(np_metrics_render(f, &r, NULL, NULL), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "nodeprint_nvme_media_errors_total{controller=\"nvme0\",model=\"QEMU NVMe Ctrl\","
+				    "firmware=\"7.2.22\",serial=\"NIB0002\"} 0\n"));
+	assert_null(strstr(buf, "deadbeef"));
 	free(buf);
 	np_report_free(&r);
 }
