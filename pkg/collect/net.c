@@ -21,10 +21,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <net/if.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/sockios.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/vfs.h>
 
 /* Most feature strings we accept from ETHTOOL_GSSET_INFO (Linux has ~70). */
 #define NP_MAX_FEATURES 4096u
@@ -917,11 +920,12 @@ struct same_root {
 };
 
 /*
- * Whether the root shows this kernel and this network namespace: 1 yes, 0 no
- * (*@why says which), compared through the process's own /proc read live:
- * boot_id for the kernel; for the netns, the root's /proc/1/ns/net against
- * /proc/self/ns/net (a host /sys shows the host's netns). An unreadable netns
- * link is no evidence either way: the per-interface checks decide.
+ * Whether the root shows this kernel and this network namespace: 2 yes, shown
+ * by the netns links; 1 this kernel, the netns not known; 0 no (*@why says
+ * which), compared through the process's own /proc read live: boot_id for the
+ * kernel; for the netns, the root's /proc/1/ns/net against /proc/self/ns/net
+ * (a host /sys shows the host's netns). An unreadable netns link is no
+ * evidence either way: the per-interface checks decide.
  */
 static int same_kernel(const struct np_host *h, const char **why)
 {
@@ -937,9 +941,30 @@ static int same_kernel(const struct np_host *h, const char **why)
 	if (r < 0 || np_host_read_line(h, "/proc/sys/kernel/random/boot_id", &b) < 0 || !streq(a, b))
 		return 0;
 	*why = NP_NET_OTHER_NETNS;
-	if (na && np_host_readlink(h, "/proc/1/ns/net", &nb) >= 0 && !streq(na, nb))
-		return 0;
-	return 1;
+	if (!na || np_host_readlink(h, "/proc/1/ns/net", &nb) < 0)
+		return 1;
+	return streq(na, nb) ? 2 : 0;
+}
+
+bool np_net_rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl, char **names, size_t n)
+{
+	if (h->live)
+		return true;
+	_cleanup_close_ int fd = np_host_openat(h, "/sys/class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sf;
+	if (fd < 0 || fstatfs(fd, &sf) < 0 || sf.f_type != SYSFS_MAGIC)
+		return false; /* a copy of a sysfs tree: its counters are its files */
+	const char *why;
+	int same = same_kernel(h, &why);
+	if (same != 1)
+		return same == 2;
+	/* the netns links unreadable (no CAP_SYS_PTRACE): the same interfaces, every one */
+	if (rl->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!np_rtnl_find(rl, names[i]))
+			return false;
+	return true;
 }
 
 /* The ifindex of @name in this process's netns (0: none there), from @rl when there is one. */
@@ -1117,8 +1142,9 @@ static int net_collect(struct np_facts *fx, const struct np_collect_ctx *ctx, en
 	}
 	struct np_net_msi *msi = NULL;
 	struct np_rtnl_links rl = { 0 };
-	/* the process's netns is the root's only when the root is "/" (never a fixture or a /host) */
-	bool have_rl = h->live && mode == NP_NET_IOCTL_AUTO && np_rtnl_dump_links(&rl) >= 0;
+	/* the process's netns is the root's: "/", or a live /host sysfs of this netns (never a fixture) */
+	bool have_rl = mode == NP_NET_IOCTL_AUTO && np_rtnl_dump_links(&rl) >= 0 &&
+		       np_net_rtnl_answers(h, &rl, names, n);
 	r = collect_ifs(fx, h, mode, names, n, have_rl ? &rl : NULL, s, &msi);
 	np_rtnl_links_free(&rl);
 	np_strv_free(names);

@@ -134,6 +134,17 @@ struct np_rtnl_link;
 const struct np_rtnl_link *np_net_rtnl_link(const struct np_rtnl_links *rl, const char *name, int64_t ifindex,
 					     const char *sysfs_address);
 
+/*
+ * np_net_rtnl_answers() - whether @rl, this process's rtnetlink dump (netlink.h), may answer for
+ * the interfaces of root @h, whose /sys/class/net lists @names (@n of them): the root is "/"; or
+ * its /sys/class/net is a live sysfs (statfs(2): SYSFS_MAGIC, not a copied tree) of this kernel
+ * (the same boot_id) in this process's network namespace (the DaemonSet's /host with
+ * hostNetwork): the root's /proc/1/ns/net is /proc/self/ns/net, or, where that link cannot be
+ * read (it needs CAP_SYS_PTRACE), @rl lists exactly @names. Each interface is still matched by
+ * name, ifindex and address (np_net_rtnl_link()).
+ */
+bool np_net_rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl, char **names, size_t n);
+
 enum np_net_ioctl {
 	NP_NET_IOCTL_NEVER, /* fixtures, foreign roots: ethtool fields "unavailable: not the live host" */
 	NP_NET_IOCTL_AUTO,  /* when the root is live, or the interface is in this netns with the

@@ -7,6 +7,7 @@
  * ifindex, address) and the net section's use of it: live counters on the
  * live root, the capture's files on a fixture root of the same interfaces.
  */
+#define _GNU_SOURCE /* unshare(2) */
 #include "testutil.h"
 #include "../../pkg/collect/net.h"
 #include "../../pkg/collect/netlink.h"
@@ -17,6 +18,11 @@
 #include <dirent.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define CAP "tests/fuzz/corpus/rtnl_link/"
 #define SEQ 4242
@@ -328,6 +334,90 @@ static void test_section_fixture_reads_files(void **state)
 	np_host_close(&h);
 }
 
+/* np_net_rtnl_answers() for root @h with this process's dump and @h's /sys/class/net. */
+static bool answers(const struct np_host *h)
+{
+	struct np_rtnl_links rl = { 0 };
+	char **names = NULL;
+	size_t n = 0;
+	if (np_rtnl_dump_links(&rl) < 0 || np_host_list(h, "/sys/class/net", &names, &n) < 0)
+		return false;
+	bool r = np_net_rtnl_answers(h, &rl, names, n);
+	np_strv_free(names);
+	np_rtnl_links_free(&rl);
+	return r;
+}
+
+/*
+ * In a child with its own mount namespace: @root gets the live /sys (recursively) and /proc bound
+ * under it, as the DaemonSet's hostPath /host does. Exit status: bit 0 set when the bound root
+ * did not answer, bit 1 when it still answered after the child moved to a new network namespace
+ * (a /host seen from a Pod without hostNetwork), 64 when the child could not set this up.
+ */
+static int host_root_child(const char *root)
+{
+	char sys[256], proc[256];
+	snprintf(sys, sizeof(sys), "%s/sys", root);
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("/sys", sys, NULL, MS_BIND | MS_REC, NULL) < 0 || mount("/proc", proc, NULL, MS_BIND, NULL) < 0)
+		return 64;
+	struct np_host h;
+	if (np_host_open(&h, root) < 0)
+		return 64;
+	int st = answers(&h) ? 0 : 1;
+	if (unshare(CLONE_NEWNET) < 0)
+		return 64;
+	if (answers(&h))
+		st |= 2;
+	np_host_close(&h);
+	return st;
+}
+
+/*
+ * Who may take the counters from this process's rtnetlink: the live root; a live sysfs and proc
+ * bound under another root (the DaemonSet's --host-root=/host) while the process shares the
+ * host's network namespace, and no longer once it has its own; never a fixture, even a capture
+ * of this very machine with the same interfaces.
+ */
+static void test_rtnl_answers(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, "/"), 0);
+	assert_true(answers(&h));
+	np_host_close(&h);
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/host-vm-net")), 0);
+	assert_false(answers(&h));
+	np_host_close(&h);
+	if (geteuid() != 0) {
+		fprintf(stderr, "# the bound /host case needs root (mount and network namespaces)\n");
+		return;
+	}
+	char root[] = "/tmp/np-rtnl-root.XXXXXX", sys[64], proc[64];
+	assert_non_null(mkdtemp(root));
+	snprintf(sys, sizeof(sys), "%s/sys", root);
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	assert_int_equal(mkdir(sys, 0755), 0);
+	assert_int_equal(mkdir(proc, 0755), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(host_root_child(root));
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	rmdir(sys);
+	rmdir(proc);
+	rmdir(root);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 64) {
+		fprintf(stderr, "# the bound /host case: no mount or network namespace here\n");
+		return;
+	}
+	assert_int_equal(WEXITSTATUS(st) & 1, 0); /* the bound live root answers */
+	assert_int_equal(WEXITSTATUS(st) & 2, 0); /* not from another network namespace */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_section_live),
 		cmocka_unit_test(test_section_fixture_reads_files),
+		cmocka_unit_test(test_rtnl_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
