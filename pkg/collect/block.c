@@ -728,6 +728,14 @@ int64_t np_block_stall_next_ms(const struct np_collect_ctx *ctx)
 	return det ? np_stall_next_ms(det, cfg.stall_ms / 2) : INT64_MAX;
 }
 
+/* The devices /sys/class/block lists, for the pass's choice of threads (section.h); 0 when unreadable. */
+static size_t block_items(const struct np_collect_ctx *ctx)
+{
+	_cleanup_(strv_freep) char **names = NULL;
+	size_t n = 0;
+	return np_host_list(ctx->host, "/sys/class/block", &names, &n) < 0 ? 0 : n;
+}
+
 static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
@@ -857,4 +865,4 @@ static int resample_block(const struct np_collect_ctx *ctx, struct np_report *re
 }
 
 NP_SECTION_STATEFUL(block, 40, 40, collect_block, resample_block, block_state_new, block_state_reload, block_state_free);
-NP_SECTION_CONCURRENT(block);
+NP_SECTION_CONCURRENT(block, block_items);

@@ -205,6 +205,18 @@ static void run_one(const struct np_section *c, int (*fn)(const struct np_collec
 	}
 }
 
+/* Some concurrent section of the pass has enough items for threads to pay (ctx->threads_min_items). */
+static bool worth_threads(const struct np_section *const *cs, size_t n, char *const *only,
+			  const struct np_collect_ctx *ctx)
+{
+	size_t least = ctx->threads_min_items ? ctx->threads_min_items : NP_THREADS_MIN_ITEMS;
+	for (size_t i = 0; i < n; i++)
+		if (cs[i]->concurrent && (!only || np_strv_contains(only, cs[i]->name)) &&
+		    cs[i]->concurrent->items(ctx) >= least)
+			return true;
+	return false;
+}
+
 /* A section's first sample on a worker (np_pool_submit()). */
 struct section_job {
 	const struct np_section *c;
@@ -244,7 +256,8 @@ int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct n
 	/* a one-shot pass: the concurrent sections on workers, the others here in order, then this
 	 * thread helps; each section writes only its member, so the report is the one of one thread */
 	_cleanup_free_ struct section_job *jobs = NULL;
-	if (ctx->threads > 1 && !ctx->states && !ctx->between && (jobs = calloc(n, sizeof(*jobs))))
+	if (ctx->threads > 1 && !ctx->states && !ctx->between && worth_threads(cs, n, only, ctx) &&
+	    (jobs = calloc(n, sizeof(*jobs))))
 		pass.pool = np_pool_new(ctx->threads - 1);
 	for (size_t i = 0; pass.pool && i < n; i++)
 		if (cs[i]->concurrent && (!only || np_strv_contains(only, cs[i]->name))) {

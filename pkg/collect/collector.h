@@ -44,10 +44,15 @@ struct np_collect_ctx {
 	void (*between)(void *ud);
 	void *between_ud;
 	/* > 1: a one-shot pass (no states, no between) collects the NP_SECTION_CONCURRENT() sections
-	 * on worker threads beside the others, this many threads in all (np_pool_lanes()); 0 or 1:
-	 * every section on the calling thread, in order */
+	 * on worker threads beside the others, this many threads in all (np_pool_lanes()), when one
+	 * of them has at least threads_min_items items; 0 or 1: every section on the calling thread,
+	 * in order */
 	unsigned threads;
+	size_t threads_min_items; /* 0: NP_THREADS_MIN_ITEMS */
 };
+
+/* Items (a concurrent section's count) below which a pass stays on one thread: a small host's. */
+#define NP_THREADS_MIN_ITEMS 64
 
 /*
  * np_collect_interrupts() - /proc/interrupts under the host root, read and

@@ -65,6 +65,21 @@ struct np_section_metrics {
 	void (*render)(FILE *f, const struct np_report *r, const struct np_metrics_opts *o);
 };
 
+/*
+ * A section whose collect() may run on a worker thread beside the other sections of a one-shot
+ * pass (collector.h, ctx->threads): it reads only through np_host_*, np_dir_* and np_collect_*,
+ * keeps no static state, calls no library that is not thread-safe (libudev's hwdb, libdevmapper,
+ * libnvme stay on the calling thread) and writes only its own member of the report.
+ */
+struct np_section_concurrent {
+	/*
+	 * How many items the section will read, counted cheaply (a folder's entries): the pass
+	 * starts threads only when some concurrent section has enough (collector.c), as a thread
+	 * costs more than a small host's whole section (0.2 MiB of libc pages, 0.1 ms).
+	 */
+	size_t (*items)(const struct np_collect_ctx *ctx);
+};
+
 struct np_section {
 	const char *name;  /* as in the JSON, the --only list and `nodeprint collectors` */
 	int order;         /* collect and JSON order (lower first; ties by name) */
@@ -95,14 +110,8 @@ struct np_section {
 	void (*state_free)(void *state);
 	const struct np_section_source *source;   /* NULL: not a health source (NP_SECTION_SOURCE()) */
 	const struct np_section_metrics *metrics; /* NULL: no metrics of its own (NP_SECTION_METRICS()) */
-	/*
-	 * Non-NULL (NP_SECTION_CONCURRENT()): collect() may run on a worker thread beside the
-	 * other sections of a one-shot pass (collector.h, ctx->threads). It then reads only through
-	 * np_host_*, np_dir_* and np_collect_*, keeps no static state, calls no library that is not
-	 * thread-safe (libudev's hwdb, libdevmapper, libnvme stay on the calling thread) and writes
-	 * only its own member of the report.
-	 */
-	const bool *concurrent;
+	/* NULL: collected on the calling thread; else NP_SECTION_CONCURRENT()'s (below) */
+	const struct np_section_concurrent *concurrent;
 };
 
 /*
@@ -128,7 +137,7 @@ const struct np_section *np_section_find(const char *name);
 #define NP_SECTION_STATEFUL(sec, ord, print_ord, collect_fn, resample_fn, new_fn, reload_fn, free_fn)   \
 	extern const struct np_section_source np_section_source_##sec __attribute__((weak));         \
 	extern const struct np_section_metrics np_section_metrics_##sec __attribute__((weak));       \
-	extern const bool np_section_concurrent_##sec __attribute__((weak));                         \
+	extern const struct np_section_concurrent np_section_concurrent_##sec __attribute__((weak)); \
 	static void np_section_free_##sec(struct np_report *r) { np_##sec##_free(&r->sec); }         \
 	static json_t *np_section_json_##sec(const struct np_report *r)                              \
 	{                                                                                            \
@@ -185,11 +194,11 @@ const struct np_section *np_section_find(const char *name);
 
 /*
  * NP_SECTION_CONCURRENT() - section @sec may be collected on a worker thread
- * (struct np_section, concurrent: what that promises). One line in its
- * pkg/collect/<sec>.c, after its NP_SECTION() (which declares the flag weak: clang
- * refuses a weak declaration after the definition); test_sections.c checks that it
- * names a registered section.
+ * (struct np_section_concurrent: what that promises); @items_fn counts its items.
+ * One line in its pkg/collect/<sec>.c, after its NP_SECTION() (which declares the
+ * hook weak: clang refuses a weak declaration after the definition);
+ * test_sections.c checks that it names a registered section.
  */
-#define NP_SECTION_CONCURRENT(sec)                                                                   \
-	extern const bool np_section_concurrent_##sec;                                               \
-	const bool np_section_concurrent_##sec = true
+#define NP_SECTION_CONCURRENT(sec, items_fn)                                                         \
+	extern const struct np_section_concurrent np_section_concurrent_##sec;                       \
+	const struct np_section_concurrent np_section_concurrent_##sec = { .items = (items_fn) }

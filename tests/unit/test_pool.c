@@ -11,6 +11,7 @@
 #include "../../pkg/report/json.h"
 #include "../../pkg/shared/macro.h"
 
+#include <dirent.h>
 #include <string.h>
 
 struct counts {
@@ -110,7 +111,7 @@ static char *report_json(const char *rel, unsigned threads)
 {
 	struct np_host h;
 	assert_int_equal(np_host_open(&h, np_src(rel)), 0);
-	struct np_collect_ctx ctx = { .host = &h, .threads = threads };
+	struct np_collect_ctx ctx = { .host = &h, .threads = threads, .threads_min_items = 1 };
 	struct np_report r = { 0 };
 	assert_int_equal(np_collect_all(&ctx, NULL, &r), 0);
 	json_t *j = np_report_to_json(&r);
@@ -137,12 +138,33 @@ static void test_threads_give_the_same_report(void **state)
 	}
 }
 
+/* block counts its devices for the pass's choice (a small host's pass stays on one thread) */
+static void test_block_counts_its_devices(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, np_src("tests/fixtures/host-vm-block")), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	DIR *d = opendir(np_src("tests/fixtures/host-vm-block/sys/class/block"));
+	assert_non_null(d);
+	size_t want = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		want += de->d_name[0] != '.';
+	closedir(d);
+	const struct np_section *b = np_section_find("block");
+	assert_true(want > 0);
+	assert_int_equal(b->concurrent->items(&ctx), want);
+	assert_true(want < NP_THREADS_MIN_ITEMS);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_pool_runs_in_order),
 		cmocka_unit_test(test_every_body_runs_once),
 		cmocka_unit_test(test_threads_give_the_same_report),
+		cmocka_unit_test(test_block_counts_its_devices),
 	};
 	return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
 }
