@@ -294,6 +294,7 @@ while time.clock_gettime(time.CLOCK_MONOTONIC) < end:
 INJECT = os.environ.get("NIB_INJECT", "ioctl")
 INJECTOR = """import fcntl, os
 DM_TARGET_MSG = 0xc138fd0e            # _IOWR(0xfd, 14, struct dm_ioctl)
+os.nice(19)     # what runs after the ioctl (its answer, the next read) must not delay the kernel's work or the agent
 port = next('/dev/' + p for p in os.listdir('/sys/class/virtio-ports')
             if open('/sys/class/virtio-ports/' + p + '/name').read().strip() == 'nib.inject')
 ctl, io = os.open('/dev/mapper/control', os.O_RDWR), os.open(port, os.O_RDWR)
