@@ -59,10 +59,13 @@ static int link_finding(const struct np_pci *pci, const struct np_pci_device *de
  * function enumerated since that cycle (a card swapped in, the same one removed and rescanned): all
  * of it is new. Another device (np_pci_same_device()) whose total did not go down gets no rate yet
  * (its first count is its baseline): its IDs are facts, so the swap may predate that cycle when the
- * agent saw no uevent of it, and its count then is no growth since.
+ * agent saw no uevent of it, and its count then is no growth since. A count either cycle could not
+ * read (aer_dev_correctable absent or failed: not present) tells nothing: its 0 is no baseline.
  */
 static bool cor_growth(const struct np_pci_device *old, const struct np_pci_device *dev, uint64_t *out)
 {
+	if (!old->aer_cor.present || !dev->aer_cor.present)
+		return false;
 	uint64_t a = aer_total(&old->aer_cor), b = aer_total(&dev->aer_cor);
 	if (b < a) {
 		*out = b;
