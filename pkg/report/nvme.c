@@ -473,11 +473,15 @@ static void nvme_metrics(FILE *f, const struct np_report *r, const struct np_met
 			if (!sm->present || !sm->plausible || !c->name)
 				continue;
 			/* serial: the drive, not its slot - a drive swapped in under the name is another series, so
-			 * its lifetime counters are no jump (or reset) of its predecessor's */
-			char labels[512];
-			snprintf(labels, sizeof(labels), "controller=\"%s\",model=\"%s\",firmware=\"%s\",serial=\"%s\"",
-				 np_expo_esc(c->name), np_expo_esc(c->model ? c->model : ""),
-				 np_expo_esc(c->firmware_rev ? c->firmware_rev : ""), np_expo_esc(c->serial ? c->serial : ""));
+			 * its lifetime counters are no jump (or reset) of its predecessor's. Each value is cut
+			 * by np_expo_esc(), the whole never: a cut label would break the scrape */
+			_cleanup_free_ char *labels =
+				np_asprintf("controller=\"%s\",model=\"%s\",firmware=\"%s\",serial=\"%s\"",
+					    np_expo_esc(c->name), np_expo_esc(c->model ? c->model : ""),
+					    np_expo_esc(c->firmware_rev ? c->firmware_rev : ""),
+					    np_expo_esc(c->serial ? c->serial : ""));
+			if (!labels)
+				continue;
 			switch (k) {
 			case 0: fprintf(f, "%s{%s} %u\n", m[k].name, labels, sm->critical_warning); break;
 			case 1:

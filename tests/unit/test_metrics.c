@@ -81,6 +81,24 @@ static void test_storage_metrics(void **state)
 				    "firmware=\"7.2.22\",serial=\"NIB0002\"} 0\n"));
 	assert_null(strstr(buf, "deadbeef"));
 	free(buf);
+	/*
+	 * Regression: the labels went through a 512-byte buffer, so a long model (a --host-root tree's
+	 * sysfs file; the label value is cut at about 500 bytes) cut the serial label and its closing
+	 * quote off: a line no scraper parses, which fails the whole scrape. Each value is cut, never the line.
+	 */
+	free(c->model);
+	c->model = malloc(481);
+	memset(c->model, 'M', 480);
+	c->model[480] = '\0';
+	f = open_memstream(&buf, &n);
+	assert_int_equal(np_metrics_render(f, &r, NULL, NULL), 0);
+	fclose(f);
+	const char *line = strstr(buf, "nodeprint_nvme_media_errors_total{");
+	assert_non_null(line);
+	const char *tail = "\",firmware=\"7.2.22\",serial=\"NIB0002\"} 0\n";
+	assert_non_null(strstr(line, tail));
+	assert_true(strstr(line, tail) < strchr(line, '\n'));
+	free(buf);
 	np_report_free(&r);
 }
 
