@@ -329,7 +329,8 @@ static int read_interrupts(int fd, size_t chunk, struct np_irq_table *t)
 	size_t cap = chunk ? chunk : 1, have = 0, total = 0;
 	bool binary = false;
 	int perr = 0; /* the parse's first error: the rest is still read for the errors above */
-	_cleanup_free_ char *buf = calloc(1, cap + 1 + LINE_SLACK);
+	/* not zeroed whole: past the data only its slack is read, zeroed after every read (below) */
+	_cleanup_free_ char *buf = malloc(cap + 1 + LINE_SLACK);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
@@ -337,7 +338,6 @@ static int read_interrupts(int fd, size_t chunk, struct np_irq_table *t)
 			char *nb = realloc(buf, cap * 2 + 1 + LINE_SLACK);
 			if (!nb)
 				return -ENOMEM;
-			memset(nb + cap + 1 + LINE_SLACK, 0, cap); /* the new bytes */
 			buf = nb;
 			cap *= 2;
 		}
@@ -348,6 +348,7 @@ static int read_interrupts(int fd, size_t chunk, struct np_irq_table *t)
 			return negative_errno();
 		if (k == 0)
 			break;
+		memset(buf + have + k, 0, 1 + LINE_SLACK); /* the last line's NUL and slack */
 		if ((total += (size_t)k) > NP_INTERRUPTS_MAX)
 			return -EFBIG;
 		if (memchr(buf + have, '\0', (size_t)k))
