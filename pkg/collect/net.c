@@ -959,12 +959,32 @@ bool np_net_rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl
 	if (same != 1)
 		return same == 2;
 	/* the netns links unreadable (no CAP_SYS_PTRACE): the same interfaces, every one */
-	if (rl->n != n)
+	return np_net_same_interfaces(rl, names, n);
+}
+
+static int cmp_name_p(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool np_net_same_interfaces(const struct np_rtnl_links *rl, char **names, size_t n)
+{
+	_cleanup_free_ const char **v = malloc((rl->n ? rl->n : 1) * sizeof(*v));
+	if (!v)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!np_rtnl_find(rl, names[i]))
+	for (size_t i = 0; i < rl->n; i++)
+		v[i] = rl->v[i].name;
+	qsort(v, rl->n, sizeof(*v), cmp_name_p);
+	size_t listed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (streq(names[i], "bonding_masters"))
+			continue;
+		const char *key = names[i];
+		if (!bsearch(&key, v, rl->n, sizeof(*v), cmp_name_p))
 			return false;
-	return true;
+		listed++;
+	}
+	return listed == rl->n;
 }
 
 /* The ifindex of @name in this process's netns (0: none there), from @rl when there is one. */

@@ -145,6 +145,14 @@ const struct np_rtnl_link *np_net_rtnl_link(const struct np_rtnl_links *rl, cons
  */
 bool np_net_rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl, char **names, size_t n);
 
+/*
+ * np_net_same_interfaces() - whether dump @rl names exactly the interfaces of a /sys/class/net
+ * listing (@names, @n), leaving out `bonding_masters`, the bonding driver's class file
+ * (drivers/net/bonding/bond_sysfs.c), which is no interface. O(n log n): a node lists every
+ * pod's veth. false also when out of memory.
+ */
+bool np_net_same_interfaces(const struct np_rtnl_links *rl, char **names, size_t n);
+
 enum np_net_ioctl {
 	NP_NET_IOCTL_NEVER, /* fixtures, foreign roots: ethtool fields "unavailable: not the live host" */
 	NP_NET_IOCTL_AUTO,  /* when the root is live, or the interface is in this netns with the

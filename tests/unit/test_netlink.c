@@ -418,6 +418,37 @@ static void test_rtnl_answers(void **state)
 	assert_int_equal(WEXITSTATUS(st) & 2, 0); /* not from another network namespace */
 }
 
+/*
+ * The interface-set check on the captured dump (lo, ifb0, ifb1, eth0): sysfs's listing with the
+ * bonding driver's `bonding_masters` file is the same set; one interface more or less, or another
+ * name, is not.
+ */
+static void test_same_interfaces(void **state)
+{
+	(void)state;
+	struct np_rtnl_links l = { 0 };
+	const char *parts[] = { "getlink-lo-ifb0", "getlink-ifb1-eth0", "getlink-done" };
+	for (size_t i = 0; i < 3; i++) {
+		char path[128];
+		size_t len;
+		snprintf(path, sizeof(path), CAP "%s", parts[i]);
+		char *buf = np_slurp(path, &len);
+		assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), i == 2 ? 1 : 0);
+		free(buf);
+	}
+	assert_int_equal(l.n, 4);
+	char *same[] = { "bonding_masters", "eth0", "ifb0", "ifb1", "lo" };
+	assert_true(np_net_same_interfaces(&l, same, 5));
+	assert_true(np_net_same_interfaces(&l, same + 1, 4));
+	char *fewer[] = { "eth0", "ifb0", "lo" };
+	assert_false(np_net_same_interfaces(&l, fewer, 3));
+	char *more[] = { "eth0", "eth1", "ifb0", "ifb1", "lo" };
+	assert_false(np_net_same_interfaces(&l, more, 5));
+	char *other[] = { "eth1", "ifb0", "ifb1", "lo" };
+	assert_false(np_net_same_interfaces(&l, other, 4));
+	np_rtnl_links_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_section_live),
 		cmocka_unit_test(test_section_fixture_reads_files),
 		cmocka_unit_test(test_rtnl_answers),
+		cmocka_unit_test(test_same_interfaces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
