@@ -946,7 +946,9 @@ static int same_kernel(const struct np_host *h, const char **why)
 	return streq(na, nb) ? 2 : 0;
 }
 
-bool np_net_rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl, char **names, size_t n)
+/* np_net_rtnl_answers() with same_kernel()'s answer kept in @same for the section's ioctl checks. */
+static bool rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl, char **names, size_t n,
+			 struct same_root *same)
 {
 	if (h->live)
 		return true;
@@ -954,12 +956,18 @@ bool np_net_rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl
 	struct statfs sf;
 	if (fd < 0 || fstatfs(fd, &sf) < 0 || sf.f_type != SYSFS_MAGIC)
 		return false; /* a copy of a sysfs tree: its counters are its files */
-	const char *why;
-	int same = same_kernel(h, &why);
-	if (same != 1)
-		return same == 2;
+	if (same->same < 0)
+		same->same = same_kernel(h, &same->why);
+	if (same->same != 1)
+		return same->same == 2;
 	/* the netns links unreadable (no CAP_SYS_PTRACE): the same interfaces, every one */
 	return np_net_same_interfaces(rl, names, n);
+}
+
+bool np_net_rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl, char **names, size_t n)
+{
+	struct same_root same = { .same = -1 };
+	return rtnl_answers(h, rl, names, n, &same);
 }
 
 static int cmp_name_p(const void *a, const void *b)
@@ -1130,18 +1138,17 @@ static int add_if(struct np_facts *fx, const struct np_host *h, const char *name
 }
 
 static int collect_ifs(struct np_facts *fx, const struct np_host *h, enum np_net_ioctl mode, char **names,
-		       size_t n, const struct np_rtnl_links *rl, struct np_net *s, struct np_net_msi **msi)
+		       size_t n, struct same_root *same, struct np_net *s, struct np_net_msi **msi)
 {
 	_cleanup_free_ char *release = NULL;
 	np_facts_read_line(fx, h, "/proc/sys/kernel/osrelease", &release); /* the running kernel's: a fact */
-	struct same_root same = { .same = -1, .rtnl = rl };
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *dev = np_asprintf("/sys/class/net/%s/device", names[i]);
 		if (!dev)
 			return -ENOMEM;
 		if (!np_facts_exists(fx, h, dev))
 			continue;
-		int r = add_if(fx, h, names[i], mode, release, &same, s, msi);
+		int r = add_if(fx, h, names[i], mode, release, same, s, msi);
 		if (r < 0)
 			return r;
 	}
@@ -1163,9 +1170,11 @@ static int net_collect(struct np_facts *fx, const struct np_collect_ctx *ctx, en
 	struct np_net_msi *msi = NULL;
 	struct np_rtnl_links rl = { 0 };
 	/* the process's netns is the root's: "/", or a live /host sysfs of this netns (never a fixture) */
+	struct same_root same = { .same = -1 }; /* same_kernel() asked once for both uses */
 	bool have_rl = mode == NP_NET_IOCTL_AUTO && np_rtnl_dump_links(&rl) >= 0 &&
-		       np_net_rtnl_answers(h, &rl, names, n);
-	r = collect_ifs(fx, h, mode, names, n, have_rl ? &rl : NULL, s, &msi);
+		       rtnl_answers(h, &rl, names, n, &same);
+	same.rtnl = have_rl ? &rl : NULL;
+	r = collect_ifs(fx, h, mode, names, n, &same, s, &msi);
 	np_rtnl_links_free(&rl);
 	np_strv_free(names);
 	if (r >= 0 && note_irqs(s, t, tr) >= 0)
