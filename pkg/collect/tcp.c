@@ -62,31 +62,62 @@ static size_t count_words(const char *p, const char *end)
 	return k;
 }
 
-/* The header and value lines walked side by side, word by word: no copy of either line. */
-int np_snmp_get(const char *buf, size_t len, const char *proto, const char *name, int64_t *out)
+/* A value word as np_parse_s64() reads a C string: from a stack copy when it is short. */
+static int parse_word(const char *w, size_t n, int64_t *out)
+{
+	char small[32];
+	_cleanup_free_ char *big = NULL;
+	char *num = small;
+	if (n < sizeof(small)) {
+		memcpy(small, w, n);
+		small[n] = '\0';
+	} else if (!(num = big = strndup(w, n))) {
+		return -ENOMEM;
+	}
+	return np_parse_s64(num, out) < 0 ? -EINVAL : 0;
+}
+
+/* The header and value lines walked once, side by side, word by word: no copy of either line. */
+int np_snmp_get_many(const char *buf, size_t len, const char *proto, const char *const *names, size_t n,
+		     int64_t *out, int *rc)
 {
 	const char *end = buf + len, *he, *ve;
+	for (size_t i = 0; i < n; i++)
+		rc[i] = -ENOENT;
 	const char *h = proto_line(buf, end, proto, &he);
 	if (!h)
-		return -ENOENT;
+		return 0;
 	const char *v = he < end ? proto_line(he + 1, end, proto, &ve) : NULL;
-	if (!v || ve == he)
-		return -EINVAL;
-	cut_at_nul(h, &he);
-	cut_at_nul(v, &ve);
-	if (count_words(h, he) != count_words(v, ve))
-		return -EINVAL;
-	size_t nl = strlen(name), hn, vn;
-	const char *hw, *vw;
-	while (next_word(&h, he, &hw, &hn) && next_word(&v, ve, &vw, &vn)) {
-		if (hn != nl || memcmp(hw, name, nl) != 0)
-			continue;
-		_cleanup_free_ char *num = strndup(vw, vn);
-		if (!num)
-			return -ENOMEM;
-		return np_parse_s64(num, out) < 0 ? -EINVAL : 0;
+	bool ok = v && ve != he;
+	if (ok) {
+		cut_at_nul(h, &he);
+		cut_at_nul(v, &ve);
+		ok = count_words(h, he) == count_words(v, ve);
 	}
-	return -ENOENT;
+	if (!ok) {
+		for (size_t i = 0; i < n; i++)
+			rc[i] = -EINVAL;
+		return 0;
+	}
+	size_t hn, vn, left = n;
+	const char *hw, *vw;
+	while (left && next_word(&h, he, &hw, &hn) && next_word(&v, ve, &vw, &vn)) {
+		for (size_t i = 0; i < n; i++) {
+			if (rc[i] != -ENOENT || strlen(names[i]) != hn || memcmp(hw, names[i], hn) != 0)
+				continue; /* only a name's first column counts */
+			if ((rc[i] = parse_word(vw, vn, &out[i])) == -ENOMEM)
+				return -ENOMEM;
+			left--;
+		}
+	}
+	return 0;
+}
+
+int np_snmp_get(const char *buf, size_t len, const char *proto, const char *name, int64_t *out)
+{
+	int rc;
+	int r = np_snmp_get_many(buf, len, proto, &name, 1, out, &rc);
+	return r < 0 ? r : rc;
 }
 
 static int64_t mono_us(void)
@@ -113,10 +144,32 @@ static int sample(const struct np_host *h, struct np_tcp *s)
 			return r;
 		}
 	}
+	/* each protocol's lines walked once for all its counters (np_snmp_get_many()) */
+	int rc[NP_TCP__N];
+	for (size_t i = 0; i < NP_TCP__N; i++)
+		rc[i] = -ENOENT;
+	for (size_t f = 0; f < 2; f++) {
+		const char *proto = f ? "TcpExt" : "Tcp", *names[NP_TCP__N];
+		size_t idx[NP_TCP__N], k = 0;
+		int64_t v[NP_TCP__N];
+		int got[NP_TCP__N];
+		for (size_t i = 0; i < NP_TCP__N; i++)
+			if (streq(np_tcp_counter_proto(i), proto)) {
+				idx[k] = i;
+				names[k++] = np_tcp_counter_name(i);
+			}
+		int r = np_snmp_get_many(f ? netstat : snmp, lens[f], proto, names, k, v, got);
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < k; j++) {
+			rc[idx[j]] = got[j];
+			if (got[j] == 0)
+				s->v[idx[j]] = v[j];
+		}
+	}
 	for (size_t i = 0; i < NP_TCP__N; i++) {
 		bool ext = streq(np_tcp_counter_proto(i), "TcpExt");
-		int r = np_snmp_get(ext ? netstat : snmp, ext ? lens[1] : lens[0], np_tcp_counter_proto(i),
-				    np_tcp_counter_name(i), &s->v[i]);
+		int r = rc[i];
 		s->have[i] = r == 0;
 		if (r == -EINVAL)
 			np_status_set(&s->status, r, "%s: %s line not understood", ext ? files[1][0] : files[0][0],

@@ -16,3 +16,11 @@
  * count mismatch, a value that is not a decimal).
  */
 int np_snmp_get(const char *buf, size_t len, const char *proto, const char *name, int64_t *out);
+
+/*
+ * np_snmp_get_many() - np_snmp_get() of @n counters of one protocol, its two lines walked once:
+ * @rc[i] gets what np_snmp_get() would return for @names[i], and @out[i] its value when @rc[i]
+ * is 0. Returns 0, or -ENOMEM (@rc then partly filled).
+ */
+int np_snmp_get_many(const char *buf, size_t len, const char *proto, const char *const *names, size_t n,
+		     int64_t *out, int *rc);

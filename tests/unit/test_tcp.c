@@ -45,6 +45,60 @@ static void test_parse(void **state)
 	assert_int_equal(np_snmp_get("Tcp: A B\nTcp: 1 x\n", 18, "Tcp", "B", &v), -EINVAL);
 }
 
+/* One walk for many names: for each, what np_snmp_get() says of it alone, on every header word. */
+static void test_get_many(void **state)
+{
+	(void)state;
+	static const char *const files[] = { "tests/fixtures/host-tcp-virt/proc/1/net/snmp",
+					     "tests/fixtures/host-tcp-virt/proc/1/net/netstat" };
+	static const char *const protos[] = { "Ip", "Icmp", "Tcp", "Udp", "TcpExt", "IpExt", "MPTcpExt" };
+	size_t checked = 0;
+	for (size_t f = 0; f < 2; f++) {
+		size_t len;
+		char *buf = np_slurp(files[f], &len);
+		for (size_t p = 0; p < sizeof(protos) / sizeof(*protos); p++) {
+			/* the header's words, then names it lacks, and one twice */
+			const char *names[512];
+			size_t n = 0;
+			char hdr[64];
+			snprintf(hdr, sizeof(hdr), "\n%s: ", protos[p]);
+			const char *h = strstr(buf, hdr);
+			char *line = h ? strndup(h + strlen(hdr), strcspn(h + strlen(hdr), "\n")) : NULL;
+			for (char *save = NULL, *w = line ? strtok_r(line, " ", &save) : NULL; w && n < 500;
+			     w = strtok_r(NULL, " ", &save))
+				names[n++] = w;
+			if (n)
+				names[n++] = names[0];
+			names[n++] = "NoSuchCounter";
+			names[n++] = "";
+			int64_t got[512], one;
+			int rc[512];
+			assert_int_equal(np_snmp_get_many(buf, len, protos[p], names, n, got, rc), 0);
+			for (size_t i = 0; i < n; i++) {
+				assert_int_equal(rc[i], np_snmp_get(buf, len, protos[p], names[i], &one));
+				if (rc[i] == 0)
+					assert_int_equal(got[i], one);
+				checked += rc[i] == 0;
+			}
+			free(line);
+		}
+		free(buf);
+	}
+	assert_true(checked > 100);
+	/* a values line that does not match its header: every name refused */
+	const char *bad[] = { "A", "B", "C" };
+	int64_t got[3];
+	int rc[3];
+	assert_int_equal(np_snmp_get_many("Tcp: A B\nTcp: 1\n", 16, "Tcp", bad, 3, got, rc), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(rc[i], -EINVAL);
+	assert_int_equal(np_snmp_get_many("Tcp: A B\nTcp: 1 x\n", 18, "Tcp", bad, 3, got, rc), 0);
+	assert_int_equal(rc[0], 0);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(rc[1], -EINVAL);
+	assert_int_equal(rc[2], -ENOENT);
+}
+
 static void test_capture(void **state)
 {
 	(void)state;
@@ -64,6 +118,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_get_many),
 		cmocka_unit_test(test_capture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
