@@ -28,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 /* Most feature strings we accept from ETHTOOL_GSSET_INFO (Linux has ~70). */
 #define NP_MAX_FEATURES 4096u
@@ -263,12 +264,24 @@ static void mark(struct stamps *m, size_t k, size_t line)
 	m->hit[m->nhit++] = k;
 }
 
-/* Mark (for @line) each interface whose word of @v (@n sorted words) is a whole word of @text. */
-static void mark_words(const struct word *v, size_t n, const char *text, struct stamps *m, size_t line)
+/* Sorted words of one kind, and which bytes one of them starts with. */
+struct words {
+	struct word *v;
+	size_t n;
+	uint64_t first[256 / 64];
+};
+
+/*
+ * Mark (for @line) each interface whose word of @w is a whole word of @text. A place whose byte
+ * starts no word is passed over before any bisection: most of a line's places.
+ */
+static void mark_words(const struct words *w, const char *text, struct stamps *m, size_t line)
 {
-	size_t tl = strlen(text);
+	const struct word *v = w->v;
+	size_t n = w->n, tl = strlen(text);
 	for (size_t i = 0; i < tl; i++) {
-		if (i && word_char_left(text[i - 1]))
+		unsigned char c = (unsigned char)text[i];
+		if (!(w->first[c / 64] & (1ULL << (c % 64))) || (i && word_char_left(text[i - 1])))
 			continue;
 		for (size_t g = 0; g < n;) { /* one group of words per length */
 			size_t len = v[g].len, end = g;
@@ -298,19 +311,23 @@ static int cmp_owner(const void *a, const void *b)
 	return x->irq != y->irq ? (x->irq < y->irq ? -1 : 1) : (x->k > y->k) - (x->k < y->k);
 }
 
-/* Sorted words of one kind: interface names (@pci false) or PCI addresses. */
-static struct word *words_of(const struct np_net *s, bool pci, size_t *n)
+/* Sorted words of one kind into @out: interface names (@pci false) or PCI addresses. Returns 0 or -ENOMEM. */
+static int words_of(const struct np_net *s, bool pci, struct words *out)
 {
 	struct word *v = calloc(s->n ? s->n : 1, sizeof(*v));
-	*n = 0;
-	for (size_t k = 0; v && k < s->n; k++) {
+	*out = (struct words){ .v = v };
+	if (!v)
+		return -ENOMEM;
+	for (size_t k = 0; k < s->n; k++) {
 		const char *w = pci ? s->ifs[k].pci_address : s->ifs[k].name;
-		if (w && *w)
-			v[(*n)++] = (struct word){ .w = w, .len = strlen(w), .k = k };
+		if (!w || !*w)
+			continue;
+		unsigned char c = (unsigned char)*w;
+		out->first[c / 64] |= 1ULL << (c % 64);
+		v[out->n++] = (struct word){ .w = w, .len = strlen(w), .k = k };
 	}
-	if (v)
-		qsort(v, *n, sizeof(*v), cmp_word);
-	return v;
+	qsort(v, out->n, sizeof(*v), cmp_word);
+	return 0;
 }
 
 /* Every interface's MSI numbers, sorted by number. */
@@ -331,20 +348,22 @@ static struct irq_owner *owners_of(const struct np_net *s, const struct np_net_m
 
 int np_net_attach_irqs(struct np_net *s, const struct np_irq_table *t, const struct np_net_msi *msi)
 {
-	size_t nn, np, no;
+	size_t no;
+	struct words names, pcis;
+	int wr = words_of(s, false, &names), wp = words_of(s, true, &pcis);
+	_cleanup_free_ struct word *nv = names.v, *pv = pcis.v;
 	_cleanup_free_ size_t *cap = calloc(s->n ? s->n : 1, sizeof(*cap));
 	_cleanup_free_ size_t *at = calloc(s->n ? s->n : 1, sizeof(*at));
 	_cleanup_free_ size_t *hit = calloc(s->n ? s->n : 1, sizeof(*hit));
-	_cleanup_free_ struct word *names = words_of(s, false, &nn), *pcis = words_of(s, true, &np);
 	_cleanup_free_ struct irq_owner *owners = owners_of(s, msi, &no);
-	if (!cap || !at || !hit || !names || !pcis || !owners)
+	if (!cap || !at || !hit || wr < 0 || wp < 0 || !owners)
 		return -ENOMEM;
 	struct stamps m = { .at = at, .hit = hit };
 	for (size_t i = 0; i < t->nlines; i++) {
 		const struct np_irq_line *l = &t->lines[i];
 		m.nhit = 0;
 		if (l->desc)
-			mark_words(names, nn, l->desc, &m, i + 1); /* np_net_irq_names() */
+			mark_words(&names, l->desc, &m, i + 1); /* np_net_irq_names() */
 		uint64_t num;
 		if (!m.nhit && np_parse_u64(l->irq, &num) >= 0) { /* np_net_irq_of_device() */
 			struct irq_owner key = { .irq = (unsigned)num };
@@ -359,7 +378,7 @@ int np_net_attach_irqs(struct np_net *s, const struct np_irq_table *t, const str
 			for (; num <= UINT_MAX && lo < no && owners[lo].irq == key.irq; lo++)
 				mark(&m, owners[lo].k, i + 1);
 			if (l->desc)
-				mark_words(pcis, np, l->desc, &m, i + 1);
+				mark_words(&pcis, l->desc, &m, i + 1);
 		}
 		for (size_t h = 0; h < m.nhit; h++) {
 			size_t k = m.hit[h];
@@ -707,31 +726,44 @@ static int ethtool_ioctl(int fd, const char *ifname, void *cmd)
 	return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? negative_errno() : 0;
 }
 
-static int ethtool_link(int fd, struct np_net_if *nic)
+/*
+ * ETHTOOL_GLINKSETTINGS: speed and duplex into @nic. Returns 1 when sysfs' speed and duplex could
+ * only repeat the answer, 0 when they may add to it (a speed of 0, which sysfs shows), or -errno.
+ * net/core/net-sysfs.c speed_show() and duplex_show() print what the same driver callback
+ * (__ethtool_get_link_ksettings()) answers, or fail: "unknown" and SPEED_UNKNOWN read from there
+ * are dropped as they are here.
+ */
+static int ethtool_link(int fd, int8_t *nwords, struct np_net_if *nic)
 {
 	/* the header, then up to 3 link-mode bitmaps of at most 127 words each */
 	size_t size = sizeof(struct ethtool_link_settings) + 3 * 127 * sizeof(uint32_t);
-	_cleanup_free_ struct ethtool_link_settings *e = calloc(1, size);
+	_cleanup_free_ struct ethtool_link_settings *e = malloc(size);
 	if (!e)
 		return -ENOMEM;
-	e->cmd = ETHTOOL_GLINKSETTINGS;
-	int r = ethtool_ioctl(fd, nic->name, e);
-	if (r < 0)
-		return r;
-	int8_t nw = e->link_mode_masks_nwords;
-	if (nw >= 0 || nw < -127)
-		return -EPROTO; /* handshake: the kernel answers with -nwords */
-	memset(e, 0, size);
-	e->cmd = ETHTOOL_GLINKSETTINGS;
-	e->link_mode_masks_nwords = (int8_t)-nw;
-	r = ethtool_ioctl(fd, nic->name, e);
-	if (r < 0)
-		return r;
+	/*
+	 * Asked with the bitmaps' size in words the kernel gave last time (0 at first): a size it
+	 * does not take is answered with the handshake (net/ethtool/ioctl.c
+	 * ethtool_get_link_ksettings(): the kernel's -nwords, the driver not asked), then asked again.
+	 */
+	for (int tries = 0;; tries++) {
+		memset(e, 0, size);
+		e->cmd = ETHTOOL_GLINKSETTINGS;
+		e->link_mode_masks_nwords = *nwords;
+		int r = ethtool_ioctl(fd, nic->name, e);
+		if (r < 0)
+			return r;
+		int8_t nw = e->link_mode_masks_nwords;
+		if (nw > 0 && nw == *nwords)
+			break;
+		if (nw >= 0 || nw < -127 || tries)
+			return -EPROTO; /* handshake: the kernel answers with -nwords */
+		*nwords = (int8_t)-nw;
+	}
 	if (e->speed != (uint32_t)SPEED_UNKNOWN && e->speed != 0)
 		nic->speed_mbps = e->speed;
 	if (e->duplex == DUPLEX_FULL || e->duplex == DUPLEX_HALF)
 		nic->duplex = strdup(e->duplex == DUPLEX_FULL ? "full" : "half");
-	return 0;
+	return e->speed != 0;
 }
 
 /* Whom an ethtool ioctl asks: the socket and the interface name (np_facts_blob()'s @ud). */
@@ -890,19 +922,48 @@ static int ethtool_drvinfo(struct np_facts *fx, int fd, const char *release, str
 	return r;
 }
 
-static void collect_ethtool(struct np_facts *fx, const char *release, struct np_net_if *nic)
+/* Sockets the section asks through: the agent keeps them between its cycles, a one-shot run for one collect. */
+struct net_socks {
+	int ethtool; /* -1: not open */
+	int8_t link_nwords; /* ETHTOOL_GLINKSETTINGS bitmap words of this kernel; 0: not known yet */
+	struct np_rtnl rtnl;
+};
+
+static void net_socks_close(struct net_socks *k)
 {
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (k->ethtool >= 0)
+		close(k->ethtool);
+	k->ethtool = -1;
+	np_rtnl_close(&k->rtnl);
+}
+
+/*
+ * The socket for the ethtool ioctls, opened at its first use. An SIOCETHTOOL ioctl acts on the
+ * netns the socket was made in (sock_net()), this process's, which never changes: one socket
+ * serves every cycle as a new one would.
+ */
+static int ethtool_socket(struct net_socks *k)
+{
+	if (k->ethtool < 0)
+		k->ethtool = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (k->ethtool < 0)
+		k->ethtool = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return k->ethtool < 0 ? negative_errno() : k->ethtool;
+}
+
+/* The ethtool ioctls for @nic; true when the link settings answered for sysfs (ethtool_link()). */
+static bool collect_ethtool(struct np_facts *fx, struct net_socks *k, const char *release, struct np_net_if *nic)
+{
+	int fd = ethtool_socket(k);
 	if (fd < 0) {
-		int r = negative_errno();
+		int r = fd;
 		nic->ethtool_error = np_asprintf("socket: %s", np_errno_reason(r));
-		return;
+		return false;
 	}
 	if (ethtool_drvinfo(fx, fd, release, nic) < 0)
-		return;
-	int r = ethtool_link(fd, nic);
+		return false;
+	int r = ethtool_link(fd, &k->link_nwords, nic);
+	bool link = r > 0;
 	if (r < 0 && r != -EOPNOTSUPP)
 		np_status_set(&nic->status, r, "%s: ETHTOOL_GLINKSETTINGS: %s", nic->name,
 			      np_errno_reason(r));
@@ -910,13 +971,15 @@ static void collect_ethtool(struct np_facts *fx, const char *release, struct np_
 	if (r < 0)
 		np_status_set(&nic->status, r, "%s: ethtool features: %s", nic->name,
 			      np_errno_reason(r));
+	return link;
 }
 
-/* same_kernel()'s answer, asked once per section, and the section's rtnetlink dump. */
+/* same_kernel()'s answer, asked once per section, the section's rtnetlink dump and its sockets. */
 struct same_root {
 	int same;        /* -1 not asked yet, 0 no, 1 yes */
 	const char *why; /* when 0 */
 	const struct np_rtnl_links *rtnl; /* this netns's links; NULL unless the root is live */
+	struct net_socks *socks;
 };
 
 /*
@@ -1058,21 +1121,27 @@ static int collect_if(struct np_facts *fx, const struct np_host *h, const char *
 		nic->pci_address = strdup(strrchr(pci, '/') + 1);
 	nic->vendor_id = read_id(fx, h, iddir, "vendor");
 	nic->device_id = read_id(fx, h, iddir, "device");
-	nic->mtu = read_s64_or(NULL, h, ifdir, "mtu", -1);
-	nic->operstate = read_str(h, ifdir, "operstate");
 	count_queues(h, ifdir, nic);
 	_cleanup_free_ char *addr = NULL; /* not a fact: `ip link set address` sends no uevent */
 	if (same->rtnl)
 		np_host_attr(h, &addr, "%s/address", ifdir);
-	int r = read_stats(fx, h, ifdir, np_net_rtnl_link(same->rtnl, name, nic->ifindex, addr), nic);
+	const struct np_rtnl_link *k = np_net_rtnl_link(same->rtnl, name, nic->ifindex, addr);
+	/* this cycle's rtnetlink answer for the interface sysfs shows, when there is one: its MTU and
+	 * operstate are what net-sysfs.c mtu_show() and operstate_show() print (netlink.h) */
+	nic->mtu = k && k->have_mtu ? k->mtu : read_s64_or(NULL, h, ifdir, "mtu", -1);
+	const char *oper = k ? np_rtnl_operstate(k) : NULL;
+	nic->operstate = oper ? strdup(oper) : read_str(h, ifdir, "operstate");
+	int r = read_stats(fx, h, ifdir, k, nic);
 	if (r < 0)
 		return r;
 	const char *why = ioctl_refused(h, mode, nic, same);
+	bool link = false;
 	if (!why)
-		collect_ethtool(fx, release, nic);
+		link = collect_ethtool(fx, same->socks, release, nic);
 	else
 		nic->ethtool_error = strdup(why);
-	read_link_sysfs(h, ifdir, nic);
+	if (!link) /* sysfs would only repeat the ioctl's answer */
+		read_link_sysfs(h, ifdir, nic);
 	r = add_msi(h, devdir, msi, nmsi);
 	if (r >= 0 && pci && !streq(pci, devdir))
 		r = add_msi(h, pci, msi, nmsi);
@@ -1156,8 +1225,8 @@ static int collect_ifs(struct np_facts *fx, const struct np_host *h, enum np_net
 }
 
 /* The section with /proc/interrupts already read into @t (@tr: how that went). */
-static int net_collect(struct np_facts *fx, const struct np_collect_ctx *ctx, enum np_net_ioctl mode,
-		       struct np_net *s, const struct np_irq_table *t, int tr)
+static int net_collect(struct np_facts *fx, struct net_socks *socks, const struct np_collect_ctx *ctx,
+		       enum np_net_ioctl mode, struct np_net *s, const struct np_irq_table *t, int tr)
 {
 	const struct np_host *h = ctx->host;
 	char **names = NULL;
@@ -1170,8 +1239,8 @@ static int net_collect(struct np_facts *fx, const struct np_collect_ctx *ctx, en
 	struct np_net_msi *msi = NULL;
 	struct np_rtnl_links rl = { 0 };
 	/* the process's netns is the root's: "/", or a live /host sysfs of this netns (never a fixture) */
-	struct same_root same = { .same = -1 }; /* same_kernel() asked once for both uses */
-	bool have_rl = mode == NP_NET_IOCTL_AUTO && np_rtnl_dump_links(&rl) >= 0 &&
+	struct same_root same = { .same = -1, .socks = socks }; /* same_kernel() asked once for both uses */
+	bool have_rl = mode == NP_NET_IOCTL_AUTO && np_rtnl_dump_links_via(&socks->rtnl, &rl) >= 0 &&
 		       rtnl_answers(h, &rl, names, n, &same);
 	same.rtnl = have_rl ? &rl : NULL;
 	r = collect_ifs(fx, h, mode, names, n, &same, s, &msi);
@@ -1191,19 +1260,54 @@ int np_net_collect(const struct np_host *h, enum np_net_ioctl mode, struct np_ne
 	struct np_collect_ctx ctx = { .host = h };
 	struct np_irq_table own;
 	const struct np_irq_table *t;
+	struct net_socks socks = { .ethtool = -1, .rtnl = { .fd = -1 } };
 	int tr = np_collect_interrupts(&ctx, &own, &t);
-	int r = net_collect(NULL, &ctx, mode, s, t, tr);
+	int r = net_collect(NULL, &socks, &ctx, mode, s, t, tr);
+	net_socks_close(&socks);
 	np_irq_table_free(&own);
 	return r;
+}
+
+/* The section's state: its facts (facts.h) and its sockets, kept between the agent's cycles. */
+struct net_state {
+	struct np_facts *fx;
+	struct net_socks socks;
+};
+
+static void net_state_free(void *state)
+{
+	struct net_state *k = state;
+	if (!k)
+		return;
+	np_facts_free(k->fx);
+	net_socks_close(&k->socks);
+	free(k);
+}
+
+static void *net_state_new(const struct np_collect_ctx *ctx)
+{
+	(void)ctx;
+	struct net_state *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->socks = (struct net_socks){ .ethtool = -1, .rtnl = { .fd = -1 } };
+	if (!(k->fx = np_facts_new())) {
+		free(k);
+		return NULL;
+	}
+	return k;
 }
 
 static int collect_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_irq_table own;
 	const struct np_irq_table *t;
+	struct net_state *k = np_collect_state(ctx, "net");
+	struct net_socks one = { .ethtool = -1, .rtnl = { .fd = -1 } }; /* a one-shot run's */
 	int tr = np_collect_interrupts(ctx, &own, &t); /* once per pass: numa reads the same table */
-	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "net"), ctx);
-	int r = net_collect(fx, ctx, NP_NET_IOCTL_AUTO, &rep->net, t, tr);
+	struct np_facts *fx = np_facts_begin(k ? k->fx : NULL, ctx);
+	int r = net_collect(fx, k ? &k->socks : &one, ctx, NP_NET_IOCTL_AUTO, &rep->net, t, tr);
+	net_socks_close(&one);
 	np_irq_table_free(&own);
 	return r;
 }
@@ -1231,5 +1335,4 @@ static int resample_net(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return 0;
 }
 
-NP_SECTION_STATEFUL(net, 40, 30, collect_net, resample_net, np_facts_state_new, np_facts_state_reload,
-		    np_facts_state_free);
+NP_SECTION_STATEFUL(net, 40, 30, collect_net, resample_net, net_state_new, np_facts_state_reload, net_state_free);

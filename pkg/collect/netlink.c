@@ -43,6 +43,12 @@ static int parse_attrs(const unsigned char *p, size_t len, struct np_rtnl_link *
 		} else if (a.rta_type == IFLA_ADDRESS && dl <= NP_RTNL_ADDR_MAX) {
 			memcpy(k->addr, d, dl);
 			k->addr_len = dl;
+		} else if (a.rta_type == IFLA_MTU && dl == sizeof(uint32_t)) {
+			memcpy(&k->mtu, d, sizeof(k->mtu));
+			k->have_mtu = true;
+		} else if (a.rta_type == IFLA_OPERSTATE && dl == sizeof(uint8_t)) {
+			k->operstate = *d;
+			k->have_operstate = true;
 		} else if (a.rta_type == IFLA_STATS64) {
 			k->stats_len = dl < sizeof(k->stats) ? dl : sizeof(k->stats);
 			memcpy(&k->stats, d, k->stats_len);
@@ -119,9 +125,8 @@ int np_rtnl_parse_links(const void *buf, size_t len, uint32_t seq, struct np_rtn
 	return 0;
 }
 
-static int dump(int fd, struct np_rtnl_links *out)
+static int dump(int fd, uint32_t seq, struct np_rtnl_links *out)
 {
-	uint32_t seq = (uint32_t)time(NULL);
 	struct {
 		struct nlmsghdr h;
 		struct ifinfomsg ifi;
@@ -157,15 +162,37 @@ static int dump(int fd, struct np_rtnl_links *out)
 	}
 }
 
-int np_rtnl_dump_links(struct np_rtnl_links *out)
+void np_rtnl_close(struct np_rtnl *nl)
+{
+	if (nl->fd >= 0)
+		close(nl->fd);
+	nl->fd = -1;
+}
+
+int np_rtnl_dump_links_via(struct np_rtnl *nl, struct np_rtnl_links *out)
 {
 	*out = (struct np_rtnl_links){ 0 };
-	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return negative_errno();
-	int r = dump(fd, out);
-	if (r < 0)
+	if (nl->fd < 0) {
+		nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+		if (nl->fd < 0)
+			return negative_errno();
+		if (!nl->seq)
+			nl->seq = (uint32_t)time(NULL);
+	}
+	int r = dump(nl->fd, ++nl->seq, out);
+	if (r < 0) {
+		/* a dump left half read keeps the socket busy (netlink_dump_start(): -EBUSY) */
+		np_rtnl_close(nl);
 		np_rtnl_links_free(out);
+	}
+	return r;
+}
+
+int np_rtnl_dump_links(struct np_rtnl_links *out)
+{
+	struct np_rtnl nl = { .fd = -1 };
+	int r = np_rtnl_dump_links_via(&nl, out);
+	np_rtnl_close(&nl);
 	return r;
 }
 
@@ -217,4 +244,12 @@ int np_rtnl_stat(const struct np_rtnl_link *l, const char *name, uint64_t *v)
 			return 0;
 		}
 	return -ENOENT;
+}
+
+const char *np_rtnl_operstate(const struct np_rtnl_link *l)
+{
+	/* net-sysfs.c operstates[], indexed by IF_OPER_* (include/uapi/linux/if.h) */
+	static const char *const names[] = { "unknown", "notpresent", "down", "lowerlayerdown",
+					     "testing", "dormant", "up" };
+	return l->have_operstate && l->operstate < ARRAY_SIZE(names) ? names[l->operstate] : NULL;
 }

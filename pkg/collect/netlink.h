@@ -25,6 +25,9 @@ struct np_rtnl_link {
 	char name[IFNAMSIZ];                  /* IFLA_IFNAME; "" when the message had none */
 	unsigned char addr[NP_RTNL_ADDR_MAX]; /* IFLA_ADDRESS */
 	size_t addr_len;                      /* 0: no address */
+	uint32_t mtu;                         /* IFLA_MTU, when have_mtu */
+	uint8_t operstate;                    /* IFLA_OPERSTATE (IF_OPER_*), when have_operstate */
+	bool have_mtu, have_operstate;
 	size_t stats_len;                     /* bytes of @stats the kernel filled: 0 = no IFLA_STATS64
 	                                       * (older kernels send a shorter struct) */
 	struct rtnl_link_stats64 stats;
@@ -62,6 +65,25 @@ int np_rtnl_dump_links(struct np_rtnl_links *out);
 
 void np_rtnl_links_free(struct np_rtnl_links *l);
 
+/* A NETLINK_ROUTE socket kept for many dumps, and the sequence number of its last one. */
+struct np_rtnl {
+	int fd; /* -1: not open */
+	uint32_t seq;
+};
+
+/*
+ * np_rtnl_dump_links_via() - np_rtnl_dump_links() over @nl's socket, opened at the first call
+ * and kept for the next ones: a dump read to its end leaves nothing queued, and the socket
+ * (bound to the netns of its creation, this process's) joins no multicast group, so nothing
+ * arrives between dumps. Each dump has its own sequence number. On error the socket is closed
+ * (a dump left half read would refuse the next one) and opened again at the next call.
+ * Returns what np_rtnl_dump_links() returns.
+ */
+int np_rtnl_dump_links_via(struct np_rtnl *nl, struct np_rtnl_links *out);
+
+/* Close @nl's socket, if open (@nl can be used again). */
+void np_rtnl_close(struct np_rtnl *nl);
+
 /* The link named @name in @l, or NULL. */
 const struct np_rtnl_link *np_rtnl_find(const struct np_rtnl_links *l, const char *name);
 
@@ -81,5 +103,13 @@ bool np_rtnl_addr_matches(const struct np_rtnl_link *l, const char *sysfs);
  * file then).
  */
 int np_rtnl_stat(const struct np_rtnl_link *l, const char *name, uint64_t *v);
+
+/*
+ * np_rtnl_operstate() - the text of /sys/class/net/<if>/operstate for @l's IFLA_OPERSTATE
+ * (net/core/net-sysfs.c operstate_show(): both give IF_OPER_DOWN for an interface not running,
+ * else dev->operstate, printed from the same table of RFC 2863 names), or NULL when @l has none
+ * or its value is past the table (sysfs fails the read then).
+ */
+const char *np_rtnl_operstate(const struct np_rtnl_link *l);
 
 #endif

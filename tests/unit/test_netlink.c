@@ -60,6 +60,9 @@ static void test_parse_capture(void **state)
 	assert_int_equal(v, 0);
 	assert_int_equal(np_rtnl_stat(e, "rx_otherhost_dropped", &v), -ENOENT); /* no sysfs file */
 	assert_int_equal(np_rtnl_stat(e, "carrier_changes", &v), -ENOENT);
+	assert_true(e->have_mtu);
+	assert_int_equal(e->mtu, 1400);
+	assert_string_equal(np_rtnl_operstate(e), "up");
 	assert_null(np_rtnl_find(&l, "lo")); /* in the first datagram */
 	np_rtnl_links_free(&l);
 	free(buf);
@@ -70,6 +73,9 @@ static void test_parse_capture(void **state)
 	assert_string_equal(l.v[0].name, "lo");
 	assert_true(np_rtnl_addr_matches(&l.v[0], "00:00:00:00:00:00\n"));
 	assert_string_equal(l.v[1].name, "ifb0");
+	assert_int_equal(l.v[0].mtu, 65536);
+	assert_string_equal(np_rtnl_operstate(&l.v[0]), "unknown"); /* lo has no carrier to tell */
+	assert_string_equal(np_rtnl_operstate(&l.v[1]), "down");
 	np_rtnl_links_free(&l);
 	free(buf);
 
@@ -77,6 +83,25 @@ static void test_parse_capture(void **state)
 	assert_int_equal(np_rtnl_parse_links(buf, len, SEQ, &l), 1);
 	assert_int_equal(l.n, 0);
 	free(buf);
+}
+
+/* IFLA_OPERSTATE as net-sysfs.c operstate_show() prints it; none, or past its table: no text. */
+static void test_operstate_names(void **state)
+{
+	(void)state;
+	static const char *const want[] = { "unknown", "notpresent", "down", "lowerlayerdown",
+					    "testing", "dormant", "up" };
+	struct np_rtnl_link k = { 0 };
+	assert_null(np_rtnl_operstate(&k));
+	k.have_operstate = true;
+	for (unsigned i = 0; i < 7; i++) {
+		k.operstate = (uint8_t)i;
+		assert_string_equal(np_rtnl_operstate(&k), want[i]);
+	}
+	for (unsigned i = 7; i < 256; i++) {
+		k.operstate = (uint8_t)i;
+		assert_null(np_rtnl_operstate(&k));
+	}
 }
 
 /* Every cut of a datagram is refused (-EBADMSG) unless it falls between two messages. */
@@ -227,6 +252,16 @@ static void test_live_between_files(void **state)
 		assert_int_equal(k->ifindex, atoi(idx));
 		if (np_host_attr(&h, &addr, "/sys/class/net/%s/address", ifs[i]) > 0)
 			assert_true(np_rtnl_addr_matches(k, addr));
+		/* the MTU and operstate the section takes from the dump instead of their files */
+		char *mtu = NULL, *oper = NULL;
+		assert_true(np_host_attr(&h, &mtu, "/sys/class/net/%s/mtu", ifs[i]) > 0);
+		assert_true(k->have_mtu);
+		assert_int_equal(k->mtu, atoi(mtu));
+		assert_true(np_host_attr(&h, &oper, "/sys/class/net/%s/operstate", ifs[i]) > 0);
+		assert_non_null(np_rtnl_operstate(k));
+		assert_string_equal(np_rtnl_operstate(k), oper);
+		free(mtu);
+		free(oper);
 		for (size_t c = 0; c < before[i].n; c++) {
 			uint64_t v;
 			assert_int_equal(np_rtnl_stat(k, before[i].names[c], &v), 0); /* every file has its field */
@@ -453,6 +488,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_capture),
+		cmocka_unit_test(test_operstate_names),
 		cmocka_unit_test(test_parse_truncated),
 		cmocka_unit_test(test_parse_garbled),
 		cmocka_unit_test(test_live_between_files),
