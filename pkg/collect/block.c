@@ -14,8 +14,12 @@
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <string.h>
 #include <time.h>
 
@@ -225,20 +229,64 @@ static void attr_num(struct np_facts *fx, const struct np_dir *dir, struct np_bl
 		*dst = (int64_t)v;
 }
 
-/*
- * What a device's folder holds, listed once: the names it does not hold are not opened (a loop
- * device has no device/, a whole disk no partition, dm or md). NULL when the listing failed, or
- * for another folder than the one listed: then every name is tried.
- */
-static bool has_entry(char *const *ents, const char *name)
+/* The names of a device's folder that decide what else is read from it. */
+enum ent {
+	ENT_PARTITION,
+	ENT_DM,
+	ENT_MD,
+	ENT_DEVICE,
+	ENT_SERIAL,
+	ENT_WWID,
+	ENT_HOLDERS,
+	ENT_SLAVES,
+	ENT_N
+};
+
+static const char *const ent_names[ENT_N] = {
+	[ENT_PARTITION] = "partition", [ENT_DM] = "dm",	       [ENT_MD] = "md",
+	[ENT_DEVICE] = "device",       [ENT_SERIAL] = "serial", [ENT_WWID] = "wwid",
+	[ENT_HOLDERS] = "holders",     [ENT_SLAVES] = "slaves",
+};
+
+/* Which of those names a device's folder holds, from its listing, looked at once. */
+struct ents {
+	bool has[ENT_N];
+};
+
+/* np_facts_blob() reader: @buf a struct ents, @ud the device's folder (struct np_dir). */
+static int ents_read(void *buf, size_t size, void *ud)
 {
-	return !ents || np_strv_contains(ents, name);
+	struct ents *e = buf;
+	_cleanup_(strv_freep) char **names = NULL;
+	int r = np_dir_list(ud, NULL, &names, NULL);
+	if (r < 0)
+		return r;
+	assert(size == sizeof(*e));
+	*e = (struct ents){ 0 };
+	for (char **p = names; *p; p++)
+		for (size_t i = 0; i < ENT_N; i++)
+			if (streq(*p, ent_names[i])) {
+				e->has[i] = true;
+				break;
+			}
+	return 0;
 }
 
-static void attr_list(struct np_facts *fx, struct np_dir *dir, struct np_block_dev *d, char *const *ents,
-		      const char *rel, char ***dst)
+/*
+ * What a device's folder holds, listed once: the names it does not hold are not opened (a loop
+ * device has no device/, a whole disk no partition, dm or md). @e NULL when the listing failed, or
+ * for another folder than the one listed: then every name is tried.
+ */
+static bool has_entry(const struct ents *e, enum ent name)
 {
-	if (!has_entry(ents, rel)) {
+	return !e || e->has[name];
+}
+
+static void attr_list(struct np_facts *fx, struct np_dir *dir, struct np_block_dev *d, const struct ents *ents,
+		      enum ent name, char ***dst)
+{
+	const char *rel = ent_names[name];
+	if (!has_entry(ents, name)) {
 		*dst = calloc(1, sizeof(char *)); /* none, as for a missing folder below */
 		return;
 	}
@@ -278,9 +326,10 @@ struct devdirs {
 };
 
 /*
- * Open @path into @d; with facts, only its path: what is read every cycle (size, ro) goes by full
- * path, two walks where opening the folder would cost one more open, and a fact read again after
- * an event too. Returns 0 or -ENOMEM (np_dir_open()'s other errors leave @d usable by full paths).
+ * Open @path into @d; with facts, only its path: what is read every cycle (size, ro) is held open
+ * (struct held), and a fact is read again only after an event, by full path, where opening the
+ * folder would cost one more open. Returns 0 or -ENOMEM (np_dir_open()'s other errors leave @d
+ * usable by full paths).
  */
 static int dir_init(struct devdirs *dd, const struct np_host *h, const char *path, struct np_dir *d)
 {
@@ -297,7 +346,7 @@ static void devdirs_close(struct devdirs *dd)
 	np_dir_close(&dd->hw);
 }
 
-static void read_queue(struct devdirs *dd, struct np_block_dev *d, char *const *qents)
+static void read_queue(struct devdirs *dd, struct np_block_dev *d, const struct ents *qents)
 {
 	int64_t rota = -1;
 	attr_num(dd->fx, dd->q, d, "queue/rotational", &rota);
@@ -310,7 +359,7 @@ static void read_queue(struct devdirs *dd, struct np_block_dev *d, char *const *
 			np_status_set(&d->status, r, "%s/queue/scheduler: cannot parse", dd->q->path);
 	}
 	attr_num(dd->fx, dd->q, d, "queue/nr_requests", &d->nr_requests);
-	if (has_entry(qents, "device"))
+	if (has_entry(qents, ENT_DEVICE))
 		attr_num(dd->fx, &dd->hw, d, "queue_depth", &d->queue_depth);
 	attr_str(dd->fx, dd->q, d, "queue/write_cache", &d->write_cache);
 	attr_num(dd->fx, dd->q, d, "queue/logical_block_size", &d->logical_block_size);
@@ -367,9 +416,72 @@ int np_udev_identity(char *const *props, char **vendor, char **model, char **ser
 	return !!*vendor + !!*model + !!*serial + !!*wwn;
 }
 
+/*
+ * A device's size and ro attributes, held open across the agent's cycles: the two values read
+ * every cycle (a resize to or from 0 sectors and BLKROSET send no uevent) cost one pread(2) each
+ * (np_fd_reread_u64(): sysfs runs the attribute's show() again at offset 0, so the value is as
+ * fresh as a new open's) instead of a walk through the /sys/class/block link, an open, a read and
+ * a close. A descriptor stays bound to its device's kernfs node: once that device is gone, its
+ * read fails (-ENODEV) and the attribute is opened again by name, as before, in the same cycle;
+ * and every descriptor is closed when the agent saw a device event (ctx->facts_gen), so a device
+ * removed and added again under its name is read through its new node either way. Only a sysfs
+ * attribute is held: a file of a captured tree may be replaced, which a held one would not see.
+ */
+enum { HELD_SIZE, HELD_RO, HELD_N };
+
+struct held {
+	char *name;       /* the device's; NULL: a free slot */
+	int fd[HELD_N];   /* -1: not open */
+};
+
+/* At most this many devices' attributes are held (2 descriptors each); others are read by path. */
+#define HELD_MAX 256
+
+static void held_close(struct held *hd)
+{
+	free(hd->name);
+	hd->name = NULL;
+	for (size_t i = 0; i < HELD_N; i++) {
+		if (hd->fd[i] >= 0)
+			close(hd->fd[i]);
+		hd->fd[i] = -1;
+	}
+}
+
+/*
+ * attr_num() of an attribute read every cycle: through @hd's descriptor @i, opened at the first
+ * read and kept while reads through it succeed; @hd NULL reads by path.
+ */
+static void held_num(struct held *hd, int i, const struct np_dir *dir, struct np_block_dev *d, const char *rel,
+		     int64_t *dst)
+{
+	if (!hd) {
+		attr_num(NULL, dir, d, rel, dst);
+		return;
+	}
+	uint64_t v;
+	int r = hd->fd[i] >= 0 ? np_fd_reread_u64(hd->fd[i], &v) : -EBADF;
+	if (r < 0 && hd->fd[i] >= 0) { /* gone, or failing: what a new open reads is the answer */
+		close(hd->fd[i]);
+		hd->fd[i] = -1;
+	}
+	if (r < 0) {
+		int fd = np_dir_openat(dir, rel, O_RDONLY);
+		struct statfs sf;
+		r = fd < 0 ? fd : np_fd_reread_u64(fd, &v);
+		if (r >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == SYSFS_MAGIC)
+			hd->fd[i] = fd;
+		else if (fd >= 0)
+			close(fd);
+	}
+	note_err(d, r, dir, rel);
+	if (r >= 0 && v <= INT64_MAX)
+		*dst = (int64_t)v;
+}
+
 /* @link: the target of the disk's /sys/class/block link (its device path), or NULL. */
-static void read_identity(struct devdirs *dd, struct np_block_dev *d, char *const *ents, char *const *qents,
-			  const char *link)
+static void read_identity(struct devdirs *dd, struct np_block_dev *d, const struct ents *ents,
+			  const struct ents *qents, const char *link)
 {
 	if (d->udev) {
 		np_udev_identity(d->udev, &d->vendor, &d->model, &d->serial, &d->wwn);
@@ -377,16 +489,16 @@ static void read_identity(struct devdirs *dd, struct np_block_dev *d, char *cons
 		d->id_path = ip ? strdup(ip) : NULL;
 	}
 	bool from_udev = d->vendor || d->model || d->serial || d->wwn;
-	bool dev = has_entry(qents, "device");
+	bool dev = has_entry(qents, ENT_DEVICE);
 	if (!d->vendor && dev)
 		attr_str(dd->fx, &dd->hw, d, "vendor", &d->vendor);
 	if (!d->model && dev)
 		attr_str(dd->fx, &dd->hw, d, "model", &d->model);
-	if (!d->serial && has_entry(qents, "serial"))
+	if (!d->serial && has_entry(qents, ENT_SERIAL))
 		attr_str(dd->fx, dd->q, d, "serial", &d->serial);
 	if (!d->serial && dev)
 		attr_str(dd->fx, &dd->hw, d, "serial", &d->serial);
-	if (!d->wwn && has_entry(ents, "wwid"))
+	if (!d->wwn && has_entry(ents, ENT_WWID))
 		attr_str(dd->fx, &dd->base, d, "wwid", &d->wwn);
 	if (!d->wwn && dev)
 		attr_str(dd->fx, &dd->hw, d, "wwid", &d->wwn);
@@ -409,11 +521,11 @@ static char *partition_parent(const char *link)
 }
 
 /* @name is in @dir: in its listing @ents, or, when it could not be listed, found there. */
-static bool dir_has(const struct np_dir *dir, char *const *ents, const char *name)
+static bool dir_has(const struct np_dir *dir, const struct ents *ents, enum ent name)
 {
 	if (ents)
-		return np_strv_contains(ents, name);
-	_cleanup_close_ int fd = np_dir_openat(dir, name, O_PATH);
+		return ents->has[name];
+	_cleanup_close_ int fd = np_dir_openat(dir, ent_names[name], O_PATH);
 	return fd >= 0;
 }
 
@@ -424,7 +536,8 @@ static bool dir_has(const struct np_dir *dir, char *const *ents, const char *nam
  * one written by hand shows within the facts bound), holders and slaves (a map or array made or
  * removed is a uevent), the udev database.
  */
-static void read_device(struct np_facts *fx, const struct np_host *h, const struct np_dir *cls, struct np_block_dev *d)
+static void read_device(struct np_facts *fx, struct held *hd, const struct np_host *h, const struct np_dir *cls,
+			struct np_block_dev *d)
 {
 	_cleanup_free_ char *base = np_asprintf("/sys/class/block/%s", d->name);
 	_cleanup_free_ char *link = NULL, *disk_link = NULL;
@@ -436,23 +549,27 @@ static void read_device(struct np_facts *fx, const struct np_host *h, const stru
 	dd.q = &dd.base;
 	read_dev(fx, &dd.base, d);
 	int64_t sectors = -1, v = -1;
-	attr_num(NULL, &dd.base, d, "size", &sectors);
+	held_num(hd, HELD_SIZE, &dd.base, d, "size", &sectors);
 	d->size_bytes = sectors >= 0 && sectors <= INT64_MAX / 512 ? sectors * 512 : -1;
-	attr_num(NULL, &dd.base, d, "ro", &v);
+	held_num(hd, HELD_RO, &dd.base, d, "ro", &v);
 	d->read_only = v > 0;
 	v = -1;
 	attr_num(fx, &dd.base, d, "removable", &v);
 	d->removable = v > 0;
-	_cleanup_(strv_freep) char **ents = NULL;
-	if (np_facts_dir_list(fx, &dd.base, NULL, &ents, NULL) < 0)
-		ents = NULL; /* try every name */
+	/* the listing is a fact (a folder's names change with its device: a uevent); only the few
+	 * names that decide what else is read are kept of it */
+	char key[sizeof("block-ents ") + NAME_MAX]; /* a folder's name: at most NAME_MAX bytes */
+	snprintf(key, sizeof(key), "block-ents %s", d->name);
+	struct ents listed, *ents = NULL; /* NULL: try every name */
+	if (np_facts_blob(fx, key, &listed, sizeof(listed), ents_read, &dd.base) >= 0)
+		ents = &listed;
 	if (np_facts_dir_readlink(fx, cls, d->name, &link) < 0)
 		link = NULL;
-	bool part = dir_has(&dd.base, ents, "partition");
+	bool part = dir_has(&dd.base, ents, ENT_PARTITION);
 	if (part)
 		d->parent = partition_parent(link);
-	bool dm = dir_has(&dd.base, ents, "dm");
-	bool md = dir_has(&dd.base, ents, "md");
+	bool dm = dir_has(&dd.base, ents, ENT_DM);
+	bool md = dir_has(&dd.base, ents, ENT_MD);
 	d->kind = strdup(np_block_kind(d->name, part, dm, md));
 	if (dm) {
 		attr_str(fx, &dd.base, d, "dm/name", &d->dm_name);
@@ -466,21 +583,23 @@ static void read_device(struct np_facts *fx, const struct np_host *h, const stru
 		if (np_facts_dir_readlink(fx, cls, d->parent, &disk_link) < 0)
 			disk_link = NULL;
 	}
-	char *const *qents = d->parent ? NULL : ents; /* a partition's queue and identity are its disk's */
-	if (has_entry(qents, "device")) {
+	const struct ents *qents = d->parent ? NULL : ents; /* a partition's queue and identity are its disk's */
+	if (has_entry(qents, ENT_DEVICE)) {
 		_cleanup_free_ char *hw = np_asprintf("%s/device", dd.q->path);
 		if (!hw || dir_init(&dd, h, hw, &dd.hw) < 0)
 			return;
 	}
 	read_queue(&dd, d, qents);
-	attr_list(fx, &dd.base, d, ents, "holders", &d->holders);
-	attr_list(fx, &dd.base, d, ents, "slaves", &d->slaves);
+	attr_list(fx, &dd.base, d, ents, ENT_HOLDERS, &d->holders);
+	attr_list(fx, &dd.base, d, ents, ENT_SLAVES, &d->slaves);
 	read_udev(fx, h, d);
 	read_identity(&dd, d, ents, qents, d->parent ? disk_link : link);
 }
 
 struct read_args {
 	struct np_facts *fx;
+	struct held *held; /* one per device, NULL past n_held or in a one-shot run */
+	size_t n_held;
 	const struct np_host *h;
 	const struct np_dir *cls;
 	struct np_block *b;
@@ -490,14 +609,41 @@ struct read_args {
 static void read_one(void *arg, size_t i)
 {
 	const struct read_args *a = arg;
-	read_device(a->fx, a->h, a->cls, &a->b->devices[i]);
+	read_device(a->fx, i < a->n_held ? &a->held[i] : NULL, a->h, a->cls, &a->b->devices[i]);
 }
 
-static int read_diskstats(const struct np_host *h, struct np_block *b, struct np_diskstats *ds)
+/*
+ * /proc/diskstats, whole, into *@buf (np_host_read()'s contract). @held: the agent's descriptor of
+ * it, kept across samples (NULL: none; -1: not open): read again from its start (lseek(2) to 0
+ * restarts a seq_file, fs/seq_file.c seq_lseek(): every line as fresh as a new open's), instead
+ * of a path walk, an open and a close per sample. Opened by path, and kept when it is procfs (a
+ * captured tree's file may be replaced), when not open or when a read through it failed.
+ */
+static int diskstats_read(const struct np_host *h, int *held, char **buf, size_t *len)
+{
+	if (held && *held >= 0) {
+		if (lseek(*held, 0, SEEK_SET) == 0 && np_read_fd(*held, NP_READ_MAX_DEFAULT, 0, buf, len) >= 0)
+			return 0;
+		close(*held);
+		*held = -1;
+	}
+	int fd = np_host_openat(h, "/proc/diskstats", O_RDONLY);
+	if (fd < 0)
+		return fd;
+	struct statfs sf;
+	int r = np_read_fd(fd, NP_READ_MAX_DEFAULT, 0, buf, len);
+	if (r >= 0 && held && fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+		*held = fd;
+	else
+		close(fd);
+	return r;
+}
+
+static int read_diskstats(const struct np_host *h, int *held, struct np_block *b, struct np_diskstats *ds)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	int r = np_host_read(h, "/proc/diskstats", 0, &buf, &len);
+	int r = diskstats_read(h, held, &buf, &len);
 	b->sampled_at_ms = mono_ms();
 	if (r < 0) {
 		np_status_set(&b->status, r, "/proc/diskstats: %s", np_errno_reason(r));
@@ -649,17 +795,67 @@ static struct np_stall_cfg stall_cfg(const struct np_collect_ctx *ctx)
 				      .await_ms = ctx->stall_await_ms > 0 ? ctx->stall_await_ms : 0 };
 }
 
-/* The section's state: the stall detector, and its devices' facts (facts.h). */
+/* The section's state: the stall detector, its devices' facts (facts.h) and held attributes. */
 struct block_state {
 	struct np_stall_detector *det;
 	struct np_facts *fx;
+	struct held *held; /* in the order of the last cycle's devices */
+	size_t n_held;
+	uint64_t held_gen; /* the facts generation they were opened under */
+	int ds_fd;         /* /proc/diskstats (diskstats_read()), -1: not open */
 };
+
+static void held_free(struct block_state *k)
+{
+	for (size_t i = 0; i < k->n_held; i++)
+		held_close(&k->held[i]);
+	free(k->held);
+	k->held = NULL;
+	k->n_held = 0;
+}
+
+/*
+ * Line @k's held attributes up with this cycle's first @n devices of @b: a device keeps its
+ * descriptors, one gone has them closed, all are closed after a device event (see struct held).
+ * Without memory, nothing is held: every attribute is read by path.
+ */
+static void held_align(struct block_state *k, const struct np_block *b, size_t n, uint64_t gen)
+{
+	if (k->held_gen != gen)
+		held_free(k);
+	k->held_gen = gen;
+	n = n < HELD_MAX ? n : HELD_MAX;
+	struct held *nh = n ? calloc(n, sizeof(*nh)) : NULL;
+	for (size_t i = 0, j = 0; nh && i < n; i++) {
+		nh[i] = (struct held){ .fd = { -1, -1 } };
+		/* the names come sorted as last cycle: look on from the last match, then from the start */
+		for (size_t t = 0; t < k->n_held && !nh[i].name; t++, j++) {
+			struct held *o = &k->held[j % k->n_held];
+			if (o->name && streq(o->name, b->devices[i].name)) {
+				nh[i] = *o;
+				*o = (struct held){ .fd = { -1, -1 } };
+			}
+		}
+		if (!nh[i].name && !(nh[i].name = strdup(b->devices[i].name))) {
+			for (size_t x = 0; x <= i; x++)
+				held_close(&nh[x]);
+			free(nh);
+			nh = NULL;
+		}
+	}
+	held_free(k);
+	k->held = nh;
+	k->n_held = nh ? n : 0;
+}
 
 static void block_state_free(void *state)
 {
 	struct block_state *k = state;
 	np_stall_free(k->det);
 	np_facts_free(k->fx);
+	held_free(k);
+	if (k->ds_fd >= 0)
+		close(k->ds_fd);
 	free(k);
 }
 
@@ -669,6 +865,7 @@ static void *block_state_new(const struct np_collect_ctx *ctx)
 	struct block_state *k = calloc(1, sizeof(*k));
 	if (!k)
 		return NULL;
+	k->ds_fd = -1;
 	k->det = np_stall_new(&cfg);
 	k->fx = np_facts_new();
 	if (!k->det || !k->fx) {
@@ -707,18 +904,18 @@ static int track_stalls(struct np_block *b, struct np_stall_detector *det, const
 
 int np_block_watch_stalls(const struct np_collect_ctx *ctx)
 {
-	struct np_stall_detector *det = detector(ctx);
-	if (!det)
+	struct block_state *k = np_collect_state(ctx, "block");
+	if (!k)
 		return -ENODATA;
 	struct np_block b = { 0 }; /* read_diskstats() writes its status and sample time here */
 	struct np_diskstats ds;
-	int r = read_diskstats(ctx->host, &b, &ds);
+	int r = read_diskstats(ctx->host, &k->ds_fd, &b, &ds);
 	if (r >= 0) {
-		r = np_stall_feed(det, &ds, b.sampled_at_ms);
+		r = np_stall_feed(k->det, &ds, b.sampled_at_ms);
 		np_diskstats_free(&ds);
 	}
 	np_block_free(&b);
-	return r < 0 ? r : (int)np_stall_began(det);
+	return r < 0 ? r : (int)np_stall_began(k->det);
 }
 
 int64_t np_block_stall_next_ms(const struct np_collect_ctx *ctx)
@@ -755,12 +952,15 @@ static int collect_block(const struct np_collect_ctx *ctx, struct np_report *rep
 	int added = 0;
 	for (size_t i = 0; i < n && added >= 0; i++)
 		added = add_device(b, &cap, names[i]);
-	struct read_args ra = { .fx = fx, .h = h, .cls = &cls, .b = b };
+	if (kept)
+		held_align(kept, b, b->n, ctx->facts_gen);
+	struct read_args ra = { .fx = fx, .h = h, .cls = &cls, .b = b, .held = kept ? kept->held : NULL,
+				.n_held = kept ? kept->n_held : 0 };
 	np_collect_for(ctx, b->n, read_one, &ra); /* each device on its own: any thread of the pass */
 	if (added < 0)
 		return added;
 	struct np_diskstats ds;
-	r = read_diskstats(h, b, &ds);
+	r = read_diskstats(h, kept ? &kept->ds_fd : NULL, b, &ds);
 	if (r < 0)
 		return b->n ? 0 : r;
 	if (!ds.n && b->n) /* the kernel lists every disk it has: no line is no stall check, not a clean one */
@@ -833,7 +1033,8 @@ static int resample_block(const struct np_collect_ctx *ctx, struct np_report *re
 	int r = snapshot_of(b, &first);
 	if (r < 0)
 		return r;
-	r = read_diskstats(ctx->host, b, &now);
+	struct block_state *kept = np_collect_state(ctx, "block");
+	r = read_diskstats(ctx->host, kept ? &kept->ds_fd : NULL, b, &now);
 	if (r < 0) {
 		np_diskstats_free(&first);
 		return 0; /* recorded in the section status; the first sample stands */
@@ -842,7 +1043,6 @@ static int resample_block(const struct np_collect_ctx *ctx, struct np_report *re
 	b->interval_s = elapsed / 1000.0;
 	for (size_t i = 0; i < b->n; i++)
 		rate_one(&b->devices[i], &now, elapsed);
-	struct block_state *kept = np_collect_state(ctx, "block");
 	if (kept) { /* the agent's detector already has the first sample */
 		r = track_stalls(b, kept->det, &now);
 		np_diskstats_free(&first);

@@ -154,12 +154,12 @@ int np_host_read(const struct np_host *h, const char *path, size_t max, char **o
  * after a whole record, its newline included), the line is complete and the read that would
  * return 0 is skipped; else the rest is read to the end.
  */
-static int fd_read_line(int fd, char **out)
+static int fd_read_line_at(int fd, bool from_start, char **out)
 {
 	char first[4096];
 	ssize_t k;
 	do
-		k = read(fd, first, sizeof(first));
+		k = from_start ? pread(fd, first, sizeof(first), 0) : read(fd, first, sizeof(first));
 	while (k < 0 && errno == EINTR);
 	if (k < 0)
 		return negative_errno();
@@ -168,6 +168,8 @@ static int fd_read_line(int fd, char **out)
 	if ((size_t)k == sizeof(first) && !memchr(first, '\n', (size_t)k) && !memchr(first, '\0', (size_t)k)) {
 		_cleanup_free_ char *rest = NULL;
 		size_t rlen;
+		if (from_start && lseek(fd, k, SEEK_SET) < 0) /* pread moved no file offset */
+			return negative_errno();
 		int r = np_read_fd(fd, NP_LINE_MAX - len, 0, &rest, &rlen);
 		if (r < 0)
 			return r;
@@ -185,6 +187,11 @@ static int fd_read_line(int fd, char **out)
 	np_strip(buf);
 	*out = TAKE_PTR(buf);
 	return 0;
+}
+
+static int fd_read_line(int fd, char **out)
+{
+	return fd_read_line_at(fd, false, out);
 }
 
 int np_host_read_line(const struct np_host *h, const char *path, char **out)
@@ -239,6 +246,13 @@ int np_host_read_u64(const struct np_host *h, const char *path, uint64_t *out)
 {
 	char *s = NULL;
 	int r = np_host_read_line(h, path, &s);
+	return line_u64(r, &s, out);
+}
+
+int np_fd_reread_u64(int fd, uint64_t *out)
+{
+	char *s = NULL;
+	int r = fd_read_line_at(fd, true, &s);
 	return line_u64(r, &s, out);
 }
 

@@ -75,6 +75,14 @@ int np_host_read_u64(const struct np_host *h, const char *path, uint64_t *out);
 int np_host_read_s64(const struct np_host *h, const char *path, int64_t *out);
 
 /*
+ * np_fd_reread_u64() - np_host_read_u64() of the attribute open at @fd, read again from its start
+ * (pread(2) at offset 0: a sysfs attribute, like any seq_file, runs its show() again there, so a
+ * descriptor held across reads returns the current value; fs/seq_file.c seq_read_iter()). Returns
+ * 0 or -errno: -ENODEV once the attribute's device is gone (kernfs), -EINVAL if not a number.
+ */
+int np_fd_reread_u64(int fd, uint64_t *out);
+
+/*
  * np_host_readlink() - target of a symlink under the root. Returns 0 and a
  * malloc'd string, or -errno (-EINVAL when @path is not a symlink).
  */
