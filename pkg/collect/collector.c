@@ -91,6 +91,8 @@ struct np_collect_pass {
 		size_t n;
 	} lists[2];
 	size_t n_lists;
+	const struct np_mounts *mounts; /* np_collect_put_mounts(): the mounts section's report member */
+	int mounts_r;
 };
 
 static void pass_free(struct np_collect_pass *p)
@@ -146,6 +148,24 @@ int np_collect_read(const struct np_collect_ctx *ctx, const char *path, size_t m
 	*buf = f->buf;
 	*len = f->len;
 	return f->r;
+}
+
+void np_collect_put_mounts(const struct np_collect_ctx *ctx, const struct np_mounts *m, int r)
+{
+	_cleanup_(pass_unlock) struct np_collect_pass *p = pass_lock(ctx);
+	if (p) {
+		p->mounts = m;
+		p->mounts_r = r;
+	}
+}
+
+const struct np_mounts *np_collect_get_mounts(const struct np_collect_ctx *ctx, int *r)
+{
+	_cleanup_(pass_unlock) struct np_collect_pass *p = pass_lock(ctx);
+	if (!p || !p->mounts)
+		return NULL;
+	*r = p->mounts_r;
+	return p->mounts;
 }
 
 int np_collect_list(const struct np_collect_ctx *ctx, const char *path, char ***own, char *const **names, size_t *n)

@@ -77,6 +77,18 @@ int np_collect_interrupts(const struct np_collect_ctx *ctx, struct np_irq_table 
 int np_collect_read(const struct np_collect_ctx *ctx, const char *path, size_t max, char **own, const char **buf,
 		    size_t *len);
 
+struct np_mounts;
+
+/*
+ * np_collect_put_mounts() - the host's mount table the mounts section parsed in this pass (its
+ * report member, valid until np_collect_all() returns) and the parse's result @r, left in the
+ * pass for a later section (volumes) instead of a second parse of the same mountinfo; nothing
+ * when @ctx has no pass. np_collect_get_mounts() returns it, its result in *@r, or NULL when the
+ * pass has none (the mounts section not asked for, or not run yet).
+ */
+void np_collect_put_mounts(const struct np_collect_ctx *ctx, const struct np_mounts *m, int r);
+const struct np_mounts *np_collect_get_mounts(const struct np_collect_ctx *ctx, int *r);
+
 /*
  * np_collect_for() - @fn(@arg, i) for every i in [0, @n): a loop whose bodies
  * are independent (a section's devices), run on every idle thread of the pass

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "mounts.h"
 #include "collector.h"
+#include "facts.h"
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
@@ -74,12 +75,12 @@ static size_t split_spaces(char *line, char **tok, size_t max)
 
 #define MAX_FIELDS 512
 
-/* Parse one NUL-terminated line into @m. Returns 0, -EINVAL or -ENOMEM (m half-filled: caller frees). */
-static int parse_line(char *line, struct np_mount *m)
+/*
+ * Parse one NUL-terminated line into @m, @tok room for MAX_FIELDS fields (one for every line of
+ * the table). Returns 0, -EINVAL or -ENOMEM (m half-filled: caller frees).
+ */
+static int parse_line(char *line, char **tok, struct np_mount *m)
 {
-	_cleanup_free_ char **tok = calloc(MAX_FIELDS, sizeof(char *));
-	if (!tok)
-		return -ENOMEM;
 	size_t n = split_spaces(line, tok, MAX_FIELDS);
 	size_t sep = 0;
 	for (size_t i = 6; i < n; i++)
@@ -118,8 +119,8 @@ static int append_mount(struct np_mounts *out, const struct np_mount *m)
 	return 0;
 }
 
-/* One line of @len bytes (no newline). Returns 0, -EINVAL (bad line) or -ENOMEM. */
-static int parse_one(const char *p, size_t len, struct np_mounts *out)
+/* One line of @len bytes (no newline), @tok as for parse_line(). Returns 0, -EINVAL (bad line) or -ENOMEM. */
+static int parse_one(const char *p, size_t len, char **tok, struct np_mounts *out)
 {
 	if (memchr(p, '\0', len))
 		return -EINVAL;
@@ -127,7 +128,7 @@ static int parse_one(const char *p, size_t len, struct np_mounts *out)
 	if (!line)
 		return -ENOMEM;
 	struct np_mount m = { 0 };
-	int r = parse_line(line, &m);
+	int r = parse_line(line, tok, &m);
 	if (r >= 0)
 		r = append_mount(out, &m);
 	if (r < 0)
@@ -140,12 +141,13 @@ int np_parse_mountinfo(const char *buf, size_t len, struct np_mounts *out)
 	unsigned lineno = 0;
 	const char *p;
 	size_t l;
+	char *tok[MAX_FIELDS]; /* 4 KiB, one for every line; split_spaces() sets what it counts */
 	for (size_t off = 0; np_next_line(buf, len, &off, &p, &l);) {
 		lineno++;
 		if (l == 0)
 			continue;
 		bool nl = off <= len; /* the last line without its newline: maybe cut short */
-		int r = parse_one(p, l, out);
+		int r = parse_one(p, l, tok, out);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
@@ -213,13 +215,17 @@ static int add_dev_mount(struct np_mount_dev *d, size_t idx)
 	return 0;
 }
 
-static int new_dev(const struct np_host *h, struct np_mounts *s, unsigned major, unsigned minor,
-		   struct np_mount_dev **out)
+/*
+ * @fx: the agent's facts (facts.h), NULL in a one-shot run: whether major:minor is a block device,
+ * and its name, change only when a block device comes or goes, a uevent.
+ */
+static int new_dev(struct np_facts *fx, const struct np_host *h, struct np_mounts *s, unsigned major,
+		   unsigned minor, struct np_mount_dev **out)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major, minor);
 	*out = NULL;
-	if (!np_host_exists(h, path))
+	if (!np_facts_exists(fx, h, path))
 		return 0;
 	struct np_mount_dev *nd = reallocarray(s->devices, s->n_devices + 1, sizeof(*nd));
 	if (!nd)
@@ -227,7 +233,7 @@ static int new_dev(const struct np_host *h, struct np_mounts *s, unsigned major,
 	s->devices = nd;
 	struct np_mount_dev *d = &s->devices[s->n_devices++];
 	*d = (struct np_mount_dev){ .major = major, .minor = minor };
-	if (np_host_link_basename(h, path, &d->name) < 0)
+	if (np_facts_link_basename(fx, h, path, &d->name) < 0)
 		d->name = NULL;
 	*out = d;
 	return 0;
@@ -236,10 +242,10 @@ static int new_dev(const struct np_host *h, struct np_mounts *s, unsigned major,
 /*
  * np_mounts_index_devices() - build @s->devices: every distinct major:minor
  * of @s->mounts that is a block device (/sys/dev/block/M:m exists under the
- * host root), named after its sysfs entry, with the mounts on it in order.
- * Returns 0 or -ENOMEM.
+ * host root), named after its sysfs entry, with the mounts on it in order;
+ * both asked through the agent's facts @fx (NULL: the host). Returns 0 or -ENOMEM.
  */
-static int np_mounts_index_devices(const struct np_host *h, struct np_mounts *s)
+static int np_mounts_index_devices(struct np_facts *fx, const struct np_host *h, struct np_mounts *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct np_mount *m = &s->mounts[i];
@@ -247,7 +253,7 @@ static int np_mounts_index_devices(const struct np_host *h, struct np_mounts *s)
 			continue; /* anonymous devices: tmpfs, proc, overlay, btrfs subvolumes */
 		struct np_mount_dev *d = find_dev(s, m->major, m->minor);
 		if (!d) {
-			int r = new_dev(h, s, m->major, m->minor, &d);
+			int r = new_dev(fx, h, s, m->major, m->minor, &d);
 			if (r < 0)
 				return r;
 			if (!d)
@@ -262,10 +268,13 @@ static int np_mounts_index_devices(const struct np_host *h, struct np_mounts *s)
 static int collect_mounts(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_mounts *s = &rep->mounts;
-	int r = np_collect_mountinfo(ctx, s); /* once per pass: volumes reads the same */
-	if (r < 0 && r != -EINVAL)
-		return r;
-	return np_mounts_index_devices(ctx->host, s);
+	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "mounts"), ctx);
+	int r = np_collect_mountinfo(ctx, s);
+	if ((r >= 0 || r == -EINVAL) && np_mounts_index_devices(fx, ctx->host, s) < 0)
+		return -ENOMEM;
+	np_collect_put_mounts(ctx, s, r); /* once per pass: volumes uses the same table */
+	return r == -EINVAL ? 0 : r;
 }
 
-NP_SECTION(mounts, 60, 90, collect_mounts, NULL);
+NP_SECTION_STATEFUL(mounts, 60, 90, collect_mounts, NULL, np_facts_state_new, np_facts_state_reload,
+		    np_facts_state_free);

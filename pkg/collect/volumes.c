@@ -254,6 +254,20 @@ static int from_staging_mount(const struct np_host *h, const struct np_mount *m,
 	return sibling_vol_data(h, m->mount_point, v);
 }
 
+/*
+ * Some mount point of @mi could be a volume (from_mounts()): one holding "/pods/" or
+ * CSI_PLUGIN_DIR, as every path below <kubelet root>/pods/ or <kubelet root>CSI_PLUGIN_DIR does.
+ * Without one, the kubelet root need not be resolved (a readlink of /proc/self/fd: the
+ * section's dearest call on a node without pods).
+ */
+static bool may_be_volumes(const struct np_mounts *mi)
+{
+	for (size_t i = 0; i < mi->n; i++)
+		if (strstr(mi->mounts[i].mount_point, "/pods/") || strstr(mi->mounts[i].mount_point, CSI_PLUGIN_DIR))
+			return true;
+	return false;
+}
+
 static int from_mounts(const struct np_host *h, const char *kroot, const struct np_mounts *mi, struct np_volumes *out)
 {
 	_cleanup_free_ char *pods = np_asprintf("%s/pods/", streq(kroot, "/") ? "" : kroot);
@@ -390,10 +404,13 @@ int np_volumes_scan(const struct np_host *h, const char *kubelet_dir, const stru
 	out->kubelet_present = np_host_exists(h, kdir);
 	if (!out->kubelet_present)
 		return 0;
-	_cleanup_free_ char *kroot = host_realpath(h, kdir);
-	if (!kroot)
-		return -ENOMEM;
-	int r = from_mounts(h, kroot, mi, out);
+	int r = 0;
+	if (may_be_volumes(mi)) { /* else no mount is one, wherever the kubelet root resolves to */
+		_cleanup_free_ char *kroot = host_realpath(h, kdir);
+		if (!kroot)
+			return -ENOMEM;
+		r = from_mounts(h, kroot, mi, out);
+	}
 	if (r >= 0)
 		r = from_block_dirs(h, kdir, out);
 	if (r >= 0)
@@ -404,13 +421,18 @@ int np_volumes_scan(const struct np_host *h, const char *kubelet_dir, const stru
 static int collect_volumes(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_volumes *s = &rep->volumes;
-	struct np_mounts mi = { 0 };
-	int r = np_collect_mountinfo(ctx, &mi);
+	struct np_mounts own = { 0 };
+	int r;
+	const struct np_mounts *mi = np_collect_get_mounts(ctx, &r); /* the mounts section's, this pass */
+	if (!mi) {
+		r = np_collect_mountinfo(ctx, &own);
+		mi = &own;
+	}
 	if (r < 0 && r != -EINVAL)
 		np_status_set(&s->status, r, "mountinfo: %s (filesystem and staging volumes unknown)",
 			      np_errno_reason(r));
-	r = np_volumes_scan(ctx->host, ctx->kubelet_dir, &mi, s);
-	np_mounts_free(&mi);
+	r = np_volumes_scan(ctx->host, ctx->kubelet_dir, mi, s);
+	np_mounts_free(&own);
 	return r;
 }
 

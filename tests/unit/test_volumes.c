@@ -339,6 +339,17 @@ static void test_tree(void **state)
 	json_t *jv = json_array_get(json_object_get(j, "volumes"), 0);
 	assert_non_null(json_object_get(jv, "backing_devices"));
 	json_decref(j);
+	/* with the mounts section in the pass, volumes joins its table: the same volumes */
+	struct np_report r2 = { 0 };
+	char *both[] = { "mounts", "volumes", NULL };
+	assert_int_equal(np_collect_all(&ctx, both, &r2), 0);
+	assert_true(r2.mounts.n > 0);
+	assert_int_equal(r2.volumes.n, 7);
+	json_t *alone = np_volumes_to_json(s), *joined = np_volumes_to_json(&r2.volumes);
+	assert_true(json_equal(alone, joined));
+	json_decref(alone);
+	json_decref(joined);
+	np_report_free(&r2);
 	np_report_free(&r);
 	np_host_close(&h);
 }
