@@ -21,7 +21,10 @@ struct fact {
 	uint64_t u;      /* F_U64, F_S64 (as int64_t) */
 	char *s;         /* F_ATTR, F_LINE, F_LINK, F_READ, F_BLOB */
 	char **v;        /* F_LIST */
+	char **sorted;   /* F_LIST: v's names in strcmp() order, built at the first np_facts_may_exist() */
 	size_t n;        /* F_LIST: names; F_READ, F_BLOB: bytes */
+	size_t hash;     /* hash() of the key */
+	size_t klen;     /* strlen(key) */
 	char key[];      /* kind, then the path */
 };
 
@@ -34,6 +37,7 @@ struct np_facts {
 	uint64_t pass;
 	bool has_key;    /* np_facts_key() was called: key is the last one given */
 	uint64_t key;
+	uint64_t epoch;  /* np_facts_epoch() */
 };
 
 static int64_t mono_ms(void)
@@ -47,6 +51,7 @@ static void fact_free(struct fact *x)
 {
 	free(x->s);
 	np_strv_free(x->v);
+	free(x->sorted);
 	free(x);
 }
 
@@ -77,6 +82,7 @@ static void sweep(struct np_facts *f, bool (*keep)(const struct np_facts *f, con
 			*p = x->next;
 			fact_free(x);
 			f->n--;
+			f->epoch++;
 		}
 }
 
@@ -127,12 +133,26 @@ size_t np_facts_count(const struct np_facts *f)
 	return f ? f->n : 0;
 }
 
-/* FNV-1a over the key. */
-static size_t hash(const char *k)
+uint64_t np_facts_epoch(const struct np_facts *f)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *k; k++)
-		h = (h ^ (unsigned char)*k) * 1099511628211ull;
+	return f ? f->epoch : 0;
+}
+
+void np_facts_touch(struct np_facts *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->nb; i++)
+		for (struct fact *x = f->b[i]; x; x = x->next)
+			x->used = f->pass;
+}
+
+/* FNV-1a over the key: @kind, then the @len bytes of @path. */
+static size_t hash(char kind, const char *path, size_t len)
+{
+	uint64_t h = (1469598103934665603ull ^ (unsigned char)kind) * 1099511628211ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)path[i]) * 1099511628211ull;
 	return (size_t)h;
 }
 
@@ -146,7 +166,7 @@ static void grow(struct np_facts *f)
 		while (f->b[i]) {
 			struct fact *x = f->b[i];
 			f->b[i] = x->next;
-			size_t k = hash(x->key) & (nb - 1);
+			size_t k = x->hash & (nb - 1);
 			x->next = b[k];
 			b[k] = x;
 		}
@@ -158,16 +178,14 @@ static void grow(struct np_facts *f)
 /* The fact of @kind for @path: *@hit says whether it was held; NULL on ENOMEM (then read the host). */
 static struct fact *get(struct np_facts *f, enum fact_kind kind, const char *path, bool *hit)
 {
-	char key[FACT_PATH_MAX + 2];
 	size_t len = strlen(path);
 	*hit = false;
 	if (len > FACT_PATH_MAX)
 		return NULL;
-	key[0] = (char)kind;
-	memcpy(key + 1, path, len + 1);
-	size_t k = hash(key) & (f->nb - 1);
+	size_t h = hash((char)kind, path, len);
+	size_t k = h & (f->nb - 1);
 	for (struct fact *x = f->b[k]; x; x = x->next)
-		if (streq(x->key, key)) {
+		if (x->hash == h && x->klen == len + 1 && x->key[0] == (char)kind && !memcmp(x->key + 1, path, len)) {
 			x->used = f->pass;
 			*hit = true;
 			return x;
@@ -175,7 +193,10 @@ static struct fact *get(struct np_facts *f, enum fact_kind kind, const char *pat
 	struct fact *x = calloc(1, sizeof(*x) + len + 2);
 	if (!x)
 		return NULL;
-	memcpy(x->key, key, len + 2);
+	x->key[0] = (char)kind;
+	memcpy(x->key + 1, path, len + 1);
+	x->hash = h;
+	x->klen = len + 1;
 	x->used = f->pass;
 	x->next = f->b[k];
 	f->b[k] = x;
@@ -187,12 +208,13 @@ static struct fact *get(struct np_facts *f, enum fact_kind kind, const char *pat
 /* Forget @x again (its read ran out of memory: not a fact). */
 static void forget(struct np_facts *f, struct fact *x)
 {
-	size_t k = hash(x->key) & (f->nb - 1);
+	size_t k = x->hash & (f->nb - 1);
 	for (struct fact **p = &f->b[k]; *p; p = &(*p)->next)
 		if (*p == x) {
 			*p = x->next;
 			fact_free(x);
 			f->n--;
+			f->epoch++;
 			return;
 		}
 }
@@ -206,18 +228,29 @@ struct src {
 	size_t max;             /* F_READ */
 };
 
+/* (the fields one by one: a compound literal would zero the whole path buffer at each lookup) */
+static void src_init(struct src *s, const struct np_host *h, const struct np_dir *d, const char *rel)
+{
+	s->h = h;
+	s->d = d;
+	s->rel = rel;
+	s->max = 0;
+	s->path[0] = '\0';
+}
+
 static int src_host(struct src *s, const struct np_host *h, const char *path)
 {
-	*s = (struct src){ .h = h };
-	if (strlen(path) > FACT_PATH_MAX)
+	size_t len = strlen(path);
+	src_init(s, h, NULL, NULL);
+	if (len > FACT_PATH_MAX)
 		return -ENAMETOOLONG;
-	strcpy(s->path, path);
+	memcpy(s->path, path, len + 1);
 	return 0;
 }
 
 static int src_dir(struct src *s, const struct np_dir *d, const char *rel)
 {
-	*s = (struct src){ .h = d->h, .d = d, .rel = rel };
+	src_init(s, d->h, d, rel);
 	int n = rel ? snprintf(s->path, sizeof(s->path), "%s/%s", d->path, rel)
 		    : snprintf(s->path, sizeof(s->path), "%s", d->path);
 	return n < 0 || (size_t)n >= sizeof(s->path) ? -ENAMETOOLONG : 0;
@@ -294,6 +327,8 @@ static struct fact *fetch(struct np_facts *f, enum fact_kind kind, const struct 
 	*own = !x;
 	if (x)
 		return x;
+	if (f) /* no memory to keep it: an answer that is not kept */
+		f->epoch++;
 	fill(tmp, kind, s);
 	return tmp;
 }
@@ -371,8 +406,13 @@ int np_facts_blob(struct np_facts *f, const char *key, void *buf, size_t size,
 		return x->r;
 	}
 	int r = read(buf, size, ud);
-	if (!x)
+	if (!x) {
+		if (f)
+			f->epoch++;
 		return r;
+	}
+	if (hit) /* held with another size: replaced */
+		f->epoch++;
 	free(x->s);
 	x->s = r >= 0 ? malloc(size ? size : 1) : NULL;
 	if (!x->s) { /* a failed read is this cycle's answer only (see fact_stable()); or no memory */
@@ -517,6 +557,23 @@ int np_facts_dir_list(struct np_facts *f, const struct np_dir *d, const char *re
 	return src_dir(&s, d, rel) < 0 ? -ENAMETOOLONG : list_out(f, &s, out, n);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether held listing @x names @name: by bisection of its sorted index (built now, once per fact). */
+static bool list_has(struct fact *x, const char *name)
+{
+	if (!x->sorted && x->n && (x->sorted = malloc(x->n * sizeof(*x->sorted)))) {
+		memcpy(x->sorted, x->v, x->n * sizeof(*x->sorted));
+		qsort(x->sorted, x->n, sizeof(*x->sorted), cmp_name);
+	}
+	if (!x->sorted) /* empty, or no memory for the index */
+		return np_strv_contains(x->v, name);
+	return bsearch(&name, x->sorted, x->n, sizeof(*x->sorted), cmp_name) != NULL;
+}
+
 bool np_facts_may_exist(struct np_facts *f, const struct np_host *h, const char *dir, const char *name)
 {
 	struct src s;
@@ -525,10 +582,14 @@ bool np_facts_may_exist(struct np_facts *f, const struct np_host *h, const char 
 	if (!f || src_host(&s, h, dir) < 0)
 		return true;
 	x = fetch(f, F_LIST, &s, &tmp, &own);
-	bool may = x->r < 0 || np_strv_contains(x->v, name);
-	if (own)
+	if (x->r < 0)
+		return true;
+	if (own) {
+		bool may = np_strv_contains(x->v, name);
 		np_strv_free(x->v);
-	return may;
+		return may;
+	}
+	return list_has(x, name);
 }
 
 void *np_facts_state_new(const struct np_collect_ctx *ctx)

@@ -52,6 +52,23 @@ struct np_facts *np_facts_begin(struct np_facts *f, const struct np_collect_ctx 
 void np_facts_key(struct np_facts *f, uint64_t key);
 
 /*
+ * np_facts_epoch() - a count that moves whenever an answer @f serves may differ from the one it
+ * served before: a fact dropped (np_facts_begin(), np_facts_key(), np_facts_forget(), a read that
+ * ran out of memory) or an answer that was not kept (a failed read, see fact_stable() in facts.c).
+ * Adding a fact read now does not move it. What a section derived only from @f's answers (and
+ * inputs it compares itself) under one epoch, it may reuse while the epoch stays the same. 0 when
+ * @f is NULL.
+ */
+uint64_t np_facts_epoch(const struct np_facts *f);
+
+/*
+ * np_facts_touch() - every fact @f holds counts as asked for in this collect: the section reused
+ * what it derived from them (np_facts_epoch()) instead of asking again, so the next
+ * np_facts_begin() keeps them. @f NULL does nothing.
+ */
+void np_facts_touch(struct np_facts *f);
+
+/*
  * The hostfs readers (hostfs.h), with the same contract and results, served
  * from @f when it holds the path (a failed read is cached as its -errno
  * too); @f NULL reads the host. Returned strings and vectors are the
