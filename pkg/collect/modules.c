@@ -251,16 +251,33 @@ static void join_sysfs(struct np_facts *fx, const struct np_host *h, struct np_m
 	}
 }
 
-/* /sys/module entries not in /proc/modules are built-in. Returns 0 or -errno. */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * /sys/module entries not in /proc/modules (the first s->n) are built-in. Looked up by bisection
+ * of a sorted copy of the loaded names: the modules keep /proc/modules' order until the final sort,
+ * so the first failure recorded in the status stays the one it was. Returns 0 or -errno.
+ */
 static int add_builtins(struct np_facts *fx, const struct np_host *h, struct np_modules *s)
 {
+	size_t loaded = s->n;
+	_cleanup_free_ const char **by_name = loaded ? malloc(loaded * sizeof(*by_name)) : NULL;
+	if (loaded && !by_name)
+		return -ENOMEM;
+	for (size_t i = 0; i < loaded; i++)
+		by_name[i] = s->modules[i].name;
+	if (loaded)
+		qsort(by_name, loaded, sizeof(*by_name), cmp_name);
 	char **names = NULL;
 	size_t n = 0;
 	int r = np_facts_list(fx, h, "/sys/module", &names, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && r >= 0; i++) {
-		if (np_modules_find(s, names[i]))
+		if (loaded && bsearch(&names[i], by_name, loaded, sizeof(*by_name), cmp_name))
 			continue;
 		struct np_module *m = module_add(s, names[i]);
 		if (!m)
@@ -291,23 +308,119 @@ static uint64_t loaded_digest(const struct np_modules *s)
 	return d;
 }
 
+/*
+ * The agent's modules state: its facts, and the last pass's section with what it was made of. A
+ * pass is a function of /proc/modules' text (or its read's error, and then whether /proc is
+ * mounted) and of the facts' answers: when the text is byte for byte the one of the last pass
+ * (refcounts, states, addresses and taint columns included: read every cycle) and the facts' epoch
+ * has not moved (no device or module event, no fact past its bound or dropped, no answer of the
+ * last pass that was not kept: facts.h np_facts_epoch()), a new pass would ask the same questions
+ * and get the same answers, so its section is a copy of the last one.
+ */
+struct modules_state {
+	struct np_facts *fx;
+	/* /proc/modules was absent from a mounted /proc: the kernel has no CONFIG_MODULES, a build
+	 * option that only a reboot (a new agent) changes, so neither is looked at again */
+	bool no_modules;
+	bool have;             /* last holds a pass that may be reused */
+	int read_r;            /* what reading /proc/modules returned */
+	bool proc_mounted;     /* read_r == -ENOENT: whether /proc/sys/kernel exists */
+	char *text;            /* read_r >= 0: /proc/modules' text */
+	size_t len;
+	uint64_t epoch;        /* np_facts_epoch() its answers were given under */
+	struct np_modules last;
+};
+
+static void *modules_state_new(const struct np_collect_ctx *ctx)
+{
+	(void)ctx;
+	struct modules_state *st = calloc(1, sizeof(*st));
+	if (st && !(st->fx = np_facts_new())) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void modules_forget_last(struct modules_state *st)
+{
+	st->have = false;
+	free(st->text);
+	st->text = NULL;
+	np_modules_free(&st->last);
+}
+
+static void modules_state_free(void *state)
+{
+	struct modules_state *st = state;
+	if (!st)
+		return;
+	modules_forget_last(st);
+	np_facts_free(st->fx);
+	free(st);
+}
+
+/* Whether @st's last pass was made of the same /proc/modules answer and the same facts. */
+static bool same_pass(const struct modules_state *st, int r, bool proc_mounted, const char *buf, size_t len)
+{
+	if (!st->have || st->read_r != r || st->epoch != np_facts_epoch(st->fx))
+		return false;
+	if (r == -ENOENT)
+		return st->proc_mounted == proc_mounted;
+	return r < 0 || (st->len == len && !memcmp(st->text, buf, len));
+}
+
+/* Keep @s as @st's last pass, with its inputs (@buf taken). A failed copy only costs a full pass. */
+static void keep_pass(struct modules_state *st, const struct np_modules *s, int r, bool proc_mounted, char **buf,
+		      size_t len)
+{
+	modules_forget_last(st);
+	if (np_modules_dup(s, &st->last) < 0) {
+		np_modules_free(&st->last);
+		return;
+	}
+	st->read_r = r;
+	st->proc_mounted = proc_mounted;
+	st->text = TAKE_PTR(*buf);
+	st->len = len;
+	st->epoch = np_facts_epoch(st->fx);
+	st->have = true;
+}
+
 static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
 	struct np_modules *s = &rep->modules;
-	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "modules"), ctx);
+	struct modules_state *st = np_collect_state(ctx, "modules");
+	struct np_facts *fx = np_facts_begin(st ? st->fx : NULL, ctx);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
+	int r;
 
-	int r = np_host_read(h, "/proc/modules", NP_PROC_MODULES_MAX, &buf, &len);
+	int read_r = -ENOENT;
+	bool proc_mounted = true;
+	if (!st || !st->no_modules) {
+		read_r = np_host_read(h, "/proc/modules", NP_PROC_MODULES_MAX, &buf, &len);
+		/* ENOENT with a mounted /proc = kernel built without CONFIG_MODULES */
+		proc_mounted = read_r == -ENOENT && np_host_exists(h, "/proc/sys/kernel");
+		if (st)
+			st->no_modules = proc_mounted;
+	}
+	if (st && same_pass(st, read_r, proc_mounted, buf, len)) {
+		np_facts_touch(fx); /* the last pass asked for each of them */
+		r = np_modules_dup(&st->last, s);
+		if (r < 0)
+			return r;
+		return s->n == 0 && s->status.err ? -s->status.err : 0; /* as the pass below */
+	}
+	r = read_r;
 	bool builtin_known = true; /* /proc/modules read, or absent from a mounted /proc (no CONFIG_MODULES) */
 	if (r >= 0) {
 		s->loadable = true;
 		r = np_parse_proc_modules(buf, len, s);
 		if (r == -ENOMEM)
 			return r;
-	} else if (r != -ENOENT || !np_host_exists(h, "/proc/sys/kernel")) {
-		/* ENOENT with a mounted /proc = kernel built without CONFIG_MODULES */
+	} else if (!proc_mounted) {
 		s->loadable = r != -ENOENT;
 		builtin_known = false;
 		np_status_set(&s->status, r, "/proc/modules: %s", np_errno_reason(r));
@@ -318,6 +431,8 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 	 * address) before its uevent reached the agent, or with no uevents at all: the cached /sys/module
 	 * listing would show an unloaded module as built-in, a reloaded one at its old version */
 	np_facts_key(fx, loaded_digest(s));
+	/* the answers this pass is made of start here: one not kept moves the epoch past this */
+	uint64_t epoch = np_facts_epoch(fx);
 	r = add_builtins(fx, h, s);
 	if (r == -ENOMEM)
 		return r;
@@ -327,6 +442,11 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 		join_sysfs(fx, h, s, &s->modules[i], builtin_known);
 	if (s->n)
 		qsort(s->modules, s->n, sizeof(s->modules[0]), cmp_module);
+	if (st) {
+		modules_forget_last(st);
+		if (np_facts_epoch(fx) == epoch)
+			keep_pass(st, s, read_r, proc_mounted, &buf, len);
+	}
 	/* nothing at all to report: the section failed as a whole */
 	if (s->n == 0 && loaded == 0 && s->status.err)
 		return -s->status.err;
@@ -334,6 +454,7 @@ static int collect_modules(const struct np_collect_ctx *ctx, struct np_report *r
 }
 
 /* The modules' sysfs attributes and the /sys/module list are facts (facts.h): read again after a
- * device or module event, at least every facts bound; /proc/modules (refs, state) every cycle. */
-NP_SECTION_STATEFUL(modules, 20, 20, collect_modules, NULL, np_facts_state_new, np_facts_state_reload,
-		    np_facts_state_free);
+ * device or module event, at least every facts bound; /proc/modules (refs, state) every cycle, its
+ * parse and join skipped when its text and the facts are those of the last pass (modules_state). */
+NP_SECTION_STATEFUL(modules, 20, 20, collect_modules, NULL, modules_state_new, np_facts_state_reload,
+		    modules_state_free);

@@ -24,14 +24,83 @@ void np_module_free(struct np_module *m)
 
 void np_modules_free(struct np_modules *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; !s->packed && i < s->n; i++)
 		np_module_free(&s->modules[i]);
-	free(s->modules);
+	free(s->modules); /* packed: with all the modules point to */
+	s->packed = false;
 	s->modules = NULL;
 	s->n = 0;
 	s->loadable = false;
 	s->lines_invalid = 0;
 	np_status_clear(&s->status);
+}
+
+/* Bytes np_modules_dup() needs for @m's strings (@strs) and used_by vector (@ptrs, pointers). */
+static void module_size(const struct np_module *m, size_t *strs, size_t *ptrs)
+{
+	const char *const str[] = { m->name, m->state, m->address, m->taint, m->version, m->srcversion, m->initstate };
+	for (size_t i = 0; i < ARRAY_SIZE(str); i++)
+		*strs += str[i] ? strlen(str[i]) + 1 : 0;
+	if (!m->used_by)
+		return;
+	size_t k = 0;
+	for (; m->used_by[k]; k++)
+		*strs += strlen(m->used_by[k]) + 1;
+	*ptrs += k + 1;
+}
+
+/* @src copied to the string area at *@at (advanced); NULL stays NULL. */
+static char *put_str(const char *src, char **at)
+{
+	if (!src)
+		return NULL;
+	size_t n = strlen(src) + 1;
+	char *d = memcpy(*at, src, n);
+	*at += n;
+	return d;
+}
+
+int np_modules_dup(const struct np_modules *src, struct np_modules *dst)
+{
+	*dst = (struct np_modules){ .loadable = src->loadable, .lines_invalid = src->lines_invalid,
+				    .status.err = src->status.err };
+	if (src->status.error && !(dst->status.error = strdup(src->status.error)))
+		return -ENOMEM;
+	if (!src->n)
+		return 0;
+	size_t strs = 0, ptrs = 0;
+	for (size_t i = 0; i < src->n; i++)
+		module_size(&src->modules[i], &strs, &ptrs);
+	/* the modules, then the used_by vectors, then the strings: each part stays aligned */
+	struct np_module *v = malloc(src->n * sizeof(*v) + ptrs * sizeof(char *) + strs);
+	if (!v)
+		return -ENOMEM;
+	char **vec = (char **)(v + src->n);
+	char *at = (char *)(vec + ptrs);
+	for (size_t i = 0; i < src->n; i++) {
+		const struct np_module *m = &src->modules[i];
+		/* the numbers and flags; every string is copied, none shared */
+		v[i] = (struct np_module){ .builtin = m->builtin, .has_size = m->has_size, .size_bytes = m->size_bytes,
+					   .has_refcount = m->has_refcount, .refcount = m->refcount,
+					   .permanent = m->permanent };
+		v[i].name = put_str(m->name, &at);
+		v[i].state = put_str(m->state, &at);
+		v[i].address = put_str(m->address, &at);
+		v[i].taint = put_str(m->taint, &at);
+		v[i].version = put_str(m->version, &at);
+		v[i].srcversion = put_str(m->srcversion, &at);
+		v[i].initstate = put_str(m->initstate, &at);
+		if (m->used_by) {
+			v[i].used_by = vec;
+			for (char **u = m->used_by; *u; u++)
+				*vec++ = put_str(*u, &at);
+			*vec++ = NULL;
+		}
+	}
+	dst->modules = v;
+	dst->n = src->n;
+	dst->packed = true;
+	return 0;
 }
 
 struct np_module *np_modules_find(const struct np_modules *s, const char *name)

@@ -42,12 +42,22 @@ struct np_modules {
 	 */
 	bool loadable;
 	unsigned lines_invalid;    /* /proc/modules lines that did not parse (see status) */
+	/* every string and used_by vector of the modules is in the one allocation of modules
+	 * (np_modules_dup()): np_modules_free() frees that, np_module_free() is not for them */
+	bool packed;
 };
 
 /* Release what one module owns and zero it. */
 void np_module_free(struct np_module *m);
 /* Release everything @s owns and zero it. */
 void np_modules_free(struct np_modules *s);
+/*
+ * np_modules_dup() - a deep copy of @src into @dst (overwritten, not freed first), packed: the
+ * modules with all their strings and vectors in one allocation (a reused pass of the agent's
+ * modules section costs one malloc and one free, not one per string). Returns 0 or -ENOMEM; on
+ * failure @dst holds what was copied, for np_modules_free().
+ */
+int np_modules_dup(const struct np_modules *src, struct np_modules *dst);
 /* {"loadable","lines_invalid","modules":[...]} + status. Caller owns the reference. */
 json_t *np_modules_to_json(const struct np_modules *s);
 /* The "Modules" table: only modules with a version or a taint, then a count line. */

@@ -188,6 +188,16 @@ static void write_proc_modules(const char *root, const char *first, const char *
 	fclose(f);
 }
 
+/* An agent's context (section states) on @h, opened on a private copy of fixture @fix in @root (64 bytes). */
+static void agent_on_copy(const char *fix, char *root, struct np_host *h, struct np_collect_ctx *ctx)
+{
+	np_fixture_copy(fix, root, 64);
+	assert_int_equal(np_host_open(h, root), 0);
+	*ctx = (struct np_collect_ctx){ .host = h };
+	ctx->states = np_section_states_new(ctx);
+	assert_non_null(ctx->states);
+}
+
 /*
  * Regression: the cached /sys/module listing outlived the module. Without its uevent (netlink
  * refused, or the cycle ran before the loop read it), a reloaded module kept its old version and an
@@ -198,12 +208,9 @@ static void test_modules_follow_proc_modules(void **state)
 {
 	(void)state;
 	char root[64], p[512];
-	np_fixture_copy("tests/fixtures/nib-q35-aer", root, sizeof(root));
 	struct np_host h;
-	assert_int_equal(np_host_open(&h, root), 0);
-	struct np_collect_ctx ctx = { .host = &h };
-	ctx.states = np_section_states_new(&ctx);
-	assert_non_null(ctx.states);
+	struct np_collect_ctx ctx;
+	agent_on_copy("tests/fixtures/nib-q35-aer", root, &h, &ctx);
 	char *only[] = { "modules", NULL };
 	struct np_report r = { 0 };
 	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
@@ -231,6 +238,96 @@ static void test_modules_follow_proc_modules(void **state)
 	assert_null(module_of(&r, "nvme"));
 	np_report_free(&r);
 
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+	np_fixture_drop(root);
+}
+
+/* The modules section of one pass of @ctx, as JSON text (the caller frees it). */
+static char *modules_json(struct np_collect_ctx *ctx)
+{
+	char *only[] = { "modules", NULL };
+	struct np_report r = { 0 };
+	assert_int_equal(np_collect_all(ctx, only, &r), 0);
+	json_t *j = np_modules_to_json(&r.modules);
+	char *s = json_dumps(j, JSON_SORT_KEYS);
+	json_decref(j);
+	np_report_free(&r);
+	assert_non_null(s);
+	return s;
+}
+
+/* Module @name's refcount in the modules JSON @text; -1 when not there. */
+static json_int_t refcount_in(const char *text, const char *name)
+{
+	json_t *j = json_loads(text, 0, NULL), *m;
+	size_t i;
+	json_int_t rc = -1;
+	assert_non_null(j);
+	json_array_foreach(json_object_get(j, "modules"), i, m)
+		if (strcmp(json_string_value(json_object_get(m, "name")), name) == 0)
+			rc = json_integer_value(json_object_get(m, "refcount"));
+	json_decref(j);
+	return rc;
+}
+
+/* An agent pass of the modules section and a one-shot run of @h report the same; returns the text. */
+static char *modules_json_same(struct np_collect_ctx *ctx, struct np_host *h)
+{
+	struct np_collect_ctx once = { .host = h };
+	char *a = modules_json(ctx), *b = modules_json(&once);
+	assert_string_equal(a, b);
+	free(b);
+	return a;
+}
+
+/*
+ * The agent reuses its last modules pass while /proc/modules' text and the facts are unchanged: the
+ * reused section is whole (every module, field and count as a one-shot run reports them), a new
+ * refcount (same loaded set) shows at the next pass, and a module caught "coming" is read again
+ * the pass after, with no event and the same /proc/modules text.
+ */
+static void test_modules_reused_pass_whole(void **state)
+{
+	(void)state;
+	char root[64], p[512];
+	struct np_host h;
+	struct np_collect_ctx ctx;
+	agent_on_copy("tests/fixtures/nib-q35-aer", root, &h, &ctx);
+	char *first = modules_json_same(&ctx, &h);
+	char *again = modules_json_same(&ctx, &h); /* reused */
+	assert_string_equal(first, again);
+	assert_int_equal(refcount_in(first, "virtio_ring"), 5);
+	free(again);
+
+	/* a new user of virtio_ring: only its refcount moves */
+	write_proc_modules(root, "virtio_ring 49152 6 virtio_net,9pnet_virtio,virtio_console,virtio_pci,virtio, "
+				 "Live 0xffffffffc0212000", "virtio_ring");
+	again = modules_json_same(&ctx, &h);
+	assert_string_not_equal(first, again);
+	assert_int_equal(refcount_in(again, "virtio_ring"), 6);
+	free(again);
+
+	/* loaded again, caught coming up: the "coming" answer is not kept, so the next pass, with the
+	 * same /proc/modules text and no event, is not the last one reused: it reads "live" */
+	write_proc_modules(root, "nvme 61440 0 - Loading 0xffffffffc0400000", "nvme");
+	snprintf(p, sizeof(p), "%s/sys/module/nvme/initstate", root);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("coming\n", f);
+	fclose(f);
+	again = modules_json_same(&ctx, &h);
+	assert_non_null(strstr(again, "\"coming\""));
+	free(again);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("live\n", f);
+	fclose(f);
+	again = modules_json_same(&ctx, &h);
+	assert_null(strstr(again, "\"coming\""));
+	assert_non_null(strstr(again, "\"Loading\""));
+	free(again);
+
+	free(first);
 	np_section_states_free(ctx.states);
 	np_host_close(&h);
 	np_fixture_drop(root);
@@ -356,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_failed_read_not_kept),
 		cmocka_unit_test(test_cache_holds_one_cycle),
 		cmocka_unit_test(test_modules_follow_proc_modules),
+		cmocka_unit_test(test_modules_reused_pass_whole),
 		cmocka_unit_test(test_gpu_removed_not_listed),
 		cmocka_unit_test(test_blob_after_event_or_bound),
 	};
