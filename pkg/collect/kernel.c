@@ -11,8 +11,12 @@
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 /* Documentation/admin-guide/tainted-kernels.rst, "Table for decoding tainted state" */
 static const char taint_chars[] = "PFSRMBUDAWCIOELKXTNJ";
@@ -149,16 +153,139 @@ static int collect_os(struct np_facts *fx, const struct np_host *h, struct np_ke
 	return np_parse_os_release(data, len, k);
 }
 
+#define TAINTED "/proc/sys/kernel/tainted"
+
+/*
+ * The agent's kernel state: its facts; /proc/sys/kernel/tainted, opened once; what the last parse
+ * of the cached /proc/cpuinfo gave, with the facts' epoch it was made under (facts.h
+ * np_facts_epoch(): while it holds, the cached text is the one parsed).
+ */
+struct kernel_state {
+	struct np_facts *fx;
+	int tainted_fd;     /* -1: not open */
+	bool cpu_have;
+	uint64_t cpu_epoch;
+	int cpu_r;
+	unsigned cpus;
+	char *cpu_model, *microcode;
+};
+
+static void *kernel_state_new(const struct np_collect_ctx *ctx)
+{
+	(void)ctx;
+	struct kernel_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->tainted_fd = -1;
+	if (!(st->fx = np_facts_new())) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void cpu_forget(struct kernel_state *st)
+{
+	st->cpu_have = false;
+	free(st->cpu_model);
+	free(st->microcode);
+	st->cpu_model = st->microcode = NULL;
+}
+
+static void kernel_state_free(void *state)
+{
+	struct kernel_state *st = state;
+	if (!st)
+		return;
+	if (st->tainted_fd >= 0)
+		close(st->tainted_fd);
+	cpu_forget(st);
+	np_facts_free(st->fx);
+	free(st);
+}
+
+/*
+ * The taint flags, read every cycle. The agent keeps the file open and reads it from offset 0: a
+ * sysctl file has no content of its own, each read at offset 0 runs its handler again
+ * (fs/proc/proc_sysctl.c proc_sys_call_handler(), kernel/panic.c proc_taint()), so that read is
+ * the one a fresh open would give, without the path walk. Only a file on procfs is kept open (a
+ * captured tree's regular file could be replaced); any failure reads it the ordinary way, which
+ * reports the error as before. Returns 0 or -errno, as np_host_read_u64().
+ */
+static int read_tainted(struct kernel_state *st, const struct np_host *h, uint64_t *out)
+{
+	if (!st)
+		return np_host_read_u64(h, TAINTED, out);
+	if (st->tainted_fd < 0) {
+		int fd = np_host_openat(h, TAINTED, O_RDONLY | O_CLOEXEC);
+		struct statfs sf;
+		if (fd < 0)
+			return fd;
+		if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) {
+			close(fd);
+			return np_host_read_u64(h, TAINTED, out);
+		}
+		st->tainted_fd = fd;
+	}
+	char buf[128]; /* a u64 and its newline; a longer answer is read the ordinary way */
+	ssize_t n = pread(st->tainted_fd, buf, sizeof(buf), 0);
+	if (n < 0 || (size_t)n == sizeof(buf)) {
+		close(st->tainted_fd);
+		st->tainted_fd = -1;
+		return np_host_read_u64(h, TAINTED, out);
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0'; /* as np_host_read_line() */
+	np_strip(buf);
+	return np_parse_u64(buf, out);
+}
+
+/*
+ * np_parse_cpuinfo() of the cached /proc/cpuinfo text @data, or, while @st's facts epoch is the one
+ * of its last parse (@epoch0: the epoch before the read, which a read not kept moves), a copy of
+ * what that parse gave. Returns what np_parse_cpuinfo() returned, or -ENOMEM.
+ */
+static int parse_cpuinfo_kept(struct kernel_state *st, uint64_t epoch0, const char *data, size_t len,
+			      struct np_kernel *k)
+{
+	uint64_t epoch = np_facts_epoch(st ? st->fx : NULL);
+	if (st && st->cpu_have && st->cpu_epoch == epoch) {
+		k->cpus = st->cpus;
+		if ((st->cpu_model && !(k->cpu_model = strdup(st->cpu_model))) ||
+		    (st->microcode && !(k->microcode = strdup(st->microcode))))
+			return -ENOMEM;
+		return st->cpu_r;
+	}
+	int r = np_parse_cpuinfo(data, len, k);
+	if (!st)
+		return r;
+	cpu_forget(st);
+	if (epoch != epoch0) /* this answer was not kept: parse the next one */
+		return r;
+	st->cpus = k->cpus;
+	st->cpu_r = r;
+	if ((k->cpu_model && !(st->cpu_model = strdup(k->cpu_model))) ||
+	    (k->microcode && !(st->microcode = strdup(k->microcode)))) {
+		cpu_forget(st);
+		return r;
+	}
+	st->cpu_epoch = epoch;
+	st->cpu_have = true;
+	return r;
+}
+
 /*
  * Facts (facts.h): the release, version, architecture, boot id, os-release, DMI and /proc/cpuinfo
  * (CPU model, count, microcode: a late microcode load or a CPU brought online shows within the
- * facts bound). The taint flags every cycle.
+ * facts bound; the cached text is parsed again only when the facts were read again). The taint
+ * flags every cycle.
  */
 static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
 	struct np_kernel *k = &rep->kernel;
-	struct np_facts *fx = np_facts_begin(np_collect_state(ctx, "kernel"), ctx);
+	struct kernel_state *st = np_collect_state(ctx, "kernel");
+	struct np_facts *fx = np_facts_begin(st ? st->fx : NULL, ctx);
 	int r;
 
 	/* each field degrades on its own: without /proc, DMI, os-release and the rest still count */
@@ -172,9 +299,9 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 	struct utsname u;
 	if (!k->machine && h->live && uname(&u) == 0)
 		k->machine = strdup(u.machine);
-	r = np_host_read_u64(h, "/proc/sys/kernel/tainted", &k->tainted);
+	r = read_tainted(st, h, &k->tainted);
 	if (r < 0)
-		np_status_set(&k->status, r, "/proc/sys/kernel/tainted: %s", np_errno_reason(r));
+		np_status_set(&k->status, r, TAINTED ": %s", np_errno_reason(r));
 	k->taint_letters = np_taint_letters(k->tainted);
 	np_facts_attr(fx, h, &k->boot_id, "/proc/sys/kernel/random/boot_id");
 	r = collect_os(fx, h, k);
@@ -203,13 +330,14 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 	_cleanup_free_ char *cpu = NULL;
 	size_t len;
 	const char *data;
+	uint64_t epoch0 = np_facts_epoch(fx);
 	r = np_facts_read(fx, h, "/proc/cpuinfo", 0, &cpu, &data, &len);
 	if (r >= 0)
-		r = np_parse_cpuinfo(data, len, k);
+		r = parse_cpuinfo_kept(st, epoch0, data, len, k);
 	if (r < 0)
 		np_status_set(&k->status, r, "/proc/cpuinfo: %s", np_errno_reason(r));
 	return 0;
 }
 
-NP_SECTION_STATEFUL(kernel, 10, 10, collect_kernel, NULL, np_facts_state_new, np_facts_state_reload,
-		    np_facts_state_free);
+NP_SECTION_STATEFUL(kernel, 10, 10, collect_kernel, NULL, kernel_state_new, np_facts_state_reload,
+		    kernel_state_free);

@@ -125,6 +125,96 @@ static void test_missing_osrelease_degrades_per_field(void **state)
 	np_fixture_drop(dir);
 }
 
+/* Write @text to @root/@rel (@mode "w" or "a"). */
+static void put(const char *root, const char *rel, const char *mode, const char *text)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	FILE *f = fopen(p, mode);
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* One pass of the kernel section with @ctx into @r (the caller frees it). */
+static void kernel_pass(struct np_collect_ctx *ctx, struct np_report *r)
+{
+	char *only[] = { "kernel", NULL };
+	*r = (struct np_report){ 0 };
+	assert_int_equal(np_collect_all(ctx, only, r), 0);
+}
+
+/*
+ * The agent's kernel section: the taint flags are read every cycle; the CPUs of /proc/cpuinfo, a
+ * fact, follow the facts: the cached text's parse is kept until the facts are read again (an
+ * event), then the new text is parsed.
+ */
+static void test_agent_cycles(void **state)
+{
+	(void)state;
+	char dir[64];
+	np_fixture_copy("tests/fixtures/host-vm", dir, sizeof(dir));
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, dir), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	struct np_report r;
+	kernel_pass(&ctx, &r);
+	unsigned cpus = r.kernel.cpus;
+	char *model = strdup(r.kernel.cpu_model);
+	assert_true(cpus > 0);
+	assert_int_equal(r.kernel.tainted, 0);
+	np_report_free(&r);
+
+	put(dir, "proc/sys/kernel/tainted", "w", "4097\n"); /* P and O: no event needed */
+	put(dir, "proc/cpuinfo", "a", "\nprocessor\t: 99\nmodel name\t: Other\n");
+	kernel_pass(&ctx, &r);
+	assert_int_equal(r.kernel.tainted, 4097);
+	assert_string_equal(r.kernel.taint_letters, "PO");
+	assert_int_equal(r.kernel.cpus, cpus); /* the cached fact, as before */
+	assert_string_equal(r.kernel.cpu_model, model);
+	np_report_free(&r);
+
+	ctx.facts_gen++; /* a device event: the facts are read again, the new text parsed */
+	kernel_pass(&ctx, &r);
+	assert_int_equal(r.kernel.cpus, cpus + 1);
+	assert_string_equal(r.kernel.cpu_model, model); /* the first "model name" */
+	assert_int_equal(r.kernel.tainted, 4097);
+	np_report_free(&r);
+	kernel_pass(&ctx, &r); /* the kept parse */
+	assert_int_equal(r.kernel.cpus, cpus + 1);
+	assert_string_equal(r.kernel.cpu_model, model);
+	np_report_free(&r);
+
+	free(model);
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+	np_fixture_drop(dir);
+}
+
+/* On the live host the agent keeps /proc/sys/kernel/tainted open: each cycle reads the value now. */
+static void test_agent_tainted_live(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, "/"), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	for (int i = 0; i < 3; i++) {
+		struct np_report r;
+		uint64_t now;
+		kernel_pass(&ctx, &r);
+		assert_int_equal(np_host_read_u64(&h, "/proc/sys/kernel/tainted", &now), 0);
+		assert_null(r.kernel.status.error && strstr(r.kernel.status.error, "tainted") ? "tainted" : NULL);
+		assert_int_equal(r.kernel.tainted, now);
+		np_report_free(&r);
+	}
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +224,8 @@ int main(void)
 		cmocka_unit_test(test_collect_fixture),
 		cmocka_unit_test(test_missing_proc_is_recorded),
 		cmocka_unit_test(test_missing_osrelease_degrades_per_field),
+		cmocka_unit_test(test_agent_cycles),
+		cmocka_unit_test(test_agent_tainted_live),
 	};
 	return cmocka_run_group_tests_name("kernel", tests, NULL, NULL);
 }
