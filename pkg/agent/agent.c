@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -57,6 +58,8 @@ struct agent {
 	uint32_t rng;                    /* jitter of the first cycle and of each resync period */
 	unsigned cycles;
 	uint64_t facts_gen;              /* device and module events seen: the sections' cached facts go stale */
+	uint64_t uevents_received;       /* np_uevent_received() when the kept files were last checked */
+	int64_t kept_since_ms;           /* when the kept files were last all closed (np_host_reopen_all()) */
 	int64_t facts_again_ms;          /* when to make them stale once more after the last event (0: no) */
 	int epfd, sigfd, timerfd;
 	int watchfd;                     /* the stall watch between cycles (np_block_watch_stalls()) */
@@ -417,6 +420,8 @@ static void peer_facts(struct agent *a, struct np_node_facts *node)
 	}
 }
 
+static void sweep_kept(struct agent *a);
+
 /* One cycle, timed for nodeprint_cycle_duration_seconds. */
 static int cycle(struct agent *a)
 {
@@ -466,6 +471,7 @@ static int cycle_once(struct agent *a)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (r >= 0)
 		r = np_collect_all(&ctx, NULL, &rep);
+	sweep_kept(a);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	np_histogram_observe(&a->stats.collect_seconds,
 			     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -521,6 +527,44 @@ static int cycle_once(struct agent *a)
 	return 0;
 }
 
+/*
+ * The sysfs and procfs files each cycle reads are kept open and read again from offset 0
+ * (hostfs.h): no path walk, no file allocated and freed per read. At most a quarter of the
+ * descriptors the agent may open, and KEEP_MAX; without, files are opened per read as before.
+ */
+#define KEEP_MAX 512
+static void keep_open(struct agent *a)
+{
+	struct rlimit rl;
+	size_t max = KEEP_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < max)
+		max = rl.rlim_cur / 4;
+	if (max && np_host_keep_open(&a->host, max) == 0)
+		a->kept_since_ms = mono_ms();
+}
+
+/* Close the host files kept open between cycles (np_host_keep_open()): the next reads open them afresh. */
+static void reopen_kept(struct agent *a)
+{
+	np_host_reopen_all(&a->host);
+	a->kept_since_ms = mono_ms();
+}
+
+/*
+ * After a pass: the kept files it did not read are closed (read once, or their device went), and
+ * all of them at least every facts bound, as the facts are read again: the bound also covers a
+ * device event that never reached the agent.
+ */
+static void sweep_kept(struct agent *a)
+{
+	if (!a->host.kept)
+		return;
+	if (mono_ms() - a->kept_since_ms >= (int64_t)(a->o->facts_seconds * 1000))
+		reopen_kept(a);
+	else
+		np_host_sweep_open(&a->host);
+}
+
 /* Device events: re-collect soon; an NVMe asynchronous event also makes its logs due now. */
 static void on_uevents(struct agent *a)
 {
@@ -546,6 +590,12 @@ static void on_uevents(struct agent *a)
 	}
 	if (r < 0)
 		np_log(NP_LOG_WARN, "uevent read", "error=\"%s\"", strerror(-r));
+	/* any device event, one the sections ignore too (a veth renamed), or a lost one: a kept file
+	 * may belong to a device now under another name, open them all afresh */
+	uint64_t n = np_uevent_received(a->uevents);
+	if (r < 0 || n != a->uevents_received)
+		reopen_kept(a);
+	a->uevents_received = n;
 }
 
 /*
@@ -883,6 +933,8 @@ int np_agent_run(const struct np_agent_opts *o)
 		if (ur < 0)
 			np_log(NP_LOG_WARN, "no device events (netlink uevents), polling only", "error=\"%s\"",
 			       strerror(-ur));
+		else if (o->facts_seconds > 0) /* kept files need the events that say when to reopen them */
+			keep_open(&a);
 		if (o->metrics_address) { /* --health-address: the same endpoint without /metrics */
 			r = np_metrics_start(o->metrics_address, &a.metrics, o->health_only ? NULL : render_metrics,
 					     metrics_ready, &a);

@@ -15,6 +15,7 @@ static const char *const subsystems[] = { "block", "net", "nvme", "pci", "module
 struct np_uevent_monitor {
 	struct udev *udev;
 	struct udev_monitor *mon;
+	uint64_t received; /* every device event, ignored ones too */
 };
 
 static void copy(char *dst, size_t size, const char *src)
@@ -108,12 +109,18 @@ int np_uevent_next(struct np_uevent_monitor *m, struct np_uevent *ev)
 		struct udev_device *d = udev_monitor_receive_device(m->mon);
 		if (!d)
 			return errno == 0 || errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		m->received++;
 		np_uevent_classify(udev_device_get_action(d), udev_device_get_subsystem(d), udev_device_get_devpath(d),
 				   udev_device_get_property_value(d, "NVME_AEN"), ev);
 		udev_device_unref(d);
 		if (ev->kind != NP_UEVENT_IGNORE)
 			return 1;
 	}
+}
+
+uint64_t np_uevent_received(const struct np_uevent_monitor *m)
+{
+	return m->received;
 }
 
 void np_uevent_close(struct np_uevent_monitor *m)

@@ -77,4 +77,7 @@ int np_uevent_fd(const struct np_uevent_monitor *m);
  */
 int np_uevent_next(struct np_uevent_monitor *m, struct np_uevent *ev);
 
+/* Device events received so far, those np_uevent_next() ignores (churn, other actions) included. */
+uint64_t np_uevent_received(const struct np_uevent_monitor *m);
+
 void np_uevent_close(struct np_uevent_monitor *m);

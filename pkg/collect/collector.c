@@ -276,7 +276,7 @@ int np_collect_all(const struct np_collect_ctx *ctx, char *const *only, struct n
 	/* a one-shot pass: the concurrent sections on workers, the others here in order, then this
 	 * thread helps; each section writes only its member, so the report is the one of one thread */
 	_cleanup_free_ struct section_job *jobs = NULL;
-	if (ctx->threads > 1 && !ctx->states && !ctx->between && worth_threads(cs, n, only, ctx) &&
+	if (ctx->threads > 1 && !ctx->states && !ctx->between && !ctx->host->kept && worth_threads(cs, n, only, ctx) &&
 	    (jobs = calloc(n, sizeof(*jobs))))
 		pass.pool = np_pool_new(ctx->threads - 1);
 	for (size_t i = 0; pass.pool && i < n; i++)

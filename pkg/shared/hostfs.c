@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #define _GNU_SOURCE
 #include "hostfs.h"
+#include "fdcache.h"
 #include "macro.h"
 #include "strutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -29,6 +32,7 @@ int np_host_open(struct np_host *h, const char *root)
 		return -ENOMEM;
 	}
 	h->rootfd = fd;
+	h->kept = NULL;
 	char real[PATH_MAX];
 	h->live = realpath(root, real) && streq(real, "/");
 	return 0;
@@ -41,6 +45,25 @@ void np_host_close(struct np_host *h)
 	h->rootfd = -1;
 	free(h->root);
 	h->root = NULL;
+	np_fdcache_free(h->kept);
+	h->kept = NULL;
+}
+
+int np_host_keep_open(struct np_host *h, size_t max)
+{
+	if (!h->kept && !(h->kept = np_fdcache_new(max)))
+		return -ENOMEM;
+	return 0;
+}
+
+size_t np_host_sweep_open(struct np_host *h)
+{
+	return np_fdcache_sweep(h->kept);
+}
+
+void np_host_reopen_all(struct np_host *h)
+{
+	np_fdcache_flush(h->kept);
 }
 
 static const char *relpath(const char *path)
@@ -97,7 +120,14 @@ int np_host_openat(const struct np_host *h, const char *path, int flags)
 	return fd < 0 ? negative_errno() : fd;
 }
 
-int np_read_fd(int fd, size_t max, size_t hint, char **out, size_t *len)
+/* read(2), or pread(2) at @off when @at: a kept file is read from its start every time. */
+static ssize_t rd(int fd, void *buf, size_t n, bool at, size_t off)
+{
+	return at ? pread(fd, buf, n, (off_t)off) : read(fd, buf, n);
+}
+
+/* np_read_fd(); positional when @at, from offset @base. */
+static int read_all(int fd, bool at, size_t base, size_t max, size_t hint, char **out, size_t *len)
 {
 	size_t cap = hint ? (hint < max ? hint : max) + 1 : 4096, n = 0;
 	_cleanup_free_ char *buf = malloc(cap + 1);
@@ -114,7 +144,7 @@ int np_read_fd(int fd, size_t max, size_t hint, char **out, size_t *len)
 			buf = nb;
 			cap = ncap;
 		}
-		ssize_t k = read(fd, buf + n, cap - n);
+		ssize_t k = rd(fd, buf + n, cap - n, at, base + n);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -133,14 +163,9 @@ int np_read_fd(int fd, size_t max, size_t hint, char **out, size_t *len)
 	return 0;
 }
 
-int np_host_read(const struct np_host *h, const char *path, size_t max, char **out, size_t *len)
+int np_read_fd(int fd, size_t max, size_t hint, char **out, size_t *len)
 {
-	if (max == 0)
-		max = NP_READ_MAX_DEFAULT;
-	_cleanup_close_ int fd = np_host_openat(h, path, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	return np_read_fd(fd, max, 0, out, len);
+	return read_all(fd, false, 0, max, hint, out, len);
 }
 
 /* Largest attribute np_host_read_line() reads to its end when its first read holds no newline. */
@@ -154,12 +179,12 @@ int np_host_read(const struct np_host *h, const char *path, size_t max, char **o
  * after a whole record, its newline included), the line is complete and the read that would
  * return 0 is skipped; else the rest is read to the end.
  */
-static int fd_read_line_at(int fd, bool from_start, char **out)
+static int fd_read_line(int fd, bool at, char **out)
 {
 	char first[4096];
 	ssize_t k;
 	do
-		k = from_start ? pread(fd, first, sizeof(first), 0) : read(fd, first, sizeof(first));
+		k = rd(fd, first, sizeof(first), at, 0);
 	while (k < 0 && errno == EINTR);
 	if (k < 0)
 		return negative_errno();
@@ -168,9 +193,7 @@ static int fd_read_line_at(int fd, bool from_start, char **out)
 	if ((size_t)k == sizeof(first) && !memchr(first, '\n', (size_t)k) && !memchr(first, '\0', (size_t)k)) {
 		_cleanup_free_ char *rest = NULL;
 		size_t rlen;
-		if (from_start && lseek(fd, k, SEEK_SET) < 0) /* pread moved no file offset */
-			return negative_errno();
-		int r = np_read_fd(fd, NP_LINE_MAX - len, 0, &rest, &rlen);
+		int r = read_all(fd, at, len, NP_LINE_MAX - len, 0, &rest, &rlen);
 		if (r < 0)
 			return r;
 		if (!(buf = malloc(len + rlen + 1)))
@@ -189,17 +212,74 @@ static int fd_read_line_at(int fd, bool from_start, char **out)
 	return 0;
 }
 
-static int fd_read_line(int fd, char **out)
+/* What to read of a file: all of it (at most @max bytes, into *@out and *@len), or its first line (@line). */
+struct want {
+	bool line;
+	size_t max;
+	char **out;
+	size_t *len;
+};
+
+static int read_want(int fd, bool at, const struct want *w)
 {
-	return fd_read_line_at(fd, false, out);
+	return w->line ? fd_read_line(fd, at, w->out) : read_all(fd, at, 0, w->max, 0, w->out, w->len);
+}
+
+/*
+ * A file worth keeping open: a regular file of sysfs or procfs (their seq_files show afresh at
+ * offset 0), or a folder of theirs when @dir (listed afresh from offset 0: lseek(2) rewinds it).
+ */
+static bool keepable(int fd, bool dir)
+{
+	struct statfs sf;
+	struct stat st;
+	if (fstatfs(fd, &sf) < 0 || (sf.f_type != SYSFS_MAGIC && sf.f_type != PROC_SUPER_MAGIC))
+		return false;
+	return fstat(fd, &st) == 0 && (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+}
+
+/*
+ * Read host path @path as @w asks: by the kept descriptor when there is one (np_host_keep_open()),
+ * else opened from @d and @rel when @d is given, from the root otherwise; a new descriptor is kept
+ * when it may be and it read without error. A kept one that fails (its file went: -ENODEV, -EIO)
+ * is dropped and the file opened afresh, so an error returned is always the one of a new open.
+ */
+static int read_path(const struct np_host *h, const char *path, const struct np_dir *d, const char *rel,
+		     const struct want *w)
+{
+	if (h->kept) {
+		int fd = np_fdcache_get(h->kept, path);
+		if (fd >= 0) {
+			int r = read_want(fd, true, w);
+			if (r >= 0 || r == -ENOMEM || r == -EFBIG)
+				return r;
+			np_fdcache_drop(h->kept, path);
+		}
+	}
+	_cleanup_close_ int fd = d ? np_dir_openat(d, rel, O_RDONLY) : np_host_openat(h, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	bool keep = h->kept && keepable(fd, false);
+	int r = read_want(fd, keep, w);
+	if (r == -ESPIPE && keep) { /* opened nonseekable (some /proc files): read on, never kept */
+		keep = false;
+		r = read_want(fd, false, w);
+	}
+	if (r >= 0 && keep && np_fdcache_put(h->kept, path, fd) == 0)
+		fd = -1; /* the cache owns it now */
+	return r;
+}
+
+int np_host_read(const struct np_host *h, const char *path, size_t max, char **out, size_t *len)
+{
+	struct want w = { .max = max ? max : NP_READ_MAX_DEFAULT, .out = out, .len = len };
+	return read_path(h, path, NULL, NULL, &w);
 }
 
 int np_host_read_line(const struct np_host *h, const char *path, char **out)
 {
-	_cleanup_close_ int fd = np_host_openat(h, path, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	return fd_read_line(fd, out);
+	struct want w = { .line = true, .out = out };
+	return read_path(h, path, NULL, NULL, &w);
 }
 
 /* np_host_attr()'s rule on a read_line result @r with value @v (owned): absent or empty is 0, *@dst NULL. */
@@ -252,7 +332,7 @@ int np_host_read_u64(const struct np_host *h, const char *path, uint64_t *out)
 int np_fd_reread_u64(int fd, uint64_t *out)
 {
 	char *s = NULL;
-	int r = fd_read_line_at(fd, true, &s);
+	int r = fd_read_line(fd, true, &s);
 	return line_u64(r, &s, out);
 }
 
@@ -355,12 +435,57 @@ static int fd_list(int fd, char ***out, size_t *n)
 	return 0;
 }
 
-int np_host_list(const struct np_host *h, const char *dir, char ***out, size_t *n)
+/* fd_list() of the whole folder @fd, from its first entry. */
+static int fd_list_all(int fd, char ***out, size_t *n)
 {
-	_cleanup_close_ int fd = np_host_openat(h, dir, O_RDONLY | O_DIRECTORY);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return negative_errno();
+	return fd_list(fd, out, n);
+}
+
+/*
+ * The folder at host path @path listed as read_path() reads a file: by a kept descriptor, rewound.
+ * A sysfs folder that went lists empty, not as an error (kernfs walks the removed node's children,
+ * none): an empty listing of a kept folder is redone from a new open, and an empty folder is never
+ * kept (holders/ and slaves/ of a disk are opened per listing, as before).
+ */
+static int list_path(const struct np_host *h, const char *path, const struct np_dir *d, const char *rel, char ***out,
+		     size_t *n)
+{
+	if (h->kept) {
+		int fd = np_fdcache_get(h->kept, path);
+		if (fd >= 0) {
+			char **v = NULL;
+			size_t k = 0;
+			int r = fd_list_all(fd, &v, &k);
+			if (r == -ENOMEM)
+				return r;
+			if (r >= 0 && k) {
+				*out = v;
+				if (n)
+					*n = k;
+				return r;
+			}
+			np_strv_free(v);
+			np_fdcache_drop(h->kept, path);
+		}
+	}
+	_cleanup_close_ int fd = d ? np_dir_openat(d, rel, O_RDONLY | O_DIRECTORY)
+				   : np_host_openat(h, path, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
-	return fd_list(fd, out, n);
+	size_t k = 0;
+	int r = fd_list(fd, out, &k);
+	if (n)
+		*n = k;
+	if (r >= 0 && k && h->kept && keepable(fd, true) && np_fdcache_put(h->kept, path, fd) == 0)
+		fd = -1; /* the cache owns it now */
+	return r;
+}
+
+int np_host_list(const struct np_host *h, const char *dir, char ***out, size_t *n)
+{
+	return list_path(h, dir, NULL, NULL, out, n);
 }
 
 /* ---- a folder opened once, its names read relative to it ---- */
@@ -418,10 +543,11 @@ int np_dir_openat(const struct np_dir *d, const char *rel, int flags)
 
 int np_dir_read_line(const struct np_dir *d, const char *rel, char **out)
 {
-	_cleanup_close_ int fd = np_dir_openat(d, rel, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	return fd_read_line(fd, out);
+	struct want w = { .line = true, .out = out };
+	if (!d->h->kept)
+		return read_path(d->h, NULL, d, rel, &w);
+	_cleanup_free_ char *path = np_asprintf("%s/%s", d->path, rel); /* the key */
+	return path ? read_path(d->h, path, d, rel, &w) : -ENOMEM;
 }
 
 int np_dir_read_u64(const struct np_dir *d, const char *rel, uint64_t *out)
@@ -443,10 +569,10 @@ int np_dir_attr(const struct np_dir *d, const char *rel, char **dst)
 int np_dir_list(const struct np_dir *d, const char *rel, char ***out, size_t *n)
 {
 	if (rel) {
-		_cleanup_close_ int fd = np_dir_openat(d, rel, O_RDONLY | O_DIRECTORY);
-		if (fd < 0)
-			return fd;
-		return fd_list(fd, out, n);
+		if (!d->h->kept)
+			return list_path(d->h, NULL, d, rel, out, n);
+		_cleanup_free_ char *path = np_asprintf("%s/%s", d->path, rel); /* the key */
+		return path ? list_path(d->h, path, d, rel, out, n) : -ENOMEM;
 	}
 	if (d->fd < 0)
 		return np_host_list(d->h, d->path, out, n);

@@ -18,10 +18,13 @@
 /* Largest file np_host_read() accepts unless told otherwise: 16 MiB. */
 #define NP_READ_MAX_DEFAULT (16u << 20)
 
+struct np_fdcache;
+
 struct np_host {
 	int rootfd;     /* O_PATH descriptor of the root folder */
 	char *root;     /* the root as given, e.g. "/" or "/host" */
 	bool live;      /* root is "/": ioctls and netlink see the same kernel */
+	struct np_fdcache *kept; /* sysfs/procfs files kept open between reads (np_host_keep_open()), or NULL */
 };
 
 /*
@@ -32,6 +35,22 @@ struct np_host {
  */
 int np_host_open(struct np_host *h, const char *root);
 void np_host_close(struct np_host *h);
+
+/*
+ * np_host_keep_open() - from now on keep the files that np_host_read(), np_host_read_line() and
+ * the np_dir_ readers open on sysfs or procfs, at most @max of them, and read them again with
+ * pread(2) at offset 0 (fdcache.h tells why that reads what a new open would). A file that fails
+ * to read is never kept; a kept one that fails is opened afresh once. Returns 0, -ENOMEM.
+ * Only for a host whose reads come from one thread at a time (the agent's loop), and only where
+ * something calls np_host_reopen_all() when devices come, go or are renamed.
+ */
+int np_host_keep_open(struct np_host *h, size_t max);
+
+/* Close the kept files not read since the previous call (files read once, devices gone). Returns how many. */
+size_t np_host_sweep_open(struct np_host *h);
+
+/* Close every kept file: the next reads open them afresh (after a device event). */
+void np_host_reopen_all(struct np_host *h);
 
 /* Open @path under the root with @flags (O_RDONLY and friends). Returns fd or -errno. */
 int np_host_openat(const struct np_host *h, const char *path, int flags);
