@@ -979,6 +979,7 @@ struct same_root {
 	int same;        /* -1 not asked yet, 0 no, 1 yes */
 	const char *why; /* when 0 */
 	const struct np_rtnl_links *rtnl; /* this netns's links; NULL unless the root is live */
+	bool per_if; /* the root is live, no dump: each interface asked for by its ifindex */
 	struct net_socks *socks;
 };
 
@@ -1009,28 +1010,31 @@ static int same_kernel(const struct np_host *h, const char **why)
 	return streq(na, nb) ? 2 : 0;
 }
 
-/* np_net_rtnl_answers() with same_kernel()'s answer kept in @same for the section's ioctl checks. */
-static bool rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl, char **names, size_t n,
-			 struct same_root *same)
+/*
+ * Whether this process's rtnetlink answers for the interfaces of @h's sysfs: 1 yes, 0 no, -1 only
+ * the list of this netns's interfaces can tell (np_net_same_interfaces()). same_kernel()'s answer
+ * is kept in @same for the section's ioctl checks.
+ */
+static int rtnl_decides(const struct np_host *h, struct same_root *same)
 {
 	if (h->live)
-		return true;
+		return 1;
 	_cleanup_close_ int fd = np_host_openat(h, "/sys/class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct statfs sf;
 	if (fd < 0 || fstatfs(fd, &sf) < 0 || sf.f_type != SYSFS_MAGIC)
-		return false; /* a copy of a sysfs tree: its counters are its files */
+		return 0; /* a copy of a sysfs tree: its counters are its files */
 	if (same->same < 0)
 		same->same = same_kernel(h, &same->why);
 	if (same->same != 1)
 		return same->same == 2;
-	/* the netns links unreadable (no CAP_SYS_PTRACE): the same interfaces, every one */
-	return np_net_same_interfaces(rl, names, n);
+	return -1; /* the netns links unreadable (no CAP_SYS_PTRACE): the same interfaces, every one */
 }
 
 bool np_net_rtnl_answers(const struct np_host *h, const struct np_rtnl_links *rl, char **names, size_t n)
 {
 	struct same_root same = { .same = -1 };
-	return rtnl_answers(h, rl, names, n, &same);
+	int r = rtnl_decides(h, &same);
+	return r < 0 ? np_net_same_interfaces(rl, names, n) : r;
 }
 
 static int cmp_name_p(const void *a, const void *b)
@@ -1073,8 +1077,8 @@ static int64_t in_this_netns(const struct np_rtnl_links *rl, const char *name)
  * this network namespace under the same ifindex (sysfs may belong to another netns).
  * @same caches same_kernel() for the whole section.
  */
-static const char *ioctl_refused(const struct np_host *h, enum np_net_ioctl mode,
-				 const struct np_net_if *nic, struct same_root *same)
+static const char *ioctl_refused(const struct np_host *h, enum np_net_ioctl mode, const struct np_net_if *nic,
+				 const struct np_rtnl_links *rl, struct same_root *same)
 {
 	if (mode != NP_NET_IOCTL_AUTO)
 		return NP_NET_NOT_LIVE;
@@ -1084,7 +1088,7 @@ static const char *ioctl_refused(const struct np_host *h, enum np_net_ioctl mode
 		if (!same->same)
 			return same->why;
 	}
-	if (nic->ifindex > 0 && in_this_netns(same->rtnl, nic->name) != nic->ifindex)
+	if (nic->ifindex > 0 && in_this_netns(rl, nic->name) != nic->ifindex)
 		return h->live ? NP_NET_OTHER_NETNS : NP_NET_NOT_LIVE;
 	return NULL;
 }
@@ -1122,10 +1126,22 @@ static int collect_if(struct np_facts *fx, const struct np_host *h, const char *
 	nic->vendor_id = read_id(fx, h, iddir, "vendor");
 	nic->device_id = read_id(fx, h, iddir, "device");
 	count_queues(h, ifdir, nic);
+	/* this netns's links: the section's dump, or the one of this ifindex asked for now, which
+	 * the name and address checks below read as the dump's entry for the index */
+	const struct np_rtnl_links *rl = same->rtnl;
+	struct np_rtnl_link one;
+	struct np_rtnl_links asked = { 0 };
+	if (same->per_if && nic->ifindex > 0 && nic->ifindex <= INT_MAX) {
+		int r = np_rtnl_get_link(&same->socks->rtnl, (int)nic->ifindex, &one);
+		if (r >= 0)
+			asked = (struct np_rtnl_links){ .v = &one, .n = 1 };
+		if (r >= 0 || r == -ENODEV) /* else not known: as without a dump */
+			rl = &asked;
+	}
 	_cleanup_free_ char *addr = NULL; /* not a fact: `ip link set address` sends no uevent */
-	if (same->rtnl)
+	if (rl && rl->n)
 		np_host_attr(h, &addr, "%s/address", ifdir);
-	const struct np_rtnl_link *k = np_net_rtnl_link(same->rtnl, name, nic->ifindex, addr);
+	const struct np_rtnl_link *k = np_net_rtnl_link(rl, name, nic->ifindex, addr);
 	/* this cycle's rtnetlink answer for the interface sysfs shows, when there is one: its MTU and
 	 * operstate are what net-sysfs.c mtu_show() and operstate_show() print (netlink.h) */
 	nic->mtu = k && k->have_mtu ? k->mtu : read_s64_or(NULL, h, ifdir, "mtu", -1);
@@ -1134,7 +1150,7 @@ static int collect_if(struct np_facts *fx, const struct np_host *h, const char *
 	int r = read_stats(fx, h, ifdir, k, nic);
 	if (r < 0)
 		return r;
-	const char *why = ioctl_refused(h, mode, nic, same);
+	const char *why = ioctl_refused(h, mode, nic, rl, same);
 	bool link = false;
 	if (!why)
 		link = collect_ethtool(fx, same->socks, release, nic);
@@ -1206,16 +1222,28 @@ static int add_if(struct np_facts *fx, const struct np_host *h, const char *name
 	return r;
 }
 
-static int collect_ifs(struct np_facts *fx, const struct np_host *h, enum np_net_ioctl mode, char **names,
-		       size_t n, struct same_root *same, struct np_net *s, struct np_net_msi **msi)
+/* Which of the @n interfaces @names have a device (@backed[i]); their count, or -ENOMEM. */
+static ssize_t find_backed(struct np_facts *fx, const struct np_host *h, char **names, size_t n, bool *backed)
 {
-	_cleanup_free_ char *release = NULL;
-	np_facts_read_line(fx, h, "/proc/sys/kernel/osrelease", &release); /* the running kernel's: a fact */
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *dev = np_asprintf("/sys/class/net/%s/device", names[i]);
 		if (!dev)
 			return -ENOMEM;
-		if (!np_facts_exists(fx, h, dev))
+		backed[i] = np_facts_exists(fx, h, dev);
+		k += backed[i];
+	}
+	return (ssize_t)k;
+}
+
+static int collect_ifs(struct np_facts *fx, const struct np_host *h, enum np_net_ioctl mode, char **names,
+		       const bool *backed, size_t n, struct same_root *same, struct np_net *s,
+		       struct np_net_msi **msi)
+{
+	_cleanup_free_ char *release = NULL;
+	np_facts_read_line(fx, h, "/proc/sys/kernel/osrelease", &release); /* the running kernel's: a fact */
+	for (size_t i = 0; i < n; i++) {
+		if (!backed[i])
 			continue;
 		int r = add_if(fx, h, names[i], mode, release, same, s, msi);
 		if (r < 0)
@@ -1238,12 +1266,21 @@ static int net_collect(struct np_facts *fx, struct net_socks *socks, const struc
 	}
 	struct np_net_msi *msi = NULL;
 	struct np_rtnl_links rl = { 0 };
+	_cleanup_free_ bool *backed = calloc(n ? n : 1, sizeof(*backed));
+	ssize_t nb = backed ? find_backed(fx, h, names, n, backed) : -ENOMEM;
 	/* the process's netns is the root's: "/", or a live /host sysfs of this netns (never a fixture) */
 	struct same_root same = { .same = -1, .socks = socks }; /* same_kernel() asked once for both uses */
-	bool have_rl = mode == NP_NET_IOCTL_AUTO && np_rtnl_dump_links_via(&socks->rtnl, &rl) >= 0 &&
-		       rtnl_answers(h, &rl, names, n, &same);
-	same.rtnl = have_rl ? &rl : NULL;
-	r = collect_ifs(fx, h, mode, names, n, &same, s, &msi);
+	int ans = mode == NP_NET_IOCTL_AUTO && nb >= 0 ? rtnl_decides(h, &same) : 0;
+	/*
+	 * One request per interface where those with a device are at most half of the links (a
+	 * node's pod veths, bridges and tunnels are then not filled in for nothing), else one dump;
+	 * always the dump when only the whole list tells whether rtnetlink answers.
+	 */
+	same.per_if = ans > 0 && (size_t)nb * 2 <= n;
+	if ((ans < 0 || (ans > 0 && !same.per_if)) && np_rtnl_dump_links_via(&socks->rtnl, &rl) >= 0 &&
+	    (ans > 0 || np_net_same_interfaces(&rl, names, n)))
+		same.rtnl = &rl;
+	r = nb < 0 ? (int)nb : collect_ifs(fx, h, mode, names, backed, n, &same, s, &msi);
 	np_rtnl_links_free(&rl);
 	np_strv_free(names);
 	if (r >= 0 && note_irqs(s, t, tr) >= 0)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * netlink.c - one rtnetlink RTM_GETLINK dump: every interface's index, name,
- * address and struct rtnl_link_stats64 (rtnetlink(7), netlink(7),
+ * netlink.c - rtnetlink RTM_GETLINK, as one dump of every interface or one
+ * request for an interface by its index: index, name, address, MTU,
+ * operational state and struct rtnl_link_stats64 (rtnetlink(7), netlink(7),
  * include/uapi/linux/rtnetlink.h, if_link.h; net/core/rtnetlink.c
- * rtnl_fill_ifinfo() writes them).
+ * rtnl_fill_ifinfo() writes them for both).
  */
 #define _GNU_SOURCE
 #include "netlink.h"
@@ -125,15 +126,20 @@ int np_rtnl_parse_links(const void *buf, size_t len, uint32_t seq, struct np_rtn
 	return 0;
 }
 
-static int dump(int fd, uint32_t seq, struct np_rtnl_links *out)
+/*
+ * Send one RTM_GETLINK: the dump of every link (@ifindex 0), or the request for one, then parse
+ * the answer into @out until it is complete: the dump's NLMSG_DONE, the one link, or the
+ * kernel's error. Returns 0 or -errno.
+ */
+static int getlink(int fd, uint32_t seq, int ifindex, struct np_rtnl_links *out)
 {
 	struct {
 		struct nlmsghdr h;
 		struct ifinfomsg ifi;
 	} req = {
 		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
-		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = seq },
-		.ifi = { .ifi_family = AF_UNSPEC },
+		       .nlmsg_flags = NLM_F_REQUEST | (ifindex ? 0 : NLM_F_DUMP), .nlmsg_seq = seq },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
 	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
@@ -159,6 +165,8 @@ static int dump(int fd, uint32_t seq, struct np_rtnl_links *out)
 		int r = np_rtnl_parse_links(buf, (size_t)k, seq, out);
 		if (r != 0)
 			return r < 0 ? r : 0;
+		if (ifindex && out->n)
+			return out->n == 1 && out->v[0].ifindex == ifindex ? 0 : -EBADMSG;
 	}
 }
 
@@ -169,22 +177,48 @@ void np_rtnl_close(struct np_rtnl *nl)
 	nl->fd = -1;
 }
 
+/* @nl's socket, opened now when it is not. Returns 0 or -errno. */
+static int rtnl_open(struct np_rtnl *nl)
+{
+	if (nl->fd >= 0)
+		return 0;
+	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl->fd < 0)
+		return negative_errno();
+	if (!nl->seq)
+		nl->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
 int np_rtnl_dump_links_via(struct np_rtnl *nl, struct np_rtnl_links *out)
 {
 	*out = (struct np_rtnl_links){ 0 };
-	if (nl->fd < 0) {
-		nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-		if (nl->fd < 0)
-			return negative_errno();
-		if (!nl->seq)
-			nl->seq = (uint32_t)time(NULL);
-	}
-	int r = dump(nl->fd, ++nl->seq, out);
+	int r = rtnl_open(nl);
+	if (r < 0)
+		return r;
+	r = getlink(nl->fd, ++nl->seq, 0, out);
 	if (r < 0) {
 		/* a dump left half read keeps the socket busy (netlink_dump_start(): -EBUSY) */
 		np_rtnl_close(nl);
 		np_rtnl_links_free(out);
 	}
+	return r;
+}
+
+int np_rtnl_get_link(struct np_rtnl *nl, int ifindex, struct np_rtnl_link *out)
+{
+	struct np_rtnl_links l = { 0 };
+	if (ifindex <= 0)
+		return -EINVAL;
+	int r = rtnl_open(nl);
+	if (r < 0)
+		return r;
+	r = getlink(nl->fd, ++nl->seq, ifindex, &l);
+	if (r >= 0)
+		*out = l.v[0];
+	else if (r != -ENODEV)
+		np_rtnl_close(nl); /* an answer maybe left queued: the next request starts afresh */
+	np_rtnl_links_free(&l);
 	return r;
 }
 

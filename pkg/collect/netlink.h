@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * netlink.h - the network interfaces of this process's network namespace and
- * their counters, from one rtnetlink RTM_GETLINK dump (rtnetlink(7),
- * netlink(7); include/uapi/linux/if_link.h: IFLA_IFNAME, IFLA_ADDRESS,
+ * their counters, from one rtnetlink RTM_GETLINK dump or one request per
+ * interface (rtnetlink(7), netlink(7); include/uapi/linux/if_link.h:
+ * IFLA_IFNAME, IFLA_ADDRESS, IFLA_MTU, IFLA_OPERSTATE,
  * IFLA_STATS64 = struct rtnl_link_stats64, filled by the kernel from the same
  * dev_get_stats() as /sys/class/net/<if>/statistics/, net/core/net-sysfs.c).
  */
@@ -80,6 +81,16 @@ struct np_rtnl {
  * Returns what np_rtnl_dump_links() returns.
  */
 int np_rtnl_dump_links_via(struct np_rtnl *nl, struct np_rtnl_links *out);
+
+/*
+ * np_rtnl_get_link() - the interface of index @ifindex in this process's network namespace, with
+ * its address, MTU, operstate and counters: one RTM_GETLINK request (not a dump: the kernel's
+ * rtnl_getlink() fills the same message for that one link) over @nl's socket, opened as by
+ * np_rtnl_dump_links_via(). Cheaper than a dump where most links are not wanted (a node's pod
+ * veths). Returns 0 with *@out, -ENODEV when no interface has that index here, -EINVAL for
+ * @ifindex <= 0, or the other -errno of np_rtnl_dump_links_via() (the socket is then closed).
+ */
+int np_rtnl_get_link(struct np_rtnl *nl, int ifindex, struct np_rtnl_link *out);
 
 /* Close @nl's socket, if open (@nl can be used again). */
 void np_rtnl_close(struct np_rtnl *nl);

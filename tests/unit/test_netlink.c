@@ -282,6 +282,46 @@ static void test_live_between_files(void **state)
 	np_host_close(&h);
 }
 
+/*
+ * One interface asked for by its index (what the section does where most links have no device):
+ * the dump's entry for it, over one socket kept for every request and the dump; an index no link
+ * has is -ENODEV and leaves the socket usable.
+ */
+static void test_live_get_link(void **state)
+{
+	(void)state;
+	struct np_rtnl nl = { .fd = -1 };
+	struct np_rtnl_links l;
+	assert_int_equal(np_rtnl_dump_links_via(&nl, &l), 0);
+	assert_true(l.n >= 1); /* lo at least */
+	int fd = nl.fd, most = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct np_rtnl_link *d = &l.v[i];
+		struct np_rtnl_link g;
+		assert_int_equal(np_rtnl_get_link(&nl, d->ifindex, &g), 0);
+		assert_int_equal(nl.fd, fd);
+		assert_int_equal(g.ifindex, d->ifindex);
+		assert_string_equal(g.name, d->name);
+		assert_int_equal(g.addr_len, d->addr_len);
+		assert_memory_equal(g.addr, d->addr, d->addr_len);
+		assert_int_equal(g.mtu, d->mtu);
+		assert_int_equal(g.operstate, d->operstate);
+		assert_int_equal(g.stats_len, d->stats_len);
+		assert_true(g.stats.rx_packets >= d->stats.rx_packets); /* counters only grow */
+		assert_true(g.stats.tx_bytes >= d->stats.tx_bytes);
+		most = d->ifindex > most ? d->ifindex : most;
+	}
+	struct np_rtnl_link g;
+	assert_int_equal(np_rtnl_get_link(&nl, most + 1000, &g), -ENODEV);
+	assert_int_equal(nl.fd, fd);
+	assert_int_equal(np_rtnl_get_link(&nl, 0, &g), -EINVAL);
+	assert_int_equal(np_rtnl_get_link(&nl, l.v[0].ifindex, &g), 0);
+	assert_string_equal(g.name, l.v[0].name);
+	np_rtnl_links_free(&l);
+	np_rtnl_close(&nl);
+	assert_int_equal(nl.fd, -1);
+}
+
 /* The match: the same name, ifindex and address, else the files (NULL). */
 static void test_match(void **state)
 {
@@ -454,6 +494,59 @@ static void test_rtnl_answers(void **state)
 }
 
 /*
+ * The live root seen from a new network namespace (its /sys still the host's): each NIC's index
+ * is asked for and not found here, so no ioctl runs and the counters, MTU and operstate are the
+ * files'. Exit status: 0, 1 when a NIC was taken for this netns's, 2 when a value is not its
+ * file's, 3 when the section failed, 64 when the namespace could not be made.
+ */
+static int other_netns_child(void)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		return 64;
+	struct np_host h;
+	struct np_net s = { 0 };
+	if (np_host_open(&h, "/") < 0 || np_net_collect(&h, NP_NET_IOCTL_AUTO, &s) < 0)
+		return 3;
+	int st = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		const struct np_net_if *nic = &s.ifs[i];
+		char *mtu = NULL, *oper = NULL;
+		if (!nic->ethtool_error || !streq(nic->ethtool_error, NP_NET_OTHER_NETNS))
+			st = 1;
+		if (np_host_attr(&h, &mtu, "/sys/class/net/%s/mtu", nic->name) <= 0 || nic->mtu != atoi(mtu) ||
+		    np_host_attr(&h, &oper, "/sys/class/net/%s/operstate", nic->name) <= 0 || !nic->operstate ||
+		    !streq(nic->operstate, oper) || nic->nstats < 23)
+			st = st ? st : 2;
+		free(mtu);
+		free(oper);
+	}
+	np_net_free(&s);
+	np_host_close(&h);
+	return st;
+}
+
+static void test_section_other_netns(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		fprintf(stderr, "# the other network namespace case needs root\n");
+		return;
+	}
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(other_netns_child());
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 64) {
+		fprintf(stderr, "# no network namespace here\n");
+		return;
+	}
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/*
  * The interface-set check on the captured dump (lo, ifb0, ifb1, eth0): sysfs's listing with the
  * bonding driver's `bonding_masters` file is the same set; one interface more or less, or another
  * name, is not.
@@ -492,10 +585,12 @@ int main(void)
 		cmocka_unit_test(test_parse_truncated),
 		cmocka_unit_test(test_parse_garbled),
 		cmocka_unit_test(test_live_between_files),
+		cmocka_unit_test(test_live_get_link),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_section_live),
 		cmocka_unit_test(test_section_fixture_reads_files),
 		cmocka_unit_test(test_rtnl_answers),
+		cmocka_unit_test(test_section_other_netns),
 		cmocka_unit_test(test_same_interfaces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
