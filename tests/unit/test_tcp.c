@@ -4,6 +4,11 @@
  * /proc/1/net/snmp and /proc/1/net/netstat), and the parser on what it must refuse.
  */
 #include "testutil.h"
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "collectutil.h"
 #include "../../pkg/collect/tcp.h"
 #include "../../pkg/shared/macro.h"
@@ -114,12 +119,79 @@ static void test_capture(void **state)
 	np_report_free(&r);
 }
 
+static size_t open_fds(void)
+{
+	size_t n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* One loopback TCP connection, accepted: ActiveOpens and PassiveOpens one more each. */
+static void one_connection(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	int s = accept(l, NULL, NULL);
+	assert_true(s >= 0);
+	close(s);
+	close(c);
+	close(l);
+}
+
+/*
+ * The agent's cycles on the live root keep both files open (two descriptors, closed with the
+ * state) and still see every new connection: each read starts the file over.
+ */
+static void test_live_kept_files(void **state)
+{
+	(void)state;
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, "/"), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	char *only[] = { "tcp", NULL };
+	size_t fds = open_fds();
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	int64_t prev[2] = { 0 };
+	for (int cycle = 0; cycle < 3; cycle++) {
+		struct np_report r = { 0 };
+		assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+		assert_int_equal(r.tcp.status.err, 0);
+		for (size_t i = 0; i < NP_TCP__N; i++)
+			assert_true(r.tcp.have[i]);
+		if (cycle) {
+			assert_true(r.tcp.v[NP_TCP_ACTIVE_OPENS] >= prev[0] + 1);
+			assert_true(r.tcp.v[NP_TCP_PASSIVE_OPENS] >= prev[1] + 1);
+		}
+		prev[0] = r.tcp.v[NP_TCP_ACTIVE_OPENS];
+		prev[1] = r.tcp.v[NP_TCP_PASSIVE_OPENS];
+		np_report_free(&r);
+		assert_int_equal(open_fds(), fds + 2);
+		one_connection();
+	}
+	np_section_states_free(ctx.states);
+	assert_int_equal(open_fds(), fds);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_get_many),
 		cmocka_unit_test(test_capture),
+		cmocka_unit_test(test_live_kept_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
