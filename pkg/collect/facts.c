@@ -574,22 +574,29 @@ static bool list_has(struct fact *x, const char *name)
 	return bsearch(&name, x->sorted, x->n, sizeof(*x->sorted), cmp_name) != NULL;
 }
 
-bool np_facts_may_exist(struct np_facts *f, const struct np_host *h, const char *dir, const char *name)
+const struct np_facts_names *np_facts_names(struct np_facts *f, const struct np_host *h, const char *dir)
 {
 	struct src s;
 	struct fact tmp, *x;
 	bool own;
 	if (!f || src_host(&s, h, dir) < 0)
-		return true;
+		return NULL;
 	x = fetch(f, F_LIST, &s, &tmp, &own);
-	if (x->r < 0)
-		return true;
-	if (own) {
-		bool may = np_strv_contains(x->v, name);
+	if (own) { /* not kept: no listing to go by */
 		np_strv_free(x->v);
-		return may;
+		return NULL;
 	}
-	return list_has(x, name);
+	return x->r < 0 ? NULL : (const struct np_facts_names *)x;
+}
+
+bool np_facts_names_has(const struct np_facts_names *l, const char *name)
+{
+	return !l || list_has((struct fact *)l, name);
+}
+
+bool np_facts_may_exist(struct np_facts *f, const struct np_host *h, const char *dir, const char *name)
+{
+	return np_facts_names_has(np_facts_names(f, h, dir), name);
 }
 
 void *np_facts_state_new(const struct np_collect_ctx *ctx)

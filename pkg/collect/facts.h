@@ -98,6 +98,17 @@ int np_facts_list(struct np_facts *f, const struct np_host *h, const char *dir, 
  */
 bool np_facts_may_exist(struct np_facts *f, const struct np_host *h, const char *dir, const char *name);
 
+/*
+ * np_facts_names() - the listing of folder @dir that @f holds (read now if it did not), for
+ * several np_facts_may_exist() questions at the cost of one lookup: valid until the next
+ * np_facts_begin(), np_facts_key() or np_facts_forget() on @f. NULL when @f is NULL or the
+ * folder cannot be listed (or the listing was not kept): then every name may exist.
+ */
+struct np_facts_names;
+const struct np_facts_names *np_facts_names(struct np_facts *f, const struct np_host *h, const char *dir);
+/* false only when @l is a listing and @name is not in it. */
+bool np_facts_names_has(const struct np_facts_names *l, const char *name);
+
 /* The same for a name relative to an opened folder (hostfs.h np_dir), keyed by its host path. */
 int np_facts_dir_attr(struct np_facts *f, const struct np_dir *d, const char *rel, char **dst);
 int np_facts_dir_read_u64(struct np_facts *f, const struct np_dir *d, const char *rel, uint64_t *out);

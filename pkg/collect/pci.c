@@ -18,6 +18,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <libudev.h>
 #include <string.h>
@@ -240,10 +241,14 @@ int np_pci_modalias(char *buf, size_t len, const struct np_pci_device *d)
 			(d->class_code >> 16) & 0xff, (d->class_code >> 8) & 0xff, d->class_code & 0xff);
 }
 
-/* Path of attribute @attr of device @addr; NULL on ENOMEM. */
-static char *attr_path(const char *addr, const char *attr)
+/* A path buffer: on the stack, not a malloc per attribute per function per cycle. */
+typedef char path_buf[PATH_MAX];
+
+/* Path of attribute @attr of device @addr, in @buf; NULL when it does not fit. */
+static const char *attr_path(path_buf buf, const char *addr, const char *attr)
 {
-	return np_asprintf("/sys/bus/pci/devices/%s/%s", addr, attr);
+	int n = snprintf(buf, sizeof(path_buf), "/sys/bus/pci/devices/%s/%s", addr, attr);
+	return n > 0 && (size_t)n < sizeof(path_buf) ? buf : NULL;
 }
 
 /* Record a failed read on the device unless the attribute is simply absent. */
@@ -257,7 +262,8 @@ static int note(struct np_pci_device *d, const char *attr, int r)
 static int read_hex(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d, const char *attr,
 		    uint64_t max, uint64_t *out)
 {
-	_cleanup_free_ char *p = attr_path(d->address, attr);
+	path_buf p_buf;
+	const char *p = attr_path(p_buf, d->address, attr);
 	if (!p)
 		return -ENOMEM;
 	int r = np_facts_read_u64(fx, h, p, out);
@@ -288,7 +294,8 @@ static void read_ids(struct np_facts *fx, const struct np_host *h, struct np_pci
 static void read_speed(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d, const char *attr,
 		       struct np_pci_speed *sp)
 {
-	_cleanup_free_ char *p = attr_path(d->address, attr);
+	path_buf p_buf;
+	const char *p = attr_path(p_buf, d->address, attr);
 	if (!p || note(d, attr, np_facts_read_line(fx, h, p, &sp->text)) < 0)
 		return;
 	if (np_parse_link_speed(sp->text, &sp->gts) < 0)
@@ -301,7 +308,8 @@ static void read_speed(struct np_facts *fx, const struct np_host *h, struct np_p
 static void read_width(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d, const char *attr,
 		       bool *has, uint64_t *w)
 {
-	_cleanup_free_ char *p = attr_path(d->address, attr);
+	path_buf p_buf;
+	const char *p = attr_path(p_buf, d->address, attr);
 	if (p && note(d, attr, np_facts_read_u64(fx, h, p, w)) >= 0)
 		*has = *w != PCIE_LNK_WIDTH_UNKNOWN;
 }
@@ -309,7 +317,8 @@ static void read_width(struct np_facts *fx, const struct np_host *h, struct np_p
 static void read_aer(const struct np_host *h, struct np_pci_device *d, const char *attr,
 		     struct np_aer_counters *a)
 {
-	_cleanup_free_ char *p = attr_path(d->address, attr);
+	path_buf p_buf;
+	const char *p = attr_path(p_buf, d->address, attr);
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	if (!p || note(d, attr, np_host_read(h, p, NP_AER_FILE_MAX, &buf, &len)) < 0)
@@ -361,7 +370,8 @@ static int read_dsn(void *buf, size_t size, void *ud)
  */
 static void read_serial(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d)
 {
-	_cleanup_free_ char *p = attr_path(d->address, "config");
+	path_buf p_buf;
+	const char *p = attr_path(p_buf, d->address, "config");
 	_cleanup_free_ char *key = np_asprintf("pci-dsn:%s", d->address);
 	if (!p || !key)
 		return;
@@ -380,7 +390,8 @@ static void read_rootport_totals(const struct np_host *h, struct np_pci_device *
 	static const char *const attr[] = { "aer_rootport_total_err_cor", "aer_rootport_total_err_fatal",
 					    "aer_rootport_total_err_nonfatal" };
 	for (size_t i = 0; i < ARRAY_SIZE(attr); i++) {
-		_cleanup_free_ char *p = attr_path(d->address, attr[i]);
+		path_buf p_buf;
+		const char *p = attr_path(p_buf, d->address, attr[i]);
 		if (p && note(d, attr[i], np_host_read_u64(h, p, &d->rootport_total[i])) >= 0)
 			d->has_rootport_total[i] = true;
 	}
@@ -388,8 +399,9 @@ static void read_rootport_totals(const struct np_host *h, struct np_pci_device *
 
 static void read_driver_numa(struct np_facts *fx, const struct np_host *h, struct np_pci_device *d)
 {
-	_cleanup_free_ char *drv = attr_path(d->address, "driver");
-	_cleanup_free_ char *numa = attr_path(d->address, "numa_node");
+	path_buf drv_buf, numa_buf;
+	const char *drv = attr_path(drv_buf, d->address, "driver");
+	const char *numa = attr_path(numa_buf, d->address, "numa_node");
 	if (!drv || !numa)
 		return;
 	note(d, "driver", np_facts_link_basename(fx, h, drv, &d->driver));
@@ -406,7 +418,9 @@ static void read_driver_numa(struct np_facts *fx, const struct np_host *h, struc
  */
 static void read_sriov(const struct np_host *h, struct np_pci_device *d)
 {
-	_cleanup_free_ char *tot = attr_path(d->address, "sriov_totalvfs"), *num = attr_path(d->address, "sriov_numvfs");
+	path_buf tot_buf, num_buf;
+	const char *tot = attr_path(tot_buf, d->address, "sriov_totalvfs");
+	const char *num = attr_path(num_buf, d->address, "sriov_numvfs");
 	if (!tot || !num || note(d, "sriov_totalvfs", np_host_read_u64(h, tot, &d->sriov_totalvfs)) < 0)
 		return;
 	d->has_sriov = true;
@@ -416,12 +430,14 @@ static void read_sriov(const struct np_host *h, struct np_pci_device *d)
 	for (uint64_t k = 0; d->vfs && k < d->sriov_numvfs; k++) {
 		char name[32];
 		snprintf(name, sizeof(name), "virtfn%llu", (unsigned long long)k);
-		_cleanup_free_ char *link = attr_path(d->address, name);
+		path_buf link_buf;
+		const char *link = attr_path(link_buf, d->address, name);
 		struct np_pci_vf *vf = &d->vfs[d->n_vfs];
 		if (!link || note(d, name, np_host_link_basename(h, link, &vf->address)) < 0)
 			continue;
 		d->n_vfs++;
-		_cleanup_free_ char *drv = attr_path(vf->address, "driver");
+		path_buf drv_buf;
+		const char *drv = attr_path(drv_buf, vf->address, "driver");
 		if (!drv || np_host_link_basename(h, drv, &vf->driver) < 0)
 			vf->driver = NULL;
 	}
@@ -486,9 +502,12 @@ static void read_upstream(struct np_facts *fx, const struct np_host *h, struct n
 static void collect_device(struct np_facts *fx, const struct np_host *h, struct udev_hwdb *hw,
 			   struct np_pci_device *d)
 {
-	/* the attributes a function has are facts too: those its folder lacks are not opened */
-	_cleanup_free_ char *dir = np_asprintf("/sys/bus/pci/devices/%s", d->address);
-#define HAS(name) (!dir || np_facts_may_exist(fx, h, dir, name))
+	/* the attributes a function has are facts too: those its folder lacks are not opened (one
+	 * lookup of the folder's listing for all of them) */
+	char dir[PATH_MAX];
+	int k = snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", d->address);
+	const struct np_facts_names *names = k > 0 && (size_t)k < sizeof(dir) ? np_facts_names(fx, h, dir) : NULL;
+#define HAS(name) np_facts_names_has(names, name)
 	read_ids(fx, h, d);
 	read_upstream(fx, h, d);
 	read_driver_numa(fx, h, d);

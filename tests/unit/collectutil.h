@@ -15,3 +15,17 @@ static inline void np_collect_fixture(const char *rel, const char *section, stru
 	assert_int_equal(np_collect_all(&ctx, only, r), 0);
 	np_host_close(&h);
 }
+
+/* Section @section of one pass with @ctx, as JSON text with sorted keys (the caller frees it). */
+static inline char *np_collect_section_json(struct np_collect_ctx *ctx, const char *section)
+{
+	char *only[] = { (char *)section, NULL };
+	struct np_report r = { 0 };
+	assert_int_equal(np_collect_all(ctx, only, &r), 0);
+	json_t *j = np_report_to_json(&r);
+	char *s = json_dumps(json_object_get(j, section), JSON_SORT_KEYS);
+	json_decref(j);
+	np_report_free(&r);
+	assert_non_null(s);
+	return s;
+}

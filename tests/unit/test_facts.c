@@ -243,20 +243,6 @@ static void test_modules_follow_proc_modules(void **state)
 	np_fixture_drop(root);
 }
 
-/* The modules section of one pass of @ctx, as JSON text (the caller frees it). */
-static char *modules_json(struct np_collect_ctx *ctx)
-{
-	char *only[] = { "modules", NULL };
-	struct np_report r = { 0 };
-	assert_int_equal(np_collect_all(ctx, only, &r), 0);
-	json_t *j = np_modules_to_json(&r.modules);
-	char *s = json_dumps(j, JSON_SORT_KEYS);
-	json_decref(j);
-	np_report_free(&r);
-	assert_non_null(s);
-	return s;
-}
-
 /* Module @name's refcount in the modules JSON @text; -1 when not there. */
 static json_int_t refcount_in(const char *text, const char *name)
 {
@@ -275,7 +261,7 @@ static json_int_t refcount_in(const char *text, const char *name)
 static char *modules_json_same(struct np_collect_ctx *ctx, struct np_host *h)
 {
 	struct np_collect_ctx once = { .host = h };
-	char *a = modules_json(ctx), *b = modules_json(&once);
+	char *a = np_collect_section_json(ctx, "modules"), *b = np_collect_section_json(&once, "modules");
 	assert_string_equal(a, b);
 	free(b);
 	return a;

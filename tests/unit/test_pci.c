@@ -5,7 +5,7 @@
  * them, the downgrade rule, the hwdb modalias, and the whole collector on a
  * capture of this VM checked against the capture's own files.
  */
-#include "testutil.h"
+#include "collectutil.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/pci.h"
 #include "../../pkg/shared/macro.h"
@@ -572,6 +572,56 @@ static void test_config_dsn(void **state)
 	}
 }
 
+/*
+ * The agent's passes (its facts, one lookup of a function's listing for all its attributes) report
+ * what a one-shot run reports, pass after pass, and a function whose IDs changed shows them (and
+ * their hwdb names, where there is a hwdb) once read again after its event.
+ */
+static void test_agent_passes_as_one_shot(void **state)
+{
+	(void)state;
+	char root[64], p[256];
+	np_fixture_copy(FIXTURE, root, sizeof(root));
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, root), 0);
+	struct np_collect_ctx ctx = { .host = &h }, once = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	char *first = NULL;
+	for (int i = 0; i < 3; i++) {
+		char *a = np_collect_section_json(&ctx, "pci"), *b = np_collect_section_json(&once, "pci");
+		assert_string_equal(a, b);
+		if (!first)
+			first = a;
+		else
+			free(a);
+		free(b);
+	}
+	/* the virtio NIC becomes an Intel 82540EM (8086:100e): its IDs and names move together */
+	snprintf(p, sizeof(p), "%s/sys/devices/pci0000:00/0000:00:03.0/vendor", root);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("0x8086\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/sys/devices/pci0000:00/0000:00:03.0/device", root);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("0x100e\n", f);
+	fclose(f);
+	ctx.facts_gen++;
+	char *a = np_collect_section_json(&ctx, "pci"), *b = np_collect_section_json(&once, "pci");
+	assert_string_equal(a, b);
+	assert_string_not_equal(a, first);
+	assert_non_null(strstr(a, "0x100e"));
+	if (hwdb_installed())
+		assert_non_null(strstr(a, "82540EM"));
+	free(a);
+	free(b);
+	free(first);
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+	np_fixture_drop(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_collect_q35_aer_capture),
 		cmocka_unit_test(test_no_pci_bus_is_recorded),
 		cmocka_unit_test(test_config_dsn),
+		cmocka_unit_test(test_agent_passes_as_one_shot),
 	};
 	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
 }
