@@ -94,19 +94,37 @@ static int read_all(int fd, void *buf, size_t len, int timeout_ms)
  * same way). Waits at most @timeout_ms per step. Returns 0 and a malloc'd
  * NUL-terminated reply (caller frees), or -errno: -ECONNREFUSED/-ENOENT
  * (not running), -ETIMEDOUT, -EFBIG (reply > 16 MiB), -EPROTO.
+ * @spare (may be NULL): a socket a refused connect left unconnected, used
+ * instead of a new one (taken, -1 after); a refused connect puts its socket
+ * there. A unix stream socket whose connect() was refused stays unconnected
+ * (net/unix/af_unix.c unix_stream_connect()) and connects again as a new one
+ * would: a node without multipathd is asked every cycle, as before, without a
+ * socket made and closed each time.
  */
-static int np_multipathd_query(const char *cmd, int timeout_ms, char **reply, size_t *len)
+static int np_multipathd_query(const char *cmd, int timeout_ms, char **reply, size_t *len, int *spare)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	/* abstract name: sun_path[0] = '\0', length counts exactly the name */
 	memcpy(sa.sun_path + 1, MPATHD_SOCKET, strlen(MPATHD_SOCKET));
 	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(MPATHD_SOCKET));
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd = -1;
+	if (spare && *spare >= 0) {
+		fd = *spare;
+		*spare = -1;
+	} else {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	}
 	if (fd < 0)
 		return negative_errno();
 	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
-		if (errno != EINPROGRESS && errno != EAGAIN)
-			return negative_errno();
+		if (errno != EINPROGRESS && errno != EAGAIN) {
+			int r = negative_errno();
+			if (spare && (r == -ECONNREFUSED || r == -ENOENT)) {
+				*spare = fd; /* unconnected: the next cycle's */
+				fd = -1;
+			}
+			return r;
+		}
 		int r = wait_fd(fd, POLLOUT, timeout_ms);
 		if (r < 0)
 			return r;
@@ -297,11 +315,11 @@ static int np_mpath_collect_map(const struct np_host *h, const char *dm, struct 
 	return 1;
 }
 
-static void ask_multipathd(struct np_multipath *s)
+static void ask_multipathd(struct np_multipath *s, int *spare)
 {
 	_cleanup_free_ char *reply = NULL;
 	size_t len;
-	int r = np_multipathd_query("show maps json", MPATHD_TIMEOUT_MS, &reply, &len);
+	int r = np_multipathd_query("show maps json", MPATHD_TIMEOUT_MS, &reply, &len, spare);
 	if (r < 0) {
 		np_status_set(&s->multipathd, r, "multipathd socket: %s",
 			      r == -ECONNREFUSED || r == -ENOENT ? "not running" : np_errno_reason(r));
@@ -320,15 +338,44 @@ static void ask_multipathd(struct np_multipath *s)
 	/* no_path_retry counts checker intervals: their length, for the timeout chain */
 	_cleanup_free_ char *cfg = NULL;
 	int64_t v;
-	if (np_multipathd_query("show config", MPATHD_TIMEOUT_MS, &cfg, NULL) >= 0 &&
+	if (np_multipathd_query("show config", MPATHD_TIMEOUT_MS, &cfg, NULL, spare) >= 0 &&
 	    np_multipathd_config_int(cfg, "defaults", "polling_interval", &v) >= 0 && v > 0)
 		s->mpathd_polling_interval_s = v;
+}
+
+/* The agent's multipath state: the socket a refused connect left (np_multipathd_query() @spare). */
+struct mpath_state {
+	int spare;
+};
+
+static void *mpath_state_new(const struct np_collect_ctx *ctx)
+{
+	(void)ctx;
+	struct mpath_state *st = malloc(sizeof(*st));
+	if (st)
+		st->spare = -1;
+	return st;
+}
+
+static void mpath_state_reload(void *state, const struct np_collect_ctx *ctx)
+{
+	(void)state;
+	(void)ctx;
+}
+
+static void mpath_state_free(void *state)
+{
+	struct mpath_state *st = state;
+	if (st && st->spare >= 0)
+		close(st->spare);
+	free(st);
 }
 
 static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	const struct np_host *h = ctx->host;
 	struct np_multipath *s = &rep->multipath;
+	struct mpath_state *st = np_collect_state(ctx, "multipath");
 	_cleanup_(np_strv_freep) char **own = NULL;
 	char *const *names;
 	size_t n = 0;
@@ -348,10 +395,11 @@ static int collect_multipath(const struct np_collect_ctx *ctx, struct np_report 
 	if (r == -ENOMEM)
 		return r;
 	if (h->live || dm_reachable(h)) /* its abstract socket is in the host's netns (hostNetwork) */
-		ask_multipathd(s);
+		ask_multipathd(s, st ? &st->spare : NULL);
 	else
 		np_status_set(&s->multipathd, -EOPNOTSUPP, "not asked: host root is not the live host");
 	return 0;
 }
 
-NP_SECTION(multipath, 55, 60, collect_multipath, NULL);
+NP_SECTION_STATEFUL(multipath, 55, 60, collect_multipath, NULL, mpath_state_new, mpath_state_reload,
+		    mpath_state_free);

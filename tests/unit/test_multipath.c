@@ -12,6 +12,11 @@
 #include "../../pkg/shared/macro.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static void parse_line(const char *line, bool table, struct np_mpath_map *m)
 {
@@ -516,6 +521,86 @@ static void test_unreadable_table_paths_unknown(void **state)
 	np_host_close(&h);
 }
 
+/* A stand-in multipathd on its abstract socket: answers @n commands, one connection each, with libmpathcmd's framing. */
+struct fake_mpathd {
+	int fd;
+	int n;
+};
+
+static void *fake_mpathd_serve(void *arg)
+{
+	struct fake_mpathd *f = arg;
+	for (int i = 0; i < f->n; i++) {
+		int c = accept(f->fd, NULL, NULL);
+		if (c < 0)
+			break;
+		size_t len = 0;
+		char cmd[64] = "";
+		if (read(c, &len, sizeof(len)) == (ssize_t)sizeof(len) && len < sizeof(cmd) &&
+		    read(c, cmd, len) == (ssize_t)len) {
+			const char *reply = strcmp(cmd, "show config") == 0 ? "defaults {\n\tpolling_interval 7\n}\n"
+									   : "{\"maps\": []}";
+			size_t rlen = strlen(reply) + 1;
+			if (write(c, &rlen, sizeof(rlen)) < 0 || write(c, reply, rlen) < 0)
+				break;
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+/*
+ * The agent asks multipathd every cycle: refused (not running), then, once it listens, the next
+ * cycle's answer is there (on the socket the refused connect left). Skipped where a multipathd
+ * already holds the name.
+ */
+static void test_agent_finds_multipathd_started(void **state)
+{
+	(void)state;
+	static const char name[] = "/org/kernel/linux/storage/multipathd";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path + 1, name, strlen(name));
+	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	struct np_host h;
+	assert_int_equal(np_host_open(&h, "/"), 0);
+	struct np_collect_ctx ctx = { .host = &h };
+	ctx.states = np_section_states_new(&ctx);
+	assert_non_null(ctx.states);
+	char *only[] = { "multipath", NULL };
+	struct np_report r = { 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	bool running = r.multipath.multipathd_available;
+	np_report_free(&r);
+	struct fake_mpathd f = { .fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), .n = 2 };
+	assert_true(f.fd >= 0);
+	if (running || bind(f.fd, (struct sockaddr *)&sa, salen) < 0) {
+		close(f.fd);
+		np_section_states_free(ctx.states);
+		np_host_close(&h);
+		skip();
+	}
+	for (int i = 0; i < 2; i++) { /* refused twice: the same socket is tried again */
+		r = (struct np_report){ 0 };
+		assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+		assert_false(r.multipath.multipathd_available);
+		assert_string_equal(r.multipath.multipathd.error, "multipathd socket: not running");
+		np_report_free(&r);
+	}
+	assert_int_equal(listen(f.fd, 4), 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, fake_mpathd_serve, &f), 0);
+	r = (struct np_report){ 0 };
+	assert_int_equal(np_collect_all(&ctx, only, &r), 0);
+	assert_true(r.multipath.multipathd_available);
+	assert_null(r.multipath.multipathd.error);
+	assert_int_equal(r.multipath.mpathd_polling_interval_s, 7);
+	np_report_free(&r);
+	pthread_join(th, NULL);
+	close(f.fd);
+	np_section_states_free(ctx.states);
+	np_host_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_collect_sysfs_and_lines),
 		cmocka_unit_test(test_qemu_multipathd_merge),
 		cmocka_unit_test(test_qemu_guest_nodeprint_equals_multipathd),
+		cmocka_unit_test(test_agent_finds_multipathd_started),
 	};
 	return cmocka_run_group_tests_name("multipath", tests, NULL, NULL);
 }
