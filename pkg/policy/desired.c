@@ -164,37 +164,88 @@ static int add_firmware_labels(struct np_desired *d, const char *prefix, const s
 	return r;
 }
 
-static char *annotation_dump(const struct np_report *r, const char *state, size_t keep)
+/* One component as the annotation lists it, ["component","key","value"]; written to @p unless NULL. Returns its length. */
+static size_t component_json(char *p, const struct np_bundle_item *it)
 {
-	json_t *o = json_object();
-	json_t *a = json_array();
-	np_json_str(o, "hash", r->bundle.hash);
-	np_json_str(o, "state", state);
-	for (size_t i = 0; i < keep && i < r->bundle.n; i++)
-		json_array_append_new(a, json_pack("[s,s,s]", r->bundle.items[i].component, r->bundle.items[i].key,
-						   r->bundle.items[i].value));
-	json_object_set_new(o, "components", a);
-	if (keep < r->bundle.n)
-		json_object_set_new(o, "truncated", json_integer((json_int_t)(r->bundle.n - keep)));
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	return s;
+	size_t w = 0;
+	if (p)
+		p[w] = '[';
+	w++;
+	const char *f[3] = { it->component, it->key, it->value };
+	for (size_t i = 0; i < 3; i++) {
+		w += np_json_quote(p ? p + w : NULL, f[i]);
+		if (p)
+			p[w] = i < 2 ? ',' : ']';
+		w++;
+	}
+	return w;
 }
 
-/* The compact fingerprint within NP_ANNOTATION_MAX bytes: whole components dropped from the end. */
+static char *put(char *p, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/*
+ * The annotation's length with its first @k of @n components: @head (the braces' text, hash and
+ * state), the components (@upto[k]: the first k's lengths added), the commas between them, "]",
+ * the count left out and "}".
+ */
+static size_t text_len(size_t head, const size_t *upto, size_t n, size_t k)
+{
+	size_t len = head + upto[k] + (k > 1 ? k - 1 : 0) + 2;
+	if (k < n)
+		len += strlen(",\"truncated\":") + (size_t)snprintf(NULL, 0, "%zu", n - k);
+	return len;
+}
+
+/*
+ * The compact fingerprint within NP_ANNOTATION_MAX bytes, whole components dropped from the end:
+ * {"hash":..,"state":..,"components":[[c,k,v],..],"truncated":N}, the text json_dumps(JSON_COMPACT
+ * | JSON_PRESERVE_ORDER) writes for it (test_desired compares the two), sized from each
+ * component's length and written once: this runs every cycle. How many components are kept: all
+ * when they fit, else first a jump close to the budget, then one fewer until it fits.
+ */
 static char *fingerprint_annotation(const struct np_report *r, const char *state)
 {
-	size_t keep = r->bundle.n;
-	char *s = annotation_dump(r, state, keep);
-	if (s && strlen(s) > NP_ANNOTATION_MAX && keep) /* jump close to the budget, then step */
-		keep = keep * (NP_ANNOTATION_MAX - 100) / strlen(s);
-	while (s && strlen(s) > NP_ANNOTATION_MAX && keep > 0) {
-		free(s);
-		s = annotation_dump(r, state, keep);
-		if (s && strlen(s) > NP_ANNOTATION_MAX)
+	size_t n = r->bundle.n;
+	_cleanup_free_ size_t *upto = calloc(n + 1, sizeof(*upto));
+	if (!upto)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		upto[i + 1] = upto[i] + component_json(NULL, &r->bundle.items[i]);
+	size_t head = strlen("{\"hash\":,\"state\":,\"components\":[") + np_json_quote(NULL, r->bundle.hash) +
+		      np_json_quote(NULL, state);
+	size_t keep = n, cur = n, total = text_len(head, upto, n, cur);
+	if (total > NP_ANNOTATION_MAX && keep) /* jump close to the budget, then step */
+		keep = keep * (NP_ANNOTATION_MAX - 100) / total;
+	while (total > NP_ANNOTATION_MAX && keep > 0) {
+		cur = keep;
+		total = text_len(head, upto, n, cur);
+		if (total > NP_ANNOTATION_MAX)
 			keep--;
 	}
-	return s;
+	char *out = malloc(total + 1), *p = out;
+	if (!out)
+		return NULL;
+	p = put(p, "{\"hash\":");
+	p += np_json_quote(p, r->bundle.hash);
+	p = put(p, ",\"state\":");
+	p += np_json_quote(p, state);
+	p = put(p, ",\"components\":[");
+	for (size_t i = 0; i < cur; i++) {
+		if (i)
+			*p++ = ',';
+		p += component_json(p, &r->bundle.items[i]);
+	}
+	*p++ = ']';
+	if (cur < n)
+		p += sprintf(p, ",\"truncated\":%zu", n - cur);
+	*p++ = '}';
+	*p = '\0';
+	return out;
 }
 
 /*

@@ -36,6 +36,46 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return k;
 }
 
+size_t np_json_quote(char *dst, const char *v)
+{
+	if (!v) {
+		if (dst)
+			memcpy(dst, "null", 4);
+		return 4;
+	}
+	const unsigned char *s = (const unsigned char *)v;
+	size_t n = strlen(v), i = 0, w = 0;
+	if (dst)
+		dst[w] = '"';
+	w++;
+	while (i < n) {
+		size_t k = utf8_len(s + i, n - i);
+		if (k == 0 || (k == 1 && s[i] < 0x20 && s[i] != '\t' && s[i] != '\n')) { /* as np_json_string() */
+			if (dst)
+				dst[w] = '?';
+			w++;
+			i++;
+			continue;
+		}
+		if (k == 1 && (s[i] == '"' || s[i] == '\\' || s[i] == '\t' || s[i] == '\n')) {
+			if (dst) {
+				dst[w] = '\\';
+				dst[w + 1] = s[i] == '\t' ? 't' : s[i] == '\n' ? 'n' : (char)s[i];
+			}
+			w += 2;
+			i++;
+			continue;
+		}
+		if (dst)
+			memcpy(dst + w, s + i, k);
+		w += k;
+		i += k;
+	}
+	if (dst)
+		dst[w] = '"';
+	return w + 1;
+}
+
 json_t *np_json_string(const char *v)
 {
 	if (!v)

@@ -13,6 +13,14 @@
  */
 json_t *np_json_string(const char *v);
 
+/*
+ * np_json_quote() - the JSON text json_dumps() writes for np_json_string(@v): "null" for NULL, else
+ * the string in quotes, '?' for what np_json_string() replaces, '"' and '\\' escaped, tab and
+ * newline as \t and \n. Writes it to @dst when not NULL (no NUL added; room for the returned
+ * length is the caller's) and returns its length in bytes, so a caller sizes first, then writes.
+ */
+size_t np_json_quote(char *dst, const char *v);
+
 static inline void np_json_str(json_t *o, const char *key, const char *v)
 {
 	json_object_set_new(o, key, np_json_string(v));

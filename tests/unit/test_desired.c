@@ -4,6 +4,7 @@
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/policy/desired.h"
 #include "../../pkg/policy/label.h"
+#include "../../pkg/report/json.h"
 #include "../../pkg/shared/macro.h"
 #include "../../pkg/shared/strutil.h"
 
@@ -247,6 +248,134 @@ static void test_annotation_budget(void **state)
 }
 
 /*
+ * The fingerprint annotation as jansson writes it (the annotation's first form, kept here as the
+ * reference): the same object built with json_object/json_array, strings by np_json_string(),
+ * dumped compact in order, components dropped from the end the same way.
+ */
+static char *reference_dump(const struct np_report *r, const char *st, size_t keep)
+{
+	json_t *o = json_object(), *a = json_array();
+	np_json_str(o, "hash", r->bundle.hash);
+	np_json_str(o, "state", st);
+	for (size_t i = 0; i < keep && i < r->bundle.n; i++) {
+		json_t *c = json_array();
+		json_array_append_new(c, np_json_string(r->bundle.items[i].component));
+		json_array_append_new(c, np_json_string(r->bundle.items[i].key));
+		json_array_append_new(c, np_json_string(r->bundle.items[i].value));
+		json_array_append_new(a, c);
+	}
+	json_object_set_new(o, "components", a);
+	if (keep < r->bundle.n)
+		json_object_set_new(o, "truncated", json_integer((json_int_t)(r->bundle.n - keep)));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+static char *reference_annotation(const struct np_report *r, const char *st)
+{
+	size_t keep = r->bundle.n;
+	char *s = reference_dump(r, st, keep);
+	if (s && strlen(s) > NP_ANNOTATION_MAX && keep)
+		keep = keep * (NP_ANNOTATION_MAX - 100) / strlen(s);
+	while (s && strlen(s) > NP_ANNOTATION_MAX && keep > 0) {
+		free(s);
+		s = reference_dump(r, st, keep);
+		if (s && strlen(s) > NP_ANNOTATION_MAX)
+			keep--;
+	}
+	return s;
+}
+
+/* The annotation of @b equals jansson's text of it, byte for byte. */
+static void annotation_is_jansson(struct np_bundle *b)
+{
+	struct np_bundle saved = rep.bundle;
+	rep.bundle = *b;
+	struct np_desired d;
+	evaluate("", &d);
+	const char *got = NULL;
+	for (size_t i = 0; i < d.n_annotations; i++)
+		if (streq(d.annotations[i].key, "nodeprint.io/fingerprint"))
+			got = d.annotations[i].value;
+	assert_non_null(got);
+	_cleanup_free_ char *want = reference_annotation(&rep, d.bundle_state);
+	rep.bundle = saved;
+	assert_non_null(want);
+	assert_string_equal(got, want);
+	json_error_t e;
+	json_t *j = json_loads(got, 0, &e); /* and it is JSON */
+	assert_non_null(j);
+	json_decref(j);
+	np_desired_free(&d);
+}
+
+static void test_annotation_text(void **state)
+{
+	(void)state;
+	annotation_is_jansson(&rep.bundle); /* the captured host's own bundle */
+	/* hostile strings: quotes, backslashes, control characters, bytes that are not UTF-8, overlong
+	 * and surrogate sequences, 2- to 4-byte characters, DEL */
+	static const char *const hostile[] = {
+		"say \"hi\"", "back\\slash", "tab\there", "new\nline", "bell\a\b\f\r\x1b[31m", "\xff\xfe",
+		"\xc0\xaf", "\xed\xa0\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xbe", "\x7f", "\xf4\x90\x80\x80", "",
+		"trunc\xe2\x82",
+	};
+	struct np_bundle h = { 0 };
+	for (size_t i = 0; i < ARRAY_SIZE(hostile); i++)
+		assert_int_equal(np_bundle_add(&h, hostile[i], hostile[(i + 1) % ARRAY_SIZE(hostile)], hostile[i]), 0);
+	assert_int_equal(np_bundle_finish(&h), 0);
+	annotation_is_jansson(&h);
+	np_bundle_free(&h);
+	/* around the budget: the jump and the steps down land where jansson's did, a single component
+	 * over the budget included */
+	static const size_t counts[] = { 1, 2, 3, 40, 137, 400 }, lens[] = { 5, 57, 200, 9000 };
+	char *val = malloc(NP_ANNOTATION_MAX + 1000);
+	assert_non_null(val);
+	for (size_t c = 0; c < ARRAY_SIZE(counts); c++)
+		for (size_t l = 0; l < ARRAY_SIZE(lens); l++) {
+			struct np_bundle b = { 0 };
+			for (size_t i = 0; i < counts[c]; i++) {
+				char key[32];
+				snprintf(key, sizeof(key), "m%03zu", i);
+				memset(val, 'a' + (int)(i % 26), lens[l]);
+				val[lens[l]] = '\0';
+				assert_int_equal(np_bundle_add(&b, "module", key, val), 0);
+			}
+			assert_int_equal(np_bundle_finish(&b), 0);
+			annotation_is_jansson(&b);
+			np_bundle_free(&b);
+		}
+	/* exactly at the budget and one byte over it: a first evaluation measures the text around a
+	 * second component's value, which is then sized to land on NP_ANNOTATION_MAX and one past it */
+	for (int over = 0; over < 2; over++) {
+		size_t probe = 100, len = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			struct np_bundle b = { 0 };
+			memset(val, 'v', pass ? len : probe);
+			val[pass ? len : probe] = '\0';
+			assert_int_equal(np_bundle_add(&b, "kernel", "release", "6.1.0"), 0);
+			assert_int_equal(np_bundle_add(&b, "module", "zz", val), 0);
+			assert_int_equal(np_bundle_finish(&b), 0);
+			if (pass) {
+				annotation_is_jansson(&b);
+			} else {
+				struct np_bundle saved = rep.bundle;
+				rep.bundle = b;
+				struct np_desired d;
+				evaluate("", &d);
+				rep.bundle = saved;
+				size_t at = strlen(d.annotations[0].value);
+				np_desired_free(&d);
+				len = probe + NP_ANNOTATION_MAX - at + (size_t)over;
+			}
+			np_bundle_free(&b);
+		}
+	}
+	free(val);
+}
+
+/*
  * Regression: an unreadable DMI field read as "no value", so a class matching on it did not match
  * and the node fell through to the next class, whose pins made it drift (firmware-unpinned,
  * NoSchedule). A copy of a real capture with sys_vendor made a folder (EISDIR, even as root):
@@ -304,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_partial_plans_only_what_was_read),
 		cmocka_unit_test(test_prefix_and_taint_effect_from_policy),
 		cmocka_unit_test(test_annotation_budget),
+		cmocka_unit_test(test_annotation_text),
 		cmocka_unit_test(test_class_unknown_when_dmi_unreadable),
 	};
 	return cmocka_run_group_tests_name("desired", tests, setup, teardown);
