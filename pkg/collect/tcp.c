@@ -3,7 +3,7 @@
  * tcp.c - TCP counters of the host's network namespace: /proc/1/net/snmp
  * (Tcp:) and /proc/1/net/netstat (TcpExt:) under the host root (PID 1's
  * namespace is the host's, whatever namespace nodeprint runs in), sampled
- * twice with --interval for rates; the agent keeps both files open.
+ * twice with --interval for rates.
  */
 #define _GNU_SOURCE
 #include "tcp.h"
@@ -11,12 +11,8 @@
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
-#include <fcntl.h>
-#include <linux/magic.h>
 #include <string.h>
-#include <sys/vfs.h>
 #include <time.h>
-#include <unistd.h>
 
 /* The first line at or after @from that starts with "@proto: ": its text after that, up to *@eol. */
 static const char *proto_line(const char *from, const char *end, const char *proto, const char **eol)
@@ -131,87 +127,18 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static const char *const files[][2] = { { "/proc/1/net/snmp", "/proc/net/snmp" },
-					 { "/proc/1/net/netstat", "/proc/net/netstat" } };
-
-/* The agent's state: both files kept open where they are procfs (read_file()). */
-struct tcp_state {
-	int fd[2];     /* -1: not open */
-	size_t len[2]; /* each one's last length: the size of the next read */
-};
-
-static void *tcp_state_new(const struct np_collect_ctx *ctx)
-{
-	(void)ctx;
-	struct tcp_state *st = calloc(1, sizeof(*st));
-	if (st)
-		st->fd[0] = st->fd[1] = -1;
-	return st;
-}
-
-static void tcp_state_reload(void *state, const struct np_collect_ctx *ctx)
-{
-	(void)state;
-	(void)ctx;
-}
-
-static void tcp_state_free(void *state)
-{
-	struct tcp_state *st = state;
-	for (size_t f = 0; st && f < 2; f++)
-		if (st->fd[f] >= 0)
-			close(st->fd[f]);
-	free(st);
-}
-
-/*
- * File @f (files[f][0], else files[f][1] when absent) into *@out, *@len. With @st (the agent's
- * cycles), a procfs file stays open and is read from its start each time: a seq_file read at
- * offset 0 runs its show() again (fs/seq_file.c seq_read_iter()), so the counters are this
- * read's, as from a fresh open, and the network namespace is PID 1's, taken at the open
- * (get_proc_task_net()), which PID 1 never leaves. Beyond the open and close, the seq_file keeps
- * its buffer: a fresh open formats netstat's 4+ KiB twice (into one page, which overflows, then
- * into two). A file of another filesystem (a captured tree) is opened every time. Returns 0 or
- * -errno (a kept file is closed then, and opened again next time).
- */
-static int read_file(const struct np_host *h, struct tcp_state *st, size_t f, char **out, size_t *len)
-{
-	int fd = st ? st->fd[f] : -1;
-	if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
-		int r = negative_errno();
-		close(fd);
-		st->fd[f] = -1;
-		return r;
-	}
-	if (fd < 0) {
-		fd = np_host_openat(h, files[f][0], O_RDONLY);
-		if (fd == -ENOENT)
-			fd = np_host_openat(h, files[f][1], O_RDONLY);
-		if (fd < 0)
-			return fd;
-		struct statfs sf;
-		if (st && fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
-			st->fd[f] = fd;
-	}
-	int r = np_read_fd(fd, NP_READ_MAX_DEFAULT, st ? st->len[f] : 0, out, len);
-	if (!st || st->fd[f] != fd || r < 0) {
-		close(fd);
-		if (st && st->fd[f] == fd)
-			st->fd[f] = -1;
-	} else {
-		st->len[f] = *len;
-	}
-	return r;
-}
-
 /* Both files, then every counter; a counter missing from this kernel stays !have. */
-static int sample(const struct np_host *h, struct tcp_state *st, struct np_tcp *s)
+static int sample(const struct np_host *h, struct np_tcp *s)
 {
+	static const char *const files[][2] = { { "/proc/1/net/snmp", "/proc/net/snmp" },
+						 { "/proc/1/net/netstat", "/proc/net/netstat" } };
 	_cleanup_free_ char *snmp = NULL, *netstat = NULL;
 	char **dst[] = { &snmp, &netstat };
 	size_t lens[2] = { 0 };
 	for (size_t f = 0; f < 2; f++) {
-		int r = read_file(h, st, f, dst[f], &lens[f]);
+		int r = np_host_read(h, files[f][0], 0, dst[f], &lens[f]);
+		if (r == -ENOENT)
+			r = np_host_read(h, files[f][1], 0, dst[f], &lens[f]);
 		if (r < 0) {
 			np_status_set(&s->status, r, "%s: %s", files[f][0], np_errno_reason(-r));
 			return r;
@@ -257,7 +184,7 @@ static int collect_tcp(const struct np_collect_ctx *ctx, struct np_report *rep)
 {
 	struct np_tcp *s = &rep->tcp;
 	s->retrans_percent = -1;
-	int r = sample(ctx->host, np_collect_state(ctx, "tcp"), s);
+	int r = sample(ctx->host, s);
 	memcpy(s->first, s->v, sizeof(s->first));
 	s->first_us = mono_us();
 	return r;
@@ -270,7 +197,7 @@ static int resample_tcp(const struct np_collect_ctx *ctx, struct np_report *rep)
 		return 0;
 	bool had[NP_TCP__N];
 	memcpy(had, s->have, sizeof(had));
-	int r = sample(ctx->host, np_collect_state(ctx, "tcp"), s);
+	int r = sample(ctx->host, s);
 	if (r < 0)
 		return r;
 	s->interval_s = (double)(mono_us() - s->first_us) / 1e6;
@@ -287,4 +214,4 @@ static int resample_tcp(const struct np_collect_ctx *ctx, struct np_report *rep)
 	return 0;
 }
 
-NP_SECTION_STATEFUL(tcp, 42, 32, collect_tcp, resample_tcp, tcp_state_new, tcp_state_reload, tcp_state_free);
+NP_SECTION(tcp, 42, 32, collect_tcp, resample_tcp);
