@@ -11,7 +11,8 @@
 struct kept {
 	struct kept *next;
 	int fd;
-	bool used; /* since the last sweep */
+	bool used;  /* since the last sweep */
+	size_t len; /* of its last whole read, 0: unknown */
 	char path[];
 };
 
@@ -60,13 +61,22 @@ static void unlink_close(struct np_fdcache *c, struct kept **p)
 	c->n--;
 }
 
-int np_fdcache_get(struct np_fdcache *c, const char *path)
+int np_fdcache_get(struct np_fdcache *c, const char *path, size_t *len)
 {
 	struct kept *k = *slot(c, path);
 	if (!k)
 		return -ENOENT;
 	k->used = true;
+	if (len)
+		*len = k->len;
 	return k->fd;
+}
+
+void np_fdcache_note_len(struct np_fdcache *c, const char *path, size_t len)
+{
+	struct kept *k = *slot(c, path);
+	if (k)
+		k->len = len;
 }
 
 /* Twice the buckets once there are more entries than buckets; a failed growth keeps the old ones. */
@@ -102,6 +112,7 @@ int np_fdcache_put(struct np_fdcache *c, const char *path, int fd)
 	memcpy(k->path, path, len + 1);
 	k->fd = fd;
 	k->used = true;
+	k->len = 0;
 	p = &c->b[hash(path) & (c->nb - 1)];
 	k->next = *p;
 	*p = k;

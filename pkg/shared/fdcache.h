@@ -31,8 +31,15 @@ struct np_fdcache;
 struct np_fdcache *np_fdcache_new(size_t max);
 void np_fdcache_free(struct np_fdcache *c);
 
-/* The kept descriptor of @path (still owned by the cache, marked used), or -ENOENT. */
-int np_fdcache_get(struct np_fdcache *c, const char *path);
+/*
+ * The kept descriptor of @path (still owned by the cache, marked used), or -ENOENT. *@len (when
+ * not NULL) gets the length its last whole read returned (np_fdcache_note_len(); 0: unknown), the
+ * size to ask for next time.
+ */
+int np_fdcache_get(struct np_fdcache *c, const char *path, size_t *len);
+
+/* Remember @len bytes as the last whole read of @path's kept descriptor (nothing when not kept). */
+void np_fdcache_note_len(struct np_fdcache *c, const char *path, size_t len);
 
 /*
  * np_fdcache_put() - keep @fd as @path's descriptor. Returns 0 when kept (the cache owns @fd now),

@@ -220,9 +220,10 @@ struct want {
 	size_t *len;
 };
 
-static int read_want(int fd, bool at, const struct want *w)
+/* @hint: the size the whole file had at its last read (0: unknown), the first buffer's size. */
+static int read_want(int fd, bool at, size_t hint, const struct want *w)
 {
-	return w->line ? fd_read_line(fd, at, w->out) : read_all(fd, at, 0, w->max, 0, w->out, w->len);
+	return w->line ? fd_read_line(fd, at, w->out) : read_all(fd, at, 0, w->max, hint, w->out, w->len);
 }
 
 /*
@@ -247,10 +248,17 @@ static bool keepable(int fd, bool dir)
 static int read_path(const struct np_host *h, const char *path, const struct np_dir *d, const char *rel,
 		     const struct want *w)
 {
+	size_t len = 0; /* a whole read's length, remembered with a kept descriptor */
+	struct want kw = *w;
+	if (!kw.line && !kw.len)
+		kw.len = &len;
 	if (h->kept) {
-		int fd = np_fdcache_get(h->kept, path);
+		size_t last = 0;
+		int fd = np_fdcache_get(h->kept, path, &last);
 		if (fd >= 0) {
-			int r = read_want(fd, true, w);
+			int r = read_want(fd, true, last, &kw);
+			if (r >= 0 && !kw.line)
+				np_fdcache_note_len(h->kept, path, *kw.len);
 			if (r >= 0 || r == -ENOMEM || r == -EFBIG)
 				return r;
 			np_fdcache_drop(h->kept, path);
@@ -260,13 +268,16 @@ static int read_path(const struct np_host *h, const char *path, const struct np_
 	if (fd < 0)
 		return fd;
 	bool keep = h->kept && keepable(fd, false);
-	int r = read_want(fd, keep, w);
+	int r = read_want(fd, keep, 0, &kw);
 	if (r == -ESPIPE && keep) { /* opened nonseekable (some /proc files): read on, never kept */
 		keep = false;
-		r = read_want(fd, false, w);
+		r = read_want(fd, false, 0, &kw);
 	}
-	if (r >= 0 && keep && np_fdcache_put(h->kept, path, fd) == 0)
+	if (r >= 0 && keep && np_fdcache_put(h->kept, path, fd) == 0) {
 		fd = -1; /* the cache owns it now */
+		if (!kw.line)
+			np_fdcache_note_len(h->kept, path, *kw.len);
+	}
 	return r;
 }
 
@@ -453,7 +464,7 @@ static int list_path(const struct np_host *h, const char *path, const struct np_
 		     size_t *n)
 {
 	if (h->kept) {
-		int fd = np_fdcache_get(h->kept, path);
+		int fd = np_fdcache_get(h->kept, path, NULL);
 		if (fd >= 0) {
 			char **v = NULL;
 			size_t k = 0;

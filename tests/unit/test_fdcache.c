@@ -50,14 +50,14 @@ static void test_map(void **state)
 	}
 	close(fds[3]);
 	assert_int_equal(np_fdcache_count(c), 3);
-	assert_int_equal(np_fdcache_get(c, "/p/1"), fds[1]);
-	assert_int_equal(np_fdcache_get(c, "/p/3"), -ENOENT);
+	assert_int_equal(np_fdcache_get(c, "/p/1", NULL), fds[1]);
+	assert_int_equal(np_fdcache_get(c, "/p/3", NULL), -ENOENT);
 	/* the first sweep after the puts keeps all (put counts as used), the second closes the unread */
 	assert_int_equal(np_fdcache_sweep(c), 0);
-	assert_int_equal(np_fdcache_get(c, "/p/2"), fds[2]);
+	assert_int_equal(np_fdcache_get(c, "/p/2", NULL), fds[2]);
 	assert_int_equal(np_fdcache_sweep(c), 2);
 	assert_int_equal(np_fdcache_count(c), 1);
-	assert_int_equal(np_fdcache_get(c, "/p/0"), -ENOENT);
+	assert_int_equal(np_fdcache_get(c, "/p/0", NULL), -ENOENT);
 	np_fdcache_drop(c, "/p/2");
 	assert_int_equal(np_fdcache_count(c), 0);
 	assert_int_equal(open_fds(), before); /* the descriptors were closed, not leaked */
@@ -69,7 +69,7 @@ static void test_map(void **state)
 	}
 	for (int i = 0; i < 300; i++) {
 		snprintf(path, sizeof(path), "/many/%d", i);
-		assert_true(np_fdcache_get(big, path) >= 0);
+		assert_true(np_fdcache_get(big, path, NULL) >= 0);
 	}
 	np_fdcache_flush(big);
 	assert_int_equal(np_fdcache_count(big), 0);
@@ -101,7 +101,10 @@ static void test_kept_proc(void **state)
 	size_t l1 = 0, l2 = 0;
 	assert_int_equal(np_host_read(&h, "/proc/self/status", 0, &w1, &l1), 0);
 	assert_int_equal(np_host_read(&h, "/proc/self/status", 0, &w2, &l2), 0);
-	assert_true(np_fdcache_get(h.kept, "/proc/self/status") >= 0);
+	size_t last = 0;
+	assert_true(np_fdcache_get(h.kept, "/proc/self/status", &last) >= 0);
+	assert_int_equal(last, l2); /* the size the next read asks for */
+	assert_true(l1 > 0);
 	assert_true(np_startswith(w2, "Name:"));
 	assert_true(l1 > 100 && l2 > 100 && strstr(w2, "\nVmRSS:") != NULL);
 	/* a sysfs attribute: kept, and it reads what a host without kept files reads */
@@ -111,7 +114,7 @@ static void test_kept_proc(void **state)
 	if (np_host_read_u64(&plain, "/sys/class/net/lo/mtu", &fresh) == 0) {
 		assert_int_equal(np_host_read_u64(&h, "/sys/class/net/lo/mtu", &mtu), 0);
 		assert_int_equal(np_host_read_u64(&h, "/sys/class/net/lo/mtu", &again), 0);
-		assert_true(np_fdcache_get(h.kept, "/sys/class/net/lo/mtu") >= 0);
+		assert_true(np_fdcache_get(h.kept, "/sys/class/net/lo/mtu", NULL) >= 0);
 		assert_int_equal(mtu, fresh);
 		assert_int_equal(again, fresh);
 	}
@@ -127,21 +130,21 @@ static void test_kept_proc(void **state)
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	char *comm = NULL;
 	assert_int_equal(np_host_read_line(&h, path, &comm), 0);
-	assert_true(np_fdcache_get(h.kept, path) >= 0);
+	assert_true(np_fdcache_get(h.kept, path, NULL) >= 0);
 	free(comm);
 	comm = NULL;
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	assert_int_equal(np_host_read_line(&h, path, &comm), -ENOENT);
 	assert_null(comm);
-	assert_int_equal(np_fdcache_get(h.kept, path), -ENOENT);
+	assert_int_equal(np_fdcache_get(h.kept, path, NULL), -ENOENT);
 	/* a folder is kept and listed afresh: the child's entry is gone from /proc */
 	char **names = NULL;
 	size_t n = 0;
 	assert_int_equal(np_host_list(&h, "/proc/self/task", &names, &n), 0);
 	assert_true(n >= 1);
 	np_strv_free(names);
-	assert_true(np_fdcache_get(h.kept, "/proc/self/task") >= 0);
+	assert_true(np_fdcache_get(h.kept, "/proc/self/task", NULL) >= 0);
 	np_host_reopen_all(&h);
 	assert_int_equal(np_fdcache_count(h.kept), 0);
 	np_host_close(&h);
