@@ -205,10 +205,10 @@ static bool str_eq(const json_t *o, const char *key, const char *want)
 	return v && streq(v, want);
 }
 
-static json_t *condition_entry(const json_t *cur, const struct np_condition *c, const struct np_reconcile_opts *o)
+/* @now: o->now as RFC 3339, formatted once for all the conditions. */
+static json_t *condition_entry(const json_t *cur, const struct np_condition *c, const struct np_reconcile_opts *o,
+			       const char *now)
 {
-	char now[32];
-	np_rfc3339(o->now, now, sizeof(now));
 	bool same_status = cur && str_eq(cur, "status", c->status);
 	bool same = same_status && str_eq(cur, "reason", c->reason) && str_eq(cur, "message", c->message);
 	time_t hb = 0;
@@ -225,8 +225,10 @@ static json_t *status_patch(const json_t *node, const struct np_desired *d, cons
 			    unsigned *changed)
 {
 	json_t *list = json_array();
+	char now[32];
+	np_rfc3339(o->now, now, sizeof(now));
 	for (size_t i = 0; i < d->n_conditions; i++) {
-		json_t *e = condition_entry(find_condition(node, d->conditions[i].type), &d->conditions[i], o);
+		json_t *e = condition_entry(find_condition(node, d->conditions[i].type), &d->conditions[i], o, now);
 		if (e) {
 			json_array_append_new(list, e);
 			(*changed)++;
