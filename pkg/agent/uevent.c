@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const subsystems[] = { "block", "net", "nvme", "pci", "module" };
+/*
+ * The devices the sections read. infiniband too: an RDMA device renamed (`rdma dev set`, udev's
+ * rdma naming) keeps its files under another path, as a NIC does, and only its move uevent says
+ * that the files kept open under the old path now belong to another device (agent.c).
+ */
+static const char *const subsystems[] = { "block", "net", "nvme", "pci", "infiniband", "module" };
 
 struct np_uevent_monitor {
 	struct udev *udev;

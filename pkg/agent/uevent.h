@@ -2,7 +2,7 @@
 /*
  * uevent.h - the kernel's device events (netlink NETLINK_KOBJECT_UEVENT,
  * the "kernel" group, read through libudev's monitor) that should wake the
- * agent before its next poll: a block, net, nvme or PCI device added or
+ * agent before its next poll: a block, net, nvme, PCI or RDMA device added, moved or
  * removed, a block device changed (resize, media), and an NVMe
  * Asynchronous Event. The nvme driver reports the latter as a "change"
  * uevent of the controller carrying NVME_AEN=<result> (drivers/nvme/host/
@@ -39,7 +39,7 @@ enum np_nvme_aen_type {
 struct np_uevent {
 	enum np_uevent_kind kind;
 	char action[16];    /* "add", "remove", "change", "move", "bind", ... */
-	char subsystem[32]; /* "block", "net", "nvme", "pci" */
+	char subsystem[32]; /* "block", "net", "nvme", "pci", "infiniband", "module" */
 	char name[64];      /* sysname: "nvme0", "sda", "eth0", "0000:01:00.0" */
 	uint32_t aen;       /* NVME_AEN value when kind is NP_UEVENT_NVME_AEN */
 };

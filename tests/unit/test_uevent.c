@@ -30,6 +30,12 @@ static void test_topology(void **state)
 	assert_int_equal(kind("remove", "net", ETH0, NULL), NP_UEVENT_TOPOLOGY);
 	assert_int_equal(kind("move", "net", ETH0, NULL), NP_UEVENT_TOPOLOGY);
 	assert_int_equal(kind("add", "pci", "/devices/pci0000:00/0000:00:05.0/0000:03:00.0", NULL), NP_UEVENT_TOPOLOGY);
+	/* an RDMA device renamed (`rdma dev set mlx5_0 name rocep3s0`, udev's NAME_KERNEL policy) keeps
+	 * its files under another path, as a NIC does: the agent must see it to reopen its kept files */
+	assert_int_equal(kind("move", "infiniband", "/devices/pci0000:00/0000:00:05.0/0000:03:00.0/infiniband/rocep3s0",
+			      NULL),
+			 NP_UEVENT_TOPOLOGY);
+	assert_int_equal(kind("add", "infiniband", "/devices/virtual/infiniband/rxe0", NULL), NP_UEVENT_TOPOLOGY);
 	/* a NIC's or PCI function's change, bind and unbind are not topology changes, but the driver or
 	 * firmware the sections cache may have changed; so may a module's version */
 	assert_int_equal(kind("change", "net", ETH0, NULL), NP_UEVENT_FACTS);
