@@ -11,12 +11,8 @@
 #include "../shared/macro.h"
 #include "../shared/strutil.h"
 
-#include <fcntl.h>
-#include <linux/magic.h>
 #include <string.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 /* Documentation/admin-guide/tainted-kernels.rst, "Table for decoding tainted state" */
 static const char taint_chars[] = "PFSRMBUDAWCIOELKXTNJ";
@@ -156,13 +152,12 @@ static int collect_os(struct np_facts *fx, const struct np_host *h, struct np_ke
 #define TAINTED "/proc/sys/kernel/tainted"
 
 /*
- * The agent's kernel state: its facts; /proc/sys/kernel/tainted, opened once; what the last parse
+ * The agent's kernel state: its facts; what the last parse
  * of the cached /proc/cpuinfo gave, with the facts' epoch it was made under (facts.h
  * np_facts_epoch(): while it holds, the cached text is the one parsed).
  */
 struct kernel_state {
 	struct np_facts *fx;
-	int tainted_fd;     /* -1: not open */
 	bool cpu_have;
 	uint64_t cpu_epoch;
 	int cpu_r;
@@ -176,7 +171,6 @@ static void *kernel_state_new(const struct np_collect_ctx *ctx)
 	struct kernel_state *st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
-	st->tainted_fd = -1;
 	if (!(st->fx = np_facts_new())) {
 		free(st);
 		return NULL;
@@ -197,47 +191,9 @@ static void kernel_state_free(void *state)
 	struct kernel_state *st = state;
 	if (!st)
 		return;
-	if (st->tainted_fd >= 0)
-		close(st->tainted_fd);
 	cpu_forget(st);
 	np_facts_free(st->fx);
 	free(st);
-}
-
-/*
- * The taint flags, read every cycle. The agent keeps the file open and reads it from offset 0: a
- * sysctl file has no content of its own, each read at offset 0 runs its handler again
- * (fs/proc/proc_sysctl.c proc_sys_call_handler(), kernel/panic.c proc_taint()), so that read is
- * the one a fresh open would give, without the path walk. Only a file on procfs is kept open (a
- * captured tree's regular file could be replaced); any failure reads it the ordinary way, which
- * reports the error as before. Returns 0 or -errno, as np_host_read_u64().
- */
-static int read_tainted(struct kernel_state *st, const struct np_host *h, uint64_t *out)
-{
-	if (!st)
-		return np_host_read_u64(h, TAINTED, out);
-	if (st->tainted_fd < 0) {
-		int fd = np_host_openat(h, TAINTED, O_RDONLY | O_CLOEXEC);
-		struct statfs sf;
-		if (fd < 0)
-			return fd;
-		if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) {
-			close(fd);
-			return np_host_read_u64(h, TAINTED, out);
-		}
-		st->tainted_fd = fd;
-	}
-	char buf[128]; /* a u64 and its newline; a longer answer is read the ordinary way */
-	ssize_t n = pread(st->tainted_fd, buf, sizeof(buf), 0);
-	if (n < 0 || (size_t)n == sizeof(buf)) {
-		close(st->tainted_fd);
-		st->tainted_fd = -1;
-		return np_host_read_u64(h, TAINTED, out);
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0'; /* as np_host_read_line() */
-	np_strip(buf);
-	return np_parse_u64(buf, out);
 }
 
 /*
@@ -299,7 +255,7 @@ static int collect_kernel(const struct np_collect_ctx *ctx, struct np_report *re
 	struct utsname u;
 	if (!k->machine && h->live && uname(&u) == 0)
 		k->machine = strdup(u.machine);
-	r = read_tainted(st, h, &k->tainted);
+	r = np_host_read_u64(h, TAINTED, &k->tainted); /* every cycle: the agent keeps it open (hostfs.h) */
 	if (r < 0)
 		np_status_set(&k->status, r, TAINTED ": %s", np_errno_reason(r));
 	k->taint_letters = np_taint_letters(k->tainted);

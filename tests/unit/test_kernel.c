@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Kernel/system collector: taint decoding, os-release, cpuinfo, and the whole collector on a capture. */
 #include "testutil.h"
+#include "../../pkg/shared/fdcache.h"
 #include "../../pkg/collect/collector.h"
 #include "../../pkg/collect/kernel.h"
 
@@ -193,12 +194,17 @@ static void test_agent_cycles(void **state)
 	np_fixture_drop(dir);
 }
 
-/* On the live host the agent keeps /proc/sys/kernel/tainted open: each cycle reads the value now. */
+/*
+ * On the live host the agent keeps /proc/sys/kernel/tainted open (np_host_keep_open()): each cycle
+ * reads the value now, as a fresh open does.
+ */
 static void test_agent_tainted_live(void **state)
 {
 	(void)state;
-	struct np_host h;
+	struct np_host h, plain;
 	assert_int_equal(np_host_open(&h, "/"), 0);
+	assert_int_equal(np_host_open(&plain, "/"), 0);
+	assert_int_equal(np_host_keep_open(&h, 64), 0);
 	struct np_collect_ctx ctx = { .host = &h };
 	ctx.states = np_section_states_new(&ctx);
 	assert_non_null(ctx.states);
@@ -206,12 +212,14 @@ static void test_agent_tainted_live(void **state)
 		struct np_report r;
 		uint64_t now;
 		kernel_pass(&ctx, &r);
-		assert_int_equal(np_host_read_u64(&h, "/proc/sys/kernel/tainted", &now), 0);
+		assert_true(np_fdcache_get(h.kept, "/proc/sys/kernel/tainted", NULL) >= 0);
+		assert_int_equal(np_host_read_u64(&plain, "/proc/sys/kernel/tainted", &now), 0);
 		assert_null(r.kernel.status.error && strstr(r.kernel.status.error, "tainted") ? "tainted" : NULL);
 		assert_int_equal(r.kernel.tainted, now);
 		np_report_free(&r);
 	}
 	np_section_states_free(ctx.states);
+	np_host_close(&plain);
 	np_host_close(&h);
 }
 
