@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <sys/resource.h>
 #include <sys/vfs.h>
 #include <string.h>
 #include <time.h>
@@ -437,6 +438,19 @@ struct held {
 /* At most this many devices' attributes are held (2 descriptors each); others are read by path. */
 #define HELD_MAX 256
 
+/*
+ * How many devices' attributes may be held: HELD_MAX, and their descriptors within a quarter of
+ * RLIMIT_NOFILE's soft limit (the agent's kept hostfs files take another quarter, agent.c), so the
+ * files a cycle opens by name still open under a low limit instead of failing with EMFILE.
+ */
+static size_t held_max(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 / HELD_N < HELD_MAX)
+		return rl.rlim_cur / 4 / HELD_N;
+	return HELD_MAX;
+}
+
 static void held_close(struct held *hd)
 {
 	free(hd->name);
@@ -824,7 +838,8 @@ static void held_align(struct block_state *k, const struct np_block *b, size_t n
 	if (k->held_gen != gen)
 		held_free(k);
 	k->held_gen = gen;
-	n = n < HELD_MAX ? n : HELD_MAX;
+	size_t max = held_max();
+	n = n < max ? n : max;
 	struct held *nh = n ? calloc(n, sizeof(*nh)) : NULL;
 	for (size_t i = 0, j = 0; nh && i < n; i++) {
 		nh[i] = (struct held){ .fd = { -1, -1 } };
