@@ -573,6 +573,8 @@ static void on_uevents(struct agent *a)
 	while ((r = np_uevent_next(a->uevents, &ev)) > 0) {
 		np_log(NP_LOG_DEBUG, "uevent", "action=%s subsystem=%s device=%s aen=0x%06x", ev.action, ev.subsystem,
 		       ev.name, ev.aen);
+		if (streq(ev.action, "lost")) /* a topology event: everything is read again soon */
+			np_log(NP_LOG_WARN, "device events lost (uevent socket overflowed), facts read again", NULL);
 		/* a device or module came, went or changed: cached facts are read again at the next cycle,
 		 * and once more FACTS_SETTLE_MS later, after udevd's rules and database caught up */
 		a->facts_gen++;

@@ -112,6 +112,14 @@ int np_uevent_next(struct np_uevent_monitor *m, struct np_uevent *ev)
 	for (;;) {
 		errno = 0;
 		struct udev_device *d = udev_monitor_receive_device(m->mon);
+		if (!d && errno == ENOBUFS) {
+			/* the socket's buffer overflowed: events were lost, any device may have come,
+			 * gone or been renamed. The next receive goes on with what is queued after. */
+			m->received++;
+			*ev = (struct np_uevent){ .kind = NP_UEVENT_TOPOLOGY };
+			copy(ev->action, sizeof(ev->action), "lost");
+			return 1;
+		}
 		if (!d)
 			return errno == 0 || errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 		m->received++;

@@ -38,7 +38,7 @@ enum np_nvme_aen_type {
 
 struct np_uevent {
 	enum np_uevent_kind kind;
-	char action[16];    /* "add", "remove", "change", "move", "bind", ... */
+	char action[16];    /* "add", "remove", "change", "move", "bind", ...; "lost" */
 	char subsystem[32]; /* "block", "net", "nvme", "pci", "infiniband", "module" */
 	char name[64];      /* sysname: "nvme0", "sda", "eth0", "0000:01:00.0" */
 	uint32_t aen;       /* NVME_AEN value when kind is NP_UEVENT_NVME_AEN */
@@ -73,7 +73,9 @@ int np_uevent_fd(const struct np_uevent_monitor *m);
 /*
  * np_uevent_next() - the next pending event, classified. Returns 1 with
  * @ev filled, 0 when none is pending, or -errno. Events of other subsystems
- * are filtered in the kernel socket (BPF) and never returned.
+ * are filtered in the kernel socket (BPF) and never returned. Events lost
+ * (the socket's buffer overflowed, ENOBUFS) are one NP_UEVENT_TOPOLOGY event
+ * with action "lost" and no subsystem or name: any device may have changed.
  */
 int np_uevent_next(struct np_uevent_monitor *m, struct np_uevent *ev);
 
