@@ -4,12 +4,16 @@ iproute2's own `rdma link add rxe0 type rxe netdev eth0` (the host's /usr/bin/rd
 section equals the guest kernel's /sys/class/infiniband files and `rdma -j link` (state, physical state,
 netdev); QMP `set_link nic2 off` takes the NIC's carrier away while eth0 stays administratively up: the port
 goes DOWN and `rdma-port-down` / RDMAHealthy False / PortDown follows; `set_link on` clears it. `ip link set
-eth0 down` takes the port down too, but the operator did that: no finding.
+eth0 down` takes the port down too, but the operator did that: no finding. Under a running agent
+(`run --dry-run`, its /metrics), rxe0 (DOWN) and rxe1 (on a second NIC, ACTIVE) swap names with `rdma dev
+set`: the agent keeps the ports' files open between cycles, and only an infiniband move uevent tells it
+they belong to the other device now; each name's nodeprint_rdma_state_id equals sysfs within 15 s.
 
 NIB_RDMA_CAPTURE=DIR also records the guest's /sys/class/infiniband tree (tests/capture.py) into DIR.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,6 +27,8 @@ IB = "/sys/class/infiniband/rxe0"
 def devices():
     d = nib.Devices().program("rdma")
     d.args += ["-netdev", "user,id=n2n,restrict=on", "-device", "virtio-net-pci,id=nic2,netdev=n2n,romfile="]
+    # a second NIC (eth1) for a second RDMA device (rename)
+    d.args += ["-netdev", "user,id=n3n,restrict=on", "-device", "virtio-net-pci,id=nic3,netdev=n3n,romfile="]
     return d
 
 
@@ -152,7 +158,54 @@ def admin_down(tap, g):
     tap.ok(wait_state(g, "4: ACTIVE"), "rdma: ip link set eth0 up: ACTIVE")
 
 
-SCENARIOS = [values, carrier, admin_down]
+def agent_states(g):
+    """{device: port 1's nodeprint_rdma_state_id} on the guest agent's /metrics ({} when unreadable)."""
+    rc, out, _ = g.sh("wget -qO- http://127.0.0.1:20270/metrics")
+    return {m[1]: int(m[2]) for m in re.finditer(r'^nodeprint_rdma_state_id\{device="([^"]+)",port="1"\} (\d+)$',
+                                                 out, re.M)} if rc == 0 else {}
+
+
+def sysfs_states(g):
+    return {d: int(g.out(f"cat /sys/class/infiniband/{d}/ports/1/state").split(":")[0]) for d in ("rxe0", "rxe1")}
+
+
+def rename(tap, g):
+    """Two RDMA devices swap names under a running agent (`rdma dev set NAME name NEW`: only an infiniband
+    move uevent says so): the agent, which keeps each port's state file open between cycles, reports each
+    name's state as sysfs does within a few cycles, not the other device's until --facts-max-age."""
+    g.out("ip link set lo up && ip link set eth1 up && rdma link add rxe1 type rxe netdev eth1; i=0; "
+          "until grep -q up /sys/class/net/eth1/operstate; do sleep 0.1; i=$((i+1)); [ $i -lt 100 ] || break; done")
+    g.qmp.execute("set_link", name="nic2", up=False)  # rxe0 (on eth0) DOWN, rxe1 (on eth1) ACTIVE
+    tap.ok(wait_state(g, "1: DOWN"), "rdma rename: rxe0 DOWN, rxe1 on eth1 ACTIVE")
+    g.out("nodeprint run --node-name nib --dry-run --poll 1 --metrics-address 127.0.0.1:20270 "
+          ">/tmp/agent.log 2>&1 & echo $! >/tmp/agent.pid")
+    try:
+        want = sysfs_states(g)
+        tap.ok(want == {"rxe0": 1, "rxe1": 4} and wait(lambda: agent_states(g) == want, 60),
+               "rdma rename: the agent reports rxe0 DOWN (1), rxe1 ACTIVE (4)", f"{agent_states(g)} {want} " + g.out("tail -3 /tmp/agent.log"))
+        time.sleep(2)  # more cycles through the kept files
+        g.out("rdma dev set rxe0 name rxtmp && rdma dev set rxe1 name rxe0 && rdma dev set rxtmp name rxe1")
+        want = sysfs_states(g)
+        ok = want == {"rxe0": 4, "rxe1": 1} and wait(lambda: agent_states(g) == want, 15)
+        tap.ok(ok, "rdma rename: names swapped: the agent reports rxe0 ACTIVE, rxe1 DOWN as sysfs, within 15 s",
+               f"agent {agent_states(g)} sysfs {want}")
+    finally:
+        g.sh("kill $(cat /tmp/agent.pid)")
+        g.qmp.execute("set_link", name="nic2", up=True)
+    tap.ok("level=error" not in g.out("cat /tmp/agent.log"), "rdma rename: the agent logged no error")
+
+
+def wait(fn, timeout, step=0.3):
+    """fn() until it is true or @timeout seconds passed; returns its last value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(step)
+
+
+SCENARIOS = [values, carrier, admin_down, rename]
 
 if __name__ == "__main__":
     nib.run_group("rdma", devices(), SCENARIOS)
