@@ -86,6 +86,16 @@ def run(argv, **kw):
     return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
+def wait(fn, timeout, step=0.3):
+    """fn() until it is true or @timeout seconds passed; returns its last value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(step)
+
+
 # ---------------------------------------------------------------------------------------------
 # cache: kernel, oracles, base initramfs
 

@@ -181,28 +181,18 @@ def rename(tap, g):
           ">/tmp/agent.log 2>&1 & echo $! >/tmp/agent.pid")
     try:
         want = sysfs_states(g)
-        tap.ok(want == {"rxe0": 1, "rxe1": 4} and wait(lambda: agent_states(g) == want, 60),
+        tap.ok(want == {"rxe0": 1, "rxe1": 4} and nib.wait(lambda: agent_states(g) == want, 60),
                "rdma rename: the agent reports rxe0 DOWN (1), rxe1 ACTIVE (4)", f"{agent_states(g)} {want} " + g.out("tail -3 /tmp/agent.log"))
         time.sleep(2)  # more cycles through the kept files
         g.out("rdma dev set rxe0 name rxtmp && rdma dev set rxe1 name rxe0 && rdma dev set rxtmp name rxe1")
         want = sysfs_states(g)
-        ok = want == {"rxe0": 4, "rxe1": 1} and wait(lambda: agent_states(g) == want, 15)
+        ok = want == {"rxe0": 4, "rxe1": 1} and nib.wait(lambda: agent_states(g) == want, 15)
         tap.ok(ok, "rdma rename: names swapped: the agent reports rxe0 ACTIVE, rxe1 DOWN as sysfs, within 15 s",
                f"agent {agent_states(g)} sysfs {want}")
     finally:
         g.sh("kill $(cat /tmp/agent.pid)")
         g.qmp.execute("set_link", name="nic2", up=True)
     tap.ok("level=error" not in g.out("cat /tmp/agent.log"), "rdma rename: the agent logged no error")
-
-
-def wait(fn, timeout, step=0.3):
-    """fn() until it is true or @timeout seconds passed; returns its last value."""
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
 
 
 SCENARIOS = [values, carrier, admin_down, rename]

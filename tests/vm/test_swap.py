@@ -26,23 +26,13 @@ E1K, VIRTIO = ("0x8086", "0x10d3"), ("0x1af4", "0x1041")
 PROMPT = 10.0   # seconds: "at once" (one --poll 2 cycle after the uevent, under TCG), against a 600 s schedule
 
 
-def wait(fn, timeout, step=0.3):
-    """fn() until it is true or @timeout seconds passed; returns its last value."""
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
-
-
 def gone(g, path, what):
-    if not wait(lambda: g.sh(f"[ ! -e {path} ]")[0] == 0, 30):
+    if not nib.wait(lambda: g.sh(f"[ ! -e {path} ]")[0] == 0, 30):
         raise nib.GuestError(f"{what}: {path} still there 30 s after device_del")
 
 
 def there(g, path, what):
-    if not wait(lambda: g.sh(f"[ -e {path} ]")[0] == 0, 30):
+    if not nib.wait(lambda: g.sh(f"[ -e {path} ]")[0] == 0, 30):
         raise nib.GuestError(f"{what}: no {path} 30 s after device_add")
 
 
@@ -80,7 +70,7 @@ def pcie(tap, g):
     g.qmp.hmp("pcie_aer_inject_error nic2 POISON_TLP")
     addr = vio["address"]
     total = lambda: (pci_devs(g)[addr]["aer"]["nonfatal"] or {}).get("TOTAL_ERR_NONFATAL")  # noqa: E731
-    tap.eq(wait(lambda: total() == 1, 20) and total(), 1, f"pcie: POISON_TLP counted on {addr}")
+    tap.eq(nib.wait(lambda: total() == 1, 20) and total(), 1, f"pcie: POISON_TLP counted on {addr}")
     g.qmp.execute("device_del", id="nic2")
     gone(g, f"/sys/bus/pci/devices/{addr}", "virtio-net")
     g.qmp.execute("device_add", driver="virtio-net-pci", bus="rp2", id="nic2b", netdev="nic2n", aer="on", romfile="")
@@ -98,7 +88,7 @@ def warning(g):
 def seen(g, want, timeout):
     """Seconds until the agent reports critical warning @want on nvme0, or None."""
     t0 = time.monotonic()
-    return round(time.monotonic() - t0, 1) if wait(lambda: warning(g) == want, timeout) else None
+    return round(time.monotonic() - t0, 1) if nib.wait(lambda: warning(g) == want, timeout) else None
 
 
 def nvme(tap, g):
