@@ -64,6 +64,7 @@ struct agent {
 	int epfd, sigfd, timerfd;
 	int watchfd;                     /* the stall watch between cycles (np_block_watch_stalls()) */
 	int64_t woke_us;                 /* CLOCK_MONOTONIC us when the loop last woke: event latency logs */
+	int64_t kmsg_read_us;            /* CLOCK_MONOTONIC us of the last read of the kernel log */
 	struct np_uevent_monitor *uevents; /* NULL when netlink is refused: polling only */
 	bool kicked;                     /* an early cycle is armed */
 	bool in_cycle;                   /* a cycle runs (kernel-log records are served between its steps) */
@@ -338,13 +339,21 @@ static void log_blind(const struct np_desired *before, const struct np_desired *
 		np_log(NP_LOG_INFO, "every source is readable again", "was=%s", b->subject);
 }
 
-/* Kernel-log records that arrived during a collection or a publish, served between its steps. */
+/*
+ * Kernel-log records that arrived during a collection or a publish, served between its steps, at
+ * most every KMSG_SERVE_US: a warm cycle of ~1 ms ran a read(2) that found nothing after each of
+ * its 17 sections; a record now waits at most that long, or to the cycle's end.
+ */
+#define KMSG_SERVE_US 2000
 static void serve_kmsg(void *ud)
 {
 	struct agent *a = ud;
 	if (!a->have_kmsg)
 		return;
-	a->woke_us = mono_us();
+	int64_t now = mono_us();
+	if (now - a->kmsg_read_us < KMSG_SERVE_US)
+		return;
+	a->woke_us = a->kmsg_read_us = now;
 	np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
 }
 
@@ -824,8 +833,10 @@ static int loop(struct agent *a)
 		 * (dm-multipath's path events) arrives at once: reading only when the log's fd was ready
 		 * left that record for the next turn, after the uevent's work. A read with nothing new is
 		 * one read(2) that returns EAGAIN. */
-		if (a->have_kmsg)
+		if (a->have_kmsg) {
+			a->kmsg_read_us = a->woke_us;
 			np_kmsg_follower_read(&a->kmsg, on_kmsg_record, a);
+		}
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == a->sigfd && on_signal(a))
