@@ -311,6 +311,12 @@ static int cmp_owner(const void *a, const void *b)
 	return x->irq != y->irq ? (x->irq < y->irq ? -1 : 1) : (x->k > y->k) - (x->k < y->k);
 }
 
+/* Cleanup of a struct words: its array (words_of()). */
+static void words_done(struct words *w)
+{
+	free(w->v);
+}
+
 /* Sorted words of one kind into @out: interface names (@pci false) or PCI addresses. Returns 0 or -ENOMEM. */
 static int words_of(const struct np_net *s, bool pci, struct words *out)
 {
@@ -349,9 +355,8 @@ static struct irq_owner *owners_of(const struct np_net *s, const struct np_net_m
 int np_net_attach_irqs(struct np_net *s, const struct np_irq_table *t, const struct np_net_msi *msi)
 {
 	size_t no;
-	struct words names, pcis;
+	_cleanup_(words_done) struct words names = { 0 }, pcis = { 0 };
 	int wr = words_of(s, false, &names), wp = words_of(s, true, &pcis);
-	_cleanup_free_ struct word *nv = names.v, *pv = pcis.v;
 	_cleanup_free_ size_t *cap = calloc(s->n ? s->n : 1, sizeof(*cap));
 	_cleanup_free_ size_t *at = calloc(s->n ? s->n : 1, sizeof(*at));
 	_cleanup_free_ size_t *hit = calloc(s->n ? s->n : 1, sizeof(*hit));
